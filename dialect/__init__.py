@@ -1,0 +1,44 @@
+"""Platform dialects: one module per platform, each a ``Dialect`` subclass.
+
+``get(name)`` returns the dialect class; built-in dialects are imported lazily and third-party
+ones are found through the ``lowcode_sql.dialects`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from dialect._base import REGISTRY, ColumnDef, Dialect, Secret, TableDef
+
+__all__ = ["ColumnDef", "Dialect", "Secret", "TableDef", "get", "names"]
+
+_BUILTIN = ("coredata", "entu")
+
+
+def _load_all() -> None:
+    for mod in _BUILTIN:
+        importlib.import_module(f"dialect.{mod}")
+    for ep in entry_points(group="lowcode_sql.dialects"):
+        if ep.name not in REGISTRY:
+            ep.load()
+
+
+def get(name: str) -> type[Dialect]:
+    """The dialect class registered under ``name``."""
+    if name not in REGISTRY:
+        if name in _BUILTIN:
+            importlib.import_module(f"dialect.{name}")
+        else:
+            _load_all()
+    if name not in REGISTRY:
+        from lowcode_sql.errors import ConfigError, close_matches
+
+        raise ConfigError(f"unknown platform {name!r}{close_matches(name, names())}")
+    return REGISTRY[name]
+
+
+def names() -> list[str]:
+    """Every registered platform name, sorted."""
+    _load_all()
+    return sorted(REGISTRY)

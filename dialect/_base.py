@@ -1,0 +1,222 @@
+"""The Dialect base class: declarative tables plus pure render hooks.
+
+A dialect never does I/O. It declares its tables (or a *discovery* generator that yields requests
+and receives their JSON answers), classifies predicates into exact / superset / local, renders a
+``ScanSpec`` into a ``ScanRequest`` and parses one response body into a ``Page``. The engine
+drives HTTP, retries, paging, conversion and execution.
+
+Adding a platform means one subclass of ``Dialect`` in ``dialect/<name>.py`` (registered by its
+``name`` on subclassing, and through the ``lowcode_sql.dialects`` entry point) and one emulator in
+``lowcode_sql/sandbox/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import pyarrow as pa
+
+from lowcode_sql.types import (
+    Exactness,
+    HttpRequest,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = [
+    "REGISTRY",
+    "AuthPlan",
+    "ColumnDef",
+    "Dialect",
+    "Discovery",
+    "Secret",
+    "TableDef",
+    "Token",
+    "jwt_expiry",
+]
+
+REGISTRY: dict[str, type[Dialect]] = {}
+
+
+class Secret:
+    """A credential value that never prints itself (repr, str, format, logs)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("secret", self._value))
+
+
+Extract = Literal["value", "first", "all"]
+
+
+@dataclass(frozen=True)
+class ColumnDef:
+    """One SQL column of a remote table.
+
+    ``path`` is the JSON path inside a record. ``extract`` says how: ``value`` takes it as is;
+    ``first``/``all`` read an array of value objects (Entu) and take ``item_key`` of the first /
+    of every element. ``parse`` converts wire text to the Arrow type: ``iso`` (ISO-8601 text),
+    ``epoch_ms`` (milliseconds since the epoch), ``date`` (ISO text to DATE).
+    ``filter_only`` columns are not in the records: they echo a pushed equality filter.
+    """
+
+    name: str
+    type: pa.DataType
+    path: tuple[str, ...] = ()
+    extract: Extract = "value"
+    item_key: str | None = None
+    parse: Literal["iso", "epoch_ms", "date"] | None = None
+    doc: str = ""
+    filter_only: bool = False
+
+    def json_path(self) -> tuple[str, ...]:
+        return self.path or (self.name,)
+
+
+@dataclass(frozen=True)
+class TableDef:
+    name: str
+    columns: tuple[ColumnDef, ...]
+    doc: str = ""
+    key: str | None = None  # a unique column: used for duplicate detection across pages
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnDef:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def has(self, name: str) -> bool:
+        return any(c.name == name for c in self.columns)
+
+    def schema(self, names: Sequence[str] | None = None) -> pa.Schema:
+        cols = self.columns if names is None else [self.column(n) for n in names]
+        return pa.schema([pa.field(c.name, c.type) for c in cols])
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: float | None = None  # epoch seconds
+
+
+@dataclass(frozen=True)
+class AuthPlan:
+    """How to authenticate, as data.
+
+    ``headers`` are added to every request (values may hold ``Secret``s; ``{token}`` is replaced
+    by the current token). ``login`` is sent first when a token exchange is needed; the dialect's
+    ``parse_login`` turns its JSON into a ``Token``. A 401 answer triggers one re-login and a replay.
+    """
+
+    headers: tuple[tuple[str, str | Secret], ...] = ()
+    login: HttpRequest | None = None
+    login_secret_headers: tuple[tuple[str, Secret], ...] = ()
+    login_secret_json: Mapping[str, Secret] = field(default_factory=dict)
+    refresh_margin: float = 60.0
+
+
+# A discovery routine yields requests and is sent their decoded JSON bodies; it returns tables.
+Discovery = Generator[HttpRequest, Any, list[TableDef]]
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, without verifying it (we only schedule a refresh)."""
+    try:
+        payload = token.split(".")[1]
+        payload += "=" * (-len(payload) % 4)
+        return float(json.loads(base64.urlsafe_b64decode(payload))["exp"])
+    except (IndexError, KeyError, ValueError, TypeError):
+        return None
+
+
+class Dialect(ABC):
+    """Base class of every platform dialect. Subclasses register themselves by ``name``."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    #: option name -> (default, help): per-source switches for behaviour the docs leave unconfirmed
+    OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
+    #: credential name -> help (values come from environment variables named in the config)
+    CREDENTIALS: ClassVar[dict[str, str]] = {}
+    default_page_size: ClassVar[int] = 100
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.name:
+            REGISTRY[cls.name] = cls
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        opts = dict(options or {})
+        unknown = set(opts) - set(self.OPTIONS)
+        if unknown:
+            from lowcode_sql.errors import ConfigError, close_matches
+
+            name = sorted(unknown)[0]
+            raise ConfigError(
+                f"{self.name}: unknown option {name!r}{close_matches(name, self.OPTIONS)}"
+            )
+        self.options = {k: opts.get(k, d) for k, (d, _) in self.OPTIONS.items()}
+
+    # --- auth ---------------------------------------------------------------------------------
+    @abstractmethod
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan: ...
+
+    def parse_login(self, body: Any) -> Token:  # pragma: no cover - only token platforms
+        raise NotImplementedError
+
+    # --- tables -------------------------------------------------------------------------------
+    @abstractmethod
+    def discover(self) -> Discovery:
+        """Yield discovery requests; return the tables. Fixed-resource platforms yield nothing."""
+
+    # --- pushdown -----------------------------------------------------------------------------
+    @abstractmethod
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        """Decide, for each top-level conjunct, whether it is sent and how exactly.
+
+        Must be deterministic: ``render_scan`` renders exactly the conjuncts marked non-local.
+        """
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        """Whether the API orders rows exactly as SQL's ORDER BY ``keys`` would."""
+        return False
+
+    def can_count(self, table: TableDef) -> bool:
+        """Whether a response reports the total number of matches."""
+        return True
+
+    max_pushed_limit: ClassVar[int | None] = None  # a LIMIT larger than this is not pushed
+
+    @abstractmethod
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest: ...
+
+    @abstractmethod
+    def parse_page(self, table: TableDef, body: Any) -> Page: ...
+
+    def describe_option_help(self) -> list[str]:
+        return [f"{k} (default {d!r}): {h}" for k, (d, h) in self.OPTIONS.items()]

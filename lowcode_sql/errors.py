@@ -1,0 +1,151 @@
+"""The one exception tree of lowcode_sql.
+
+Every error a user can cause or meet is one of these; each stage translates foreign exceptions
+(sqlglot, httpx, pyarrow, duckdb) at its boundary, so callers only ever catch ``LowcodeSQLError``::
+
+    LowcodeSQLError
+     ├── ConfigError                 bad TOML, unknown platform, missing credential variable
+     ├── PlanError                   the SQL cannot be planned
+     │    ├── SQLSyntaxError         parse error, with line/column
+     │    ├── UnsupportedQuery       valid SQL we cannot run (e.g. writes), with position
+     │    ├── UnknownTable           names the table and close matches
+     │    └── UnknownColumn          names the column and close matches
+     ├── DialectError                a dialect cannot render what it declared it could (a bug)
+     ├── FetchError                  talking to a platform failed
+     │    ├── AuthError              401/403, login failed
+     │    ├── APIError               4xx/5xx after retries: source, status, platform message
+     │    ├── RequestTimeout         timed out after retries
+     │    ├── ConnectionFailed       reset / refused after retries
+     │    └── InconsistentScan       short/duplicated/looping pages: never a quiet partial answer
+     ├── ConversionError             a page did not match the declared schema
+     └── ExecutionError              DuckDB failed running the residual query
+
+Messages never contain credentials: see ``lowcode_sql.config.redact``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "APIError",
+    "AuthError",
+    "ConfigError",
+    "ConnectionFailed",
+    "ConversionError",
+    "DialectError",
+    "ExecutionError",
+    "FetchError",
+    "InconsistentScan",
+    "LowcodeSQLError",
+    "PlanError",
+    "RequestTimeout",
+    "SQLSyntaxError",
+    "UnknownColumn",
+    "UnknownTable",
+    "UnsupportedQuery",
+    "close_matches",
+]
+
+
+class LowcodeSQLError(Exception):
+    """Root of every error raised by lowcode_sql."""
+
+
+class ConfigError(LowcodeSQLError):
+    """The configuration is invalid or incomplete."""
+
+
+class PlanError(LowcodeSQLError):
+    """The SQL text cannot be planned."""
+
+
+class SQLSyntaxError(PlanError):
+    """The SQL text does not parse."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
+        where = f" (line {line}, column {col})" if line is not None else ""
+        super().__init__(f"{message}{where}")
+        self.line = line
+        self.col = col
+
+
+class UnsupportedQuery(PlanError):
+    """Valid SQL that lowcode_sql does not run."""
+
+
+class UnknownTable(PlanError):
+    """A table name that is in no configured source."""
+
+    def __init__(self, name: str, candidates: Iterable[str] = ()) -> None:
+        hint = close_matches(name, candidates)
+        super().__init__(f"unknown table {name!r}{hint}")
+        self.name = name
+
+
+class UnknownColumn(PlanError):
+    """A column that the table (or query scope) does not have."""
+
+    def __init__(self, name: str, table: str | None = None, candidates: Iterable[str] = ()) -> None:
+        where = f" in {table}" if table else ""
+        hint = close_matches(name, candidates)
+        super().__init__(f"unknown column {name!r}{where}{hint}")
+        self.name = name
+        self.table = table
+
+
+class DialectError(LowcodeSQLError):
+    """A dialect failed to render a request it declared it supports."""
+
+
+class FetchError(LowcodeSQLError):
+    """A request to a platform failed for good."""
+
+    def __init__(self, message: str, *, source: str | None = None, status: int | None = None) -> None:
+        prefix = f"[{source}] " if source else ""
+        super().__init__(f"{prefix}{message}")
+        self.source = source
+        self.status = status
+
+
+class AuthError(FetchError):
+    """The platform rejected the credentials (or the login exchange failed)."""
+
+
+class APIError(FetchError):
+    """The platform answered with an error status after all retries."""
+
+
+class RequestTimeout(FetchError):
+    """A request timed out after all retries."""
+
+
+class ConnectionFailed(FetchError):
+    """The connection was refused or reset after all retries."""
+
+
+class InconsistentScan(FetchError):
+    """Pages did not add up (short, duplicated or looping): the result would be wrong."""
+
+
+class ConversionError(LowcodeSQLError):
+    """A page could not be converted to the table's declared Arrow schema."""
+
+
+class ExecutionError(LowcodeSQLError):
+    """DuckDB failed while running the part of the query that runs locally."""
+
+
+def close_matches(name: str, candidates: Iterable[str]) -> str:
+    """A ``"; did you mean ...?"`` hint, or an empty string.
+
+    >>> close_matches("projcts", ["projects", "tasks"])
+    "; did you mean 'projects'?"
+    """
+    pool = list(candidates)
+    lowered = {c.lower(): c for c in pool}
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    if not found:
+        return ""
+    return "; did you mean " + " or ".join(repr(lowered[f]) for f in found) + "?"

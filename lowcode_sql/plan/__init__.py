@@ -1,0 +1,279 @@
+"""SQL text -> ``QueryPlan``: one ``ScanSpec`` per remote table reference plus the SQL DuckDB runs.
+
+Passes, in order: parse -> bind parameters -> tag nodes -> resolve remote tables -> qualify a copy
+-> find scans and candidate conjuncts (``analyze``) -> convert to the predicate IR
+(``predicates``) -> contradiction check -> the dialect classifies exact/superset/local ->
+needed columns -> COUNT/LIMIT/ORDER pushdown -> rewrite the original AST (``rewrite``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import OptimizeError, ParseError, SqlglotError
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.schema import MappingSchema
+
+from dialect._base import Dialect, TableDef
+from lowcode_sql.errors import SQLSyntaxError, UnknownColumn, UnsupportedQuery
+from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, nid
+from lowcode_sql.plan.contradiction import is_contradiction
+from lowcode_sql.plan.params import bind_params
+from lowcode_sql.plan.predicates import Converter, Folder
+from lowcode_sql.plan.rewrite import rewrite
+from lowcode_sql.sqltypes import sql_type
+from lowcode_sql.types import Exactness, Pred, ScanSpec, SortKey
+
+__all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
+
+
+class CatalogView(Protocol):
+    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]: ...
+
+
+@dataclass(frozen=True)
+class PlannedScan:
+    view: str  # the name the scan is registered under in DuckDB
+    source: str
+    table: TableDef
+    dialect: Dialect
+    spec: ScanSpec
+    alias: str
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    sql: str
+    scans: tuple[PlannedScan, ...]
+    original: str
+    notes: tuple[str, ...] = field(default=())
+
+
+def parse(sql: str) -> exp.Expression:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except ParseError as e:
+        err = e.errors[0] if e.errors else {}
+        raise SQLSyntaxError(f"syntax error: {err.get('description', e)}", err.get("line"), err.get("col")) from None
+    except SqlglotError as e:
+        raise SQLSyntaxError(f"syntax error: {e}") from None
+    if len(statements) != 1:
+        raise UnsupportedQuery(f"expected one statement, got {len(statements)}")
+    tree = statements[0]
+    if not isinstance(tree, exp.Query):
+        raise UnsupportedQuery(
+            f"only queries (SELECT, UNION, ...) are supported, not {tree.key.upper()}: "
+            "lowcode_sql reads platforms and never writes to them"
+        )
+    return tree
+
+
+def plan(
+    sql: str,
+    catalog: CatalogView,
+    folder: Folder,
+    params: Sequence[Any] | dict[str, Any] | None = None,
+    view_prefix: str = "__lc_scan",
+) -> QueryPlan:
+    tree = parse(sql)
+    if params is not None:
+        bind_params(tree, params)
+    elif tree.find(exp.Placeholder):
+        raise UnsupportedQuery("the query has parameters ($1, ?) but no values were given")
+    for i, node in enumerate(tree.walk()):
+        node.meta["nid"] = i
+
+    cte_names = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    remote: dict[int, tuple[str, TableDef, Dialect]] = {}
+    for tb in tree.find_all(exp.Table):
+        if not isinstance(tb.this, exp.Identifier) or (not tb.db and tb.name.lower() in cte_names):
+            continue
+        if tb.catalog:
+            raise UnsupportedQuery(f"three-part table names are not supported: {tb.sql('duckdb')}")
+        source, table, dialect = catalog.resolve(tb.db or None, tb.name)
+        remote[nid(tb)] = (source, table, dialect)  # type: ignore[index]
+        tb.set("db", exp.to_identifier(source))
+        tb.set("this", exp.to_identifier(table.name))
+        if not tb.alias:
+            tb.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+
+    schema = MappingSchema(
+        {s: {t.name: {c.name: sql_type(c.type) for c in t.columns}} for s, t, _ in remote.values()},
+        dialect="duckdb",
+        normalize=False,
+    )
+    try:
+        qualified = qualify(tree.copy(), schema=schema, dialect="duckdb", quote_identifiers=False,
+                            identify=False, validate_qualify_columns=True)
+    except OptimizeError as e:
+        raise _column_error(e, remote.values()) from None
+
+    is_remote = {k: True for k in remote}
+    selects = list(find_selects(qualified, is_remote))
+    scans: list[_ScanState] = []
+    for info in selects:
+        for occ in info.occurrences:
+            source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
+            st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
+            st.classify(occ.candidates, folder)
+            scans.append(st)
+
+    dropped = {n for st in scans for n in st.dropped}
+    _needed_columns(qualified, scans, dropped)
+    removed_offsets: set[int] = set()
+    for st in scans:
+        st.decide_pushdowns(dropped, removed_offsets)
+
+    views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
+    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()})
+    planned = tuple(
+        PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
+    )
+    return QueryPlan(out_sql, planned, sql)
+
+
+def _column_error(e: OptimizeError, tables: Any) -> Exception:
+    msg = str(e)
+    name = msg.split("'")[1] if "'" in msg else msg.rsplit(":", 1)[-1].strip()
+    cols = [c.name for _, t, _ in tables for c in t.columns]
+    if "could not be resolved" in msg or "Unknown column" in msg:
+        return UnknownColumn(name, None, cols)
+    return UnsupportedQuery(f"cannot analyse the query: {msg}")
+
+
+class _ScanState:
+    """Decisions for one table occurrence while planning."""
+
+    def __init__(self, index: int, source: str, table: TableDef, dialect: Dialect, alias: str,
+                 node: exp.Table, info: SelectInfo) -> None:
+        self.index, self.source, self.table, self.dialect = index, source, table, dialect
+        self.alias, self.info = alias, info
+        self.table_nid: int = nid(node)  # type: ignore[assignment]
+        self.pushed: list[tuple[Pred, Exactness]] = []
+        self.local: list[Pred] = []
+        self.dropped: set[int] = set()
+        self.all_exact = True
+        self.contradiction = False
+        self.needed: set[str] = set()
+        self.order: tuple[SortKey, ...] = ()
+        self.limit: int | None = None
+        self.offset = 0
+        self.count_only = False
+
+    def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
+        columns = {c.name: sql_type(c.type) for c in self.table.columns}
+        conv = Converter(self.alias, columns, folder)
+        preds: list[tuple[exp.Expression, Pred, bool]] = []
+        for node in candidates:
+            pred, exact = conv.convert(node)
+            if pred is None:
+                self.all_exact = False
+                continue
+            preds.append((node, pred, exact))
+        if is_contradiction([p for _, p, _ in preds]):
+            self.contradiction = True
+            self.dropped |= {nid(n) for n, _, _ in preds if nid(n) is not None}  # type: ignore[misc]
+            return
+        decisions = self.dialect.classify(self.table, [p for _, p, _ in preds]) if preds else []
+        for (node, pred, conv_exact), decision in zip(preds, decisions, strict=True):
+            if decision is Exactness.EXACT and not conv_exact:
+                decision = Exactness.SUPERSET
+            if decision is Exactness.LOCAL:
+                self.local.append(pred)
+                self.all_exact = False
+                continue
+            self.pushed.append((pred, decision))
+            if decision is Exactness.EXACT and nid(node) is not None:
+                self.dropped.add(nid(node))  # type: ignore[arg-type]
+            else:
+                self.all_exact = False
+
+    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int]) -> None:
+        if self.contradiction:
+            return
+        if not self.needed and self.all_exact and self.dialect.can_count(self.table):
+            self.count_only = True
+            return
+        sel = self.info.select
+        if not (self.info.single_source and self.all_exact):
+            return
+        if any(sel.args.get(k) for k in ("group", "having", "distinct", "qualify")):
+            return
+        if sel.find(exp.AggFunc, exp.Window) or _remaining_where(sel, dropped):
+            return
+        limit_node, offset_node = sel.args.get("limit"), sel.args.get("offset")
+        limit = _int_literal(limit_node.expression) if isinstance(limit_node, exp.Limit) else None
+        offset = _int_literal(offset_node.expression) if isinstance(offset_node, exp.Offset) else 0
+        if limit is None or offset is None:
+            return
+        order = self._sort_keys(sel.args.get("order"))
+        if order is None:
+            return
+        max_limit = self.dialect.max_pushed_limit
+        if order and max_limit is not None and limit + offset > max_limit:
+            return  # a sorted multi-page fetch could reorder ties between pages
+        self.order, self.limit = order, limit
+        if offset and nid(offset_node) is not None:
+            self.offset = offset
+            removed_offsets.add(nid(offset_node))  # type: ignore[arg-type]
+
+    def _sort_keys(self, order: exp.Order | None) -> tuple[SortKey, ...] | None:
+        if order is None:
+            return ()
+        keys = []
+        for o in order.expressions:
+            col = o.this
+            if not (isinstance(col, exp.Column) and col.table == self.alias and self.table.has(col.name)):
+                return None
+            desc = bool(o.args.get("desc"))
+            nulls_first = o.args.get("nulls_first")
+            # DuckDB's default is NULLS LAST for both directions.
+            keys.append(SortKey(col.name, desc, bool(nulls_first)))
+        keys_t = tuple(keys)
+        return keys_t if self.dialect.can_sort(self.table, keys_t) else None
+
+    def spec(self) -> ScanSpec:
+        cols = tuple(c.name for c in self.table.columns if c.name in self.needed)
+        return ScanSpec(
+            self.source, self.table.name, cols, tuple(self.pushed), tuple(self.local), self.order,
+            self.limit, self.offset, self.count_only, self.contradiction,
+        )
+
+
+def _int_literal(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            v = int(node.this)
+        except ValueError:
+            return None
+        return v if v >= 0 else None
+    return None
+
+
+def _remaining_where(sel: exp.Select, dropped: set[int]) -> bool:
+    return any(nid(c) not in dropped for c in conjuncts(sel.args.get("where")))
+
+
+def _needed_columns(qualified: exp.Expression, scans: list[_ScanState], dropped: set[int]) -> None:
+    """Columns each scan must deliver. Matched by alias over the whole tree: two scopes that reuse
+    an alias only make both scans fetch a little more, never less."""
+    by_alias: dict[str, list[_ScanState]] = {}
+    for st in scans:
+        by_alias.setdefault(st.alias, []).append(st)
+
+    def inside_dropped(node: exp.Expression) -> bool:
+        n: exp.Expression | None = node
+        while n is not None:
+            if nid(n) in dropped:
+                return True
+            n = n.parent
+        return False
+
+    for col in qualified.find_all(exp.Column):
+        for st in by_alias.get(col.table, ()):
+            if st.table.has(col.name) and not inside_dropped(col):
+                st.needed.add(col.name)

@@ -1,0 +1,130 @@
+"""Find every remote table scan in a query and the WHERE/ON conjuncts that may filter it.
+
+Works on a *qualified copy* of the user's AST (every column carries its table alias). Each node
+of the original AST is tagged with ``meta["nid"]`` before copying, so decisions made on the copy
+(drop this conjunct, replace that table, remove that OFFSET) can be applied to the original,
+which is what DuckDB finally runs: the user's own SQL text with minimal edits.
+
+A conjunct may filter a scan only when it reads that scan's alias alone, contains no subquery or
+volatile function, and the scan is not on the NULL-supplying side of an outer join (a WHERE
+``r.x IS NULL`` above a LEFT JOIN must not be pushed into ``r``). ON conjuncts of an inner join,
+and the null-supplying side's own ON conjuncts of LEFT/SEMI/ANTI joins, qualify as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "nid"]
+
+
+def nid(node: exp.Expression) -> int | None:
+    return node.meta.get("nid") if node._meta else None  # type: ignore[union-attr]
+
+
+def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+    if node is None:
+        return []
+    if isinstance(node, exp.Where):
+        node = node.this
+    return list(node.flatten()) if isinstance(node, exp.And) else [node]
+
+
+@dataclass
+class Occurrence:
+    """One remote table reference inside one SELECT."""
+
+    table_node: exp.Table  # in the qualified copy
+    alias: str
+    select: exp.Select
+    null_supplying: bool
+    candidates: list[exp.Expression] = field(default_factory=list)
+
+
+@dataclass
+class SelectInfo:
+    select: exp.Select
+    occurrences: list[Occurrence]
+    single_source: bool  # FROM one table, no joins
+    unsafe: bool = False
+
+
+_VOLATILE = {"RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID", "NEXTVAL", "SETSEED"}
+
+
+def _pushable_shape(node: exp.Expression) -> bool:
+    if node.find(exp.Subquery, exp.Select, exp.Exists, exp.AggFunc, exp.Window):
+        return False
+    for f in node.find_all(exp.Func):
+        if isinstance(f, exp.Rand) or type(f).__name__.upper() in _VOLATILE:
+            return False
+        if isinstance(f, exp.Anonymous) and str(f.this).upper() in _VOLATILE:
+            return False
+    return True
+
+
+def _aliases(node: exp.Expression) -> set[str]:
+    return {c.table for c in node.find_all(exp.Column)}
+
+
+def find_selects(tree: exp.Expression, is_remote: dict[int, bool]) -> Iterator[SelectInfo]:
+    """Every SELECT whose FROM/JOIN names a remote table (``is_remote`` is keyed by nid)."""
+    for select in tree.find_all(exp.Select):
+        from_ = select.args.get("from_")
+        if from_ is None:
+            continue
+        items: list[tuple[exp.Expression, exp.Join | None]] = [(from_.this, None)]
+        items += [(j.this, j) for j in select.args.get("joins") or []]
+        occs: list[Occurrence] = []
+        unsafe = False
+        seen: list[Occurrence] = []
+        for source, join in items:
+            occ = None
+            if isinstance(source, exp.Table) and is_remote.get(nid(source) or -1, False):
+                occ = Occurrence(source, source.alias_or_name, select, False)
+                occs.append(occ)
+            if join is not None:
+                side, kind = (join.side or "").upper(), (join.kind or "").upper()
+                method = (join.args.get("method") or "").upper()
+                if method in {"ASOF", "POSITIONAL"} or kind in {"LATERAL"}:
+                    unsafe = True
+                if side == "RIGHT":
+                    for prev in seen:
+                        prev.null_supplying = True
+                elif side == "FULL":
+                    for prev in seen:
+                        prev.null_supplying = True
+                    if occ:
+                        occ.null_supplying = True
+                elif side == "LEFT" or kind in {"SEMI", "ANTI"}:
+                    if occ:
+                        occ.null_supplying = True
+                        # the null-supplying side's own ON conjuncts filter it before the join
+                        occ.candidates += [c for c in conjuncts(join.args.get("on"))
+                                           if _aliases(c) == {occ.alias} and _pushable_shape(c)]
+                elif occ is not None or not side:
+                    # inner / cross join: its ON conjuncts act like WHERE conjuncts
+                    pass
+            if occ:
+                seen.append(occ)
+        if not occs:
+            continue
+        by_alias = {o.alias: o for o in occs}
+        inner_on: list[exp.Expression] = []
+        for j in select.args.get("joins") or []:
+            if not (j.side or "") and (j.kind or "").upper() not in {"SEMI", "ANTI"}:
+                inner_on += conjuncts(j.args.get("on"))
+        for c in conjuncts(select.args.get("where")) + inner_on:
+            names = _aliases(c)
+            if len(names) != 1 or not _pushable_shape(c):
+                continue
+            occ = by_alias.get(next(iter(names)))
+            if occ is not None and not occ.null_supplying:
+                occ.candidates.append(c)
+        if unsafe:
+            for o in occs:
+                o.candidates = []
+        yield SelectInfo(select, occs, single_source=not select.args.get("joins"), unsafe=unsafe)

@@ -1,0 +1,66 @@
+"""Apply planning decisions to the user's own AST, producing the SQL DuckDB runs.
+
+Remote tables become their registered scan views (keeping the alias, so ``projects.title``
+still resolves), conjuncts the API answers exactly are replaced by TRUE and folded away, and a
+pushed OFFSET is removed (the API already skipped those rows).
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from lowcode_sql.plan.analyze import nid
+
+__all__ = ["rewrite"]
+
+
+def rewrite(
+    tree: exp.Expression,
+    views: dict[int, str],
+    dropped: set[int],
+    removed_offsets: set[int],
+    sources: set[str],
+) -> str:
+    nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
+    for key in dropped:
+        node = nodes.get(key)
+        if node is not None and node.parent is not None:
+            node.replace(exp.true())
+    for key in removed_offsets:
+        node = nodes.get(key)
+        if node is not None:
+            node.pop()
+    for key, view in views.items():
+        tb = nodes[key]
+        alias = tb.args.get("alias")
+        new = exp.Table(this=exp.to_identifier(view), alias=alias.copy() if alias else None)
+        tb.replace(new)
+    for col in list(tree.find_all(exp.Column)):
+        db = col.args.get("db")
+        if db is not None and db.name in sources:
+            col.set("db", None)
+    _fold_true(tree)
+    return tree.sql(dialect="duckdb")
+
+
+def _is_true(node: exp.Expression | None) -> bool:
+    return isinstance(node, exp.Boolean) and node.this is True
+
+
+def _fold_true(tree: exp.Expression) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for node in list(tree.find_all(exp.And)):
+            left, right = node.this, node.expression
+            if _is_true(left) or _is_true(right):
+                node.replace((right if _is_true(left) else left).copy())
+                changed = True
+                break
+        for node in list(tree.find_all(exp.Paren)):
+            if _is_true(node.this):
+                node.replace(exp.true())
+                changed = True
+    for where in list(tree.find_all(exp.Where)):
+        if _is_true(where.this):
+            where.pop()

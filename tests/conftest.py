@@ -1,0 +1,103 @@
+"""Shared fixtures: a tiny in-memory dialect for planner tests (no HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
+from lowcode_sql.errors import UnknownTable
+from lowcode_sql.execute.folder import DuckDBFolder
+from lowcode_sql.types import (
+    Cmp,
+    Exactness,
+    HttpRequest,
+    Like,
+    NoPaging,
+    Op,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+
+class ToyDialect(Dialect):
+    """EQ/range comparisons exact, LIKE superset, everything else local; sorts on any column."""
+
+    name = ""  # not registered
+
+    def auth(self, credentials: Any) -> AuthPlan:
+        return AuthPlan()
+
+    def discover(self) -> Discovery:
+        return []
+        yield  # pragma: no cover
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        out = []
+        for c in conjuncts:
+            if isinstance(c, Cmp) and c.op is not Op.NE:
+                out.append(Exactness.EXACT)
+            elif isinstance(c, Like):
+                out.append(Exactness.SUPERSET)
+            else:
+                out.append(Exactness.LOCAL)
+        return out
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        return True
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        return ScanRequest(HttpRequest("GET", table.name), NoPaging())
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        return Page(body)
+
+
+PEOPLE = TableDef("people", (
+    ColumnDef("id", pa.int64()),
+    ColumnDef("name", pa.string()),
+    ColumnDef("age", pa.int64()),
+    ColumnDef("born", pa.timestamp("us")),
+    ColumnDef("tags", pa.list_(pa.string())),
+))
+ORDERS = TableDef("orders", (
+    ColumnDef("id", pa.int64()),
+    ColumnDef("person_id", pa.int64()),
+    ColumnDef("amount", pa.float64()),
+))
+
+
+class ToyCatalog:
+    def __init__(self) -> None:
+        self.dialect = ToyDialect()
+        self.tables = {("toy", "people"): PEOPLE, ("toy", "orders"): ORDERS}
+
+    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
+        for (src, tname), t in self.tables.items():
+            if tname == name and (db is None or db == src):
+                return src, t, self.dialect
+        raise UnknownTable(f"{db}.{name}" if db else name, [f"{s}.{t}" for s, t in self.tables])
+
+
+@pytest.fixture
+def duck() -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect()
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def toy_catalog() -> ToyCatalog:
+    return ToyCatalog()
+
+
+@pytest.fixture
+def folder(duck: duckdb.DuckDBPyConnection) -> DuckDBFolder:
+    return DuckDBFolder(duck)

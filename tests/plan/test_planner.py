@@ -1,0 +1,96 @@
+"""The planner's split of WHERE trees and its ORDER/LIMIT/COUNT decisions (no HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lowcode_sql.errors import SQLSyntaxError, UnknownColumn, UnknownTable, UnsupportedQuery
+from lowcode_sql.plan import plan
+from lowcode_sql.types import Cmp, Exactness, Like, Op
+
+
+def scan_of(sql, catalog, folder, **kw):
+    p = plan(sql, catalog, folder, **kw)
+    assert len(p.scans) == 1
+    return p, p.scans[0].spec
+
+
+def test_exact_conjunct_is_pushed_and_dropped_locally(toy_catalog, folder):
+    p, spec = scan_of("SELECT name FROM toy.people WHERE age >= 30 AND name LIKE 'A%'", toy_catalog, folder)
+    assert (Cmp("age", Op.GE, 30), Exactness.EXACT) in spec.pushed
+    assert any(isinstance(pr, Like) and e is Exactness.SUPERSET for pr, e in spec.pushed)
+    # the exact conjunct is gone from DuckDB's SQL, the superset one is re-checked
+    assert "age" not in p.sql.split("WHERE", 1)[1]
+    assert "LIKE" in p.sql
+    assert spec.columns == ("name",)
+
+
+def test_column_on_the_right_is_flipped(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE 30 < age", toy_catalog, folder)
+    assert spec.pushed == ((Cmp("age", Op.GT, 30), Exactness.EXACT),)
+
+
+def test_lossy_literal_stays_local(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE age > 3.5", toy_catalog, folder)
+    assert spec.pushed == ()
+    assert "age" in spec.columns
+
+
+def test_varchar_column_against_number_is_not_pushed(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE name = 5", toy_catalog, folder)
+    assert spec.pushed == ()
+
+
+def test_count_star_over_exact_filter_is_count_only(toy_catalog, folder):
+    _, spec = scan_of("SELECT count(*) FROM toy.people WHERE age = 3", toy_catalog, folder)
+    assert spec.count_only and spec.columns == ()
+
+
+def test_count_star_over_superset_filter_fetches(toy_catalog, folder):
+    _, spec = scan_of("SELECT count(*) FROM toy.people WHERE name LIKE '%x%'", toy_catalog, folder)
+    assert not spec.count_only and spec.columns == ("name",)
+
+
+def test_limit_and_order_pushed_only_when_exact(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE age = 3 ORDER BY name DESC LIMIT 5 OFFSET 2",
+                      toy_catalog, folder)
+    assert spec.limit == 5 and spec.offset == 2 and spec.order[0].column == "name" and spec.order[0].descending
+    _, spec = scan_of("SELECT id FROM toy.people WHERE name LIKE 'a%' LIMIT 5", toy_catalog, folder)
+    assert spec.limit is None
+
+
+def test_limit_not_pushed_below_aggregate_or_join(toy_catalog, folder):
+    _, spec = scan_of("SELECT age, count(*) FROM toy.people GROUP BY age LIMIT 1", toy_catalog, folder)
+    assert spec.limit is None
+    p = plan("SELECT * FROM toy.people p JOIN toy.orders o ON o.person_id = p.id LIMIT 3", toy_catalog, folder)
+    assert all(s.spec.limit is None for s in p.scans)
+
+
+def test_contradiction_makes_no_request(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE age > 5 AND age < 3", toy_catalog, folder)
+    assert spec.contradiction
+    _, spec = scan_of("SELECT id FROM toy.people WHERE name = NULL", toy_catalog, folder)
+    assert spec.contradiction
+
+
+def test_outer_join_null_side_not_filtered_by_where(toy_catalog, folder):
+    p = plan("SELECT * FROM toy.people p LEFT JOIN toy.orders o ON o.person_id = p.id WHERE o.amount IS NULL",
+             toy_catalog, folder)
+    orders = next(s for s in p.scans if s.table.name == "orders")
+    assert orders.spec.pushed == ()
+
+
+def test_parameters_are_bound(toy_catalog, folder):
+    _, spec = scan_of("SELECT id FROM toy.people WHERE age = ?", toy_catalog, folder, params=[41])
+    assert spec.pushed == ((Cmp("age", Op.EQ, 41), Exactness.EXACT),)
+
+
+def test_errors_are_typed_and_helpful(toy_catalog, folder):
+    with pytest.raises(UnknownTable, match="did you mean"):
+        plan("SELECT * FROM toy.peple", toy_catalog, folder)
+    with pytest.raises(UnknownColumn, match="agee"):
+        plan("SELECT agee FROM toy.people", toy_catalog, folder)
+    with pytest.raises(SQLSyntaxError):
+        plan("SELEC 1", toy_catalog, folder)
+    with pytest.raises(UnsupportedQuery, match="never writes"):
+        plan("DELETE FROM toy.people", toy_catalog, folder)
