@@ -218,5 +218,9 @@ class Dialect(ABC):
     @abstractmethod
     def parse_page(self, table: TableDef, body: Any) -> Page: ...
 
+    def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
+        """Values for ``filter_only`` columns (not in the records), taken from the pushed filters."""
+        return {}
+
     def describe_option_help(self) -> list[str]:
         return [f"{k} (default {d!r}): {h}" for k, (d, h) in self.OPTIONS.items()]

@@ -1,0 +1,243 @@
+"""CoreData (coredata.is, by Wise): API v2, a django-tastypie API.
+
+Spec: seed ``004`` (CoreData API v2) and API-NOTES §3. What the API can filter, and so what we push:
+
+* ``title`` (= and ``LIKE 'prefix%'`` as ``title__startswith``) on contacts, files, projects, tasks;
+  ``identifier`` likewise on contacts and projects (seed: contacts by SSN; API-NOTES response example
+  shows projects carrying an identifier). Django's exact/startswith lookups are case-sensitive on
+  PostgreSQL; the ``case_sensitive_text`` option (default on) says so, off makes them SUPERSET.
+  A general LIKE sends its leading literal as ``__startswith`` (SUPERSET, re-checked locally).
+* ``parent`` (=) on files.
+* ``associated_contacts_id`` (=) on projects, files and tasks (seed, "Filtering by Contact"). It is
+  not a field of the records, so it is a *filter-only* column: it can be compared with ``=`` and
+  selected (its value is the filter's), nothing else.
+* ``created``/``modified`` ranges as ``__gt/__gte/__lt/__lte`` (seed, "Filtering by creation or
+  modification date"). Several bounds are merged into the tightest one per parameter because
+  Django reads only the *last* value of a repeated query parameter. ``__range`` is never sent: the
+  seed calls it "(excluding)" in one place while tastypie's ``range`` is inclusive.
+
+Everything else (OR, NOT, IN, <>, IS NULL, ILIKE) is evaluated by DuckDB. Sorting (``order_by``)
+is unconfirmed (API-NOTES §3 "Ordering"); the ``order_by`` option enables it for the timestamp
+columns only, since text sorts by the server's collation, which is not DuckDB's byte order.
+Paging is ``limit``/``offset`` with ``meta.total_count``; tastypie clamps ``limit`` to its
+``max_limit`` (1000 by default) and the fetcher detects a smaller clamp from the first page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import (
+    Cmp,
+    Exactness,
+    HttpRequest,
+    Like,
+    OffsetPaging,
+    Op,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = ["CoreData"]
+
+_TS = pa.timestamp("us")
+_STR = pa.string()
+_DYNATYPE = pa.struct([("id", _STR), ("title", _STR), ("caption_singular", _STR), ("caption_plural", _STR)])
+
+
+def _c(name: str, typ: pa.DataType = _STR, doc: str = "", **kw: Any) -> ColumnDef:
+    return ColumnDef(name, typ, doc=doc, **kw)
+
+
+# Fields every object has (seed, "Endpoint response format" and the spaces example).
+_COMMON = (
+    _c("id", doc="UUID; always the same for an object"),
+    _c("snapshot_id", doc="UUID; changes every time the object changes"),
+    _c("type", doc="object type name, e.g. Contact"),
+    _c("title"),
+    _c("description"),
+    _c("status"),
+    _c("created", _TS, "creation time (naive ISO text on the wire)", parse="iso"),
+    _c("modified", _TS, "last modification time (naive ISO text on the wire)", parse="iso"),
+    _c("created_by"),
+    _c("modified_by"),
+    _c("tags", pa.list_(_STR)),
+    _c("dynatype", _DYNATYPE, "the object's dynamic type"),
+    _c("resource_uri"),
+)
+_ASSOC = _c("associated_contacts_id", doc="filter only: objects associated with this contact id",
+            filter_only=True)
+
+_TABLES: dict[str, tuple[ColumnDef, ...]] = {
+    "projects": (*_COMMON, _c("identifier"), _c("space"), _c("deadline", _TS, parse="iso"),
+                 _c("is_archived", pa.bool_()), _ASSOC),
+    "files": (*_COMMON, _c("parent", doc="UUID of the folder"), _c("filename"), _c("mime_type"),
+              _c("size", pa.int64()), _ASSOC),
+    "contacts": (*_COMMON, _c("identifier", doc="e.g. a national id number (SSN)"),
+                 _c("emails", pa.list_(pa.struct([("email", _STR), ("label", _STR)]))),
+                 _c("phones", pa.list_(pa.struct([("label", _STR), ("number", _STR)]))),
+                 _c("role")),
+    "tasks": (*_COMMON, _c("deadline", _TS, parse="iso"), _c("is_done", pa.bool_()), _c("priority"),
+              _c("project", doc="UUID of the task's project"), _ASSOC),
+    "spaces": (*_COMMON, _c("is_hidden", pa.bool_()), _c("path"), _c("template"), _c("version")),
+}
+
+# The filterable fields per resource (seed, "Filtering").
+_TEXT_FILTERS = {
+    "projects": ("title", "identifier"),
+    "files": ("title",),
+    "contacts": ("title", "identifier"),
+    "tasks": ("title",),
+    "spaces": (),
+}
+_EQ_FILTERS = {"files": ("parent", "associated_contacts_id"), "projects": ("associated_contacts_id",),
+               "tasks": ("associated_contacts_id",)}
+_DATE_FILTERS = {"projects", "files", "contacts", "tasks"}  # seed: "works for ... these endpoints"
+_SORTABLE = ("created", "modified")
+_OP_SUFFIX = {Op.GT: "gt", Op.GE: "gte", Op.LT: "lt", Op.LE: "lte"}
+
+
+class CoreData(Dialect):
+    name = "coredata"
+    title = "CoreData (Wise) API v2"
+    CREDENTIALS = {"user": "API user name", "key": "API key"}
+    OPTIONS = {
+        "case_sensitive_text": (True, "title/identifier filters compare case-sensitively (Django on "
+                                      "PostgreSQL); set false if your instance matches case-insensitively"),
+        "order_by": (False, "the instance accepts tastypie's order_by on created/modified"),
+        "page_size": (1000, "rows requested per page (tastypie clamps to its max_limit)"),
+    }
+    default_page_size = 1000
+
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
+        try:
+            user, key = credentials["user"], credentials["key"]
+        except KeyError as e:
+            raise DialectError(f"coredata needs the credential {e.args[0]!r} (API user and API key)") from None
+        # seed, "Authentication": Authorization: apikey $API_USER:$API_KEY
+        return AuthPlan(headers=(("Authorization", Secret(f"apikey {user.reveal()}:{key.reveal()}")),))
+
+    def discover(self) -> Discovery:
+        return [TableDef(name, cols, doc=f"/api/v2/{name}/", key="id") for name, cols in _TABLES.items()]
+        yield  # pragma: no cover - a fixed set of resources: no discovery requests
+
+    # --- pushdown -----------------------------------------------------------------------------
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        out: list[Exactness] = []
+        used: set[str] = set()
+        for pred in conjuncts:
+            decision, key = self._classify_one(table.name, pred)
+            if decision is not Exactness.LOCAL and key is not None:
+                if key in used:  # Django keeps only the last value of a repeated parameter
+                    decision = Exactness.LOCAL
+                else:
+                    used.add(key)
+            out.append(decision)
+        return out
+
+    def _classify_one(self, table: str, pred: Pred) -> tuple[Exactness, str | None]:
+        text_exact = Exactness.EXACT if self.options["case_sensitive_text"] else Exactness.SUPERSET
+        if isinstance(pred, Cmp):
+            col = pred.column
+            if pred.op is Op.EQ and col in _TEXT_FILTERS.get(table, ()) and isinstance(pred.value, str):
+                return text_exact, col
+            if pred.op is Op.EQ and col in _EQ_FILTERS.get(table, ()) and isinstance(pred.value, str):
+                return Exactness.EXACT, col
+            if col in ("created", "modified") and table in _DATE_FILTERS and isinstance(pred.value, dt.datetime):
+                if pred.op is Op.NE or pred.value.tzinfo is not None:
+                    return Exactness.LOCAL, None
+                return Exactness.EXACT, None  # bounds are merged at render time, never repeated
+        if (isinstance(pred, Like) and not pred.negated and not pred.case_insensitive
+                and pred.column in _TEXT_FILTERS.get(table, ())):
+            if pred.pattern.literal() is not None:
+                return text_exact, pred.column
+            if pred.pattern.prefix():
+                return text_exact, pred.column + "__startswith"
+            if pred.pattern.leading_literal():
+                return Exactness.SUPERSET, pred.column + "__startswith"
+        return Exactness.LOCAL, None
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        # created/modified are never NULL, so NULL placement cannot differ.
+        return bool(self.options["order_by"]) and all(k.column in _SORTABLE for k in keys)
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        params: list[tuple[str, str]] = []
+        notes: list[str] = []
+        lower: dict[str, tuple[dt.datetime, bool]] = {}  # column -> (bound, inclusive)
+        upper: dict[str, tuple[dt.datetime, bool]] = {}
+        for pred, exactness in spec.pushed:
+            notes.append(f"{pred}: {exactness.name.lower()}")
+            if isinstance(pred, Cmp) and pred.column in ("created", "modified"):
+                v = pred.value
+                if pred.op in (Op.GT, Op.GE, Op.EQ):
+                    _tighten(lower, pred.column, v, pred.op is not Op.GT, lambda a, b: a > b)
+                if pred.op in (Op.LT, Op.LE, Op.EQ):
+                    _tighten(upper, pred.column, v, pred.op is not Op.LT, lambda a, b: a < b)
+            elif isinstance(pred, Cmp):
+                params.append((pred.column, pred.value))
+            elif isinstance(pred, Like):
+                literal = pred.pattern.literal()
+                if literal is not None:
+                    params.append((pred.column, literal))
+                else:
+                    prefix = pred.pattern.prefix() or pred.pattern.leading_literal()
+                    params.append((pred.column + "__startswith", prefix))
+            else:  # pragma: no cover - classify never marks anything else as pushed
+                raise DialectError(f"coredata cannot render {pred}")
+        for col, (v, inclusive) in lower.items():
+            params.append((f"{col}__{'gte' if inclusive else 'gt'}", _iso(v)))
+        for col, (v, inclusive) in upper.items():
+            params.append((f"{col}__{'lte' if inclusive else 'lt'}", _iso(v)))
+        if "associated_contacts_id" in spec.columns and not any(k == "associated_contacts_id" for k, _ in params):
+            raise DialectError(
+                f"coredata.{table.name}.associated_contacts_id is a filter, not a field: use it only as "
+                "associated_contacts_id = '<contact id>' in WHERE"
+            )
+        for key in spec.order:
+            params.append(("order_by", ("-" if key.descending else "") + key.column))
+        page_size = int(self.options["page_size"])
+        if spec.limit is not None:
+            page_size = max(1, min(page_size, spec.limit))
+        paging = OffsetPaging("offset", "limit", page_size, start=spec.offset, max_rows=spec.limit)
+        return ScanRequest(HttpRequest("GET", f"api/v2/{table.name}/", tuple(params)), paging, tuple(notes))
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        if not isinstance(body, dict) or not isinstance(body.get("objects"), list):
+            raise DialectError(f"coredata {table.name}: expected a JSON object with 'objects', got {_kind(body)}")
+        meta = body.get("meta") or {}
+        total = meta.get("total_count")
+        return Page(body["objects"], total if isinstance(total, int) else None)
+
+    def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
+        """Values of filter-only columns: the pushed equality's value."""
+        return {p.column: p.value for p, _ in spec.pushed
+                if isinstance(p, Cmp) and p.column == "associated_contacts_id" and p.op is Op.EQ}
+
+
+def _tighten(bounds: dict[str, tuple[dt.datetime, bool]], col: str, v: dt.datetime, inclusive: bool,
+             tighter: Any) -> None:
+    old = bounds.get(col)
+    if old is None or tighter(v, old[0]) or (v == old[0] and not inclusive):
+        bounds[col] = (v, inclusive)
+
+
+def _iso(v: dt.datetime) -> str:
+    # Naive ISO text, as the API writes its own timestamps (API-NOTES §3 "Timestamps are naive").
+    return v.isoformat(timespec="microseconds" if v.microsecond else "seconds")
+
+
+def _kind(body: Any) -> str:
+    return type(body).__name__

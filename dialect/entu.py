@@ -1,0 +1,370 @@
+"""Entu (entu.app): entities of user-defined types, every property an array of typed value objects.
+
+Spec: seed ``001`` and API-NOTES §5 (auth, entity shape, the real filter parser, sort/props/group).
+
+How entities appear in SQL (README "Entu"): one table per entity type (``_type.string``), with
+
+* ``_id``: the entity id;
+* ``<prop>``: the property's *first* value (scalar), typed by its value key
+  (string → VARCHAR, number → DOUBLE, boolean → BOOLEAN, date → DATE, datetime → TIMESTAMPTZ,
+  reference → VARCHAR id of the referenced entity);
+* ``<prop>__all``: every value, as a LIST.
+
+A property with no values is NULL in both. Because the API matches a filter when *any* value
+matches (API-NOTES §5 "Array semantics"), a filter on a ``<prop>`` column is pushed as a SUPERSET
+and re-checked locally, unless the source declares the property single-valued (option
+``single_valued``: ``{"book": ["isbn", "price"]}``), which makes first value = only value and the
+translation EXACT. ``list_contains(<prop>__all, v)`` is exact in every case.
+
+Translation (``prop.type[.op]=value`` keys, all ANDed; there is no OR across keys):
+=, <, <=, >, >= → ``p.t``, ``p.t.lt`` ...; IS [NOT] NULL → ``p._id.exists=false|true`` (the robust
+form: ``exists`` only converts to a boolean for string-typed keys, API-NOTES "exists caveat");
+IN over strings/references → ``p.t.in=a,b`` (never when a value holds a comma: the parser splits on
+commas); LIKE/ILIKE → ``p.string.regex=/…/`` with every literal escaped, ``/`` written as ``\\x2f``
+(the parser splits the value on ``/``), ``[\\s\\S]`` for wildcards and ``(?![\\s\\S])`` as the end
+anchor (``$`` also matches before a final newline). ILIKE is spelled out as per-character classes
+([aA]), not the ``i`` flag, so the regex matches exactly what DuckDB's ILIKE matches; it is pushed
+only when every cased literal character is ASCII. <> and NOT IN are local unless the property is
+single-valued (``ne`` means "no value equals", and also matches entities without the property, so
+it is paired with ``p._id.exists=true``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import (
+    Cmp,
+    Exactness,
+    HttpRequest,
+    InList,
+    IsNull,
+    Like,
+    LikePattern,
+    ListContains,
+    OffsetPaging,
+    Op,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = ["Entu"]
+
+# value key -> (Arrow type, parse)
+_VALUE_TYPES: dict[str, tuple[pa.DataType, str | None]] = {
+    "string": (pa.string(), None),
+    "number": (pa.float64(), None),
+    "boolean": (pa.bool_(), None),
+    "date": (pa.date32(), "date"),
+    "datetime": (pa.timestamp("us", tz="UTC"), "iso"),
+    "reference": (pa.string(), None),
+}
+_KEY_ORDER = ("reference", "datetime", "date", "number", "boolean", "string")
+_OP_NAME = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte", Op.NE: "ne"}
+_IDENT = re.compile(r"^\w+$")
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+class Entu(Dialect):
+    name = "entu"
+    title = "Entu (entu.app)"
+    CREDENTIALS = {"key": "API key (exchanged for a 12 h JWT through GET /api/auth)"}
+    OPTIONS = {
+        "db": (None, "the Entu database (account) name; required"),
+        "single_valued": ({}, "{type: [property, ...]} known to hold at most one value: filters on them "
+                              "become exact and they can be sorted on"),
+        "page_size": (500, "entities per page (the API has no maximum; default 100)"),
+        "sample_size": (200, "entities sampled per type to infer its properties"),
+        "types": ([], "restrict discovery to these entity types"),
+    }
+    default_page_size = 500
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        db = self.options["db"]
+        if not isinstance(db, str) or not _IDENT.match(db):
+            raise DialectError("entu needs the option db = '<database name>' (letters, digits, _)")
+        self.db: str = db
+
+    # --- auth (API-NOTES §5 "Auth") -----------------------------------------------------------
+
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
+        if "key" not in credentials:
+            raise DialectError("entu needs the credential 'key' (an Entu API key)")
+        return AuthPlan(
+            headers=(("Authorization", "Bearer {token}"),),
+            login=HttpRequest("GET", "api/auth", (("db", self.db),)),
+            login_secret_headers=(("Authorization", Secret("Bearer " + credentials["key"].reveal())),),
+            refresh_margin=300.0,
+        )
+
+    def parse_login(self, body: Any) -> Token:
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            raise DialectError("entu: the auth answer has no token")
+        token = body["token"]
+        expires = jwt_expiry(token)
+        if expires is None and body.get("expires"):
+            try:
+                expires = dt.datetime.fromisoformat(str(body["expires"]).replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                expires = None
+        return Token(token, expires)
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def discover(self) -> Discovery:
+        path = f"api/{self.db}/entity"
+        # One row per type with its count (API-NOTES §5 "group": keys come back only via props).
+        groups = yield HttpRequest("GET", path, (("group", "_type.string"), ("props", "_type")))
+        names: list[str] = []
+        for row in (groups or {}).get("entities", []):
+            for v in row.get("_type") or []:
+                if isinstance(v, dict) and isinstance(v.get("string"), str):
+                    names.append(v["string"])
+                    break
+        wanted = set(self.options["types"] or [])
+        tables = []
+        for type_name in sorted(set(names)):
+            if wanted and type_name not in wanted:
+                continue
+            sample = yield HttpRequest("GET", path, (("_type.string", type_name),
+                                                     ("limit", str(self.options["sample_size"]))))
+            tables.append(self.table_from_sample(type_name, (sample or {}).get("entities", [])))
+        return tables
+
+    def table_from_sample(self, type_name: str, entities: Sequence[Mapping[str, Any]]) -> TableDef:
+        """Columns inferred from sample entities: each property's most common value key."""
+        keys: dict[str, Counter[str]] = {}
+        for ent in entities:
+            for prop, values in ent.items():
+                if prop in ("_id", "_type") or not isinstance(values, list) or not _IDENT.match(prop):
+                    continue
+                counter = keys.setdefault(prop, Counter())
+                for v in values:
+                    if isinstance(v, dict):
+                        key = next((k for k in _KEY_ORDER if k in v), None)
+                        if key:
+                            counter[key] += 1
+        single = set(self.options["single_valued"].get(type_name, ()))
+        columns = [ColumnDef("_id", pa.string(), path=("_id",), doc="entity id")]
+        props: dict[str, str] = {}
+        for prop in sorted(keys):
+            if not keys[prop]:
+                continue
+            key = keys[prop].most_common(1)[0][0]
+            typ, parse = _VALUE_TYPES[key]
+            props[prop] = key
+            note = " (single-valued)" if prop in single else ""
+            columns.append(ColumnDef(prop, typ, path=(prop,), extract="first", item_key=key, parse=parse,  # type: ignore[arg-type]
+                                     doc=f"first {key} value of {prop}{note}"))
+            columns.append(ColumnDef(prop + "__all", pa.list_(typ), path=(prop,), extract="all", item_key=key,
+                                     parse=parse, doc=f"every {key} value of {prop}"))  # type: ignore[arg-type]
+        return TableDef(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
+                        meta={"type": type_name, "props": props, "single": frozenset(single)})
+
+    # --- pushdown -------------------------------------------------------------------------------
+
+    def _prop(self, table: TableDef, column: str) -> tuple[str, str, bool, bool] | None:
+        """(property, value key, is the LIST column, single-valued) for a column, None for _id."""
+        if column == "_id":
+            return None
+        is_list = column.endswith("__all")
+        prop = column[:-5] if is_list else column
+        key = table.meta["props"].get(prop)
+        if key is None:
+            return None
+        return prop, key, is_list, prop in table.meta["single"]
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        return [self._classify_one(table, p) for p in conjuncts]
+
+    def _classify_one(self, table: TableDef, pred: Pred) -> Exactness:
+        col = getattr(pred, "column", None)
+        if col == "_id":
+            if isinstance(pred, Cmp) and pred.op is Op.EQ and _OBJECT_ID.match(str(pred.value)):
+                return Exactness.EXACT
+            if isinstance(pred, InList) and not pred.negated and all(_OBJECT_ID.match(str(v)) for v in pred.values):
+                return Exactness.EXACT
+            return Exactness.LOCAL
+        info = self._prop(table, col) if col else None
+        if info is None:
+            return Exactness.LOCAL
+        _, key, is_list, single = info
+        scalar_exact = Exactness.EXACT if single else Exactness.SUPERSET
+        if isinstance(pred, IsNull):
+            return Exactness.EXACT
+        if is_list:
+            if isinstance(pred, ListContains) and self._value_ok(key, pred.value, Op.EQ):
+                return Exactness.EXACT
+            return Exactness.LOCAL
+        if isinstance(pred, Cmp) and self._value_ok(key, pred.value, pred.op):
+            if pred.op is Op.NE:
+                return Exactness.EXACT if single else Exactness.LOCAL
+            if key == "string" and pred.op is not Op.EQ:
+                # string gt/lt is allowed by the parser but undocumented (API-NOTES §5): re-check
+                return Exactness.SUPERSET
+            return scalar_exact
+        if isinstance(pred, InList) and not pred.negated and key in ("string", "reference") and pred.values:
+            if all(self._value_ok(key, v, Op.EQ) and "," not in str(v) for v in pred.values):
+                return scalar_exact
+            return Exactness.LOCAL
+        if isinstance(pred, Like) and key == "string" and not pred.negated:
+            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+                return Exactness.LOCAL
+            return scalar_exact
+        return Exactness.LOCAL
+
+    @staticmethod
+    def _value_ok(key: str, value: Any, op: Op) -> bool:
+        if key == "number":
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if key == "boolean":
+            return isinstance(value, bool) and op in (Op.EQ, Op.NE)
+        if key == "date":
+            return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+        if key == "datetime":
+            # Mongo dates hold milliseconds: a sub-millisecond literal would be rounded.
+            return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
+        if key == "reference":
+            return isinstance(value, str) and bool(_OBJECT_ID.match(value)) and op in (Op.EQ, Op.NE)
+        return isinstance(value, str)
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        for k in keys:
+            if k.column == "_id":
+                continue
+            info = self._prop(table, k.column)
+            if info is None or info[2] or not info[3] or info[1] == "reference":
+                return False
+            # Mongo puts missing values first ascending and last descending (null is lowest).
+            if k.nulls_first != (not k.descending):
+                return False
+        return True
+
+    def count_sql_only(self) -> bool:  # pragma: no cover - symmetry with other dialects
+        return False
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        params: list[tuple[str, str]] = [("_type.string", table.meta["type"])]
+        notes = []
+        for pred, exactness in spec.pushed:
+            notes.append(f"{pred}: {exactness.name.lower()}")
+            params.extend(self._render(table, pred))
+        props = sorted({c[:-5] if c.endswith("__all") else c for c in spec.columns} - {"_id"})
+        params.append(("props", ",".join(props) if props else "_id"))
+        if spec.order:
+            sort = []
+            for k in spec.order:
+                field = "_id" if k.column == "_id" else f"{k.column}.{table.meta['props'][k.column]}"
+                sort.append(("-" if k.descending else "") + field)
+            if not any(k.column == "_id" for k in spec.order):
+                sort.append("_id")  # a total order, so pages never overlap or skip ties
+            params.append(("sort", ",".join(sort)))
+        page_size = int(self.options["page_size"])
+        if spec.limit is not None:
+            page_size = max(1, min(page_size, spec.limit))
+        paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit)
+        return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), paging, tuple(notes))
+
+    def _render(self, table: TableDef, pred: Pred) -> list[tuple[str, str]]:
+        if pred.column == "_id":  # type: ignore[union-attr]
+            if isinstance(pred, InList):
+                return [("_id.in", ",".join(map(str, pred.values)))]
+            return [("_id", str(pred.value))]  # type: ignore[union-attr]
+        info = self._prop(table, pred.column)  # type: ignore[union-attr]
+        if info is None:  # pragma: no cover - classify keeps these local
+            raise DialectError(f"entu cannot render {pred}")
+        prop, key, _, _ = info
+        field = f"{prop}.{key}"
+        if isinstance(pred, IsNull):
+            return [(f"{prop}._id.exists", "true" if pred.negated else "false")]
+        if isinstance(pred, ListContains):
+            if pred.negated:
+                return [(f"{field}.ne", _value(key, pred.value)), (f"{prop}._id.exists", "true")]
+            return [(field, _value(key, pred.value))]
+        if isinstance(pred, Cmp):
+            if pred.op is Op.EQ:
+                return [(field, _value(key, pred.value))]
+            out = [(f"{field}.{_OP_NAME[pred.op]}", _value(key, pred.value))]
+            if pred.op is Op.NE:
+                out.append((f"{prop}._id.exists", "true"))
+            return out
+        if isinstance(pred, InList):
+            return [(f"{field}.in", ",".join(_value(key, v) for v in pred.values))]
+        if isinstance(pred, Like):
+            return [(f"{field}.regex", "/" + like_regex(pred.pattern, pred.case_insensitive) + "/")]
+        raise DialectError(f"entu cannot render {pred}")  # pragma: no cover
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        if not isinstance(body, dict) or not isinstance(body.get("entities"), list):
+            raise DialectError(f"entu {table.name}: expected a JSON object with 'entities', got {type(body).__name__}")
+        count = body.get("count")
+        return Page(body["entities"], count if isinstance(count, int) else None)
+
+
+def _value(key: str, value: Any) -> str:
+    if key == "boolean":
+        return "true" if value else "false"
+    if key == "number":
+        return repr(int(value)) if isinstance(value, int) else repr(float(value))
+    if key == "datetime":
+        # A numeric string is read as epoch milliseconds (API-NOTES §5 parseDate): exact and zone-free.
+        return str(round(value.timestamp() * 1000))
+    if key == "date":
+        return value.isoformat()  # YYYY-MM-DD = UTC midnight, as dates are stored
+    return str(value)
+
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+# Characters outside ASCII whose lowercase (DuckDB's simple mapping) is an ASCII letter.
+_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
+
+
+def _ascii_cased(pattern: LikePattern) -> bool:
+    """Every literal character either has no case or is an ASCII letter."""
+    for part in pattern.parts:
+        if isinstance(part, str):
+            for ch in part:
+                if not ch.isascii() and (ch.lower() != ch or ch.upper() != ch):
+                    return False
+    return True
+
+
+def _escape(ch: str, case_insensitive: bool) -> str:
+    if case_insensitive and _ASCII_LETTER.match(ch):
+        low = ch.lower()
+        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+    if ch == "/":
+        return r"\x2f"  # the server splits the value on '/' (API-NOTES §5 "Regex with / ... breaks")
+    if ch.isascii() and not ch.isalnum():
+        if ch == "\n":
+            return r"\n"
+        return "\\" + ch if ch.isprintable() else f"\\x{ord(ch):02x}"
+    return ch
+
+
+def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str:
+    """A PCRE regex (no flags) matching exactly the strings the LIKE pattern matches."""
+    out = ["^"]
+    for part in pattern.parts:
+        if part is LikePattern.ANY:
+            out.append(r"[\s\S]*")
+        elif part is LikePattern.ONE:
+            out.append(r"[\s\S]")
+        else:
+            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
+    out.append(r"(?![\s\S])")
+    return "".join(out)

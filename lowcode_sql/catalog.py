@@ -1,0 +1,119 @@
+"""Sources at run time: each source's dialect, HTTP runtime and (lazily discovered) tables."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import dialect as dialects
+from dialect._base import Dialect, TableDef
+from lowcode_sql.config import Config, SourceConfig
+from lowcode_sql.errors import ConfigError, UnknownTable, close_matches
+from lowcode_sql.fetch import loop
+from lowcode_sql.fetch.runtime import SourceRuntime
+
+__all__ = ["Catalog", "Source"]
+
+
+@dataclass
+class Source:
+    config: SourceConfig
+    dialect: Dialect
+    runtime: SourceRuntime
+    sandbox: Any = None  # the embedded emulator, for sandbox sources
+    _tables: dict[str, TableDef] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def tables(self) -> dict[str, TableDef]:
+        with self._lock:
+            if self._tables is None:
+                found = loop.run(self.runtime.discover())
+                self._tables = {t.name: t for t in found}
+            return self._tables
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._tables = None
+
+
+class Catalog:
+    """Resolves ``source.table`` names for the planner (``lowcode_sql.plan.CatalogView``)."""
+
+    def __init__(self, config: Config) -> None:
+        self.sources: dict[str, Source] = {}
+        for sc in config.sources:
+            self.add(sc)
+
+    def add(self, sc: SourceConfig, sandbox: Any = None) -> Source:
+        if sc.name in self.sources:
+            raise ConfigError(f"source {sc.name!r} is declared twice")
+        dialect_cls = dialects.get(sc.platform)
+        transport = None
+        base_url = sc.base_url
+        options = dict(sc.options)
+        if sc.sandbox:
+            from lowcode_sql.sandbox import get_sandbox
+
+            sandbox = sandbox or get_sandbox(sc.platform)
+            transport = sandbox.transport()
+            base_url = base_url or "http://sandbox.invalid/"
+            options = {**getattr(sandbox, "DEMO_OPTIONS", {}), **options}
+            credentials = sc.resolve_credentials() if (sc.credentials or sc.secrets) else sandbox_credentials(sandbox)
+        else:
+            credentials = sc.resolve_credentials()
+        dialect = dialect_cls(options)
+        runtime = SourceRuntime(sc.name, base_url or "", dialect, credentials, transport=transport,
+                                concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout)
+        src = Source(sc, dialect, runtime, sandbox)
+        self.sources[sc.name] = src
+        return src
+
+    def source(self, name: str) -> Source:
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise UnknownTable(name, list(self.sources)) from None
+
+    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
+        if db is not None:
+            if db not in self.sources:
+                raise UnknownTable(f"{db}.{name}", [f"{s}.{t}" for s, t in self.all_names()])
+            src = self.sources[db]
+            tables = src.tables()
+            if name not in tables:
+                raise UnknownTable(f"{db}.{name}", [f"{db}.{t}" for t in tables])
+            return src.name, tables[name], src.dialect
+        matches = [(s, t) for s, t in self.all_names() if t == name]
+        if len(matches) == 1:
+            src = self.sources[matches[0][0]]
+            return src.name, src.tables()[name], src.dialect
+        if matches:
+            raise UnknownTable(name + " (in several sources: qualify it as " +
+                               " or ".join(f"{s}.{t}" for s, t in matches) + ")")
+        raise UnknownTable(name, [f"{s}.{t}" for s, t in self.all_names()])
+
+    def all_names(self) -> Iterator[tuple[str, str]]:
+        for s in self.sources.values():
+            for t in s.tables():
+                yield s.name, t
+
+    def close(self) -> None:
+        for s in self.sources.values():
+            s.runtime.close()
+
+
+def sandbox_credentials(sandbox: Any) -> dict[str, Any]:
+    """The demo credentials an embedded emulator accepts."""
+    from dialect._base import Secret
+
+    return {k: Secret(v) for k, v in getattr(sandbox, "DEMO_CREDENTIALS", {}).items()}
+
+
+def source_help(name: str, candidates: list[str]) -> str:  # pragma: no cover - used by the CLI
+    return close_matches(name, candidates)

@@ -1,0 +1,132 @@
+"""Sources, declared in TOML or in code.
+
+```toml
+[sources.crm]                       # tables are addressed as crm.<table>
+platform = "coredata"
+base_url = "https://example.coredata.is"
+credentials = { user = "COREDATA_USER", key = "COREDATA_KEY" }   # names of environment variables
+concurrency = 8                     # requests in flight for this source
+rate_limit = 10                     # requests per second (omit: unlimited)
+timeout = 30                        # seconds per request
+
+[sources.crm.options]               # per-platform switches (`lowcode-sql platforms` lists them)
+order_by = true
+
+[sources.books]
+platform = "entu"
+sandbox = true                      # the embedded emulator with its sample data: no account needed
+options = { db = "demo" }
+```
+
+Credentials are read from the environment when a source is first used and held as ``Secret``s,
+which never print themselves; the config only names the variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dialect._base import Secret
+from lowcode_sql.errors import ConfigError, close_matches
+
+__all__ = ["Config", "SourceConfig", "load_config"]
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEYS = {"platform", "base_url", "credentials", "options", "concurrency", "rate_limit", "timeout", "sandbox",
+         "secrets"}
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    platform: str
+    base_url: str | None = None
+    credentials: Mapping[str, str] = field(default_factory=dict)  # credential -> env var name
+    options: Mapping[str, Any] = field(default_factory=dict)
+    concurrency: int = 8
+    rate_limit: float | None = None
+    timeout: float = 30.0
+    sandbox: bool = False
+    secrets: Mapping[str, Secret] = field(default_factory=dict)  # given in code (never in TOML)
+
+    def resolve_credentials(self) -> dict[str, Secret]:
+        out = dict(self.secrets)
+        for cred, var in self.credentials.items():
+            if cred in out:
+                continue
+            value = os.environ.get(var)
+            if value is None:
+                raise ConfigError(
+                    f"source {self.name!r}: the environment variable {var} (credential {cred!r}) is not set"
+                )
+            out[cred] = Secret(value)
+        return out
+
+
+@dataclass(frozen=True)
+class Config:
+    sources: tuple[SourceConfig, ...] = ()
+
+    def source(self, name: str) -> SourceConfig:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise ConfigError(f"unknown source {name!r}{close_matches(name, [s.name for s in self.sources])}")
+
+
+def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
+    if not _NAME.match(name):
+        raise ConfigError(f"source name {name!r} must be a SQL identifier (letters, digits, _)")
+    unknown = set(raw) - _KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"source {name!r}: unknown setting {key!r}{close_matches(key, _KEYS)}")
+    if "platform" not in raw:
+        raise ConfigError(f"source {name!r}: 'platform' is required (e.g. platform = \"coredata\")")
+    sandbox = bool(raw.get("sandbox", False))
+    if not sandbox and not raw.get("base_url"):
+        raise ConfigError(f"source {name!r}: 'base_url' is required (or sandbox = true)")
+    creds = raw.get("credentials", {})
+    if not isinstance(creds, Mapping) or not all(isinstance(v, str) for v in creds.values()):
+        raise ConfigError(f"source {name!r}: credentials maps each credential to an environment variable name")
+    secrets = {k: v if isinstance(v, Secret) else Secret(str(v)) for k, v in dict(raw.get("secrets", {})).items()}
+    try:
+        return SourceConfig(
+            name=name, platform=str(raw["platform"]), base_url=raw.get("base_url"), credentials=dict(creds),
+            options=dict(raw.get("options", {})), concurrency=int(raw.get("concurrency", 8)),
+            rate_limit=float(raw["rate_limit"]) if raw.get("rate_limit") is not None else None,
+            timeout=float(raw.get("timeout", 30.0)), sandbox=sandbox, secrets=secrets,
+        )
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"source {name!r}: {e}") from None
+
+
+def load_config(source: str | Path | Mapping[str, Any] | Config | None) -> Config:
+    """A ``Config`` from a TOML file path, a mapping shaped like the TOML, or a Config."""
+    if isinstance(source, Config):
+        return source
+    if source is None:
+        env = os.environ.get("LOWCODE_SQL_CONFIG")
+        if not env:
+            return Config()
+        source = env
+    if isinstance(source, str | Path):
+        path = Path(source).expanduser()
+        try:
+            raw: Mapping[str, Any] = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file {str(path)!r} not found") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {str(path)!r}: {e}") from None
+    else:
+        raw = source
+    sources = raw.get("sources", {})
+    if not isinstance(sources, Mapping):
+        raise ConfigError("'sources' must be a table of [sources.<name>] sections")
+    return Config(tuple(source_from_mapping(n, s) for n, s in sources.items()))

@@ -1,0 +1,106 @@
+"""``connect()``: the Python entry point. A Connection owns a catalog of sources and an engine."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lowcode_sql.catalog import Catalog
+from lowcode_sql.config import Config, load_config, source_from_mapping
+from lowcode_sql.errors import UnknownTable
+from lowcode_sql.execute.engine import Engine, Progress, Result
+from lowcode_sql.explain import explain_plan
+from lowcode_sql.sqltypes import sql_type
+
+__all__ = ["Connection", "connect", "demo"]
+
+
+class Connection:
+    """Query configured sources with SQL (DuckDB syntax); tables are ``<source>.<table>``."""
+
+    def __init__(self, config: Config, *, timezone: str = "UTC", readahead: int | None = None) -> None:
+        self.catalog = Catalog(config)
+        self.engine = Engine(self.catalog, timezone=timezone, readahead=readahead)
+        self._closed = False
+
+    # --- sources ------------------------------------------------------------------------------
+
+    def add_source(self, name: str, platform: str, *, sandbox: Any = None, **settings: Any) -> None:
+        """Add a source in code. ``sandbox=True`` (or an emulator instance) serves it in-process."""
+        raw = {"platform": platform, **settings, "sandbox": sandbox is not None and sandbox is not False}
+        sc = source_from_mapping(name, raw)
+        self.catalog.add(sc, sandbox if sandbox not in (None, True, False) else None)
+
+    def sandbox(self, source: str) -> Any:
+        """The embedded emulator behind a sandbox source (load tables, read request counters)."""
+        return self.catalog.source(source).sandbox
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def sql(self, query: str, params: Any = None, *, progress: Progress | None = None) -> Result:
+        return self.engine.execute(query, params, progress)
+
+    execute = sql
+
+    def explain(self, query: str, params: Any = None) -> str:
+        return explain_plan(self.engine.plan(query, params))
+
+    # --- catalog ------------------------------------------------------------------------------
+
+    def tables(self, source: str | None = None) -> list[tuple[str, str, str]]:
+        """(source, table, description) for every table, or those of one source."""
+        out = []
+        for s in self.catalog.sources.values():
+            if source is not None and s.name != source:
+                continue
+            out.extend((s.name, t.name, t.doc) for t in s.tables().values())
+        if source is not None and source not in self.catalog.sources:
+            raise UnknownTable(source, list(self.catalog.sources))
+        return out
+
+    def describe(self, table: str) -> list[tuple[str, str, str]]:
+        """(column, SQL type, description) of ``source.table`` (or an unambiguous ``table``)."""
+        db, _, name = table.rpartition(".")
+        _, tdef, _ = self.catalog.resolve(db or None, name)
+        return [(c.name, sql_type(c.type), c.doc) for c in tdef.columns]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.engine.close()
+            self.catalog.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def connect(config: str | Path | Mapping[str, Any] | Config | None = None, **kw: Any) -> Connection:
+    """A Connection over the sources of a TOML file, a mapping shaped like it, or a Config.
+
+    Without a config, ``$LOWCODE_SQL_CONFIG`` is read; with neither, the connection starts empty
+    (add sources with ``add_source``) .
+    """
+    return Connection(load_config(config), **kw)
+
+
+def demo(**kw: Any) -> Connection:
+    """A Connection to every platform's embedded emulator with sample data: no account needed.
+
+    Sources are named after the platforms (``coredata.projects``, ``entu.book``, ...).
+    """
+    from lowcode_sql.sandbox import names
+
+    con = Connection(Config(), **kw)
+    for platform in names():
+        con.add_source(platform, platform, sandbox=True)
+    return con

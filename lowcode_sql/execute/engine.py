@@ -1,0 +1,195 @@
+"""Run a ``QueryPlan``: one lazy Arrow stream per remote scan, registered as a DuckDB view.
+
+Each scan's pages are fetched (concurrently where the paging allows) only when DuckDB pulls the
+stream, converted to Arrow batch by batch, and the scan stops requesting pages as soon as DuckDB
+stops pulling (a LIMIT above a local filter). COUNT-only scans become a view of N rows of NULL
+from one request; contradictory scans an empty view with no request at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lowcode_sql.catalog import Catalog
+from lowcode_sql.convert.arrow import records_to_batch
+from lowcode_sql.errors import ExecutionError, LowcodeSQLError
+from lowcode_sql.execute.folder import DuckDBFolder
+from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
+from lowcode_sql.plan import PlannedScan, QueryPlan, plan
+
+__all__ = ["Engine", "Result", "ScanReport"]
+
+Progress = Callable[[str, ScanStats, int | None], None]
+
+
+@dataclass
+class ScanReport:
+    """What one remote scan did: for EXPLAIN ANALYZE-style output and tests."""
+
+    source: str
+    table: str
+    requests: int = 0
+    rows: int = 0
+    pages: int = 0
+    mode: str = "scan"  # scan | count | none
+
+
+@dataclass
+class Result:
+    """A query's answer, as Arrow (and converters), with what fetching it cost."""
+
+    table: pa.Table
+    scans: list[ScanReport] = field(default_factory=list)
+    sql: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.scans)
+
+    def arrow(self) -> pa.Table:
+        return self.table
+
+    to_arrow = arrow
+
+    def df(self) -> Any:
+        """A pandas DataFrame (needs pandas)."""
+        return self.table.to_pandas()
+
+    def pl(self) -> Any:
+        """A polars DataFrame (needs polars)."""
+        import polars as pl
+
+        return pl.from_arrow(self.table)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        cols = [c.to_pylist() for c in self.table.columns]
+        return list(zip(*cols, strict=True)) if cols else []
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.fetchall())
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+
+class Engine:
+    """Plans and runs queries over a ``Catalog`` with a private DuckDB connection."""
+
+    def __init__(self, catalog: Catalog, *, timezone: str = "UTC", readahead: int | None = None) -> None:
+        self.catalog = catalog
+        self.readahead = readahead
+        self._con = duckdb.connect()
+        self._con.execute(f"SET TimeZone = '{timezone}'")
+        self._fold_con = duckdb.connect()
+        self._fold_con.execute(f"SET TimeZone = '{timezone}'")
+        self.folder = DuckDBFolder(self._fold_con)
+        self._lock = threading.RLock()
+        self._counter = 0
+
+    def plan(self, sql: str, params: Any = None) -> QueryPlan:
+        with self._lock:
+            self._counter += 1
+            return plan(sql, self.catalog, self.folder, params, view_prefix=f"__lc_q{self._counter}")
+
+    def execute(self, sql: str, params: Any = None, progress: Progress | None = None) -> Result:
+        started = time.perf_counter()
+        qp = self.plan(sql, params)
+        with self._lock:
+            reports: list[ScanReport] = []
+            closers: list[Callable[[], None]] = []
+            failures: list[BaseException] = []
+            try:
+                for scan in qp.scans:
+                    reports.append(self._register(scan, closers, failures, progress))
+                try:
+                    table = self._con.sql(qp.sql).to_arrow_table()
+                except duckdb.Error as e:
+                    # DuckDB re-raises a stream's exception as its own error with the traceback as
+                    # text: report the typed error the scan raised instead.
+                    if failures:
+                        raise failures[0] from None
+                    raise ExecutionError(str(e)) from None
+            finally:
+                for close in closers:
+                    with contextlib.suppress(Exception):
+                        close()
+                for scan in qp.scans:
+                    with contextlib.suppress(duckdb.Error):
+                        self._con.unregister(scan.view)
+        return Result(table, reports, qp.sql, time.perf_counter() - started)
+
+    def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
+                  progress: Progress | None) -> ScanReport:
+        spec, table = scan.spec, scan.table
+        report = ScanReport(scan.source, table.name)
+        if spec.contradiction:
+            report.mode = "none"
+            self._con.register(scan.view, table.schema(spec.columns).empty_table())
+            return report
+        src = self.catalog.source(scan.source)
+        request = scan.dialect.render_scan(table, spec)
+        if spec.count_only:
+            stats = ScanStats()
+            n = fetch_count(src.runtime, table, request, stats=stats)
+            report.mode, report.requests, report.rows = "count", stats.requests, n
+            self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
+            return report
+        columns = spec.columns or (_cheapest_column(table),)
+        schema = table.schema(columns)
+        echo = scan.dialect.echo_values(spec)
+        stats = ScanStats()
+        label = f"{scan.source}.{table.name}"
+
+        def on_progress(s: ScanStats, total: int | None) -> None:
+            report.requests, report.rows, report.pages = s.requests, s.rows, s.pages
+            if progress is not None:
+                progress(label, s, total)
+
+        pages = iter_pages(src.runtime, table, request, stats=stats, readahead=self.readahead,
+                           on_progress=on_progress)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            try:
+                for records in pages:
+                    yield records_to_batch(table, columns, records, echo)
+            except Exception as e:
+                failures.append(e if isinstance(e, LowcodeSQLError) else ExecutionError(f"{label}: {e}"))
+                raise
+
+        gen = batches()
+
+        def close() -> None:
+            gen.close()
+            pages.close()  # type: ignore[attr-defined]
+            report.requests, report.rows, report.pages = stats.requests, stats.rows, stats.pages
+
+        closers.append(close)
+        self._con.register(scan.view, pa.RecordBatchReader.from_batches(schema, gen))
+        return report
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+            self._fold_con.close()
+
+
+def _cheapest_column(table: Any) -> str:
+    # Rows are needed but no column is (SELECT 1 FROM t, joins counting rows): fetch the key.
+    if table.key:
+        return table.key
+    return next(c.name for c in table.columns if not c.filter_only)
+
+

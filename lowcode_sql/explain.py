@@ -1,0 +1,50 @@
+"""EXPLAIN: what each remote scan sends, what the API does exactly or as a superset, what stays local.
+
+Requests are shown as method + path + query string: credentials travel in headers added by the
+fetcher and never appear here.
+"""
+
+from __future__ import annotations
+
+from lowcode_sql.plan import QueryPlan
+from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging
+
+__all__ = ["explain_plan"]
+
+
+def explain_plan(qp: QueryPlan) -> str:
+    lines: list[str] = []
+    for scan in qp.scans:
+        spec = scan.spec
+        lines.append(f"scan {scan.source}.{scan.table.name} AS {scan.alias}  (view {scan.view})")
+        lines.append(f"  columns:  {', '.join(spec.columns) or '(none)'}")
+        exact = [str(p) for p, e in spec.pushed if e is Exactness.EXACT]
+        superset = [str(p) for p, e in spec.pushed if e is Exactness.SUPERSET]
+        lines.append(f"  exact:    {' AND '.join(exact) or '-'}")
+        lines.append(f"  superset: {' AND '.join(superset) or '-'}  (re-checked by DuckDB)")
+        lines.append(f"  local:    {' AND '.join(map(str, spec.local)) or '-'}")
+        if spec.order:
+            order = ", ".join(f"{k.column} {'DESC' if k.descending else 'ASC'}" for k in spec.order)
+            lines.append(f"  order:    {order} (pushed)")
+        if spec.limit is not None or spec.offset:
+            lines.append(f"  limit:    {spec.limit} offset {spec.offset} (pushed)")
+        if spec.contradiction:
+            lines.append("  requests: none (the filter can never be true)")
+            continue
+        req = scan.dialect.render_scan(scan.table, spec)
+        if spec.count_only:
+            first = req.page_request(spec.offset, 1)
+            lines.append("  mode:     COUNT(*) from the API's reported total: 1 request")
+        else:
+            p = req.paging
+            size = p.page_size if isinstance(p, OffsetPaging | CursorPaging) else None
+            first = req.page_request(spec.offset, size or 0)
+            kind = ("offset pages, concurrent once the total is known" if isinstance(p, OffsetPaging)
+                    else "cursor pages, sequential" if isinstance(p, CursorPaging) else "one request")
+            lines.append(f"  paging:   {kind}" + (f", {size} rows per page" if size else ""))
+        lines.append(f"  request:  {first.method} {first.target()}")
+        for note in req.notes:
+            lines.append(f"  note:     {note}")
+    lines.append("duckdb:")
+    lines.append("  " + qp.sql)
+    return "\n".join(lines)
