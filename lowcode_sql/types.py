@@ -171,6 +171,24 @@ class LikePattern:
 # --- predicate IR -------------------------------------------------------------------------------
 
 
+def sql_literal(value: Any) -> str:
+    """A value written as a SQL literal, for EXPLAIN and golden files."""
+    import datetime as _dt
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, _dt.datetime):
+        kind = "TIMESTAMPTZ" if value.tzinfo is not None else "TIMESTAMP"
+        return f"{kind} '{value.isoformat(sep=' ')}'"
+    if isinstance(value, _dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class Cmp:
     """``column <op> value``; ``value`` is already converted to the column's Python type."""
@@ -183,7 +201,7 @@ class Cmp:
         return Cmp(self.column, self.op.negate(), self.value)
 
     def __str__(self) -> str:
-        return f"{self.column} {self.op.value} {self.value!r}"
+        return f"{self.column} {self.op.value} {sql_literal(self.value)}"
 
 
 @dataclass(frozen=True)
@@ -196,7 +214,8 @@ class InList:
         return InList(self.column, self.values, not self.negated)
 
     def __str__(self) -> str:
-        return f"{self.column} {'NOT IN' if self.negated else 'IN'} {self.values!r}"
+        items = ", ".join(sql_literal(v) for v in self.values)
+        return f"{self.column} {'NOT IN' if self.negated else 'IN'} ({items})"
 
 
 @dataclass(frozen=True)
@@ -211,7 +230,7 @@ class Like:
 
     def __str__(self) -> str:
         op = ("NOT " if self.negated else "") + ("ILIKE" if self.case_insensitive else "LIKE")
-        return f"{self.column} {op} {self.pattern.sql()!r}"
+        return f"{self.column} {op} {sql_literal(self.pattern.sql())}"
 
 
 @dataclass(frozen=True)
@@ -238,7 +257,7 @@ class ListContains:
         return ListContains(self.column, self.value, not self.negated)
 
     def __str__(self) -> str:
-        return f"{'NOT ' if self.negated else ''}list_contains({self.column}, {self.value!r})"
+        return f"{'NOT ' if self.negated else ''}list_contains({self.column}, {sql_literal(self.value)})"
 
 
 @dataclass(frozen=True)

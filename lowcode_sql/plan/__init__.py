@@ -26,7 +26,7 @@ from lowcode_sql.plan.params import bind_params
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import Exactness, Pred, ScanSpec, SortKey
+from lowcode_sql.types import And, Exactness, Pred, ScanSpec, SortKey
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 
@@ -178,19 +178,29 @@ class _ScanState:
             self.contradiction = True
             self.dropped |= {nid(n) for n, _, _ in preds if nid(n) is not None}  # type: ignore[misc]
             return
-        decisions = self.dialect.classify(self.table, [p for _, p, _ in preds]) if preds else []
-        for (node, pred, conv_exact), decision in zip(preds, decisions, strict=True):
-            if decision is Exactness.EXACT and not conv_exact:
+        # A conjunct that is itself an AND (BETWEEN, NOT (a OR b)) is offered to the dialect item
+        # by item; the SQL node is dropped only when every item is pushed exactly.
+        flat: list[tuple[int, Pred]] = []
+        for i, (_, pred, _) in enumerate(preds):
+            flat.extend((i, item) for item in (pred.items if isinstance(pred, And) else (pred,)))
+        decisions = self.dialect.classify(self.table, [p for _, p in flat]) if flat else []
+        node_exact = [conv_exact for _, _, conv_exact in preds]
+        for (i, item), decision in zip(flat, decisions, strict=True):
+            if decision is Exactness.EXACT and not preds[i][2]:
                 decision = Exactness.SUPERSET
-            if decision is Exactness.LOCAL:
-                self.local.append(pred)
-                self.all_exact = False
-                continue
-            self.pushed.append((pred, decision))
-            if decision is Exactness.EXACT and nid(node) is not None:
+            if decision is not Exactness.LOCAL:
+                self.pushed.append((item, decision))
+            if decision is not Exactness.EXACT:
+                node_exact[i] = False
+        for (node, pred, _), exact in zip(preds, node_exact, strict=True):
+            if exact and nid(node) is not None:
                 self.dropped.add(nid(node))  # type: ignore[arg-type]
-            else:
-                self.all_exact = False
+                continue
+            self.all_exact = False
+            if not any(p is pred or (isinstance(pred, And) and p in pred.items) for p, _ in self.pushed):
+                self.local.append(pred)
+            elif isinstance(pred, And):
+                self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
 
     def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int]) -> None:
         if self.contradiction:

@@ -1,0 +1,63 @@
+"""Golden files: SQL -> split (exact / superset / local, order, limit, count) -> first request.
+
+Each case in ``golden/<platform>.txt`` is ``-- sql`` followed by the query and ``-- expect`` followed
+by the rendered plan. Set ``LOWCODE_UPDATE_GOLDEN=1`` to rewrite the files, then review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lowcode_sql.plan import plan
+from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def render(sql: str, catalog, folder) -> str:
+    try:
+        qp = plan(sql, catalog, folder)
+    except Exception as e:  # the error itself is the expected output
+        return f"error: {type(e).__name__}: {e}"
+    out = []
+    for scan in qp.scans:
+        spec = scan.spec
+        out.append(f"scan {scan.table.name} columns={','.join(spec.columns)}")
+        for p, e in spec.pushed:
+            out.append(f"  {'exact' if e is Exactness.EXACT else 'superset'}: {p}")
+        for p in spec.local:
+            out.append(f"  local: {p}")
+        if spec.contradiction:
+            out.append("  contradiction: no request")
+            continue
+        if spec.order or spec.limit is not None or spec.offset:
+            order = ",".join(f"{k.column}{' desc' if k.descending else ''}" for k in spec.order)
+            out.append(f"  order={order or '-'} limit={spec.limit} offset={spec.offset}")
+        try:
+            req = scan.dialect.render_scan(scan.table, spec)
+        except Exception as e:
+            out.append(f"  render error: {type(e).__name__}: {e}")
+            continue
+        if spec.count_only:
+            out.append(f"  count: {req.page_request(spec.offset, 1).target()}")
+        else:
+            p = req.paging
+            size = p.page_size if isinstance(p, OffsetPaging | CursorPaging) else 0
+            out.append(f"  request: {req.page_request(spec.offset, size).target()}")
+    out.append(f"duckdb: {qp.sql}")
+    return "\n".join(out)
+
+
+def check(name: str, catalog, folder) -> None:
+    path = GOLDEN / f"{name}.txt"
+    cases = []
+    for block in path.read_text().split("-- sql\n")[1:]:
+        sql, _, expected = block.partition("-- expect\n")
+        cases.append((sql.strip(), expected.strip()))
+    actual = [(sql, render(sql, catalog, folder)) for sql, _ in cases]
+    if os.environ.get("LOWCODE_UPDATE_GOLDEN"):
+        path.write_text("".join(f"-- sql\n{s}\n-- expect\n{a}\n\n" for s, a in actual))
+        return
+    for (sql, expected), (_, got) in zip(cases, actual, strict=True):
+        assert got == expected, f"\nSQL: {sql}\n--- expected\n{expected}\n--- got\n{got}"
