@@ -1,0 +1,59 @@
+"""Emulators of the low-code platforms, for tests, benchmarks and demos.
+
+Each emulator is a ``Platform`` (see ``_base.py``): it answers like the real REST API from
+in-memory data, and the framework adds request counting, rate limiting, latency and fault
+injection. Serve one in-process or on a real socket::
+
+    sandbox = get_sandbox("entu", latency=0.02)
+    client = httpx.AsyncClient(transport=sandbox.transport(), base_url="http://sandbox")
+    with sandbox.serve() as server:
+        ...  # server.url
+
+Emulators are registered by import string so that importing this package stays cheap and one
+broken emulator cannot break the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from lowcode_sql.errors import ConfigError, close_matches
+from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox.server import RunningServer, serve
+
+__all__ = [
+    "SANDBOXES",
+    "Platform",
+    "Request",
+    "Response",
+    "RunningServer",
+    "get_sandbox",
+    "json_response",
+    "names",
+    "serve",
+]
+
+SANDBOXES: dict[str, str] = {
+    "coredata": "lowcode_sql.sandbox.coredata:CoreDataSandbox",
+    "entu": "lowcode_sql.sandbox.entu:EntuSandbox",
+}
+
+
+def names() -> list[str]:
+    """The registered sandbox names, sorted."""
+    return sorted(SANDBOXES)
+
+
+def get_sandbox(name: str, **kw: Any) -> Platform:
+    """A new emulator by platform name; ``kw`` go to its constructor (latency, rate_limit, ...).
+
+    Raises:
+        ConfigError: the name is not registered (with a did-you-mean hint).
+    """
+    target = SANDBOXES.get(name.lower())
+    if target is None:
+        raise ConfigError(f"unknown sandbox {name!r}{close_matches(name, SANDBOXES)} (known: {', '.join(names())})")
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(**kw)  # type: ignore[no-any-return]
