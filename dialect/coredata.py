@@ -58,37 +58,43 @@ def _c(name: str, typ: pa.DataType = _STR, doc: str = "", **kw: Any) -> ColumnDe
     return ColumnDef(name, typ, doc=doc, **kw)
 
 
-# Fields every object has (seed, "Endpoint response format" and the spaces example).
+# Fields every object has (seed, "Endpoint response format" and the spaces example; field sets
+# as in the real responses kept in koddsson/coredata-python-client tests/json, API-NOTES §3).
 _COMMON = (
     _c("id", doc="UUID; always the same for an object"),
     _c("snapshot_id", doc="UUID; changes every time the object changes"),
     _c("type", doc="object type name, e.g. Contact"),
     _c("title"),
     _c("description"),
-    _c("status"),
     _c("created", _TS, "creation time (naive ISO text on the wire)", parse="iso"),
     _c("modified", _TS, "last modification time (naive ISO text on the wire)", parse="iso"),
     _c("created_by"),
     _c("modified_by"),
     _c("tags", pa.list_(_STR)),
     _c("dynatype", _DYNATYPE, "the object's dynamic type"),
+    _c("version"),
     _c("resource_uri"),
 )
+_REF = pa.struct([("id", _STR), ("title", _STR)])
+_PROJECT_REF = pa.struct([("id", _STR), ("identifier", _STR), ("title", _STR)])
+_USER = pa.struct([("first_name", _STR), ("last_name", _STR), ("username", _STR)])
 _ASSOC = _c("associated_contacts_id", doc="filter only: objects associated with this contact id",
             filter_only=True)
+_WORK = (_c("status"), _c("status_message"), _c("due_date", _TS, parse="iso"), _c("space", _REF),
+         _c("contacts", pa.list_(_REF)), _c("connected_users", pa.list_(_STR)),
+         _c("responsible_users", pa.list_(_USER)))
 
 _TABLES: dict[str, tuple[ColumnDef, ...]] = {
-    "projects": (*_COMMON, _c("identifier"), _c("space"), _c("deadline", _TS, parse="iso"),
-                 _c("is_archived", pa.bool_()), _ASSOC),
+    "projects": (*_COMMON, _c("identifier"), *_WORK, _ASSOC),
+    "tasks": (*_COMMON, *_WORK, _c("project", _PROJECT_REF), _ASSOC),
     "files": (*_COMMON, _c("parent", doc="UUID of the folder"), _c("filename"), _c("mime_type"),
-              _c("size", pa.int64()), _ASSOC),
+              _c("size", pa.int64()), _c("digest"), _c("category"), _c("project", _PROJECT_REF),
+              _c("space", _REF), _ASSOC),
     "contacts": (*_COMMON, _c("identifier", doc="e.g. a national id number (SSN)"),
                  _c("emails", pa.list_(pa.struct([("email", _STR), ("label", _STR)]))),
                  _c("phones", pa.list_(pa.struct([("label", _STR), ("number", _STR)]))),
-                 _c("role")),
-    "tasks": (*_COMMON, _c("deadline", _TS, parse="iso"), _c("is_done", pa.bool_()), _c("priority"),
-              _c("project", doc="UUID of the task's project"), _ASSOC),
-    "spaces": (*_COMMON, _c("is_hidden", pa.bool_()), _c("path"), _c("template"), _c("version")),
+                 _c("organization", _REF), _c("role"), _c("status")),
+    "spaces": (*_COMMON, _c("is_hidden", pa.bool_()), _c("path"), _c("status"), _c("template")),
 }
 
 # The filterable fields per resource (seed, "Filtering").
@@ -103,6 +109,9 @@ _EQ_FILTERS = {"files": ("parent", "associated_contacts_id"), "projects": ("asso
                "tasks": ("associated_contacts_id",)}
 _DATE_FILTERS = {"projects", "files", "contacts", "tasks"}  # seed: "works for ... these endpoints"
 _SORTABLE = ("created", "modified")
+# tastypie's filter_value_to_python turns these whole values into True/False/None before Django
+# sees them (title=None means IS NULL, title=true matches "True"): such values stay local.
+_TASTYPIE_WORDS = frozenset({"true", "True", "false", "False", "nil", "none", "None"})
 _OP_SUFFIX = {Op.GT: "gt", Op.GE: "gte", Op.LT: "lt", Op.LE: "lte"}
 
 
@@ -147,6 +156,10 @@ class CoreData(Dialect):
 
     def _classify_one(self, table: str, pred: Pred) -> tuple[Exactness, str | None]:
         text_exact = Exactness.EXACT if self.options["case_sensitive_text"] else Exactness.SUPERSET
+        if isinstance(getattr(pred, "value", None), str) and pred.value in _TASTYPIE_WORDS:  # type: ignore[union-attr]
+            return Exactness.LOCAL, None
+        if isinstance(pred, Like) and any(isinstance(p, str) and p in _TASTYPIE_WORDS for p in pred.pattern.parts[:1]):
+            return Exactness.LOCAL, None
         if isinstance(pred, Cmp):
             col = pred.column
             if pred.op is Op.EQ and col in _TEXT_FILTERS.get(table, ()) and isinstance(pred.value, str):
