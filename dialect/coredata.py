@@ -26,6 +26,7 @@ Paging is ``limit``/``offset`` with ``meta.total_count``; tastypie clamps ``limi
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -111,6 +112,7 @@ _DATE_FILTERS = {"projects", "files", "contacts", "tasks"}  # seed: "works for .
 _SORTABLE = ("created", "modified")
 # tastypie's filter_value_to_python turns these whole values into True/False/None before Django
 # sees them (title=None means IS NULL, title=true matches "True"): such values stay local.
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TASTYPIE_WORDS = frozenset({"true", "True", "false", "False", "nil", "none", "None"})
 _OP_SUFFIX = {Op.GT: "gt", Op.GE: "gte", Op.LT: "lt", Op.LE: "lte"}
 
@@ -165,7 +167,8 @@ class CoreData(Dialect):
             if pred.op is Op.EQ and col in _TEXT_FILTERS.get(table, ()) and isinstance(pred.value, str):
                 return text_exact, col
             if pred.op is Op.EQ and col in _EQ_FILTERS.get(table, ()) and isinstance(pred.value, str):
-                return Exactness.EXACT, col
+                # the API validates and normalises uuids (case, dashes); SQL compares text exactly
+                return (Exactness.EXACT, col) if _UUID.match(pred.value) else (Exactness.LOCAL, None)
             if col in ("created", "modified") and table in _DATE_FILTERS and isinstance(pred.value, dt.datetime):
                 if pred.op is Op.NE or pred.value.tzinfo is not None:
                     return Exactness.LOCAL, None
