@@ -137,7 +137,8 @@ class Engine:
         report = ScanReport(scan.source, table.name)
         if spec.contradiction:
             report.mode = "none"
-            self._con.register(scan.view, table.schema(spec.columns).empty_table())
+            cols = spec.columns or (_cheapest_column(table),)
+            self._con.register(scan.view, table.schema(cols).empty_table())
             return report
         src = self.catalog.source(scan.source)
         request = scan.dialect.render_scan(table, spec)
