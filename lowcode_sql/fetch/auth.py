@@ -1,0 +1,162 @@
+"""Credentials on the wire: static headers, token logins, proactive refresh, one re-login on 401.
+
+The dialect says *what* (an ``AuthPlan``); this module does it. Secrets are revealed only while
+building headers and login bodies, and every message that may echo them passes ``redact``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from dialect._base import AuthPlan, Dialect, Secret, Token
+from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
+from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.types import HttpRequest
+
+__all__ = ["AuthSession", "Sender"]
+
+#: sends one request without auth headers (but with retries and budget); returns decoded JSON
+Sender = Callable[[HttpRequest, Mapping[str, str], "ScanStats | None"], Awaitable[Any]]
+
+_TOKEN = "{token}"
+
+
+def _bare(exc: FetchError) -> str:
+    """The message without the ``[source] `` prefix, to re-wrap it without repeating the source."""
+    text = str(exc)
+    return text.removeprefix(f"[{exc.source}] ") if exc.source else text
+
+
+class AuthSession:
+    """Headers for each request of one source; logs in when the plan says so.
+
+    One ``asyncio.Lock`` guards the login so that 16 pages starting at once (or all getting a 401
+    when the token expires) cause a single login, not 16.
+    """
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        credentials: Mapping[str, Secret],
+        *,
+        sender: Sender,
+        source: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.plan: AuthPlan = dialect.auth(credentials)
+        self._dialect = dialect
+        self._sender = sender
+        self._source = source
+        self._clock = clock  # wall clock: token expiries are epoch seconds
+        self._token: Token | None = None
+        self._refresh_at: float | None = None
+        self._lock = asyncio.Lock()
+        self.logins = 0
+        secrets = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
+        secrets += [v.reveal() for _, v in self.plan.headers if isinstance(v, Secret)]
+        secrets += [v.reveal() for _, v in self.plan.login_secret_headers]
+        secrets += [v.reveal() for v in self.plan.login_secret_json.values()]
+        # Longest first so a secret containing another is scrubbed whole; tiny values would
+        # scrub ordinary words, and are not worth hiding from an error message anyway.
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        needs_token = any(_TOKEN in (v.reveal() if isinstance(v, Secret) else v) for _, v in self.plan.headers)
+        if needs_token and self.plan.login is None:
+            raise DialectError(f"{dialect.name or type(dialect).__name__}: auth headers use {_TOKEN} but no login")
+        self._static = None if self.plan.login is not None else self._render(None)
+
+    def __repr__(self) -> str:
+        return f"AuthSession(source={self._source!r}, login={self.plan.login is not None}, logins={self.logins})"
+
+    @property
+    def can_relogin(self) -> bool:
+        return self.plan.login is not None
+
+    def redact(self, text: str) -> str:
+        """``text`` with every known secret value and the current token replaced by ``***``."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        if self._token is not None and len(self._token.value) >= 4:
+            text = text.replace(self._token.value, "***")
+        return text
+
+    async def headers(self, stats: ScanStats | None = None) -> tuple[dict[str, str], Token | None]:
+        """The auth headers for the next request and the token they carry (for ``invalidate``).
+
+        A login needed on the way is counted into ``stats`` (as a login and as requests)."""
+        if self._static is not None:
+            return self._static, None
+        token = self._token
+        if token is None or self._expiring():
+            async with self._lock:
+                token = self._token  # another task may have logged in while we waited
+                if token is None or self._expiring():
+                    token = await self._login(stats)
+        return self._render(token), token
+
+    def invalidate(self, token: Token | None) -> None:
+        """Forget ``token`` after a 401, unless a newer one already replaced it (so concurrent 401s
+        on the same expired token lead to one login)."""
+        if token is not None and self._token is token:
+            self._token = None
+
+    def _expiring(self) -> bool:
+        return self._refresh_at is not None and self._clock() >= self._refresh_at
+
+    def _render(self, token: Token | None) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in self.plan.headers:
+            text = value.reveal() if isinstance(value, Secret) else value
+            if token is not None:
+                text = text.replace(_TOKEN, token.value)
+            out[name] = text
+        return out
+
+    async def _login(self, stats: ScanStats | None) -> Token:
+        plan = self.plan
+        assert plan.login is not None
+        login = plan.login
+        headers = dict(login.headers)
+        headers.update((k, v.reveal()) for k, v in plan.login_secret_headers)
+        body = login.json
+        if plan.login_secret_json:
+            if body is not None and not isinstance(body, dict):
+                raise DialectError(f"{self._dialect.name}: login_secret_json needs a JSON object login body")
+            body = {**(body or {}), **{k: v.reveal() for k, v in plan.login_secret_json.items()}}
+        request = HttpRequest(login.method, login.path, login.params, (), body)
+        self.logins += 1
+        if stats is not None:
+            stats.add(logins=1)
+        try:
+            answer = await self._sender(request, headers, stats)
+        except AuthError as exc:
+            raise AuthError(f"login failed: {_bare(exc)}", source=self._source, status=exc.status) from None
+        except APIError as exc:
+            # The platform answered and said no (bad password -> 400/422 on many platforms).
+            raise AuthError(f"login failed: {_bare(exc)}", source=self._source, status=exc.status) from None
+        try:
+            token = self._dialect.parse_login(answer)
+        except LowcodeSQLError:
+            raise
+        except Exception as exc:
+            # Type name only: the exception text may quote the body, which holds the token.
+            raise AuthError(
+                f"login failed: unexpected answer to {login.method} {login.target()} ({type(exc).__name__})",
+                source=self._source,
+            ) from None
+        self._token = token
+        self._refresh_at = self._refresh_time(token)
+        return token
+
+    def _refresh_time(self, token: Token) -> float | None:
+        if token.expires_at is None:
+            return None  # no known expiry: rely on the 401 -> re-login path
+        lifetime = token.expires_at - self._clock()
+        if lifetime <= 0:
+            # Already "expired" on arrival means clock skew with the platform: refreshing before
+            # every request would be a login storm, so fall back to the 401 path.
+            return None
+        # Never refresh earlier than half-way: a 60 s margin on a 30 s token would log in per request.
+        return token.expires_at - min(self.plan.refresh_margin, lifetime / 2)

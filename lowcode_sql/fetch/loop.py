@@ -1,0 +1,176 @@
+"""One background asyncio event loop, in a daemon thread, shared by the whole engine.
+
+DuckDB, the DB-API and the PG-wire server all call us from plain threads; the HTTP work is async
+(httpx) so pages of one scan, and scans of one query, overlap. Rather than one ``asyncio.run`` per
+call (which would rebuild connection pools every time), every ``SourceRuntime`` lives on this loop
+and sync code hands it coroutines with ``run``/``submit``/``iterate``.
+
+At interpreter exit, registered resources (HTTP clients) are closed and the loop is shut down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import threading
+import weakref
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
+
+__all__ = ["get_loop", "in_loop_thread", "iterate", "register", "run", "shutdown", "submit"]
+
+T = TypeVar("T")
+
+
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
+
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+_atexit_registered = False
+# Weak: a runtime nobody references any more is closed by its own owner or by GC, not kept alive.
+_resources: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    loop.run_forever()
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The shared loop, started on first use."""
+    global _loop, _thread, _atexit_registered
+    with _lock:
+        if _loop is None or _loop.is_closed():
+            loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(target=_serve, args=(loop, ready), name="lowcode-sql-io", daemon=True)
+            thread.start()
+            ready.wait()
+            _loop, _thread = loop, thread
+            if not _atexit_registered:
+                atexit.register(shutdown)
+                _atexit_registered = True
+        return _loop
+
+
+def in_loop_thread() -> bool:
+    """Whether the caller runs on the shared loop's thread (where blocking on it would deadlock)."""
+    return _thread is not None and threading.current_thread() is _thread
+
+
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Schedule ``coro`` on the shared loop; returns a thread-safe future."""
+    return asyncio.run_coroutine_threadsafe(coro, get_loop())
+
+
+def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the shared loop and block this (non-loop) thread for its result.
+
+    On timeout or interruption (Ctrl-C) the coroutine is cancelled, so no request keeps running.
+    """
+    if in_loop_thread():
+        coro.close()
+        raise RuntimeError("lowcode_sql.fetch.loop.run() called from the I/O loop itself: await instead")
+    fut = submit(coro)
+    try:
+        return fut.result(timeout)
+    except BaseException:
+        if not fut.done():
+            fut.cancel()
+        raise
+
+
+def iterate(agen: AsyncIterator[T]) -> Iterator[T]:
+    """Consume an async iterator from sync code, one item per ``next()``; lazy.
+
+    Closing the returned generator early cancels the step in flight and closes ``agen`` (whose
+    ``finally`` blocks cancel their own tasks), so nothing keeps fetching for a consumer that left.
+    """
+    current: list[asyncio.Task[Any]] = []
+
+    async def step() -> tuple[bool, Any]:
+        task = asyncio.current_task()
+        current[:] = [task] if task is not None else []
+        try:
+            return True, await agen.__anext__()
+        except StopAsyncIteration:
+            # Returned, not raised: StopAsyncIteration is awkward to carry through futures.
+            return False, None
+
+    async def close() -> None:
+        task = current[0] if current else None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def gen() -> Iterator[T]:
+        fut: concurrent.futures.Future[tuple[bool, Any]] | None = None
+        try:
+            while True:
+                fut = submit(step())
+                ok, item = fut.result()
+                fut = None
+                if not ok:
+                    return
+                yield item
+        finally:
+            if fut is not None and not fut.done():
+                fut.cancel()
+            loop = _loop
+            if loop is not None and not loop.is_closed():
+                done = asyncio.run_coroutine_threadsafe(close(), loop)
+                # From the loop thread (a GC'd generator) we cannot wait: the close still runs.
+                if not in_loop_thread():
+                    try:
+                        done.result()
+                    except (Exception, asyncio.CancelledError):
+                        pass  # closing must not mask the consumer's own exception
+
+    return gen()
+
+
+def register(resource: _Closable) -> None:
+    """Close ``resource`` (``await resource.aclose()``) when the interpreter exits."""
+    _resources.add(resource)
+
+
+def shutdown(timeout: float = 5.0) -> None:
+    """Close registered resources, cancel leftover tasks and stop the loop. Safe to call twice."""
+    global _loop, _thread
+    with _lock:
+        loop, thread = _loop, _thread
+        _loop = _thread = None
+    if loop is None or loop.is_closed():
+        return
+
+    async def finish() -> None:
+        for resource in list(_resources):
+            try:
+                await resource.aclose()
+            except Exception:
+                pass  # best effort at exit: one broken client must not keep the others open
+        me = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not me]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await loop.shutdown_asyncgens()
+
+    if thread is not None and thread.is_alive():
+        try:
+            asyncio.run_coroutine_threadsafe(finish(), loop).result(timeout)
+        except Exception:
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if thread.is_alive():
+            return  # a stuck callback: leave the daemon thread, never close a running loop
+    loop.close()

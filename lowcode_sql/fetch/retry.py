@@ -1,0 +1,212 @@
+"""Retries with exponential backoff and full jitter, honouring ``Retry-After``; typed errors after.
+
+What is retried: the statuses in ``RetryPolicy.retry_statuses`` (429 and the transient 5xx),
+transport failures (connect/read errors, dropped connections, timeouts) and a 2xx body that is not
+valid JSON (a truncated page). Everything else fails at once. After the last attempt the failure is
+translated into the ``lowcode_sql.errors`` tree::
+
+    401/403              -> AuthError
+    other HTTP status    -> APIError(status=...), with the platform's own message
+    timeout              -> RequestTimeout
+    connect/read/reset   -> ConnectionFailed
+    malformed JSON       -> APIError("malformed JSON page ...")
+
+Messages name the source and the request's method and path (query string included); never headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC
+from typing import Any
+
+import httpx
+import orjson
+
+from lowcode_sql.errors import APIError, AuthError, ConnectionFailed, FetchError, RequestTimeout
+from lowcode_sql.fetch.stats import ScanStats
+
+__all__ = ["RetryPolicy", "parse_retry_after", "platform_message", "send_with_retry"]
+
+_MESSAGE_KEYS = ("error", "message", "detail", "title", "errors", "error_description", "msg")
+_MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try. ``max_attempts`` counts the first attempt; ``max_total`` bounds the time
+    spent waiting between attempts of one request. ``rng``/``sleep``/``clock`` are injectable so
+    tests are deterministic and never actually wait."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 10.0
+    max_total: float = 60.0
+    max_retry_after: float = 60.0
+    retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+    rng: random.Random = field(default_factory=random.Random, repr=False, compare=False)
+    sleep: Callable[[float], Awaitable[Any]] = field(default=asyncio.sleep, repr=False, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before attempt ``attempt + 1``: full jitter over an exponential cap (AWS style),
+        so many clients hitting the same 503 spread out instead of retrying in lockstep."""
+        cap = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return self.rng.uniform(0.0, cap)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (fractions accepted) or an
+    HTTP-date; None when absent or unreadable.
+
+    >>> parse_retry_after("2.5")
+    2.5
+    >>> parse_retry_after("Thu, 01 Jan 1970 00:01:00 GMT", now=30.0)
+    30.0
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _truncate(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _find_message(value: Any, depth: int = 0) -> str | None:
+    if depth > 4:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        for key in _MESSAGE_KEYS:
+            if key in value:
+                found = _find_message(value[key], depth + 1)
+                if found:
+                    return found
+        return None
+    if isinstance(value, list):
+        parts = [m for m in (_find_message(v, depth + 1) for v in value[:5]) if m]
+        return "; ".join(parts) or None
+    return None  # numbers/booleans (``"error": true``) say nothing useful
+
+
+def platform_message(content: bytes) -> str:
+    """The platform's own error text from a response body, at most ~300 characters.
+
+    >>> platform_message(b'{"error": {"code": 7, "message": "no such table"}}')
+    'no such table'
+    """
+    try:
+        body = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return _truncate(content.decode("utf-8", "replace"))
+    found = _find_message(body)
+    if found is None:
+        found = orjson.dumps(body).decode() if body is not None else ""
+    return _truncate(found)
+
+
+def _decode(resp: httpx.Response) -> Any:
+    if resp.status_code == 204:
+        return None
+    return orjson.loads(resp.content)
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+async def send_with_retry(
+    policy: RetryPolicy,
+    attempt: Callable[[], Awaitable[httpx.Response]],
+    *,
+    source: str,
+    what: str,
+    stats: ScanStats | None = None,
+    redact: Callable[[str], str] = _identity,
+) -> Any:
+    """Call ``attempt`` until it yields a decodable 2xx answer; return the decoded JSON.
+
+    ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs known secret values from
+    anything the platform echoes back.
+    """
+    started = policy.clock()
+    failure: tuple[type[FetchError], str, int | None] | None = None
+    cause: BaseException | None = None
+    attempts = 0
+    for attempts in range(1, policy.max_attempts + 1):
+        wait: float | None = None
+        if stats is not None:
+            stats.add(requests=1)
+        try:
+            resp = await attempt()
+        except httpx.TimeoutException as exc:
+            failure, cause = (RequestTimeout, f"{what}: timed out ({type(exc).__name__})", None), exc
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            detail = redact(_truncate(str(exc))) or "connection dropped"
+            failure, cause = (ConnectionFailed, f"{what}: {type(exc).__name__}: {detail}", None), exc
+        except httpx.DecodingError as exc:  # a corrupt compressed body: as good as truncated
+            failure, cause = (APIError, f"{what}: malformed page body ({type(exc).__name__})", None), exc
+        except httpx.HTTPError as exc:  # unsupported scheme, proxy errors: retrying cannot help
+            raise ConnectionFailed(f"{what}: {type(exc).__name__}: {redact(str(exc))}", source=source) from exc
+        else:
+            status = resp.status_code
+            if stats is not None:
+                stats.add(bytes=len(resp.content))
+            if status in policy.retry_statuses:
+                if status == 429 and stats is not None:
+                    stats.add(throttled=1)
+                message = redact(platform_message(resp.content))
+                failure, cause = (APIError, f"{what}: HTTP {status}: {message}", status), None
+                wait = parse_retry_after(resp.headers.get("retry-after"))
+                if wait is not None and wait > policy.max_retry_after:
+                    raise APIError(
+                        f"{what}: HTTP {status}: the platform asked to wait {wait:g} s before retrying "
+                        f"(more than max_retry_after={policy.max_retry_after:g} s); try again later",
+                        source=source,
+                        status=status,
+                    )
+            elif status >= 400:
+                message = redact(platform_message(resp.content))
+                kind = AuthError if status in (401, 403) else APIError
+                raise kind(f"{what}: HTTP {status}: {message}", source=source, status=status)
+            else:
+                try:
+                    return _decode(resp)
+                except orjson.JSONDecodeError as exc:
+                    head = redact(_truncate(resp.content[:80].decode("utf-8", "replace")))
+                    failure = (APIError, f"{what}: malformed JSON page ({len(resp.content)} bytes: {head!r})", status)
+                    cause = exc
+        if attempts == policy.max_attempts:
+            break
+        delay = wait if wait is not None else policy.backoff(attempts)
+        if policy.clock() - started + delay > policy.max_total:
+            break  # the time budget is spent: fail now rather than sleep past it
+        if stats is not None:
+            stats.add(retries=1)
+        await policy.sleep(delay)
+    assert failure is not None
+    kind, message, status = failure
+    tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})"
+    raise kind(message + tries, source=source, status=status) from cause

@@ -1,0 +1,182 @@
+"""One configured source at run time: its HTTP client, auth session, budget and retry policy.
+
+The request ladder, each rung one concern::
+
+    send(req)            auth headers; on 401 re-login and replay once
+     └ _request(...)     URL, headers, body -> httpx.Request
+        └ send_with_retry   backoff, Retry-After, typed errors (retry.py)
+           └ budget         concurrency slot + rate token per attempt (budget.py)
+              └ client.send (httpx, on the shared I/O loop)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from dialect._base import Dialect, Secret, TableDef
+from lowcode_sql.errors import APIError, AuthError, DialectError, LowcodeSQLError
+from lowcode_sql.fetch import loop
+from lowcode_sql.fetch.auth import AuthSession
+from lowcode_sql.fetch.budget import Budget
+from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
+from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.types import HttpRequest
+
+__all__ = ["SourceRuntime"]
+
+_USER_AGENT = "lowcode-sql/0.1 (+httpx)"
+
+
+class SourceRuntime:
+    """Everything needed to talk to one source; lives on the shared I/O loop (``fetch.loop``).
+
+    The async methods must run on that loop (``loop.run(rt.send(req))`` from sync code): the
+    client, locks and semaphores belong to it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        dialect: Dialect,
+        credentials: Mapping[str, Secret],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        # Relative paths ("api/v2/projects/") are appended to the base, so it must end in '/':
+        # "http://h/x" + "api/v2/p/" -> "http://h/x/api/v2/p/", not "http://h/api/v2/p/".
+        self.base_url = base_url.rstrip("/") + "/"
+        parts = urlsplit(self.base_url)
+        self._origin = (parts.scheme, parts.netloc)
+        self.dialect = dialect
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.budget = Budget(concurrency, rate_limit)
+        self.auth = AuthSession(dialect, credentials, sender=self._send_unauthenticated, source=name)
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        loop.register(self)
+
+    def __repr__(self) -> str:
+        return f"SourceRuntime({self.name!r}, {self.base_url!r}, dialect={type(self.dialect).__name__})"
+
+    # --- sending --------------------------------------------------------------------------------
+
+    async def send(self, req: HttpRequest, *, stats: ScanStats | None = None) -> Any:
+        """Send ``req`` with auth, budget and retries; return the decoded JSON body."""
+        headers, token = await self.auth.headers(stats)
+        try:
+            return await self._request(req, headers, stats)
+        except AuthError as exc:
+            if exc.status != 401 or not self.auth.can_relogin:
+                raise
+        # The token expired (or was revoked) server-side: log in again and replay this request
+        # once. A second 401 propagates: the credentials themselves are refused.
+        self.auth.invalidate(token)
+        headers, _ = await self.auth.headers(stats)
+        return await self._request(req, headers, stats)
+
+    async def _send_unauthenticated(self, req: HttpRequest, headers: Mapping[str, str], stats: ScanStats | None) -> Any:
+        return await self._request(req, headers, stats)
+
+    async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None) -> Any:
+        client = self._get_client()
+        headers = dict(req.headers)
+        headers.update(auth_headers)
+        request = client.build_request(
+            req.method,
+            self.url(req.path),
+            params=list(req.params) if req.params else None,
+            headers=headers,
+            json=req.json,
+        )
+
+        async def attempt() -> httpx.Response:
+            async with self.budget:
+                return await client.send(request)
+
+        return await send_with_retry(
+            self.retry,
+            attempt,
+            source=self.name,
+            what=f"{req.method} {req.target()}",
+            stats=stats,
+            redact=self.auth.redact,
+        )
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a dialect's path (relative to the base; absolute only on our origin)."""
+        if "://" in path:
+            parts = urlsplit(path)
+            # A "next" link to another host would receive our credentials: refuse it.
+            if (parts.scheme, parts.netloc) != self._origin:
+                raise DialectError(f"[{self.name}] refusing to send credentials to {parts.scheme}://{parts.netloc}")
+            return path
+        return self.base_url + path.lstrip("/")
+
+    def _get_client(self) -> httpx.AsyncClient:
+        if not loop.in_loop_thread():
+            raise RuntimeError("SourceRuntime must run on the lowcode_sql I/O loop: use fetch.loop.run(...)")
+        if self._client is None:
+            limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+            self._client = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=self.timeout,
+                limits=limits,
+                follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
+                headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+            )
+        return self._client
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    async def discover(self) -> list[TableDef]:
+        """Drive the dialect's discovery generator: send each request, feed back its JSON."""
+        gen = self.dialect.discover()
+        try:
+            req = next(gen)
+            while True:
+                body = await self.send(req)
+                req = gen.send(body)
+        except StopIteration as stop:
+            return list(stop.value or [])
+        except LowcodeSQLError:
+            raise
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            raise APIError(
+                f"unexpected answer while discovering tables: {type(exc).__name__}: {str(exc)[:200]}", source=self.name
+            ) from exc
+        finally:
+            gen.close()
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    def close(self) -> None:
+        """Close the HTTP client (from any thread). The runtime can be used again afterwards."""
+        if self._client is None:
+            return
+        if loop.in_loop_thread():
+            loop.submit(self.aclose())
+        else:
+            loop.run(self.aclose())
+
+    def __enter__(self) -> SourceRuntime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

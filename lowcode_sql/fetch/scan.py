@@ -1,0 +1,329 @@
+"""Pages of one table scan, in order, as a sync iterator over the async I/O loop.
+
+Per paging scheme (``lowcode_sql.types``):
+
+* ``OffsetPaging`` with a reported total: after the first page every remaining page is known, so
+  they are fetched concurrently (within the source's budget and a read-ahead window of pages not
+  yet consumed) and yielded in order. A first page shorter than asked while more rows exist means
+  the server clamps the page size: the observed size becomes the stride.
+* ``OffsetPaging`` without a total, and ``CursorPaging``: sequential, with the next page prefetched
+  while the consumer converts the current one.
+* ``NoPaging``: one request.
+
+Guards (DESIGN.md §4, "paging while data changes"): the rows received must match the reported
+total, no page may be empty before the end, a page may not report a different total than the first,
+a cursor may not repeat and, when the table has a key, no key may appear twice. Any violation is an
+``InconsistentScan``: a partial answer is never presented as complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import orjson
+
+from dialect._base import TableDef
+from lowcode_sql.errors import APIError, DialectError, InconsistentScan, LowcodeSQLError
+from lowcode_sql.fetch import loop
+from lowcode_sql.fetch.runtime import SourceRuntime
+from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.types import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+
+__all__ = ["ScanStats", "afetch_count", "fetch_count", "iter_pages"]
+
+Progress = Callable[[ScanStats, "int | None"], None]
+
+_ADVICE = "the data changed during the scan or the API capped results; retry or narrow the query"
+
+
+def iter_pages(
+    runtime: SourceRuntime,
+    table: TableDef,
+    scan: ScanRequest,
+    *,
+    stats: ScanStats | None = None,
+    readahead: int | None = None,
+    on_progress: Progress | None = None,
+) -> Iterator[list[Any]]:
+    """Yield each page's records (decoded JSON objects), in order.
+
+    Lazy: nothing is sent before the first ``next()``. Closing the iterator early cancels requests
+    in flight and sends no more. ``on_progress(stats, expected_rows)`` runs in the consumer's
+    thread after each page (``expected_rows`` is None while unknown).
+    """
+    stats = stats if stats is not None else ScanStats()
+    window = readahead if readahead is not None else 2 * runtime.concurrency
+    worker = _Scan(runtime, table, scan, stats, max(1, window))
+    stats.start()
+    pages = loop.iterate(worker.pages())
+    try:
+        for records in pages:
+            stats.add(rows=len(records))
+            if on_progress is not None:
+                on_progress(stats, worker.expected)
+            yield records
+    finally:
+        pages.close()
+        stats.stop()
+
+
+async def afetch_count(
+    runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None
+) -> int:
+    """The number of matching rows, from one request for a one-row page."""
+    worker = _Scan(runtime, table, scan, stats or ScanStats(), 1)
+    start = scan.paging.start if isinstance(scan.paging, OffsetPaging) else 0
+    req = scan.page_request(start, 1)
+    page = await worker.fetch(req)
+    if page.total is None:
+        raise APIError(f"{req.method} {req.target()}: the answer reports no total count", source=runtime.name)
+    return page.total
+
+
+def fetch_count(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None) -> int:
+    """Sync ``afetch_count``: ``COUNT(*)`` with an exact filter costs one request."""
+    return loop.run(afetch_count(runtime, table, scan, stats=stats))
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+class _Scan:
+    """The async side of one scan: an async generator of record lists plus the guards."""
+
+    def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats, window: int):
+        self.runtime = runtime
+        self.table = table
+        self.scan = scan
+        self.stats = stats
+        self.window = window
+        self.expected: int | None = None  # rows the scan must deliver, once a total is known
+        self.received = 0
+        self._total: int | None = None
+        self._keys: set[Any] = set()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _inconsistent(self, what: str) -> InconsistentScan:
+        return InconsistentScan(f"{self.table.name}: {what}; {_ADVICE}", source=self.runtime.name)
+
+    async def fetch(self, req: HttpRequest) -> Page:
+        body = await self.runtime.send(req, stats=self.stats)
+        try:
+            page = self.runtime.dialect.parse_page(self.table, body)
+            if not isinstance(page.records, list):
+                raise TypeError(f"records is a {type(page.records).__name__}, not a list")
+        except LowcodeSQLError:
+            raise
+        except Exception as exc:
+            raise APIError(
+                f"{req.method} {req.target()}: malformed page for table {self.table.name}: "
+                f"{type(exc).__name__}: {str(exc)[:200]}",
+                source=self.runtime.name,
+            ) from exc
+        self.stats.add(pages=1)
+        return page
+
+    def _accept(self, page: Page, records: list[Any]) -> list[Any]:
+        """Run the cross-page guards on ``records`` (already trimmed) before they are yielded."""
+        if page.total is not None:
+            if self._total is None:
+                self._total = page.total
+            elif page.total != self._total:
+                raise self._inconsistent(f"the reported total changed from {self._total} to {page.total}")
+        key = self.table.key
+        if key is not None:
+            seen = self._keys
+            for rec in records:
+                if isinstance(rec, dict) and rec.get(key) is not None:
+                    k = _hashable(rec[key])
+                    if k in seen:
+                        raise self._inconsistent(f"key {key}={rec[key]!r} was returned twice")
+                    seen.add(k)
+        self.received += len(records)
+        return records
+
+    def _finish(self) -> None:
+        if self.expected is not None and self.received != self.expected:
+            raise self._inconsistent(f"expected {self.expected} rows, received {self.received}")
+
+    def _spawn(self, req: HttpRequest) -> asyncio.Task[Page]:
+        return asyncio.get_running_loop().create_task(self.fetch(req))
+
+    # --- schemes ----------------------------------------------------------------------------
+
+    def pages(self) -> AsyncIterator[list[Any]]:
+        p = self.scan.paging
+        if isinstance(p, OffsetPaging):
+            return self._offset(p)
+        if isinstance(p, CursorPaging):
+            return self._cursor(p)
+        if isinstance(p, NoPaging):
+            return self._single()
+        raise DialectError(f"unknown paging scheme {type(p).__name__}")
+
+    async def _single(self) -> AsyncIterator[list[Any]]:
+        page = await self.fetch(self.scan.base)
+        self.expected = page.total
+        yield self._accept(page, page.records)
+        self._finish()
+
+    async def _offset(self, p: OffsetPaging) -> AsyncIterator[list[Any]]:
+        limit = p.max_rows
+        if limit is not None and limit <= 0:
+            return
+        if p.page_number and p.start % p.page_size:
+            raise DialectError(f"page-number paging cannot start at row {p.start} (page size {p.page_size})")
+        start = p.start
+        asked = p.page_size if limit is None else min(p.page_size, limit)
+        first = await self.fetch(self.scan.page_request(start, asked))
+        if first.total is None:
+            async for records in self._offset_sequential(p, start, asked, first):
+                yield records
+            return
+        total = first.total
+        expected = max(0, total - start) if limit is None else min(max(0, total - start), limit)
+        self.expected = expected
+        n = len(first.records)
+        served = max(0, min(asked, total - start))  # what a consistent server returns
+        if n > total - start:
+            raise self._inconsistent(
+                f"the page at offset {start} has {n} rows but the total leaves room for {max(0, total - start)}"
+            )
+        if n == 0 and expected > 0:
+            raise self._inconsistent(f"empty page at offset {start} before the expected end ({expected} rows)")
+        # Fewer rows than asked while the total says more exist: the server caps the page size.
+        # More rows than asked: it ignores our size and uses its own. Either way, its size is the stride.
+        stride = n if n != served else asked
+        if p.page_number and start % stride:
+            raise self._inconsistent(f"the server's page size {stride} does not divide the start row {start}")
+        end = start + expected
+        plan = iter(range(start + n, end, stride))  # lazy: a 10M-row table is 100k offsets
+
+        def request(offset: int) -> tuple[HttpRequest, int]:
+            if p.page_number:
+                # Page geometry must stay fixed: page k covers [k*stride, (k+1)*stride); trim locally.
+                clamped = dataclasses.replace(self.scan, paging=dataclasses.replace(p, page_size=stride))
+                return clamped.page_request(offset, stride), stride
+            size = min(stride, end - offset)
+            return self.scan.page_request(offset, size), size
+
+        window: deque[tuple[int, int, asyncio.Task[Page]]] = deque()
+
+        def top_up() -> None:
+            while len(window) < self.window:
+                offset = next(plan, None)
+                if offset is None:
+                    return
+                req, size = request(offset)
+                window.append((offset, size, self._spawn(req)))
+
+        try:
+            top_up()  # the remaining pages start before the consumer even sees the first
+            yield self._accept(first, first.records[:expected])
+            while window:
+                offset, size, task = window[0]
+                page = await task
+                window.popleft()
+                top_up()
+                if page.total is not None and page.total != total:
+                    raise self._inconsistent(f"the reported total changed from {total} to {page.total}")
+                got, want = len(page.records), max(0, min(size, total - offset))
+                if got == 0:
+                    raise self._inconsistent(f"empty page at offset {offset} before the expected end ({expected} rows)")
+                # A longer page is harmless only as the last one we need (a server ignoring a small
+                # final limit); anywhere else it overlaps the next page.
+                longer_ok = offset + size >= end and got <= total - offset
+                if got < want or (got > want and not longer_ok):
+                    raise self._inconsistent(
+                        f"the page at offset {offset} has {got} rows instead of {want} "
+                        f"(expected {expected} rows in all)"
+                    )
+                yield self._accept(page, page.records[: end - offset])
+        finally:
+            await _cancel(task for _, _, task in window)
+        self._finish()
+
+    async def _offset_sequential(
+        self, p: OffsetPaging, offset: int, asked: int, page: Page
+    ) -> AsyncIterator[list[Any]]:
+        # No total: a short page is the end. Dialects must declare a page size the platform never
+        # clamps, since a clamp is indistinguishable from the last page here.
+        limit = p.max_rows
+        nxt: asyncio.Task[Page] | None = None
+        try:
+            while True:
+                n = len(page.records)
+                room = None if limit is None else limit - self.received
+                records = page.records if room is None else page.records[:room]
+                more = n > 0 and n >= asked and (room is None or len(records) < room)
+                if more:
+                    offset += asked if p.page_number else n
+                    left = None if room is None else room - len(records)
+                    asked = p.page_size if (p.page_number or left is None) else min(p.page_size, left)
+                    nxt = self._spawn(self.scan.page_request(offset, asked))  # overlaps the consumer
+                yield self._accept(page, records)
+                if nxt is None:
+                    return
+                page = await nxt
+                nxt = None
+        finally:
+            if nxt is not None:
+                await _cancel([nxt])
+
+    async def _cursor(self, p: CursorPaging) -> AsyncIterator[list[Any]]:
+        limit = p.max_rows
+        if limit is not None and limit <= 0:
+            return
+        size = p.page_size if limit is None else min(p.page_size, limit)
+        page = await self.fetch(self.scan.page_request(0, size))
+        if page.total is not None:
+            self.expected = page.total if limit is None else min(page.total, limit)
+        requested: set[Any] = set()
+        nxt: asyncio.Task[Page] | None = None
+        try:
+            while True:
+                room = None if limit is None else limit - self.received
+                records = page.records if room is None else page.records[:room]
+                got = self.received + len(records)
+                cursor = page.cursor
+                done = cursor is None or (room is not None and len(records) >= room)
+                if self.expected is not None and got >= self.expected:
+                    done = True  # the reported total is reached: another request would be wasted
+                if not done and not page.records and self.expected is not None:
+                    raise self._inconsistent(f"empty page before the expected end ({self.expected} rows)")
+                if not done:
+                    key = _hashable(cursor)
+                    if key in requested:
+                        raise self._inconsistent(f"the cursor {str(cursor)[:80]!r} came back twice (paging loop)")
+                    requested.add(key)
+                    left = None if room is None else room - len(records)
+                    asked = p.page_size if left is None else min(p.page_size, left)
+                    nxt = self._spawn(self.scan.page_request(0, asked, cursor))
+                yield self._accept(page, records)
+                if nxt is None:
+                    break
+                page = await nxt
+                nxt = None
+        finally:
+            if nxt is not None:
+                await _cancel([nxt])
+        self._finish()
+
+
+async def _cancel(tasks: Any) -> None:
+    """Cancel ``tasks`` and wait for them, retrieving their exceptions (no "never retrieved" noise)."""
+    pending = list(tasks)
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -1,0 +1,63 @@
+"""Counters of one scan (or one query): what EXPLAIN ANALYZE and the CLI progress line show."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ScanStats"]
+
+
+@dataclass
+class ScanStats:
+    """Requests, retries, pages, rows and bytes of a scan, plus its wall time.
+
+    Incremented from the I/O loop and read from the consumer's thread, hence ``add`` under a lock.
+    ``requests`` counts every HTTP attempt (logins and retries included); ``throttled`` the 429s.
+    """
+
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    logins: int = 0
+    pages: int = 0
+    rows: int = 0
+    bytes: int = 0
+    started: float | None = None
+    finished: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    def start(self) -> None:
+        if self.started is None:
+            self.started = time.perf_counter()
+
+    def stop(self) -> None:
+        if self.started is not None and self.finished is None:
+            self.finished = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds from the first request to the end of the scan (so far, while it runs)."""
+        if self.started is None:
+            return 0.0
+        return (self.finished if self.finished is not None else time.perf_counter()) - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.requests,
+                "retries": self.retries,
+                "throttled": self.throttled,
+                "logins": self.logins,
+                "pages": self.pages,
+                "rows": self.rows,
+                "bytes": self.bytes,
+                "elapsed": round(self.elapsed, 6),
+            }
