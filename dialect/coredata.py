@@ -79,8 +79,10 @@ _COMMON = (
 _REF = pa.struct([("id", _STR), ("title", _STR)])
 _PROJECT_REF = pa.struct([("id", _STR), ("identifier", _STR), ("title", _STR)])
 _USER = pa.struct([("first_name", _STR), ("last_name", _STR), ("username", _STR)])
-_ASSOC = _c("associated_contacts_id", doc="filter only: objects associated with this contact id",
-            filter_only=True)
+# seed "Filtering by Contact": a filter, not a field of every record; as a column it holds the
+# value it was filtered on (NULL when the query does not filter on it).
+_ASSOC = _c("associated_contacts_id", doc="filter only: = '<contact id>' selects objects associated with "
+            "that contact; NULL unless filtered", filter_only=True)
 _WORK = (_c("status"), _c("status_message"), _c("due_date", _TS, parse="iso"), _c("space", _REF),
          _c("contacts", pa.list_(_REF)), _c("connected_users", pa.list_(_STR)),
          _c("responsible_users", pa.list_(_USER)))
@@ -217,11 +219,6 @@ class CoreData(Dialect):
             params.append((f"{col}__{'gte' if inclusive else 'gt'}", _iso(v)))
         for col, (v, inclusive) in upper.items():
             params.append((f"{col}__{'lte' if inclusive else 'lt'}", _iso(v)))
-        if "associated_contacts_id" in spec.columns and not any(k == "associated_contacts_id" for k, _ in params):
-            raise DialectError(
-                f"coredata.{table.name}.associated_contacts_id is a filter, not a field: use it only as "
-                "associated_contacts_id = '<contact id>' in WHERE"
-            )
         for key in spec.order:
             params.append(("order_by", ("-" if key.descending else "") + key.column))
         page_size = int(self.options["page_size"])

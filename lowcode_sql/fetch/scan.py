@@ -218,9 +218,13 @@ class _Scan:
             return self.scan.page_request(offset, size), size
 
         window: deque[tuple[int, int, asyncio.Task[Page]]] = deque()
+        consumed = 0
 
         def top_up() -> None:
-            while len(window) < self.window:
+            # Slow start: the read-ahead grows by one page per page the consumer takes, up to the
+            # window, so a LIMIT over a local filter that is satisfied by the first pages costs only
+            # a couple of extra requests, while a full scan reaches full concurrency within a few pages.
+            while len(window) < min(self.window, 2 + consumed):
                 offset = next(plan, None)
                 if offset is None:
                     return
@@ -231,6 +235,8 @@ class _Scan:
             top_up()  # the remaining pages start before the consumer even sees the first
             yield self._accept(first, first.records[:expected])
             while window:
+                consumed += 1
+                top_up()
                 offset, size, task = window[0]
                 page = await task
                 window.popleft()

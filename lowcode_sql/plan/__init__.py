@@ -101,11 +101,10 @@ def plan(
         if not tb.alias:
             tb.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
 
-    schema = MappingSchema(
-        {s: {t.name: {c.name: sql_type(c.type) for c in t.columns}} for s, t, _ in remote.values()},
-        dialect="duckdb",
-        normalize=False,
-    )
+    mapping: dict[str, dict[str, dict[str, str]]] = {}
+    for s, t, _ in remote.values():
+        mapping.setdefault(s, {})[t.name] = {c.name: sql_type(c.type) for c in t.columns}
+    schema = MappingSchema(mapping, dialect="duckdb", normalize=False)
     try:
         qualified = qualify(tree.copy(), schema=schema, dialect="duckdb", quote_identifiers=False,
                             identify=False, validate_qualify_columns=True)
@@ -129,7 +128,7 @@ def plan(
         st.decide_pushdowns(dropped, removed_offsets)
 
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
-    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()})
+    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified)
     planned = tuple(
         PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
     )

@@ -20,8 +20,11 @@ def rewrite(
     dropped: set[int],
     removed_offsets: set[int],
     sources: set[str],
+    qualified: exp.Expression | None = None,
 ) -> str:
     nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
+    if qualified is not None:
+        _expand_modified_stars(nodes, qualified)
     for key in dropped:
         node = nodes.get(key)
         if node is not None and node.parent is not None:
@@ -41,6 +44,23 @@ def rewrite(
             col.set("db", None)
     _fold_true(tree)
     return tree.sql(dialect="duckdb")
+
+
+def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: exp.Expression) -> None:
+    """``* EXCLUDE (x)`` / ``* REPLACE (...)`` name columns a scan view may not hold (the view has
+    only the columns the query needs): use the qualified copy's explicit expansion instead."""
+    for sel in qualified.find_all(exp.Select):
+        original = nodes.get(nid(sel))
+        if not isinstance(original, exp.Select):
+            continue
+        stars = [e for e in original.expressions if isinstance(e, exp.Star) or
+                 (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))]
+        star = stars[0] if stars else None
+        if star is None:
+            continue
+        modifiers = star.this.args if isinstance(star, exp.Column) else star.args
+        if any(modifiers.get(k) for k in ("except_", "replace", "rename", "ilike")):
+            original.set("expressions", [e.copy() for e in sel.expressions])
 
 
 def _is_true(node: exp.Expression | None) -> bool:

@@ -94,3 +94,19 @@ def test_errors_are_typed_and_helpful(toy_catalog, folder):
         plan("SELEC 1", toy_catalog, folder)
     with pytest.raises(UnsupportedQuery, match="never writes"):
         plan("DELETE FROM toy.people", toy_catalog, folder)
+
+
+def test_every_table_of_a_source_is_in_the_schema(toy_catalog, folder):
+    # two tables of one source: both must be known to qualify (a subquery's table used to hide the other)
+    with pytest.raises(UnknownColumn, match="agee"):
+        plan("SELECT name FROM toy.people WHERE id IN (SELECT person_id FROM toy.orders) AND agee = 1",
+             toy_catalog, folder)
+    p = plan("SELECT * FROM toy.people WHERE id IN (SELECT person_id FROM toy.orders)", toy_catalog, folder)
+    people = next(s for s in p.scans if s.table.name == "people")
+    assert set(people.spec.columns) == {"id", "name", "age", "born", "tags"}
+
+
+def test_star_exclude_keeps_working_with_projection(toy_catalog, folder):
+    p = plan("SELECT * EXCLUDE (tags) FROM toy.people", toy_catalog, folder)
+    assert "tags" not in p.scans[0].spec.columns
+    assert "EXCLUDE" not in p.sql.upper()
