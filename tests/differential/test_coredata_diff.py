@@ -25,7 +25,7 @@ def make_projects(n: int = 160, seed: int = 7) -> pa.Table:
     r = random.Random(seed)
     base = dt.datetime(2019, 6, 1)
     created, rows = [], []
-    for i in range(n):
+    for _ in range(n):
         ts = base + dt.timedelta(seconds=r.randrange(0, 10**8), microseconds=r.choice([0, 0, 123456]))
         if created and r.random() < 0.1:
             ts = r.choice(created)  # exact ties
