@@ -44,7 +44,7 @@ def test_query_csv_and_json(capsys):
 
 
 def test_query_parameters_and_stats(capsys):
-    code, out, err = run(capsys, "query", "--demo", "-f", "csv", "--stats", "-p", '"A%"',
+    code, _, err = run(capsys, "query", "--demo", "-f", "csv", "--stats", "-p", '"A%"',
                          "SELECT count(*) AS n FROM coredata.tasks WHERE title LIKE ?")
     assert code == 0 and "coredata.tasks: count, 1 requests" in err
 
@@ -60,6 +60,7 @@ def test_explain_shows_split_and_request(capsys):
 
 def test_tables_and_describe(capsys):
     code, out, _ = run(capsys, "tables", "--demo")
+    assert code == 0
     assert "coredata.projects" in out and "entu.book" in out
     code, out, _ = run(capsys, "describe", "--demo", "entu.book")
     assert "tags__all\tVARCHAR[]" in out and "published\tDATE" in out
@@ -78,7 +79,7 @@ def test_errors_are_one_line_without_traceback(capsys):
 
 def test_platforms_lists_options(capsys):
     code, out, _ = run(capsys, "platforms")
-    assert "coredata" in out and "entu" in out and "single_valued" in out
+    assert code == 0 and "coredata" in out and "entu" in out and "single_valued" in out
 
 
 def test_config_validation(tmp_path, monkeypatch):
