@@ -196,8 +196,7 @@ class CoreData(Dialect):
         notes: list[str] = []
         lower: dict[str, tuple[dt.datetime, bool]] = {}  # column -> (bound, inclusive)
         upper: dict[str, tuple[dt.datetime, bool]] = {}
-        for pred, exactness in spec.pushed:
-            notes.append(f"{pred}: {exactness.name.lower()}")
+        for pred, _ in spec.pushed:
             if isinstance(pred, Cmp) and pred.column in ("created", "modified"):
                 v = pred.value
                 if pred.op in (Op.GT, Op.GE, Op.EQ):
