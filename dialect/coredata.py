@@ -127,7 +127,10 @@ class CoreData(Dialect):
         "case_sensitive_text": (True, "title/identifier filters compare case-sensitively (Django on "
                                       "PostgreSQL); set false if your instance matches case-insensitively"),
         "order_by": (False, "the instance accepts tastypie's order_by on created/modified"),
-        "page_size": (1000, "rows requested per page (tastypie clamps to its max_limit)"),
+        "page_size": (1000, "rows requested per page (tastypie clamps to its max_limit; a smaller clamp "
+                            "is detected from the first page)"),
+        "max_limit": (None, "the instance's max_limit (tastypie's default is 1000; CoreData's is unconfirmed)"),
+        "exact_suffix": (False, "write equality filters as field__exact=v instead of field=v"),
     }
     default_page_size = 1000
 
@@ -186,8 +189,11 @@ class CoreData(Dialect):
         return Exactness.LOCAL, None
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        # created/modified are never NULL, so NULL placement cannot differ.
-        return bool(self.options["order_by"]) and all(k.column in _SORTABLE for k in keys)
+        # PostgreSQL puts NULLs last ascending and first descending; DuckDB last unless told.
+        # `created` is never NULL; `modified` may be, so its NULL placement must agree.
+        return bool(self.options["order_by"]) and all(
+            k.column in _SORTABLE and (k.column == "created" or k.nulls_first == k.descending) for k in keys
+        )
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -204,11 +210,11 @@ class CoreData(Dialect):
                 if pred.op in (Op.LT, Op.LE, Op.EQ):
                     _tighten(upper, pred.column, v, pred.op is not Op.LT, lambda a, b: a < b)
             elif isinstance(pred, Cmp):
-                params.append((pred.column, pred.value))
+                params.append((self._eq_key(pred.column), pred.value))
             elif isinstance(pred, Like):
                 literal = pred.pattern.literal()
                 if literal is not None:
-                    params.append((pred.column, literal))
+                    params.append((self._eq_key(pred.column), literal))
                 else:
                     prefix = pred.pattern.prefix() or pred.pattern.leading_literal()
                     params.append((pred.column + "__startswith", prefix))
@@ -221,10 +227,16 @@ class CoreData(Dialect):
         for key in spec.order:
             params.append(("order_by", ("-" if key.descending else "") + key.column))
         page_size = int(self.options["page_size"])
+        if self.options["max_limit"]:
+            page_size = min(page_size, int(self.options["max_limit"]))
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
         paging = OffsetPaging("offset", "limit", page_size, start=spec.offset, max_rows=spec.limit)
         return ScanRequest(HttpRequest("GET", f"api/v2/{table.name}/", tuple(params)), paging, tuple(notes))
+
+    def _eq_key(self, column: str) -> str:
+        # tastypie accepts both `field=v` and `field__exact=v` (API-NOTES §3 date table, "none (or __exact)")
+        return column + "__exact" if self.options["exact_suffix"] else column
 
     def parse_page(self, table: TableDef, body: Any) -> Page:
         if not isinstance(body, dict) or not isinstance(body.get("objects"), list):

@@ -234,8 +234,11 @@ class _ScanState:
         if order is None:
             return ()
         keys = []
+        projections = {e.alias_or_name: e.unalias() for e in self.info.select.expressions}
         for o in order.expressions:
             col = o.this
+            if isinstance(col, exp.Column) and not col.table and col.name in projections:
+                col = projections[col.name]  # ORDER BY an output column: qualify leaves it bare
             if not (isinstance(col, exp.Column) and col.table == self.alias and self.table.has(col.name)):
                 return None
             desc = bool(o.args.get("desc"))

@@ -45,6 +45,11 @@ def coredata_catalog(**options: Any) -> StaticCatalog:
     raise AssertionError("coredata discovery makes no requests")
 
 
-@pytest.mark.parametrize("name,factory", [("coredata", coredata_catalog), ("entu", entu_catalog)])
+def coredata_options_catalog() -> StaticCatalog:
+    return coredata_catalog(order_by=True, max_limit=500, exact_suffix=True)
+
+
+@pytest.mark.parametrize("name,factory", [("coredata", coredata_catalog), ("entu", entu_catalog),
+                                          ("coredata_options", coredata_options_catalog)])
 def test_golden(name, factory, folder):
     check(name, factory(), folder)

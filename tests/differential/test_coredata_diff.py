@@ -92,6 +92,11 @@ def test_generated_queries_agree(env, seed):
     "SELECT count(*) FROM cd.projects WHERE created BETWEEN '2019-06-01' AND '2020-06-01 12:00:00.123456'",
     "SELECT id, created FROM cd.projects ORDER BY created DESC, id LIMIT 7 OFFSET 3",
     "SELECT count(*) FROM cd.projects WHERE NOT (title = 'Board' OR title IS NULL)",
+    # ORDER BY + LIMIT pushdown (order_by mode): NULL placement must match SQL's
+    "SELECT modified FROM cd.projects ORDER BY modified DESC LIMIT 12",
+    "SELECT modified FROM cd.projects ORDER BY modified DESC NULLS FIRST LIMIT 12",
+    "SELECT modified FROM cd.projects ORDER BY modified LIMIT 12",
+    "SELECT created FROM cd.projects WHERE title LIKE 'B%' ORDER BY created DESC LIMIT 9 OFFSET 4",
 ])
 def test_edge_cases_agree(env, sql):
     con, ref = env
