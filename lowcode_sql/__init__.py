@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Connection", "LowcodeSQLError", "Result", "connect", "demo"]
+__all__ = ["Connection", "LowcodeSQLError", "Result", "connect", "connect_sandbox", "demo"]
 __version__ = "0.1.0"
 
 _LAZY = {
     "Connection": "lowcode_sql.connection",
     "connect": "lowcode_sql.connection",
     "demo": "lowcode_sql.connection",
+    "connect_sandbox": "lowcode_sql.connection",
     "Result": "lowcode_sql.execute.engine",
     "LowcodeSQLError": "lowcode_sql.errors",
 }

@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("sql")
     with_sources(e)
     e.add_argument("-p", "--param", action="append", default=[], metavar="VALUE")
+    e.add_argument("--count", action="store_true",
+                   help="make one COUNT request per scan to predict the number of page requests exactly")
 
     t = sub.add_parser("tables", help="list tables")
     t.add_argument("source", nargs="?")
@@ -284,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_query(args)
         if args.command == "explain":
             with _connect(args) as con:
-                print(con.explain(args.sql, _params(args.param)))
+                print(con.explain(args.sql, _params(args.param), count=args.count))
             return 0
         if args.command == "tables":
             with _connect(args) as con:

@@ -13,7 +13,7 @@ from lowcode_sql.execute.engine import Engine, Progress, Result
 from lowcode_sql.explain import explain_plan
 from lowcode_sql.sqltypes import sql_type
 
-__all__ = ["Connection", "connect", "demo"]
+__all__ = ["Connection", "connect", "connect_sandbox", "demo"]
 
 
 class Connection:
@@ -43,8 +43,17 @@ class Connection:
 
     execute = sql
 
-    def explain(self, query: str, params: Any = None) -> str:
-        return explain_plan(self.engine.plan(query, params))
+    def explain(self, query: str, params: Any = None, *, count: bool = False) -> str:
+        """The pushdown split and the requests each scan sends. ``count=True`` makes one COUNT
+        request per scan (where the API reports totals) to predict the page requests exactly."""
+        counter = None
+        if count:
+            from lowcode_sql.fetch.scan import fetch_count
+
+            def counter(scan: Any, request: Any) -> int:
+                return fetch_count(self.catalog.source(scan.source).runtime, scan.table, request)
+
+        return explain_plan(self.engine.plan(query, params), counter)
 
     # --- catalog ------------------------------------------------------------------------------
 
@@ -103,4 +112,35 @@ def demo(**kw: Any) -> Connection:
     con = Connection(Config(), **kw)
     for platform in names():
         con.add_source(platform, platform, sandbox=True)
+    return con
+
+
+def connect_sandbox(
+    platform: str,
+    tables: Mapping[str, Any] | None = None,
+    *,
+    source: str | None = None,
+    sample_data: bool | None = None,
+    options: Mapping[str, Any] | None = None,
+    table_options: Mapping[str, Mapping[str, Any]] | None = None,
+    **sandbox_settings: Any,
+) -> Connection:
+    """Start a platform emulator loaded with Arrow tables and return a Connection to it.
+
+    ``tables`` maps table names to ``pyarrow.Table``s (for Entu each becomes an entity type, LIST
+    columns multi-valued properties); without tables the emulator's sample data is loaded.
+    ``sandbox_settings`` go to the emulator (``latency``, ``rate_limit``, ``seed``, ...);
+    ``options`` are the dialect's source options; the source is named after the platform.
+
+    >>> con = connect_sandbox("entu", {"item": pa.table({"name": ["a", "b"]})})  # doctest: +SKIP
+    >>> con.sql("SELECT name FROM entu.item").fetchall()                          # doctest: +SKIP
+    """
+    from lowcode_sql.sandbox import get_sandbox
+
+    load_samples = sample_data if sample_data is not None else not tables
+    platform_obj = get_sandbox(platform, sample_data=load_samples, **sandbox_settings)
+    for name, table in (tables or {}).items():
+        platform_obj.load_table(name, table, **dict((table_options or {}).get(name, {})))
+    con = Connection(Config())
+    con.add_source(source or platform, platform, sandbox=platform_obj, options=dict(options or {}))
     return con

@@ -6,13 +6,21 @@ fetcher and never appear here.
 
 from __future__ import annotations
 
-from lowcode_sql.plan import QueryPlan
-from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging
+import math
+from collections.abc import Callable
+
+from lowcode_sql.plan import PlannedScan, QueryPlan
+from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging, ScanRequest
 
 __all__ = ["explain_plan"]
 
 
-def explain_plan(qp: QueryPlan) -> str:
+Counter = Callable[[PlannedScan, ScanRequest], int]
+
+
+def explain_plan(qp: QueryPlan, counter: Counter | None = None) -> str:
+    """The plan as text. With ``counter`` (one COUNT request per scan), the predicted number of
+    page requests is exact; without it, it is given as a formula of the total."""
     lines: list[str] = []
     for scan in qp.scans:
         spec = scan.spec
@@ -34,7 +42,8 @@ def explain_plan(qp: QueryPlan) -> str:
         req = scan.dialect.render_scan(scan.table, spec)
         if spec.count_only:
             first = req.page_request(spec.offset, 1)
-            lines.append("  mode:     COUNT(*) from the API's reported total: 1 request")
+            lines.append("  mode:     COUNT(*) from the API's reported total")
+            lines.append("  requests: 1")
         else:
             p = req.paging
             size = p.page_size if isinstance(p, OffsetPaging | CursorPaging) else None
@@ -42,9 +51,26 @@ def explain_plan(qp: QueryPlan) -> str:
             kind = ("offset pages, concurrent once the total is known" if isinstance(p, OffsetPaging)
                     else "cursor pages, sequential" if isinstance(p, CursorPaging) else "one request")
             lines.append(f"  paging:   {kind}" + (f", {size} rows per page" if size else ""))
+            lines.append(f"  requests: {_predict(scan, req, counter)}")
         lines.append(f"  request:  {first.method} {first.target()}")
         for note in req.notes:
             lines.append(f"  note:     {note}")
     lines.append("duckdb:")
     lines.append("  " + qp.sql)
     return "\n".join(lines)
+
+
+def _predict(scan: PlannedScan, req: ScanRequest, counter: Counter | None) -> str:
+    p, spec = req.paging, scan.spec
+    if not isinstance(p, OffsetPaging | CursorPaging):
+        return "1"
+    size = p.page_size
+    if spec.limit is not None and counter is None:
+        return f"{max(1, math.ceil(spec.limit / size))} at most (LIMIT {spec.limit} pushed)"
+    if counter is None:
+        return f"1 + ceil((N - {size}) / {size}) for N matching rows (run explain with a count for N)"
+    total = max(0, counter(scan, req) - spec.offset)
+    if spec.limit is not None:
+        total = min(total, spec.limit)
+    pages = max(1, math.ceil(total / size))
+    return f"{pages} ({total} rows; one more for the count just made)"

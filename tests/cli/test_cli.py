@@ -117,3 +117,13 @@ def test_real_http_with_toml_config_and_env_credentials(tmp_path):
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)
         assert done.returncode == 1 and "AuthError" in done.stderr
         assert "not-the-key-123" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_explain_predicts_requests(capsys):
+    code, out, _ = run(capsys, "explain", "--demo", "--count", "SELECT id FROM coredata.tasks")
+    assert code == 0 and "requests: 1 (400 rows" in out
+    code, out, _ = run(capsys, "explain", "--demo", "SELECT count(*) FROM coredata.tasks WHERE title = 'x'")
+    assert "requests: 1" in out
+    code, out, _ = run(capsys, "explain", "--demo", "SELECT id FROM coredata.tasks WHERE created < '2000-01-01' "
+                       "AND created > '2001-01-01'")
+    assert "requests: none" in out
