@@ -212,6 +212,14 @@ class Dialect(ABC):
 
     max_pushed_limit: ClassVar[int | None] = None  # a LIMIT larger than this is not pushed
 
+    #: where a grouped answer's row count is, for dialects that push GROUP BY ... COUNT(*)
+    group_count_path: ClassVar[tuple[str, ...]] = ("_count",)
+
+    def can_group_count(self, table: TableDef, keys: Sequence[str]) -> bool:
+        """Whether the API's grouping by ``keys`` (with COUNT) groups exactly as SQL would, up to
+        groups DuckDB merges again (the engine re-aggregates the API's groups with SUM)."""
+        return False
+
     @abstractmethod
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest: ...
 

@@ -337,6 +337,9 @@ class ScanSpec:
     offset: int = 0
     count_only: bool = False
     contradiction: bool = False
+    #: GROUP BY these columns with COUNT(*) done by the API: one row per group, the key columns
+    #: plus ``GROUP_COUNT`` (DuckDB re-aggregates with SUM, so groups the API splits still merge)
+    group_by: tuple[str, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -345,6 +348,8 @@ class ScanSpec:
     def filters(self, exactness: Exactness | None = None) -> tuple[Pred, ...]:
         return tuple(p for p, e in self.pushed if exactness is None or e is exactness)
 
+
+GROUP_COUNT = "__lc_count"
 
 # --- requests and pages ---------------------------------------------------------------------------
 

@@ -53,6 +53,9 @@ class ToyDialect(Dialect):
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         return True
 
+    def can_group_count(self, table: TableDef, keys: Sequence[str]) -> bool:
+        return set(keys) <= {"age", "name"}
+
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
         return ScanRequest(HttpRequest("GET", table.name), NoPaging())
 

@@ -9,6 +9,7 @@ from one request; contradictory scans an empty view with no request at all.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +19,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from dialect._base import ColumnDef
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
+from lowcode_sql.types import GROUP_COUNT
 
 __all__ = ["Engine", "Result", "ScanReport"]
 
@@ -39,7 +42,7 @@ class ScanReport:
     requests: int = 0
     rows: int = 0
     pages: int = 0
-    mode: str = "scan"  # scan | count | none
+    mode: str = "scan"  # scan | count | group | none
 
 
 @dataclass
@@ -149,6 +152,12 @@ class Engine:
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
         columns = spec.columns or (_cheapest_column(table),)
+        if spec.group_by:
+            # one row per API group: the keys and the group's count (see ScanSpec.group_by)
+            count_col = ColumnDef(GROUP_COUNT, pa.int64(), path=scan.dialect.group_count_path)
+            table = dataclasses.replace(table, columns=(*table.columns, count_col))
+            columns = (*spec.group_by, GROUP_COUNT)
+            report.mode = "group"
         schema = table.schema(columns)
         echo = scan.dialect.echo_values(spec)
         stats = ScanStats()

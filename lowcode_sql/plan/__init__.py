@@ -124,11 +124,13 @@ def plan(
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)
     removed_offsets: set[int] = set()
+    counts: set[int] = set()  # SELECTs over a grouped scan: their COUNT(*)s become SUM(count column)
     for st in scans:
-        st.decide_pushdowns(dropped, removed_offsets)
+        st.decide_pushdowns(dropped, removed_offsets, counts)
 
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
-    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified)
+    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
+                      counts)
     planned = tuple(
         PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
     )
@@ -162,6 +164,7 @@ class _ScanState:
         self.limit: int | None = None
         self.offset = 0
         self.count_only = False
+        self.group_by: tuple[str, ...] = ()
 
     def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
@@ -201,7 +204,37 @@ class _ScanState:
             elif isinstance(pred, And):
                 self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
 
-    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int]) -> None:
+    def _group_count(self, sel: exp.Select, dropped: set[int], counts: set[int]) -> bool:
+        """``SELECT keys, COUNT(*) ... GROUP BY keys`` over exact filters: let the API group.
+
+        Only plain key columns and COUNT(*) may appear in the select list, HAVING and ORDER BY
+        (they stay local, over DuckDB's re-aggregation of the API's groups)."""
+        if sel.args.get("distinct") or sel.args.get("qualify") or _remaining_where(sel, dropped):
+            return False
+        keys: list[str] = []
+        for g in sel.args["group"].expressions:
+            if not (isinstance(g, exp.Column) and g.table == self.alias and self.table.has(g.name)):
+                return False
+            if self.table.column(g.name).filter_only:
+                return False
+            keys.append(g.name)
+        star_counts = []
+        for node in sel.find_all(exp.AggFunc, exp.Window, exp.Subquery):
+            if node.parent_select is not sel:
+                continue
+            if isinstance(node, exp.Count) and isinstance(node.this, exp.Star) and not node.args.get("distinct"):
+                star_counts.append(node)
+                continue
+            return False
+        if not star_counts or not self.dialect.can_group_count(self.table, keys):
+            return False
+        self.group_by = tuple(dict.fromkeys(keys))
+        if nid(sel) is None:
+            return False
+        counts.add(nid(sel))  # type: ignore[arg-type]  # every COUNT(*) of this SELECT is rewritten
+        return True
+
+    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int], counts: set[int]) -> None:
         if self.contradiction:
             return
         if not self.needed and self.all_exact and self.dialect.can_count(self.table):
@@ -209,6 +242,8 @@ class _ScanState:
             return
         sel = self.info.select
         if not (self.info.single_source and self.all_exact):
+            return
+        if sel.args.get("group") and self._group_count(sel, dropped, counts):
             return
         if any(sel.args.get(k) for k in ("group", "having", "distinct", "qualify")):
             return
@@ -252,7 +287,7 @@ class _ScanState:
         cols = tuple(c.name for c in self.table.columns if c.name in self.needed)
         return ScanSpec(
             self.source, self.table.name, cols, tuple(self.pushed), tuple(self.local), self.order,
-            self.limit, self.offset, self.count_only, self.contradiction,
+            self.limit, self.offset, self.count_only, self.contradiction, self.group_by,
         )
 
 

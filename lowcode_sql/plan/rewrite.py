@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from lowcode_sql.plan.analyze import nid
+from lowcode_sql.types import GROUP_COUNT
 
 __all__ = ["rewrite"]
 
@@ -21,8 +22,16 @@ def rewrite(
     removed_offsets: set[int],
     sources: set[str],
     qualified: exp.Expression | None = None,
+    counts: set[int] | None = None,
 ) -> str:
     nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
+    for key in counts or ():
+        select = nodes.get(key)
+        if select is None:
+            continue
+        for node in list(select.find_all(exp.Count)):
+            if node.parent_select is select and isinstance(node.this, exp.Star):
+                _sum_counts(node)
     if qualified is not None:
         _expand_modified_stars(nodes, qualified)
     for key in dropped:
@@ -61,6 +70,14 @@ def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: e
         modifiers = star.this.args if isinstance(star, exp.Column) else star.args
         if any(modifiers.get(k) for k in ("except_", "replace", "rename", "ilike")):
             original.set("expressions", [e.copy() for e in sel.expressions])
+
+
+def _sum_counts(node: exp.Expression) -> None:
+    """COUNT(*) over a grouped scan view = SUM of the API's per-group counts (as BIGINT, COUNT's type)."""
+    total = exp.Cast(this=exp.Sum(this=exp.column(GROUP_COUNT)), to=exp.DataType.build("BIGINT"))
+    if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+        total = exp.alias_(total, "count_star()", quoted=True)  # DuckDB's name for an unnamed COUNT(*)
+    node.replace(total)
 
 
 def _is_true(node: exp.Expression | None) -> bool:

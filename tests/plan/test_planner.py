@@ -110,3 +110,22 @@ def test_star_exclude_keeps_working_with_projection(toy_catalog, folder):
     p = plan("SELECT * EXCLUDE (tags) FROM toy.people", toy_catalog, folder)
     assert "tags" not in p.scans[0].spec.columns
     assert "EXCLUDE" not in p.sql.upper()
+
+
+def test_group_by_count_is_pushed_and_resummed(toy_catalog, folder):
+    p, spec = scan_of("SELECT age, count(*) FROM toy.people WHERE age > 3 GROUP BY age HAVING count(*) > 1 "
+                      "ORDER BY count(*) DESC", toy_catalog, folder)
+    assert spec.group_by == ("age",)
+    assert p.sql.count("SUM(__lc_count)") == 3 and 'AS "count_star()"' in p.sql
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT age, count(*) FROM toy.people WHERE name LIKE 'a%' GROUP BY age",  # superset filter
+    "SELECT age, count(DISTINCT name) FROM toy.people GROUP BY age",
+    "SELECT age, sum(id) FROM toy.people GROUP BY age",
+    "SELECT born, count(*) FROM toy.people GROUP BY born",  # the dialect cannot group by it
+    "SELECT age + 1, count(*) FROM toy.people GROUP BY age + 1",
+])
+def test_group_by_not_pushed_when_not_provably_equal(toy_catalog, folder, sql):
+    _, spec = scan_of(sql, toy_catalog, folder)
+    assert spec.group_by == ()
