@@ -40,7 +40,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry
-from lowcode_sql.errors import DialectError
+from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
     Cmp,
     Exactness,
@@ -112,6 +112,15 @@ class Entu(Dialect):
     def parse_login(self, body: Any) -> Token:
         if not isinstance(body, dict) or not isinstance(body.get("token"), str):
             raise DialectError("entu: the auth answer has no token")
+        accounts = body.get("accounts")
+        if isinstance(accounts, list) and not any(
+            isinstance(a, dict) and self.db in (a.get("_id"), a.get("name")) for a in accounts
+        ):
+            # A wrong API key is not an HTTP error: /api/auth still issues a token, with no accounts
+            # (API-NOTES §5 "Auth"), and data calls then see only public entities. Fail here rather
+            # than answer every query with a silently empty (or public-only) table.
+            raise AuthError(f"entu: the API key gives no access to database {self.db!r} "
+                            "(GET /api/auth answered with no matching account)")
         token = body["token"]
         expires = jwt_expiry(token)
         if expires is None and body.get("expires"):
@@ -187,15 +196,39 @@ class Entu(Dialect):
         return prop, key, is_list, prop in table.meta["single"]
 
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
-        return [self._classify_one(table, p) for p in conjuncts]
+        out = [self._classify_one(table, p) for p in conjuncts]
+        # The server builds one Mongo condition per ``prop.type`` (API-NOTES §5 "Filters"): a key given
+        # twice becomes an array operand (no match, NaN, or a 500 for regex/exists), and a plain
+        # ``p.t=v`` next to ``p.t.op=w`` either becomes a literal document that matches nothing or is
+        # overwritten, depending on the order. So each (prop, type) takes either one plain key or
+        # distinct operators; a conjunct that would collide stays local (exact ones are placed first).
+        # An identical key=value pair is rendered once (render_scan) and so never collides.
+        used: dict[tuple[str, str], dict[str | None, str]] = {("_type", "string"): {None: table.meta["type"]}}
+        for rank in (Exactness.EXACT, Exactness.SUPERSET):
+            for i, pred in enumerate(conjuncts):
+                if out[i] is not rank:
+                    continue
+                trial = {k: dict(v) for k, v in used.items()}
+                for key, value in self._render(table, pred):
+                    field, type_, *rest = key.split(".")
+                    op = rest[0] if rest else None
+                    slot = trial.setdefault((field, type_), {})
+                    if (op in slot and slot[op] != value) or (op is None and slot.keys() - {None}) or (
+                        op is not None and None in slot
+                    ):
+                        out[i] = Exactness.LOCAL
+                        break
+                    slot[op] = value
+                else:
+                    used = trial
+        return out
 
     def _classify_one(self, table: TableDef, pred: Pred) -> Exactness:
         col = getattr(pred, "column", None)
         if col == "_id":
-            if isinstance(pred, Cmp) and pred.op is Op.EQ and _OBJECT_ID.match(str(pred.value)):
-                return Exactness.EXACT
-            if isinstance(pred, InList) and not pred.negated and all(_OBJECT_ID.match(str(v)) for v in pred.values):
-                return Exactness.EXACT
+            # Filter keys are ``prop.type[.op]`` on ``private.<prop>``: a key without a dot (``_id=``) is
+            # silently ignored and ``_id.in`` looks for a property named _id (API-NOTES §5), so the
+            # entity id cannot be filtered on in the list call.
             return Exactness.LOCAL
         info = self._prop(table, col) if col else None
         if info is None:
@@ -241,9 +274,15 @@ class Entu(Dialect):
         return isinstance(value, str)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        # ``sort=f`` becomes ``$sort: {private.<f>: ±1}`` (API-NOTES §5 "Other parameters"): the entity
+        # id cannot be named (``sort=_id`` sorts on a missing ``private._id``), only the default order
+        # (no ``sort``) is ``_id`` ascending. So ``_id`` ASC works only as the first key (it is unique:
+        # the rest is moot), and never as a tie-breaker after a property. Property sorts get a
+        # tie-breaker of their own (see render_scan), so pages stay consistent and any order among
+        # ties is a valid answer to the SQL, which does not order them.
         for k in keys:
             if k.column == "_id":
-                continue
+                return k is keys[0] and not k.descending
             info = self._prop(table, k.column)
             if info is None or info[2] or not info[3] or info[1] == "reference":
                 return False
@@ -262,16 +301,15 @@ class Entu(Dialect):
         notes = []
         for pred, exactness in spec.pushed:
             notes.append(f"{pred}: {exactness.name.lower()}")
-            params.extend(self._render(table, pred))
+            # a key given twice is an array to the server: render an identical pair once (see classify)
+            params.extend(p for p in self._render(table, pred) if p not in params)
         props = sorted({c[:-5] if c.endswith("__all") else c for c in spec.columns} - {"_id"})
         params.append(("props", ",".join(props) if props else "_id"))
-        if spec.order:
-            sort = []
-            for k in spec.order:
-                field = "_id" if k.column == "_id" else f"{k.column}.{table.meta['props'][k.column]}"
-                sort.append(("-" if k.descending else "") + field)
-            if not any(k.column == "_id" for k in spec.order):
-                sort.append("_id")  # a total order, so pages never overlap or skip ties
+        if spec.order and spec.order[0].column != "_id":  # ORDER BY _id: the default order (can_sort)
+            sort = [("-" if k.descending else "") + f"{k.column}.{table.meta['props'][k.column]}" for k in spec.order]
+            # A total order, so pages never overlap or skip ties: every entity has exactly one _type
+            # value, whose own value-object _id is unique (the entity _id itself cannot be sorted on).
+            sort.append("_type._id")
             params.append(("sort", ",".join(sort)))
         page_size = int(self.options["page_size"])
         if spec.limit is not None:
@@ -280,10 +318,6 @@ class Entu(Dialect):
         return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), paging, tuple(notes))
 
     def _render(self, table: TableDef, pred: Pred) -> list[tuple[str, str]]:
-        if pred.column == "_id":  # type: ignore[union-attr]
-            if isinstance(pred, InList):
-                return [("_id.in", ",".join(map(str, pred.values)))]
-            return [("_id", str(pred.value))]  # type: ignore[union-attr]
         info = self._prop(table, pred.column)  # type: ignore[union-attr]
         if info is None:  # pragma: no cover - classify keeps these local
             raise DialectError(f"entu cannot render {pred}")

@@ -42,6 +42,7 @@ class Column:
     name: str
     kind: str  # text | num | int | bool | ts | tstz | date | list_text | list_num
     values: list[Any] = field(default_factory=list)
+    unique: bool = False  # no two rows share a value (so ORDER BY it alone is a total order)
 
 
 class QueryGen:
@@ -173,6 +174,24 @@ class QueryGen:
             return f"SELECT {self.key} FROM {t}{where_sql} LIMIT {r.choice([1, 5, 1000])}", False
         cols = r.sample([c.name for c in self.columns], k=min(len(self.columns), r.randint(1, 3)))
         return f"SELECT {self.key}, {', '.join(cols)} FROM {t}{where_sql}", False
+
+    def sorted_query(self, source: str) -> tuple[str, bool]:
+        """ORDER BY/LIMIT over columns left out of the SELECT list (a selected column is referenced
+        through its alias, which keeps the sort local), so sort pushdown is exercised too."""
+        r = self.r
+        where = " AND ".join(self.predicate() for _ in range(r.randint(0, 2)))
+        where_sql = f" WHERE {where}" if where else ""
+        scalar = [c for c in self.columns if not c.kind.startswith("list_")]
+        col = r.choice(scalar)
+        shown = [c.name for c in self.columns if c.name != col.name] or ["1"]
+        cols = r.sample(shown, k=min(len(shown), r.randint(1, 2)))
+        desc = r.choice(["", " DESC"])
+        nulls = r.choice(["", " NULLS FIRST", " NULLS LAST"])
+        limit = r.choice([1, 3, 10, 50])
+        offset = r.choice(["", "", f" OFFSET {r.randint(1, 20)}"])
+        tie = "" if col.unique and r.random() < 0.7 else f", {self.key}"
+        return (f"SELECT {', '.join(cols)} FROM {source}.{self.table}{where_sql} ORDER BY {col.name}{desc}{nulls}"
+                f"{tie} LIMIT {limit}{offset}", True)
 
 
 def _sort_key(v: Any) -> Any:
