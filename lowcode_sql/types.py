@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 from urllib.parse import urlencode
@@ -364,6 +365,31 @@ class HttpRequest:
     headers: tuple[tuple[str, str], ...] = ()
     json: Any = None
 
+    def with_paging(self, container: str | None, values: Sequence[tuple[str, Any]]) -> HttpRequest:
+        """Add paging values where the API wants them (see ``OffsetPaging.container``)."""
+        if container is None:
+            return self.with_params(*((k, str(v)) for k, v in values))
+        import json as _json
+
+        if container == "body":
+            doc = _json.loads(_json.dumps(self.json)) if self.json is not None else {}
+        else:
+            raw = dict(self.params).get(container)
+            doc = _json.loads(raw) if raw else {}
+        for key, value in values:
+            *parents, leaf = key.split(".")
+            node = doc
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+        if container == "body":
+            return HttpRequest(self.method, self.path, self.params, self.headers, doc)
+        encoded = _json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        params = tuple((k, encoded if k == container else v) for k, v in self.params)
+        if container not in dict(self.params):
+            params += ((container, encoded),)
+        return HttpRequest(self.method, self.path, params, self.headers, self.json)
+
     def with_params(self, *extra: tuple[str, str]) -> HttpRequest:
         keys = {k for k, _ in extra}
         kept = tuple(p for p in self.params if p[0] not in keys)
@@ -390,6 +416,10 @@ class OffsetPaging:
     start: int = 0
     max_rows: int | None = None
     page_number: bool = False  # send offset // page_size instead of the offset (Totalum)
+    #: where the two values go: ``None`` plain query parameters; ``"body"`` the JSON body; any other
+    #: name, a query parameter holding a JSON object (Alumio's ``filter``). Inside JSON, a dotted
+    #: param name is a nested key (``pagination.page``) and the values are numbers.
+    container: str | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +430,7 @@ class CursorPaging:
     limit_param: str
     page_size: int
     max_rows: int | None = None
+    container: str | None = None  # as OffsetPaging.container (the cursor is sent as given)
 
 
 @dataclass(frozen=True)
@@ -421,13 +452,13 @@ class ScanRequest:
     def page_request(self, offset: int, size: int, cursor: Any = None) -> HttpRequest:
         p = self.paging
         if isinstance(p, OffsetPaging):
-            first = str(offset // p.page_size) if p.page_number else str(offset)
-            return self.base.with_params((p.offset_param, first), (p.limit_param, str(size)))
+            first = offset // p.page_size if p.page_number else offset
+            return self.base.with_paging(p.container, [(p.offset_param, first), (p.limit_param, size)])
         if isinstance(p, CursorPaging):
-            extra = [(p.limit_param, str(size))]
+            extra: list[tuple[str, Any]] = [(p.limit_param, size)]
             if cursor is not None:
-                extra.append((p.cursor_param, str(cursor)))
-            return self.base.with_params(*extra)
+                extra.append((p.cursor_param, cursor if p.container else str(cursor)))
+            return self.base.with_paging(p.container, extra)
         return self.base
 
 

@@ -1,0 +1,37 @@
+"""Paging values placed in plain parameters, a JSON body, or a JSON-encoded query parameter."""
+
+from __future__ import annotations
+
+import json
+
+from lowcode_sql.types import CursorPaging, HttpRequest, OffsetPaging, ScanRequest
+
+
+def test_plain_query_parameters():
+    scan = ScanRequest(HttpRequest("GET", "x", (("a", "1"),)), OffsetPaging("offset", "limit", 50))
+    assert scan.page_request(100, 50).params == (("a", "1"), ("offset", "100"), ("limit", "50"))
+
+
+def test_json_body_with_nested_page_number():
+    base = HttpRequest("POST", "q", json={"filter": [{"a": 1}], "pagination": {"x": True}})
+    scan = ScanRequest(base, OffsetPaging("pagination.page", "pagination.limit", 50, page_number=True,
+                                          container="body"))
+    req = scan.page_request(100, 50)
+    assert req.json == {"filter": [{"a": 1}], "pagination": {"x": True, "page": 2, "limit": 50}}
+    assert base.json == {"filter": [{"a": 1}], "pagination": {"x": True}}  # the base is not mutated
+
+
+def test_json_query_parameter_is_merged_or_added():
+    base = HttpRequest("GET", "tasks", (("filter", '{"where":{"a":"x,y"}}'), ("z", "1")))
+    scan = ScanRequest(base, OffsetPaging("skip", "limit", 500, container="filter"))
+    req = scan.page_request(500, 500)
+    assert [k for k, _ in req.params] == ["filter", "z"]
+    assert json.loads(dict(req.params)["filter"]) == {"where": {"a": "x,y"}, "skip": 500, "limit": 500}
+    bare = ScanRequest(HttpRequest("GET", "tasks"), OffsetPaging("skip", "limit", 10, container="filter"))
+    assert json.loads(dict(bare.page_request(0, 10).params)["filter"]) == {"skip": 0, "limit": 10}
+
+
+def test_cursor_in_json_body_keeps_its_type():
+    scan = ScanRequest(HttpRequest("POST", "q", json={}), CursorPaging("next", "size", 10, container="body"))
+    assert scan.page_request(0, 10).json == {"size": 10}
+    assert scan.page_request(0, 10, {"after": 3}).json == {"size": 10, "next": {"after": 3}}
