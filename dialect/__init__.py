@@ -7,13 +7,15 @@ ones are found through the ``lowcode_sql.dialects`` entry-point group.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from importlib.metadata import entry_points
 
 from dialect._base import REGISTRY, ColumnDef, Dialect, Secret, TableDef
 
 __all__ = ["ColumnDef", "Dialect", "Secret", "TableDef", "get", "names"]
 
-_BUILTIN = ("coredata", "entu")
+# every public module of this package is a platform: adding one needs no edit here
+_BUILTIN = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))
 
 
 def _load_all() -> None:

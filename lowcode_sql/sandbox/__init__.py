@@ -9,13 +9,15 @@ injection. Serve one in-process or on a real socket::
     with sandbox.serve() as server:
         ...  # server.url
 
-Emulators are registered by import string so that importing this package stays cheap and one
-broken emulator cannot break the others.
+Every public module here except ``server`` is an emulator named after its platform, and names
+its class in a module-level ``SANDBOX``; modules are imported only when asked for, so importing
+this package stays cheap and one broken emulator cannot break the others.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from lowcode_sql.errors import ConfigError, close_matches
@@ -35,8 +37,9 @@ __all__ = [
 ]
 
 SANDBOXES: dict[str, str] = {
-    "coredata": "lowcode_sql.sandbox.coredata:CoreDataSandbox",
-    "entu": "lowcode_sql.sandbox.entu:EntuSandbox",
+    m.name: f"{__name__}.{m.name}"
+    for m in pkgutil.iter_modules(__path__)
+    if not m.name.startswith("_") and m.name != "server"
 }
 
 
@@ -54,6 +57,5 @@ def get_sandbox(name: str, **kw: Any) -> Platform:
     target = SANDBOXES.get(name.lower())
     if target is None:
         raise ConfigError(f"unknown sandbox {name!r}{close_matches(name, SANDBOXES)} (known: {', '.join(names())})")
-    module_name, _, class_name = target.partition(":")
-    cls = getattr(importlib.import_module(module_name), class_name)
+    cls = importlib.import_module(target).SANDBOX
     return cls(**kw)  # type: ignore[no-any-return]

@@ -1076,3 +1076,6 @@ class _SampleBuilder:
             )
             tasks.append((obj, None))
         self.store("tasks", tasks)
+
+
+SANDBOX = CoreDataSandbox  # found by lowcode_sql.sandbox.get_sandbox

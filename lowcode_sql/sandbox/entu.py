@@ -1568,3 +1568,6 @@ class _SampleBuilder:
         if i % 20 != 13:
             v["customer"] = [("reference", people[r.randrange(len(people))])]
         self.s._add_entity("invoice", v, search_props=("number",))
+
+
+SANDBOX = EntuSandbox  # found by lowcode_sql.sandbox.get_sandbox
