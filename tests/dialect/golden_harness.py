@@ -6,11 +6,12 @@ by the rendered plan. Set ``LOWCODE_UPDATE_GOLDEN=1`` to rewrite the files, then
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from lowcode_sql.plan import plan
-from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging
+from lowcode_sql.types import CursorPaging, Exactness, HttpRequest, OffsetPaging
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -40,13 +41,22 @@ def render(sql: str, catalog, folder) -> str:
             out.append(f"  render error: {type(e).__name__}: {e}")
             continue
         if spec.count_only:
-            out.append(f"  count: {req.page_request(spec.offset, 1).target()}")
+            first = req.page_request(spec.offset, 1)
+            out.append(f"  count: {_show(first)}")
         else:
             p = req.paging
             size = p.page_size if isinstance(p, OffsetPaging | CursorPaging) else 0
-            out.append(f"  request: {req.page_request(spec.offset, size).target()}")
+            out.append(f"  request: {_show(req.page_request(spec.offset, size))}")
     out.append(f"duckdb: {qp.sql}")
     return "\n".join(out)
+
+
+def _show(req: HttpRequest) -> str:
+    """Method (unless GET), path and query, and a JSON body as canonical JSON."""
+    text = req.target() if req.method == "GET" else f"{req.method} {req.target()}"
+    if req.json is not None:
+        text += " " + json.dumps(req.json, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text
 
 
 def check(name: str, catalog, folder) -> None:
