@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal
 import pyarrow as pa
 
 from lowcode_sql.types import (
+    Aggregate,
     Exactness,
     HttpRequest,
     Page,
@@ -212,13 +213,15 @@ class Dialect(ABC):
 
     max_pushed_limit: ClassVar[int | None] = None  # a LIMIT larger than this is not pushed
 
-    #: where a grouped answer's row count is, for dialects that push GROUP BY ... COUNT(*)
-    group_count_path: ClassVar[tuple[str, ...]] = ("_count",)
-
-    def can_group_count(self, table: TableDef, keys: Sequence[str]) -> bool:
-        """Whether the API's grouping by ``keys`` (with COUNT) groups exactly as SQL would, up to
-        groups DuckDB merges again (the engine re-aggregates the API's groups with SUM)."""
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        """Whether the API can group by ``keys`` (none: one global group) and compute ``aggregates``
+        exactly as SQL would, up to groups DuckDB merges again (see ``Aggregate``). Only asked for
+        exact filters; a yes makes ``render_scan`` receive ``spec.aggregates``."""
         return False
+
+    def aggregate_path(self, agg: Aggregate) -> tuple[str, ...]:
+        """Where an aggregate's value is in a grouped answer's records (after ``parse_page``)."""
+        return (agg.name,)
 
     @abstractmethod
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest: ...

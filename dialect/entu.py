@@ -42,6 +42,7 @@ import pyarrow as pa
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
+    Aggregate,
     Cmp,
     Exactness,
     HttpRequest,
@@ -50,6 +51,7 @@ from lowcode_sql.types import (
     Like,
     LikePattern,
     ListContains,
+    NoPaging,
     OffsetPaging,
     Op,
     Page,
@@ -294,15 +296,33 @@ class Entu(Dialect):
     def count_sql_only(self) -> bool:  # pragma: no cover - symmetry with other dialects
         return False
 
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        # ``group=p.type`` groups on ``$private.p.type``: the whole array of the property's values of
+        # that type, compared as BSON (API-NOTES §5 "Other parameters"), with only ``_count``. Equal
+        # arrays have the same first value and the same LIST, so the API's groups are never coarser
+        # than SQL's on ``p`` or ``p__all``; finer ones (['a','b'] and ['a','c'] both have p = 'a'; a
+        # missing property and one without values of this type are both NULL) are merged again by
+        # DuckDB's re-aggregation. Strings group by binary equality (no collation), as in SQL.
+        if not keys or any(a.func != "count_star" for a in aggregates):
+            return False
+        return all(k != "_id" and self._prop(table, k) is not None for k in keys)
+
+    def aggregate_path(self, agg: Aggregate) -> tuple[str, ...]:
+        return ("_count",)  # the only aggregate: each group row's ``_count`` (API-NOTES §5)
+
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
         params: list[tuple[str, str]] = [("_type.string", table.meta["type"])]
-        notes = []
-        for pred, exactness in spec.pushed:
-            notes.append(f"{pred}: {exactness.name.lower()}")
+        for pred, _ in spec.pushed:
             # a key given twice is an array to the server: render an identical pair once (see classify)
             params.extend(p for p in self._render(table, pred) if p not in params)
+        if spec.grouped:
+            # Group keys come back only when listed in props, as the first entity's values; skip and
+            # limit are ignored when grouping (API-NOTES §5), so one request answers every group.
+            fields = {info[0]: f"{info[0]}.{info[1]}" for k in spec.group_by if (info := self._prop(table, k))}
+            params += [("group", ",".join(fields[p] for p in sorted(fields))), ("props", ",".join(sorted(fields)))]
+            return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), NoPaging())
         props = sorted({c[:-5] if c.endswith("__all") else c for c in spec.columns} - {"_id"})
         params.append(("props", ",".join(props) if props else "_id"))
         if spec.order and spec.order[0].column != "_id":  # ORDER BY _id: the default order (can_sort)
@@ -315,7 +335,7 @@ class Entu(Dialect):
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
         paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit)
-        return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), paging, tuple(notes))
+        return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), paging)
 
     def _render(self, table: TableDef, pred: Pred) -> list[tuple[str, str]]:
         info = self._prop(table, pred.column)  # type: ignore[union-attr]

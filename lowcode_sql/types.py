@@ -15,7 +15,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Literal, Union
 from urllib.parse import urlencode
 
 __all__ = [
@@ -338,9 +338,14 @@ class ScanSpec:
     offset: int = 0
     count_only: bool = False
     contradiction: bool = False
-    #: GROUP BY these columns with COUNT(*) done by the API: one row per group, the key columns
-    #: plus ``GROUP_COUNT`` (DuckDB re-aggregates with SUM, so groups the API splits still merge)
+    #: With ``aggregates``: the API groups by these columns (none: one global group) and computes
+    #: the aggregates; one record per API group holds the keys and each ``Aggregate.name``.
     group_by: tuple[str, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+
+    @property
+    def grouped(self) -> bool:
+        return bool(self.aggregates)
 
     @property
     def exact(self) -> bool:
@@ -351,6 +356,31 @@ class ScanSpec:
 
 
 GROUP_COUNT = "__lc_count"
+
+AggFunc = Literal["count_star", "count", "sum", "min", "max"]
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate an API computes per group (see ``ScanSpec.aggregates``).
+
+    ``count_star`` counts rows; ``count`` the column's non-NULL values; ``sum``/``min``/``max``
+    ignore NULLs (a group without values may answer NULL or 0: the engine asks for ``count`` too and
+    makes SUM NULL then). DuckDB re-aggregates the API's groups (SUM of counts and sums, MIN of mins,
+    MAX of maxes), so the API may split a group SQL merges, but never merge values SQL keeps apart.
+    AVG is asked as ``sum`` and ``count``.
+    """
+
+    func: AggFunc
+    column: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The column holding this aggregate in a grouped scan's records and view."""
+        return GROUP_COUNT if self.func == "count_star" else f"__lc_{self.func}__{self.column}"
+
+    def __str__(self) -> str:
+        return "count(*)" if self.func == "count_star" else f"{self.func}({self.column})"
 
 # --- requests and pages ---------------------------------------------------------------------------
 

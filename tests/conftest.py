@@ -13,6 +13,7 @@ from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
 from lowcode_sql.errors import UnknownTable
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.types import (
+    Aggregate,
     Cmp,
     Exactness,
     HttpRequest,
@@ -53,8 +54,8 @@ class ToyDialect(Dialect):
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         return True
 
-    def can_group_count(self, table: TableDef, keys: Sequence[str]) -> bool:
-        return set(keys) <= {"age", "name"}
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        return set(keys) <= {"age", "name"} and all(a.column in (None, "age", "name", "born") for a in aggregates)
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
         return ScanRequest(HttpRequest("GET", table.name), NoPaging())

@@ -19,14 +19,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dialect._base import ColumnDef
+from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
-from lowcode_sql.types import GROUP_COUNT
+from lowcode_sql.types import Aggregate
 
 __all__ = ["Engine", "Result", "ScanReport"]
 
@@ -152,11 +152,11 @@ class Engine:
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
         columns = spec.columns or (_cheapest_column(table),)
-        if spec.group_by:
-            # one row per API group: the keys and the group's count (see ScanSpec.group_by)
-            count_col = ColumnDef(GROUP_COUNT, pa.int64(), path=scan.dialect.group_count_path)
-            table = dataclasses.replace(table, columns=(*table.columns, count_col))
-            columns = (*spec.group_by, GROUP_COUNT)
+        if spec.grouped:
+            # one row per API group: the keys and the group's aggregates (see ScanSpec.aggregates)
+            extra = tuple(_aggregate_column(table, scan.dialect, a) for a in spec.aggregates)
+            table = dataclasses.replace(table, columns=(*table.columns, *extra))
+            columns = (*spec.group_by, *(c.name for c in extra))
             report.mode = "group"
         schema = table.schema(columns)
         echo = scan.dialect.echo_values(spec)
@@ -194,6 +194,18 @@ class Engine:
         with self._lock:
             self._con.close()
             self._fold_con.close()
+
+
+def _aggregate_column(table: TableDef, dialect: Dialect, agg: Aggregate) -> ColumnDef:
+    """How a grouped answer's record holds ``agg``: counts as BIGINT; a sum in its column's numeric
+    type; MIN/MAX parsed like the column itself (ISO text, epoch milliseconds)."""
+    path = dialect.aggregate_path(agg)
+    if agg.column is None or agg.func == "count":
+        return ColumnDef(agg.name, pa.int64(), path=path)
+    col = table.column(agg.column)
+    if agg.func == "sum":
+        return ColumnDef(agg.name, pa.int64() if pa.types.is_integer(col.type) else pa.float64(), path=path)
+    return dataclasses.replace(col, name=agg.name, path=path, extract="value", item_key=None, filter_only=False)
 
 
 def _cheapest_column(table: Any) -> str:

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from dialect._base import Dialect, TableDef
+from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import SQLSyntaxError, UnknownColumn, UnsupportedQuery
 from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, nid
 from lowcode_sql.plan.contradiction import is_contradiction
@@ -26,7 +27,7 @@ from lowcode_sql.plan.params import bind_params
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import And, Exactness, Pred, ScanSpec, SortKey
+from lowcode_sql.types import Aggregate, And, Exactness, Pred, ScanSpec, SortKey
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 
@@ -124,13 +125,14 @@ def plan(
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)
     removed_offsets: set[int] = set()
-    counts: set[int] = set()  # SELECTs over a grouped scan: their COUNT(*)s become SUM(count column)
+    # aggregates an API computes: node id -> (function, column), re-aggregated over the API's groups
+    rewrites: dict[int, tuple[str, str | None]] = {}
     for st in scans:
-        st.decide_pushdowns(dropped, removed_offsets, counts)
+        st.decide_pushdowns(dropped, removed_offsets, rewrites)
 
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
     out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
-                      counts)
+                      rewrites)
     planned = tuple(
         PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
     )
@@ -165,6 +167,7 @@ class _ScanState:
         self.offset = 0
         self.count_only = False
         self.group_by: tuple[str, ...] = ()
+        self.aggregates: tuple[Aggregate, ...] = ()
 
     def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
@@ -204,37 +207,79 @@ class _ScanState:
             elif isinstance(pred, And):
                 self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
 
-    def _group_count(self, sel: exp.Select, dropped: set[int], counts: set[int]) -> bool:
-        """``SELECT keys, COUNT(*) ... GROUP BY keys`` over exact filters: let the API group.
+    def _aggregate(self, sel: exp.Select, dropped: set[int], rewrites: dict[int, tuple[str, str | None]]) -> bool:
+        """``SELECT keys, aggregates ... [GROUP BY keys]`` over exact filters: let the API aggregate.
 
-        Only plain key columns and COUNT(*) may appear in the select list, HAVING and ORDER BY
-        (they stay local, over DuckDB's re-aggregation of the API's groups)."""
+        COUNT(*), COUNT(col), SUM, AVG, MIN and MAX of plain columns are sent (see ``Aggregate``);
+        anything else in the SELECT (DISTINCT aggregates, FILTER, windows, other functions) keeps the
+        scan row-wise. Expressions over the aggregates, HAVING, ORDER BY and LIMIT stay local, over
+        DuckDB's re-aggregation of the API's groups."""
         if sel.args.get("distinct") or sel.args.get("qualify") or _remaining_where(sel, dropped):
             return False
         keys: list[str] = []
-        for g in sel.args["group"].expressions:
-            if not (isinstance(g, exp.Column) and g.table == self.alias and self.table.has(g.name)):
+        group = sel.args.get("group")
+        if group is not None:
+            if any(group.args.get(k) for k in ("grouping_sets", "cube", "rollup", "totals", "all")):
                 return False
-            if self.table.column(g.name).filter_only:
-                return False
-            keys.append(g.name)
-        star_counts = []
+            for g in group.expressions:
+                col = self._plain_column(g)
+                if col is None:
+                    return False
+                keys.append(col.name)
+        wanted: list[Aggregate] = []
+        found: dict[int, tuple[str, str | None]] = {}
         for node in sel.find_all(exp.AggFunc, exp.Window, exp.Subquery):
             if node.parent_select is not sel:
                 continue
-            if isinstance(node, exp.Count) and isinstance(node.this, exp.Star) and not node.args.get("distinct"):
-                star_counts.append(node)
-                continue
+            asked = self._as_aggregate(node)
+            if asked is None or nid(node) is None:
+                return False
+            wanted.extend(asked)
+            found[nid(node)] = (type(node).__name__.lower(), asked[0].column)  # type: ignore[index]
+        if not found:
             return False
-        if not star_counts or not self.dialect.can_group_count(self.table, keys):
+        aggregates = tuple(dict.fromkeys(wanted))
+        keys = list(dict.fromkeys(keys))
+        if not self.dialect.can_aggregate(self.table, keys, aggregates):
             return False
-        self.group_by = tuple(dict.fromkeys(keys))
-        if nid(sel) is None:
-            return False
-        counts.add(nid(sel))  # type: ignore[arg-type]  # every COUNT(*) of this SELECT is rewritten
+        self.group_by, self.aggregates = tuple(keys), aggregates
+        rewrites.update(found)
         return True
 
-    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int], counts: set[int]) -> None:
+    def _plain_column(self, node: exp.Expression) -> ColumnDef | None:
+        if isinstance(node, exp.Column) and node.table == self.alias and self.table.has(node.name):
+            col = self.table.column(node.name)
+            return None if col.filter_only else col
+        return None
+
+    def _as_aggregate(self, node: exp.Expression) -> list[Aggregate] | None:
+        if isinstance(node.parent, exp.Filter | exp.Window) or isinstance(node, exp.Window | exp.Subquery):
+            return None
+        if isinstance(node, exp.Count):
+            if isinstance(node.this, exp.Distinct):
+                return None
+            if isinstance(node.this, exp.Star):
+                return [Aggregate("count_star")]
+        if not isinstance(node, exp.Count | exp.Sum | exp.Avg | exp.Min | exp.Max):
+            return None
+        if node.expressions or any(k not in ("this",) and v for k, v in node.args.items() if k != "big_int"):
+            return None  # extra arguments (MIN(x, n)), ordered or ignore-nulls variants
+        col = self._plain_column(node.this)
+        if col is None:
+            return None
+        kind = col.type
+        if isinstance(node, exp.Count):
+            return [Aggregate("count", col.name)]
+        if isinstance(node, exp.Sum | exp.Avg):
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+                return None  # DECIMAL sums keep their exact type only if DuckDB computes them
+            return [Aggregate("sum", col.name), Aggregate("count", col.name)]
+        if pa.types.is_nested(kind):
+            return None
+        return [Aggregate("min" if isinstance(node, exp.Min) else "max", col.name)]
+
+    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int],
+                         rewrites: dict[int, tuple[str, str | None]]) -> None:
         if self.contradiction:
             return
         if not self.needed and self.all_exact and self.dialect.can_count(self.table):
@@ -243,7 +288,7 @@ class _ScanState:
         sel = self.info.select
         if not (self.info.single_source and self.all_exact):
             return
-        if sel.args.get("group") and self._group_count(sel, dropped, counts):
+        if (sel.args.get("group") or sel.find(exp.AggFunc)) and self._aggregate(sel, dropped, rewrites):
             return
         if any(sel.args.get(k) for k in ("group", "having", "distinct", "qualify")):
             return
@@ -287,7 +332,7 @@ class _ScanState:
         cols = tuple(c.name for c in self.table.columns if c.name in self.needed)
         return ScanSpec(
             self.source, self.table.name, cols, tuple(self.pushed), tuple(self.local), self.order,
-            self.limit, self.offset, self.count_only, self.contradiction, self.group_by,
+            self.limit, self.offset, self.count_only, self.contradiction, self.group_by, self.aggregates,
         )
 
 

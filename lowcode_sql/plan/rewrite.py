@@ -22,16 +22,23 @@ def rewrite(
     removed_offsets: set[int],
     sources: set[str],
     qualified: exp.Expression | None = None,
-    counts: set[int] | None = None,
+    aggregates: dict[int, tuple[str, str | None]] | None = None,
 ) -> str:
     nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
-    for key in counts or ():
-        select = nodes.get(key)
-        if select is None:
-            continue
-        for node in list(select.find_all(exp.Count)):
-            if node.parent_select is select and isinstance(node.this, exp.Star):
-                _sum_counts(node)
+    # qualify may rebuild a repeated aggregate (ORDER BY count(*)) without its node id: rewrite
+    # every aggregate of the same SELECT that is equal to one the planner saw
+    seen: dict[int, tuple[exp.Expression, list[tuple[exp.Expression, str, str | None]]]] = {}
+    for key, (func, column) in (aggregates or {}).items():
+        node = nodes.get(key)
+        select = node.parent_select if node is not None else None
+        if node is not None and select is not None:
+            seen.setdefault(id(select), (select, []))[1].append((node.copy(), func, column))
+    for select, originals in seen.values():
+        for other in list(select.find_all(exp.AggFunc)):
+            if other.parent_select is select:
+                match = next(((f, c) for original, f, c in originals if other == original), None)
+                if match is not None:
+                    _reaggregate(other, *match)
     if qualified is not None:
         _expand_modified_stars(nodes, qualified)
     for key in dropped:
@@ -72,12 +79,39 @@ def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: e
             original.set("expressions", [e.copy() for e in sel.expressions])
 
 
-def _sum_counts(node: exp.Expression) -> None:
-    """COUNT(*) over a grouped scan view = SUM of the API's per-group counts (as BIGINT, COUNT's type)."""
-    total = exp.Cast(this=exp.Sum(this=exp.column(GROUP_COUNT)), to=exp.DataType.build("BIGINT"))
+def _reaggregate(node: exp.Expression, func: str, column: str | None) -> None:
+    """An aggregate over a grouped scan view, computed from the API's per-group aggregates
+    (``Aggregate.name`` columns), with SQL's result type and NULL rules."""
+
+    def agg(outer: type[exp.AggFunc], name: str) -> exp.Expression:
+        return outer(this=exp.column(name))
+
+    count_col = GROUP_COUNT if column is None else f"__lc_count__{column}"
+    if func == "count":
+        # COUNT is never NULL, also over no groups at all (a global aggregate of no rows)
+        new: exp.Expression = exp.Cast(this=exp.func("coalesce", agg(exp.Sum, count_col), exp.Literal.number(0)),
+                                       to=exp.DataType.build("BIGINT"))
+    elif func == "sum":
+        new = exp.Case(ifs=[exp.If(this=exp.GT(this=agg(exp.Sum, count_col), expression=exp.Literal.number(0)),
+                                   true=agg(exp.Sum, f"__lc_sum__{column}"))])
+    elif func == "avg":
+        new = exp.Cast(this=exp.Div(this=agg(exp.Sum, f"__lc_sum__{column}"),
+                                    expression=exp.func("nullif", agg(exp.Sum, count_col), exp.Literal.number(0))),
+                       to=exp.DataType.build("DOUBLE"))
+    else:  # min / max
+        new = agg(exp.Min if func == "min" else exp.Max, f"__lc_{func}__{column}")
     if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
-        total = exp.alias_(total, "count_star()", quoted=True)  # DuckDB's name for an unnamed COUNT(*)
-    node.replace(total)
+        new = exp.alias_(new, _duckdb_name(node, func), quoted=True)  # the name DuckDB gives the original
+    node.replace(new)
+
+
+def _duckdb_name(node: exp.Expression, func: str) -> str:
+    """DuckDB names an unaliased aggregate after its text: ``count_star()``, ``sum(t.x)``."""
+    if func == "count" and isinstance(node.this, exp.Star):
+        return "count_star()"
+    arg = node.this
+    text = f"{arg.table}.{arg.name}" if isinstance(arg, exp.Column) and arg.table else arg.name
+    return f"{func}({text})"
 
 
 def _is_true(node: exp.Expression | None) -> bool:

@@ -32,6 +32,9 @@ def render(sql: str, catalog, folder) -> str:
         if spec.contradiction:
             out.append("  contradiction: no request")
             continue
+        if spec.aggregates:
+            keys = ",".join(spec.group_by) or "()"
+            out.append(f"  group by {keys}: {', '.join(map(str, spec.aggregates))}")
         if spec.order or spec.limit is not None or spec.offset:
             order = ",".join(f"{k.column}{' desc' if k.descending else ''}" for k in spec.order)
             out.append(f"  order={order or '-'} limit={spec.limit} offset={spec.offset}")

@@ -25,7 +25,8 @@ def reference(tables: dict[str, pa.Table], schema: str) -> duckdb.DuckDBPyConnec
 
 def _norm(v: Any) -> Any:
     if isinstance(v, float):
-        return ("nan",) if math.isnan(v) else round(v, 9)
+        # + 0.0 turns -0.0 into 0.0: SQL holds them equal, and a group's shown key may be either
+        return ("nan",) if math.isnan(v) else round(v, 9) + 0.0
     if isinstance(v, dt.datetime) and v.tzinfo is not None:
         return v.astimezone(dt.UTC)
     if isinstance(v, list):

@@ -115,8 +115,24 @@ def test_star_exclude_keeps_working_with_projection(toy_catalog, folder):
 def test_group_by_count_is_pushed_and_resummed(toy_catalog, folder):
     p, spec = scan_of("SELECT age, count(*) FROM toy.people WHERE age > 3 GROUP BY age HAVING count(*) > 1 "
                       "ORDER BY count(*) DESC", toy_catalog, folder)
-    assert spec.group_by == ("age",)
+    assert spec.group_by == ("age",) and [str(a) for a in spec.aggregates] == ["count(*)"]
     assert p.sql.count("SUM(__lc_count)") == 3 and 'AS "count_star()"' in p.sql
+
+
+def test_aggregates_are_pushed_with_what_sql_null_rules_need(toy_catalog, folder):
+    p, spec = scan_of("SELECT name, sum(age), avg(people.age), min(born), max(name), count(age) AS n "
+                      "FROM toy.people GROUP BY name", toy_catalog, folder)
+    assert spec.group_by == ("name",)
+    # SUM and AVG also need the count of values: SUM of no values is NULL, AVG divides by it
+    assert [str(a) for a in spec.aggregates] == ["sum(age)", "count(age)", "min(born)", "max(name)"]
+    assert '"sum(age)"' in p.sql and '"avg(people.age)"' in p.sql and '"min(born)"' in p.sql
+    assert "NULLIF(SUM(__lc_count__age), 0)" in p.sql and " AS n" in p.sql
+
+
+def test_global_aggregate_without_group_by(toy_catalog, folder):
+    p, spec = scan_of("SELECT min(age), max(age), count(*) FROM toy.people WHERE age > 3", toy_catalog, folder)
+    assert spec.group_by == () and [str(a) for a in spec.aggregates] == ["min(age)", "max(age)", "count(*)"]
+    assert "COALESCE(SUM(__lc_count), 0)" in p.sql
 
 
 @pytest.mark.parametrize("sql", [
@@ -125,7 +141,14 @@ def test_group_by_count_is_pushed_and_resummed(toy_catalog, folder):
     "SELECT age, sum(id) FROM toy.people GROUP BY age",
     "SELECT born, count(*) FROM toy.people GROUP BY born",  # the dialect cannot group by it
     "SELECT age + 1, count(*) FROM toy.people GROUP BY age + 1",
+    "SELECT age, count(*) FILTER (WHERE name = 'x') FROM toy.people GROUP BY age",
+    "SELECT age, sum(age ORDER BY name) FROM toy.people GROUP BY age",
+    "SELECT age, median(age) FROM toy.people GROUP BY age",
+    "SELECT age, count(*), sum(count(*)) OVER () FROM toy.people GROUP BY age",
+    "SELECT age, min(tags) FROM toy.people GROUP BY age",  # the toy cannot aggregate tags
+    "SELECT name, count(*) FROM toy.people GROUP BY ROLLUP (name)",
+    "SELECT DISTINCT age, count(*) FROM toy.people GROUP BY age",
 ])
 def test_group_by_not_pushed_when_not_provably_equal(toy_catalog, folder, sql):
     _, spec = scan_of(sql, toy_catalog, folder)
-    assert spec.group_by == ()
+    assert spec.group_by == () and spec.aggregates == ()
