@@ -1,0 +1,519 @@
+"""PEP 249 (DB-API 2.0) over lowcode_sql: for pandas, SQLAlchemy (``lowcode://``), Superset and friends.
+
+>>> from lowcode_sql import dbapi
+>>> con = dbapi.connect("lowcode.toml")                      # doctest: +SKIP
+>>> cur = con.cursor()                                        # doctest: +SKIP
+>>> cur.execute("SELECT id, title FROM crm.projects WHERE title = ?", ["Board"])  # doctest: +SKIP
+>>> cur.description[1][:2], cur.fetchmany(10)                 # doctest: +SKIP
+(('title', 'VARCHAR'), [...])
+
+Parameters use ``?`` (``paramstyle = "qmark"``), the style DuckDB shares; ``$1`` (numbered) and,
+with a mapping, ``$name`` work too. Values are bound as typed literals before planning, so a
+parameter is pushed down exactly like a literal. The engine only reads, so ``commit`` and
+``rollback`` do nothing. ``description`` type codes are DuckDB type names (``'BIGINT'``,
+``'TIMESTAMP WITH TIME ZONE'``, ``'VARCHAR[]'``) that compare equal to the PEP 249 type objects
+(``STRING``, ``NUMBER``, ``DATETIME``, ``BINARY``, ``ROWID``).
+
+Errors are PEP 249 classes; each keeps the engine's typed error as ``__cause__`` and
+``.lowcode_error``::
+
+    Error
+     ├── InterfaceError         closed connection/cursor, ConfigError
+     └── DatabaseError          any other LowcodeSQLError
+          ├── ProgrammingError  SQLSyntaxError, UnknownTable, UnknownColumn, wrong parameters,
+          │                     DuckDB binder/catalog errors
+          ├── NotSupportedError UnsupportedQuery (writes, several statements), callproc
+          ├── OperationalError  FetchError: auth, API errors, timeouts, connection, InconsistentScan
+          ├── DataError         ConversionError, DuckDB conversion/out-of-range errors
+          ├── InternalError     DialectError (a bug)
+          └── IntegrityError    (never raised: the engine does not write)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time as _time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from lowcode_sql import errors as _e
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "apilevel",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+    "type_code",
+]
+
+apilevel = "2.0"
+threadsafety = 1  # threads may share the module, not connections (PEP 249)
+paramstyle = "qmark"
+
+# --- exceptions -------------------------------------------------------------------------------
+
+
+class Warning(Exception):  # the name PEP 249 requires
+    """Important warnings (PEP 249); not raised by lowcode_sql."""
+
+
+class Error(Exception):
+    """Base of every DB-API error; ``lowcode_error`` is the engine's error, when there is one."""
+
+    lowcode_error: _e.LowcodeSQLError | None = None
+
+
+class InterfaceError(Error):
+    pass
+
+
+class DatabaseError(Error):
+    pass
+
+
+class DataError(DatabaseError):
+    pass
+
+
+class OperationalError(DatabaseError):
+    pass
+
+
+class IntegrityError(DatabaseError):
+    pass
+
+
+class InternalError(DatabaseError):
+    pass
+
+
+class ProgrammingError(DatabaseError):
+    pass
+
+
+class NotSupportedError(DatabaseError):
+    pass
+
+
+# DuckDB error kinds as the engine's ExecutionError text starts ("Binder Error: ...").
+_DUCKDB_KINDS: tuple[tuple[str, type[Error]], ...] = (
+    ("Parser Error", ProgrammingError),
+    ("Binder Error", ProgrammingError),
+    ("Catalog Error", ProgrammingError),
+    ("Conversion Error", DataError),
+    ("Out of Range Error", DataError),
+    ("Invalid Input Error", DataError),
+    ("Not implemented Error", NotSupportedError),
+)
+
+
+def _dbapi_class(err: _e.LowcodeSQLError) -> type[Error]:
+    if isinstance(err, _e.ConfigError):
+        return InterfaceError
+    if isinstance(err, _e.UnsupportedQuery):
+        # PEP 249 names a wrong number of parameters a ProgrammingError; the engine raises those
+        # as UnsupportedQuery while binding (lowcode_sql.plan.params).
+        return ProgrammingError if "parameter" in str(err) else NotSupportedError
+    if isinstance(err, _e.PlanError):
+        return ProgrammingError
+    if isinstance(err, _e.FetchError):
+        return OperationalError
+    if isinstance(err, _e.ConversionError):
+        return DataError
+    if isinstance(err, _e.DialectError):
+        return InternalError
+    if isinstance(err, _e.ExecutionError):
+        text = str(err)
+        for prefix, cls in _DUCKDB_KINDS:
+            if text.startswith(prefix):
+                return cls
+    return DatabaseError
+
+
+def _translate(err: _e.LowcodeSQLError) -> Error:
+    out = _dbapi_class(err)(str(err))
+    out.lowcode_error = err
+    return out
+
+
+# --- types ------------------------------------------------------------------------------------
+
+
+class _TypeObject:
+    """A PEP 249 type object: equal to every DuckDB type name of its family."""
+
+    def __init__(self, name: str, *prefixes: str) -> None:
+        self.name = name
+        self._prefixes = prefixes
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _TypeObject):
+            return other is self
+        if not isinstance(other, str):
+            return NotImplemented
+        t = other.upper()
+        if t.endswith("]"):  # lists are none of the scalar families
+            return False
+        return any(t == p or t.startswith(p + "(") or t.startswith(p + " ") for p in self._prefixes)
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"<DB-API type {self.name}>"
+
+
+STRING = _TypeObject("STRING", "VARCHAR", "JSON", "UUID", "ENUM")
+BINARY = _TypeObject("BINARY", "BLOB", "BIT")
+NUMBER = _TypeObject("NUMBER", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
+DATETIME = _TypeObject("DATETIME", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+                       "TIMESTAMPTZ", "INTERVAL")
+ROWID = _TypeObject("ROWID")  # no table has row ids
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks: float) -> _dt.date:  # PEP 249 names
+    return Date(*_time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> _dt.time:
+    return Time(*_time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> _dt.datetime:
+    return Timestamp(*_time.localtime(ticks)[:6])
+
+
+def type_code(t: pa.DataType) -> str:
+    """The DuckDB type name of an Arrow result column (its ``description`` type code)."""
+    from lowcode_sql.sqltypes import sql_type
+
+    if pa.types.is_dictionary(t):
+        return type_code(t.value_type)
+    try:
+        return sql_type(t)
+    except (TypeError, KeyError):
+        pass
+    if pa.types.is_interval(t) or pa.types.is_duration(t):
+        return "INTERVAL"
+    if pa.types.is_map(t):
+        return f"MAP({type_code(t.key_type)}, {type_code(t.item_type)})"
+    if pa.types.is_unsigned_integer(t):
+        return {8: "UTINYINT", 16: "USMALLINT", 32: "UINTEGER", 64: "UBIGINT"}[t.bit_width]
+    if pa.types.is_fixed_size_list(t):
+        return f"{type_code(t.value_type)}[{t.list_size}]"
+    if pa.types.is_fixed_size_binary(t) or pa.types.is_binary_view(t):
+        return "BLOB"
+    if isinstance(t, pa.ExtensionType):
+        return {"arrow.uuid": "UUID", "arrow.json": "JSON"}.get(t.extension_name, type_code(t.storage_type))
+    return str(t).upper()
+
+
+def _describe(field: pa.Field) -> tuple[Any, ...]:
+    t = field.type
+    precision = scale = None
+    if pa.types.is_decimal(t):
+        precision, scale = t.precision, t.scale
+    return (field.name, type_code(t), None, None, precision, scale, field.nullable)
+
+
+def _number_qmarks(sql: str) -> str:
+    """``?`` placeholders rewritten as ``$1, $2, ...`` in textual order.
+
+    The planner binds ``?`` in the order sqlglot walks the tree (breadth first), so in
+    ``SELECT CAST(? AS INT), ?`` the second ``?`` would take the first value; numbered
+    placeholders are bound by number. Strings and comments are left alone (tokenizer positions).
+    """
+    if "?" not in sql:
+        return sql
+    from sqlglot.dialects.duckdb import DuckDB
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = DuckDB().tokenize(sql)
+    except SqlglotError:
+        return sql  # the planner reports the syntax error
+    marks = [t.start for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
+    if not marks:
+        return sql
+    out, last = [], 0
+    for n, pos in enumerate(marks, 1):
+        out.append(sql[last:pos])
+        out.append(f"${n}")
+        last = pos + 1
+    out.append(sql[last:])
+    return "".join(out)
+
+
+# --- connection and cursor --------------------------------------------------------------------
+
+
+def connect(
+    config: Any = None,
+    *,
+    connection: Any = None,
+    demo: bool = False,
+    **kw: Any,
+) -> Connection:
+    """A DB-API connection.
+
+    ``config`` is what ``lowcode_sql.connect`` takes (a TOML path, a mapping, a Config, or None for
+    ``$LOWCODE_SQL_CONFIG``); ``demo=True`` connects to the embedded emulators instead; an existing
+    ``lowcode_sql.Connection`` can be shared with ``connection=`` (closing the DB-API connection
+    then leaves it open). Other keywords (``timezone``, ``readahead``) go to ``lowcode_sql.connect``.
+    """
+    from lowcode_sql import connection as _connection
+
+    try:
+        if connection is not None:
+            return Connection(connection, owned=False)
+        if demo:
+            return Connection(_connection.demo(**kw), owned=True)
+        return Connection(_connection.connect(config, **kw), owned=True)
+    except _e.LowcodeSQLError as err:
+        raise _translate(err) from err
+
+
+class Connection:
+    """A PEP 249 connection over a ``lowcode_sql.Connection`` (``.engine``)."""
+
+    Warning = Warning
+    Error = Error
+    InterfaceError = InterfaceError
+    DatabaseError = DatabaseError
+    DataError = DataError
+    OperationalError = OperationalError
+    IntegrityError = IntegrityError
+    InternalError = InternalError
+    ProgrammingError = ProgrammingError
+    NotSupportedError = NotSupportedError
+
+    def __init__(self, lowcode_connection: Any, *, owned: bool = True) -> None:
+        self.engine = lowcode_connection
+        self._owned = owned
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the connection is closed")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._owned:
+            self.engine.close()
+
+    def commit(self) -> None:
+        self._check()  # lowcode_sql only reads: there is never anything to commit
+
+    def rollback(self) -> None:
+        self._check()  # nor to roll back
+
+    def cursor(self) -> Cursor:
+        self._check()
+        return Cursor(self)
+
+    def execute(self, operation: str, parameters: Any = None) -> Cursor:
+        """Shortcut (as sqlite3 and DuckDB have): a new cursor that ran ``operation``."""
+        return self.cursor().execute(operation, parameters)
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Cursor:
+    """A PEP 249 cursor. A query's result is held as an Arrow table; fetches slice it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.arraysize = 1
+        self._table: pa.Table | None = None
+        self._pos = 0
+        self._closed = False
+        self._result: Any = None
+        self.rowcount = -1
+
+    # --- state --------------------------------------------------------------------------------
+
+    @property
+    def description(self) -> list[tuple[Any, ...]] | None:
+        if self._table is None:
+            return None
+        return [_describe(f) for f in self._table.schema]
+
+    @property
+    def rownumber(self) -> int | None:
+        return None if self._table is None else self._pos
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests the last query sent (0 before any)."""
+        return 0 if self._result is None else int(self._result.requests)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed")
+        self.connection._check()
+
+    def close(self) -> None:
+        self._closed = True
+        self._table = self._result = None
+
+    # --- executing ----------------------------------------------------------------------------
+
+    def execute(self, operation: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
+        self._check()
+        if not isinstance(operation, str):
+            raise ProgrammingError(f"the operation must be a str, not {type(operation).__name__}")
+        params: Any = parameters
+        if parameters is not None and not isinstance(parameters, Mapping):
+            if isinstance(parameters, str | bytes) or not isinstance(parameters, Sequence):
+                raise ProgrammingError("parameters must be a sequence (for ?/$1) or a mapping (for $name)")
+            params = list(parameters)
+            operation = _number_qmarks(operation)
+        elif isinstance(parameters, Mapping):
+            params = dict(parameters)
+        try:
+            result = self.connection.engine.sql(operation, params)
+        except _e.LowcodeSQLError as err:
+            self._table = self._result = None
+            self.rowcount = -1
+            raise _translate(err) from err
+        self._result = result
+        self._table = result.table
+        self._pos = 0
+        self.rowcount = result.table.num_rows
+        return self
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> Cursor:
+        """Run ``operation`` once per parameter set; the last run's result set stays fetchable
+        and ``rowcount`` is the total number of rows all runs produced."""
+        self._check()
+        total = 0
+        ran = False
+        for params in seq_of_parameters:
+            self.execute(operation, params)
+            total += self.rowcount
+            ran = True
+        if ran:
+            self.rowcount = total
+        return self
+
+    def callproc(self, procname: str, parameters: Any = None) -> Any:
+        raise NotSupportedError("lowcode_sql has no stored procedures")
+
+    def nextset(self) -> bool | None:
+        self._check()
+        return None  # one statement, one result set
+
+    def setinputsizes(self, sizes: Any) -> None:
+        pass
+
+    def setoutputsize(self, size: Any, column: Any = None) -> None:
+        pass
+
+    # --- fetching -----------------------------------------------------------------------------
+
+    def _need_result(self) -> pa.Table:
+        self._check()
+        if self._table is None:
+            raise ProgrammingError("no result set: call execute() with a query first")
+        return self._table
+
+    def _take(self, n: int) -> list[tuple[Any, ...]]:
+        table = self._need_result()
+        n = max(0, min(n, table.num_rows - self._pos))
+        if n == 0:
+            return []
+        part = table.slice(self._pos, n)
+        self._pos += n
+        cols = [c.to_pylist() for c in part.columns]
+        return list(zip(*cols, strict=True))
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        rows = self._take(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        return self._take(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        table = self._need_result()
+        return self._take(table.num_rows - self._pos)
+
+    def fetch_arrow_table(self) -> pa.Table:
+        """The rows not fetched yet, as a ``pyarrow.Table`` (no per-value Python work)."""
+        table = self._need_result()
+        rest = table.slice(self._pos)
+        self._pos = table.num_rows
+        return rest
+
+    def fetch_record_batch(self, rows_per_batch: int = 1_000_000) -> pa.RecordBatchReader:
+        """The rows not fetched yet as a ``pyarrow.RecordBatchReader``."""
+        rest = self.fetch_arrow_table()
+        return pa.RecordBatchReader.from_batches(rest.schema, rest.to_batches(max_chunksize=rows_per_batch))
+
+    def fetchdf(self) -> Any:
+        """The rows not fetched yet as a pandas DataFrame."""
+        return self.fetch_arrow_table().to_pandas()
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        while True:
+            row = self.fetchone()
+            if row is None:
+                return
+            yield row
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
