@@ -1,0 +1,480 @@
+"""Alumio (alumio.com): the integration platform's REST API v1 (OpenAPI 3.1).
+
+Spec: seed ``003`` (the list schemas, the ``filter`` query parameter, ``metadata.totalCount``, the
+storage-entity ``next`` cursor, problem-details errors) and API-NOTES §2 (base URL, bearer auth and
+the one confirmed filter shape, from a real client). The seed lists no paths: the ones used here
+(``api/v1/tasks``, ``api/v1/queue/processes``, ...) are inferred [I]; the ``api_prefix`` option moves them.
+
+Source: ``base_url = "https://<env>-<tenant>.alumio.com"`` (API-NOTES §2 "Base URL"), credential ``token``
+(sent as ``Authorization: Bearer <token>``, with ``Accept: application/json`` like the real client).
+
+Tables (SQL names are the API's field names in snake_case: ``createdAt`` is ``created_at``): ``tasks``
+(``entity_data`` is ``entityData`` as JSON text; ``entity_fields`` adds typed ``entity_data__<field>``
+columns), ``routes``, ``configurations`` and one ``configurations_<type>`` per configuration type,
+``environment_variables``, ``audit_trail``, ``users``, ``queue_processes``, ``task_statistics``,
+``storages`` and one ``storage_<identifier>`` per storage (found by listing the storages, or named in
+the ``storages`` option) holding its entities: ``identifier``, ``updated_at`` and ``value`` (JSON text),
+plus typed columns from the ``storage_schemas`` option.
+
+Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter parameter"):
+
+* Confirmed (always): ``where`` as an AND of keys, ``{"f": v}`` equality and ``{"f": {"gte": v}}``;
+  ``order`` as one ``"f asc|desc"`` string; ``limit``/``skip`` (paging, inside the JSON). So ``=`` on
+  text/number/boolean/timestamp/date fields, ``>=`` on numbers/timestamps/dates, ``>`` as ``gte v+1`` on
+  integer fields (exact) and ``gte v`` on other numbers/timestamps (superset, re-checked). One condition
+  per field: a JSON object cannot hold a key twice.
+* ``loopback_operators = true`` (unconfirmed, for deployments known to support them): ``gt lt lte neq
+  inq nin like`` and ``and``/``or`` trees, ``{"f": null}`` for IS NULL, and ``order`` as an array with the
+  table key as tie-breaker. ``neq``/``nin`` also match NULLs in LoopBack, so they are exact only on
+  columns that are never NULL; ``like`` is sent as a superset (its wildcard and case rules are unknown).
+* Never pushed: range comparisons on text (the server's collation is unknown), JSON and list
+  columns, nested fields, and any column the seed does not list for the resource: an unknown ``where``
+  or ``order`` column makes the real API answer an empty list (seed), which would be a wrong answer.
+* Timestamps go out as ISO-8601 UTC text with milliseconds (``...T12:00:00.000Z``, API-NOTES §2);
+  a literal with sub-millisecond digits cannot be written so and stays local.
+* Sorting: the order of ties is unspecified, and skip paging over ties can repeat or drop rows, so
+  a sort is pushed only when it is total: the confirmed single-key form on a unique key whose text
+  order is byte order (configuration identifiers match ``^[a-z0-9-]+$``); with ``loopback_operators``
+  any never-NULL number/timestamp/date column, followed by the key as tie-breaker.
+* ``COUNT(*)`` reads ``metadata.totalCount`` (one request); pages are fetched concurrently by ``skip``
+  once the total is known. Storage entities page with the opaque ``next`` cursor and push nothing
+  (searching a storage is "in practice not possible", API-NOTES §2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import (
+    And,
+    Cmp,
+    CursorPaging,
+    Exactness,
+    HttpRequest,
+    InList,
+    IsNull,
+    Like,
+    OffsetPaging,
+    Op,
+    Or,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = ["Alumio"]
+
+_STR, _INT, _DBL, _BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
+_TS = pa.timestamp("us", tz="UTC")
+_DATE = pa.date32()
+_LIST = pa.list_(pa.string())
+# field kinds for pushdown: S text, N number, B boolean, T timestamp, D date; J/L (JSON, lists) never
+_JSON_KEY = "__lc_json_"  # parse_page copies a JSON field's text here (the converter reads typed leaves)
+
+
+def snake(name: str) -> str:
+    """The SQL name of an API field: ``createdAt`` -> ``created_at`` (unquoted SQL names are folded to
+    lower case, so camelCase names would need quotes in every query)."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _c(name: str, typ: pa.DataType = _STR, doc: str = "", *, json_text: bool = False) -> ColumnDef:
+    """A column for the API field ``name`` (its SQL name is ``snake(name)``)."""
+    if json_text:
+        return ColumnDef(snake(name), _STR, path=(_JSON_KEY + name,),
+                         doc=doc or f"{name}: JSON text (use ->> or json_extract)")
+    parse = "iso" if typ == _TS else "date" if typ == _DATE else None
+    return ColumnDef(snake(name), typ, path=(name,), parse=parse, doc=doc or name)  # type: ignore[arg-type]
+
+
+def _kind(col: ColumnDef) -> str:
+    if col.path and col.path[0].startswith(_JSON_KEY):
+        return "J"
+    t = col.type
+    if pa.types.is_timestamp(t):
+        return "T"
+    if pa.types.is_date(t):
+        return "D"
+    if pa.types.is_boolean(t):
+        return "B"
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return "N"
+    if pa.types.is_string(t):
+        return "S"
+    return "L"
+
+
+# (table, path, columns, key, never-NULL columns) from the seed's list schemas
+_CONFIG_COLS = (
+    _c("type"), _c("identifier"), _c("name"), _c("description"), _c("object", json_text=True),
+    _c("context", json_text=True), _c("owner"), _c("removable", _BOOL), _c("resettable", _BOOL),
+    _c("disabled", _BOOL), _c("createdAt", _TS), _c("updatedAt", _TS), _c("editor"), _c("label", _LIST),
+    _c("tag", _LIST),
+)  # fmt: skip
+_TABLES: list[tuple[str, str, tuple[ColumnDef, ...], str | None, frozenset[str], str]] = [
+    ("tasks", "tasks", (
+        _c("identifier"), _c("entityType"), _c("entityData", json_text=True), _c("entityIdentifier"),
+        _c("status", doc="new, processing, finished, failed, skipped, ..."), _c("route"), _c("createdAt", _TS),
+        _c("updatedAt", _TS)), "identifier", frozenset({"identifier", "createdAt", "updatedAt"}),
+     "tasks (one per entity a route processes)"),
+    ("routes", "routes", (
+        _c("type"), _c("identifier"), _c("space"), _c("name"), _c("disabled", _BOOL), _c("createdAt", _TS),
+        _c("updatedAt", _TS)), None, frozenset({"identifier", "createdAt"}), "routes of every space"),
+    ("configurations", "configurations", _CONFIG_COLS, None, frozenset({"type", "identifier", "createdAt"}),
+     "object configurations of every type"),
+    ("environment_variables", "environment-variables", (
+        _c("name"), _c("description"), _c("value", doc="empty for encrypted variables"),
+        _c("encrypted", _BOOL), _c("default", _BOOL)), "name", frozenset({"name"}), "environment variables"),
+    ("audit_trail", "audit-trails", (
+        _c("identifier"), _c("user"), _c("spaceIdentifier"), _c("action"), _c("category"), _c("ipAddress"),
+        _c("message"), _c("request", json_text=True), _c("createdAt", _TS)), "identifier",
+     frozenset({"identifier", "createdAt"}), "audit trail entries"),
+    ("users", "users", (_c("email"), _c("roles", _LIST)), "email", frozenset({"email"}), "users of the space"),
+    ("queue_processes", "queue/processes", (
+        _c("status"), _c("identifier"), _c("jobId"), _c("priority", _INT), _c("routingKey"), _c("command"),
+        _c("arguments"), _c("createdAt", _TS), _c("startedAt", _TS), _c("finishedAt", _TS),
+        _c("processTime", _DBL), _c("runTime", _DBL),
+        ColumnDef("meta_flags", _LIST, path=("meta", "flags"), doc="meta.flags")), "identifier",
+     frozenset({"identifier", "createdAt", "status"}), "queue processes (jobs run as processes)"),
+    ("task_statistics", "task-statistics", (
+        _c("identifier"), _c("spaceIdentifier"), _c("date", _DATE), _c("new", _INT), _c("processing", _INT),
+        _c("finished", _INT), _c("failed", _INT), _c("skipped", _INT)), "identifier",
+     frozenset({"identifier", "date", "new", "processing", "finished", "failed", "skipped"}),
+     "task log totals per status, grouped by date"),
+    ("storages", "storages", (_c("identifier"), _c("sizeInBytes", _INT)), "identifier",
+     frozenset({"identifier", "sizeInBytes"}), "storages and their size on disk"),
+]
+_SQL_TYPES = {"VARCHAR": _STR, "TEXT": _STR, "STRING": _STR, "BIGINT": _INT, "INTEGER": _INT, "INT": _INT,
+              "DOUBLE": _DBL, "FLOAT": _DBL, "BOOLEAN": _BOOL, "BOOL": _BOOL, "TIMESTAMPTZ": _TS,
+              "TIMESTAMP": _TS, "DATE": _DATE, "JSON": None}
+_CONFIG_TYPES = ["incoming", "outgoing", "transformer", "route", "http-client", "storage"]
+_BYTE_ORDER_ID = re.compile(r"^[a-z0-9-]+$")  # seed: configuration identifiers
+_SAFE_LIKE = re.compile(r"^[A-Za-z0-9 \-]*$")  # literal text that means the same in LIKE and regex
+_OPS = {Op.GE: "gte", Op.GT: "gt", Op.LT: "lt", Op.LE: "lte", Op.NE: "neq"}
+
+
+def _sql_type(name: str, where: str) -> pa.DataType | None:
+    try:
+        return _SQL_TYPES[str(name).upper()]
+    except KeyError:
+        raise DialectError(f"alumio: {where}: unknown type {name!r} (use one of {', '.join(_SQL_TYPES)})") from None
+
+
+def _ident(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+class Alumio(Dialect):
+    name = "alumio"
+    title = "Alumio REST API v1"
+    CREDENTIALS = {"token": "API token (sent as Authorization: Bearer <token>)"}
+    OPTIONS = {
+        "loopback_operators": (False, "the deployment supports LoopBack's gt/lt/lte/neq/inq/nin/like/and/or "
+                                      "and order arrays (unconfirmed: off pushes only = and gte)"),
+        "case_insensitive_text": (False, "text equality on the server ignores case (then = on text is re-checked)"),
+        "page_size": (500, "rows per request (500 is what the reference client uses; the maximum is unknown)"),
+        "api_prefix": ("api/v1/", "path of the API below base_url"),
+        "configuration_types": (_CONFIG_TYPES, "configuration types that get a configurations_<type> table"),
+        "entity_fields": ({}, "{field or dotted.path: SQL type}: typed tasks columns entity_data__<field>"),
+        "storages": (None, "storage identifiers to expose (default: list them with GET storages)"),
+        "storage_schemas": ({}, "{storage: {field: SQL type}}: typed columns read from each entity's value"),
+    }
+    default_page_size = 500
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        prefix = str(self.options["api_prefix"] or "")
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.loopback = bool(self.options["loopback_operators"])
+        for field, typ in dict(self.options["entity_fields"]).items():
+            _sql_type(typ, f"entity_fields.{field}")
+        for storage, schema in dict(self.options["storage_schemas"]).items():
+            for field, typ in dict(schema).items():
+                _sql_type(typ, f"storage_schemas.{storage}.{field}")
+
+    # --- auth (API-NOTES §2 "Auth") ------------------------------------------------------------
+
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
+        if "token" not in credentials:
+            raise DialectError("alumio needs the credential 'token' (an Alumio API token)")
+        return AuthPlan(headers=(("Authorization", Secret("Bearer " + credentials["token"].reveal())),
+                                 ("Accept", "application/json")))
+
+    # --- tables ----------------------------------------------------------------------------------
+
+    def discover(self) -> Discovery:
+        tables = [self._table(*spec) for spec in _TABLES]
+        for type_ in self.options["configuration_types"] or []:
+            tables.append(TableDef(
+                f"configurations_{_ident(type_)}", _CONFIG_COLS, doc=f"configurations of type {type_!r}",
+                key="identifier", meta=self._meta("configurations", _CONFIG_COLS, "identifier",
+                                                  frozenset({"type", "identifier", "createdAt"}),
+                                                  fixed={"type": type_})))
+        storages = self.options["storages"]
+        if storages is None:
+            body = yield HttpRequest("GET", self.prefix + "storages", (("filter", '{"limit":1000}'),))
+            results = (body or {}).get("results") if isinstance(body, dict) else None
+            storages = [r["identifier"] for r in results or [] if isinstance(r, dict) and
+                        isinstance(r.get("identifier"), str)]
+        for storage in storages:
+            tables.append(self._storage_table(storage))
+        return tables
+
+    def _meta(self, resource: str, cols: Sequence[ColumnDef], key: str | None, notnull: frozenset[str],
+              fixed: Mapping[str, str] | None = None) -> dict[str, Any]:
+        # ``fields``: SQL column -> kind, for the API's own top-level fields (the only names ever sent);
+        # ``api``: SQL column -> the API's field name
+        own = [c for c in cols if len(c.json_path()) == 1]
+        fields = {c.name: _kind(c) for c in own}
+        api = {c.name: c.path[0][len(_JSON_KEY):] if c.path[0].startswith(_JSON_KEY) else c.path[0] for c in own}
+        byte_order_key = key if resource == "configurations" and key is not None else None
+        return {"path": resource, "fields": fields, "api": api, "notnull": frozenset(map(snake, notnull)),
+                "fixed": {snake(k): (k, v) for k, v in (fixed or {}).items()},
+                "byte_order_key": byte_order_key,
+                "ints": frozenset(c.name for c in cols if pa.types.is_integer(c.type))}
+
+    def _table(self, name: str, path: str, cols: tuple[ColumnDef, ...], key: str | None,
+               notnull: frozenset[str], doc: str) -> TableDef:
+        if name == "tasks":
+            extra = []
+            for field, typ in dict(self.options["entity_fields"]).items():
+                arrow = _sql_type(typ, f"entity_fields.{field}")
+                parts = tuple(str(field).split("."))
+                col_name = "entity_data__" + "__".join(_ident(snake(p)) for p in parts)
+                if arrow is None:
+                    raise DialectError("alumio: entity_fields cannot be JSON (entityData itself is)")
+                parse = "iso" if arrow == _TS else "date" if arrow == _DATE else None
+                extra.append(ColumnDef(col_name, arrow, path=("entityData", *parts), parse=parse,  # type: ignore[arg-type]
+                                       doc=f"entityData.{field}"))
+            cols = cols + tuple(extra)
+        meta = self._meta(path, cols, key, notnull)
+        meta["doc_path"] = path
+        return TableDef(name, cols, doc=f"{doc} (GET {self.prefix}{path})", key=key, meta=meta)
+
+    def _storage_table(self, storage: str) -> TableDef:
+        cols = [_c("identifier", doc="entity key"), _c("updatedAt", _TS), _c("value", json_text=True)]
+        taken = {"identifier", "updated_at", "value"}
+        for field, typ in dict(dict(self.options["storage_schemas"]).get(storage, {})).items():
+            arrow = _sql_type(typ, f"storage_schemas.{storage}.{field}")
+            name = _ident(snake(str(field)))
+            if name in taken:
+                name = "value__" + name
+            taken.add(name)
+            if arrow is None:
+                cols.append(ColumnDef(name, _STR, path=(_JSON_KEY + "value." + str(field),),
+                                      doc=f"value.{field} (JSON text)"))
+                continue
+            parse = "iso" if arrow == _TS else "date" if arrow == _DATE else None
+            cols.append(ColumnDef(name, arrow, path=("value", str(field)), parse=parse, doc=f"value.{field}"))  # type: ignore[arg-type]
+        return TableDef(f"storage_{_ident(storage)}", tuple(cols),
+                        doc=f"entities of storage {storage!r} (GET {self.prefix}storages/{storage}/entities)",
+                        key="identifier", meta={"storage": storage, "fields": {}, "notnull": frozenset(),
+                                                "fixed": {}, "byte_order_key": None, "ints": frozenset()})
+
+    # --- pushdown --------------------------------------------------------------------------------
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        if "storage" in table.meta:
+            return [Exactness.LOCAL] * len(conjuncts)
+        out = [self._classify(table, p) for p in conjuncts]
+        if self.loopback:
+            return out  # repeated fields go into an "and" array (render_scan)
+        # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
+        used = set(table.meta["fixed"])
+        for rank in (Exactness.EXACT, Exactness.SUPERSET):
+            for i, pred in enumerate(conjuncts):
+                if out[i] is rank:
+                    col = pred.column  # type: ignore[union-attr]
+                    if col in used:
+                        out[i] = Exactness.LOCAL
+                    else:
+                        used.add(col)
+        return out
+
+    def _classify(self, table: TableDef, pred: Pred) -> Exactness:
+        if isinstance(pred, And | Or):
+            if not self.loopback or not pred.items:
+                return Exactness.LOCAL
+            parts = [self._classify(table, p) for p in pred.items]
+            return min(parts)
+        col = getattr(pred, "column", None)
+        if col is None or col in table.meta["fixed"]:
+            return Exactness.LOCAL
+        kind = table.meta["fields"].get(col)
+        if kind is None or kind in ("J", "L"):
+            return Exactness.LOCAL  # not an API field of this resource (or not comparable): never sent
+        nullable = col not in table.meta["notnull"]
+        text_eq = Exactness.SUPERSET if self.options["case_insensitive_text"] else Exactness.EXACT
+        if isinstance(pred, Cmp):
+            if not _value_ok(kind, pred.value):
+                return Exactness.LOCAL
+            if pred.op is Op.EQ:
+                return text_eq if kind == "S" else Exactness.EXACT
+            if kind in ("S", "B"):
+                if pred.op is Op.NE and self.loopback and not (kind == "S" and self.options["case_insensitive_text"]):
+                    return Exactness.SUPERSET if nullable else Exactness.EXACT
+                return Exactness.LOCAL  # text order is the server's collation, unknown
+            if pred.op is Op.GE:
+                return Exactness.EXACT
+            if pred.op is Op.GT and not self.loopback:
+                ints = col in table.meta["ints"] and isinstance(pred.value, int)
+                return Exactness.EXACT if ints or kind == "D" else Exactness.SUPERSET
+            if not self.loopback:
+                return Exactness.LOCAL
+            if pred.op is Op.NE:
+                return Exactness.SUPERSET if nullable else Exactness.EXACT
+            return Exactness.EXACT
+        if not self.loopback:
+            return Exactness.LOCAL
+        if isinstance(pred, IsNull):
+            return Exactness.EXACT
+        if isinstance(pred, InList) and pred.values:
+            if kind == "S" and self.options["case_insensitive_text"]:
+                return Exactness.LOCAL if pred.negated else Exactness.SUPERSET
+            if not all(_value_ok(kind, v) for v in pred.values):
+                return Exactness.LOCAL
+            return Exactness.SUPERSET if pred.negated and nullable else Exactness.EXACT
+        # Whether ``like`` is SQL LIKE or a regex, and its case rule, are unknown: send it only when the
+        # literal text means the same either way, and always re-check.
+        if (isinstance(pred, Like) and kind == "S" and not pred.negated and not pred.case_insensitive
+                and all(not isinstance(p, str) or _SAFE_LIKE.match(p) for p in pred.pattern.parts)):
+            return Exactness.SUPERSET
+        return Exactness.LOCAL
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        if "storage" in table.meta or not keys:
+            return False
+        key = table.key
+        if not self.loopback:
+            return (len(keys) == 1 and keys[0].column == key and key == table.meta["byte_order_key"])
+        for k in keys:
+            kind = table.meta["fields"].get(k.column)
+            if k.column == key and key == table.meta["byte_order_key"]:
+                continue
+            if k.column not in table.meta["notnull"] or kind not in ("N", "T", "D"):
+                return False
+        # a total order needs the key as the last tie-breaker
+        return key is not None and (key == table.meta["byte_order_key"] or keys[-1].column != key)
+
+    # --- rendering -------------------------------------------------------------------------------
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        page_size = max(1, int(self.options["page_size"]))
+        if spec.limit is not None:
+            page_size = max(1, min(page_size, spec.limit))
+        if "storage" in table.meta:
+            storage = table.meta["storage"]
+            paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
+            path = f"{self.prefix}storages/{storage}/entities"
+            return ScanRequest(HttpRequest("GET", path), paging, ("storage entities: next cursor, no filters",))
+        notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
+        conds: list[dict[str, Any]] = [{api: v} for api, v in table.meta["fixed"].values()]
+        for pred, _ in spec.pushed:
+            conds.append(self._render(table, pred))
+        doc: dict[str, Any] = {}
+        if conds:
+            keys = [next(iter(c)) for c in conds]
+            if len(set(keys)) == len(keys):
+                where: dict[str, Any] = {}
+                for c in conds:
+                    where.update(c)
+                doc["where"] = where
+            else:
+                doc["where"] = {"and": conds}
+        if spec.order:
+            api = table.meta["api"]
+            order = [f"{api[k.column]} {'desc' if k.descending else 'asc'}" for k in spec.order]
+            if self.loopback:
+                if table.key is not None and spec.order[-1].column != table.key:
+                    order.append(f"{table.key} asc")
+                doc["order"] = order if len(order) > 1 else order[0]
+            else:
+                doc["order"] = order[0]
+        params = (("filter", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)),) if doc else ()
+        paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit, container="filter")
+        return ScanRequest(HttpRequest("GET", self.prefix + table.meta["path"], params), paging, tuple(notes))
+
+    def _render(self, table: TableDef, pred: Pred) -> dict[str, Any]:
+        if isinstance(pred, And):
+            return {"and": [self._render(table, p) for p in pred.items]}
+        if isinstance(pred, Or):
+            return {"or": [self._render(table, p) for p in pred.items]}
+        col = pred.column  # type: ignore[union-attr]
+        kind = table.meta["fields"][col]
+        name = table.meta["api"][col]  # the API's field name: only declared fields are ever sent
+        if isinstance(pred, Cmp):
+            v = pred.value
+            if pred.op is Op.EQ:
+                return {name: _wire(kind, v)}
+            if pred.op is Op.GT and not self.loopback:
+                if kind == "D":
+                    return {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}}
+                if col in table.meta["ints"] and isinstance(v, int):
+                    return {name: {"gte": v + 1}}
+                return {name: {"gte": _wire(kind, v)}}  # superset: re-checked locally
+            return {name: {_OPS[pred.op]: _wire(kind, v)}}
+        if isinstance(pred, IsNull):
+            return {name: {"neq": None}} if pred.negated else {name: None}
+        if isinstance(pred, InList):
+            return {name: {"nin" if pred.negated else "inq": [_wire(kind, v) for v in pred.values]}}
+        if isinstance(pred, Like):
+            return {name: {"like": pred.pattern.sql()}}
+        raise DialectError(f"alumio cannot render {pred}")  # pragma: no cover - classify keeps it local
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise DialectError(f"alumio {table.name}: expected a JSON object with 'results', "
+                               f"got {type(body).__name__}")
+        records = body["results"]
+        json_cols = [c.path[0] for c in table.columns if c.path and c.path[0].startswith(_JSON_KEY)]
+        if json_cols:
+            for rec in records:
+                if not isinstance(rec, dict):
+                    continue
+                for key in json_cols:
+                    node: Any = rec
+                    for part in key[len(_JSON_KEY):].split("."):
+                        node = node.get(part) if isinstance(node, dict) else None
+                    rec[key] = None if node is None else json.dumps(node, ensure_ascii=False, sort_keys=True)
+        total = (body.get("metadata") or {}).get("totalCount") if isinstance(body.get("metadata"), dict) else None
+        cursor = body.get("next") if "storage" in table.meta else None
+        if not cursor:
+            cursor = None
+        return Page(records, total if isinstance(total, int) and not isinstance(total, bool) else None, cursor)
+
+
+def _value_ok(kind: str, v: Any) -> bool:
+    if kind == "S":
+        return isinstance(v, str)
+    if kind == "B":
+        return isinstance(v, bool)
+    if kind == "N":
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    if kind == "T":
+        # ISO text with milliseconds (API-NOTES §2): a finer literal cannot be written exactly
+        return isinstance(v, dt.datetime) and v.tzinfo is not None and v.microsecond % 1000 == 0
+    if kind == "D":
+        return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+    return False
+
+
+def _wire(kind: str, v: Any) -> Any:
+    if kind == "T":
+        v = v.astimezone(dt.UTC)
+        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+    if kind == "D":
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v) if kind == "N" else v
+    return v
