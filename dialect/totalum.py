@@ -1,0 +1,516 @@
+"""Totalum (totalum.app): MongoDB-backed tables with typed properties, read through the REST API.
+
+Spec: seed ``000`` (the OpenAPI page, "the platform's own word") and API-NOTES §4 (SDK 2.0.40 sources).
+
+Tables and columns (README "Totalum"): discovery reads ``GET api/v1/integrations/get-tables``
+(``[{id, label}]``) and, per table, ``get-table-structure?id=T&usage=read`` (``[{name, type, spec, ...}]``),
+the two discovery calls whose answers the seed documents. Every table has ``_id`` (VARCHAR, the
+ObjectId), its properties and ``createdAt``/``updatedAt`` (TIMESTAMPTZ). Property types: text, options
+(and other text-like types) -> VARCHAR; number -> DOUBLE; date -> TIMESTAMPTZ (BSON dates hold
+milliseconds); boolean -> BOOLEAN; file -> VARCHAR (the stored ``{name}``); many-to-one -> VARCHAR (the
+referenced ``_id``). one-to-many properties are not columns (read the other side's many-to-one).
+
+Many-to-many (seed "get many to many relation items of an item"): a property ``p`` of table ``t`` that
+references table ``u`` becomes the table ``t__p``: the columns of ``u`` plus ``source_id``, the ``_id``
+of the ``t`` record. The only documented read is per source record
+(``GET api/v1/crud/{t}/{id}/{p}``), so a scan of ``t__p`` needs ``WHERE source_id = '<24-hex id>'``;
+filters, ORDER BY and LIMIT on ``u``'s columns push down there like on ``u`` itself. That endpoint
+documents no ``returnCount``, so its pages are read sequentially.
+
+Request shape. The seed documents ``GET api/v1/crud/{typeId}`` with ``filter`` a JSON string and
+``sort``/``pagination`` objects; public code sends those objects in qs bracket form
+(``sort[createdAt]=1&pagination[page]=0&pagination[limit]=50``, API-NOTES "Endpoints and auth"). That is
+what we send by default: it is the platform's documented call and the form confirmed to work over
+plain HTTP. The option ``request = "post"`` sends the SDK 2.0.40 call instead
+(``POST api/v1/crud/query/{typeId}`` with a JSON body ``{filter, sort, pagination, returnCount}``).
+
+Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
+
+* The filter array is an AND; each top-level conjunct becomes its own array elements. ``c = v`` ->
+  ``{c: v}``; ``c IS NULL`` -> ``{c: null}`` (matches null and missing); ``c IS NOT NULL`` ->
+  ``{c: {ne: null}}``; ranges -> ``gt/gte/lt/lte``, only on number and date columns (SDK README: the
+  server refuses them elsewhere). ``c <> v`` -> ``{c: {ne: v}}`` also matches NULLs, so at top level it is
+  paired with ``{c: {ne: null}}`` (exact); ``NOT IN`` likewise.
+* OR trees are put in disjunctive normal form (at most 32 branches) and sent as ``{or: [cond, ...]}``,
+  each cond an object whose keys are ANDed. A cond cannot name a field twice with the same operator,
+  so a leaf that does not fit (or cannot be sent) is dropped from its branch, which only widens it:
+  the OR is then a SUPERSET and DuckDB re-checks it. ``or`` is never nested (the SDK's type has it only
+  at the top). ``IN`` is an ``or`` of equalities; ``in``/``nin`` are sent only with the ``in_operator``
+  option (API-NOTES: conflicting evidence).
+* LIKE -> ``regex`` with every literal character escaped, ``[\\s\\S]`` for wildcards and
+  ``(?![\\s\\S])`` as the end anchor (PCRE's ``$`` also matches before a final newline). ILIKE is spelled
+  out as per-letter classes (``[aA]``, ``[iIİ]``, ``[kKK]``) rather than ``options: 'i'``, because PCRE2's
+  caseless matching is Unicode simple folding (``i`` does not match ``İ``, ``s`` matches U+017F LONG S) while
+  DuckDB's ILIKE compares ``lower()``; it is pushed only when every cased literal is ASCII. A regex never
+  matches a non-string (ObjectIds included), so LIKE on ``_id`` and references stays local; NOT LIKE
+  stays local (there is no ``not``).
+* ORDER BY via ``sort`` on text, number, date, boolean and id columns, when NULLs go where Mongo puts
+  them (lowest: first ascending, last descending), plus ``_id`` as the last key for a total order.
+  LIMIT/OFFSET via ``pagination`` (``page`` counts pages of ``limit`` rows from 0, so an OFFSET needs a
+  page size dividing it). COUNT(*) via ``returnCount`` (``metadata.count``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import (
+    And,
+    Cmp,
+    Const,
+    Exactness,
+    HttpRequest,
+    InList,
+    IsNull,
+    Like,
+    LikePattern,
+    OffsetPaging,
+    Op,
+    Or,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = ["Totalum", "like_regex"]
+
+_TEXT_TYPES = frozenset({"text", "long-text", "longtext", "string", "options", "select", "email", "phone", "url"})
+_REF_TYPES = frozenset({"many-to-one", "objectReference"})
+_TS = pa.timestamp("us", tz="UTC")
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+_RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
+_MAX_BRANCHES = 32
+_SYSTEM = (
+    ColumnDef("_id", pa.string(), doc="record id (ObjectId)"),
+    ColumnDef("createdAt", _TS, parse="iso", doc="creation time"),
+    ColumnDef("updatedAt", _TS, parse="iso", doc="last modification time"),
+)
+_SYSTEM_KINDS = {"_id": "id", "createdAt": "date", "updatedAt": "date"}
+
+
+class Totalum(Dialect):
+    name = "totalum"
+    title = "Totalum (totalum.app)"
+    CREDENTIALS = {"api_key": "API key, sent in the api-key header"}
+    OPTIONS = {
+        "page_size": (200, "records per page (the API's default is 50; its maximum is undocumented)"),
+        "tables": ([], "restrict discovery to these table ids"),
+        "request": ("get", "'get': GET api/v1/crud/{table} with a JSON filter (seed); "
+                           "'post': POST api/v1/crud/query/{table} with a JSON body (SDK 2.0.40)"),
+        "in_operator": (False, "the account accepts {field: {in: [...]}} (unconfirmed; default: or-lists)"),
+    }
+    default_page_size = 200
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        if self.options["request"] not in ("get", "post"):
+            raise DialectError("totalum option request must be 'get' or 'post'")
+        size = self.options["page_size"]
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise DialectError("totalum option page_size must be a positive integer")
+
+    # --- auth (seed "api-key header") -----------------------------------------------------------
+
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
+        if "api_key" not in credentials:
+            raise DialectError("totalum needs the credential 'api_key' (a Totalum API key)")
+        return AuthPlan(headers=(("api-key", credentials["api_key"]),))
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def discover(self) -> Discovery:
+        listed = yield HttpRequest("GET", "api/v1/integrations/get-tables")
+        if not isinstance(listed, list):
+            raise DialectError("totalum: get-tables did not answer a JSON array")
+        wanted = set(self.options["tables"] or [])
+        structures: dict[str, list[Mapping[str, Any]]] = {}
+        labels: dict[str, str] = {}
+        for item in listed:
+            tid = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(tid, str) or (wanted and tid not in wanted):
+                continue
+            props = yield HttpRequest("GET", "api/v1/integrations/get-table-structure",
+                                      (("id", tid), ("usage", "read")))
+            structures[tid] = [p for p in (props or []) if isinstance(p, dict) and isinstance(p.get("name"), str)]
+            labels[tid] = str(item.get("label") or tid)
+        return self.tables_from_structures(structures, labels)
+
+    def tables_from_structures(self, structures: Mapping[str, Sequence[Mapping[str, Any]]],
+                               labels: Mapping[str, str] | None = None) -> list[TableDef]:
+        """TableDefs from ``get-table-structure`` answers (one per table id), link tables included."""
+        labels = labels or {}
+        tables: dict[str, TableDef] = {}
+        links: list[tuple[str, str, str]] = []
+        for tid, props in structures.items():
+            columns = [_SYSTEM[0]]
+            kinds: dict[str, str] = dict(_SYSTEM_KINDS)
+            for p in props:
+                name, ptype = p["name"], str(p.get("type") or "")
+                if name in kinds:
+                    continue
+                col = _column(name, ptype, p)
+                if col is not None:
+                    columns.append(col)
+                    kinds[name] = _kind(ptype)
+                elif ptype == "many-to-many":
+                    target = _target(p)
+                    if target is not None:
+                        links.append((tid, name, target))
+            columns.extend(_SYSTEM[1:])
+            tables[tid] = TableDef(tid, tuple(columns), doc=f"Totalum table {labels.get(tid, tid)!r}", key="_id",
+                                   meta={"table": tid, "kinds": kinds, "link": None})
+        for tid, prop, target in links:
+            if target not in tables:
+                continue
+            tgt = tables[target]
+            name = f"{tid}__{prop}"
+            source = ColumnDef("source_id", pa.string(), filter_only=True,
+                               doc=f"_id of the {tid} record; required: WHERE source_id = '<id>'")
+            tables[name] = TableDef(
+                name, (source, *tgt.columns),
+                doc=f"Totalum many-to-many {tid}.{prop}: {target} records linked to one {tid} record",
+                key="_id", meta={"table": target, "kinds": dict(tgt.meta["kinds"]),
+                                 "link": {"source": tid, "property": prop}},
+            )
+        return list(tables.values())
+
+    # --- pushdown -------------------------------------------------------------------------------
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        return [self._translate(table, p)[1] for p in conjuncts]
+
+    def _translate(self, table: TableDef, pred: Pred) -> tuple[list[dict[str, Any]], Exactness]:
+        """One top-level conjunct as filter-array elements and how exactly they select it."""
+        kinds = table.meta["kinds"]
+        if table.meta["link"] is not None and getattr(pred, "column", None) == "source_id":
+            ok = isinstance(pred, Cmp) and pred.op is Op.EQ and _oid(pred.value)
+            return [], Exactness.EXACT if ok else Exactness.LOCAL
+        if isinstance(pred, Cmp) and pred.op is Op.NE and self._leaf(kinds, pred) is not None:
+            # ne also matches missing/null: a separate "not null" element makes it exact
+            return [{pred.column: {"ne": self._leaf(kinds, pred)[1]["ne"]}},  # type: ignore[index]
+                    {pred.column: {"ne": None}}], Exactness.EXACT
+        if isinstance(pred, InList) and pred.negated:
+            if not pred.values or any(v is None for v in pred.values) or kinds.get(pred.column) not in _EQ_KINDS:
+                return [], Exactness.LOCAL
+            if not all(_value_ok(kinds[pred.column], v, Op.NE) for v in pred.values):
+                return [], Exactness.LOCAL
+            out = [{pred.column: {"ne": _wire(kinds[pred.column], v)}} for v in pred.values]
+            return [*out, {pred.column: {"ne": None}}], Exactness.EXACT
+        if isinstance(pred, Or | InList):
+            return self._disjunction(kinds, pred)
+        leaf = self._leaf(kinds, pred)
+        if leaf is None:
+            return [], Exactness.LOCAL
+        (field, cond), exact = leaf, self._leaf_exact(pred)
+        return [{field: cond}], exact
+
+    @staticmethod
+    def _leaf_exact(pred: Pred) -> Exactness:
+        # alone, ``ne`` matches missing/null too (a superset of SQL's <>)
+        return Exactness.SUPERSET if isinstance(pred, Cmp) and pred.op is Op.NE else Exactness.EXACT
+
+    def _leaf(self, kinds: Mapping[str, str], pred: Pred) -> tuple[str, Any] | None:
+        """(field, condition) for one leaf, or None when it cannot be sent."""
+        col = getattr(pred, "column", None)
+        kind = kinds.get(col) if col else None
+        if kind is None or kind == "file":
+            return None
+        if isinstance(pred, IsNull):
+            return (col, {"ne": None}) if pred.negated else (col, None)  # type: ignore[return-value]
+        if isinstance(pred, Cmp):
+            if pred.value is None or not _value_ok(kind, pred.value, pred.op):
+                return None
+            v = _wire(kind, pred.value)
+            if pred.op is Op.EQ:
+                return col, v  # type: ignore[return-value]
+            if pred.op is Op.NE:
+                return col, {"ne": v}  # type: ignore[return-value]
+            if kind not in ("number", "date"):
+                return None  # gt/gte/lt/lte only on number and date properties (SDK README)
+            return col, {_RANGE[pred.op]: v}  # type: ignore[return-value]
+        if isinstance(pred, Like) and not pred.negated and kind == "text":
+            regex = like_regex(pred.pattern, pred.case_insensitive)
+            return None if regex is None else (col, {"regex": regex})  # type: ignore[return-value]
+        return None
+
+    def _disjunction(self, kinds: Mapping[str, str], pred: Pred) -> tuple[list[dict[str, Any]], Exactness]:
+        branches = _dnf(pred, self.options["in_operator"])
+        if not branches:
+            return [], Exactness.LOCAL
+        exact = True
+        conds: list[dict[str, Any]] = []
+        for branch in branches:
+            cond: dict[str, Any] = {}
+            null_free: set[str] = set()
+            pending_ne: list[str] = []
+            for leaf in branch:
+                if isinstance(leaf, InList):  # only with in_operator (see _dnf)
+                    kind = kinds.get(leaf.column)
+                    vals = [v for v in leaf.values if v is not None]
+                    if kind not in _EQ_KINDS or not all(_value_ok(kind, v, Op.EQ) for v in vals) or \
+                            leaf.column in cond:
+                        exact = False
+                        continue
+                    cond[leaf.column] = {"in": [_wire(kind, v) for v in vals]}  # type: ignore[arg-type]
+                    null_free.add(leaf.column)
+                    continue
+                got = self._leaf(kinds, leaf)
+                if got is None or not _merge(cond, *got):
+                    exact = False  # dropping a leaf widens only its branch: a superset
+                    continue
+                field = got[0]
+                if isinstance(leaf, Cmp) and leaf.op is Op.NE:
+                    pending_ne.append(field)
+                elif not (isinstance(leaf, IsNull) and not leaf.negated):
+                    null_free.add(field)
+            # a branch's ``ne`` is exact when another leaf of the branch rejects NULL on that field
+            if any(f not in null_free for f in pending_ne):
+                exact = False
+            if not cond:
+                return [], Exactness.LOCAL  # a branch with nothing sendable is TRUE: the OR says nothing
+            conds.append(cond)
+        element = conds[0] if len(conds) == 1 else {"or": conds}
+        return [element], Exactness.EXACT if exact else Exactness.SUPERSET
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        kinds = table.meta["kinds"]
+        for k in keys:
+            if kinds.get(k.column) not in ("text", "number", "date", "boolean", "id", "ref"):
+                return False
+            # Mongo orders null and missing lowest: first ascending, last descending
+            if k.nulls_first != (not k.descending):
+                return False
+        return True
+
+    def can_count(self, table: TableDef) -> bool:
+        return table.meta["link"] is None  # the many-to-many endpoint documents no returnCount
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        flt: list[dict[str, Any]] = []
+        notes = []
+        for pred, exactness in spec.pushed:
+            notes.append(f"{pred}: {exactness.name.lower()}")
+            flt.extend(e for e in self._translate(table, pred)[0] if e not in flt)
+        sort: dict[str, int] = {k.column: -1 if k.descending else 1 for k in spec.order}
+        sort.setdefault("_id", 1)  # a total order, so pages never overlap or skip ties
+        link = table.meta["link"]
+        if link is not None:
+            ids = {p.value for p, _ in spec.pushed if isinstance(p, Cmp) and p.column == "source_id"}
+            if len(ids) != 1:
+                raise DialectError(
+                    f"totalum {table.name}: many-to-many rows are read per {link['source']} record; "
+                    f"add WHERE source_id = '<{link['source']} _id>'")
+            path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
+        else:
+            path = f"api/v1/crud/{table.meta['table']}"
+        size = self._page_size(spec)
+        count = link is None
+        if self.options["request"] == "post" and link is None:
+            body: dict[str, Any] = {"filter": flt, "sort": sort, "returnCount": True}
+            paging = OffsetPaging("pagination.page", "pagination.limit", size, start=spec.offset,
+                                  max_rows=spec.limit, page_number=True, container="body")
+            return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{table.meta['table']}", json=body),
+                               paging, tuple(notes))
+        params: list[tuple[str, str]] = []
+        if flt:
+            params.append(("filter", json.dumps(flt, ensure_ascii=False, separators=(",", ":"))))
+        params.extend((f"sort[{k}]", str(v)) for k, v in sort.items())
+        if count:
+            params.append(("returnCount", "true"))
+        paging = OffsetPaging("pagination[page]", "pagination[limit]", size, start=spec.offset, max_rows=spec.limit,
+                              page_number=True)
+        return ScanRequest(HttpRequest("GET", path, tuple(params)), paging, tuple(notes))
+
+    def _page_size(self, spec: ScanSpec) -> int:
+        size = int(self.options["page_size"])
+        if spec.limit is not None:
+            size = max(1, min(size, spec.limit))
+        if spec.offset:
+            # ``page`` counts pages of ``limit`` rows: the page size must divide the OFFSET
+            size = max(d for d in range(1, size + 1) if spec.offset % d == 0)
+        return size
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        if isinstance(body, list):  # the seed's example answer is a bare array
+            return Page(body)
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise DialectError(f"totalum {table.name}: expected a JSON object with 'data', got {type(body).__name__}")
+        meta = body.get("metadata")
+        count = meta.get("count") if isinstance(meta, dict) else None
+        return Page(body["data"], count if isinstance(count, int) and not isinstance(count, bool) else None)
+
+    def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
+        for p, _ in spec.pushed:
+            if isinstance(p, Cmp) and p.column == "source_id" and p.op is Op.EQ:
+                return {"source_id": p.value}
+        return {}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+_EQ_KINDS = frozenset({"text", "number", "date", "boolean", "id", "ref"})
+
+
+def _kind(ptype: str) -> str:
+    if ptype in _TEXT_TYPES:
+        return "text"
+    if ptype in _REF_TYPES:
+        return "ref"
+    return ptype  # number | date | boolean | file
+
+
+def _target(prop: Mapping[str, Any]) -> str | None:
+    for s in prop.get("spec") or []:
+        if isinstance(s, dict) and s.get("type") == "table" and isinstance(s.get("name"), str):
+            return str(s["name"])
+    return None
+
+
+def _column(name: str, ptype: str, prop: Mapping[str, Any]) -> ColumnDef | None:
+    label = str(prop.get("label") or name)
+    if ptype in _TEXT_TYPES:
+        return ColumnDef(name, pa.string(), doc=f"{label} ({ptype})")
+    if ptype == "number":
+        return ColumnDef(name, pa.float64(), doc=f"{label} (number)")
+    if ptype == "date":
+        return ColumnDef(name, _TS, parse="iso", doc=f"{label} (date)")
+    if ptype == "boolean":
+        return ColumnDef(name, pa.bool_(), doc=f"{label} (boolean)")
+    if ptype == "file":
+        return ColumnDef(name, pa.string(), path=(name, "name"), doc=f"{label} (file name id)")
+    if ptype in _REF_TYPES:
+        target = _target(prop)
+        return ColumnDef(name, pa.string(), doc=f"{label}: _id of the referenced {target or 'record'}")
+    return None  # one-to-many (the other side's many-to-one), many-to-many (a link table), unknown
+
+
+def _oid(value: Any) -> bool:
+    return isinstance(value, str) and bool(_OBJECT_ID.match(value))
+
+
+def _value_ok(kind: str, value: Any, op: Op) -> bool:
+    if kind == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    if kind == "boolean":
+        return isinstance(value, bool) and op in (Op.EQ, Op.NE)
+    if kind == "date":
+        # BSON dates hold milliseconds: a finer literal would be rounded by the server
+        return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
+    if kind in ("id", "ref"):
+        # the server casts to ObjectId (a non-hex string would be a cast error, not "no match")
+        return _oid(value) and op in (Op.EQ, Op.NE)
+    if kind == "text":
+        return isinstance(value, str) and op in (Op.EQ, Op.NE)
+    return False
+
+
+def _wire(kind: str, value: Any) -> Any:
+    if kind == "date":
+        v = value.astimezone(dt.UTC)
+        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+    if kind == "number" and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _merge(cond: dict[str, Any], field: str, c: Any) -> bool:
+    """Add ``field: c`` to a cond object (keys ANDed); False when it cannot share the object."""
+    if field not in cond:
+        cond[field] = c
+        return True
+    old = cond[field]
+    if isinstance(old, dict) and isinstance(c, dict) and not (set(old) & set(c)) and "regex" not in old:
+        old.update(c)
+        return True
+    return old == c
+
+
+def _dnf(pred: Pred, in_operator: bool) -> list[list[Pred]] | None:
+    """OR-of-ANDs of leaves (IN expanded to equalities unless ``in_operator``), None when too big."""
+    if isinstance(pred, Or):
+        out: list[list[Pred]] = []
+        for item in pred.items:
+            sub = _dnf(item, in_operator)
+            if sub is None:
+                return None
+            out.extend(sub)
+            if len(out) > _MAX_BRANCHES:
+                return None
+        return out
+    if isinstance(pred, And):
+        acc: list[list[Pred]] = [[]]
+        for item in pred.items:
+            sub = _dnf(item, in_operator)
+            if sub is None:
+                return None
+            acc = [a + b for a, b in itertools.product(acc, sub)]
+            if len(acc) > _MAX_BRANCHES:
+                return None
+        return acc
+    if isinstance(pred, InList) and not pred.negated:
+        vals = [v for v in pred.values if v is not None]  # x IN (.., NULL) keeps the same rows in WHERE
+        if not vals:
+            return None
+        if in_operator:
+            return [[InList(pred.column, tuple(vals))]]
+        if len(vals) > _MAX_BRANCHES:
+            return None
+        return [[Cmp(pred.column, Op.EQ, v)] for v in vals]
+    if isinstance(pred, Const):
+        return [[]] if pred.value else []
+    return [[pred]]
+
+
+# --- LIKE -> PCRE -------------------------------------------------------------------------------
+
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
+# Characters outside ASCII whose lowercase (DuckDB's simple mapping, used by ILIKE) is an ASCII letter.
+_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
+
+
+def _escape(ch: str, case_insensitive: bool) -> str:
+    if case_insensitive and _ASCII_LETTER.match(ch):
+        low = ch.lower()
+        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+    if ch == "\n":
+        return r"\n"
+    if ch.isascii() and not ch.isalnum():
+        return "\\" + ch if ch.isprintable() else f"\\x{ord(ch):02x}"
+    return ch
+
+
+def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str | None:
+    """A PCRE regex (no options) matching exactly the strings the (I)LIKE pattern matches, or None
+    when ILIKE would need Unicode case folding (a cased non-ASCII literal)."""
+    parts = list(pattern.parts)
+    if case_insensitive:
+        for part in parts:
+            if isinstance(part, str) and any(
+                not ch.isascii() and (ch.lower() != ch or ch.upper() != ch) for ch in part
+            ):
+                return None
+    out = []
+    anchored_start = not (parts and parts[0] is LikePattern.ANY)
+    anchored_end = not (parts and parts[-1] is LikePattern.ANY)
+    body = parts[(0 if anchored_start else 1):(len(parts) if anchored_end else -1)] if parts else []
+    for part in body:
+        if part is LikePattern.ANY:
+            out.append(r"[\s\S]*")
+        elif part is LikePattern.ONE:
+            out.append(r"[\s\S]")
+        else:
+            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
+    return ("^" if anchored_start else "") + "".join(out) + (r"(?![\s\S])" if anchored_end else "")
