@@ -1,0 +1,550 @@
+"""Slingr (slingr.io) runtime REST API: app entities as tables.
+
+Spec: seed ``002`` (auth, record format, list call) and API-NOTES §1 (query language, system
+parameters, aggregate queries). The base URL is ``https://<app>.slingrs.io/<env>/runtime/api``.
+
+Auth: ``POST /auth/login`` with ``{"email", "password"}`` (credentials ``email`` and ``password``);
+the answer's ``token`` goes in a ``token`` header. Tokens expire after hours of *inactivity* with no
+expiry announced, so the engine relies on the 401 path: log in again and replay the page once.
+
+Tables: the entities named in option ``entities`` (and ``fields``); columns come from sampling
+``GET /data/{entity}`` and from the declared Slingr field types in option ``fields``
+(``{entity: {field: type}}``, e.g. ``dateTime``, ``date``, ``choice``, ``text``): a sample cannot tell
+a date-time (epoch milliseconds) from an integer, nor a choice from a text field. Columns:
+
+* ``id``, ``label``, ``version`` (system fields, always returned);
+* scalars: text → VARCHAR, integer → BIGINT, decimal/money/percentage → DOUBLE, boolean → BOOLEAN,
+  date-time → TIMESTAMPTZ (epoch ms on the wire), date → DATE (``yyyy-MM-dd``);
+* a relationship → ``STRUCT(id, label)`` plus ``<f>__id`` and ``<f>__label``;
+* a nested-fields group → ``STRUCT(...)`` (a LIST of them when multi-valued) plus one column per
+  scalar inner field, ``<f>__<inner>`` (a LIST of the non-null inner values, NULL when there are
+  none, when multi-valued);
+* a multi-valued scalar → LIST.
+
+The ``__`` columns exist so that filters on nested paths (``addresses.state=CA``) can be pushed:
+SQL reaches inner fields of a STRUCT as ``f.inner`` too, but such filters run in DuckDB.
+
+Filters (API-NOTES §1 "Field filters"): each conjunct becomes ``path=expr`` (``equals`` by default,
+``v1,v2`` for IN, ``notEquals(v)``, ``greater(v)`` ..., ``empty()``, ``notEmpty()``, ``like(/re/)``);
+when a path repeats or an OR is pushed, the whole filter goes as one
+``_query=and(filter('path','expr'),or(...))``. Quoting (DESIGN.md §4 "filter injection"): a value
+holding a comma, a leading ``"`` or looking like ``op(...)`` is double-quoted, and not pushed if it
+also holds a ``"`` (no escape is documented); inside ``_query`` values are single-quoted with no
+documented escape, so a value holding ``'`` is never sent in a ``_query``. LIKE is sent as a regular
+expression with every metacharacter, comma, quote and ``/`` escaped. Whether ``like`` is
+case-sensitive is unknown (API-NOTES "What remains unknown"): option ``like_case`` (``unknown``,
+``sensitive``, ``insensitive``); unless ``sensitive``, a LIKE with cased letters is a SUPERSET.
+ILIKE spells each ASCII letter as a class (``[aA]``), exact either way.
+
+Per-type operators (API-NOTES §1 "Operators supported per type"): no ``like`` on numbers and dates,
+only equality on booleans, equality/empty on choices (and on sampled strings, whose type may be a
+choice); text ranges stay local (the server's collation is unknown). ``<>`` on a nullable field is
+``notEquals`` (which also matches empty values) AND ``notEmpty()``.
+
+Sort: ``_sortField``/``_sortType`` on one numeric, date, date-time, boolean or id column, with
+MongoDB's null placement (first ascending, last descending). Paging: a keyset scan with
+``_offset=<last id>`` in the default order (``id desc``) or by id, numeric ``_offset`` otherwise
+(fetched concurrently once ``total`` is known); ``_size`` ≤ 1000. COUNT(*) reads ``total``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import (
+    And,
+    Cmp,
+    CursorPaging,
+    Exactness,
+    HttpRequest,
+    InList,
+    IsNull,
+    Like,
+    LikePattern,
+    ListContains,
+    OffsetPaging,
+    Op,
+    Or,
+    Page,
+    Pred,
+    ScanRequest,
+    ScanSpec,
+    SortKey,
+)
+
+__all__ = ["Slingr"]
+
+_TEXT = frozenset({"text", "email", "url", "phone", "html", "longText", "label"})
+_NUMBER = frozenset({"integer", "decimal", "money", "percentage", "bigNumber", "autoIncrement"})
+_TS = pa.timestamp("us", tz="UTC")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_OP_LIKE = re.compile(r"^\w+\(.*\)$", re.S)
+_CMP_OP = {Op.LT: "less", Op.LE: "lessOrEquals", Op.GT: "greater", Op.GE: "greaterOrEquals"}
+
+
+@dataclass(frozen=True)
+class _Col:
+    """How one SQL column maps to the API.
+
+    ``kind``: text | string (sampled: text or choice) | choice | number | datetime | date | boolean
+    | struct (relationship or nested group) | list (multi-valued scalar) | flatlist (inner values
+    of a multi-valued group) | id. ``path`` is the dotted API path; ``field`` the top-level field.
+    """
+
+    kind: str
+    path: str
+    field: str
+    nullable: bool = True
+    integer: bool = False
+
+
+Rendered = tuple[Any, ...]  # ("f", path, expr) | ("and", [...]) | ("or", [...])
+
+
+class Slingr(Dialect):
+    name = "slingr"
+    title = "Slingr runtime REST API"
+    CREDENTIALS = {"email": "user email (POST /auth/login)", "password": "user password"}
+    OPTIONS = {
+        "entities": ([], "entity names to expose as tables (Slingr has no public entity listing)"),
+        "fields": ({}, "{entity: {field: Slingr type}} declared types (dateTime, date, choice, text, integer, "
+                       "decimal, boolean, relationship, ...); other fields are typed by sampling"),
+        "sample_size": (100, "records sampled per entity to infer its fields"),
+        "page_size": (1000, "records per page (_size; the API maximum is 1000)"),
+        "like_case": ("unknown", "whether like() is case-sensitive: unknown (LIKE is a superset), sensitive, "
+                                 "insensitive"),
+        "keyset": (True, "full scans page by record id (_offset=<last id>, sequential); false: numeric "
+                         "_offset pages fetched concurrently"),
+    }
+    default_page_size = 1000
+    max_pushed_limit = 1000  # a sorted LIMIT is pushed only when it fits one page
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        if self.options["like_case"] not in ("unknown", "sensitive", "insensitive"):
+            raise DialectError("slingr: option like_case must be unknown, sensitive or insensitive")
+        size = int(self.options["page_size"])
+        if not 1 <= size <= 1000:
+            raise DialectError("slingr: option page_size must be between 1 and 1000 (the API maximum)")
+
+    # --- auth (seed "Authentication") ----------------------------------------------------------
+
+    def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
+        missing = [k for k in ("email", "password") if k not in credentials]
+        if missing:
+            raise DialectError(f"slingr needs the credential {missing[0]!r} (user email and password)")
+        return AuthPlan(
+            headers=(("token", "{token}"),),
+            login=HttpRequest("POST", "auth/login", json={}),
+            login_secret_json={"email": credentials["email"], "password": credentials["password"]},
+        )
+
+    def parse_login(self, body: Any) -> Token:
+        if not isinstance(body, dict) or not isinstance(body.get("token"), str) or not body["token"]:
+            raise DialectError("slingr: the login answer has no token")
+        # No expiry is announced ("usually after 8 hours of inactivity"): a 401 triggers re-login.
+        return Token(body["token"], None)
+
+    # --- discovery --------------------------------------------------------------------------------
+
+    def discover(self) -> Discovery:
+        declared: Mapping[str, Mapping[str, str]] = self.options["fields"] or {}
+        names = list(dict.fromkeys([*(self.options["entities"] or []), *declared]))
+        tables = []
+        for entity in names:
+            if not _IDENT.match(entity):
+                raise DialectError(f"slingr: invalid entity name {entity!r}")
+            sample = yield HttpRequest("GET", f"data/{entity}", (("_size", str(self.options["sample_size"])),))
+            items = (sample or {}).get("items") or []
+            tables.append(self.table_from_sample(entity, items, declared.get(entity, {})))
+        return tables
+
+    def table_from_sample(self, entity: str, items: Sequence[Mapping[str, Any]],
+                          declared: Mapping[str, str] | None = None) -> TableDef:
+        declared = dict(declared or {})
+        columns = [ColumnDef("id", pa.string(), doc="record id"), ColumnDef("label", pa.string(), doc="record label"),
+                   ColumnDef("version", pa.int64(), doc="record version (optimistic locking)")]
+        info: dict[str, _Col] = {"id": _Col("id", "id", "id", False), "label": _Col("text", "label", "label", False),
+                                 "version": _Col("number", "version", "version", False, True)}
+        flat: list[tuple[str, str, str]] = []  # synthetic keys: (column, field, inner)
+        order: list[str] = []
+        for rec in items:
+            for k in rec:
+                if k not in order and k not in ("id", "label", "version"):
+                    order.append(k)
+        order += [k for k in declared if k not in order and "." not in k]
+        for fname in order:
+            if not _IDENT.match(fname) or "__" in fname:
+                continue  # not addressable as a column name (and `__` is ours)
+            values = [rec[fname] for rec in items if rec.get(fname) is not None]
+            for col, meta in self._field_columns(fname, values, declared):
+                if col.name in info:
+                    continue  # two fields with one snake_case name (fooBar, foo_bar): the first wins
+                columns.append(col)
+                info[col.name] = meta
+                if meta.path != fname and meta.kind != "flatlist":
+                    flat.append((col.name, fname, meta.path.split(".", 1)[1]))
+        return TableDef(entity, tuple(columns), doc=f"Slingr entity {entity}", key="id",
+                        meta={"entity": entity, "cols": info, "flat": tuple(flat)})
+
+    def _field_columns(self, fname: str, values: list[Any],
+                       declared: Mapping[str, str]) -> list[tuple[ColumnDef, _Col]]:
+        typ = declared.get(fname)
+        multiple = any(isinstance(v, list) for v in values)
+        elems = [e for v in values for e in (v if isinstance(v, list) else [v]) if e is not None]
+        is_obj = typ in ("relationship", "nestedFields") or (elems and all(isinstance(e, dict) for e in elems))
+        if is_obj:
+            keys: list[str] = []
+            for e in elems:
+                keys += [k for k in e if k not in keys and _IDENT.match(k) and "__" not in k]
+            relationship = typ == "relationship" or (typ is None and keys and set(keys) <= {"id", "label"})
+            if relationship:
+                keys = ["id", "label"]
+            inner: list[tuple[str, pa.DataType, str]] = []  # (key, arrow type, kind)
+            for k in keys:
+                ktyp = "text" if relationship else declared.get(f"{fname}.{k}")
+                kvals = [e[k] for e in elems if isinstance(e, dict) and e.get(k) is not None]
+                scalar = self._scalar(ktyp, kvals)
+                if scalar is not None:
+                    inner.append((k, scalar[0], scalar[1]))
+            # inside a STRUCT values keep their wire form: epoch ms (BIGINT), dates as text
+            wire = {"datetime": pa.int64(), "date": pa.string()}
+            struct = pa.struct([(k, wire.get(kind, t)) for k, t, kind in inner])
+            what = "relationship" if relationship else "nested fields"
+            # a single relationship accepts empty()/notEmpty() on the field itself
+            kind = "relationship" if relationship and not multiple else "struct"
+            out = [(ColumnDef(snake(fname), pa.list_(struct) if multiple else struct, path=(fname,), doc=what),
+                    _Col(kind, fname, fname))]
+            for k, t, kind in inner:
+                name = f"{snake(fname)}__{snake(k)}"
+                parse = {"datetime": "epoch_ms", "date": "date"}.get(kind)
+                if multiple:
+                    col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,  # type: ignore[arg-type]
+                                    doc=f"every non-null {fname}.{k} value (NULL when none)")
+                    out.append((col, _Col("flatlist", f"{fname}.{k}", fname, integer=pa.types.is_integer(t))))
+                else:
+                    col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")  # type: ignore[arg-type]
+                    out.append((col, _Col(kind, f"{fname}.{k}", fname, integer=pa.types.is_integer(t))))
+            return out
+        scalar = self._scalar(typ, elems)
+        if scalar is None:
+            return []
+        t, kind = scalar
+        parse = {"datetime": "epoch_ms", "date": "date"}.get(kind)
+        if multiple:
+            return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), parse=parse,  # type: ignore[arg-type]
+                               doc=f"multi-valued {typ or kind}"),
+                     _Col("list", fname, fname, integer=pa.types.is_integer(t)))]
+        return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),  # type: ignore[arg-type]
+                 _Col(kind, fname, fname, integer=pa.types.is_integer(t)))]
+
+    @staticmethod
+    def _scalar(typ: str | None, values: list[Any]) -> tuple[pa.DataType, str] | None:
+        """(Arrow type, kind) of a scalar field from its declared type or sampled values."""
+        if typ is not None:
+            if typ in _TEXT:
+                return pa.string(), "text"
+            if typ == "choice":
+                return pa.string(), "choice"
+            if typ in ("integer", "autoIncrement"):
+                return pa.int64(), "number"
+            if typ in _NUMBER:
+                return pa.float64(), "number"
+            if typ == "boolean":
+                return pa.bool_(), "boolean"
+            if typ == "dateTime":
+                return _TS, "datetime"
+            if typ == "date":
+                return pa.date32(), "date"
+            return pa.string(), "other"  # time, month-day, ...: text on the wire, equality only
+        kinds = {type(v) for v in values if not isinstance(v, dict | list)}
+        if not kinds:
+            return (pa.string(), "string") if not values else None
+        if kinds == {bool}:
+            return pa.bool_(), "boolean"
+        if kinds == {int}:
+            return pa.int64(), "number"
+        if kinds <= {int, float}:
+            return pa.float64(), "number"
+        if kinds == {str}:
+            return pa.string(), "string"  # text or choice: only what both accept is pushed
+        return None  # mixed types: not a column
+
+    # --- pushdown ---------------------------------------------------------------------------------
+
+    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        rendered = [self._render_pred(table, p) for p in conjuncts]
+        out = [e for _, e in rendered]
+        trees = [t for t, _ in rendered]
+        if self._needs_query([t for t, e in zip(trees, out, strict=True) if e is not Exactness.LOCAL]):
+            # Inside _query values are single-quoted without a documented escape.
+            for i, tree in enumerate(trees):
+                if out[i] is not Exactness.LOCAL and tree is not None and "'" in _text_of(tree):
+                    out[i] = Exactness.LOCAL
+        return out
+
+    @staticmethod
+    def _needs_query(trees: Sequence[Rendered | None]) -> bool:
+        leaves = [t for t in _flatten_and([t for t in trees if t is not None])]
+        paths = [t[1] for t in leaves if t[0] == "f"]
+        return any(t[0] != "f" for t in leaves) or len(paths) != len(set(paths))
+
+    def _render_pred(self, table: TableDef, pred: Pred) -> tuple[Rendered | None, Exactness]:
+        if isinstance(pred, And | Or):
+            parts = [self._render_pred(table, p) for p in pred.items]
+            if isinstance(pred, Or):
+                if any(e is Exactness.LOCAL for _, e in parts):
+                    return None, Exactness.LOCAL  # an OR with an unsendable branch cannot be narrowed
+                return ("or", [t for t, _ in parts]), min(e for _, e in parts)
+            kept = [(t, e) for t, e in parts if e is not Exactness.LOCAL]
+            if not kept:
+                return None, Exactness.LOCAL
+            exact = Exactness.EXACT if len(kept) == len(parts) else Exactness.SUPERSET
+            return ("and", [t for t, _ in kept]), min(exact, *(e for _, e in kept))
+        info = table.meta["cols"].get(getattr(pred, "column", None))
+        if info is None:
+            return None, Exactness.LOCAL
+        try:
+            return self._leaf(info, pred)
+        except _NotSendable:
+            return None, Exactness.LOCAL
+
+    def _leaf(self, c: _Col, pred: Pred) -> tuple[Rendered | None, Exactness]:
+        E, S = Exactness.EXACT, Exactness.SUPERSET
+        kind, path = c.kind, c.path
+        leaf = lambda expr: ("f", path, expr)  # noqa: E731
+        if isinstance(pred, IsNull):
+            if kind in ("id", "boolean", "struct"):
+                # booleans accept equals/notEquals only; ids are never null; a nested group cannot
+                # be filtered itself (API-NOTES §1 "Field filters")
+                raise _NotSendable
+            if kind == "list":
+                # empty() also matches an empty array, which SQL calls NOT NULL
+                if pred.negated:
+                    raise _NotSendable
+                return leaf("empty()"), S
+            return leaf("notEmpty()" if pred.negated else "empty()"), E
+        if isinstance(pred, ListContains):
+            if kind not in ("list", "flatlist"):
+                raise _NotSendable
+            v = self._value(c, pred.value, Op.EQ)
+            if not pred.negated:
+                return leaf(v), E
+            if kind == "flatlist":  # NULL exactly when there is no value: notEmpty() pairs exactly
+                return ("and", [leaf(f"notEquals({v})"), leaf("notEmpty()")]), E
+            return leaf(f"notEquals({v})"), S  # also matches missing values and empty arrays
+        if kind in ("list", "flatlist", "struct", "relationship"):
+            raise _NotSendable
+        if isinstance(pred, Cmp):
+            v = self._value(c, pred.value, pred.op)
+            if pred.op is Op.EQ:
+                return leaf(v), E
+            if pred.op is Op.NE:
+                if kind == "boolean":
+                    return leaf("false" if pred.value else "true"), E
+                ne = leaf(f"notEquals({v})")
+                return (("and", [ne, leaf("notEmpty()")]) if c.nullable else ne), E
+            if kind not in ("number", "datetime", "date"):
+                raise _NotSendable  # text ranges: the server's collation is unknown
+            return leaf(f"{_CMP_OP[pred.op]}({v})"), E
+        if isinstance(pred, InList):
+            if kind == "boolean" or not pred.values:
+                raise _NotSendable
+            vals = [self._value(c, v, Op.EQ) for v in pred.values]
+            if not pred.negated:
+                return leaf(",".join(vals)), E
+            items = [leaf(f"notEquals({v})") for v in vals]
+            return ("and", items + ([leaf("notEmpty()")] if c.nullable else [])), E
+        if isinstance(pred, Like):
+            if kind != "text" or pred.negated:
+                raise _NotSendable
+            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+                raise _NotSendable
+            regex = like_regex(pred.pattern, pred.case_insensitive)
+            cased = any(isinstance(p, str) and any(ch.lower() != ch.upper() for ch in p) for p in pred.pattern.parts)
+            exact = pred.case_insensitive or not cased or self.options["like_case"] == "sensitive"
+            return leaf(f"like(/{regex}/)"), E if exact else S
+        raise _NotSendable
+
+    def _value(self, c: _Col, value: Any, op: Op) -> str:
+        """A value in the query language, quoted where needed; ``_NotSendable`` if it cannot be."""
+        kind = c.kind
+        if kind in ("number", "list", "flatlist") and isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and c.integer:
+                raise _NotSendable
+            return str(int(value)) if isinstance(value, int) else repr(float(value))
+        if kind == "boolean" and isinstance(value, bool):
+            return "true" if value else "false"
+        if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
+            delta = value - _EPOCH
+            if delta % dt.timedelta(milliseconds=1):
+                raise _NotSendable  # stored values are whole milliseconds: keep sub-ms literals local
+            return str(delta // dt.timedelta(milliseconds=1))
+        if kind == "date" and isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            if not 1 <= value.year <= 9999:
+                raise _NotSendable
+            return value.isoformat()
+        if kind in ("text", "string", "choice", "other", "id", "list", "flatlist") and isinstance(value, str):
+            return _quote(value)
+        raise _NotSendable
+
+    def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        if not keys:
+            return True
+        first = keys[0]
+        info = table.meta["cols"].get(first.column)
+        if info is None:
+            return False
+        if info.kind == "id":
+            return True  # unique: any later key is moot
+        if len(keys) > 1 or info.kind not in ("number", "datetime", "date", "boolean"):
+            return False  # one sort field only (API-NOTES §1); text order depends on the server's collation
+        # MongoDB puts missing values first ascending and last descending.
+        return not info.nullable or first.nulls_first != first.descending
+
+    # --- rendering ------------------------------------------------------------------------------
+
+    def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        params: list[tuple[str, str]] = []
+        notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
+        trees = []
+        for pred, _ in spec.pushed:
+            tree, _ = self._render_pred(table, pred)
+            if tree is None:  # pragma: no cover - classify keeps these local
+                raise DialectError(f"slingr cannot render {pred}")
+            trees.append(tree)
+        if trees:
+            if self._needs_query(trees):
+                items = _flatten_and(trees)
+                query = _query_text(items[0] if len(items) == 1 else ("and", items))
+                params.append(("_query", query))
+            else:
+                params.extend((t[1], t[2]) for t in _flatten_and(trees))
+        cols = table.meta["cols"]
+        fields = sorted({cols[c].field for c in spec.columns if c in cols} - {"id", "label", "version"})
+        params.append(("_fields", ",".join(fields) if fields else "id"))
+        size = int(self.options["page_size"])
+        if spec.limit is not None:
+            size = max(1, min(size, spec.limit))
+        sort_by_id = not spec.order or cols[spec.order[0].column].kind == "id"
+        if spec.order:
+            key = spec.order[0]
+            params += [("_sortField", cols[key.column].path), ("_sortType", "desc" if key.descending else "asc")]
+        base = HttpRequest("GET", f"data/{table.name}", tuple(params))
+        paging: OffsetPaging | CursorPaging
+        if sort_by_id and not spec.offset and self.options["keyset"] and not spec.count_only:
+            # API-NOTES §1 "System parameters": ids are the recommended way to scan; the id form works
+            # only in id order (the default is id desc).
+            paging = CursorPaging("_offset", "_size", size, max_rows=spec.limit)
+        else:
+            paging = OffsetPaging("_offset", "_size", size, start=spec.offset, max_rows=spec.limit)
+        return ScanRequest(base, paging, tuple(notes))
+
+    def parse_page(self, table: TableDef, body: Any) -> Page:
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
+        records = body["items"]
+        flat = table.meta.get("flat") or ()
+        if flat:
+            # inner fields of single nested groups / relationships as top-level keys, so the STRUCT
+            # column and its `__` columns can be read in one pass (see the module docstring)
+            for rec in records:
+                if isinstance(rec, dict):
+                    for col, fname, inner in flat:
+                        parent = rec.get(fname)
+                        rec[col] = parent.get(inner) if isinstance(parent, dict) else None
+        total = body.get("total")
+        return Page(records, total if isinstance(total, int) else None, body.get("offset") or None)
+
+
+class _NotSendable(Exception):
+    """A predicate (or value) the query language cannot express exactly enough: keep it local."""
+
+
+def snake(name: str) -> str:
+    """``numberOfEmployees`` -> ``number_of_employees``: SQL folds unquoted identifiers to lower
+    case, so camelCase field names would need quoting everywhere (and the planner resolves columns
+    case-sensitively after that folding)."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _flatten_and(trees: Sequence[Rendered]) -> list[Rendered]:
+    out: list[Rendered] = []
+    for t in trees:
+        if t[0] == "and":
+            out.extend(_flatten_and(t[1]))
+        else:
+            out.append(t)
+    return out
+
+
+def _text_of(tree: Rendered) -> str:
+    if tree[0] == "f":
+        return tree[1] + "\0" + tree[2]
+    return "\0".join(_text_of(t) for t in tree[1])
+
+
+def _query_text(tree: Rendered) -> str:
+    if tree[0] == "f":
+        if "'" in tree[1] or "'" in tree[2]:  # pragma: no cover - classify keeps these local
+            raise DialectError("slingr: a quote cannot be sent inside _query")
+        return f"filter('{tree[1]}','{tree[2]}')"
+    return f"{tree[0]}({','.join(_query_text(t) for t in tree[1])})"
+
+
+def _quote(value: str) -> str:
+    """A value for ``field=value``: double-quoted when it could be read as a list or an operator."""
+    if value == "":
+        raise _NotSendable  # `field=` means nothing documented
+    needs = "," in value or value.startswith('"') or _OP_LIKE.match(value) is not None or value != value.strip()
+    if not needs:
+        return value
+    if '"' in value:
+        raise _NotSendable  # no documented escape for a double quote inside quotes
+    return f'"{value}"'
+
+
+def _ascii_cased(pattern: LikePattern) -> bool:
+    """Every literal character either has no case or is an ASCII letter."""
+    return all(ch.isascii() or (ch.lower() == ch and ch.upper() == ch)
+               for part in pattern.parts if isinstance(part, str) for ch in part)
+
+
+# Characters outside ASCII whose lowercase (DuckDB's simple mapping) is an ASCII letter.
+_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
+
+
+def _escape(ch: str, case_insensitive: bool) -> str:
+    if case_insensitive and ch.isascii() and ch.isalpha():
+        low = ch.lower()
+        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+    if ch.isascii() and not ch.isalnum():
+        if ch == " ":
+            return " "
+        # \xhh for every other ASCII symbol: no comma, quote, parenthesis or slash reaches the
+        # query-language parser, and the regex engine reads it as that literal character
+        return f"\\x{ord(ch):02x}"
+    return ch
+
+
+def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str:
+    """A regex (no flags) matching exactly the strings the LIKE pattern matches."""
+    out = ["^"]
+    for part in pattern.parts:
+        if part is LikePattern.ANY:
+            out.append(r"[\s\S]*")
+        elif part is LikePattern.ONE:
+            out.append(r"[\s\S]")
+        else:
+            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
+    out.append(r"(?![\s\S])")
+    return "".join(out)
