@@ -53,6 +53,15 @@ class DuckDBFolder:
             hit = self._cache[key] = self._fold(expr_sql, target)
         return hit
 
+    def output_names(self, select_sql: str) -> list[str] | None:
+        """The column names DuckDB gives a query's results (it is run with no rows), or None."""
+        try:
+            with self._lock:
+                cur = self._con.execute(f"SELECT * FROM ({select_sql}) LIMIT 0")
+                return [d[0] for d in cur.description or ()]
+        except duckdb.Error:
+            return None
+
     def _fold(self, expr_sql: str, target: str | None) -> FoldResult:
         try:
             with self._lock:

@@ -132,11 +132,37 @@ def plan(
 
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
     out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
-                      rewrites)
+                      rewrites, _namer(scans, folder))
     planned = tuple(
         PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
     )
     return QueryPlan(out_sql, planned, sql)
+
+
+def _namer(scans: list[_ScanState], folder: Folder) -> Any:
+    """Names DuckDB gives a SELECT's outputs, found by running it over an empty stand-in of its one
+    remote table (only asked for SELECTs whose aggregates the API computes)."""
+    output_names = getattr(folder, "output_names", None)
+    grouped = {st.alias: st for st in scans if st.aggregates}
+    if output_names is None or not grouped:
+        return None
+
+    def names(select: exp.Select) -> list[str] | None:
+        tables = [t for t in select.find_all(exp.Table) if t.parent_select is select]
+        if len(tables) != 1 or tables[0].alias_or_name not in grouped:
+            return None
+        st = grouped[tables[0].alias_or_name]
+        cols = ", ".join(f"CAST(NULL AS {sql_type(c.type)}) AS {exp.to_identifier(c.name).sql('duckdb')}"
+                         for c in st.table.columns)
+        probe = select.copy()
+        for key in ("where", "having", "order", "limit", "offset", "joins", "with"):
+            probe.set(key, None)
+        stand_in = exp.Subquery(this=sqlglot.parse_one(f"SELECT {cols}", read="duckdb"),
+                                alias=exp.TableAlias(this=exp.to_identifier(st.alias)))
+        probe.set("from_", exp.From(this=stand_in))
+        return output_names(probe.sql("duckdb"))  # type: ignore[no-any-return]
+
+    return names
 
 
 def _column_error(e: OptimizeError, tables: Any) -> Exception:

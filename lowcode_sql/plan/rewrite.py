@@ -7,6 +7,8 @@ pushed OFFSET is removed (the API already skipped those rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from lowcode_sql.plan.analyze import nid
@@ -23,6 +25,7 @@ def rewrite(
     sources: set[str],
     qualified: exp.Expression | None = None,
     aggregates: dict[int, tuple[str, str | None]] | None = None,
+    namer: Callable[[exp.Select], list[str] | None] | None = None,
 ) -> str:
     nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
     # qualify may rebuild a repeated aggregate (ORDER BY count(*)) without its node id: rewrite
@@ -34,6 +37,13 @@ def rewrite(
         if node is not None and select is not None:
             seen.setdefault(id(select), (select, []))[1].append((node.copy(), func, column))
     for select, originals in seen.values():
+        # Unaliased outputs keep the names DuckDB gives the user's own expressions (``sum(x)``,
+        # ``(avg(n) + 1)``), so pushing an aggregate down never renames a result column.
+        names = namer(select) if namer is not None else None
+        if names is not None and len(names) == len(select.expressions):
+            for item, name in zip(list(select.expressions), names, strict=True):
+                if not isinstance(item, exp.Alias) and not isinstance(item, exp.Star) and item.find(exp.AggFunc):
+                    item.replace(exp.alias_(item.copy(), name, quoted=True))
         for other in list(select.find_all(exp.AggFunc)):
             if other.parent_select is select:
                 match = next(((f, c) for original, f, c in originals if other == original), None)
@@ -100,18 +110,7 @@ def _reaggregate(node: exp.Expression, func: str, column: str | None) -> None:
                        to=exp.DataType.build("DOUBLE"))
     else:  # min / max
         new = agg(exp.Min if func == "min" else exp.Max, f"__lc_{func}__{column}")
-    if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
-        new = exp.alias_(new, _duckdb_name(node, func), quoted=True)  # the name DuckDB gives the original
     node.replace(new)
-
-
-def _duckdb_name(node: exp.Expression, func: str) -> str:
-    """DuckDB names an unaliased aggregate after its text: ``count_star()``, ``sum(t.x)``."""
-    if func == "count" and isinstance(node.this, exp.Star):
-        return "count_star()"
-    arg = node.this
-    text = f"{arg.table}.{arg.name}" if isinstance(arg, exp.Column) and arg.table else arg.name
-    return f"{func}({text})"
 
 
 def _is_true(node: exp.Expression | None) -> bool:
