@@ -321,6 +321,8 @@ class Alumio(Dialect):
                 return Exactness.LOCAL
             if pred.op is Op.EQ:
                 return text_eq if kind == "S" else Exactness.EXACT
+            if kind == "B" and pred.op is Op.NE:
+                return Exactness.EXACT  # `b <> v` is `b = NOT v` (NULLs fail both)
             if kind in ("S", "B"):
                 if pred.op is Op.NE and self.loopback and not (kind == "S" and self.options["case_insensitive_text"]):
                     return Exactness.SUPERSET if nullable else Exactness.EXACT
@@ -417,6 +419,8 @@ class Alumio(Dialect):
             v = pred.value
             if pred.op is Op.EQ:
                 return {name: _wire(kind, v)}
+            if kind == "B" and pred.op is Op.NE:
+                return {name: not v}
             if pred.op is Op.GT and not self.loopback:
                 if kind == "D":
                     return {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}}
