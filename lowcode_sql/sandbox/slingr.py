@@ -249,7 +249,7 @@ class SlingrSandbox(Platform):
         self.token_ttl = float(token_ttl)
         self.like_case_insensitive = like_case_insensitive
         self.entities: dict[str, _Entity] = {}
-        self._tokens: dict[str, float] = {}  # token -> last use (self.clock)
+        self._sessions: dict[str, float] = {}  # token -> last use (self.clock)
         self._oid_counter = 0
         self._oid_rng = random.Random(f"slingr-oid:{self.seed}")
         self.logins = 0
@@ -273,7 +273,7 @@ class SlingrSandbox(Platform):
         return json_response({"code": code, "message": message}, status)
 
     def expire_tokens(self) -> None:
-        self._tokens.clear()
+        self._sessions.clear()
 
     def handle(self, request: Request) -> Response:
         try:
@@ -327,7 +327,7 @@ class SlingrSandbox(Platform):
         if self.users.get(body["email"]) != body["password"]:
             raise SlingrError(401, "invalidCredentials", "Invalid credentials")
         token = secrets.token_urlsafe(24)
-        self._tokens[token] = self.clock()
+        self._sessions[token] = self.clock()
         self.logins += 1
         return json_response({"app": "sandbox", "adminUserEmail": None, "ip": "127.0.0.1",
                               "userEmail": body["email"], "userName": "Sandbox User",
@@ -335,13 +335,13 @@ class SlingrSandbox(Platform):
 
     def _authenticate(self, request: Request) -> None:
         token = request.header("token")
-        last = self._tokens.get(token or "")
+        last = self._sessions.get(token or "")
         now = self.clock()
         if last is None or now - last > self.token_ttl:
-            self._tokens.pop(token or "", None)
+            self._sessions.pop(token or "", None)
             raise SlingrError(401, "unauthorized",
                               "Unauthorized. You need to log in or the provided token is not valid.")
-        self._tokens[token] = now  # inactivity expiry: every use extends the token
+        self._sessions[token] = now  # inactivity expiry: every use extends the token
 
     # -- paths and values ---------------------------------------------------------------------
 
@@ -694,7 +694,7 @@ class SlingrSandbox(Platform):
         types = dict(options.get("types") or {})
         fields = []
         for col_name, col_type in zip(table.column_names, table.schema.types, strict=True):
-            if col_name in (id_column, label_column) or col_name in _SYSTEM:
+            if col_name == id_column or col_name in _SYSTEM:
                 continue
             fd = _field_from_arrow(col_name, col_type)
             if col_name in choices:
