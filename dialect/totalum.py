@@ -255,7 +255,7 @@ class Totalum(Dialect):
             null_free: set[str] = set()
             pending_ne: list[str] = []
             for leaf in branch:
-                if isinstance(leaf, InList):  # only with in_operator (see _dnf)
+                if isinstance(leaf, InList) and not leaf.negated:  # only with in_operator (see _dnf)
                     kind = kinds.get(leaf.column)
                     vals = [v for v in leaf.values if v is not None]
                     if kind not in _EQ_KINDS or not all(_value_ok(kind, v, Op.EQ) for v in vals) or \
