@@ -1,0 +1,44 @@
+"""Golden SQL -> split -> request files for the Slingr dialect (``golden/slingr*.txt``).
+
+The table comes from a sample shaped like the seed's company record plus declared field types, the
+way a source configured with ``fields`` discovers it. Regenerate with ``LOWCODE_UPDATE_GOLDEN=1``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dialect.slingr import Slingr
+from tests.dialect.golden_harness import check
+from tests.dialect.test_golden import StaticCatalog
+
+COMPANY: dict[str, Any] = {
+    "id": "57fd2d65e4b0ce322b0c8665", "version": 379, "label": "Browsezoom", "name": "Browsezoom",
+    "state": "pending", "type": "a", "numberOfEmployees": 95, "isCustomer": False,
+    "contactInformation": {"phoneNumber": "1-702-845-9380", "email": "jwoodsrq@spotify.com",
+                           "id": "58837fdd3b063a0007603547", "label": "Contact Information"},
+    "addresses": [{"addressLine": "4 Magdeline Place", "zipCode": "89145", "city": "Las Vegas", "state": "NV",
+                   "id": "57fd45aee4b0ce322b0c86aa", "label": "NV - 89145"}],
+    "homepage": "http://www.browsezoom.com", "taxId": "350-KWM", "rating": 2.8, "notes": "modified notes",
+    "lastMeeting": 1429623180000, "lastUpdate": 1485012900000, "founded": "2001-02-03",
+    "owner": {"id": "57fce0c3e4b0ce322b0c06b2", "label": "User Test"}, "tags": ["x"], "code": "K1",
+}  # fmt: skip
+DECLARED = {"name": "text", "state": "choice", "type": "choice", "notes": "longText", "homepage": "url",
+            "taxId": "text", "rating": "decimal", "lastMeeting": "dateTime", "lastUpdate": "dateTime",
+            "founded": "date", "tags": "text"}
+
+
+def slingr_catalog(**options: Any) -> StaticCatalog:
+    d = Slingr({"entities": ["companies"], **options})
+    return StaticCatalog("slingr", d, [d.table_from_sample("companies", [COMPANY], DECLARED)])
+
+
+def slingr_options_catalog() -> StaticCatalog:
+    return slingr_catalog(like_case="sensitive", keyset=False, page_size=250)
+
+
+@pytest.mark.parametrize("name,factory", [("slingr", slingr_catalog), ("slingr_options", slingr_options_catalog)])
+def test_golden_slingr(name, factory, folder):
+    check(name, factory(), folder)
