@@ -288,8 +288,9 @@ class Totalum(Dialect):
         for k in keys:
             if kinds.get(k.column) not in ("text", "number", "date", "boolean", "id", "ref"):
                 return False
-            # Mongo orders null and missing lowest: first ascending, last descending
-            if k.nulls_first != (not k.descending):
+            # Mongo orders null and missing lowest: first ascending, last descending (the system
+            # fields are never null, so there NULL placement is moot)
+            if k.column not in _SYSTEM_KINDS and k.nulls_first != (not k.descending):
                 return False
         return True
 
