@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Connection", "LowcodeSQLError", "Result", "connect", "connect_sandbox", "demo"]
+__all__ = ["Connection", "LowcodeSQLError", "Result", "attach", "connect", "connect_sandbox", "demo", "detach"]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -19,6 +19,8 @@ _LAZY = {
     "connect_sandbox": "lowcode_sql.connection",
     "Result": "lowcode_sql.execute.engine",
     "LowcodeSQLError": "lowcode_sql.errors",
+    "attach": "lowcode_sql.duckdb_attach",  # not lowcode_sql.attach: a submodule would shadow the function
+    "detach": "lowcode_sql.duckdb_attach",
 }
 
 

@@ -1,0 +1,494 @@
+"""``attach(duckdb_connection, config)``: the platforms' tables inside *your own* DuckDB connection.
+
+>>> import duckdb, lowcode_sql
+>>> duck = duckdb.connect()
+>>> lowcode_sql.attach(duck, "lowcode.toml")                      # doctest: +SKIP
+>>> duck.sql("SELECT id FROM crm.projects WHERE title = 'Board'")  # doctest: +SKIP
+>>> duck.sql("SELECT * FROM crm__projects LIMIT 5")               # doctest: +SKIP
+>>> duck.sql("SELECT * FROM lowcode_scan('crm', 'projects')")     # doctest: +SKIP
+>>> lowcode_sql.detach(duck)                                      # doctest: +SKIP
+
+Each remote table is registered as ``<source>__<table>`` through DuckDB 2.0's scan-source
+protocol (``con._register_arrow_source``, a private hook: see shared/notes/DUCKDB-SOURCES.md), so
+DuckDB's own optimizer hands each scan the columns it needs and offers its filters:
+
+* ``accepts(predicate)`` says yes only when the source's dialect classifies the predicate as
+  **exact** (DuckDB drops an accepted filter and never re-checks it, DUCKDB-SOURCES §2); anything
+  else is refused and DuckDB applies it itself.
+* ``stream(columns, filters)`` renders one request plan from the accepted filters and the needed
+  columns, and returns a lazy Arrow stream over the pages: nothing is requested before DuckDB
+  pulls, and the pages stop when DuckDB stops (a ``LIMIT``). Accepted filters that the dialect
+  cannot send *together* (CoreData sends one value per parameter) are re-checked on each batch.
+
+DuckDB reads streaming results ahead into a 10 MiB buffer (plus a batch per thread), which over
+small pages means thousands of requests for one ``fetchmany(10)`` (§3). ``attach`` therefore sets
+``streaming_buffer_size`` on the connection (``64KiB`` by default; pass
+``streaming_buffer_size=None`` to keep DuckDB's) and ``detach`` restores it; each scan also keeps at
+most ``readahead`` pages in flight beyond the one DuckDB is reading.
+
+With ``schemas=True`` (the default) each source also appears as a catalog (an in-memory
+``ATTACH`` holding views), so the SQL you would give ``lowcode_sql.connect`` runs unchanged:
+``SELECT ... FROM crm.projects``. ``lowcode_scan('crm', 'projects')`` is a table macro over the
+registered names. Registrations are local to the connection (not its cursors).
+
+Where the private hook is missing (another DuckDB release), ``attach`` warns and registers plain
+lazy Arrow streams instead: every query then reads whole tables (no filter or column pushdown),
+still stopping early under a LIMIT.
+
+A registration still alive when the interpreter exits makes DuckDB print nanobind "leaked
+instances" noise, so every attached connection is detached at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import datetime as dt
+import math
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from dialect._base import TableDef
+from lowcode_sql.convert.arrow import records_to_batch
+from lowcode_sql.errors import ConfigError, LowcodeSQLError
+from lowcode_sql.fetch.scan import ScanStats, iter_pages
+from lowcode_sql.sqltypes import sql_type
+from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
+
+__all__ = ["Attachment", "ScanLog", "attach", "attached", "detach"]
+
+SEPARATOR = "__"  # <source>__<table>
+MACRO = "lowcode_scan"
+
+_OPS = {"=": Op.EQ, "!=": Op.NE, "<>": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_PLAIN = (str, int, float, Decimal, dt.date, dt.datetime, dt.time, bytes)
+
+
+class PushdownUnavailable(UserWarning):
+    """DuckDB's private scan-source hook is missing: tables are attached without pushdown."""
+
+
+@dataclasses.dataclass
+class ScanLog:
+    """What one DuckDB scan of a remote table asked for and what was sent (newest last)."""
+
+    table: str  # <source>.<table>
+    columns: tuple[str, ...]  # fetched (the needed ones plus those of re-checked filters)
+    pushed: tuple[str, ...]  # predicates sent to the API
+    rechecked: tuple[str, ...]  # accepted predicates re-applied locally (see module docstring)
+    stats: ScanStats = dataclasses.field(default_factory=ScanStats)
+
+
+# --- DuckDB predicate nodes -> the predicate IR -------------------------------------------------
+
+
+def _value(lit: Any, column_type: str) -> tuple[bool, Any]:
+    """``(ok, value)``: a ``Lit`` as the Python value the planner would give a dialect."""
+    value, typ = getattr(lit, "value", None), getattr(lit, "type", None)
+    if typ != column_type or value is None or isinstance(value, list | dict):
+        return False, None
+    from duckdb._sources import nodes
+
+    exact = getattr(nodes, "exact_value", None)
+    if exact is not None and not exact(lit):
+        return False, None
+    if typ == "TIMESTAMP WITH TIME ZONE":
+        # the instant as microseconds since the epoch (DUCKDB-SOURCES §2)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False, None
+        return True, _EPOCH + dt.timedelta(microseconds=value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return False, None  # NaN/inf order differently in every system (as the planner keeps them local)
+    if not isinstance(value, _PLAIN):
+        return False, None
+    return True, value
+
+
+def node_to_pred(node: Any, types: dict[str, str]) -> Pred | None:
+    """A DuckDB ``duckdb._sources.nodes`` predicate as a ``Pred``, or None when it has no exact
+    equivalent. ``types`` maps the table's columns to their DuckDB type names."""
+    from duckdb._sources import nodes as n
+
+    def column(c: Any) -> str | None:
+        if not isinstance(c, n.Col) or len(c.parts) != 1:
+            return None  # struct fields have no name in the IR
+        name = c.parts[0]
+        typ = types.get(name)
+        if typ is None or typ.endswith("]") or typ.startswith(("STRUCT", "MAP")):
+            return None
+        return name
+
+    if isinstance(node, n.Binary):
+        op = node.op.upper()
+        if op in ("AND", "OR"):
+            left, right = node_to_pred(node.left, types), node_to_pred(node.right, types)
+            if left is None or right is None:
+                return None
+            cls = And if op == "AND" else Or
+            items: list[Pred] = []
+            for p in (left, right):
+                items.extend(p.items if isinstance(p, cls) else (p,))
+            return cls(tuple(items))
+        if op not in _OPS:
+            return None
+        lhs, rhs, cmp_op = node.left, node.right, _OPS[op]
+        if isinstance(lhs, n.Lit) and isinstance(rhs, n.Col):
+            lhs, rhs, cmp_op = rhs, lhs, cmp_op.flip()
+        col = column(lhs)
+        if col is None or not isinstance(rhs, n.Lit):
+            return None
+        ok, value = _value(rhs, types[col])
+        return Cmp(col, cmp_op, value) if ok else None
+    if isinstance(node, n.Unary) and node.op.upper() == "NOT":
+        inner = node_to_pred(node.operand, types)
+        return None if inner is None else inner.negate()  # NNF: De Morgan holds in 3-valued logic
+    if isinstance(node, n.Postfix):
+        col = column(node.operand)
+        op = node.op.upper()
+        if col is None or op not in ("IS NULL", "IS NOT NULL"):
+            return None
+        return IsNull(col, negated=op == "IS NOT NULL")
+    if isinstance(node, n.In):
+        col = column(node.operand)
+        if col is None or not node.values:
+            return None
+        values: list[Any] = []
+        for lit in node.values:
+            ok, value = _value(lit, types[col]) if isinstance(lit, n.Lit) else (False, None)
+            if not ok:
+                return None
+            if value not in values:
+                values.append(value)
+        return InList(col, tuple(values))
+    return None
+
+
+def _items(pred: Pred) -> tuple[Pred, ...]:
+    return pred.items if isinstance(pred, And) else (pred,)
+
+
+# --- the scan source ---------------------------------------------------------------------------
+
+
+class _Table:
+    """One remote table as DuckDB sees it: schema, filter acceptance and lazy streams."""
+
+    def __init__(self, att: Attachment, source: str, tdef: TableDef) -> None:
+        self.att = att
+        self.source = source
+        self.tdef = tdef
+        self.schema = tdef.schema()
+        self.types = {c.name: sql_type(c.type) for c in tdef.columns}
+        src = att.connection.catalog.source(source)
+        self.dialect = src.dialect
+        self.runtime = src.runtime
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}.{self.tdef.name}"
+
+    def accepts(self, node: Any) -> bool:
+        try:
+            pred = node_to_pred(node, self.types)
+            ok = pred is not None and all(
+                d is Exactness.EXACT for d in self.dialect.classify(self.tdef, list(_items(pred)))
+            )
+        except Exception:  # a dialect bug must not fail the user's query: DuckDB filters instead
+            ok = False
+        self.att.offered.append((self.label, _fragment(node), ok))
+        return ok
+
+    def reader(self, columns: Sequence[int] | None, filters: Sequence[Any]) -> pa.RecordBatchReader:
+        """A lazy reader of the rows matching every accepted filter, holding exactly ``columns``."""
+        names = self.schema.names if columns is None else [self.schema.names[i] for i in columns]
+        accepted: list[tuple[Any, Pred]] = []
+        for node in filters:
+            pred = node_to_pred(node, self.types)
+            if pred is None:  # accepted earlier, so this cannot happen; never drop it silently
+                raise LowcodeSQLError(f"{self.label}: cannot translate the accepted filter {_fragment(node)}")
+            accepted.append((node, pred))
+        flat = [(i, item) for i, (_, pred) in enumerate(accepted) for item in _items(pred)]
+        decisions = self.dialect.classify(self.tdef, [p for _, p in flat]) if flat else []
+        pushed = [(p, d) for (_, p), d in zip(flat, decisions, strict=True) if d is not Exactness.LOCAL]
+        # Each predicate was exact alone; together the dialect may send fewer of them (one value
+        # per parameter): those DuckDB no longer checks are re-applied here, batch by batch.
+        recheck = sorted({i for (i, _), d in zip(flat, decisions, strict=True) if d is not Exactness.EXACT})
+        needed = set(names)
+        for i in recheck:
+            needed |= columns_of(accepted[i][1])
+        fetch = tuple(c for c in self.schema.names if c in needed)
+        spec = ScanSpec(self.source, self.tdef.name, fetch, tuple(pushed),
+                        tuple(accepted[i][1] for i in recheck))
+        request = self.dialect.render_scan(self.tdef, spec)
+        echo = self.dialect.echo_values(spec)
+        log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
+                      tuple(_fragment(accepted[i][0]) for i in recheck))
+        self.att.scans.append(log)
+        where = " AND ".join(_fragment(accepted[i][0]) for i in recheck)
+        out_schema = self.tdef.schema(names)
+        tdef, runtime, readahead = self.tdef, self.runtime, self.att.readahead
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead)
+            local = duckdb.connect() if where else None
+            try:
+                for records in pages:
+                    batch = records_to_batch(tdef, fetch, records, echo)
+                    if local is not None and batch.num_rows:
+                        # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
+                        # its own arrays, so no type makes a round trip through DuckDB
+                        mask = local.from_arrow(batch).project(f"coalesce(({where}), false)").to_arrow_table()
+                        batch = batch.filter(mask.column(0).combine_chunks())
+                    if list(batch.schema.names) != names:
+                        batch = batch.select(names)
+                    yield batch
+            finally:
+                pages.close()  # type: ignore[attr-defined]  # cancels requests in flight
+                if local is not None:
+                    local.close()
+
+        return pa.RecordBatchReader.from_batches(out_schema, batches())
+
+
+def _fragment(node: Any) -> str:
+    try:
+        return str(node.fragment())
+    except Exception:
+        return repr(node)
+
+
+_SOURCE_CLASS: Any = None
+
+
+def _scan_source_api() -> Any:
+    """The ``ArrowScanSource`` base class, or None when this DuckDB lacks the private protocol."""
+    global _SOURCE_CLASS
+    if _SOURCE_CLASS is not None:
+        return _SOURCE_CLASS
+    try:
+        from duckdb._sources import ArrowScanSource, nodes
+    except ImportError:
+        return None
+    if not all(hasattr(nodes, k) for k in ("Binary", "Col", "Lit", "In", "Unary", "Postfix")):
+        return None
+
+    class LowcodeScanSource(ArrowScanSource):  # type: ignore[misc, valid-type]
+        schema_is_stable = True  # a table's columns are fixed once discovered
+
+        def __init__(self, table: _Table) -> None:
+            super().__init__(None)  # obj=None: a fresh stream per scan (DUCKDB-SOURCES §0)
+            self.table = table
+
+        def __arrow_c_schema__(self) -> Any:
+            return self.table.schema.__arrow_c_schema__()
+
+        def rows(self) -> int | None:
+            return None  # unknown without a request
+
+        def accepts(self, predicate: Any) -> bool:
+            return self.table.accepts(predicate)
+
+        def stream(self, columns: Sequence[int] | None, filters: Sequence[Any]) -> tuple[Any, bool]:
+            return self.table.reader(columns, filters).__arrow_c_stream__(), True
+
+    _SOURCE_CLASS = LowcodeScanSource
+    return _SOURCE_CLASS
+
+
+class _LazyStream:
+    """The fallback: a fresh unfiltered lazy stream per scan, through the public ``register``."""
+
+    def __init__(self, table: _Table) -> None:
+        self.table = table
+
+    def __arrow_c_schema__(self) -> Any:
+        return self.table.schema.__arrow_c_schema__()
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any:
+        return self.table.reader(None, ()).__arrow_c_stream__(requested_schema)
+
+
+# --- attach / detach ---------------------------------------------------------------------------
+
+
+class Attachment:
+    """The tables attached to one DuckDB connection, and what their scans did."""
+
+    def __init__(self, duck: duckdb.DuckDBPyConnection, connection: Any, owned: bool, readahead: int) -> None:
+        self.duck = duck
+        self.connection = connection  # the lowcode_sql.Connection serving the scans
+        self.owned = owned
+        self.readahead = readahead
+        self.names: list[str] = []  # registered <source>__<table> names
+        self.tables: dict[str, _Table] = {}  # by registered name
+        self.catalogs: list[str] = []  # ATTACHed per-source catalogs
+        self.macro = False
+        self.pushdown = False
+        self.previous_buffer: str | None = None
+        self.offered: list[tuple[str, str, bool]] = []  # (table, predicate, accepted)
+        self.scans: list[ScanLog] = []
+
+    @property
+    def requests(self) -> int:
+        return sum(s.stats.requests for s in self.scans)
+
+    def clear(self) -> None:
+        self.offered.clear()
+        self.scans.clear()
+
+    def detach(self) -> None:
+        detach(self.duck)
+
+
+_attached: dict[int, Attachment] = {}
+_lock = threading.Lock()
+_atexit_registered = False
+
+
+def attached(duck: duckdb.DuckDBPyConnection) -> Attachment | None:
+    """The attachment of ``duck``, if any."""
+    return _attached.get(id(duck))
+
+
+def attach(
+    duck: duckdb.DuckDBPyConnection,
+    config: Any = None,
+    *,
+    schemas: bool = True,
+    macro: bool = True,
+    readahead: int = 4,
+    streaming_buffer_size: str | None = "64KiB",
+    **connect_kw: Any,
+) -> Attachment:
+    """Make every table of every source queryable in the DuckDB connection ``duck``.
+
+    ``config`` is what ``lowcode_sql.connect`` takes, or an open ``lowcode_sql.Connection``
+    (then shared, and left open by ``detach``). Tables appear as ``<source>__<table>``, as
+    ``<source>.<table>`` with ``schemas=True``, and through ``lowcode_scan('<source>', '<table>')``
+    with ``macro=True``. ``readahead`` bounds the pages each scan requests ahead of DuckDB;
+    ``streaming_buffer_size`` (a DuckDB setting of this connection, restored by ``detach``) bounds
+    how far DuckDB reads ahead of a streaming result's consumer; None leaves it alone.
+    """
+    from lowcode_sql.connection import Connection, connect
+
+    global _atexit_registered
+    if id(duck) in _attached:
+        raise ConfigError("this DuckDB connection is already attached: detach() it first")
+    owned = not isinstance(config, Connection)
+    lc = connect(config, **connect_kw) if owned else config
+    att = Attachment(duck, lc, owned, max(1, int(readahead)))
+    try:
+        source_cls = _scan_source_api()
+        can_push = source_cls is not None and callable(getattr(duck, "_register_arrow_source", None))
+        if not can_push:
+            warnings.warn("this DuckDB has no scan-source hook (_register_arrow_source): tables are attached "
+                          "without filter or column pushdown, so every query reads whole tables",
+                          PushdownUnavailable, stacklevel=2)
+        att.pushdown = can_push
+        for src in lc.catalog.sources.values():
+            for tdef in src.tables().values():
+                table = _Table(att, src.name, tdef)
+                name = f"{src.name}{SEPARATOR}{tdef.name}"
+                att.tables[name] = table
+                if can_push:
+                    duck._register_arrow_source(name, source_cls(table))
+                else:
+                    duck.register(name, _LazyStream(table))
+                att.names.append(name)
+        if schemas:
+            _attach_catalogs(duck, att)
+        if macro:
+            duck.execute(f"CREATE OR REPLACE TEMP MACRO {MACRO}(source_name, table_name) AS TABLE "
+                         f"SELECT * FROM query_table(source_name || '{SEPARATOR}' || table_name)")
+            att.macro = True
+        if streaming_buffer_size is not None:
+            rows = duck.execute("SELECT current_setting('streaming_buffer_size')").fetchall()  # all: see below
+            att.previous_buffer = str(rows[0][0]) if rows else None
+            duck.execute(f"SET streaming_buffer_size = '{_setting(streaming_buffer_size)}'")
+    except BaseException:
+        _undo(att)
+        raise
+    with _lock:
+        _attached[id(duck)] = att
+        if not _atexit_registered:
+            atexit.register(_detach_all)
+            _atexit_registered = True
+    return att
+
+
+def _setting(value: str) -> str:
+    if not all(ch.isalnum() or ch in " ." for ch in value):
+        raise ConfigError(f"streaming_buffer_size must look like '64KiB', not {value!r}")
+    return value
+
+
+def _attach_catalogs(duck: duckdb.DuckDBPyConnection, att: Attachment) -> None:
+    # fetchall, never fetchone: DuckDB 2.0 results stream, and an unfinished one blocks registering
+    existing = {r[0] for r in duck.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+    for source in att.connection.catalog.sources.values():
+        if source.name in existing or source.name.lower() in ("main", "temp", "system", "memory"):
+            warnings.warn(f"a database named {source.name!r} already exists in this DuckDB: its tables stay "
+                          f"reachable as {source.name}{SEPARATOR}<table> only", UserWarning, stacklevel=3)
+            continue
+        duck.execute(f"ATTACH ':memory:' AS {_ident(source.name)}")
+        att.catalogs.append(source.name)
+        for tdef in source.tables().values():
+            name = f"{source.name}{SEPARATOR}{tdef.name}"
+            # a view in the attached catalog over the connection's registration: DuckDB still
+            # offers filters and columns through it (DUCKDB-SOURCES §5)
+            duck.execute(f"CREATE VIEW {_ident(source.name)}.{_ident(tdef.name)} AS "
+                         f"SELECT * FROM temp.main.{_ident(name)}")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def detach(duck: duckdb.DuckDBPyConnection) -> None:
+    """Remove everything ``attach`` added to ``duck`` (an unfinished result on it is aborted)."""
+    with _lock:
+        att = _attached.pop(id(duck), None)
+    if att is not None:
+        _undo(att)
+
+
+def _undo(att: Attachment) -> None:
+    duck = att.duck
+    # The registrations cannot be dropped while a streaming result is open on the connection.
+    with contextlib.suppress(Exception):
+        duck.abort()
+    if att.macro:
+        with contextlib.suppress(duckdb.Error):
+            duck.execute(f"DROP MACRO TABLE IF EXISTS temp.{MACRO}")
+    for cat in att.catalogs:
+        with contextlib.suppress(duckdb.Error):
+            duck.execute(f"DETACH DATABASE IF EXISTS {_ident(cat)}")
+    for name in att.names:
+        with contextlib.suppress(duckdb.Error):
+            duck.unregister(name)
+    if att.previous_buffer is not None:
+        with contextlib.suppress(duckdb.Error):
+            duck.execute(f"SET streaming_buffer_size = '{_setting(att.previous_buffer)}'")
+    att.names, att.catalogs, att.macro, att.previous_buffer = [], [], False, None
+    att.tables = {}
+    if att.owned:
+        with contextlib.suppress(Exception):
+            att.connection.close()
+
+
+def _detach_all() -> None:
+    # At exit: a registration still alive makes nanobind print "leaked instances" (DUCKDB-SOURCES §8).
+    with _lock:
+        atts = list(_attached.values())
+        _attached.clear()
+    for att in atts:
+        with contextlib.suppress(Exception):
+            _undo(att)
