@@ -305,7 +305,9 @@ class Totalum(Dialect):
         for pred, exactness in spec.pushed:
             notes.append(f"{pred}: {exactness.name.lower()}")
             flt.extend(e for e in self._translate(table, pred)[0] if e not in flt)
-        sort: dict[str, int] = {k.column: -1 if k.descending else 1 for k in spec.order}
+        sort: dict[str, int] = {}
+        for k in spec.order:
+            sort.setdefault(k.column, -1 if k.descending else 1)  # a repeated key is moot: the first wins
         sort.setdefault("_id", 1)  # a total order, so pages never overlap or skip ties
         link = table.meta["link"]
         if link is not None:
