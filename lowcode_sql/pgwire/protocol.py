@@ -1,0 +1,177 @@
+"""PostgreSQL frontend/backend protocol 3.0: reading frontend messages, building backend ones.
+
+Message layouts follow the PostgreSQL documentation, "Message Formats" (protocol-message-formats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CANCEL_REQUEST",
+    "GSSENC_REQUEST",
+    "PROTOCOL_3",
+    "SSL_REQUEST",
+    "Buffer",
+    "ProtocolError",
+    "command_complete",
+    "data_rows",
+    "error_response",
+    "message",
+    "parameter_status",
+    "read_message",
+    "read_startup",
+    "ready_for_query",
+    "row_description",
+]
+
+PROTOCOL_3 = 196608
+SSL_REQUEST = 80877103
+GSSENC_REQUEST = 80877104
+CANCEL_REQUEST = 80877102
+MAX_MESSAGE = 64 * 1024 * 1024  # a frontend message larger than this is refused, not buffered
+
+_I16, _I32 = struct.Struct("!h"), struct.Struct("!i")
+
+
+class ProtocolError(Exception):
+    """The frontend broke the protocol: the connection is closed after an error message."""
+
+
+async def read_startup(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """A startup-phase packet (no type byte): (code, payload)."""
+    head = await reader.readexactly(8)
+    length, code = struct.unpack("!ii", head)
+    if not 8 <= length <= 10_000:
+        raise ProtocolError(f"invalid startup packet length {length}")
+    return code, await reader.readexactly(length - 8)
+
+
+async def read_message(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    """(type byte, payload) of one frontend message."""
+    head = await reader.readexactly(5)
+    kind, length = head[:1], _I32.unpack_from(head, 1)[0]
+    if not 4 <= length <= MAX_MESSAGE:
+        raise ProtocolError(f"invalid message length {length}")
+    return kind, await reader.readexactly(length - 4)
+
+
+class Buffer:
+    """A cursor over one message payload."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def cstr(self) -> str:
+        end = self.data.index(b"\x00", self.pos)
+        s = self.data[self.pos:end].decode()
+        self.pos = end + 1
+        return s
+
+    def i16(self) -> int:
+        v = _I16.unpack_from(self.data, self.pos)[0]
+        self.pos += 2
+        return v
+
+    def i32(self) -> int:
+        v = _I32.unpack_from(self.data, self.pos)[0]
+        self.pos += 4
+        return v
+
+    def u32(self) -> int:
+        v = struct.unpack_from("!I", self.data, self.pos)[0]
+        self.pos += 4
+        return v
+
+    def take(self, n: int) -> bytes:
+        v = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return v
+
+    def rest(self) -> bytes:
+        v = self.data[self.pos:]
+        self.pos = len(self.data)
+        return v
+
+
+def message(kind: bytes, payload: bytes = b"") -> bytes:
+    return kind + _I32.pack(len(payload) + 4) + payload
+
+
+def _cstr(s: str) -> bytes:
+    return s.encode() + b"\x00"
+
+
+def parameter_status(name: str, value: str) -> bytes:
+    return message(b"S", _cstr(name) + _cstr(value))
+
+
+def ready_for_query(status: str) -> bytes:
+    return message(b"Z", status.encode())
+
+
+def command_complete(tag: str) -> bytes:
+    return message(b"C", _cstr(tag))
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type_oid: int
+    typlen: int = -1
+    typmod: int = -1
+    table_oid: int = 0
+    attnum: int = 0
+
+
+def row_description(fields: Sequence[Field], formats: Sequence[int]) -> bytes:
+    parts = [_I16.pack(len(fields))]
+    for i, f in enumerate(fields):
+        fmt = formats[i] if i < len(formats) else 0
+        parts.append(_cstr(f.name) + struct.pack("!ihihih", f.table_oid, f.attnum, f.type_oid, f.typlen, f.typmod, fmt))
+    return message(b"T", b"".join(parts))
+
+
+def data_rows(columns: Sequence[Sequence[bytes | None]], nrows: int) -> bytes:
+    """DataRow messages for ``nrows`` rows given per-column encoded values (None = NULL)."""
+    ncols = len(columns)
+    i32 = _I32.pack
+    head = struct.pack("!h", ncols)
+    out: list[bytes] = []
+    append = out.append
+    null = b"\xff\xff\xff\xff"
+    for row in zip(*columns) if ncols else ((),) * nrows:
+        parts = [head]
+        for v in row:
+            if v is None:
+                parts.append(null)
+            else:
+                parts.append(i32(len(v)))
+                parts.append(v)
+        body = b"".join(parts)
+        append(b"D" + i32(len(body) + 4) + body)
+    return b"".join(out)
+
+
+def error_response(severity: str, code: str, msg: str, *, hint: str | None = None, detail: str | None = None,
+                   position: int | None = None, notice: bool = False) -> bytes:
+    fields: list[tuple[bytes, str]] = [(b"S", severity), (b"V", severity), (b"C", code), (b"M", msg)]
+    if detail:
+        fields.append((b"D", detail))
+    if hint:
+        fields.append((b"H", hint))
+    if position:
+        fields.append((b"P", str(position)))
+    body = b"".join(k + _cstr(v) for k, v in fields) + b"\x00"
+    return message(b"N" if notice else b"E", body)
+
+
+def parameter_description(oids: Iterable[int]) -> bytes:
+    oids = list(oids)
+    return message(b"t", _I16.pack(len(oids)) + b"".join(struct.pack("!I", o) for o in oids))

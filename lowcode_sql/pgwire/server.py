@@ -1,0 +1,831 @@
+"""``lowcode-sql serve``: a PostgreSQL wire-protocol (v3) server over a ``lowcode_sql.Connection``.
+
+One asyncio task per client connection; statements run in worker threads (the engine and DuckDB
+block), results are encoded and written batch by batch with ``drain()`` between batches, so a slow
+client holds back only its own session. Source queries go to the engine (serialized by its lock),
+catalog queries to the emulated ``pg_catalog`` DuckDB through a per-session cursor.
+
+Protocol: startup with SSLRequest/GSSENCRequest, SCRAM-SHA-256 / md5 / trust, simple query
+(multi-statement), extended query (Parse/Bind/Describe/Execute/Sync/Close/Flush, named and unnamed
+statements and portals, PortalSuspended, skip-to-Sync after errors), CancelRequest, DECLARE /
+FETCH / MOVE / CLOSE cursors and transaction statements, which are accepted (sources are read-only,
+so a transaction only changes the ReadyForQuery status and the lifetime of cursors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import secrets
+import ssl
+import struct
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire.auth import AuthFailed, authenticate
+from lowcode_sql.pgwire.errors import PGError, sqlstate
+from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, CatalogDB, describe_sources, log_unknown
+from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
+from lowcode_sql.pgwire.types import decode_param, encode_binary_column, encode_text_column, pg_type_for_arrow
+
+__all__ = ["Server", "ServerThread"]
+
+log = logging.getLogger("lowcode_sql.pgwire")
+
+BATCH_ROWS = 4096  # rows encoded and written per step: bounds the encoded bytes held per session
+# parameters PostgreSQL reports to the client on connect and whenever they change (GUC_REPORT)
+_REPORTED = {"application_name": "application_name", "client_encoding": "client_encoding", "datestyle": "DateStyle",
+             "intervalstyle": "IntervalStyle", "timezone": "TimeZone", "is_superuser": "is_superuser",
+             "server_encoding": "server_encoding", "server_version": "server_version",
+             "standard_conforming_strings": "standard_conforming_strings", "integer_datetimes": "integer_datetimes",
+             "default_transaction_read_only": "default_transaction_read_only",
+             "session_authorization": "session_authorization", "in_hot_standby": "in_hot_standby"}
+
+
+@dataclass
+class Outcome:
+    """What one statement produced: rows (an Arrow table) or none, and its command tag."""
+
+    tag: str  # "SELECT" gets the row count appended when sent
+    table: pa.Table | None = None
+
+
+@dataclass
+class Prepared:
+    sql: str
+    param_oids: list[int]
+    kind: str  # first keyword
+    translated: Translated | None = None
+    nparams: int = 0
+
+
+@dataclass
+class Portal:
+    stmt: Prepared
+    params: list[Any]
+    formats: list[int]
+    outcome: Outcome | None = None
+    pos: int = 0
+    holdable: bool = False
+    is_cursor: bool = False
+    fetched: int = field(default=0)
+
+
+class Session:
+    def __init__(self, server: Server, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.server = server
+        self.reader = reader
+        self.writer = writer
+        self.user = ""
+        self.settings: dict[str, str] = dict(DEFAULT_SETTINGS)
+        self.status = "I"
+        self.statements: dict[str, Prepared] = {}
+        self.portals: dict[str, Portal] = {}
+        self.pid = 0
+        self.secret = 0
+        self.busy = False
+        self.cancelled = False
+        self.tls = False
+        self._cursor: duckdb.DuckDBPyConnection | None = None
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._cursor is None:
+            self._cursor = self.server.catalog.cursor()
+            self._cursor.execute("SET TimeZone = 'UTC'")
+            path = ",".join(["main", *(f'"{s}"' for s in self.server.catalog.schemas)])
+            self._cursor.execute(f"SET search_path = '{path}'")
+        return self._cursor
+
+    async def in_thread(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
+
+    # --- startup ------------------------------------------------------------------------------
+
+    async def startup(self) -> bool:
+        while True:
+            code, payload = await p.read_startup(self.reader)
+            if code == p.SSL_REQUEST:
+                if self.server.ssl_context is not None and not self.tls:
+                    await self.send(b"S")
+                    await self.writer.start_tls(self.server.ssl_context)
+                    self.tls = True
+                else:
+                    await self.send(b"N")
+                continue
+            if code == p.GSSENC_REQUEST:
+                await self.send(b"N")
+                continue
+            if code == p.CANCEL_REQUEST:
+                pid, secret = struct.unpack("!ii", payload[:8])
+                self.server.cancel(pid, secret)
+                return False
+            if code != p.PROTOCOL_3:
+                await self.fatal("0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}")
+                return False
+            break
+        parts = payload.split(b"\x00")
+        params = {parts[i].decode(): parts[i + 1].decode() for i in range(0, len(parts) - 1, 2) if parts[i]}
+        self.user = params.get("user", "")
+        if not self.user:
+            await self.fatal("28000", "no PostgreSQL user name specified in startup packet")
+            return False
+        if self.server.require_tls and not self.tls:
+            await self.fatal("28000", "this server accepts only TLS connections (started with --require-tls): "
+                                      "connect with sslmode=require")
+            return False
+        for key in ("application_name", "client_encoding", "datestyle", "timezone"):
+            if key in params or key.lower() in {k.lower() for k in params}:
+                val = next(v for k, v in params.items() if k.lower() == key)
+                self.settings[key] = val
+        if self.settings["client_encoding"].upper().replace("-", "") not in ("UTF8", "UNICODE"):
+            await self.fatal("22023", f"client_encoding {self.settings['client_encoding']!r} is not supported: "
+                                      "use UTF8")
+            return False
+        if self.server.auth != "trust":
+            async def send_auth(code: int, data: bytes) -> None:
+                await self.send(p.message(b"R", struct.pack("!i", code) + data))
+
+            async def recv() -> bytes:
+                kind, body = await p.read_message(self.reader)
+                if kind != b"p":
+                    raise AuthFailed("expected a password message")
+                return body
+
+            try:
+                await authenticate(self.user, self.server.users, send_auth, recv,
+                                   allow_md5=self.server.auth == "md5")
+            except AuthFailed as e:
+                log.info("authentication failed for user %r", self.user)
+                msg = str(e) if "md5" in str(e) else f'password authentication failed for user "{self.user}"'
+                await self.fatal("28P01", msg)
+                return False
+        self.pid, self.secret = self.server.register(self)
+        out = [p.message(b"R", struct.pack("!i", 0))]
+        self.settings["session_authorization"] = self.user
+        self.settings["in_hot_standby"] = "off"
+        for key, name in _REPORTED.items():
+            out.append(p.parameter_status(name, self.settings.get(key, "")))
+        out.append(p.message(b"K", struct.pack("!ii", self.pid, self.secret)))
+        out.append(p.ready_for_query("I"))
+        await self.send(b"".join(out))
+        return True
+
+    async def fatal(self, code: str, msg: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.send(p.error_response("FATAL", code, msg))
+
+    # --- main loop ----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        skip_to_sync = False
+        while True:
+            kind, body = await p.read_message(self.reader)
+            if kind == b"X":
+                return
+            if skip_to_sync and kind not in (b"S",):
+                continue
+            try:
+                if kind == b"Q":
+                    await self.simple_query(p.Buffer(body).cstr())
+                elif kind == b"P":
+                    await self.parse(p.Buffer(body))
+                elif kind == b"B":
+                    await self.bind(p.Buffer(body))
+                elif kind == b"D":
+                    await self.describe(p.Buffer(body))
+                elif kind == b"E":
+                    await self.execute(p.Buffer(body))
+                elif kind == b"S":
+                    skip_to_sync = False
+                    if self.status == "I":
+                        self._end_transaction()
+                    await self.send(p.ready_for_query(self.status))
+                elif kind == b"H":
+                    await self.writer.drain()
+                elif kind == b"C":
+                    buf = p.Buffer(body)
+                    what, name = buf.take(1), buf.cstr()
+                    (self.statements if what == b"S" else self.portals).pop(name, None)
+                    await self.send(p.message(b"3"))
+                elif kind in (b"d", b"c", b"f"):
+                    raise PGError("0A000", "COPY is not supported")
+                else:
+                    raise p.ProtocolError(f"unexpected message type {kind!r}")
+            except (p.ProtocolError, ConnectionError, asyncio.IncompleteReadError):
+                raise
+            except Exception as e:  # every statement error becomes an ErrorResponse
+                await self.send_error(e)
+                skip_to_sync = True
+
+    async def send_error(self, e: BaseException) -> None:
+        code, msg, hint = sqlstate(e)
+        if code == "XX000" and not isinstance(e, PGError):
+            log.warning("statement failed: %s", msg)
+        if self.status == "T":
+            self.status = "E"
+        await self.send(p.error_response("ERROR", code, msg, hint=hint))
+
+    # --- simple query -------------------------------------------------------------------------
+
+    async def simple_query(self, sql: str) -> None:
+        statements = split_statements(sql)
+        if not statements:
+            await self.send(p.message(b"I") + p.ready_for_query(self.status))
+            return
+        try:
+            for stmt in statements:
+                prepared = self.prepare(stmt, [])
+                portal = Portal(prepared, [], [])
+                await self.run_portal(portal)
+                await self.send_result(portal, 0, describe=True)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            raise
+        except Exception as e:
+            await self.send_error(e)
+        if self.status == "I":
+            self._end_transaction()
+        await self.send(p.ready_for_query(self.status))
+
+    # --- extended query -----------------------------------------------------------------------
+
+    async def parse(self, buf: p.Buffer) -> None:
+        name, sql = buf.cstr(), buf.cstr()
+        oids = [buf.u32() for _ in range(buf.i16())]
+        if name and name in self.statements:
+            raise PGError("42P05", f'prepared statement "{name}" already exists')
+        stmts = split_statements(sql)
+        if len(stmts) > 1:
+            raise PGError("42601", "cannot insert multiple commands into a prepared statement")
+        self.statements[name] = self.prepare(stmts[0] if stmts else "", oids)
+        await self.send(p.message(b"1"))
+
+    async def bind(self, buf: p.Buffer) -> None:
+        portal_name, stmt_name = buf.cstr(), buf.cstr()
+        stmt = self.statements.get(stmt_name)
+        if stmt is None:
+            raise PGError("26000", f'prepared statement "{stmt_name}" does not exist')
+        fmts = [buf.i16() for _ in range(buf.i16())]
+        values: list[bytes | None] = []
+        for _ in range(buf.i16()):
+            n = buf.i32()
+            values.append(None if n < 0 else buf.take(n))
+        rfmts = [buf.i16() for _ in range(buf.i16())]
+        params = []
+        for i, v in enumerate(values):
+            fmt = fmts[0] if len(fmts) == 1 else (fmts[i] if i < len(fmts) else 0)
+            oid = stmt.param_oids[i] if i < len(stmt.param_oids) else 0
+            try:
+                params.append(decode_param(v, oid, fmt))
+            except (ValueError, struct.error, UnicodeDecodeError) as e:
+                raise PGError("22P02", f"invalid value for parameter ${i + 1}: {e}") from None
+        if portal_name and portal_name in self.portals:
+            raise PGError("42P03", f'cursor "{portal_name}" already exists')
+        self.portals[portal_name] = Portal(stmt, params, rfmts)
+        await self.send(p.message(b"2"))
+
+    async def describe(self, buf: p.Buffer) -> None:
+        what, name = buf.take(1), buf.cstr()
+        if what == b"S":
+            stmt = self.statements.get(name)
+            if stmt is None:
+                raise PGError("26000", f'prepared statement "{name}" does not exist')
+            oids = [stmt.param_oids[i] if i < len(stmt.param_oids) and stmt.param_oids[i] else 25
+                    for i in range(max(stmt.nparams, len(stmt.param_oids)))]
+            schema = await self.in_thread(self.describe_statement, stmt)
+            out = p.parameter_description(oids)
+            out += p.row_description(_fields(schema), []) if schema is not None else p.message(b"n")
+            await self.send(out)
+            return
+        portal = self.portals.get(name)
+        if portal is None:
+            raise PGError("34000", f'portal "{name}" does not exist')
+        if portal.outcome is None:
+            await self.run_portal(portal)
+        assert portal.outcome is not None
+        if portal.outcome.table is None:
+            await self.send(p.message(b"n"))
+        else:
+            await self.send(p.row_description(_fields(portal.outcome.table.schema),
+                                              _formats(portal.formats, portal.outcome.table.num_columns)))
+
+    async def execute(self, buf: p.Buffer) -> None:
+        name, max_rows = buf.cstr(), buf.i32()
+        portal = self.portals.get(name)
+        if portal is None:
+            raise PGError("34000", f'portal "{name}" does not exist')
+        if portal.outcome is None:
+            await self.run_portal(portal)
+        await self.send_result(portal, max_rows, describe=False)
+
+    # --- statements ---------------------------------------------------------------------------
+
+    def prepare(self, sql: str, oids: list[int]) -> Prepared:
+        kind = first_keyword(sql)
+        stmt = Prepared(sql, oids, kind)
+        if kind in _QUERY_KEYWORDS:
+            stmt.translated = self.translate(sql)
+            stmt.nparams = stmt.translated.nparams
+        elif kind == "DECLARE":
+            m = _DECLARE.match(sql)
+            if m:
+                stmt.nparams = self.translate(m.group("query")).nparams
+        return stmt
+
+    def translate(self, sql: str) -> Translated:
+        cat = self.server.catalog
+        try:
+            return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
+                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite)
+        except SyntaxError as e:
+            raise PGError("42601", str(e)) from None
+
+    def describe_statement(self, stmt: Prepared) -> pa.Schema | None:
+        if stmt.kind in ("SHOW",):
+            name = self._show_name(stmt.sql)
+            return pa.schema([(name, pa.string())]) if name != "all" else _SHOW_ALL_SCHEMA
+        if stmt.kind == "FETCH":
+            m = _FETCH.match(stmt.sql)
+            portal = self.portals.get(_ident(m.group("name"))) if m else None
+            return portal.outcome.table.schema if portal and portal.outcome and portal.outcome.table else None
+        if stmt.translated is None:
+            return None
+        t = stmt.translated
+        # bind the query against the catalog DuckDB (empty copies of the source tables): no scan runs
+        try:
+            rel = self.cursor().sql(t.sql, params=[None] * t.nparams) if t.nparams else self.cursor().sql(t.sql)
+            table = rel.limit(0).to_arrow_table() if rel is not None else None
+        except duckdb.Error as e:
+            if t.target == "catalog":
+                log_unknown(stmt.sql, str(e).split("\n")[0])
+            raise
+        if table is None:
+            return None
+        return _renamed(table, t.names).schema
+
+    async def run_portal(self, portal: Portal) -> None:
+        stmt = portal.stmt
+        kind = stmt.kind
+        if self.status == "E" and kind not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
+            raise PGError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+        if kind in _QUERY_KEYWORDS:
+            table = await self.query(stmt.translated, stmt.sql, portal.params)
+            portal.outcome = Outcome("SELECT", table)
+            return
+        portal.outcome = await self.utility(stmt, portal.params)
+
+    async def query(self, t: Translated | None, sql: str, params: Sequence[Any]) -> pa.Table:
+        assert t is not None
+        self.busy, self.cancelled = True, False
+        try:
+            if t.target == "engine":
+                table = await self.in_thread(self.server.run_engine, self, t.sql, list(params))
+            else:
+                table = await self.in_thread(self._run_catalog, t.sql, sql, list(params))
+        except Exception as e:
+            if self.cancelled:
+                raise PGError("57014", "canceling statement due to user request") from None
+            raise e
+        finally:
+            self.busy = False
+        if self.cancelled:  # the cancel arrived while the last batch was being produced
+            raise PGError("57014", "canceling statement due to user request")
+        return _renamed(table, t.names)
+
+    def _run_catalog(self, duck_sql: str, original: str, params: list[Any]) -> pa.Table:
+        cur = self.cursor()
+        try:
+            rel = cur.sql(duck_sql, params=params) if params else cur.sql(duck_sql)
+            if rel is None:
+                raise PGError("0A000", "only queries are supported")
+            return rel.to_arrow_table()
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error as e:
+            log_unknown(original, str(e).split("\n")[0])
+            code, msg, _ = sqlstate(e)
+            raise PGError(code, f"{msg} (this catalog query is not supported by lowcode_sql's pg_catalog "
+                                "emulation)") from None
+
+    async def utility(self, stmt: Prepared, params: list[Any]) -> Outcome:
+        kind, sql = stmt.kind, stmt.sql
+        words = sql.split()
+        if kind in ("BEGIN", "START"):
+            self.status = "T"
+            return Outcome("BEGIN" if kind == "BEGIN" else "START TRANSACTION")
+        if kind in ("COMMIT", "END"):
+            tag = "ROLLBACK" if self.status == "E" else "COMMIT"
+            self.status = "I"
+            self._end_transaction()
+            return Outcome(tag)
+        if kind in ("ROLLBACK", "ABORT"):
+            if len(words) > 1 and words[1].upper() == "TO":
+                if self.status == "E":
+                    self.status = "T"
+                return Outcome("ROLLBACK")
+            self.status = "I"
+            self._end_transaction()
+            return Outcome("ROLLBACK")
+        if kind == "SAVEPOINT":
+            return Outcome("SAVEPOINT")
+        if kind == "RELEASE":
+            return Outcome("RELEASE")
+        if kind == "SET":
+            await self._set(sql)
+            return Outcome("SET")
+        if kind == "SHOW":
+            return Outcome("SHOW", self._show(sql))
+        if kind == "RESET":
+            name = words[1].lower() if len(words) > 1 else "all"
+            if name == "all":
+                self.settings.update({k: v for k, v in DEFAULT_SETTINGS.items() if k not in ("client_encoding",)})
+            elif name in DEFAULT_SETTINGS:
+                self.settings[name] = DEFAULT_SETTINGS[name]
+            return Outcome("RESET")
+        if kind == "DISCARD":
+            self.statements = {k: v for k, v in self.statements.items() if k == ""}
+            self.portals.clear()
+            return Outcome("DISCARD " + (words[1].upper() if len(words) > 1 else "ALL"))
+        if kind == "DEALLOCATE":
+            name = words[-1].strip('"')
+            if name.upper() == "ALL":
+                self.statements = {k: v for k, v in self.statements.items() if k == ""}
+            else:
+                self.statements.pop(name, None)
+            return Outcome("DEALLOCATE")
+        if kind == "DECLARE":
+            return await self._declare(sql, params)
+        if kind in ("FETCH", "MOVE"):
+            return self._fetch(sql, kind)
+        if kind == "CLOSE":
+            name = sql.split(None, 1)[1].strip().rstrip(";").strip() if len(words) > 1 else ""
+            if name.upper() == "ALL":
+                for k in [k for k, v in self.portals.items() if v.is_cursor]:
+                    del self.portals[k]
+            elif self.portals.pop(_ident(name), None) is None:
+                raise PGError("34000", f'cursor "{_ident(name)}" does not exist')
+            return Outcome("CLOSE CURSOR")
+        if kind in ("LISTEN", "UNLISTEN", "NOTIFY", "COPY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"):
+            raise PGError("0A000", f"{kind} is not supported by lowcode_sql")
+        if kind == "":
+            return Outcome("")
+        if kind in _WRITES:
+            raise PGError("25006", f"cannot execute {kind} in a read-only transaction: lowcode_sql reads platforms "
+                                   "and never writes to them")
+        raise PGError("42601", f'syntax error at or near "{sql.split()[0]}"')
+
+    def _end_transaction(self) -> None:
+        # portals and cursors without WITH HOLD live until the end of their transaction
+        for k in [k for k, v in self.portals.items() if not v.holdable]:
+            del self.portals[k]
+
+    async def _set(self, sql: str) -> None:
+        m = _SET.match(sql)
+        if not m:
+            if re.match(r"\s*SET\s+(SESSION\s+CHARACTERISTICS|TRANSACTION|CONSTRAINTS|ROLE|SESSION\s+AUTH)", sql,
+                        re.I):
+                return  # accepted: nothing to change on a read-only engine
+            raise PGError("42601", f"syntax error in SET: {sql[:80]!r}")
+        name = (m.group("name") or "timezone").lower().strip('"')
+        value = m.group("value").strip()
+        if name == "time zone":
+            name = "timezone"
+        vals = [v.strip() for v in re.findall(r"'(?:[^']|'')*'|[^,]+", value)]
+        value = ", ".join(v[1:-1].replace("''", "'") if v.startswith("'") else v for v in vals)
+        if value.upper() == "DEFAULT":
+            value = DEFAULT_SETTINGS.get(name, "")
+        if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+            raise PGError("22023", f"client_encoding {value!r} is not supported: use UTF8")
+        self.settings[name] = value
+        if name in _REPORTED:
+            await self.send(p.parameter_status(_REPORTED[name], value))
+
+    def _show_name(self, sql: str) -> str:
+        name = " ".join(sql.split()[1:]).rstrip(";").strip().lower().strip('"')
+        return {"transaction isolation level": "transaction_isolation", "time zone": "timezone"}.get(name, name)
+
+    def _show(self, sql: str) -> pa.Table:
+        name = self._show_name(sql)
+        if name == "all":
+            items = sorted(self.settings.items())
+            return pa.table([pa.array([k for k, _ in items]), pa.array([v for _, v in items]),
+                             pa.array([""] * len(items))], schema=_SHOW_ALL_SCHEMA)
+        if name not in self.settings:
+            raise PGError("42704", f'unrecognized configuration parameter "{name}"')
+        return pa.table({_REPORTED.get(name, name) if name in ("timezone", "datestyle", "intervalstyle") else name:
+                         pa.array([self.settings[name]], pa.string())})
+
+    async def _declare(self, sql: str, params: list[Any]) -> Outcome:
+        m = _DECLARE.match(sql)
+        if not m:
+            raise PGError("42601", "syntax error in DECLARE")
+        name = _ident(m.group("name"))
+        if name in self.portals:
+            raise PGError("42P03", f'cursor "{name}" already exists')
+        query = m.group("query")
+        t = self.translate(query)
+        table = await self.query(t, query, params)
+        holdable = bool(m.group("hold")) and m.group("hold").upper().startswith("WITH")
+        portal = Portal(Prepared(query, [], "SELECT", t), [], [], Outcome("SELECT", table),
+                        holdable=holdable or self.status == "I", is_cursor=True)
+        self.portals[name] = portal
+        return Outcome("DECLARE CURSOR")
+
+    def _fetch(self, sql: str, kind: str) -> Outcome:
+        m = _FETCH.match(sql)
+        if not m:
+            raise PGError("42601", f"syntax error in {kind}")
+        name = _ident(m.group("name"))
+        cur = self.portals.get(name)
+        if cur is None or cur.outcome is None or cur.outcome.table is None:
+            raise PGError("34000", f'cursor "{name}" does not exist')
+        direction = (m.group("dir") or "NEXT").upper().split()
+        table = cur.outcome.table
+        remaining = table.num_rows - cur.pos
+        if direction[0] in ("NEXT",):
+            n = 1
+        elif direction[0] == "ALL" or direction[-1] == "ALL":
+            n = remaining
+        elif direction[0] == "FORWARD":
+            n = int(direction[1]) if len(direction) > 1 else 1
+        elif direction[0].lstrip("+").isdigit():
+            n = int(direction[0])
+        elif direction[0] == "ABSOLUTE" and len(direction) > 1 and int(direction[1]) - 1 >= cur.pos:
+            cur.pos = min(int(direction[1]) - 1, table.num_rows)
+            n = 1
+        else:
+            raise PGError("0A000", f"cursor can only scan forward ({' '.join(direction)} is not supported)")
+        n = max(0, min(n, remaining))
+        rows = table.slice(cur.pos, n)
+        cur.pos += n
+        if kind == "MOVE":
+            return Outcome(f"MOVE {n}")
+        return Outcome("FETCH", rows)
+
+    # --- results ------------------------------------------------------------------------------
+
+    async def send_result(self, portal: Portal, max_rows: int, *, describe: bool) -> None:
+        out = portal.outcome
+        assert out is not None
+        if out.table is None:
+            await self.send(p.command_complete(out.tag))
+            return
+        table = out.table
+        formats = _formats(portal.formats, table.num_columns)
+        if describe:
+            await self.send(p.row_description(_fields(table.schema), formats))
+        start = portal.pos if not portal.is_cursor else 0
+        stop = table.num_rows if max_rows <= 0 else min(table.num_rows, start + max_rows)
+        oids = [pg_type_for_arrow(f.type)[0] for f in table.schema]
+        pos = start
+        self.busy, self.cancelled = True, False
+        try:
+            while pos < stop:
+                n = min(BATCH_ROWS, stop - pos)
+                data = await self.in_thread(_encode_rows, table.slice(pos, n), formats, oids)
+                if self.cancelled:
+                    raise PGError("57014", "canceling statement due to user request")
+                await self.send(data)
+                pos += n
+        finally:
+            self.busy = False
+        portal.pos = pos
+        if max_rows > 0 and pos < table.num_rows:
+            await self.send(p.message(b"s"))  # PortalSuspended: Execute again for more
+            return
+        count = pos - start
+        tag = out.tag if out.tag not in ("SELECT", "FETCH") else f"{out.tag} {count}"
+        await self.send(p.command_complete(tag))
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            with contextlib.suppress(Exception):
+                self._cursor.close()
+
+
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT",
+                     "REVOKE", "COMMENT", "REINDEX", "CLUSTER", "REFRESH", "CALL", "DO", "IMPORT", "SECURITY"})
+_QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"})
+_SET = re.compile(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:(?P<tz>TIME\s+ZONE)|(?P<name>[A-Za-z_.\"]+)\s*(?:=|\bTO\b))"
+                  r"\s*(?P<value>.*?)\s*;?\s*$", re.I | re.S)
+_DECLARE = re.compile(r"\s*DECLARE\s+(?P<name>\"(?:[^\"]|\"\")+\"|\S+)\s+(?:BINARY\s+)?"
+                      r"(?:A?SENSITIVE\s+|INSENSITIVE\s+)?"
+                      r"(?:NO\s+)?(?:SCROLL\s+)?CURSOR\s+(?P<hold>(?:WITH|WITHOUT)\s+HOLD\s+)?FOR\s+(?P<query>.*)$",
+                      re.I | re.S)
+_FETCH = re.compile(r"\s*(?:FETCH|MOVE)\s+(?:(?P<dir>NEXT|PRIOR|FIRST|LAST|ALL|ABSOLUTE\s+-?\d+|RELATIVE\s+-?\d+|"
+                    r"FORWARD(?:\s+(?:ALL|\d+))?|BACKWARD(?:\s+(?:ALL|\d+))?|[+]?\d+)\s+)?(?:(?:FROM|IN)\s+)?"
+                    r"(?P<name>\"(?:[^\"]|\"\")+\"|[^\s;]+)\s*;?\s*$", re.I | re.S)
+_SHOW_ALL_SCHEMA = pa.schema([("name", pa.string()), ("setting", pa.string()), ("description", pa.string())])
+
+
+def _ident(name: str) -> str:
+    name = name.strip()
+    if name.startswith('"') and name.endswith('"'):
+        return name[1:-1].replace('""', '"')
+    return name.lower()
+
+
+def _renamed(table: pa.Table, names: list[str] | None) -> pa.Table:
+    if names and len(names) == table.num_columns and names != table.column_names:
+        return table.rename_columns(names)
+    return table
+
+
+def _formats(requested: Sequence[int], n: int) -> list[int]:
+    if not requested:
+        return [0] * n
+    if len(requested) == 1:
+        return [requested[0]] * n
+    return list(requested[:n]) + [0] * (n - len(requested))
+
+
+def _fields(schema: pa.Schema) -> list[p.Field]:
+    out = []
+    for f in schema:
+        oid, typlen, typmod = pg_type_for_arrow(f.type)
+        out.append(p.Field(f.name, oid, typlen, typmod))
+    return out
+
+
+def _encode_rows(table: pa.Table, formats: Sequence[int], oids: Sequence[int]) -> bytes:
+    cols = []
+    for i, col in enumerate(table.columns):
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        cols.append(encode_binary_column(arr, oids[i]) if formats[i] == 1 else encode_text_column(arr))
+    return p.data_rows(cols, table.num_rows)
+
+
+class Server:
+    """The wire server. ``users`` maps user names to SCRAM/md5 verifiers (``auth.load_users``);
+    ``auth`` is ``"scram"`` (default), ``"md5"`` (also accepts md5 verifiers) or ``"trust"``."""
+
+    def __init__(self, connection: Any, *, host: str = "127.0.0.1", port: int = 5433,
+                 users: Mapping[str, str] | None = None, auth: str = "scram",
+                 tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False) -> None:
+        if auth not in ("scram", "md5", "trust"):
+            raise ValueError(f"auth must be scram, md5 or trust, not {auth!r}")
+        if require_tls and not tls_cert:
+            raise ValueError("--require-tls needs a certificate (--tls-cert and --tls-key)")
+        self.connection = connection
+        self.host, self.port = host, port
+        self.users = dict(users or {})
+        self.auth = auth
+        self.require_tls = require_tls
+        self.ssl_context: ssl.SSLContext | None = None
+        if tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ctx.load_cert_chain(tls_cert, tls_key)
+            self.ssl_context = ctx
+        self.catalog = CatalogDB()
+        self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
+        self.sessions: dict[int, Session] = {}
+        self._engine_lock = threading.Lock()
+        self._running: Session | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._next_pid = os.getpid() % 10000 * 1000
+
+    def refresh_catalog(self) -> None:
+        """(Re)build the emulated catalog from the sources' tables (discovers them if needed)."""
+        self.catalog.build(describe_sources(self.connection.catalog))
+
+    def register(self, session: Session) -> tuple[int, int]:
+        self._next_pid += 1
+        pid, secret = self._next_pid, secrets.randbits(31)
+        self.sessions[pid] = session
+        return pid, secret
+
+    def cancel(self, pid: int, secret: int) -> None:
+        s = self.sessions.get(pid)
+        if s is None or s.secret != secret or not s.busy:
+            return
+        s.cancelled = True
+        log.info("cancel request for session %d", pid)
+        if s._cursor is not None:
+            with contextlib.suppress(Exception):
+                s._cursor.interrupt()
+        if self._running is s:
+            # the engine runs one query at a time; interrupting its DuckDB stops this session's
+            # query, and the scans' page generators are closed by the engine's cleanup
+            con = getattr(self.connection.engine, "_con", None)
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.interrupt()
+
+    def run_engine(self, session: Session, sql: str, params: list[Any]) -> pa.Table:
+        with self._engine_lock:
+            if session.cancelled:
+                raise PGError("57014", "canceling statement due to user request")
+            self._running = session
+            try:
+                return self.connection.sql(sql, params or None).arrow()
+            finally:
+                self._running = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, self.refresh_catalog)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def serve_forever(self) -> None:
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = Session(self, reader, writer)
+        try:
+            if await session.startup():
+                await session.run()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        except p.ProtocolError as e:
+            await session.fatal("08P01", str(e))
+        except Exception:  # one broken session must never take the server down
+            log.exception("session failed")
+        finally:
+            session.cancelled = True
+            self.sessions.pop(session.pid, None)
+            session.close()
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.catalog.close()
+
+
+class ServerThread:
+    """Run a ``Server`` on its own event loop in a background thread (tests, notebooks).
+
+    >>> with ServerThread(lowcode_sql.demo(), port=0, auth="trust") as srv:  # doctest: +SKIP
+    ...     psycopg.connect(f"host=127.0.0.1 port={srv.port} user=me")
+    """
+
+    def __init__(self, connection: Any, **kw: Any) -> None:
+        self.server = Server(connection, **kw)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="pgwire-server", daemon=True)
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self.server.start())
+        except BaseException as e:  # reported to the starting thread
+            self._error = e
+            self._started.set()
+            return
+        self._started.set()
+        self._loop.run_forever()
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        self._started.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            if self.server._server is not None:
+                self.server._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self.server.close()
+        self._loop.close()

@@ -1,0 +1,267 @@
+"""PostgreSQL SQL from clients -> DuckDB SQL, with PostgreSQL's semantics where they differ.
+
+sqlglot does the dialect translation; the passes here add what it cannot know without types or
+PostgreSQL's naming rules (BI-BRIDGE.md, pitfall 3):
+
+* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB: such divisions
+  become DuckDB's truncating ``//`` when both operands are known integers (literals, integer
+  columns of the catalog, integer casts and arithmetic over them);
+* ``ORDER BY x DESC`` puts NULLs first in PostgreSQL (sqlglot adds the explicit NULLS FIRST);
+* unaliased output columns get PostgreSQL's names (``count``, ``sum``, ``?column?``, ``int4``)
+  instead of DuckDB's (``count_star()``, ``sum(x)``, ``(1 + 2)``).
+
+It also splits multi-statement strings and sorts statements into utility commands the session
+answers itself (SET, SHOW, BEGIN, DECLARE, FETCH, ...) and queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
+
+__all__ = ["Translated", "first_keyword", "split_statements", "translate"]
+
+_INT_TYPES = frozenset({exp.DType.TINYINT, exp.DType.SMALLINT, exp.DType.INT, exp.DType.BIGINT,
+                        exp.DType.UTINYINT, exp.DType.USMALLINT, exp.DType.UINT, exp.DType.UBIGINT})
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split on top-level ``;`` (not inside quotes, dollar quotes or comments); drop empty ones."""
+    out: list[str] = []
+    start = i = 0
+    n = len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if sql[j] == c:
+                    if j + 1 < n and sql[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                if c == "'" and sql[j] == "\\" and i > 0 and sql[i - 1] in "eE":
+                    j += 1
+                j += 1
+            i = j + 1
+        elif c == "-" and sql.startswith("--", i):
+            j = sql.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif c == "/" and sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "$":
+            m = re.match(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$", sql[i:])
+            if m and not (i > 0 and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
+                tag = m.group(0)
+                j = sql.find(tag, i + len(tag))
+                i = n if j < 0 else j + len(tag)
+            else:
+                i += 1
+        elif c == ";":
+            out.append(sql[start:i])
+            start = i = i + 1
+        else:
+            i += 1
+    out.append(sql[start:])
+    return [s.strip() for s in out if _strip_comments(s).strip()]
+
+
+def _strip_comments(s: str) -> str:
+    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", s, flags=re.S)
+
+
+def first_keyword(stmt: str) -> str:
+    m = re.match(r"\s*([A-Za-z_]+)", _strip_comments(stmt))
+    return m.group(1).upper() if m else ""
+
+
+@dataclass
+class Translated:
+    sql: str  # DuckDB SQL
+    target: str  # "engine" (source tables) or "catalog" (pg_catalog emulation / no tables)
+    nparams: int
+    names: list[str] | None = None  # PostgreSQL output names, by position (None: keep DuckDB's)
+
+
+# pg_catalog spellings sqlglot cannot (or should not) parse: handled as text first
+_PRE = [
+    (re.compile(r"OPERATOR\s*\(\s*pg_catalog\s*\.\s*([~!=<>*]+)\s*\)", re.I), r"\1"),
+    (re.compile(r"\s+COLLATE\s+(pg_catalog\s*\.\s*)?\"?(default|C|POSIX)\"?", re.I), ""),
+    (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
+]
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]], catalog_tables: frozenset[str],
+              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None]) -> Translated:
+    """Translate one statement. ``source_tables`` maps schema (source) -> table -> Arrow schema;
+    ``catalog_tables`` are the emulated catalog's table names (already flattened)."""
+    for pattern, repl in _PRE:
+        sql = pattern.sub(repl, sql)
+    nparams = max((int(m) for m in _PARAM.findall(sql)), default=0)
+    try:
+        tree = sqlglot.parse_one(sql, read="postgres")
+    except SqlglotError as e:
+        raise SyntaxError(str(e).splitlines()[0] if str(e) else "syntax error") from None
+    if tree is None:
+        raise SyntaxError("empty statement")
+    target = _route(tree, source_tables, catalog_tables)
+    _session_values(tree, settings, user)
+    if target == "catalog":
+        rewrite_catalog(tree)
+    _integer_division(tree, source_tables)
+    names = _output_names(tree)
+    return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
+
+
+def _route(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], catalog: frozenset[str]) -> str:
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    engine = catalog_ref = False
+    unqualified = {t for tables in sources.values() for t in tables}
+    for t in tree.find_all(exp.Table):
+        db, name = t.db, t.name
+        if not name or (not db and name.lower() in ctes):
+            continue
+        if db in sources or (not db and name in unqualified and name.lower() not in catalog):
+            engine = True
+        else:
+            catalog_ref = True
+    if engine and catalog_ref:
+        raise NotImplementedError("a query cannot mix source tables with pg_catalog / information_schema tables")
+    return "engine" if engine else "catalog"
+
+
+def _session_values(tree: exp.Expression, settings: Mapping[str, str], user: str) -> None:
+    """Values that belong to the session, not the shared catalog: current_setting(), the user."""
+    for node in list(tree.find_all(exp.CurrentUser, exp.SessionUser, exp.Anonymous)):
+        if isinstance(node, exp.CurrentUser | exp.SessionUser):
+            node.replace(exp.Literal.string(user))
+        elif node.name.lower() == "current_setting" and node.expressions and node.expressions[0].is_string:
+            key = node.expressions[0].name.lower()
+            node.replace(exp.Literal.string(settings[key]) if key in settings else exp.Null())
+    for node in list(tree.find_all(exp.Column)):
+        # bare keywords PostgreSQL treats as functions: `SELECT current_user, session_user`
+        if not node.table and node.name.lower() in ("current_user", "session_user", "user", "current_role") \
+                and not node.this.quoted:
+            node.replace(exp.Literal.string(user))
+
+
+def _column_types(tree: exp.Expression,
+                  sources: Mapping[str, Mapping[str, pa.Schema]]) -> dict[tuple[str, str], pa.DataType]:
+    """(alias or table, column) and ("", column) -> Arrow type, for source tables in the query."""
+    found: dict[tuple[str, str], pa.DataType] = {}
+    seen: dict[str, list[pa.DataType]] = {}
+    unqualified = {t: s for s, tables in sources.items() for t in tables}
+    for t in tree.find_all(exp.Table):
+        src = t.db or unqualified.get(t.name)
+        schema = sources.get(src or "", {}).get(t.name)
+        if schema is None:
+            continue
+        alias = t.alias_or_name
+        for f in schema:
+            found[(alias, f.name)] = f.type
+            seen.setdefault(f.name, []).append(f.type)
+    for name, types in seen.items():
+        if len(types) == 1:
+            found[("", name)] = types[0]
+    return found
+
+
+def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_int(node.this, cols)
+    if isinstance(node, exp.Column):
+        t = cols.get((node.table, node.name))
+        return t is not None and pa.types.is_integer(t)
+    if isinstance(node, exp.Literal):
+        return node.is_int
+    if isinstance(node, exp.Cast):
+        return node.to.this in _INT_TYPES
+    if isinstance(node, exp.Neg):
+        return _is_int(node.this, cols)
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Mod | exp.IntDiv):
+        return _is_int(node.left, cols) and _is_int(node.right, cols)
+    if isinstance(node, exp.Count):
+        return True
+    if isinstance(node, exp.Sum | exp.Max | exp.Min):
+        return _is_int(node.this, cols)
+    return node.type is not None and node.type.this in _INT_TYPES
+
+
+def _integer_division(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
+    divs = list(tree.find_all(exp.Div))
+    if not divs:
+        return
+    cols = _column_types(tree, sources)
+    try:
+        annotate_types(tree, dialect="postgres")
+    except Exception:  # typing is best effort; _is_int falls back to the syntax
+        pass
+    for d in divs:
+        if _is_int(d.left, cols) and _is_int(d.right, cols):
+            # DuckDB's // truncates toward zero for integers, like PostgreSQL's int / int
+            d.replace(exp.IntDiv(this=d.left.copy(), expression=d.right.copy()))
+
+
+_TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "float8", "FLOAT": "float4",
+               "TEXT": "text", "VARCHAR": "varchar", "BOOLEAN": "bool", "DECIMAL": "numeric", "DATE": "date",
+               "TIMESTAMP": "timestamp", "TIMESTAMPTZ": "timestamptz", "JSON": "json", "CHAR": "bpchar"}
+
+
+# sqlglot's canonical function names that differ from what PostgreSQL calls the output column
+_FUNC_NAMES = {"current_version": "version", "group_concat": "string_agg", "array_length": "array_length",
+               "current_timestamp": "now", "str_position": "strpos", "lower": "lower", "length": "length",
+               "variance_samp": "variance", "stddev_samp": "stddev", "currentschema": "current_schema"}
+
+
+def _pg_name(node: exp.Expression) -> str:
+    """The output column name PostgreSQL gives an unaliased select item (FigureColname)."""
+    if isinstance(node, exp.Alias):
+        return node.alias
+    if isinstance(node, exp.Column):
+        return node.name
+    if isinstance(node, exp.Paren):
+        return _pg_name(node.this)
+    if isinstance(node, exp.Cast):
+        inner = _pg_name(node.this)
+        if inner != "?column?":
+            return inner
+        name = node.to.this.name if isinstance(node.to.this, exp.DType) else str(node.to.this)
+        return _TYPE_NAMES.get(name, name.lower())
+    if isinstance(node, exp.Case):
+        return "case"
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
+        return _pg_name(node.expression)
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    if isinstance(node, exp.CurrentTimestamp):
+        return "now"
+    if isinstance(node, exp.Func):
+        name = node.sql_name().lower()
+        return _FUNC_NAMES.get(name, name)
+    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and node.this.selects:
+        return _pg_name(node.this.selects[0])
+    if isinstance(node, exp.Exists):
+        return "exists"
+    if isinstance(node, exp.Array):
+        return "array"
+    return "?column?"
+
+
+def _output_names(tree: exp.Expression) -> list[str] | None:
+    query = tree
+    while isinstance(query, exp.SetOperation):
+        query = query.left
+    if not isinstance(query, exp.Select) or any(isinstance(s, exp.Star) for s in query.selects):
+        return None
+    if any(isinstance(s, exp.Column) and isinstance(s.this, exp.Star) for s in query.selects):
+        return None
+    return [_pg_name(s) for s in query.selects]

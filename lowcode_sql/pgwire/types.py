@@ -1,0 +1,321 @@
+"""Arrow <-> PostgreSQL types: OIDs, text and binary encoders for results, parameter decoders.
+
+OIDs are PostgreSQL's own (``src/include/catalog/pg_type.dat``): clients such as psqlODBC,
+pgJDBC and psycopg choose their converters by OID, so these must be the real values.
+Encoders work a whole Arrow column at a time (``pyarrow.compute`` casts), which is several
+times faster than formatting value by value in Python (BI-BRIDGE.md, pitfall 7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "PG_TYPES",
+    "PGType",
+    "decode_param",
+    "encode_binary_column",
+    "encode_text_column",
+    "pg_type_for_arrow",
+    "type_by_oid",
+]
+
+
+@dataclass(frozen=True)
+class PGType:
+    oid: int
+    name: str
+    typlen: int  # bytes, -1 variable
+    array_oid: int = 0
+    category: str = "U"  # pg_type.typcategory
+
+
+PG_TYPES: tuple[PGType, ...] = (
+    PGType(16, "bool", 1, 1000, "B"),
+    PGType(17, "bytea", -1, 1001, "U"),
+    PGType(18, "char", 1, 1002, "Z"),
+    PGType(19, "name", 64, 1003, "S"),
+    PGType(20, "int8", 8, 1016, "N"),
+    PGType(21, "int2", 2, 1005, "N"),
+    PGType(23, "int4", 4, 1007, "N"),
+    PGType(24, "regproc", 4, 1008, "N"),
+    PGType(25, "text", -1, 1009, "S"),
+    PGType(26, "oid", 4, 1028, "N"),
+    PGType(114, "json", -1, 199, "U"),
+    PGType(700, "float4", 4, 1021, "N"),
+    PGType(701, "float8", 8, 1022, "N"),
+    PGType(705, "unknown", -2, 0, "X"),
+    PGType(1042, "bpchar", -1, 1014, "S"),
+    PGType(1043, "varchar", -1, 1015, "S"),
+    PGType(1082, "date", 4, 1182, "D"),
+    PGType(1083, "time", 8, 1183, "D"),
+    PGType(1114, "timestamp", 8, 1115, "D"),
+    PGType(1184, "timestamptz", 8, 1185, "D"),
+    PGType(1186, "interval", 16, 1187, "T"),
+    PGType(1700, "numeric", -1, 1231, "N"),
+    PGType(2205, "regclass", 4, 2210, "N"),
+    PGType(2206, "regtype", 4, 2211, "N"),
+    PGType(2950, "uuid", 16, 2951, "U"),
+    PGType(3802, "jsonb", -1, 3807, "U"),
+)
+_BY_OID = {t.oid: t for t in PG_TYPES}
+_BY_NAME = {t.name: t for t in PG_TYPES}
+INTEGER_OIDS = frozenset({20, 21, 23, 26})
+
+
+def type_by_oid(oid: int) -> PGType | None:
+    return _BY_OID.get(oid)
+
+
+def pg_type_for_arrow(t: pa.DataType) -> tuple[int, int, int]:
+    """(type OID, typlen, typmod) describing an Arrow type to clients."""
+    if pa.types.is_boolean(t):
+        return 16, 1, -1
+    if pa.types.is_int8(t) or pa.types.is_int16(t) or pa.types.is_uint8(t):
+        return 21, 2, -1
+    if pa.types.is_int32(t) or pa.types.is_uint16(t):
+        return 23, 4, -1
+    if pa.types.is_int64(t) or pa.types.is_uint32(t):
+        return 20, 8, -1
+    if pa.types.is_uint64(t):
+        return 1700, -1, -1
+    if pa.types.is_float16(t) or pa.types.is_float32(t):
+        return 700, 4, -1
+    if pa.types.is_float64(t):
+        return 701, 8, -1
+    if pa.types.is_decimal(t):
+        return 1700, -1, ((t.precision << 16) | t.scale) + 4  # PG's numeric typmod encoding
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return 25, -1, -1
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
+        return 17, -1, -1
+    if pa.types.is_date(t):
+        return 1082, 4, -1
+    if pa.types.is_timestamp(t):
+        return (1184 if t.tz else 1114), 8, -1
+    if pa.types.is_time(t):
+        return 1083, 8, -1
+    if pa.types.is_duration(t) or pa.types.is_interval(t):
+        return 1186, 16, -1
+    if pa.types.is_dictionary(t):
+        return pg_type_for_arrow(t.value_type)
+    if pa.types.is_nested(t):
+        return 114, -1, -1  # lists, structs, maps: JSON text
+    return 25, -1, -1  # null type and anything exotic: text
+
+
+def pg_type_name(t: pa.DataType) -> str:
+    return _BY_OID[pg_type_for_arrow(t)[0]].name
+
+
+# --- text format ---------------------------------------------------------------------------------
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, bytes):
+        return "\\x" + v.hex()
+    return str(v)
+
+
+def _py_text(v: Any) -> bytes:
+    if isinstance(v, bool):
+        return b"t" if v else b"f"
+    if isinstance(v, list | dict):
+        return json.dumps(v, default=_json_default, ensure_ascii=False).encode()
+    if isinstance(v, bytes):
+        return b"\\x" + v.hex().encode()
+    if isinstance(v, dt.timedelta):
+        return _interval_text(v).encode()
+    return str(v).encode()
+
+
+def _interval_text(v: dt.timedelta) -> str:
+    secs = v.seconds + v.microseconds / 1e6
+    h, rem = divmod(v.seconds, 3600)
+    m, s = divmod(rem, 60)
+    frac = f".{v.microseconds:06d}".rstrip("0") if v.microseconds else ""
+    days = f"{v.days} days " if v.days else ""
+    return f"{days}{h:02d}:{m:02d}:{s:02d}{frac}" if secs or not days else days.strip()
+
+
+def _float_text(arr: pa.Array) -> pa.Array:
+    s = pc.cast(arr, pa.string())
+    # PG spells the special values NaN / Infinity / -Infinity (float8out)
+    s = pc.replace_substring_regex(s, "^nan$", "NaN")
+    s = pc.replace_substring_regex(s, "^inf$", "Infinity")
+    return pc.replace_substring_regex(s, "^-inf$", "-Infinity")
+
+
+def text_array(arr: pa.Array) -> pa.Array | list[bytes | None]:
+    """The PG text representation of every value (a string array, or a list for odd types)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        arr = arr.dictionary_decode()
+        t = arr.type
+    if pa.types.is_boolean(t):
+        return pc.if_else(arr, "t", "f")
+    if pa.types.is_floating(t):
+        return _float_text(arr)
+    if pa.types.is_integer(t) or pa.types.is_decimal(t) or pa.types.is_date(t) or pa.types.is_string(t) \
+            or pa.types.is_large_string(t):
+        return pc.cast(arr, pa.string()) if not pa.types.is_string(t) else arr
+    if pa.types.is_timestamp(t):
+        if t.tz:
+            arr = pc.cast(arr, pa.timestamp(t.unit, "UTC")).cast(pa.timestamp(t.unit))
+        s = pc.cast(arr, pa.string())
+        # trim the fraction like PG does: 00:00:00.500000 -> 00:00:00.5, 00:00:00.000 -> 00:00:00
+        s = pc.replace_substring_regex(s, r"\.?0+$", "")
+        return pc.binary_join_element_wise(s, "+00", "") if t.tz else s
+    if pa.types.is_time(t):
+        s = pc.cast(arr, pa.string())
+        return pc.replace_substring_regex(s, r"\.?0+$", "")
+    return [None if v is None else _py_text(v) for v in arr.to_pylist()]
+
+
+def encode_text_column(arr: pa.Array) -> list[bytes | None]:
+    """Encoded values (``None`` for NULL) of one column in text format."""
+    out = text_array(arr)
+    if isinstance(out, list):
+        return out
+    return pc.cast(out, pa.binary()).to_pylist()
+
+
+# --- binary format -------------------------------------------------------------------------------
+
+_EPOCH_DATE = dt.date(2000, 1, 1)
+_PG_EPOCH_US = 946684800 * 1_000_000  # 2000-01-01 in Unix microseconds
+_I16, _I32, _I64 = struct.Struct("!h"), struct.Struct("!i"), struct.Struct("!q")
+_F32, _F64 = struct.Struct("!f"), struct.Struct("!d")
+
+
+def _numeric_binary(v: Decimal) -> bytes:
+    """PG's binary numeric: base-10000 digits (numeric.c, numeric_send)."""
+    if v.is_nan():
+        return struct.pack("!hhHh", 0, 0, 0xC000, 0)
+    sign, digits, exp = v.as_tuple()
+    assert isinstance(exp, int)
+    dscale = max(-exp, 0)
+    s = "".join(map(str, digits))
+    # pad so the decimal point falls on a 4-digit boundary
+    int_len = len(s) + exp
+    frac = s[int_len:] if int_len >= 0 else "0" * -int_len + s
+    ip = s[:int_len] if int_len > 0 else ""
+    if exp > 0:
+        ip, frac = s + "0" * exp, ""
+    ip = ip.lstrip("0")
+    ip = "0" * (-len(ip) % 4) + ip
+    frac = frac + "0" * (-len(frac) % 4)
+    groups = [int(ip[i:i + 4]) for i in range(0, len(ip), 4)] + [int(frac[i:i + 4]) for i in range(0, len(frac), 4)]
+    weight = len(ip) // 4 - 1
+    while groups and groups[0] == 0:
+        groups.pop(0)
+        weight -= 1
+    while groups and groups[-1] == 0:
+        groups.pop()
+    if not groups:
+        weight = 0
+    return struct.pack(f"!hhHh{len(groups)}H", len(groups), weight, 0x4000 if sign else 0, dscale, *groups)
+
+
+def encode_binary_column(arr: pa.Array, oid: int) -> list[bytes | None]:
+    """Encoded values of one column in PG binary format for ``oid`` (as ``pg_type_for_arrow`` chose)."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    vals = arr.to_pylist()
+    enc: Callable[[Any], bytes]
+    if oid == 16:
+        enc = lambda v: b"\x01" if v else b"\x00"  # noqa: E731
+    elif oid == 21:
+        enc = _I16.pack
+    elif oid == 23:
+        enc = _I32.pack
+    elif oid == 20:
+        enc = _I64.pack
+    elif oid == 700:
+        enc = _F32.pack
+    elif oid == 701:
+        enc = _F64.pack
+    elif oid == 1700:
+        enc = lambda v: _numeric_binary(Decimal(v))  # noqa: E731
+    elif oid == 17:
+        enc = bytes
+    elif oid == 1082:
+        enc = lambda v: _I32.pack((v - _EPOCH_DATE).days)  # noqa: E731
+    elif oid in (1114, 1184):
+        us = pc.cast(arr.cast(pa.timestamp("us", arr.type.tz)), pa.int64()).to_pylist()
+        return [None if v is None else _I64.pack(v - _PG_EPOCH_US) for v in us]
+    elif oid == 1083:
+        enc = lambda v: _I64.pack(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)  # noqa: E731
+    elif oid == 1186:
+        enc = lambda v: struct.pack("!qii", v.seconds * 1_000_000 + v.microseconds, v.days, 0)  # noqa: E731
+    else:  # text, json and anything else: the text bytes are the binary form
+        return encode_text_column(arr)
+    return [None if v is None else enc(v) for v in vals]
+
+
+# --- parameters ----------------------------------------------------------------------------------
+
+def _parse_bool(s: str) -> bool:
+    low = s.strip().lower()
+    if low in ("t", "true", "y", "yes", "on", "1"):
+        return True
+    if low in ("f", "false", "n", "no", "off", "0"):
+        return False
+    raise ValueError(f"invalid input syntax for type boolean: {s!r}")
+
+
+def decode_param(data: bytes | None, oid: int, fmt: int) -> Any:
+    """A bound parameter as a Python value. Unknown OIDs (0, psycopg's choice for ``str``) stay
+    text and DuckDB casts them where they are compared (BI-BRIDGE.md, pitfall 9)."""
+    if data is None:
+        return None
+    if fmt == 1:
+        return _decode_binary(data, oid)
+    s = data.decode()
+    if oid in INTEGER_OIDS:
+        return int(s)
+    if oid in (700, 701):
+        return float(s)
+    if oid == 1700:
+        return Decimal(s)
+    if oid == 16:
+        return _parse_bool(s)
+    if oid == 1082:
+        return dt.date.fromisoformat(s)
+    if oid in (1114, 1184):
+        return dt.datetime.fromisoformat(s if not s.endswith(("+00", "-00")) else s + ":00")
+    if oid == 17:
+        return bytes.fromhex(s[2:]) if s.startswith("\\x") else s.encode()
+    return s
+
+
+def _decode_binary(data: bytes, oid: int) -> Any:
+    if oid == 21:
+        return _I16.unpack(data)[0]
+    if oid in (23, 26):
+        return _I32.unpack(data)[0]
+    if oid == 20:
+        return _I64.unpack(data)[0]
+    if oid == 700:
+        return _F32.unpack(data)[0]
+    if oid == 701:
+        return _F64.unpack(data)[0]
+    if oid == 16:
+        return data != b"\x00"
+    if oid == 17:
+        return bytes(data)
+    if oid == 1082:
+        return _EPOCH_DATE + dt.timedelta(days=_I32.unpack(data)[0])
+    if oid in (1114, 1184):
+        us = _I64.unpack(data)[0]
+        base = dt.datetime(2000, 1, 1, tzinfo=dt.UTC if oid == 1184 else None)
+        return base + dt.timedelta(microseconds=us)
+    return data.decode()

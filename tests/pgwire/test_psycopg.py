@@ -1,0 +1,159 @@
+"""psycopg 3 (libpq) against the wire server: simple and extended protocol, types, cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import psycopg
+import pytest
+
+from tests.pgwire.conftest import BIG_ROWS, MD5_PASSWORD, MD5_USER, USER
+
+pytestmark = pytest.mark.slow
+
+
+def test_simple_query_types_and_names(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.execute("SELECT name, price, ok, day, seen, tags__all FROM entu.item ORDER BY price NULLS LAST")
+        assert [d.name for d in cur.description] == ["name", "price", "ok", "day", "seen", "tags__all"]
+        rows = cur.fetchall()
+        assert rows[0] == ("alpha", 1.5, True, dt.date(2024, 1, 1),
+                           dt.datetime(2024, 1, 1, 12, 0, 0, 500000, tzinfo=dt.UTC), ["x", "y"])
+        assert rows[1][:2] == (None, 3.25) and rows[2][:2] == ("Straße", 10.0) and rows[3][:2] == ("beta", None)
+        # PostgreSQL semantics: integer division, count's output name, NULLs first on DESC
+        cur = c.execute("SELECT 10 / 4 AS q, count(*), 7 / 2.0 FROM entu.item")
+        assert [d.name for d in cur.description] == ["q", "count", "?column?"]
+        assert cur.fetchone() == (2, 4, 3.5)
+        cur = c.execute("SELECT name FROM entu.item ORDER BY name DESC")
+        assert [r[0] for r in cur.fetchall()] == [None, "beta", "alpha", "Straße"]
+
+
+def test_parameters_extended_protocol(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        rows = c.execute("SELECT name FROM entu.item WHERE name = %s OR price > %s ORDER BY 1", ["beta", 5]).fetchall()
+        assert rows == [("Straße",), ("beta",)]
+        assert c.execute("SELECT %s::int + 1, %s", [41, "x"]).fetchone() == (42, "x")
+        assert c.execute("SELECT count(*) FROM entu.item WHERE day >= %s", [dt.date(2024, 1, 1)]).fetchone() == (2,)
+        # prepared (named) statement after repeated execution
+        for _ in range(6):
+            assert c.execute("SELECT count(*) FROM entu.item WHERE ok = %s", [True], prepare=True).fetchone() == (2,)
+
+
+def test_binary_results(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.cursor(binary=True)
+        cur.execute("SELECT name, price, ok, day, seen, count(*) OVER () AS n FROM entu.item WHERE name = 'alpha'")
+        assert cur.fetchone() == ("alpha", 1.5, True, dt.date(2024, 1, 1),
+                                  dt.datetime(2024, 1, 1, 12, 0, 0, 500000, tzinfo=dt.UTC), 1)
+
+
+def test_errors_keep_session_usable(dsn):
+    with psycopg.connect(dsn) as c:
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            c.execute("SELECT * FROM entu.nope")
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        with pytest.raises(psycopg.errors.InFailedSqlTransaction):
+            c.execute("SELECT 1")
+        c.rollback()
+        assert c.execute("SELECT 1").fetchone() == (1,)
+        with pytest.raises(psycopg.errors.SyntaxError):
+            c.execute("SELEC 1")
+        c.rollback()
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            c.execute("DELETE FROM entu.item")
+
+
+def test_transactions_settings_and_multi_statement(dsn):
+    with psycopg.connect(dsn) as c:
+        c.execute("SELECT 1")
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        c.commit()
+        assert c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("SET application_name = 'bi tool'")
+        assert c.execute("SHOW application_name").fetchone() == ("bi tool",)
+        assert c.execute("SELECT current_setting('application_name')").fetchone() == ("bi tool",)
+        assert c.info.parameter_status("application_name") == "bi tool"
+        assert c.execute("SHOW transaction isolation level").fetchone() == ("read committed",)
+        cur = c.execute("SET DateStyle = 'ISO'; SELECT 1 AS a; SELECT 2 AS b")
+        assert cur.nextset() and cur.fetchone() == (1,)
+        assert cur.nextset() and cur.fetchone() == (2,)
+        assert c.execute("SELECT version()").fetchone()[0].startswith("PostgreSQL 15")
+
+
+def test_named_cursor_streams_in_chunks(dsn):
+    with psycopg.connect(dsn) as c, c.cursor(name="big_cur") as cur:
+        cur.itersize = 500
+        cur.execute("SELECT n, label FROM entu.big ORDER BY n")
+        seen = [r[0] for r in cur]
+        assert len(seen) == BIG_ROWS and seen[:3] == [0.0, 1.0, 2.0]
+    with psycopg.connect(dsn) as c, c.cursor(name="p_cur") as cur:
+        cur.execute("SELECT label FROM entu.big WHERE n < %s ORDER BY n", [3])
+        assert cur.fetchmany(2) == [("row 0",), ("row 1",)]
+        assert cur.fetchall() == [("row 2",)]
+
+
+def test_declare_fetch_move_close(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("BEGIN")
+        c.execute("DECLARE c1 CURSOR FOR SELECT label FROM entu.big ORDER BY n")
+        assert c.execute("FETCH 2 FROM c1").fetchall() == [("row 0",), ("row 1",)]
+        c.execute("MOVE FORWARD 3 IN c1")
+        assert c.execute("FETCH NEXT FROM c1").fetchall() == [("row 5",)]
+        c.execute("CLOSE c1")
+        with pytest.raises(psycopg.errors.InvalidCursorName):
+            c.execute("FETCH 1 FROM c1")
+        c.execute("ROLLBACK")
+
+
+def test_bad_password_and_md5(server, dsn):
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(dsn.replace("s3cret pass", "wrong"))
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(dsn.replace(f"user={USER}", "user=nobody"))
+    md5 = f"host=127.0.0.1 port={server.port} user={MD5_USER} password='{MD5_PASSWORD}' sslmode=disable"
+    with psycopg.connect(md5) as c:
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_cancel(dsn, sandbox_con):
+    sandbox = sandbox_con.sandbox("entu")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        old = getattr(sandbox, "latency", 0.0)
+        sandbox.latency = 0.5  # every page takes half a second: the scan is still running when cancelled
+        try:
+            timer = threading.Timer(0.5, c.cancel_safe)
+            timer.start()
+            started = time.monotonic()
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                c.execute("SELECT count(*) FROM entu.big b1, entu.item WHERE b1.label LIKE '%9%'")
+            timer.join()
+            assert time.monotonic() - started < 30
+        finally:
+            sandbox.latency = old
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_concurrent_clients(dsn):
+    errors: list[BaseException] = []
+    results: list[int] = []
+
+    def client(i: int) -> None:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as c:
+                for _ in range(3):
+                    n = c.execute("SELECT count(*) FROM entu.big WHERE n >= %s", [i]).fetchone()[0]
+                    assert n == BIG_ROWS - i
+                    c.execute("SELECT relname FROM pg_catalog.pg_class").fetchall()
+                results.append(i)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and sorted(results) == list(range(16))
