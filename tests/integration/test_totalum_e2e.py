@@ -1,0 +1,221 @@
+"""Totalum end to end through the in-process sandbox: request economy, auth, faults, typed errors."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import lowcode_sql
+from lowcode_sql.errors import APIError, AuthError, DialectError
+from lowcode_sql.fetch.retry import RetryPolicy
+from lowcode_sql.sandbox.totalum import TotalumSandbox
+
+CRUD = r"^/api/v1/crud/"
+
+
+def connect(sandbox: TotalumSandbox, **options: object) -> lowcode_sql.Connection:
+    con = lowcode_sql.connect()
+    con.add_source("tl", "totalum", sandbox=sandbox, options={"page_size": 40, **options})
+    # the same number of attempts, with short, seeded back-offs: fast and deterministic
+    con.catalog.source("tl").runtime.retry = RetryPolicy(base_delay=0.01, rng=random.Random(0))
+    return con
+
+
+@pytest.fixture(scope="module")
+def shared() -> TotalumSandbox:
+    return TotalumSandbox()
+
+
+@pytest.fixture
+def sandbox(shared):
+    shared.faults.clear()
+    shared.latency = 0.0
+    shared.max_page_size = None
+    shared.reset_stats()
+    yield shared
+    shared.faults.clear()
+    shared.latency = 0.0
+    shared.max_page_size = None
+
+
+@pytest.fixture
+def con(sandbox):
+    c = connect(sandbox)
+    c.tables()  # discovery first, so the tests count data requests only
+    sandbox.reset_stats()
+    yield c
+    c.close()
+
+
+def data_requests(sandbox: TotalumSandbox) -> list:
+    return [e for e in sandbox.stats.log if e.path.startswith("/api/v1/crud/")]
+
+
+def everything(sandbox: TotalumSandbox, table: str) -> list[dict]:
+    return list(sandbox.tables[table].rows)
+
+
+# --- discovery and economy ---------------------------------------------------------------------
+
+
+def test_discovery_is_one_list_plus_one_structure_per_table(sandbox):
+    with connect(sandbox) as con:
+        assert sandbox.stats.requests == 0
+        names = [t for _, t, _ in con.tables()]
+        assert names == ["client", "product", "order", "client__favorites", "product__fans"]
+        assert sandbox.stats.count(r"get-tables$") == 1 and sandbox.stats.count(r"get-table-structure$") == 3
+        assert all(("usage", "read") in e.query for e in sandbox.stats.log if e.path.endswith("structure"))
+
+
+def test_count_with_exact_filter_is_one_request(con, sandbox):
+    rows = everything(sandbox, "order")
+    want = sum(1 for r in rows if r.get("status") in ("pending", "shipped") or (r.get("total") or 0) > 1000)
+    got = con.sql("SELECT count(*) FROM tl.\"order\" WHERE status IN ('pending', 'shipped') OR total > 1000")
+    assert got.fetchall() == [(want,)]
+    [req] = data_requests(sandbox)
+    assert ("returnCount", "true") in req.query and ("pagination[limit]", "1") in req.query
+
+
+def test_limit_on_exact_filter_is_one_request(con, sandbox):
+    r = con.sql("SELECT number, total FROM tl.\"order\" WHERE total > 1000 LIMIT 5")
+    assert len(r) == 5 and all(t > 1000 for _, t in r.fetchall())
+    [req] = data_requests(sandbox)
+    assert ("pagination[limit]", "5") in req.query
+
+
+def test_sorted_limit_is_one_request(con, sandbox):
+    rows = everything(sandbox, "order")
+    top = sorted((r["total"] for r in rows if isinstance(r.get("total"), float)), reverse=True)[:5]
+    got = con.sql("SELECT total FROM tl.\"order\" ORDER BY total DESC LIMIT 5").fetchall()
+    assert [t for (t,) in got] == top
+    [req] = data_requests(sandbox)
+    assert ("sort[total]", "-1") in req.query and ("sort[_id]", "1") in req.query
+
+
+def test_offset_pages_line_up(con, sandbox):
+    full = con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC, _id").fetchall()
+    sandbox.reset_stats()
+    got = con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC LIMIT 12 OFFSET 18").fetchall()
+    assert got == full[18:30]
+    assert len(data_requests(sandbox)) == 2  # page size 6 divides the offset: pages 3 and 4
+
+
+def test_contradiction_makes_no_request(con, sandbox):
+    assert len(con.sql("SELECT _id FROM tl.client WHERE credit > 10 AND credit < 5")) == 0
+    assert sandbox.stats.requests == 0
+
+
+def test_full_scan_pages_concurrently(sandbox):
+    sandbox.latency = 0.03
+    with connect(sandbox) as con:
+        con.tables()
+        sandbox.reset_stats()
+        r = con.sql("SELECT _id FROM tl.\"order\"")
+        assert len(r) == 240 and len(set(r.arrow().column("_id").to_pylist())) == 240
+        assert len(data_requests(sandbox)) == 6  # ceil(240 / 40)
+        assert sandbox.stats.max_in_flight > 1
+
+
+def test_server_page_clamp_is_detected(con, sandbox):
+    sandbox.max_page_size = 25
+    r = con.sql("SELECT _id FROM tl.\"order\"")
+    assert len(r) == 240 and len(set(r.arrow().column("_id").to_pylist())) == 240
+    assert len(data_requests(sandbox)) == 10  # ceil(240 / 25)
+
+
+def test_many_to_many_needs_a_source_id(con, sandbox):
+    with pytest.raises(DialectError, match="source_id"):
+        con.sql("SELECT name FROM tl.client__favorites")
+    source = sandbox.links[("client", "favorites")][0][0]
+    sandbox.reset_stats()
+    got = con.sql(f"SELECT source_id, name FROM tl.client__favorites WHERE source_id = '{source}'").fetchall()
+    assert got and all(s == source for s, _ in got)
+    assert [e.path for e in data_requests(sandbox)] == [f"/api/v1/crud/client/{source}/favorites"]
+
+
+def test_reference_join(con, sandbox):
+    clients = {r["_id"]: r["name"] for r in everything(sandbox, "client")}
+    want: dict[str, int] = {}
+    for o in everything(sandbox, "order"):
+        if o.get("client") is not None:
+            want[clients[o["client"]]] = want.get(clients[o["client"]], 0) + 1
+    got = con.sql("SELECT c.name, count(*) FROM tl.\"order\" o JOIN tl.client c ON o.client = c._id GROUP BY 1")
+    assert dict(got.fetchall()) == want
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+def test_wrong_api_key_is_an_auth_error(sandbox):
+    con = lowcode_sql.connect()
+    con.add_source("tl", "totalum", sandbox=sandbox, secrets={"api_key": "wrong-secret-key"})
+    with pytest.raises(AuthError, match="401") as info:
+        con.sql("SELECT count(*) FROM tl.client")
+    assert "wrong-secret-key" not in str(info.value) and "wrong-secret-key" not in repr(info.value)
+    con.close()
+
+
+def test_forbidden_table_is_an_auth_error_naming_the_detail():
+    sb = TotalumSandbox(restricted_keys={"limited-key": ["client", "product", "order"]})
+    con = lowcode_sql.connect()
+    con.add_source("tl", "totalum", sandbox=sb, secrets={"api_key": "limited-key"})
+    assert con.sql("SELECT count(*) FROM tl.client").fetchall()[0][0] == 60
+    sb.restricted_keys["limited-key"] = frozenset({"product"})
+    with pytest.raises(AuthError, match="does not have access"):
+        con.sql("SELECT count(*) FROM tl.client")
+    con.close()
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind,kw", [
+    ("status", {"status": 429, "retry_after": 0}),
+    ("status", {"status": 503, "times": 2}),
+    ("reset", {}),
+    ("truncate", {}),
+])
+def test_transient_faults_are_retried(con, sandbox, kind, kw):
+    sql = "SELECT _id, total FROM tl.\"order\" WHERE status = 'paid' OR total > 100 ORDER BY _id"
+    expected = con.sql(sql).fetchall()
+    sandbox.faults.add(kind, path=CRUD, after=1, **kw)
+    assert con.sql(sql).fetchall() == expected
+    assert not len(sandbox.faults)  # the fault did fire
+
+
+def test_rate_limited_sandbox_still_answers(sandbox):
+    sandbox.rate_limit, sandbox.burst = 200.0, 2
+    try:
+        with connect(sandbox) as con:
+            assert len(con.sql("SELECT _id FROM tl.\"order\"")) == 240
+        assert sandbox.stats.by_status[429] >= 1
+    finally:
+        sandbox.rate_limit, sandbox.burst = None, 20
+
+
+def test_persistent_error_is_typed_and_names_the_platform_message(con, sandbox):
+    sandbox.faults.add("status", path=CRUD, status=500, times=None, message="database on fire")
+    with pytest.raises(APIError, match="database on fire") as info:
+        con.sql("SELECT _id FROM tl.client")
+    assert info.value.status == 500
+
+
+def test_malformed_filter_400_names_the_platform_detail(sandbox):
+    # the sandbox really refuses a range on a text property (SDK README): force one through the
+    # POST shape with a hand-made body, as a dialect bug would
+    import httpx
+
+    c = httpx.Client(transport=sandbox.sync_transport(), base_url="http://x", headers={"api-key": "demo-api-key"})
+    r = c.post("/api/v1/crud/query/client", json={"filter": [{"name": {"gt": "a"}}]})
+    assert r.status_code == 400
+    with connect(sandbox) as con:
+        sandbox.faults.add("status", path=CRUD, status=400, times=None, message=r.json()["detail"])
+        with pytest.raises(APIError, match="only allowed for properties of type date or number") as info:
+            con.sql("SELECT _id FROM tl.client WHERE name LIKE 'A%'")
+        assert info.value.status == 400
+
+
+def test_demo_and_connect_sandbox_know_totalum():
+    with lowcode_sql.connect_sandbox("totalum") as con:
+        assert con.sql("SELECT count(*) FROM totalum.product").fetchall() == [(18,)]
