@@ -370,8 +370,14 @@ class Slingr(Dialect):
             if pred.case_insensitive and not _ascii_cased(pred.pattern):
                 raise _NotSendable
             regex = like_regex(pred.pattern, pred.case_insensitive)
-            cased = any(isinstance(p, str) and any(ch.lower() != ch.upper() for ch in p) for p in pred.pattern.parts)
-            exact = pred.case_insensitive or not cased or self.options["like_case"] == "sensitive"
+            literal = "".join(p for p in pred.pattern.parts if isinstance(p, str))
+            sensitive = self.options["like_case"] == "sensitive"
+            if pred.case_insensitive:
+                # [sS] under a case-insensitive regex engine (PCRE caseless UTF, as MongoDB) also
+                # matches U+017F (long s), which DuckDB's ILIKE does not; k's K is in the class
+                exact = sensitive or not any(ch in "sS" for ch in literal)
+            else:
+                exact = sensitive or all(ch.lower() == ch.upper() for ch in literal)
             return leaf(f"like(/{regex}/)"), E if exact else S
         raise _NotSendable
 
