@@ -48,6 +48,7 @@ import datetime as dt
 import math
 import threading
 import warnings
+from collections import deque
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -66,6 +67,7 @@ __all__ = ["Attachment", "ScanLog", "attach", "attached", "detach"]
 
 SEPARATOR = "__"  # <source>__<table>
 MACRO = "lowcode_scan"
+LOG_SIZE = 256
 
 _OPS = {"=": Op.EQ, "!=": Op.NE, "<>": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE}
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -333,11 +335,13 @@ class Attachment:
         self.macro = False
         self.pushdown = False
         self.previous_buffer: str | None = None
-        self.offered: list[tuple[str, str, bool]] = []  # (table, predicate, accepted)
-        self.scans: list[ScanLog] = []
+        # the most recent offers and scans (bounded: an attachment can live as long as the process)
+        self.offered: deque[tuple[str, str, bool]] = deque(maxlen=LOG_SIZE)  # (table, predicate, accepted)
+        self.scans: deque[ScanLog] = deque(maxlen=LOG_SIZE)
 
     @property
     def requests(self) -> int:
+        """Requests sent by the logged scans."""
         return sum(s.stats.requests for s in self.scans)
 
     def clear(self) -> None:

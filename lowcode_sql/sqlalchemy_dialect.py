@@ -161,9 +161,13 @@ class LowcodeDialect(default.DefaultDialect):
     @staticmethod
     def _lowcode(connection: Any) -> Any:
         """The ``lowcode_sql.Connection`` behind an SQLAlchemy connection."""
-        fairy = connection.connection  # the pool's proxy of our dbapi.Connection
-        raw = getattr(fairy, "dbapi_connection", None) or fairy.connection  # 2.x / older 1.4
-        return raw.engine
+        raw = connection.connection  # usually the pool's proxy of our dbapi.Connection
+        for _ in range(3):
+            if isinstance(raw, _dbapi.Connection):
+                return raw.engine
+            # SQLAlchemy 2.x and 1.4 proxies name it dbapi_connection; older 1.4 ones, connection
+            raw = getattr(raw, "dbapi_connection", None) or raw.connection
+        raise _dbapi.InterfaceError(f"not a lowcode_sql DB-API connection: {type(raw).__name__}")
 
     def _sources(self, connection: Any) -> list[str]:
         return list(self._lowcode(connection).catalog.sources)
