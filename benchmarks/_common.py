@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -154,19 +155,14 @@ def tasks_def():  # type: ignore[no-untyped-def]
     raise AssertionError("coredata discovery sent a request")
 
 
-def page_bytes(table: pa.Table, page_size: int, total: int | None = None) -> list[bytes]:
-    """``table`` as the JSON bodies CoreData (tastypie) sends for ``?limit=page_size&offset=k``:
-    ``{"meta": {...}, "objects": [...]}`` with naive ISO timestamps and sorted keys, exactly
-    like ``CoreDataSandbox`` (checked by ``bench_convert``), but built without the emulator."""
-    import orjson
-
-    total = table.num_rows if total is None else total
-    out = []
-    for offset in range(0, table.num_rows, page_size):
-        objs = table.slice(offset, page_size).to_pylist()
-        meta = {"limit": page_size, "next": None, "offset": offset, "previous": None, "total_count": total}
-        out.append(orjson.dumps({"meta": meta, "objects": objs}, option=orjson.OPT_SORT_KEYS))
-    return out
+def page_bytes(table: pa.Table, page_size: int) -> list[bytes]:
+    """The JSON bodies the CoreData sandbox sends for ``?limit=page_size&offset=k`` over ``table``
+    (tastypie's ``{"meta": {...}, "objects": [...]}``), byte for byte: they come from
+    ``BenchCoreDataSandbox``'s Arrow-backed pages, which ``self_check`` compares with the stock
+    emulator's."""
+    sb = BenchCoreDataSandbox()
+    sb.load_arrow("tasks", table)
+    return [_get(sb, [("limit", str(page_size)), ("offset", str(o))])[2:] for o in range(0, table.num_rows, page_size)]
 
 
 def median_time(fn: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
@@ -217,31 +213,162 @@ def machine() -> str:
 # A sandbox whose unfiltered list requests cost O(page) instead of O(table)
 # --------------------------------------------------------------------------------------------
 
-from lowcode_sql.sandbox.coredata import CoreDataSandbox  # noqa: E402
+from lowcode_sql.sandbox._base import Request, Response, encode_response, json_response  # noqa: E402
+from lowcode_sql.sandbox.coredata import BASE, CoreDataSandbox  # noqa: E402
+
+AUTH = {"authorization": "apikey demo:demo-key"}  # CoreDataSandbox's demo user
 
 
-class FastListCoreDataSandbox(CoreDataSandbox):
-    """``CoreDataSandbox`` with one emulator-side optimisation, same answers byte for byte.
+class BenchCoreDataSandbox(CoreDataSandbox):
+    """``CoreDataSandbox`` with two emulator-side shortcuts for unfiltered, unsorted list pages
+    (the only requests a full scan sends), answering byte for byte like the stock emulator
+    (``self_check`` proves it on every benchmark run):
 
-    The stock ``_list`` evaluates ``all(p(i) for p in preds)`` for every stored row on every
-    request, even with no filter: ~0.6 us/row, i.e. ~6 ms per page of a 10k-row table, run under
-    the emulator's global handle lock (so concurrent requests queue behind it). A real server
-    answers a page from an index; here an unfiltered, unsorted list keeps ``rows`` as a ``range``
-    (sliced in O(1)). Filtered or sorted requests take the stock path unchanged.
+    * tables loaded with ``load_table``: the stock ``_list`` tests ``all(p(i) for p in preds)`` for
+      every stored row on every request, even with no filter (~0.6 us/row: ~6 ms per page of a
+      10k-row table) under the emulator's global handle lock, so concurrent requests queue behind
+      each other. A real server answers a page from an index; here the page is sliced from a range.
+    * tables loaded with ``load_arrow``: kept as Arrow and encoded page by page on request, so a
+      1M-row table needs no 1M Python dicts (several GB) in the server process. Such a table
+      answers only unfiltered, unsorted list requests (enough for a full scan and its count).
+
+    Filtered or sorted requests on ``load_table`` tables take the stock path unchanged.
+    ``GET /_bench/stats[?reset=1]`` returns the request counters (for a server in another process).
     """
+
+    def __init__(self, **kw: Any) -> None:
+        kw.setdefault("sample_data", False)
+        super().__init__(**kw)
+        self.arrow_tables: dict[str, pa.Table] = {}
+        self.rows_sent = 0  # list objects in the answers since reset_stats (request economy)
+        self.bytes_sent = 0
+
+    def reset_stats(self) -> None:
+        super().reset_stats()
+        self.rows_sent = self.bytes_sent = 0
+
+    def load_arrow(self, name: str, table: pa.Table) -> None:
+        self.resources[name] = self._new_resource(name, {})
+        self.arrow_tables[name] = table
+
+    def handle(self, request: Request) -> Response:
+        if request.path == "/_bench/stats":
+            # this request is itself counted and in flight: report what came before it
+            out = {"requests": self.stats.requests - 1, "max_in_flight": self.stats.max_in_flight}
+            if request.arg("reset"):
+                self.reset_stats()
+            return json_response(out)
+        response = super().handle(request)
+        body = response.body
+        if isinstance(body, dict) and isinstance(body.get("objects"), list):
+            self.rows_sent += len(body["objects"])
+            self.bytes_sent += len(encode_response(response)[0])
+        elif isinstance(body, bytes):
+            self.bytes_sent += len(body)  # Arrow-backed pages count their rows in _list
+        return response
 
     def _list(self, res, request, rows, uri):  # type: ignore[no-untyped-def]
         preds = self._build_filters(res, request)
-        if preds or request.args("order_by") or not isinstance(rows, range):
+        arrow = self.arrow_tables.get(res.name)
+        plain = not preds and not request.args("order_by")
+        if arrow is None and (not plain or not isinstance(rows, range)):
             return super()._list(res, request, rows, uri)
-        from lowcode_sql.sandbox._base import json_response
-
+        if not plain:
+            return self.error_response(400, "bench sandbox: Arrow-backed tables serve unfiltered pages only")
         limit, offset = self._limit(request), self._offset(request)
-        count = len(rows)
-        page = rows[offset:] if limit == 0 else rows[offset : offset + limit]
+        count = len(rows) if arrow is None else arrow.num_rows
+        end = count if limit == 0 else min(count, offset + limit)
         meta: dict[str, Any] = {"limit": limit, "offset": offset, "total_count": count}
         if limit:
             meta["previous"] = None if offset - limit < 0 else self._page_uri(uri, request, limit, offset - limit)
             meta["next"] = None if offset + limit >= count else self._page_uri(uri, request, limit, offset + limit)
         meta = {k: meta[k] for k in ("limit", "next", "offset", "previous", "total_count") if k in meta}
-        return json_response({"meta": meta, "objects": [res.objects[i] for i in page]})
+        if arrow is None:
+            return json_response({"meta": meta, "objects": [res.objects[i] for i in rows[offset:end]]})
+        objs = arrow.slice(offset, max(0, end - offset)).to_pylist() if offset < count else []
+        self.rows_sent += len(objs)
+        # orjson writes naive datetimes as isoformat() does and sorts keys at every depth, like the
+        # stock emulator's _to_json + _sort_keys (for the types make_tasks produces).
+        body = orjson.dumps({"meta": meta, "objects": objs}, option=orjson.OPT_SORT_KEYS)
+        return Response(200, body, {"content-type": "application/json"})
+
+
+def _get(sb: CoreDataSandbox, query: list[tuple[str, str]], table: str = "tasks") -> bytes:
+    import asyncio
+
+    resp = asyncio.run(sb.dispatch(Request("GET", f"{BASE}{table}/", query, dict(AUTH))))
+    assert isinstance(resp, Response), resp
+    body, _ = encode_response(resp)
+    return bytes(resp.status.to_bytes(2, "big")) + body
+
+
+def self_check(n: int = 2_500) -> None:
+    """Assert that ``BenchCoreDataSandbox`` (both shortcuts) and ``page_bytes`` send exactly the
+    bytes the stock ``CoreDataSandbox`` sends for the pages of a full scan."""
+    data = make_tasks(n)
+    stock = CoreDataSandbox(sample_data=False)
+    stock.load_table("tasks", data)
+    fast = BenchCoreDataSandbox()
+    fast.load_table("tasks", data)
+    lazy = BenchCoreDataSandbox()
+    lazy.load_arrow("tasks", data)
+    queries = [[("limit", "1000"), ("offset", str(o))] for o in (0, 1000, 2000, n, n + 5)]
+    queries += [[("limit", "1")], [("limit", "7"), ("offset", "3")], [("offset", "2490")], [("limit", "0")]]
+    for q in queries:
+        want = _get(stock, q)
+        assert _get(fast, q) == want, f"BenchCoreDataSandbox (load_table) differs from the stock emulator for {q}"
+        assert _get(lazy, q) == want, f"BenchCoreDataSandbox (load_arrow) differs from the stock emulator for {q}"
+    filtered = [("title__startswith", "Prelude"), ("limit", "100")]
+    assert _get(fast, filtered) == _get(stock, filtered)
+    assert page_bytes(data, 1000) == [_get(stock, q)[2:] for q in queries[:3]], "page_bytes differs"
+
+
+# --------------------------------------------------------------------------------------------
+# A sandbox server in another process
+# --------------------------------------------------------------------------------------------
+
+
+class ServerProcess:
+    """``python benchmarks/_serve.py ...`` in a child process: a real HTTP CoreData sandbox whose
+    CPU (and GIL) is not the client's. ``url`` once started; ``stats(reset)`` reads its counters."""
+
+    def __init__(self, *, rows: int, latency: float, lazy: bool = False) -> None:
+        self.args = ["--rows", str(rows), "--latency", str(latency)] + (["--lazy"] if lazy else [])
+        self.proc: Any = None
+        self.url = ""
+
+    def __enter__(self) -> ServerProcess:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("_serve.py")), *self.args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+        line = self.proc.stdout.readline()
+        if not line.startswith("URL "):
+            self.__exit__()
+            raise RuntimeError(f"sandbox server did not start: {line!r}")
+        self.url = line.split()[1]
+        return self
+
+    def stats(self, reset: bool = False) -> dict[str, int]:
+        import httpx
+
+        r = httpx.get(self.url + "/_bench/stats" + ("?reset=1" if reset else ""), timeout=30)
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: object) -> None:
+        import subprocess
+
+        if self.proc is None:
+            return
+        if self.proc.stdin:
+            self.proc.stdin.close()  # the server exits at EOF on its stdin
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()

@@ -1,0 +1,159 @@
+"""(d) Peak memory of an aggregate over a 1M-row table, streamed vs materialised.
+
+The CoreData sandbox holds 1,000,000 ``tasks`` rows (``make_tasks``) and runs in its own process
+(``_serve.py``, real HTTP on 127.0.0.1, 50 ms latency per request, the table kept as Arrow so the
+server does not hold 1M Python dicts). Each client runs in a fresh child process of its own, whose
+resident set size (RSS) a psutil sampler reads every 5 ms from a thread; ``ru_maxrss`` (the
+kernel's own peak) is printed alongside as a cross-check. Only the client process is measured.
+
+* streamed: the aggregate through lowcode_sql (pages stream into DuckDB as they arrive;
+  1,000 requests of 1,000 rows, all 21 fields on the wire since CoreData has no projection);
+* materialised (the alternative, same run): the same four columns fetched with lowcode_sql into
+  one Arrow table, then the same aggregate by DuckDB over it.
+
+Both answers are checked against DuckDB over the source table (computed in the parent).
+Target: streamed peak RSS <= 300 MB.
+
+    PYTHONPATH=. python benchmarks/bench_memory.py [--rows 1000000] [--no-alternative]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ServerProcess, machine, make_tasks, print_table, verdict
+
+LATENCY = 0.05
+TARGET_MB = 300.0
+SECRETS = {"user": "demo", "key": "demo-key"}
+AGGREGATE = ("SELECT status, count(*) AS n, count(modified) AS n_modified, min(created) AS first_created, "
+             "max(modified) AS last_modified, sum(len(tags)) AS n_tags FROM {t} GROUP BY status ORDER BY status")
+COLUMNS = "SELECT status, created, modified, tags FROM cd.tasks"
+
+
+class RssSampler:
+    """Peak RSS of this process, read every ``interval`` s by a daemon thread."""
+
+    def __init__(self, interval: float = 0.005) -> None:
+        import psutil
+
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak = self.proc.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def client(mode: str, url: str) -> None:
+    """One measured client (a child process): prints one JSON line."""
+    import duckdb
+
+    import lowcode_sql
+
+    con = lowcode_sql.connect()
+    con.add_source("cd", "coredata", base_url=url, secrets=SECRETS)
+    con.tables("cd")
+    baseline = RssSampler().peak  # after imports and setup: what any lowcode_sql process pays
+    t0 = time.perf_counter()
+    with RssSampler() as sampler:
+        if mode == "streamed":
+            result = con.sql(AGGREGATE.format(t="cd.tasks"))
+            table, requests = result.arrow(), result.requests
+        else:
+            fetched = con.sql(COLUMNS)
+            requests = fetched.requests
+            duck = duckdb.connect()
+            duck.register("data", fetched.arrow())
+            table = duck.sql(AGGREGATE.format(t="data")).to_arrow_table()
+            del fetched
+    elapsed = time.perf_counter() - t0
+    con.close()
+    print(json.dumps({
+        "mode": mode, "baseline_mb": baseline / 2**20, "peak_mb": sampler.peak / 2**20,
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "elapsed": elapsed,
+        "requests": requests, "answer": table.to_pylist(),
+    }, default=str))
+
+
+def run_client(mode: str, url: str) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, "--client", mode, "--url", url],
+                         capture_output=True, text=True, timeout=900, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if out.returncode != 0:
+        raise RuntimeError(f"{mode} client failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--no-alternative", action="store_true", help="skip the materialised client")
+    ap.add_argument("--quick", action="store_true", help="50,000 rows, no latency (a smoke run)")
+    ap.add_argument("--client", choices=["streamed", "materialised"], help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.client:
+        client(args.client, args.url)
+        return 0
+    latency = 0.0 if args.quick else LATENCY
+    if args.quick:
+        args.rows = 50_000
+    print(f"bench_memory: aggregate over {args.rows:,} CoreData tasks rows, server in another process "
+          f"(real HTTP, latency {latency * 1000:.0f} ms/request), page_size 1000 ({machine()})")
+    print(f"  query: {AGGREGATE.format(t='cd.tasks')}")
+
+    import duckdb
+
+    data = make_tasks(args.rows).select(["status", "created", "modified", "tags"])
+    duck = duckdb.connect()
+    duck.execute("SET TimeZone = 'UTC'")
+    duck.register("data", data)
+    expected = json.loads(json.dumps(duck.sql(AGGREGATE.format(t="data")).to_arrow_table().to_pylist(), default=str))
+    duck.close()
+    del data
+    modes = ["streamed"] + ([] if args.no_alternative else ["materialised"])
+    results = []
+    with ServerProcess(rows=args.rows, latency=latency, lazy=True) as server:
+        for mode in modes:
+            r = run_client(mode, server.url)
+            assert r["answer"] == expected, f"{mode}: wrong answer {r['answer']} != {expected}"
+            results.append(r)
+    print()
+    print_table(["client", "peak RSS MB", "ru_maxrss MB", "RSS after setup MB", "peak - setup MB", "requests",
+                 "time s", "rows/s"],
+                [[r["mode"], r["peak_mb"], r["ru_maxrss_mb"], r["baseline_mb"], r["peak_mb"] - r["baseline_mb"],
+                  r["requests"], r["elapsed"], args.rows / r["elapsed"]] for r in results])
+    print()
+    if len(results) > 1:
+        print(f"materialised / streamed peak RSS: {results[1]['peak_mb'] / results[0]['peak_mb']:.2f}x")
+    ok = verdict("streamed peak RSS of the client", results[0]["peak_mb"], TARGET_MB, higher_is_better=False,
+                 unit=" MB")
+    return 0 if ok or args.quick else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
