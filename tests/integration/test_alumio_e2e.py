@@ -1,0 +1,273 @@
+"""Alumio end to end through the sandbox: request economy, bearer auth, faults, typed errors, the
+storage cursor, JSON columns, and the rule that a column the API does not declare is never sent."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import lowcode_sql
+from lowcode_sql.errors import APIError, AuthError, UnknownColumn
+from lowcode_sql.fetch.retry import RetryPolicy
+from lowcode_sql.sandbox.alumio import SCHEMAS, AlumioSandbox
+
+TASKS = r"^/api/v1/tasks$"
+OPTIONS = {"page_size": 100, "entity_fields": {"sku": "VARCHAR", "customer.email": "VARCHAR", "grandTotal": "DOUBLE"},
+           "storage_schemas": {"customer-map": {"crmId": "VARCHAR", "erpId": "BIGINT"}}}
+
+
+def connect(sandbox: AlumioSandbox, **options: object) -> lowcode_sql.Connection:
+    con = lowcode_sql.connect()
+    con.add_source("al", "alumio", sandbox=sandbox, options={**OPTIONS, **options})
+    # the same number of attempts, with short, seeded back-offs: fast and deterministic
+    con.catalog.source("al").runtime.retry = RetryPolicy(base_delay=0.01, rng=random.Random(0))
+    con.tables()  # discovery (one storages listing), so tests count data requests only
+    return con
+
+
+def filters(sandbox: AlumioSandbox, path: str = TASKS) -> list[dict]:
+    import re
+
+    return [json.loads(dict(e.query).get("filter", "{}")) for e in sandbox.stats.log if re.search(path, e.path)]
+
+
+@pytest.fixture(scope="module")
+def shared() -> AlumioSandbox:
+    return AlumioSandbox()
+
+
+@pytest.fixture
+def sandbox(shared):
+    shared.faults.clear()
+    shared.latency = 0.0
+    shared.reset_stats()
+    yield shared
+    shared.faults.clear()
+    shared.latency = 0.0
+
+
+@pytest.fixture(scope="module")
+def shared_con(shared):
+    c = connect(shared)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def con(sandbox):
+    c = connect(sandbox)
+    sandbox.reset_stats()
+    yield c
+    c.close()
+
+
+# --- request economy ----------------------------------------------------------------------------
+
+
+def test_discovery_lists_the_storages_once(sandbox):
+    with connect(sandbox) as c:
+        assert sandbox.stats.count(r"^/api/v1/storages$") == 1
+        names = {t for _, t, _ in c.tables("al")}
+        assert {"storage_customer_map", "storage_product_hashes", "storage_order_sync_state", "tasks",
+                "configurations_incoming"} <= names
+    with connect(sandbox, storages=["customer-map"]) as c:
+        assert sandbox.stats.count(r"^/api/v1/storages$") == 1  # the option names them: no listing
+        assert "storage_product_hashes" not in {t for _, t, _ in c.tables("al")}
+
+
+def test_count_star_is_one_request_from_total_count(shared_con, shared):
+    shared.reset_stats()
+    n = shared_con.sql("SELECT count(*) FROM al.tasks WHERE route = 'bol-orders-to-wms' AND status = 'failed'")
+    want = sum(1 for t in shared.rows["tasks"] if t["route"] == "bol-orders-to-wms" and t["status"] == "failed")
+    assert n.fetchall() == [(want,)] and shared.stats.requests == 1
+    assert filters(shared)[0]["limit"] == 1
+
+
+def test_limit_on_exact_filter_is_one_request(shared_con, shared):
+    shared.reset_stats()
+    rows = shared_con.sql("SELECT identifier FROM al.tasks WHERE status = 'finished' LIMIT 5").fetchall()
+    assert len(rows) == 5 and shared.stats.requests == 1
+    assert filters(shared) == [{"where": {"status": "finished"}, "skip": 0, "limit": 5}]
+
+
+def test_contradiction_makes_no_request(shared_con, shared):
+    shared.reset_stats()
+    assert len(shared_con.sql("SELECT identifier FROM al.tasks WHERE status = 'new' AND status = 'failed'")) == 0
+    assert shared.stats.requests == 0
+
+
+def test_superset_filter_is_rechecked_locally(shared_con, shared):
+    shared.reset_stats()
+    cut = sorted(t["createdAt"] for t in shared.rows["tasks"])[300]
+    sql = f"SELECT identifier FROM al.tasks WHERE created_at > TIMESTAMPTZ '{cut.isoformat()}'"
+    got = shared_con.sql(sql).fetchall()
+    assert len(got) == sum(t["createdAt"] > cut for t in shared.rows["tasks"])
+    assert "gte" in filters(shared)[0]["where"]["createdAt"]
+
+
+def test_full_scan_pages_concurrently_with_skip_in_the_filter(sandbox):
+    sandbox.latency = 0.05
+    with connect(sandbox) as c:
+        sandbox.reset_stats()
+        r = c.sql("SELECT identifier FROM al.tasks")
+        assert len(r) == 720 and len(set(r.arrow().column("identifier").to_pylist())) == 720
+        pages = filters(sandbox)
+        assert sorted(p["skip"] for p in pages) == list(range(0, 720, 100))
+        assert all(p["limit"] == min(100, 720 - p["skip"]) for p in pages)
+        assert sandbox.stats.max_in_flight > 1
+
+
+def test_server_page_cap_is_detected(con, sandbox):
+    capped = AlumioSandbox(max_limit=60)
+    with connect(capped) as c:
+        capped.reset_stats()
+        assert len(c.sql("SELECT identifier FROM al.tasks").fetchall()) == 720
+        assert capped.stats.requests == 12  # 720 / 60, the stride learnt from the first page
+
+
+def test_storage_entities_follow_the_next_cursor(sandbox):
+    with connect(sandbox, page_size=7) as c:
+        sandbox.reset_stats()
+        rows = c.sql("SELECT identifier, crm_id, erp_id, value->>'$.email' AS email "
+                     "FROM al.storage_customer_map ORDER BY identifier").fetchall()
+        assert len(rows) == 40 and rows[0][0] == "customer0" and rows[0][3] == "customer0@mail.example"
+        pages = filters(sandbox, r"/storages/customer-map/entities$")
+        assert len(pages) == 6 and "next" not in pages[0] and all(len(p["next"]) == 1 for p in pages[1:])
+        assert all("where" not in p for p in pages)  # no predicate pushdown into a storage
+        sandbox.reset_stats()
+        assert c.sql("SELECT count(*) FROM al.storage_customer_map").fetchall() == [(40,)]
+        assert sandbox.stats.requests == 1
+
+
+def test_json_columns_and_typed_nested_fields(shared_con):
+    rows = shared_con.sql(
+        "SELECT entity_data->>'$.incrementId', entity_data__customer__email, entity_data__grand_total "
+        "FROM al.tasks WHERE route = 'magento-orders-to-erp' AND entity_data__grand_total > 100 LIMIT 5").fetchall()
+    assert len(rows) == 5 and all(r[0].startswith("NL") and "@" in r[1] and r[2] > 100 for r in rows)
+
+
+# --- the unknown-column rule ----------------------------------------------------------------------
+
+
+def _sent_names(where: object) -> set[str]:
+    out: set[str] = set()
+    if isinstance(where, dict):
+        for k, v in where.items():
+            if k in ("and", "or"):
+                for item in v:
+                    out |= _sent_names(item)
+            else:
+                out.add(k)
+    return out
+
+
+@pytest.mark.parametrize("loopback", [False, True])
+def test_a_column_the_api_does_not_declare_is_never_sent(loopback):
+    sandbox = AlumioSandbox(loopback_operators=loopback)
+    with connect(sandbox, loopback_operators=loopback) as c:
+        queries = [
+            "SELECT identifier FROM al.tasks WHERE entity_data__sku = 'SKU-0001'",
+            "SELECT identifier FROM al.tasks WHERE entity_data__customer__email = 'x' OR status = 'new'",
+            "SELECT identifier FROM al.tasks WHERE entity_data->>'$.sku' = 'SKU-0001' AND route = 'x'",
+            "SELECT identifier FROM al.tasks WHERE entity_data IS NULL",
+            "SELECT identifier FROM al.queue_processes WHERE list_contains(meta_flags, 'retry') AND priority >= 1",
+            "SELECT identifier FROM al.queue_processes WHERE meta_flags IS NOT NULL ORDER BY created_at LIMIT 3",
+            "SELECT identifier FROM al.configurations_incoming WHERE type = 'outgoing' OR object IS NULL",
+            "SELECT email FROM al.users WHERE list_contains(roles, 'ROLE_USER')",
+            "SELECT identifier FROM al.tasks ORDER BY entity_data__grand_total LIMIT 3",
+        ]
+        for sql in queries:
+            sandbox.reset_stats()
+            c.sql(sql).fetchall()
+            for e in sandbox.stats.log:
+                doc = json.loads(dict(e.query).get("filter", "{}"))
+                resource = {"/api/v1/tasks": "tasks", "/api/v1/queue/processes": "queue_processes",
+                            "/api/v1/configurations": "configurations", "/api/v1/users": "users"}[e.path]
+                fields = set(SCHEMAS[resource])
+                assert _sent_names(doc.get("where")) <= fields, (sql, doc)
+                order = doc.get("order")
+                for item in [order] if isinstance(order, str) else order or []:
+                    assert item.split()[0] in fields, (sql, doc)
+                assert not any(isinstance(v, dict) for v in [doc.get("where", {}).get("entityData")])
+
+
+def test_the_dialect_agrees_with_the_sandbox_on_unknown_columns(sandbox):
+    # what the rule protects against: the API answers an unknown column with an empty list, not an error
+    from lowcode_sql.sandbox._base import Request
+
+    r = sandbox.handle(Request("GET", "/api/v1/tasks", [("filter", '{"where":{"entityData.sku":"SKU-0001"}}')],
+                               {"authorization": "Bearer demo-alumio-token"}))
+    assert r.status == 200 and r.body["results"] == []
+
+
+# --- auth and faults ------------------------------------------------------------------------------
+
+
+def test_bearer_token_is_sent_and_never_leaks(sandbox):
+    con = lowcode_sql.connect()
+    con.add_source("al", "alumio", sandbox=sandbox, options={"storages": []}, secrets={"token": "wrong-token-123"})
+    with pytest.raises(AuthError) as info:
+        con.sql("SELECT count(*) FROM al.tasks")
+    assert "wrong-token-123" not in str(info.value) and "wrong-token-123" not in repr(info.value)
+    con.close()
+
+
+@pytest.mark.parametrize("kind,kw", [
+    ("status", {"status": 429, "retry_after": 0}),
+    ("status", {"status": 503, "times": 2}),
+    ("reset", {}),
+    ("truncate", {}),
+])  # fmt: skip
+def test_transient_faults_are_retried(con, sandbox, kind, kw):
+    sql = "SELECT identifier, status FROM al.tasks WHERE created_at >= TIMESTAMPTZ '2026-01-01 00:00:00+00' ORDER BY 1"
+    expected = con.sql(sql).fetchall()
+    sandbox.faults.add(kind, path=TASKS, after=1, **kw)
+    assert con.sql(sql).fetchall() == expected
+    assert not len(sandbox.faults)
+
+
+def test_persistent_error_names_the_problem_detail(con, sandbox):
+    sandbox.faults.add("status", path=TASKS, status=500, times=None, message="queue database unavailable")
+    with pytest.raises(APIError, match="queue database unavailable") as info:
+        con.sql("SELECT identifier FROM al.tasks")
+    assert info.value.status == 500
+
+
+def test_platform_400_is_an_api_error_with_its_detail():
+    # a dialect configured for the wider operators against a deployment without them
+    sandbox = AlumioSandbox(loopback_operators=False)
+    with connect(sandbox, loopback_operators=True) as c:
+        with pytest.raises(APIError, match='Unsupported operator "neq"') as info:
+            c.sql("SELECT identifier FROM al.tasks WHERE status <> 'new'")
+        assert info.value.status == 400
+
+
+def test_unknown_column_is_helpful(shared_con):
+    with pytest.raises(UnknownColumn, match="created_at"):
+        shared_con.sql("SELECT createdat FROM al.tasks")
+
+
+def test_sample_schema_types(shared_con):
+    tasks = {c: t for c, t, _ in shared_con.describe("al.tasks")}
+    assert tasks["created_at"] == "TIMESTAMP WITH TIME ZONE" and tasks["entity_data"] == "VARCHAR"
+    procs = {c: t for c, t, _ in shared_con.describe("al.queue_processes")}
+    assert procs["priority"] == "BIGINT" and procs["meta_flags"] == "VARCHAR[]"
+    assert {c: t for c, t, _ in shared_con.describe("al.task_statistics")}["date"] == "DATE"
+
+
+@pytest.mark.slow
+def test_over_real_http(shared):
+    with shared.serve() as server:
+        con = lowcode_sql.connect({"sources": {"al": {
+            "platform": "alumio", "base_url": server.url, "secrets": {"token": "demo-alumio-token"},
+            "options": {"storages": ["customer-map"]}}}})
+        assert con.sql("SELECT count(*) FROM al.storage_customer_map").fetchall() == [(40,)]
+        assert con.sql("SELECT count(*) FROM al.tasks WHERE status = 'skipped'").fetchall()[0][0] > 0
+        con.close()
+
+
+def test_demo_includes_alumio():
+    with lowcode_sql.connect_sandbox("alumio") as c:
+        assert c.sql("SELECT count(DISTINCT route) FROM alumio.tasks").fetchall() == [(8,)]
