@@ -84,7 +84,6 @@ PATHS = {
 }  # fmt: skip
 _CONFIRMED_OPS = frozenset({"gte"})
 _LOOPBACK_OPS = frozenset({"gte", "gt", "lt", "lte", "neq", "inq", "nin", "like", "between"})
-_STORAGE_FIELDS = {"identifier": S, "updatedAt": T}
 _PREFIX = "/api/v1/"
 
 
