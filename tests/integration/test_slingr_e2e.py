@@ -1,0 +1,237 @@
+"""Slingr end to end through the in-process sandbox: request economy, login auth, faults, typed errors."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pyarrow as pa
+import pytest
+
+import lowcode_sql
+from lowcode_sql.errors import APIError, AuthError
+from lowcode_sql.fetch.retry import RetryPolicy
+from lowcode_sql.sandbox.slingr import SlingrSandbox
+
+N_BIG = 2345
+DATA = r"^/data/\w+$"
+
+
+def big_table() -> pa.Table:
+    r = random.Random(3)
+    return pa.table({
+        "n": list(range(N_BIG)),
+        "name": [r.choice(["ACME, Inc (US)", "O'Brien", "a'),or(filter('name','x", 'say "hi"', "plain"])
+                 for _ in range(N_BIG)],
+        "grp": [i % 7 for i in range(N_BIG)],
+    })
+
+
+def connect(sandbox: SlingrSandbox, **options: object) -> lowcode_sql.Connection:
+    con = lowcode_sql.connect()
+    con.add_source("sl", "slingr", sandbox=sandbox, options={"entities": sorted(sandbox.entities), **options})
+    # the same number of attempts, with short, seeded back-offs: fast and deterministic
+    con.catalog.source("sl").runtime.retry = RetryPolicy(base_delay=0.01, rng=random.Random(0))
+    con.tables()  # discovery first, so the tests count data requests only
+    return con
+
+
+@pytest.fixture(scope="module")
+def shared() -> SlingrSandbox:
+    sb = SlingrSandbox()
+    sb.load_table("big", big_table())
+    return sb
+
+
+@pytest.fixture
+def sandbox(shared):
+    shared.faults.clear()
+    shared.latency = 0.0
+    shared.reset_stats()
+    yield shared
+    shared.faults.clear()
+
+
+@pytest.fixture
+def con(sandbox):
+    c = connect(sandbox)
+    sandbox.reset_stats()
+    yield c
+    c.close()
+
+
+def data_requests(sb: SlingrSandbox) -> list:
+    return [e for e in sb.stats.log if e.path.startswith("/data/")]
+
+
+def logins(sb: SlingrSandbox) -> int:
+    return sb.stats.count(r"^/auth/login$")
+
+
+# --- request economy ----------------------------------------------------------------------------
+
+
+def test_keyset_full_scan_pages(con, sandbox):
+    r = con.sql("SELECT id, n FROM sl.big")
+    assert len(r) == N_BIG and len(set(r.arrow().column("id").to_pylist())) == N_BIG
+    reqs = data_requests(sandbox)
+    assert len(reqs) == math.ceil(N_BIG / 1000)
+    offsets = [dict(e.query).get("_offset") for e in reqs]
+    assert offsets[0] is None and all(o and len(o) == 24 for o in offsets[1:])  # record ids, not numbers
+
+
+def test_numeric_offset_pages_run_concurrently(sandbox):
+    sandbox.latency = 0.05
+    with connect(sandbox, keyset=False, page_size=500) as c:
+        sandbox.reset_stats()
+        r = c.sql("SELECT n FROM sl.big")
+        assert sorted(r.arrow().column("n").to_pylist()) == list(range(N_BIG))
+        assert len(data_requests(sandbox)) == math.ceil(N_BIG / 500)
+        assert sandbox.stats.max_in_flight > 1
+
+
+def test_count_is_one_request(con, sandbox):
+    assert con.sql("SELECT count(*) FROM sl.big WHERE grp = 3 OR name = 'ACME, Inc (US)'").fetchall()[0][0] == len(
+        [i for i, row in enumerate(big_table().to_pylist()) if row["grp"] == 3 or row["name"] == "ACME, Inc (US)"])
+    [req] = data_requests(sandbox)
+    assert dict(req.query)["_size"] == "1"
+
+
+def test_limit_on_exact_filter_is_one_request(con, sandbox):
+    assert len(con.sql("SELECT n FROM sl.big WHERE grp IN (1, 2) LIMIT 600")) == 600
+    [req] = data_requests(sandbox)
+    assert dict(req.query)["_size"] == "600"
+
+
+def test_sorted_limit_is_one_request(con, sandbox):
+    rows = con.sql("SELECT n FROM sl.big WHERE grp = 6 ORDER BY n DESC LIMIT 3").fetchall()
+    assert rows == [(2344,), (2337,), (2330,)]
+    [req] = data_requests(sandbox)
+    assert ("_sortField", "n") in req.query and ("_sortType", "desc") in req.query
+
+
+def test_contradiction_makes_no_request(con, sandbox):
+    assert len(con.sql("SELECT n FROM sl.big WHERE n > 10 AND n < 5")) == 0
+    assert sandbox.stats.requests == 0
+
+
+def test_values_that_break_naive_quoting(con, sandbox):
+    rows = big_table().to_pylist()
+    for value in ("ACME, Inc (US)", "O'Brien", "a'),or(filter('name','x", 'say "hi"'):
+        for sql in (f"SELECT n FROM sl.big WHERE name = '{value.replace(chr(39), chr(39) * 2)}'",
+                    f"SELECT n FROM sl.big WHERE name = '{value.replace(chr(39), chr(39) * 2)}' OR n = 0"):
+            got = sorted(v for (v,) in con.sql(sql).fetchall())
+            assert got == sorted(row["n"] for row in rows if row["name"] == value or (" OR " in sql and row["n"] == 0))
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+def test_login_once_and_reuse_the_token(sandbox):
+    with connect(sandbox) as c:
+        for _ in range(3):
+            c.sql("SELECT count(*) FROM sl.companies").fetchall()
+            c.sql("SELECT id FROM sl.contacts").fetchall()
+        assert logins(sandbox) == 1
+        assert all(e.status == 200 for e in sandbox.stats.log)
+
+
+def test_token_expiry_mid_scan_logs_in_again(con, sandbox):
+    expected = con.sql("SELECT id, n FROM sl.big ORDER BY id").fetchall()
+    before = logins(sandbox)
+    sandbox.faults.add("expire_token", path=DATA, after=1)
+    assert con.sql("SELECT id, n FROM sl.big ORDER BY id").fetchall() == expected
+    assert logins(sandbox) == before + 1
+    assert sandbox.stats.by_status[401] == 1
+
+
+def test_inactivity_expiry_logs_in_again():
+    sb = SlingrSandbox(token_ttl=60)
+    now = [0.0]
+    sb.clock = lambda: now[0]
+    with connect(sb) as c:
+        assert c.sql("SELECT count(*) FROM sl.companies").fetchall() == [(135,)]
+        now[0] += 61
+        assert c.sql("SELECT count(*) FROM sl.companies").fetchall() == [(135,)]
+        assert logins(sb) == 2 and sb.stats.by_status[401] == 1
+
+
+def test_bad_password_is_an_auth_error_without_the_secret(sandbox):
+    c = lowcode_sql.connect()
+    c.add_source("sl", "slingr", sandbox=sandbox, options={"entities": ["companies"]},
+                 secrets={"email": "user@test.com", "password": "wrong-password-123"})
+    with pytest.raises(AuthError, match="Invalid credentials") as info:
+        c.sql("SELECT count(*) FROM sl.companies")
+    assert "wrong-password-123" not in str(info.value) and "wrong-password-123" not in repr(info.value)
+    c.close()
+
+
+# --- faults -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind,kw", [
+    ("status", {"status": 429, "retry_after": 0}),
+    ("status", {"status": 503, "times": 2}),
+    ("reset", {}),
+    ("truncate", {}),
+])
+def test_transient_faults_are_retried(con, sandbox, kind, kw):
+    sql = "SELECT id, n FROM sl.big WHERE grp <> 3 ORDER BY id"
+    expected = con.sql(sql).fetchall()
+    sandbox.faults.add(kind, path=DATA, after=1, **kw)
+    assert con.sql(sql).fetchall() == expected
+    assert not len(sandbox.faults)  # the fault did fire
+
+
+def test_rate_limit_429_is_waited_out():
+    sb = SlingrSandbox(rate_limit=200, burst=2)
+    with connect(sb) as c:
+        assert c.sql("SELECT count(*) FROM sl.contacts").fetchall() == [(240,)]
+        for _ in range(3):
+            assert len(c.sql("SELECT id FROM sl.companies")) == 135
+        assert sb.stats.by_status[429] > 0  # throttled on the way, answered anyway
+
+
+@pytest.mark.parametrize("status,message", [(409, "Optimistic locking exception"), (503, "under maintenance")])
+def test_persistent_errors_are_typed_and_name_the_platform_message(con, sandbox, status, message):
+    sandbox.faults.add("status", path=DATA, status=status, times=None, message=message)
+    with pytest.raises(APIError, match=message) as info:
+        con.sql("SELECT id FROM sl.companies")
+    assert info.value.status == status
+
+
+def test_platform_400_names_the_field(con, sandbox):
+    # a dialect never sends this, but a stale column declaration would: the answer is a typed error
+    sandbox.entities["companies"].fields.pop("taxId")
+    try:
+        with pytest.raises(APIError, match=r"Field \[taxId\] does not exist") as info:
+            con.sql("SELECT name FROM sl.companies WHERE tax_id = 'x'")
+        assert info.value.status == 400
+    finally:
+        from lowcode_sql.sandbox.slingr import FieldDef
+
+        sandbox.entities["companies"].fields["taxId"] = FieldDef("taxId", "text")
+
+
+# --- sample data and types ----------------------------------------------------------------------
+
+
+def test_sample_schema_and_nested_fields(con):
+    types = {name: typ for name, typ, _ in con.describe("sl.companies")}
+    assert types["last_meeting"] == "TIMESTAMP WITH TIME ZONE" and types["number_of_employees"] == "BIGINT"
+    assert types["addresses__state"] == "VARCHAR[]" and types["is_customer"] == "BOOLEAN"
+    rows = con.sql("SELECT c.name, c.contact_information.email, contact_information__email, addresses "
+                   "FROM sl.companies c WHERE list_contains(addresses__state, 'CA') ORDER BY name LIMIT 3").fetchall()
+    assert rows and all(r[1] == r[2] for r in rows) and all(any(a["state"] == "CA" for a in r[3]) for r in rows)
+
+
+def test_join_contacts_to_companies(con):
+    rows = con.sql("SELECT p.first_name, c.name FROM sl.contacts p JOIN sl.companies c ON p.company__id = c.id "
+                   "WHERE c.is_customer AND p.active").fetchall()
+    assert rows and all(isinstance(n, str) for _, n in rows)
+
+
+def test_demo_lists_slingr():
+    with lowcode_sql.demo() as c:
+        assert ("slingr", "companies") in {(s, t) for s, t, *_ in c.tables()}
+        assert c.sql("SELECT count(*) FROM slingr.contacts").fetchall() == [(240,)]
