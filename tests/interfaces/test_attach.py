@@ -293,3 +293,58 @@ def test_no_nanobind_noise_at_exit(tmp_path: Any) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[(1,)]"
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr
+
+
+ENTU_QUERIES = [
+    ("SELECT name, price FROM entu.item WHERE price = 3", True),
+    ("SELECT name FROM entu.item WHERE price > 3 AND price <= 7", True),
+    ("SELECT name FROM entu.item WHERE name IN ('n1', 'n2')", True),
+    ("SELECT name FROM entu.item WHERE name <> 'n1'", True),
+    ("SELECT count(*) FROM entu.item WHERE seen >= TIMESTAMPTZ '2024-01-10 00:00:00+00'", True),
+    ("SELECT count(*) FROM entu.item WHERE seen < '2024-01-10 05:00:00+02'", True),
+    ("SELECT count(*) FROM entu.item WHERE day = DATE '2024-01-05'", True),
+    ("SELECT count(*) FROM entu.item WHERE ok = true", True),
+    ("SELECT count(*) FROM entu.item WHERE price IS NOT NULL AND price <> 4", True),
+    ("SELECT count(*) FROM entu.item WHERE name IS NULL", True),
+    ("SELECT count(*) FROM entu.item WHERE name NOT IN ('n1', 'n2')", False),
+    ("SELECT count(*) FROM entu.item WHERE price NOT BETWEEN 2 AND 5", False),
+    ("SELECT count(*) FROM entu.item WHERE list_contains(tags__all, 't1')", False),
+]
+
+
+@pytest.fixture(scope="module")
+def entu() -> Iterator[tuple[Any, Any]]:
+    """An Entu sandbox (single-valued properties, so their filters are exact) attached to DuckDB."""
+    n, utc = 300, dt.UTC
+    items = pa.table({
+        "name": [f"n{i % 37}" if i % 5 else None for i in range(n)],
+        "price": [float(i % 13) if i % 4 else None for i in range(n)],
+        "seen": pa.array([dt.datetime(2024, 1, 1, tzinfo=utc) + dt.timedelta(hours=7 * i) if i % 6 else None
+                          for i in range(n)], pa.timestamp("ms", tz="UTC")),
+        "day": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=i % 40) for i in range(n)], pa.date32()),
+        "ok": [bool(i % 2) if i % 9 else None for i in range(n)],
+        "tags": [[f"t{i % 3}", f"t{i % 5}"] if i % 2 else [] for i in range(n)],
+    })
+    lc = lowcode_sql.connect_sandbox("entu", {"item": items},
+                                     options={"single_valued": {"item": ["name", "price", "seen", "day", "ok"]}})
+    con = duckdb.connect()
+    lowcode_sql.attach(con, lc)
+    yield con, lc
+    lowcode_sql.detach(con)
+    con.close()
+    lc.close()
+
+
+@pytest.mark.parametrize(("sql", "pushed"), ENTU_QUERIES, ids=[q for q, _ in ENTU_QUERIES])
+def test_entu_results_equal_the_engines_own(entu: tuple[Any, Any], sql: str, pushed: bool) -> None:
+    con, lc = entu
+    att = att_of(con)
+    att.clear()
+    sb = lc.sandbox("entu")
+    sb.stats.clear()
+    got = con.sql(sql).fetchall()
+    sent = [k for e in sb.stats.log if e.path.endswith("/entity") for k, _ in e.query]
+    assert same(got, lc.sql(sql).fetchall())
+    assert all(ok for _, _, ok in att.offered) is pushed if att.offered else not pushed
+    filters = [k for k in sent if k not in ("_type.string", "props", "limit", "skip")]
+    assert bool(filters) is pushed
