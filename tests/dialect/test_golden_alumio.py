@@ -55,3 +55,70 @@ def test_golden(name, options, folder):
         return
     for (sql, expected), (_, got) in zip(cases, actual, strict=True):
         assert got == expected, f"\nSQL: {sql}\n--- expected\n{expected}\n--- got\n{got}"
+
+
+# --- options and hooks that the golden files do not show ------------------------------------------
+
+
+def _split(options: dict[str, Any], sql: str, folder: Any) -> str:
+    return readable(render(sql, catalog(**options), folder))
+
+
+def test_case_insensitive_text_makes_text_equality_a_superset(folder):
+    out = _split({"case_insensitive_text": True}, "SELECT identifier FROM alumio.tasks WHERE status = 'new'", folder)
+    assert "superset: status = 'new'" in out and '"where":{"status":"new"}' in out
+    out = _split({"case_insensitive_text": True, "loopback_operators": True},
+                 "SELECT identifier FROM alumio.tasks WHERE status <> 'new'", folder)
+    assert "local: status <> 'new'" in out  # a case-blind neq would drop 'NEW', which SQL keeps
+
+
+def test_api_prefix_moves_every_path(folder):
+    out = _split({"api_prefix": "/custom/v2"}, "SELECT count(*) FROM alumio.storage_customer_map", folder)
+    assert "count: custom/v2/storages/customer-map/entities?" in out
+
+
+def test_bearer_auth_and_accept_header():
+    from dialect._base import Secret
+
+    plan = Alumio({}).auth({"token": Secret("t0k")})
+    headers = dict(plan.headers)
+    assert headers["Authorization"] == Secret("Bearer t0k") and headers["Accept"] == "application/json"
+    assert "t0k" not in repr(plan)
+    with pytest.raises(Exception, match="token"):
+        Alumio({}).auth({})
+
+
+def test_bad_options_are_config_errors():
+    from lowcode_sql.errors import LowcodeSQLError
+
+    with pytest.raises(LowcodeSQLError, match="unknown type"):
+        Alumio({"entity_fields": {"sku": "NUMBERISH"}})
+    with pytest.raises(LowcodeSQLError, match="unknown option"):
+        Alumio({"loopback": True})
+
+
+def test_discovery_lists_storages_when_not_named():
+    d = Alumio({})
+    gen = d.discover()
+    req = next(gen)
+    assert req.path == "api/v1/storages"
+    try:
+        gen.send({"metadata": {"totalCount": 1}, "results": [{"identifier": "my-store", "sizeInBytes": 3}]})
+    except StopIteration as stop:
+        names = [t.name for t in stop.value]
+    assert "storage_my_store" in names and "tasks" in names
+
+
+def test_parse_page_reads_total_cursor_and_json_text():
+    d = Alumio({"storages": ["s"]})
+    tables = {t.name: t for t in catalog(storages=["s"]).tables.values()}
+    page = d.parse_page(tables["tasks"], {"metadata": {"totalCount": 7}, "results": [
+        {"identifier": "a", "entityData": {"b": [1, "x"], "a": None}}, {"identifier": "b", "entityData": None}]})
+    assert page.total == 7 and page.cursor is None
+    assert page.records[0]["__lc_json_entityData"] == '{"a": null, "b": [1, "x"]}'
+    assert page.records[1]["__lc_json_entityData"] is None
+    page = d.parse_page(tables["storage_s"], {"metadata": {"totalCount": 2}, "results": [], "next": ["c"]})
+    assert page.cursor == ["c"]
+    assert d.parse_page(tables["storage_s"], {"results": [], "next": []}).cursor is None
+    with pytest.raises(Exception, match="results"):
+        d.parse_page(tables["tasks"], {"error": "x"})
