@@ -184,12 +184,11 @@ def test_transient_faults_are_retried(con, sandbox, kind, kw):
 
 
 def test_rate_limit_429_is_waited_out():
-    sb = SlingrSandbox(rate_limit=200, burst=2)
+    # one request per 20 ms and no burst: back-to-back calls (login, discovery) get 429 + Retry-After
+    sb = SlingrSandbox(rate_limit=50, burst=1)
     with connect(sb) as c:
         assert c.sql("SELECT count(*) FROM sl.contacts").fetchall() == [(240,)]
-        for _ in range(3):
-            assert len(c.sql("SELECT id FROM sl.companies")) == 135
-        assert sb.stats.by_status[429] > 0  # throttled on the way, answered anyway
+    assert sb.stats.by_status[429] > 0  # throttled on the way, answered anyway
 
 
 @pytest.mark.parametrize("status,message", [(409, "Optimistic locking exception"), (503, "under maintenance")])
