@@ -6,6 +6,7 @@
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
+    lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
 Exit status: 0 on success, 1 for a query/source error (a one-line message on stderr, never a
 traceback; ``--debug`` shows one), 2 for bad command-line usage.
@@ -93,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds of latency per request")
     serve.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
+
+    from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return p
 
 
@@ -304,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_demo(args)
         if args.command == "sandbox":
             return _cmd_sandbox(args)
+        if args.command == "serve":
+            from lowcode_sql.pgwire.cli import run as run_serve
+
+            return run_serve(args, _connect)
     except LowcodeSQLError as e:
         if args.debug:
             raise

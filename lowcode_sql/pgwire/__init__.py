@@ -6,7 +6,18 @@ configured sources. See ``server`` for the protocol, ``pgcatalog`` for the catal
 
 from __future__ import annotations
 
-from lowcode_sql.pgwire.auth import load_users, md5_hash, scram_hash
-from lowcode_sql.pgwire.server import Server, ServerThread
+from typing import Any
 
 __all__ = ["Server", "ServerThread", "load_users", "md5_hash", "scram_hash"]
+
+_LAZY = {"Server": "server", "ServerThread": "server", "load_users": "auth", "md5_hash": "auth",
+         "scram_hash": "auth"}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so `lowcode-sql --help` (which adds the serve parser) does not import DuckDB
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"lowcode_sql.pgwire.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'lowcode_sql.pgwire' has no attribute {name!r}")
