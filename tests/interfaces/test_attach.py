@@ -348,3 +348,18 @@ def test_entu_results_equal_the_engines_own(entu: tuple[Any, Any], sql: str, pus
     assert all(ok for _, _, ok in att.offered) is pushed if att.offered else not pushed
     filters = [k for k in sent if k not in ("_type.string", "props", "limit", "skip")]
     assert bool(filters) is pushed
+
+
+def test_owned_connection_and_existing_database_name() -> None:
+    con = duckdb.connect()
+    con.execute("ATTACH ':memory:' AS crm")  # a database of the user's own, named like the source
+    with pytest.warns(UserWarning, match="already exists"):
+        att = lowcode_sql.attach(con, {"sources": {"crm": {"platform": "coredata", "sandbox": True}}})
+    try:
+        assert att.owned and att.catalogs == []
+        assert con.sql("SELECT count(*) > 0 FROM crm__projects").fetchall() == [(True,)]
+        assert con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'crm'").fetchall() == [(0,)]
+    finally:
+        lowcode_sql.detach(con)
+    assert att.connection._closed  # the connection attach opened is closed by detach
+    con.close()
