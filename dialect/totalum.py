@@ -64,6 +64,7 @@ import pyarrow as pa
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import (
+    Aggregate,
     And,
     Cmp,
     Const,
@@ -73,6 +74,7 @@ from lowcode_sql.types import (
     IsNull,
     Like,
     LikePattern,
+    NoPaging,
     OffsetPaging,
     Op,
     Or,
@@ -109,6 +111,8 @@ class Totalum(Dialect):
         "request": ("get", "'get': GET api/v1/crud/{table} with a JSON filter (seed); "
                            "'post': POST api/v1/crud/query/{table} with a JSON body (SDK 2.0.40)"),
         "in_operator": (False, "the account accepts {field: {in: [...]}} (unconfirmed; default: or-lists)"),
+        "aggregate": (True, "push GROUP BY with COUNT/SUM/AVG/MIN/MAX through the custom Mongo aggregation "
+                            "endpoint (POST api/v1/filter/custom-mongo-aggregation-query)"),
     }
     default_page_size = 200
 
@@ -297,6 +301,26 @@ class Totalum(Dialect):
     def can_count(self, table: TableDef) -> bool:
         return table.meta["link"] is None  # the many-to-many endpoint documents no returnCount
 
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        # ``$group`` on ``{k: "$k"}`` keys groups by BSON equality: 1 and 1.0 together, strings
+        # binary, dates by instant, as SQL's GROUP BY on these types. A missing key and a stored null
+        # are two Mongo groups (``{}`` vs ``{k: null}``) but one SQL group: a split DuckDB merges again.
+        # ``$sum`` ignores non-numbers (NULL and missing) and answers 0 over none: the engine also asks
+        # ``count`` and makes such a SUM NULL. ``$min``/``$max`` ignore null and missing and order a
+        # single-typed column as SQL does. File and many-to-many data stay out (objects, junctions).
+        if not self.options["aggregate"] or table.meta["link"] is not None:
+            return False
+        kinds = table.meta["kinds"]
+        if any(kinds.get(k) not in _EQ_KINDS for k in keys):
+            return False
+        for a in aggregates:
+            if a.func == "count_star":
+                continue
+            kind = kinds.get(a.column or "")
+            if kind not in _EQ_KINDS or (a.func == "sum" and kind != "number"):
+                return False
+        return True
+
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
@@ -310,6 +334,8 @@ class Totalum(Dialect):
             sort.setdefault(k.column, -1 if k.descending else 1)  # a repeated key is moot: the first wins
         sort.setdefault("_id", 1)  # a total order, so pages never overlap or skip ties
         link = table.meta["link"]
+        if spec.grouped:
+            return self._render_aggregate(table, spec, flt, tuple(notes))
         if link is not None:
             ids = {p.value for p, _ in spec.pushed if isinstance(p, Cmp) and p.column == "source_id"}
             if len(ids) != 1:
@@ -337,6 +363,30 @@ class Totalum(Dialect):
                               page_number=True)
         return ScanRequest(HttpRequest("GET", path, tuple(params)), paging, tuple(notes))
 
+    def _render_aggregate(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]],
+                          notes: tuple[str, ...]) -> ScanRequest:
+        """One pipeline: ``$match`` (the pushed filter in Mongo's own language), ``$group``."""
+        kinds = table.meta["kinds"]
+        group: dict[str, Any] = {"_id": {k: "$" + k for k in spec.group_by} if spec.group_by else None}
+        for a in spec.aggregates:
+            field = "$" + (a.column or "")
+            if a.func == "count_star":
+                group[a.name] = {"$sum": 1}
+            elif a.func == "count":
+                # values above null: missing < null < any value in aggregation comparisons
+                group[a.name] = {"$sum": {"$cond": [{"$gt": [field, None]}, 1, 0]}}
+            else:
+                group[a.name] = {"$" + a.func: field}
+        pipeline: list[dict[str, Any]] = []
+        if flt:
+            match = [_mongo(kinds, e) for e in flt]
+            pipeline.append({"$match": match[0] if len(match) == 1 else {"$and": match}})
+        pipeline.append({"$group": group})
+        body = {"customMongoQuery": json.dumps(pipeline, ensure_ascii=False, separators=(",", ":")),
+                "type": table.meta["table"]}
+        return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
+                           NoPaging(), notes)
+
     def _page_size(self, spec: ScanSpec) -> int:
         size = int(self.options["page_size"])
         if spec.limit is not None:
@@ -353,7 +403,11 @@ class Totalum(Dialect):
             raise DialectError(f"totalum {table.name}: expected a JSON object with 'data', got {type(body).__name__}")
         meta = body.get("metadata")
         count = meta.get("count") if isinstance(meta, dict) else None
-        return Page(body["data"], count if isinstance(count, int) and not isinstance(count, bool) else None)
+        records = body["data"]
+        if records and isinstance(records[0], dict) and "_id" in records[0] and not isinstance(records[0]["_id"], str):
+            # a $group answer: the keys are inside _id ({k: v}, or null for one global group)
+            records = [{**(r.get("_id") or {}), **{k: v for k, v in r.items() if k != "_id"}} for r in records]
+        return Page(records, count if isinstance(count, int) and not isinstance(count, bool) else None)
 
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         for p, _ in spec.pushed:
@@ -427,6 +481,39 @@ def _wire(kind: str, value: Any) -> Any:
     if kind == "number" and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+_MONGO_OP = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$ne"}
+
+
+def _mongo(kinds: Mapping[str, str], element: Mapping[str, Any]) -> dict[str, Any]:
+    """A Totalum filter element in MongoDB's query language, for a raw ``$match``.
+
+    The REST filter casts operands by property type; a raw pipeline does not, so dates and ObjectIds
+    are compared through ``$expr`` with ``$toDate``/``$toObjectId`` (pure JSON, whatever parses the
+    pipeline text). In ``$expr`` a null or missing field sorts below every value, so ``lt``/``lte``
+    also demand a non-null field, as the REST operators (and SQL) do."""
+    parts: list[dict[str, Any]] = []
+    for field, cond in element.items():
+        if field == "or":
+            parts.append({"$or": [_mongo(kinds, c) for c in cond]})
+            continue
+        kind = kinds.get(field)
+        cast = {"date": "$toDate", "id": "$toObjectId", "ref": "$toObjectId"}.get(kind or "")
+        ops = cond if isinstance(cond, dict) else {"eq": cond}
+        for op, v in ops.items():
+            if v is None:
+                parts.append({field: None} if op == "eq" else {field: {"$ne": None}})
+            elif op == "regex":
+                parts.append({field: {"$regex": v}})
+            elif op == "in":
+                parts.append({"$or": [_mongo(kinds, {field: x}) for x in v]})
+            elif cast is None:
+                parts.append({field: v} if op == "eq" else {field: {_MONGO_OP[op]: v}})
+            else:
+                test = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
+                parts.append({"$and": [{field: {"$ne": None}}, test]} if op in ("lt", "lte") else test)
+    return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
 def _merge(cond: dict[str, Any], field: str, c: Any) -> bool:

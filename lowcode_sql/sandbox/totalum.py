@@ -48,7 +48,8 @@ What is emulated:
   ``returnCount`` there, so none is reported).
 * ``POST /api/v1/filter/custom-mongo-aggregation-query`` ``{customMongoQuery: "<JSON pipeline>", type}``:
   ``$match`` (Mongo query operators ``$eq $ne $gt $gte $lt $lte $in $nin $regex $options $exists $and $or
-  $nor``), ``$group`` (``$sum $min $max $avg $first $count``; expressions ``$field``, ``$cond``, ``$gt``,
+  $nor $expr``; no casting: ids and dates compare through ``$toObjectId``/``$toDate``), ``$group``
+  (``$sum $min $max $avg $first $count``; expressions ``$field``, ``$cond``, ``$gt``,
   ``$eq``, ``$ne``, ``$lt``, ``$gte``, ``$lte``, ``$ifNull``), ``$sort``, ``$skip``, ``$limit``, ``$count``,
   ``$project`` (inclusion). Answers ``{data: [...]}``. Only strict JSON is parsed (the seed's example is
   JavaScript-like text; what the server really parses is [U]).
@@ -810,7 +811,7 @@ class TotalumSandbox(Platform):
 def _expr(doc: Mapping[str, Any], e: Any) -> Any:
     if isinstance(e, str) and e.startswith("$"):
         return _get(doc, e[1:])
-    if isinstance(e, dict) and len(e) == 1:
+    if isinstance(e, dict) and len(e) == 1 and next(iter(e)).startswith("$"):
         (op, arg), = e.items()
         if op == "$cond":
             if isinstance(arg, dict):
@@ -830,6 +831,19 @@ def _expr(doc: Mapping[str, Any], e: Any) -> Any:
             return None
         if op == "$literal":
             return arg
+        if op == "$toDate":
+            v = _expr(doc, arg)
+            if v is None or v is MISSING or isinstance(v, BDate):
+                return None if v is MISSING else v
+            d = parse_date(v)
+            if d is None:
+                raise TotalumHTTPError(400, f"$toDate cannot convert {v!r}")
+            return d
+        if op == "$toObjectId":
+            v = _expr(doc, arg)
+            if isinstance(v, str) and not _HEX24.match(v):
+                raise TotalumHTTPError(400, f"$toObjectId: {v!r} is not an ObjectId")
+            return None if v is MISSING else v  # ObjectIds are kept as their hex text here
         raise TotalumHTTPError(400, f"unsupported aggregation expression {op!r}")
     if isinstance(e, dict):
         return {k: _expr(doc, v) for k, v in e.items()}
@@ -851,6 +865,9 @@ def _mongo_query(table: _Table, q: Any) -> Any:
         raise TotalumHTTPError(400, "$match needs an object")
     parts = []
     for key, cond in q.items():
+        if key == "$expr":
+            parts.append(lambda d, e=cond: _expr(d, e) not in (None, False, 0, MISSING))
+            continue
         if key in ("$and", "$or", "$nor"):
             subs = [_mongo_query(table, c) for c in cond]
             if key == "$and":

@@ -101,6 +101,18 @@ def test_offset_pages_line_up(con, sandbox):
     assert len(data_requests(sandbox)) == 2  # page size 6 divides the offset: pages 3 and 4
 
 
+def test_aggregate_pushdown_is_one_request(con, sandbox):
+    rows = [r for r in everything(sandbox, "order") if isinstance(r.get("total"), float) and r["total"] > 100]
+    want: dict[str | None, list[float]] = {}
+    for r in rows:
+        want.setdefault(r.get("status"), []).append(r["total"])
+    got = con.sql("SELECT status, count(*), sum(total), max(total) FROM tl.\"order\" WHERE total > 100 GROUP BY 1")
+    assert {s: (n, round(t, 6), m) for s, n, t, m in got.fetchall()} == {
+        s: (len(v), round(sum(v), 6), max(v)) for s, v in want.items()}
+    [req] = data_requests(sandbox) or [e for e in sandbox.stats.log]
+    assert req.path == "/api/v1/filter/custom-mongo-aggregation-query" and sandbox.stats.requests == 1
+
+
 def test_contradiction_makes_no_request(con, sandbox):
     assert len(con.sql("SELECT _id FROM tl.client WHERE credit > 10 AND credit < 5")) == 0
     assert sandbox.stats.requests == 0
