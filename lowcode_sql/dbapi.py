@@ -376,6 +376,7 @@ class Cursor:
         self._closed = False
         self._result: Any = None
         self.rowcount = -1
+        self.lastrowid = None  # nothing is ever inserted
 
     # --- state --------------------------------------------------------------------------------
 

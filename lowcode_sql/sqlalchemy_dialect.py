@@ -2,7 +2,8 @@
 
 URLs::
 
-    lowcode:///path/to/lowcode.toml        # a config file (absolute path after the third slash)
+    lowcode:///lowcode.toml                # a config file, relative to the working directory
+    lowcode:////etc/lowcode.toml           # an absolute path (four slashes, as in sqlite:////)
     lowcode://                             # $LOWCODE_SQL_CONFIG
     lowcode://?demo=true                   # the embedded emulators with sample data
     lowcode:///lowcode.toml?timezone=Europe/Tallinn&readahead=4

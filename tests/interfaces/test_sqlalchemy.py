@@ -119,3 +119,15 @@ def test_do_ping_and_pool_pre_ping(engine: Any) -> None:
     with engine.connect() as c:
         raw = c.connection.dbapi_connection
         assert engine.dialect.do_ping(raw) is True
+
+
+def test_url_with_a_config_file(tmp_path: Any) -> None:
+    path = tmp_path / "lowcode.toml"
+    path.write_text('[sources.crm]\nplatform = "coredata"\nsandbox = true\n')
+    eng = sa.create_engine(f"lowcode:///{path}")  # an absolute path: four slashes in all
+    try:
+        assert sa.inspect(eng).get_schema_names() == ["crm"]
+        with eng.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) > 0 FROM crm.projects")).scalar() is True
+    finally:
+        eng.dispose()
