@@ -512,6 +512,11 @@ def _mongo(kinds: Mapping[str, str], element: Mapping[str, Any]) -> dict[str, An
                 parts.append({field: v} if op == "eq" else {field: {_MONGO_OP[op]: v}})
             else:
                 test = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
+                if kind == "ref":
+                    # a many-to-one "stores the referenced _id" (API-NOTES §4), as an ObjectId or as
+                    # its text: match either form (= is either equal, <> is both unequal)
+                    plain = {field: v} if op == "eq" else {field: {"$ne": v}}
+                    test = {"$or" if op == "eq" else "$and": [plain, test]}
                 parts.append({"$and": [{field: {"$ne": None}}, test]} if op in ("lt", "lte") else test)
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
