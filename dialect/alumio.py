@@ -31,7 +31,10 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
   columns, nested fields, and any column the seed does not list for the resource: an unknown ``where``
   or ``order`` column makes the real API answer an empty list (seed), which would be a wrong answer.
 * Timestamps go out as ISO-8601 UTC text with milliseconds (``...T12:00:00.000Z``, API-NOTES §2);
-  a literal with sub-millisecond digits cannot be written so and stays local.
+  a literal with sub-millisecond digits cannot be written so and stays local. Because the notes say
+  dates are *compared as strings*, only forms that stay right under text comparison of the seed's
+  ``...:22Z`` format are exact: ``gte``/``lt`` with whole-second literals; ``=``, ``>``, ``<=``, ``<>``
+  go out as superset forms and are re-checked (``Alumio._classify_ts``).
 * Sorting: the order of ties is unspecified, and skip paging over ties can repeat or drop rows, so
   a sort is pushed only when it is total: the confirmed single-key form on a unique key whose text
   order is byte order (configuration identifiers match ``^[a-z0-9-]+$``); with ``loopback_operators``
@@ -319,6 +322,8 @@ class Alumio(Dialect):
         if isinstance(pred, Cmp):
             if not _value_ok(kind, pred.value):
                 return Exactness.LOCAL
+            if kind == "T":
+                return self._classify_ts(pred)
             if pred.op is Op.EQ:
                 return text_eq if kind == "S" else Exactness.EXACT
             if kind == "B" and pred.op is Op.NE:
@@ -346,6 +351,8 @@ class Alumio(Dialect):
                 return Exactness.LOCAL if pred.negated else Exactness.SUPERSET
             if not all(_value_ok(kind, v) for v in pred.values):
                 return Exactness.LOCAL
+            if kind == "T":  # equality on timestamp text is not reliable (see _classify_ts)
+                return Exactness.SUPERSET if pred.negated else Exactness.LOCAL
             return Exactness.SUPERSET if pred.negated and nullable else Exactness.EXACT
         # Whether ``like`` is SQL LIKE or a regex, and its case rule, are unknown: send it only when the
         # literal text means the same either way, and always re-check.
@@ -353,6 +360,27 @@ class Alumio(Dialect):
                 and all(not isinstance(p, str) or _SAFE_LIKE.match(p) for p in pred.pattern.parts)):
             return Exactness.SUPERSET
         return Exactness.LOCAL
+
+    def _classify_ts(self, pred: Cmp) -> Exactness:
+        """Timestamps. "Dates are compared as ISO-8601 strings with .000Z" (API-NOTES §2): if the server
+        compares text, a stored ``...:22Z`` (the seed's own format) sorts *after* ``...:22.000Z`` ('Z' >
+        '.'), so the same instant is "greater". What stays right whether the server compares instants
+        or such text: ``gte`` with a whole-second literal (exact; with milliseconds a superset), ``lt``
+        with a whole-second literal (exact), ``gt``/``neq`` (superset), ``lte v`` sent as ``lt v+1s``
+        (superset), and ``=`` sent as ``gte`` (superset). IN on timestamps stays local."""
+        whole = pred.value.microsecond == 0
+        op = pred.op
+        if op is Op.GE:
+            return Exactness.EXACT if whole else Exactness.SUPERSET
+        if op in (Op.EQ, Op.GT):
+            return Exactness.SUPERSET
+        if not self.loopback:
+            return Exactness.LOCAL
+        if op is Op.LT:
+            return Exactness.EXACT if whole else Exactness.LOCAL
+        if op is Op.LE:
+            return Exactness.SUPERSET if whole else Exactness.LOCAL
+        return Exactness.SUPERSET  # NE
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         if "storage" in table.meta or not keys:
@@ -417,6 +445,11 @@ class Alumio(Dialect):
         name = table.meta["api"][col]  # the API's field name: only declared fields are ever sent
         if isinstance(pred, Cmp):
             v = pred.value
+            if kind == "T" and pred.op in (Op.EQ, Op.GT, Op.LE):
+                # superset forms (see _classify_ts)
+                if pred.op is Op.LE:
+                    return {name: {"lt": _wire(kind, v + dt.timedelta(seconds=1))}}
+                return {name: {"gte" if pred.op is Op.EQ or not self.loopback else "gt": _wire(kind, v)}}
             if pred.op is Op.EQ:
                 return {name: _wire(kind, v)}
             if kind == "B" and pred.op is Op.NE:
