@@ -335,6 +335,8 @@ class Alumio(Dialect):
             if pred.op is Op.GE:
                 return Exactness.EXACT
             if pred.op is Op.GT and not self.loopback:
+                if kind == "D" and pred.value == dt.date.max:
+                    return Exactness.LOCAL  # no next day to write
                 ints = col in table.meta["ints"] and isinstance(pred.value, int)
                 return Exactness.EXACT if ints or kind == "D" else Exactness.SUPERSET
             if not self.loopback:
@@ -379,7 +381,8 @@ class Alumio(Dialect):
         if op is Op.LT:
             return Exactness.EXACT if whole else Exactness.LOCAL
         if op is Op.LE:
-            return Exactness.SUPERSET if whole else Exactness.LOCAL
+            fits = pred.value < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(seconds=1)
+            return Exactness.SUPERSET if whole and fits else Exactness.LOCAL
         return Exactness.SUPERSET  # NE
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
@@ -508,8 +511,8 @@ def _value_ok(kind: str, v: Any) -> bool:
 
 def _wire(kind: str, v: Any) -> Any:
     if kind == "T":
-        v = v.astimezone(dt.UTC)
-        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
+        # isoformat pads the year to four digits (strftime's %Y does not on every libc)
+        return v.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind == "D":
         return v.isoformat()
     if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:

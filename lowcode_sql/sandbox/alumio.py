@@ -102,12 +102,10 @@ class _Unknown(Exception):
 
 
 def _iso(v: dt.datetime) -> str:
+    """The seed's format (``2019-08-24T14:15:22Z``), with milliseconds or microseconds when present."""
     v = v.astimezone(dt.UTC)
-    if v.microsecond == 0:
-        return v.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if v.microsecond % 1000 == 0:
-        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
-    return v.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spec = "seconds" if v.microsecond == 0 else "milliseconds" if v.microsecond % 1000 == 0 else "microseconds"
+    return v.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def _parse_ts(v: Any, where: str) -> dt.datetime:

@@ -208,6 +208,11 @@ EDGE_CASES = [
     "SELECT identifier FROM al.queue_processes WHERE started_at < TIMESTAMPTZ '2026-01-01 00:00:00+00' "
     "AND started_at >= TIMESTAMPTZ '2025-06-01 00:00:00+00'",
     "SELECT identifier FROM al.queue_processes WHERE list_contains(meta_flags, 'retry')",
+    "SELECT identifier FROM al.queue_processes WHERE created_at >= TIMESTAMPTZ '0999-01-01 00:00:00+00'",
+    "SELECT identifier FROM al.queue_processes WHERE created_at <= TIMESTAMPTZ '2026-03-01 00:00:00+00'",
+    "SELECT identifier FROM al.queue_processes WHERE created_at = (SELECT max(created_at) FROM al.queue_processes)",
+    "SELECT identifier FROM al.queue_processes WHERE started_at IN (TIMESTAMPTZ '2026-01-01 00:00:00+00')",
+    "SELECT date FROM al.task_statistics WHERE date > DATE '9999-12-31' OR date < DATE '0001-01-02'",
     "SELECT count(*) FROM al.queue_processes WHERE status = 'tie'",
     "SELECT count(*) FROM al.queue_processes WHERE status = 'tie' OR priority >= 3",
     "SELECT identifier, created_at FROM al.queue_processes ORDER BY created_at DESC, identifier LIMIT 7",
