@@ -290,6 +290,11 @@ _MACROS = [
     "pg_char_to_encoding(s) AS 6",
     "pg_sleep(s) AS NULL",
     "pg_relation_is_publishable(r) AS false",
+    # session values are substituted before the query gets here (transpile._session_values);
+    # this answers current_setting() over a bound parameter with the server defaults
+    "current_setting(n) AS (SELECT min(setting) FROM pg_settings WHERE name = lower(n)),"
+    " (n, m) AS (SELECT min(setting) FROM pg_settings WHERE name = lower(n))",
+    "set_config(n, v, l) AS v",
 ]
 
 # PostgreSQL's format_type spellings (pg_type.typname -> SQL name)
@@ -330,6 +335,8 @@ DEFAULT_SETTINGS = {
     "idle_in_transaction_session_timeout": "0",
     "default_transaction_deferrable": "off",
     "block_size": "8192",
+    "default_table_access_method": "heap",
+    "max_connections": "100",
 }
 
 _TYPE_ALIASES = {"regclass": "BIGINT", "regtype": "BIGINT", "regproc": "BIGINT", "regprocedure": "BIGINT",
@@ -511,6 +518,9 @@ def _information_schema_column(src: str, table: str, f: pa.Field, pos: int) -> t
     return (DATABASE, src, table, f.name, pos, data_type, precision, scale, DATABASE, name)
 
 
+# PostgreSQL functions DuckDB has under another name
+_RENAMED_FUNCS = {"json_build_object": "json_object", "json_build_array": "json_array",
+                  "jsonb_build_object": "json_object", "jsonb_build_array": "json_array"}
 _REG_TYPES = {"regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole", "regoper", "oid"}
 
 
@@ -535,6 +545,10 @@ def rewrite_catalog(tree: exp.Expression) -> None:
         if isinstance(d.this, exp.Identifier | exp.Column) and d.this.name.lower() in ("pg_catalog",
                                                                                        "information_schema"):
             d.replace(d.expression)
+    for fn in list(tree.find_all(exp.Anonymous)):
+        renamed = _RENAMED_FUNCS.get(fn.name.lower())
+        if renamed:
+            fn.set("this", renamed)
     for col in list(tree.find_all(exp.Column)):
         # `pg_catalog.pg_class.relname`-style three-part column names
         if col.args.get("db") and col.args["db"].name.lower() == "pg_catalog":
@@ -547,7 +561,12 @@ def rewrite_catalog(tree: exp.Expression) -> None:
         parent = cast.parent
         to_text = isinstance(parent, exp.Cast) and _cast_type(parent) in ("text", "varchar", "name")
         if kind == "regclass":
-            if inner.is_string:
+            if isinstance(inner, exp.Placeholder | exp.Parameter):
+                # a bound value: an OID or a (qualified) relation name
+                as_text = exp.cast(inner.copy(), "VARCHAR")
+                cast.replace(exp.func("coalesce", exp.TryCast(this=as_text, to=exp.DataType.build("BIGINT")),
+                                      exp.func("to_regclass", as_text.copy())))
+            elif inner.is_string:
                 cast.replace(exp.func("to_regclass", inner.copy()))
             elif to_text:
                 parent.replace(exp.func("__regclass_name", inner.copy()))

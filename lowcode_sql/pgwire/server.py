@@ -15,6 +15,7 @@ so a transaction only changes the ReadyForQuery status and the lifetime of curso
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import os
@@ -337,6 +338,8 @@ class Session:
 
     def prepare(self, sql: str, oids: list[int]) -> Prepared:
         kind = first_keyword(sql)
+        self.server.statement_kinds[kind] += 1
+        log.debug("session %d: %s", self.pid, sql)
         stmt = Prepared(sql, oids, kind)
         if kind in _QUERY_KEYWORDS:
             stmt.translated = self.translate(sql)
@@ -695,6 +698,7 @@ class Server:
         self.catalog = CatalogDB()
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
+        self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
         self._engine_lock = threading.Lock()
         self._running: Session | None = None
         self._server: asyncio.base_events.Server | None = None
