@@ -345,7 +345,7 @@ class Totalum(Dialect):
             path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
         else:
             path = f"api/v1/crud/{table.meta['table']}"
-        size = self._page_size(spec)
+        size = self._page_size(spec, link is not None)
         count = link is None
         if self.options["request"] == "post" and link is None:
             body: dict[str, Any] = {"filter": flt, "sort": sort, "returnCount": True}
@@ -387,8 +387,12 @@ class Totalum(Dialect):
         return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
                            NoPaging(), notes)
 
-    def _page_size(self, spec: ScanSpec) -> int:
+    def _page_size(self, spec: ScanSpec, link: bool = False) -> int:
         size = int(self.options["page_size"])
+        if link:
+            # no total on the relation endpoint: a short page is read as the end, so the page size
+            # must be one the server never clamps; 50 is its documented default (seed "pagination")
+            size = min(size, 50)
         if spec.limit is not None:
             size = max(1, min(size, spec.limit))
         if spec.offset:

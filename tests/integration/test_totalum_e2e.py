@@ -146,6 +146,21 @@ def test_many_to_many_needs_a_source_id(con, sandbox):
     assert [e.path for e in data_requests(sandbox)] == [f"/api/v1/crud/client/{source}/favorites"]
 
 
+def test_many_to_many_pages_sequentially():
+    sb = TotalumSandbox()
+    source = sb.tables["client"].rows[0]["_id"]
+    sb.links[("client", "favorites")] = [(s, t) for s, t in sb.links[("client", "favorites")] if s != source]
+    for p in sb.tables["product"].rows:
+        sb.link("client", "favorites", source, p["_id"])
+    with connect(sb, page_size=5) as con:
+        con.tables()
+        sb.reset_stats()
+        got = con.sql(f"SELECT _id FROM tl.client__favorites WHERE source_id = '{source}'").fetchall()
+        assert sorted(i for (i,) in got) == sorted(p["_id"] for p in sb.tables["product"].rows)
+        pages = [dict(e.query)["pagination[page]"] for e in data_requests(sb)]
+        assert pages == ["0", "1", "2", "3"]  # 18 rows in pages of 5; the short last page ends it
+
+
 def test_reference_join(con, sandbox):
     clients = {r["_id"]: r["name"] for r in everything(sandbox, "client")}
     want: dict[str, int] = {}
