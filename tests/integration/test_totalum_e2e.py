@@ -243,6 +243,18 @@ def test_malformed_filter_400_names_the_platform_detail(sandbox):
         assert info.value.status == 400
 
 
+def test_unsupported_in_operator_is_a_400_api_error():
+    """An account without ``in`` (API-NOTES: conflicting evidence) refuses the option's filter."""
+    sb = TotalumSandbox(supports_in=False)
+    with connect(sb, in_operator=True) as con:
+        with pytest.raises(APIError, match="unknown filter operator 'in'") as info:
+            con.sql("SELECT _id FROM tl.client WHERE country IN ('ES', 'FR')")
+        assert info.value.status == 400
+    with connect(sb) as con:  # the default or-list works on such an account
+        want = sum(1 for r in sb.tables["client"].rows if r.get("country") in ("ES", "FR"))
+        assert con.sql("SELECT count(*) FROM tl.client WHERE country IN ('ES', 'FR')").fetchall() == [(want,)]
+
+
 def test_demo_and_connect_sandbox_know_totalum():
     with lowcode_sql.connect_sandbox("totalum") as con:
         assert con.sql("SELECT count(*) FROM totalum.product").fetchall() == [(18,)]
