@@ -60,6 +60,7 @@ import pyarrow as pa
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import (
+    Aggregate,
     And,
     Cmp,
     CursorPaging,
@@ -70,6 +71,7 @@ from lowcode_sql.types import (
     Like,
     LikePattern,
     ListContains,
+    NoPaging,
     OffsetPaging,
     Op,
     Or,
@@ -130,6 +132,7 @@ class Slingr(Dialect):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
+        self._plain_filter: dict[str, bool] = {}
         if self.options["like_case"] not in ("unknown", "sensitive", "insensitive"):
             raise DialectError("slingr: option like_case must be unknown, sensitive or insensitive")
         size = int(self.options["page_size"])
@@ -290,6 +293,12 @@ class Slingr(Dialect):
             for i, tree in enumerate(trees):
                 if out[i] is not Exactness.LOCAL and tree is not None and "'" in _text_of(tree):
                     out[i] = Exactness.LOCAL
+        # The aggregate endpoint's `match` takes field filters only (API-NOTES §1 "Aggregate
+        # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there:
+        # remember whether this scan's filter has one, for can_aggregate, which is asked next for the
+        # same scan and is not shown the filters (reset by render_scan: no conjuncts, no classify).
+        sent = [t for t, e in zip(trees, out, strict=True) if e is not Exactness.LOCAL]
+        self._plain_filter[table.name] = not any(t[0] == "or" for t in _flatten_and(sent))
         return out
 
     @staticmethod
@@ -417,9 +426,69 @@ class Slingr(Dialect):
         # MongoDB puts missing values first ascending and last descending.
         return not info.nullable or first.nulls_first != first.descending
 
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        # PUT /data/{entity}/aggregate with `match` + `group` (API-NOTES §1): MongoDB's $group, so
+        # keys group by BSON equality (null and missing together, as SQL's NULL; strings binary) and
+        # min/max ignore nulls. Only top-level scalar fields: the output name of a nested `by` path is
+        # undocumented. There is no count of non-null values, so COUNT(col) and SUM/AVG (asked with
+        # COUNT(col)) also group by `col`: per API group the count of `col` is then count() or 0, and
+        # DuckDB's re-aggregation merges the finer groups again (more groups, never wrong ones).
+        if not self._plain_filter.get(table.name, True):
+            return False
+        cols = table.meta["cols"]
+
+        def top(name: str | None, kinds: frozenset[str]) -> bool:
+            info = cols.get(name)
+            return info is not None and info.path == info.field and info.kind in kinds
+
+        if not all(top(k, _GROUPABLE) for k in keys):
+            return False
+        for agg in aggregates:
+            if agg.func == "count_star":
+                continue
+            if agg.func in ("min", "max"):
+                # text min/max would depend on the server's collation
+                if not top(agg.column, frozenset({"number", "datetime", "date", "boolean"})):
+                    return False
+            elif not top(agg.column, _GROUPABLE if agg.func == "count" else frozenset({"number"})):
+                return False
+        return True
+
+    def aggregate_path(self, agg: Aggregate) -> tuple[str, ...]:
+        return (_agg_name(agg),)
+
+    def _render_aggregate(self, table: TableDef, spec: ScanSpec, trees: list[Rendered],
+                          notes: list[str]) -> ScanRequest:
+        leaves = _flatten_and(trees)
+        if any(t[0] != "f" for t in leaves):
+            # only when two scans of one table in one query disagree (see classify)
+            raise DialectError(f"slingr {table.name}: an OR cannot be sent to the aggregate endpoint; "
+                               "rewrite the query with the grouped table in a subquery of its own")
+        cols = table.meta["cols"]
+        by = [cols[k].path for k in spec.group_by]
+        group: dict[str, str] = {}
+        for agg in spec.aggregates:
+            if agg.func == "count_star":
+                group[_agg_name(agg)] = "count()"
+                continue
+            path = cols[agg.column].path
+            if agg.func in ("count", "sum"):
+                by.append(path)  # see can_aggregate: COUNT(col) per API group is count() or 0
+            group[_agg_name(agg)] = "count()" if agg.func == "count" else f"{agg.func}({path})"
+        by = list(dict.fromkeys(by))
+        stages: list[dict[str, Any]] = []
+        for path, expr in ((t[1], t[2]) for t in leaves):
+            # consecutive match stages AND together: a path used twice opens a new stage
+            if not stages or path in stages[-1]["match"]:
+                stages.append({"match": {}})
+            stages[-1]["match"][path] = expr
+        stages.append({"group": ({"by": ",".join(by)} if by else {}) | group})
+        return ScanRequest(HttpRequest("PUT", f"data/{table.name}/aggregate", json=stages), NoPaging(), tuple(notes))
+
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        self._plain_filter.pop(table.name, None)  # planning is over (see classify)
         params: list[tuple[str, str]] = []
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
         trees = []
@@ -428,6 +497,8 @@ class Slingr(Dialect):
             if tree is None:  # pragma: no cover - classify keeps these local
                 raise DialectError(f"slingr cannot render {pred}")
             trees.append(tree)
+        if spec.grouped:
+            return self._render_aggregate(table, spec, trees, notes)
         if trees:
             if self._needs_query(trees):
                 items = _flatten_and(trees)
@@ -459,6 +530,8 @@ class Slingr(Dialect):
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
         records = body["items"]
+        if "offset" not in body:  # an aggregate answer: {total, items}
+            _fix_counts(table, records)
         flat = table.meta.get("flat") or ()
         if flat:
             # inner fields of single nested groups / relationships as top-level keys, so the STRUCT
@@ -470,6 +543,30 @@ class Slingr(Dialect):
                         rec[col] = parent.get(inner) if isinstance(parent, dict) else None
         total = body.get("total")
         return Page(records, total if isinstance(total, int) else None, body.get("offset") or None)
+
+
+_GROUPABLE = frozenset({"number", "datetime", "date", "boolean", "text", "string", "choice", "other", "id"})
+
+
+def _agg_name(agg: Aggregate) -> str:
+    # output names of letters and digits only (the documented rule for `count` names), with the
+    # column spelled in hex so that parse_page can find it again
+    if agg.func == "count_star":
+        return "lccountall"
+    return f"lc{agg.func}x{(agg.column or '').encode().hex()}"
+
+
+def _fix_counts(table: TableDef, records: list[Any]) -> None:
+    """COUNT(col) from count() of groups split by ``col``: 0 where ``col`` is null (see can_aggregate)."""
+    cols = table.meta["cols"]
+    for rec in records:
+        if not isinstance(rec, dict):
+            continue
+        for key in list(rec):
+            if key.startswith("lccountx"):
+                info = cols.get(bytes.fromhex(key[8:]).decode())
+                if info is not None and rec.get(info.path) is None:
+                    rec[key] = 0
 
 
 class _NotSendable(Exception):
