@@ -258,3 +258,25 @@ def test_unsupported_in_operator_is_a_400_api_error():
 def test_demo_and_connect_sandbox_know_totalum():
     with lowcode_sql.connect_sandbox("totalum") as con:
         assert con.sql("SELECT count(*) FROM totalum.product").fetchall() == [(18,)]
+
+
+@pytest.mark.slow
+def test_over_real_http_with_the_seed_request_shape():
+    """The bracket and JSON query parameters survive real URL encoding; the api-key header is sent."""
+    sb = TotalumSandbox()
+    with sb.serve() as server:
+        con = lowcode_sql.connect()
+        con.add_source("tl", "totalum", base_url=server.url, secrets={"api_key": "demo-api-key"},
+                       options={"page_size": 40})
+        try:
+            got = con.sql("SELECT name FROM tl.product WHERE name LIKE '%(XL)%' OR name ILIKE 'straße%' "
+                          "OR (price > 100 AND category IN ('books', 'hardware')) ORDER BY name").fetchall()
+            want = sorted(
+                r["name"] for r in sb.tables["product"].rows
+                if "(XL)" in r["name"] or r["name"].lower().startswith("straße")
+                or ((r.get("price") or 0) > 100 and r.get("category") in ("books", "hardware"))
+            )
+            assert [n for (n,) in got] == want and want
+            assert con.sql("SELECT count(*) FROM tl.\"order\"").fetchall() == [(240,)]
+        finally:
+            con.close()
