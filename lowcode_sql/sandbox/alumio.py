@@ -27,7 +27,9 @@ What is emulated:
 * "result will be empty on non existing order or where column" (seed, the search endpoint's
   ``filter``): any ``where`` key (also inside ``and``/``or``, and ``and``/``or`` themselves when the wider
   set is off) or ``order`` field the resource does not have yields an empty list with totalCount 0.
-* Sorting: NULLs lowest (first ascending), ties keep the natural (insertion) order.
+* Sorting: NULLs lowest (first ascending); ties come back in an order that varies with ``skip`` and
+  ``limit`` (like a database sorting on a non-unique key), so only a total order pages consistently.
+  Without ``order``, rows come in their natural (insertion) order.
 * ``limit`` above ``max_limit`` (default 1000; the real maximum is unknown, notes) is clamped silently;
   no ``limit`` returns everything up to ``max_limit``.
 * Storage entities (seed: the entity list has ``results`` of ``{identifier, updatedAt}`` and a ``next``
@@ -259,6 +261,10 @@ class AlumioSandbox(Platform):
         except _Unknown:
             return {"metadata": {"totalCount": 0}, "results": []}
         matched = [r for r in rows if self._match(r, where, schema)]
+        if order:
+            # Ties under `order` come back in an order that differs from request to request (a database
+            # sorting on a non-unique key promises nothing), so only a total order pages consistently.
+            random.Random(f"{skip}:{limit}:{len(matched)}").shuffle(matched)
         for field, desc in reversed(order):  # stable sorts, last key first
             # reverse=True keeps ties in their natural order; NULLs lowest, so last when descending
             matched.sort(key=lambda r, f=field: _sort_key(r.get(f)), reverse=desc)
