@@ -110,6 +110,15 @@ def test_sorted_limit_is_one_request(con, sandbox):
     assert ("_sortField", "n") in req.query and ("_sortType", "desc") in req.query
 
 
+def test_grouped_aggregate_is_one_request(con, sandbox):
+    sql = "SELECT grp, count(*), sum(n), max(n) FROM sl.big WHERE n >= 100 GROUP BY grp ORDER BY grp"
+    rows = con.sql(sql).fetchall()
+    want = [(g, len(ns), sum(ns), max(ns)) for g in range(7) for ns in [[n for n in range(100, N_BIG) if n % 7 == g]]]
+    assert [tuple(int(v) for v in r) for r in rows] == want
+    [req] = data_requests(sandbox)
+    assert req.method == "PUT" and req.path == "/data/big/aggregate"
+
+
 def test_contradiction_makes_no_request(con, sandbox):
     assert len(con.sql("SELECT n FROM sl.big WHERE n > 10 AND n < 5")) == 0
     assert sandbox.stats.requests == 0
