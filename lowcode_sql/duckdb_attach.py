@@ -63,7 +63,7 @@ from lowcode_sql.fetch.scan import ScanStats, iter_pages
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
-__all__ = ["Attachment", "ScanLog", "attach", "attached", "detach"]
+__all__ = ["Attachment", "PushdownUnavailable", "ScanLog", "attach", "attached", "detach", "node_to_pred"]
 
 SEPARATOR = "__"  # <source>__<table>
 MACRO = "lowcode_scan"

@@ -73,9 +73,11 @@ def test_one_column_narrows_the_fetch(duck: Any) -> None:
 def test_limit_stops_after_one_page(duck: Any, sandbox: Any) -> None:
     assert len(duck.sql("SELECT title FROM coredata.projects LIMIT 10").fetchall()) == 10
     scan = att_of(duck).scans[-1]
-    assert scan.stats.rows == PAGE  # DuckDB consumed exactly one page
+    # DuckDB stopped pulling after the first page (a second engine thread could, in principle,
+    # already be asking for the next one when the LIMIT is met: allow that, never more)
+    assert scan.stats.rows <= 2 * PAGE
     time.sleep(0.2)  # let cancelled read-ahead settle
-    assert sandbox.stats.requests <= 3  # that page plus at most the two the slow start prefetches
+    assert sandbox.stats.requests <= 4  # of 30: the pages read plus the slow start's prefetch
 
 
 def test_fetchmany_without_limit_is_bounded(lc: Any, sandbox: Any) -> None:
