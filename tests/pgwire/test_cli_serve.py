@@ -72,6 +72,8 @@ def test_psql_queries_and_meta_commands(served):
     assert "created|timestamp without time zone" in r.stdout
     r = _psql(served, "-c", r"\dn")
     assert r.returncode == 0 and "coredata" in r.stdout and "entu" in r.stdout, r.stderr
+    r = _psql(served, "-c", r"\l")
+    assert r.returncode == 0 and "lowcode|lowcode|UTF8" in r.stdout, r.stderr
 
 
 @needs_psql
