@@ -164,6 +164,7 @@ _SQL_TYPES = {"VARCHAR": _STR, "TEXT": _STR, "STRING": _STR, "BIGINT": _INT, "IN
 _CONFIG_TYPES = ["incoming", "outgoing", "transformer", "route", "http-client", "storage"]
 _BYTE_ORDER_ID = re.compile(r"^[a-z0-9-]+$")  # seed: configuration identifiers
 _SAFE_LIKE = re.compile(r"^[A-Za-z0-9 \-]*$")  # literal text that means the same in LIKE and regex
+_MAX_IN = 100  # longer IN lists stay local: the filter travels in the URL
 _OPS = {Op.GE: "gte", Op.GT: "gt", Op.LT: "lt", Op.LE: "lte", Op.NE: "neq"}
 
 
@@ -230,8 +231,13 @@ class Alumio(Dialect):
             results = (body or {}).get("results") if isinstance(body, dict) else None
             storages = [r["identifier"] for r in results or [] if isinstance(r, dict) and
                         isinstance(r.get("identifier"), str)]
+        taken = {t.name for t in tables}
         for storage in storages:
-            tables.append(self._storage_table(storage))
+            table = self._storage_table(storage)
+            if table.name in taken:  # `a-b` and `a_b` map to the same SQL name: keep the first
+                continue
+            taken.add(table.name)
+            tables.append(table)
         return tables
 
     def _meta(self, resource: str, cols: Sequence[ColumnDef], key: str | None, notnull: frozenset[str],
@@ -348,7 +354,7 @@ class Alumio(Dialect):
             return Exactness.LOCAL
         if isinstance(pred, IsNull):
             return Exactness.EXACT
-        if isinstance(pred, InList) and pred.values:
+        if isinstance(pred, InList) and 0 < len(pred.values) <= _MAX_IN:
             if kind == "S" and self.options["case_insensitive_text"]:
                 return Exactness.LOCAL if pred.negated else Exactness.SUPERSET
             if not all(_value_ok(kind, v) for v in pred.values):
