@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import duckdb
 import pytest
 
-from dialect._base import Dialect, TableDef
-from dialect.totalum import Totalum
-from lowcode_sql.errors import UnknownTable
+from dialect._base import Dialect, Secret, TableDef
+from dialect.totalum import Totalum, like_regex
+from lowcode_sql.errors import ConfigError, DialectError, UnknownTable
+from lowcode_sql.sandbox.totalum import compile_regex
+from lowcode_sql.types import LikePattern
 from tests.dialect.golden_harness import check
 
 
@@ -55,3 +59,58 @@ def test_tables_and_columns():
     link = tables["client__favorites"]
     assert link.columns[0].name == "source_id" and link.columns[0].filter_only
     assert [c.name for c in link.columns[1:]] == [c.name for c in tables["product"].columns]
+
+
+# --- dialect unit checks (conformance) ------------------------------------------------------------
+
+
+def test_options_and_auth_are_validated():
+    with pytest.raises(DialectError, match="request"):
+        Totalum({"request": "put"})
+    with pytest.raises(ConfigError, match="unknown option"):
+        Totalum({"pagesize": 3})
+    with pytest.raises(DialectError, match="api_key"):
+        Totalum().auth({})
+    plan = Totalum().auth({"api_key": Secret("s3cret")})
+    assert plan.headers[0][0] == "api-key" and "s3cret" not in repr(plan)
+
+
+def test_parse_page_shapes():
+    d, t = Totalum(), catalog().tables["client"]
+    assert d.parse_page(t, [{"_id": "a"}]).records == [{"_id": "a"}]
+    page = d.parse_page(t, {"data": [{"_id": "a"}], "metadata": {"count": 7}})
+    assert page.total == 7 and page.records == [{"_id": "a"}]
+    assert d.parse_page(t, {"data": []}).total is None
+    grouped = d.parse_page(t, {"data": [{"_id": {"country": "ES"}, "__lc_count": 2}, {"_id": None, "__lc_count": 1}]})
+    assert grouped.records == [{"country": "ES", "__lc_count": 2}, {"__lc_count": 1}]
+    with pytest.raises(DialectError):
+        d.parse_page(t, {"items": []})
+
+
+ALPHABET = ["a", "A", "b", "i", "I", "İ", "\u0131", "k", "\u212a", "s", "\u017f", "ß", ".", "*", "$", "^", "\n", "\\",
+            "(", "[", "|", "?", "+", "{", "é", "🙂", " "]
+PATTERN_ALPHABET = [*ALPHABET, "%", "_", "%", "_"]
+
+
+def test_like_regex_matches_exactly_what_duckdb_matches():
+    """Every pushed (I)LIKE regex, run with the sandbox's PCRE emulation, agrees with DuckDB."""
+    r = random.Random(7)
+    strings = ["".join(r.choice(ALPHABET) for _ in range(r.randint(0, 4))) for _ in range(150)]
+    strings += ["", "a\n", "abc", "ABC", "İi", "\u212aK", "ß", "SS"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE s(v VARCHAR)")
+    con.executemany("INSERT INTO s VALUES (?)", [[x] for x in strings])
+    checked = 0
+    for _ in range(300):
+        pat = "".join(r.choice(PATTERN_ALPHABET) for _ in range(r.randint(0, 4)))
+        ci = r.random() < 0.5
+        regex = like_regex(LikePattern.parse(pat), ci)
+        if regex is None:
+            continue
+        checked += 1
+        rx = compile_regex(regex, "")
+        op = "ILIKE" if ci else "LIKE"
+        want = {v for (v,) in con.execute(f"SELECT v FROM s WHERE v {op} ?", [pat]).fetchall()}
+        got = {v for v in strings if rx.search(v)}
+        assert got == want, (pat, ci, regex)
+    assert checked > 150
