@@ -32,7 +32,9 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   server refuses them elsewhere). ``c <> v`` -> ``{c: {ne: v}}`` also matches NULLs, so at top level it is
   paired with ``{c: {ne: null}}`` (exact); ``NOT IN`` likewise.
 * OR trees are put in disjunctive normal form (at most 32 branches) and sent as ``{or: [cond, ...]}``,
-  each cond an object whose keys are ANDed. A cond cannot name a field twice with the same operator,
+  each cond an object whose keys are ANDed (the seed's own examples put several keys in one element,
+  ``[{"or": [...], "category": {...}, "createdDate": {...}}]``, and several in one ``or`` item).
+  A cond cannot name a field twice with the same operator,
   so a leaf that does not fit (or cannot be sent) is dropped from its branch, which only widens it:
   the OR is then a SUPERSET and DuckDB re-checks it. ``or`` is never nested (the SDK's type has it only
   at the top). ``IN`` is an ``or`` of equalities; ``in``/``nin`` are sent only with the ``in_operator``
