@@ -50,6 +50,10 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   them (lowest: first ascending, last descending), plus ``_id`` as the last key for a total order.
   LIMIT/OFFSET via ``pagination`` (``page`` counts pages of ``limit`` rows from 0, so an OFFSET needs a
   page size dividing it). COUNT(*) via ``returnCount`` (``metadata.count``).
+* GROUP BY with COUNT(*)/COUNT/SUM/AVG/MIN/MAX over exact filters: one ``POST
+  api/v1/filter/custom-mongo-aggregation-query`` (seed "Do a custom mongodb aggregation query") with
+  ``[{$match}, {$group}]`` as strict JSON text; see ``can_aggregate`` and ``_mongo`` for why its groups
+  and NULL handling equal SQL's (DuckDB re-aggregates them). Option ``aggregate = false`` turns it off.
 """
 
 from __future__ import annotations
