@@ -285,7 +285,7 @@ def _scan_source_api() -> Any:
     class LowcodeScanSource(ArrowScanSource):  # type: ignore[misc, valid-type]
         schema_is_stable = True  # a table's columns are fixed once discovered
 
-        def __init__(self, table: _Table) -> None:
+        def __init__(self, table: Any) -> None:  # a _Table (or the probe of _hook_works)
             super().__init__(None)  # obj=None: a fresh stream per scan (DUCKDB-SOURCES §0)
             self.table = table
 
@@ -391,7 +391,7 @@ def attach(
     att = Attachment(duck, lc, owned, max(1, int(readahead)))
     try:
         source_cls = _scan_source_api()
-        can_push = source_cls is not None and callable(getattr(duck, "_register_arrow_source", None))
+        can_push = source_cls is not None and _hook_works(duck, source_cls)
         if not can_push:
             warnings.warn("this DuckDB has no scan-source hook (_register_arrow_source): tables are attached "
                           "without filter or column pushdown, so every query reads whole tables",
@@ -426,6 +426,37 @@ def attach(
             atexit.register(_detach_all)
             _atexit_registered = True
     return att
+
+
+def _hook_works(duck: duckdb.DuckDBPyConnection, source_cls: Any) -> bool:
+    """Whether ``_register_arrow_source`` exists and takes our source (the API is private and
+    may change in any release): register a one-column probe and drop it again."""
+    hook = getattr(duck, "_register_arrow_source", None)
+    if not callable(hook):
+        return False
+    probe = _Probe()
+    name = "__lowcode_sql_probe"
+    try:
+        hook(name, source_cls(probe))
+        ok = duck.execute(f"SELECT count(*) FROM {name}").fetchall() == [(0,)]
+    except (duckdb.Error, TypeError, AttributeError, ValueError, NotImplementedError):
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            duck.unregister(name)
+    return ok
+
+
+class _Probe:
+    """An empty stand-in for ``_Table`` to try the hook with."""
+
+    schema = pa.schema([("x", pa.int64())])
+
+    def accepts(self, node: Any) -> bool:
+        return False
+
+    def reader(self, columns: Sequence[int] | None, filters: Sequence[Any]) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, iter(()))
 
 
 def _setting(value: str) -> str:

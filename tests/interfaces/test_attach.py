@@ -192,8 +192,16 @@ def test_fetch_errors_fail_the_query(duck: Any, sandbox: Any) -> None:
     assert duck.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0001'").fetchall() == [(1,)]
 
 
-def test_fallback_without_the_private_hook(lc: Any, sandbox: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(attach_mod, "_scan_source_api", lambda: None)
+class _NotASource:
+    """What a changed private API could look like to us: DuckDB refuses to register it."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+
+@pytest.mark.parametrize("broken", ["missing", "refused"])
+def test_fallback_without_the_private_hook(lc: Any, sandbox: Any, monkeypatch: Any, broken: str) -> None:
+    monkeypatch.setattr(attach_mod, "_scan_source_api", lambda: None if broken == "missing" else _NotASource)
     con = duckdb.connect()
     with pytest.warns(attach_mod.PushdownUnavailable):
         att = lowcode_sql.attach(con, lc)
