@@ -12,6 +12,8 @@ Tables: the entities named in option ``entities`` (and ``fields``); columns come
 (``{entity: {field: type}}``, e.g. ``dateTime``, ``date``, ``choice``, ``text``): a sample cannot tell
 a date-time (epoch milliseconds) from an integer, nor a choice from a text field. Columns:
 
+* field names as snake_case columns (``numberOfEmployees`` -> ``number_of_employees``): SQL folds
+  unquoted identifiers to lower case;
 * ``id``, ``label``, ``version`` (system fields, always returned);
 * scalars: text → VARCHAR, integer → BIGINT, decimal/money/percentage → DOUBLE, boolean → BOOLEAN,
   date-time → TIMESTAMPTZ (epoch ms on the wire), date → DATE (``yyyy-MM-dd``);
@@ -45,6 +47,9 @@ Sort: ``_sortField``/``_sortType`` on one numeric, date, date-time, boolean or i
 MongoDB's null placement (first ascending, last descending). Paging: a keyset scan with
 ``_offset=<last id>`` in the default order (``id desc``) or by id, numeric ``_offset`` otherwise
 (fetched concurrently once ``total`` is known); ``_size`` ≤ 1000. COUNT(*) reads ``total``.
+
+Aggregates: GROUP BY top-level fields with COUNT/SUM/AVG/MIN/MAX over exact filters without OR go
+to ``PUT /data/{entity}/aggregate`` as ``match`` stages plus one ``group`` (see ``can_aggregate``).
 """
 
 from __future__ import annotations
