@@ -110,7 +110,7 @@ def test_schema_matches_the_reference(env):
     assert got["createdAt"] == got["updatedAt"] == "TIMESTAMP WITH TIME ZONE"
 
 
-@settings(max_examples=180, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_queries_agree(env, seed):
     con, ref, _ = env
@@ -120,7 +120,7 @@ def test_generated_queries_agree(env, seed):
     compare(con, ref, sql, ordered)
 
 
-@settings(max_examples=80, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_aggregates_agree(env, seed):
     """GROUP BY with COUNT/SUM/AVG/MIN/MAX pushed to the aggregation endpoint (when the filter is exact)."""
