@@ -170,7 +170,7 @@ def test_schema_matches_the_reference(env):
     assert got == want
 
 
-@settings(max_examples=160, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=130, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_queries_agree(env, seed):
     con, ref, _ = env
