@@ -238,6 +238,8 @@ def _pg_name(node: exp.Expression) -> str:
         return _TYPE_NAMES.get(name, name.lower())
     if isinstance(node, exp.Case):
         return "case"
+    if isinstance(node, exp.Window):
+        return _pg_name(node.this)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return _pg_name(node.expression)
     if isinstance(node, exp.Anonymous):

@@ -24,9 +24,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+def _start(args: list[str], env: dict[str, str], config: Path) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "lowcode_sql.cli", "serve", "--demo", "--port", str(port), *args],
+    proc = subprocess.Popen([sys.executable, "-m", "lowcode_sql.cli", "serve", "-c", str(config), "--port", str(port),
+                             *args],
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -43,8 +44,17 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[int]:
-    proc, port = _start([], {"LOWCODE_SQL_SERVE_USERS": f"carol={scram_hash('pw1')}"})
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # two sandbox sources (not --demo, which discovers every platform's tables: slower to start)
+    path = tmp_path_factory.mktemp("serve") / "lowcode.toml"
+    path.write_text('[sources.coredata]\nplatform = "coredata"\nsandbox = true\n\n'
+                    '[sources.entu]\nplatform = "entu"\nsandbox = true\n')
+    return path
+
+
+@pytest.fixture(scope="module")
+def served(config: Path) -> Iterator[int]:
+    proc, port = _start([], {"LOWCODE_SQL_SERVE_USERS": f"carol={scram_hash('pw1')}"}, config)
     yield port
     _stop(proc)
 
@@ -105,11 +115,11 @@ def _self_signed(tmp: Path) -> tuple[str, str]:
     return str(cert_path), str(key_path)
 
 
-def test_require_tls(tmp_path):
+def test_require_tls(tmp_path, config):
     cert, key = _self_signed(tmp_path)
     users = tmp_path / "users"
     users.write_text(f"# user=verifier\ndave={scram_hash('pw2')}\n")
-    proc, port = _start(["--tls-cert", cert, "--tls-key", key, "--require-tls", "--users", str(users)], {})
+    proc, port = _start(["--tls-cert", cert, "--tls-key", key, "--require-tls", "--users", str(users)], {}, config)
     try:
         base = f"host=localhost port={port} user=dave password=pw2 dbname=lowcode"
         with pytest.raises(psycopg.OperationalError, match="only TLS connections"):

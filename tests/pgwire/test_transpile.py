@@ -1,0 +1,107 @@
+"""PostgreSQL -> DuckDB translation: statement splitting, routing, PostgreSQL semantics, names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from lowcode_sql.pgwire.pgcatalog import rewrite_catalog
+from lowcode_sql.pgwire.transpile import split_statements, translate
+from lowcode_sql.pgwire.types import _numeric_binary, decode_param, encode_text_column
+
+SOURCES = {"crm": {"deals": pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("n", pa.int32())])}}
+
+
+def tr(sql: str, **kw):
+    return translate(sql, source_tables=SOURCES, catalog_tables=frozenset({"pg_class"}),
+                     settings={"application_name": "x"}, user="u", rewrite_catalog=rewrite_catalog, **kw)
+
+
+def test_split_statements_respects_quotes_comments_and_dollar_quotes():
+    sql = "SET a = 'x;y'; SELECT \"a;b\" -- c;d\n FROM t; /* e;f */ SELECT $$g;h$$;;  "
+    assert split_statements(sql) == ["SET a = 'x;y'", 'SELECT "a;b" -- c;d\n FROM t', "/* e;f */ SELECT $$g;h$$"]
+    assert split_statements(" ; -- only a comment") == []
+
+
+def test_routing():
+    assert tr("SELECT id FROM crm.deals").target == "engine"
+    assert tr("SELECT id FROM deals").target == "engine"
+    assert tr("SELECT relname FROM pg_catalog.pg_class").target == "catalog"
+    assert tr("SELECT 1").target == "catalog"
+    with pytest.raises(NotImplementedError):
+        tr("SELECT * FROM crm.deals d JOIN pg_class c ON c.oid = d.id")
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT 10 / 4", 2),
+    ("SELECT -7 / 2", -3),  # truncates toward zero like PostgreSQL
+    ("SELECT 7 / 2.0", 3.5),
+    ("SELECT CAST(7 AS INT) / 2", 3),
+    ("SELECT (1 + 6) / 2 * 2", 6),
+    ("SELECT 10 % 4 / 2", 1),
+])
+def test_integer_division_semantics(sql, expected):
+    assert duckdb.sql(tr(sql).sql).fetchall()[0][0] == expected
+
+
+def test_integer_division_uses_column_types():
+    out = tr("SELECT d.id / 2, amount / 2, n / id FROM crm.deals d").sql
+    assert "d.id // 2" in out and "amount / 2" in out and "n // id" in out
+
+
+def test_desc_puts_nulls_first():
+    assert "DESC NULLS FIRST" in tr("SELECT id FROM crm.deals ORDER BY id DESC").sql
+
+
+def test_output_names_follow_postgresql():
+    t = tr("SELECT count(*), sum(amount), id, amount AS a, 1 + 2, CAST(n AS TEXT), CAST('1' AS INT), "
+           "version(), CASE WHEN id > 1 THEN 1 END, max(n) OVER () FROM crm.deals")
+    assert t.names == ["count", "sum", "id", "a", "?column?", "n", "int4", "version", "case", "max"]
+    assert tr("SELECT * FROM crm.deals").names is None
+
+
+def test_session_values_and_parameters():
+    t = tr("SELECT current_setting('application_name'), current_user, $2, $1")
+    assert t.nparams == 2 and "'x'" in t.sql and "'u'" in t.sql
+
+
+def test_catalog_rewrites():
+    out = tr("SELECT c.oid::regclass::text, 'crm.deals'::regclass, t.oid::regtype, n.nspname "
+             "FROM pg_catalog.pg_class c, pg_catalog.pg_type t, information_schema.tables i "
+             "WHERE c.relname OPERATOR(pg_catalog.~) '^d' COLLATE pg_catalog.default").sql
+    assert "__REGCLASS_NAME(c.oid)" in out and "TO_REGCLASS('crm.deals')" in out
+    assert "FORMAT_TYPE(t.oid, NULL)" in out and "information_schema_tables" in out
+    assert "pg_catalog" not in out and "COLLATE" not in out
+
+
+def test_text_encoding_matches_postgresql():
+    cols = [
+        (pa.array([1.0, 0.5, float("nan"), float("inf"), None]), [b"1", b"0.5", b"NaN", b"Infinity", None]),
+        (pa.array([True, False]), [b"t", b"f"]),
+        (pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 120000), dt.datetime(2024, 1, 2)], pa.timestamp("us")),
+         [b"2024-01-02 03:04:05.12", b"2024-01-02 00:00:00"]),
+        (pa.array([dt.datetime(2024, 1, 2, tzinfo=dt.UTC)], pa.timestamp("ms", "UTC")), [b"2024-01-02 00:00:00+00"]),
+        (pa.array([[1, 2], None]), [b"[1, 2]", None]),
+        (pa.array([b"\x00\xff"]), [b"\\x00ff"]),
+    ]
+    for arr, expected in cols:
+        assert encode_text_column(arr) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "1", "-1.5", "12345.6789", "0.0001", "1E+5", "100000000.00", "-0.000123"])
+def test_binary_numeric(value):
+    import psycopg.types.numeric as pn
+
+    loader = pn.NumericBinaryLoader(1700)
+    assert loader.load(_numeric_binary(Decimal(value))) == Decimal(value)
+
+
+def test_parameter_decoding():
+    assert decode_param(b"42", 23, 0) == 42 and decode_param(b"x", 0, 0) == "x"
+    assert decode_param(b"2024-01-02", 1082, 0) == dt.date(2024, 1, 2)
+    assert decode_param(b"\x00\x00\x00\x00\x00\x00\x00\x07", 20, 1) == 7
+    assert decode_param(None, 23, 0) is None and decode_param(b"t", 16, 0) is True
