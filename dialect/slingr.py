@@ -318,7 +318,12 @@ class Slingr(Dialect):
             if isinstance(pred, Or):
                 if any(e is Exactness.LOCAL for _, e in parts):
                     return None, Exactness.LOCAL  # an OR with an unsendable branch cannot be narrowed
-                return ("or", [t for t, _ in parts]), min(e for _, e in parts)
+                trees = [t for t, _ in parts]
+                exactness = min(e for _, e in parts)
+                if all(t[0] == "f" and t[1] == trees[0][1] and not _OP_LIKE.match(t[2]) for t in trees):
+                    # equalities on one path: one comma list (no _query needed; quoting as for IN)
+                    return ("f", trees[0][1], ",".join(t[2] for t in trees)), exactness
+                return ("or", trees), exactness
             kept = [(t, e) for t, e in parts if e is not Exactness.LOCAL]
             if not kept:
                 return None, Exactness.LOCAL
@@ -610,10 +615,16 @@ def _query_text(tree: Rendered) -> str:
 
 
 def _quote(value: str) -> str:
-    """A value for ``field=value``: double-quoted when it could be read as a list or an operator."""
+    """A value for ``field=value``: double-quoted when it could be read as a list or an operator.
+
+    >>> _quote("ACME, Inc (US)")
+    '"ACME, Inc (US)"'
+    """
     if value == "":
         raise _NotSendable  # `field=` means nothing documented
-    needs = "," in value or value.startswith('"') or _OP_LIKE.match(value) is not None or value != value.strip()
+    # any parenthesis, not just an `op(...)` shape: in a comma list `equals(b` + `c)` would join
+    # into `equals(b,c)`
+    needs = any(ch in value for ch in ",()") or value.startswith('"') or value != value.strip()
     if not needs:
         return value
     if '"' in value:

@@ -541,15 +541,13 @@ class SlingrSandbox(Platform):
         offset = request.arg("_offset")
         start = 0
         if offset:
-            if _OBJECT_ID.match(offset):
+            if _OBJECT_ID.match(offset) or not offset.isdigit():
                 if sort_field != "id":
                     raise _bad("An id in _offset needs sorting by id (or no sort)", "_offset")
                 # keyset: the records after that id in the current order
                 ordered = [r for r in ordered if (r["id"] < offset if desc else r["id"] > offset)]
-            elif offset.isdigit():
-                start = int(offset)
             else:
-                raise _bad(f"Invalid _offset [{offset}]", "_offset")
+                start = int(offset)
         page = ordered[start : start + size]
         fields = request.arg("_fields")
         return {"total": len(matched), "offset": page[-1]["id"] if page else None,

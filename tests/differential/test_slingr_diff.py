@@ -189,6 +189,7 @@ EDGE_CASES = [
     "SELECT id FROM sl.item WHERE title = 'a''),or(filter(''title'',''x' OR cnt > 3",
     "SELECT id FROM sl.item WHERE title = 'say \"hi\"' OR title = '\"quoted\"'",
     "SELECT id FROM sl.item WHERE title IN ('greater(5)', 'like(x)', 'empty()')",
+    "SELECT id FROM sl.item WHERE title IN ('like(x', 'y)') OR title = 'like(x,y)'",  # naive join: like(x,y)
     "SELECT id FROM sl.item WHERE title <> 'greater(5)' AND title <> 'tie'",
     "SELECT id FROM sl.item WHERE title = ' padded ' OR title = ''",
     "SELECT id FROM sl.item WHERE title = 'x,y' AND kind = 'in,active'",
