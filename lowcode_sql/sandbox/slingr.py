@@ -259,10 +259,13 @@ class SlingrSandbox(Platform):
     @property
     def DEMO_OPTIONS(self) -> dict[str, Any]:
         """The source options a user would write for this app: its entities and field types."""
-        return {
-            "entities": sorted(self.entities),
-            "fields": {name: {f.name: f.type for f in e.fields.values()} for name, e in self.entities.items()},
-        }
+        fields: dict[str, dict[str, str]] = {}
+        for name, entity in self.entities.items():
+            types = fields.setdefault(name, {})
+            for f in entity.fields.values():
+                types[f.name] = f.type
+                types.update((f"{f.name}.{sub.name}", sub.type) for sub in f.fields.values())  # inner fields
+        return {"entities": sorted(self.entities), "fields": fields}
 
     # -- framework hooks ---------------------------------------------------------------------
 
