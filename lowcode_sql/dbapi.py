@@ -137,9 +137,7 @@ def _dbapi_class(err: _e.LowcodeSQLError) -> type[Error]:
     if isinstance(err, _e.ConfigError):
         return InterfaceError
     if isinstance(err, _e.UnsupportedQuery):
-        # PEP 249 names a wrong number of parameters a ProgrammingError; the engine raises those
-        # as UnsupportedQuery while binding (lowcode_sql.plan.params).
-        return ProgrammingError if "parameter" in str(err) else NotSupportedError
+        return NotSupportedError
     if isinstance(err, _e.PlanError):
         return ProgrammingError
     if isinstance(err, _e.FetchError):
@@ -250,35 +248,6 @@ def _describe(field: pa.Field) -> tuple[Any, ...]:
     if pa.types.is_decimal(t):
         precision, scale = t.precision, t.scale
     return (field.name, type_code(t), None, None, precision, scale, field.nullable)
-
-
-def _number_qmarks(sql: str) -> str:
-    """``?`` placeholders rewritten as ``$1, $2, ...`` in textual order.
-
-    The planner binds ``?`` in the order sqlglot walks the tree (breadth first), so in
-    ``SELECT CAST(? AS INT), ?`` the second ``?`` would take the first value; numbered
-    placeholders are bound by number. Strings and comments are left alone (tokenizer positions).
-    """
-    if "?" not in sql:
-        return sql
-    from sqlglot.dialects.duckdb import DuckDB
-    from sqlglot.errors import SqlglotError
-    from sqlglot.tokens import TokenType
-
-    try:
-        tokens = DuckDB().tokenize(sql)
-    except SqlglotError:
-        return sql  # the planner reports the syntax error
-    marks = [t.start for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
-    if not marks:
-        return sql
-    out, last = [], 0
-    for n, pos in enumerate(marks, 1):
-        out.append(sql[last:pos])
-        out.append(f"${n}")
-        last = pos + 1
-    out.append(sql[last:])
-    return "".join(out)
 
 
 # --- connection and cursor --------------------------------------------------------------------
@@ -419,7 +388,6 @@ class Cursor:
             if isinstance(parameters, str | bytes) or not isinstance(parameters, Sequence):
                 raise ProgrammingError("parameters must be a sequence (for ?/$1) or a mapping (for $name)")
             params = list(parameters)
-            operation = _number_qmarks(operation)
         elif isinstance(parameters, Mapping):
             params = dict(parameters)
         try:

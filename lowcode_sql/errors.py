@@ -75,6 +75,10 @@ class UnsupportedQuery(PlanError):
     """Valid SQL that lowcode_sql does not run."""
 
 
+class ParameterError(PlanError):
+    """Query parameters that do not match the placeholders (count, names, types)."""
+
+
 class UnknownTable(PlanError):
     """A table name that is in no configured source."""
 

@@ -20,10 +20,10 @@ from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
 from dialect._base import ColumnDef, Dialect, TableDef
-from lowcode_sql.errors import SQLSyntaxError, UnknownColumn, UnsupportedQuery
+from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
 from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, nid
 from lowcode_sql.plan.contradiction import is_contradiction
-from lowcode_sql.plan.params import bind_params
+from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.sqltypes import sql_type
@@ -80,11 +80,18 @@ def plan(
     params: Sequence[Any] | dict[str, Any] | None = None,
     view_prefix: str = "__lc_scan",
 ) -> QueryPlan:
-    tree = parse(sql)
+    marks = 0
+    if params is not None and not isinstance(params, dict):
+        sql_text, marks = number_qmarks(sql)
+        if marks and marks != len(params):
+            raise ParameterError(f"{len(params)} parameters given but the query has {marks} '?' placeholders")
+    else:
+        sql_text = sql
+    tree = parse(sql_text)
     if params is not None:
         bind_params(tree, params)
-    elif tree.find(exp.Placeholder):
-        raise UnsupportedQuery("the query has parameters ($1, ?) but no values were given")
+    elif tree.find(exp.Placeholder, exp.Parameter):
+        raise ParameterError("the query has parameters ($1, ?) but no values were given")
     for i, node in enumerate(tree.walk()):
         node.meta["nid"] = i
 

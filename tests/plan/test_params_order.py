@@ -1,0 +1,27 @@
+"""``?`` placeholders take their values in the order they are written, whatever sqlglot's tree order."""
+
+from __future__ import annotations
+
+import pytest
+
+from lowcode_sql.errors import ParameterError
+from lowcode_sql.plan import plan
+from lowcode_sql.plan.params import number_qmarks
+
+
+def test_qmarks_are_numbered_in_text_order_outside_strings_and_comments():
+    assert number_qmarks("SELECT CAST(? AS INT), '?', ? -- ?\n FROM t WHERE x = ? LIMIT ?") == (
+        "SELECT CAST($1 AS INT), '?', $2 -- ?\n FROM t WHERE x = $3 LIMIT $4", 4)
+
+
+def test_where_and_limit_values_are_not_swapped(toy_catalog, folder):
+    p = plan("SELECT name FROM toy.people WHERE age = ? ORDER BY id LIMIT ?", toy_catalog, folder, params=[30, 5])
+    spec = p.scans[0].spec
+    assert [str(pred) for pred, _ in spec.pushed] == ["age = 30"] and spec.limit == 5
+
+
+@pytest.mark.parametrize("sql,params", [("SELECT ?", [1, 2]), ("SELECT ? + ?", [1]), ("SELECT ?", None),
+                                        ("SELECT $2", [1])])
+def test_parameter_mismatches_are_parameter_errors(toy_catalog, folder, sql, params):
+    with pytest.raises(ParameterError):
+        plan(sql, toy_catalog, folder, params=params)
