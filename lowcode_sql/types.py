@@ -482,7 +482,10 @@ class ScanRequest:
     def page_request(self, offset: int, size: int, cursor: Any = None) -> HttpRequest:
         p = self.paging
         if isinstance(p, OffsetPaging):
-            first = offset // p.page_size if p.page_number else offset
+            if p.page_number and size and offset % size:
+                raise ValueError(f"page-number paging cannot fetch {size} rows from row {offset}")
+            # the API computes the first row as page * limit: the page is counted in pages of `size`
+            first = offset // size if p.page_number and size else offset
             return self.base.with_paging(p.container, [(p.offset_param, first), (p.limit_param, size)])
         if isinstance(p, CursorPaging):
             extra: list[tuple[str, Any]] = [(p.limit_param, size)]

@@ -185,6 +185,9 @@ class _Scan:
             raise DialectError(f"page-number paging cannot start at row {p.start} (page size {p.page_size})")
         start = p.start
         asked = p.page_size if limit is None else min(p.page_size, limit)
+        if p.page_number and start % asked:
+            raise DialectError(f"page-number paging cannot fetch {asked} rows from row {start}: "
+                               "the dialect must choose a page size that divides the offset")
         first = await self.fetch(self.scan.page_request(start, asked))
         if first.total is None:
             async for records in self._offset_sequential(p, start, asked, first):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from lowcode_sql.types import CursorPaging, HttpRequest, OffsetPaging, ScanRequest
 
 
@@ -35,3 +37,12 @@ def test_cursor_in_json_body_keeps_its_type():
     scan = ScanRequest(HttpRequest("POST", "q", json={}), CursorPaging("next", "size", 10, container="body"))
     assert scan.page_request(0, 10).json == {"size": 10}
     assert scan.page_request(0, 10, {"after": 3}).json == {"size": 10, "next": {"after": 3}}
+
+
+def test_page_numbers_count_in_pages_of_the_size_sent():
+    # the API's first row is page * limit: rows 100..109 are page 10 of 10, not page 2 of 50
+    scan = ScanRequest(HttpRequest("GET", "x"), OffsetPaging("page", "limit", 50, page_number=True))
+    assert scan.page_request(100, 10).params == (("page", "10"), ("limit", "10"))
+    assert scan.page_request(100, 50).params == (("page", "2"), ("limit", "50"))
+    with pytest.raises(ValueError, match="cannot fetch 30 rows from row 100"):
+        scan.page_request(100, 30)
