@@ -9,6 +9,7 @@ import asyncio
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "CANCEL_REQUEST",
@@ -175,3 +176,40 @@ def error_response(severity: str, code: str, msg: str, *, hint: str | None = Non
 def parameter_description(oids: Iterable[int]) -> bytes:
     oids = list(oids)
     return message(b"t", _I16.pack(len(oids)) + b"".join(struct.pack("!I", o) for o in oids))
+
+
+_ROW_HEADER = None  # numpy dtype of a DataRow header, built on first use
+
+
+def data_rows_arrow(columns: Sequence[Any], nrows: int) -> bytes:
+    """DataRow messages for ``nrows`` rows from per-column Arrow binary/string arrays of encoded
+    values (nulls become NULL). Each message is assembled by Arrow's ``binary_join_element_wise``
+    from a header, then a 4-byte length and the value per column, so no Python code runs per row:
+    row encoding is the server's hot path (BI-BRIDGE.md, pitfall 7); about 3x faster than
+    ``data_rows``."""
+    global _ROW_HEADER
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if nrows == 0:
+        return b""
+    if _ROW_HEADER is None:
+        _ROW_HEADER = np.dtype([("d", "u1"), ("len", ">i4"), ("n", ">i2")])
+    parts = []
+    total = np.full(nrows, 6, np.int64)  # the length field itself + the column count
+    for col in columns:
+        arr = col if isinstance(col, pa.Array) else pa.array(col, pa.binary())
+        if not pa.types.is_binary(arr.type):
+            arr = arr.cast(pa.binary())
+        lens = pc.binary_length(arr).fill_null(-1).to_numpy(zero_copy_only=False)
+        total += 4 + np.maximum(lens, 0)
+        prefix = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4), nrows,
+                                                      [None, pa.py_buffer(lens.astype(">i4").tobytes())])
+        parts += [prefix.cast(pa.binary()), arr.fill_null(b"")]
+    header = np.empty(nrows, _ROW_HEADER)
+    header["d"], header["len"], header["n"] = ord("D"), total, len(columns)
+    head = pa.FixedSizeBinaryArray.from_buffers(pa.binary(7), nrows, [None, pa.py_buffer(header.tobytes())])
+    joined = pc.binary_join_element_wise(head.cast(pa.binary()), *parts, b"")
+    offsets = np.frombuffer(joined.buffers()[1], np.int32, count=len(joined) + 1, offset=joined.offset * 4)
+    return bytes(memoryview(joined.buffers()[2])[offsets[0]:offsets[-1]])

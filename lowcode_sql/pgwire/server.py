@@ -37,13 +37,13 @@ from lowcode_sql.pgwire.auth import AuthFailed, authenticate
 from lowcode_sql.pgwire.errors import PGError, sqlstate
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, CatalogDB, describe_sources, log_unknown
 from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
-from lowcode_sql.pgwire.types import decode_param, encode_binary_column, encode_text_column, pg_type_for_arrow
+from lowcode_sql.pgwire.types import decode_param, encode_binary_column, pg_type_for_arrow, text_binary_array
 
 __all__ = ["Server", "ServerThread"]
 
 log = logging.getLogger("lowcode_sql.pgwire")
 
-BATCH_ROWS = 4096  # rows encoded and written per step: bounds the encoded bytes held per session
+BATCH_ROWS = 8192  # rows encoded and written per step: bounds the encoded bytes held per session
 # parameters PostgreSQL reports to the client on connect and whenever they change (GUC_REPORT)
 _REPORTED = {"application_name": "application_name", "client_encoding": "client_encoding", "datestyle": "DateStyle",
              "intervalstyle": "IntervalStyle", "timezone": "TimeZone", "is_superuser": "is_superuser",
@@ -397,9 +397,10 @@ class Session:
         self.busy, self.cancelled = True, False
         try:
             if t.target == "engine":
-                table = await self.in_thread(self.server.run_engine, self, t.sql, list(params))
+                work = self.in_thread(self.server.run_engine, self, t.sql, list(params))
             else:
-                table = await self.in_thread(self._run_catalog, t.sql, sql, list(params))
+                work = self.in_thread(self._run_catalog, t.sql, sql, list(params))
+            table = await self._watch_disconnect(asyncio.ensure_future(work))
         except Exception as e:
             if self.cancelled:
                 raise PGError("57014", "canceling statement due to user request") from None
@@ -409,6 +410,20 @@ class Session:
         if self.cancelled:  # the cancel arrived while the last batch was being produced
             raise PGError("57014", "canceling statement due to user request")
         return _renamed(table, t.names)
+
+    async def _watch_disconnect(self, work: asyncio.Future[Any]) -> Any:
+        """Wait for ``work``; if the client goes away meanwhile, interrupt the query so its scans
+        stop requesting pages (the reader sees EOF even while no read is pending)."""
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=0.2)
+            if done:
+                return work.result()
+            if getattr(self.reader, "_eof", False) or self.writer.is_closing():
+                log.info("session %d: client disconnected during a query: cancelling it", self.pid)
+                self.server.cancel(self.pid, self.secret)
+                with contextlib.suppress(Exception):
+                    await work
+                raise ConnectionResetError("client disconnected")
 
     def _run_catalog(self, duck_sql: str, original: str, params: list[Any]) -> pa.Table:
         cur = self.cursor()
@@ -669,8 +684,9 @@ def _encode_rows(table: pa.Table, formats: Sequence[int], oids: Sequence[int]) -
     cols = []
     for i, col in enumerate(table.columns):
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        cols.append(encode_binary_column(arr, oids[i]) if formats[i] == 1 else encode_text_column(arr))
-    return p.data_rows(cols, table.num_rows)
+        cols.append(pa.array(encode_binary_column(arr, oids[i]), pa.binary()) if formats[i] == 1
+                    else text_binary_array(arr))
+    return p.data_rows_arrow(cols, table.num_rows)
 
 
 class Server:
@@ -822,10 +838,16 @@ class ServerThread:
         async def shutdown() -> None:
             if self.server._server is not None:
                 self.server._server.close()
+            # close the clients' connections so their sessions end normally (cancelling the
+            # tasks makes asyncio's stream callback log the CancelledError)
+            for s in list(self.server.sessions.values()):
+                s.writer.close()
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=5)
+                for t in pending:
+                    t.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
 
         if self._loop.is_running():
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)

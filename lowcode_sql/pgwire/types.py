@@ -188,6 +188,12 @@ def encode_text_column(arr: pa.Array) -> list[bytes | None]:
     return pc.cast(out, pa.binary()).to_pylist()
 
 
+def text_binary_array(arr: pa.Array) -> pa.Array:
+    """The text format of one column as an Arrow binary array (nulls stay null)."""
+    out = text_array(arr)
+    return pa.array(out, pa.binary()) if isinstance(out, list) else pc.cast(out, pa.binary())
+
+
 # --- binary format -------------------------------------------------------------------------------
 
 _EPOCH_DATE = dt.date(2000, 1, 1)

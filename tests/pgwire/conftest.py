@@ -34,7 +34,8 @@ def users() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def sandbox_con() -> Iterator[lowcode_sql.Connection]:
-    con = lowcode_sql.connect_sandbox("entu", {"item": ITEMS, "big": BIG})
+    # small pages: scans of `big` take many requests, so cancel/disconnect tests can see them stop
+    con = lowcode_sql.connect_sandbox("entu", {"item": ITEMS, "big": BIG}, options={"page_size": 50})
     yield con
     con.close()
 

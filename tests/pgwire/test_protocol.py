@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+import time
 
 import pytest
 
@@ -185,3 +186,21 @@ def test_scram_verifier_round_trip():
     v = scram_hash("pw", salt=b"0123456789abcdef")
     assert v.startswith("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$")
     assert v == scram_hash("pw", salt=b"0123456789abcdef")
+
+
+def test_disconnect_stops_the_scan(trust, sandbox_con):
+    sandbox = sandbox_con.sandbox("entu")
+    old = sandbox.latency
+    sandbox.latency = 1.0  # a full scan of `big` takes 13 pages and about 4.5 s
+    try:
+        c = Raw(trust.port)
+        before = sandbox.stats.requests
+        c.send(b"Q", b"SELECT count(*) FROM entu.big WHERE label LIKE '%7%'\0")
+        time.sleep(0.8)
+        c.sock.close()  # gone without a Terminate message
+        time.sleep(1.7)  # the watcher notices within 0.2 s; pages already requested still arrive
+        stopped_at = sandbox.stats.requests
+        time.sleep(1.5)
+        assert sandbox.stats.requests == stopped_at > before  # no page requested after that
+    finally:
+        sandbox.latency = old
