@@ -286,7 +286,9 @@ _MACROS = [
     " ELSE '\"' || replace(s, '\"', '\"\"') || '\"' END",
     "pg_get_keywords() AS TABLE SELECT NULL::varchar AS word, NULL::varchar AS catcode, NULL::varchar AS catdesc"
     " WHERE false",
-    "_pg_expandarray(a) AS TABLE SELECT unnest(a) AS x, unnest(generate_series(1, len(a))) AS n",
+    # pgJDBC's getPrimaryKeys calls it as a scalar over pg_index.indkey; there are no indexes here,
+    # so the composite it returns only needs the right shape
+    "_pg_expandarray(a) AS {'x': a[1], 'n': 1}",
     "pg_char_to_encoding(s) AS 6",
     "pg_sleep(s) AS NULL",
     "pg_relation_is_publishable(r) AS false",
