@@ -81,18 +81,24 @@ class Catalog:
             raise UnknownTable(name, list(self.sources)) from None
 
     def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
+        """A table by ``source.table`` or a bare table name unique across sources. Names match as
+        DuckDB's do: case-insensitively (an exact spelling wins when two differ only in case)."""
         if db is not None:
-            if db not in self.sources:
+            src_name = _pick(db, self.sources)
+            if src_name is None:
                 raise UnknownTable(f"{db}.{name}", [f"{s}.{t}" for s, t in self.all_names()])
-            src = self.sources[db]
+            src = self.sources[src_name]
             tables = src.tables()
-            if name not in tables:
-                raise UnknownTable(f"{db}.{name}", [f"{db}.{t}" for t in tables])
-            return src.name, tables[name], src.dialect
+            table = _pick(name, tables)
+            if table is None:
+                raise UnknownTable(f"{db}.{name}", [f"{src_name}.{t}" for t in tables])
+            return src.name, tables[table], src.dialect
         matches = [(s, t) for s, t in self.all_names() if t == name]
+        if not matches:
+            matches = [(s, t) for s, t in self.all_names() if t.lower() == name.lower()]
         if len(matches) == 1:
             src = self.sources[matches[0][0]]
-            return src.name, src.tables()[name], src.dialect
+            return src.name, src.tables()[matches[0][1]], src.dialect
         if matches:
             raise UnknownTable(name + " (in several sources: qualify it as " +
                                " or ".join(f"{s}.{t}" for s, t in matches) + ")")
@@ -117,3 +123,11 @@ def sandbox_credentials(sandbox: Any) -> dict[str, Any]:
 
 def source_help(name: str, candidates: list[str]) -> str:  # pragma: no cover - used by the CLI
     return close_matches(name, candidates)
+
+
+def _pick(name: str, names: Any) -> str | None:
+    """``name`` itself if present, else its only case-insensitive match."""
+    if name in names:
+        return name
+    found = [n for n in names if n.lower() == name.lower()]
+    return found[0] if len(found) == 1 else None

@@ -112,12 +112,16 @@ def plan(
     mapping: dict[str, dict[str, dict[str, str]]] = {}
     for s, t, _ in remote.values():
         mapping.setdefault(s, {})[t.name] = {c.name: sql_type(c.type) for c in t.columns}
-    schema = MappingSchema(mapping, dialect="duckdb", normalize=False)
+    # DuckDB resolves identifiers case-insensitively, quoted or not, and so does sqlglot's qualify
+    # for DuckDB (it lower-cases them all): qualify against lower-cased names, then give the
+    # analysed tree back the catalog's own spelling (createdat -> createdAt).
+    schema = MappingSchema(mapping, dialect="duckdb", normalize=True)
     try:
         qualified = qualify(tree.copy(), schema=schema, dialect="duckdb", quote_identifiers=False,
                             identify=False, validate_qualify_columns=True)
     except OptimizeError as e:
         raise _column_error(e, remote.values()) from None
+    _catalog_spelling(qualified, [t for _, t, _ in remote.values()])
 
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
@@ -150,15 +154,15 @@ def _namer(scans: list[_ScanState], folder: Folder) -> Any:
     """Names DuckDB gives a SELECT's outputs, found by running it over an empty stand-in of its one
     remote table (only asked for SELECTs whose aggregates the API computes)."""
     output_names = getattr(folder, "output_names", None)
-    grouped = {st.alias: st for st in scans if st.aggregates}
+    grouped = {st.alias.lower(): st for st in scans if st.aggregates}
     if output_names is None or not grouped:
         return None
 
     def names(select: exp.Select) -> list[str] | None:
         tables = [t for t in select.find_all(exp.Table) if t.parent_select is select]
-        if len(tables) != 1 or tables[0].alias_or_name not in grouped:
+        if len(tables) != 1 or tables[0].alias_or_name.lower() not in grouped:
             return None
-        st = grouped[tables[0].alias_or_name]
+        st = grouped[tables[0].alias_or_name.lower()]
         cols = ", ".join(f"CAST(NULL AS {sql_type(c.type)}) AS {exp.to_identifier(c.name).sql('duckdb')}"
                          for c in st.table.columns)
         probe = select.copy()
@@ -170,6 +174,24 @@ def _namer(scans: list[_ScanState], folder: Folder) -> Any:
         return output_names(probe.sql("duckdb"))  # type: ignore[no-any-return]
 
     return names
+
+
+def _catalog_spelling(qualified: exp.Expression, tables: list[TableDef]) -> None:
+    """Column names of the qualified tree in the catalog's spelling (a spelling two columns of the
+    query's tables share case-insensitively is left lower-cased: it then matches neither)."""
+    spellings: dict[str, set[str]] = {}
+    for t in tables:
+        for c in t.columns:
+            spellings.setdefault(c.name.lower(), set()).add(c.name)
+    for node in qualified.find_all(exp.Column):
+        ident = node.this
+        if isinstance(ident, exp.Identifier):
+            names = spellings.get(ident.name.lower(), ())
+            if len(names) == 1:
+                ident.set("this", next(iter(names)))
+    for alias in qualified.find_all(exp.Alias):  # qualify's "col AS col" (expanded stars)
+        if isinstance(alias.this, exp.Column) and alias.alias.lower() == alias.this.name.lower():
+            alias.set("alias", exp.to_identifier(alias.this.name))
 
 
 def _column_error(e: OptimizeError, tables: Any) -> Exception:
