@@ -34,9 +34,21 @@ DEMO_QUERIES = (
     ("Entu: references joined (book.author -> person._id)",
      "SELECT p.name AS author, count(*) AS books, round(avg(b.price), 2) AS avg_price "
      "FROM entu.book b JOIN entu.person p ON b.author = p._id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"),
+    ("Totalum: revenue per order status, aggregated by the API in one request",
+     "SELECT status, count(*) AS orders, round(sum(total), 2) AS revenue FROM totalum.\"order\" "
+     "WHERE ordered >= TIMESTAMPTZ '2022-01-01 00:00:00+00' GROUP BY status ORDER BY revenue DESC"),
+    ("Slingr: customers sorted and limited by the API",
+     "SELECT name, state, number_of_employees FROM slingr.companies WHERE is_customer "
+     "ORDER BY number_of_employees DESC NULLS LAST LIMIT 5"),
+    ("Alumio: failed tasks per route (the filter goes in the LoopBack `filter` JSON)",
+     "SELECT route, count(*) AS failed FROM alumio.tasks WHERE status = 'failed' GROUP BY route "
+     "ORDER BY failed DESC, route LIMIT 5"),
     ("Across platforms in one query",
      "SELECT 'coredata' AS platform, count(*) AS records FROM coredata.projects "
-     "UNION ALL SELECT 'entu', count(*) FROM entu.book"),
+     "UNION ALL SELECT 'entu', count(*) FROM entu.book "
+     "UNION ALL SELECT 'totalum', count(*) FROM totalum.client "
+     "UNION ALL SELECT 'slingr', count(*) FROM slingr.contacts "
+     "UNION ALL SELECT 'alumio', count(*) FROM alumio.routes"),
 )
 
 
@@ -236,7 +248,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import lowcode_sql
 
     with lowcode_sql.demo() as con:
-        print("lowcode_sql demo: the embedded CoreData and Entu sandboxes with sample data\n")
+        platforms = ", ".join(sorted({s for s, _, _ in con.tables()}))
+        print(f"lowcode_sql demo: the embedded sandboxes ({platforms}) with sample data\n")
         for title, sql in DEMO_QUERIES:
             print(f"-- {title}\n{sql}")
             if args.explain:
