@@ -213,10 +213,12 @@ class Dialect(ABC):
 
     max_pushed_limit: ClassVar[int | None] = None  # a LIMIT larger than this is not pushed
 
-    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
         """Whether the API can group by ``keys`` (none: one global group) and compute ``aggregates``
-        exactly as SQL would, up to groups DuckDB merges again (see ``Aggregate``). Only asked for
-        exact filters; a yes makes ``render_scan`` receive ``spec.aggregates``."""
+        exactly as SQL would, up to groups DuckDB merges again (see ``Aggregate``), with ``filters``
+        (the scan's pushed conjuncts, all exact) applied. A yes makes ``render_scan`` receive
+        ``spec.aggregates``."""
         return False
 
     def aggregate_path(self, agg: Aggregate) -> tuple[str, ...]:

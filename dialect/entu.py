@@ -296,7 +296,8 @@ class Entu(Dialect):
     def count_sql_only(self) -> bool:  # pragma: no cover - symmetry with other dialects
         return False
 
-    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
         # ``group=p.type`` groups on ``$private.p.type``: the whole array of the property's values of
         # that type, compared as BSON (API-NOTES §5 "Other parameters"), with only ``_count``. Equal
         # arrays have the same first value and the same LIST, so the API's groups are never coarser

@@ -137,7 +137,6 @@ class Slingr(Dialect):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
-        self._plain_filter: dict[str, bool] = {}
         if self.options["like_case"] not in ("unknown", "sensitive", "insensitive"):
             raise DialectError("slingr: option like_case must be unknown, sensitive or insensitive")
         size = int(self.options["page_size"])
@@ -298,12 +297,6 @@ class Slingr(Dialect):
             for i, tree in enumerate(trees):
                 if out[i] is not Exactness.LOCAL and tree is not None and "'" in _text_of(tree):
                     out[i] = Exactness.LOCAL
-        # The aggregate endpoint's `match` takes field filters only (API-NOTES §1 "Aggregate
-        # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there:
-        # remember whether this scan's filter has one, for can_aggregate, which is asked next for the
-        # same scan and is not shown the filters (reset by render_scan: no conjuncts, no classify).
-        sent = [t for t, e in zip(trees, out, strict=True) if e is not Exactness.LOCAL]
-        self._plain_filter[table.name] = not any(t[0] == "or" for t in _flatten_and(sent))
         return out
 
     @staticmethod
@@ -436,14 +429,18 @@ class Slingr(Dialect):
         # MongoDB puts missing values first ascending and last descending.
         return not info.nullable or first.nulls_first != first.descending
 
-    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
         # PUT /data/{entity}/aggregate with `match` + `group` (API-NOTES §1): MongoDB's $group, so
         # keys group by BSON equality (null and missing together, as SQL's NULL; strings binary) and
         # min/max ignore nulls. Only top-level scalar fields: the output name of a nested `by` path is
         # undocumented. There is no count of non-null values, so COUNT(col) and SUM/AVG (asked with
         # COUNT(col)) also group by `col`: per API group the count of `col` is then count() or 0, and
         # DuckDB's re-aggregation merges the finer groups again (more groups, never wrong ones).
-        if not self._plain_filter.get(table.name, True):
+        # The aggregate endpoint's `match` takes field filters only (API-NOTES §1 "Aggregate
+        # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there.
+        sent = [self._render_pred(table, p)[0] for p in filters]
+        if any(t is None for t in sent) or any(t[0] == "or" for t in _flatten_and(sent)):
             return False
         cols = table.meta["cols"]
 
@@ -498,7 +495,6 @@ class Slingr(Dialect):
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
-        self._plain_filter.pop(table.name, None)  # planning is over (see classify)
         params: list[tuple[str, str]] = []
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
         trees = []

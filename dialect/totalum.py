@@ -307,7 +307,8 @@ class Totalum(Dialect):
     def can_count(self, table: TableDef) -> bool:
         return table.meta["link"] is None  # the many-to-many endpoint documents no returnCount
 
-    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
         # ``$group`` on ``{k: "$k"}`` keys groups by BSON equality: 1 and 1.0 together, strings
         # binary, dates by instant, as SQL's GROUP BY on these types. A missing key and a stored null
         # are two Mongo groups (``{}`` vs ``{k: null}``) but one SQL group: a split DuckDB merges again.

@@ -54,7 +54,8 @@ class ToyDialect(Dialect):
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         return True
 
-    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+    def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
         return set(keys) <= {"age", "name"} and all(a.column in (None, "age", "name", "born") for a in aggregates)
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:

@@ -295,7 +295,7 @@ class _ScanState:
             return False
         aggregates = tuple(dict.fromkeys(wanted))
         keys = list(dict.fromkeys(keys))
-        if not self.dialect.can_aggregate(self.table, keys, aggregates):
+        if not self.dialect.can_aggregate(self.table, keys, aggregates, filters=[p for p, _ in self.pushed]):
             return False
         self.group_by, self.aggregates = tuple(keys), aggregates
         rewrites.update(found)

@@ -121,7 +121,8 @@ def env() -> Iterator[tuple[lowcode_sql.Connection, Any, ToyAPI]]:
             return [Exactness.EXACT if isinstance(p, Cmp) and p.op is Op.EQ and p.column == "g" else Exactness.LOCAL
                     for p in conjuncts]
 
-        def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate]) -> bool:
+        def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
+                      filters: Sequence[Pred] = ()) -> bool:
             return True
 
         def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
