@@ -684,8 +684,7 @@ def _encode_rows(table: pa.Table, formats: Sequence[int], oids: Sequence[int]) -
     cols = []
     for i, col in enumerate(table.columns):
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        cols.append(pa.array(encode_binary_column(arr, oids[i]), pa.binary()) if formats[i] == 1
-                    else text_binary_array(arr))
+        cols.append(encode_binary_column(arr, oids[i]) if formats[i] == 1 else text_binary_array(arr))
     return p.data_rows_arrow(cols, table.num_rows)
 
 

@@ -231,40 +231,52 @@ def _numeric_binary(v: Decimal) -> bytes:
     return struct.pack(f"!hhHh{len(groups)}H", len(groups), weight, 0x4000 if sign else 0, dscale, *groups)
 
 
-def encode_binary_column(arr: pa.Array, oid: int) -> list[bytes | None]:
-    """Encoded values of one column in PG binary format for ``oid`` (as ``pg_type_for_arrow`` chose)."""
+_FIXED = {16: "u1", 21: ">i2", 23: ">i4", 20: ">i8", 700: ">f4", 701: ">f8", 1082: ">i4", 1114: ">i8",
+          1184: ">i8", 26: ">i4"}
+
+
+def _fixed_width(arr: pa.Array, oid: int) -> pa.Array:
+    """Big-endian fixed-width values for a whole column at once (numpy), nulls kept."""
+    import numpy as np
+
+    if oid == 1082:
+        arr_num = pc.subtract(pc.cast(arr, pa.int32()), 10957)  # days since 2000-01-01
+    elif oid in (1114, 1184):
+        us = arr.cast(pa.timestamp("us", arr.type.tz))
+        arr_num = pc.subtract(pc.cast(us, pa.int64()), _PG_EPOCH_US)
+    elif oid == 16:
+        arr_num = pc.cast(arr, pa.uint8())
+    else:
+        arr_num = arr
+    values = arr_num.fill_null(0).to_numpy(zero_copy_only=False)
+    dtype = np.dtype(_FIXED[oid])
+    out = pa.FixedSizeBinaryArray.from_buffers(pa.binary(dtype.itemsize), len(arr),
+                                               [None, pa.py_buffer(values.astype(dtype).tobytes())])
+    out = out.cast(pa.binary())
+    if arr.null_count:
+        out = pc.if_else(arr.is_valid(), out, pa.scalar(None, pa.binary()))
+    return out
+
+
+def encode_binary_column(arr: pa.Array, oid: int) -> pa.Array:
+    """Encoded values of one column in PG binary format for ``oid`` (as ``pg_type_for_arrow`` chose),
+    as an Arrow binary array (nulls stay null)."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
-    vals = arr.to_pylist()
+    if oid in _FIXED and not (oid == 20 and pa.types.is_uint64(arr.type)):
+        return _fixed_width(arr, oid)
     enc: Callable[[Any], bytes]
-    if oid == 16:
-        enc = lambda v: b"\x01" if v else b"\x00"  # noqa: E731
-    elif oid == 21:
-        enc = _I16.pack
-    elif oid == 23:
-        enc = _I32.pack
-    elif oid == 20:
-        enc = _I64.pack
-    elif oid == 700:
-        enc = _F32.pack
-    elif oid == 701:
-        enc = _F64.pack
-    elif oid == 1700:
+    if oid == 1700:
         enc = lambda v: _numeric_binary(Decimal(v))  # noqa: E731
     elif oid == 17:
         enc = bytes
-    elif oid == 1082:
-        enc = lambda v: _I32.pack((v - _EPOCH_DATE).days)  # noqa: E731
-    elif oid in (1114, 1184):
-        us = pc.cast(arr.cast(pa.timestamp("us", arr.type.tz)), pa.int64()).to_pylist()
-        return [None if v is None else _I64.pack(v - _PG_EPOCH_US) for v in us]
     elif oid == 1083:
         enc = lambda v: _I64.pack(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)  # noqa: E731
     elif oid == 1186:
         enc = lambda v: struct.pack("!qii", v.seconds * 1_000_000 + v.microseconds, v.days, 0)  # noqa: E731
     else:  # text, json and anything else: the text bytes are the binary form
-        return encode_text_column(arr)
-    return [None if v is None else enc(v) for v in vals]
+        return text_binary_array(arr)
+    return pa.array([None if v is None else enc(v) for v in arr.to_pylist()], pa.binary())
 
 
 # --- parameters ----------------------------------------------------------------------------------
