@@ -56,6 +56,8 @@ def sqlstate(e: BaseException) -> tuple[str, str, str | None]:
             if isinstance(e, lc.ExecutionError) and "INTERRUPT" in msg.upper():
                 return "57014", "canceling statement due to user request", None
             return code, msg, None
+    if isinstance(e, duckdb.Error) and "Division by zero" in str(e):
+        return "22012", "division by zero", None
     for cls, code in _DUCKDB:
         if isinstance(e, cls):
             msg = str(e).split("\n")[0]

@@ -178,6 +178,7 @@ class Session:
                 return False
         self.pid, self.secret = self.server.register(self)
         out = [p.message(b"R", struct.pack("!i", 0))]
+        self.settings["search_path"] = ", ".join(self.server.catalog.schemas) or "public"
         self.settings["session_authorization"] = self.user
         self.settings["in_hot_standby"] = "off"
         for key, name in _REPORTED.items():
@@ -373,9 +374,11 @@ class Session:
         try:
             rel = self.cursor().sql(t.sql, params=[None] * t.nparams) if t.nparams else self.cursor().sql(t.sql)
             table = rel.limit(0).to_arrow_table() if rel is not None else None
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error as e:
             if t.target == "catalog":
-                log_unknown(stmt.sql, str(e).split("\n")[0])
+                raise _catalog_error(e, stmt.sql) from None
             raise
         if table is None:
             return None
@@ -435,10 +438,7 @@ class Session:
         except duckdb.InterruptException:
             raise
         except duckdb.Error as e:
-            log_unknown(original, str(e).split("\n")[0])
-            code, msg, _ = sqlstate(e)
-            raise PGError(code, f"{msg} (this catalog query is not supported by lowcode_sql's pg_catalog "
-                                "emulation)") from None
+            raise _catalog_error(e, original) from None
 
     async def utility(self, stmt: Prepared, params: list[Any]) -> Outcome:
         kind, sql = stmt.kind, stmt.sql
@@ -649,6 +649,24 @@ _FETCH = re.compile(r"\s*(?:FETCH|MOVE)\s+(?:(?P<dir>NEXT|PRIOR|FIRST|LAST|ALL|A
                     r"FORWARD(?:\s+(?:ALL|\d+))?|BACKWARD(?:\s+(?:ALL|\d+))?|[+]?\d+)\s+)?(?:(?:FROM|IN)\s+)?"
                     r"(?P<name>\"(?:[^\"]|\"\")+\"|[^\s;]+)\s*;?\s*$", re.I | re.S)
 _SHOW_ALL_SCHEMA = pa.schema([("name", pa.string()), ("setting", pa.string()), ("description", pa.string())])
+
+
+_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+_MENTIONS_CATALOG = re.compile(r"\bpg_|information_schema", re.I)
+
+
+def _catalog_error(e: duckdb.Error, original: str) -> PGError:
+    """The error for a query the catalog DuckDB could not run. Queries touching pg_catalog or
+    information_schema that fail are logged: they show what the emulation lacks."""
+    code, msg, _ = sqlstate(e)
+    missing = _MISSING_TABLE.search(msg)
+    if _MENTIONS_CATALOG.search(original):
+        log_unknown(original, msg)
+        return PGError(code, f"{msg} (this catalog query is not supported by lowcode_sql's pg_catalog emulation)")
+    if missing:
+        return PGError("42P01", f'relation "{missing.group(1)}" does not exist',
+                       hint="source tables are named <source>.<table>")
+    return PGError(code, msg)
 
 
 def _ident(name: str) -> str:

@@ -147,6 +147,12 @@ def _session_values(tree: exp.Expression, settings: Mapping[str, str], user: str
         elif node.name.lower() == "current_setting" and node.expressions and node.expressions[0].is_string:
             key = node.expressions[0].name.lower()
             node.replace(exp.Literal.string(settings[key]) if key in settings else exp.Null())
+    path = [p.strip().strip('"') for p in settings.get("search_path", "").split(",")]
+    schema = next((p for p in path if p and p != "$user"), None)
+    if schema:
+        # current_schema() follows the session's search_path (SET search_path = ...)
+        for node in list(tree.find_all(exp.CurrentSchema)):
+            node.replace(exp.Literal.string(schema))
     for node in list(tree.find_all(exp.Column)):
         # bare keywords PostgreSQL treats as functions: `SELECT current_user, session_user`
         if not node.table and node.name.lower() in ("current_user", "session_user", "user", "current_role") \

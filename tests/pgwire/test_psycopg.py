@@ -156,3 +156,15 @@ def test_concurrent_clients(dsn):
     for t in threads:
         t.join(60)
     assert not errors and sorted(results) == list(range(16))
+
+
+def test_search_path_and_unknown_relations(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        assert c.execute("SELECT current_schema()").fetchone() == ("entu",)
+        assert c.execute("SHOW search_path").fetchone() == ("entu",)
+        c.execute("SET search_path TO public")
+        assert c.execute("SELECT current_schema()").fetchone() == ("public",)
+        with pytest.raises(psycopg.errors.UndefinedTable, match='relation "nothing_here" does not exist'):
+            c.execute("SELECT * FROM nothing_here")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            c.execute("SELECT 1 / 0")
