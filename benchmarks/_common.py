@@ -234,7 +234,8 @@ class BenchCoreDataSandbox(CoreDataSandbox):
       answers only unfiltered, unsorted list requests (enough for a full scan and its count).
 
     Filtered or sorted requests on ``load_table`` tables take the stock path unchanged.
-    ``GET /_bench/stats[?reset=1]`` returns the request counters (for a server in another process).
+    ``GET /_bench/stats[?reset=1]`` returns the request counters and ``GET /_bench/latency?value=s``
+    sets the latency (for a server in another process).
     """
 
     def __init__(self, **kw: Any) -> None:
@@ -259,6 +260,9 @@ class BenchCoreDataSandbox(CoreDataSandbox):
             if request.arg("reset"):
                 self.reset_stats()
             return json_response(out)
+        if request.path == "/_bench/latency":
+            self.latency = float(request.arg("value") or 0)  # from the next request on
+            return json_response({"latency": self.latency})
         response = super().handle(request)
         body = response.body
         if isinstance(body, dict) and isinstance(body.get("objects"), list):
@@ -359,6 +363,11 @@ class ServerProcess:
         r = httpx.get(self.url + "/_bench/stats" + ("?reset=1" if reset else ""), timeout=30)
         r.raise_for_status()
         return r.json()  # type: ignore[no-any-return]
+
+    def set_latency(self, seconds: float) -> None:
+        import httpx
+
+        httpx.get(f"{self.url}/_bench/latency?value={seconds}", timeout=30).raise_for_status()
 
     def __exit__(self, *exc: object) -> None:
         import subprocess
