@@ -269,11 +269,13 @@ _MACROS = [
     "shobj_description(o, c) AS NULL::varchar",
     "to_regtype(s) AS (SELECT min(oid) FROM pg_type WHERE typname = lower(s) OR"
     " typname = (SELECT min(typname) FROM __pretty_type WHERE pretty = lower(s)))",
-    "to_regclass(s) AS (SELECT min(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+    "to_regclass(s) AS coalesce((SELECT min(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE CASE WHEN contains(s, '.') THEN n.nspname = split_part(replace(s, '\"', ''), '.', 1)"
-    " AND c.relname = split_part(replace(s, '\"', ''), '.', 2) ELSE c.relname = replace(s, '\"', '') END)",
+    " AND c.relname = split_part(replace(s, '\"', ''), '.', 2) ELSE c.relname = replace(s, '\"', '') END),"
+    " (SELECT min(oid) FROM __system_relation WHERE name = replace(replace(s, '\"', ''), 'pg_catalog.', '')))",
     "to_regnamespace(s) AS (SELECT min(oid) FROM pg_namespace WHERE nspname = s)",
-    "to_regproc(s) AS NULL::bigint",
+    # pgJDBC tells arrays by `typinput = 'array_in'::regproc`: the array types carry array_in's OID
+    "to_regproc(s) AS CASE WHEN replace(s, 'pg_catalog.', '') = 'array_in' THEN 750 END",
     "__regclass_name(o) AS (SELECT min(CASE WHEN n.nspname IN ('pg_catalog') THEN c.relname"
     " ELSE n.nspname || '.' || c.relname END) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.oid = o)",
@@ -298,6 +300,11 @@ _MACROS = [
     " (n, m) AS (SELECT min(setting) FROM pg_settings WHERE name = lower(n))",
     "set_config(n, v, l) AS v",
 ]
+
+_SYSTEM_RELATIONS = {"pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_class": 1259,
+                     "pg_database": 1262, "pg_namespace": 2615, "pg_constraint": 2606, "pg_index": 2610,
+                     "pg_description": 2609, "pg_attrdef": 2604, "pg_am": 2601, "pg_trigger": 2620,
+                     "pg_rewrite": 2618, "pg_inherits": 2611, "pg_operator": 2617, "pg_collation": 3456}
 
 # PostgreSQL's format_type spellings (pg_type.typname -> SQL name)
 _PRETTY = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real", "float8": "double precision",
@@ -373,6 +380,9 @@ class CatalogDB:
         for name, cols in _CATALOG.items():
             c.execute(f"CREATE TABLE {name} ({cols})")
         c.execute("CREATE TABLE __pretty_type (typname varchar, pretty varchar)")
+        # the catalogs' own OIDs, for `pg_description.classoid = 'pg_class'::regclass` and the like
+        c.execute("CREATE TABLE __system_relation (name varchar, oid bigint)")
+        c.executemany("INSERT INTO __system_relation VALUES (?, ?)", list(_SYSTEM_RELATIONS.items()))
         c.executemany("INSERT INTO __pretty_type VALUES (?, ?)", list(_PRETTY.items()))
         for name, base in _TYPE_ALIASES.items():
             try:
@@ -395,9 +405,10 @@ class CatalogDB:
             if t.array_oid:
                 c.execute("INSERT INTO pg_type (oid, typname, typnamespace, typowner, typlen, typbyval, typtype,"
                           " typcategory, typispreferred, typisdefined, typdelim, typrelid, typsubscript, typelem,"
-                          " typarray, typalign, typstorage, typnotnull, typbasetype, typtypmod, typndims,"
-                          " typcollation) VALUES (?, ?, 11, 10, -1, false, 'b', 'A', false, true, ',', 0, 0, ?, 0,"
-                          " 'i', 'x', false, 0, -1, 0, 0)", [t.array_oid, "_" + t.name, t.oid])
+                          " typarray, typinput, typoutput, typreceive, typsend, typalign, typstorage, typnotnull,"
+                          " typbasetype, typtypmod, typndims, typcollation) VALUES (?, ?, 11, 10, -1, false, 'b', 'A',"
+                          " false, true, ',', 0, 0, ?, 0, 750, 751, 2400, 2401, 'i', 'x', false, 0, -1, 0, 0)",
+                          [t.array_oid, "_" + t.name, t.oid])
         c.execute(f"INSERT INTO pg_database (oid, datname, datdba, encoding, datlocprovider, datistemplate,"
                   f" datallowconn, datconnlimit, dattablespace, datcollate, datctype) VALUES"
                   f" (16383, '{DATABASE}', 10, 6, 'c', false, true, -1, 1663, 'C', 'C')")
@@ -582,6 +593,8 @@ def rewrite_catalog(tree: exp.Expression) -> None:
                 target.replace(exp.func("format_type", inner.copy(), exp.Null()))
         elif kind == "regnamespace" and inner.is_string:
             cast.replace(exp.func("to_regnamespace", inner.copy()))
+        elif inner.is_string and kind in ("regproc", "regprocedure"):
+            cast.replace(exp.func("to_regproc", inner.copy()))
         elif inner.is_string and kind != "oid":
             cast.replace(exp.cast(exp.Literal.number(0), "BIGINT"))
         else:
