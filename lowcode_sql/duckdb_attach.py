@@ -239,7 +239,9 @@ class _Table:
         tdef, runtime, readahead = self.tdef, self.runtime, self.att.readahead
 
         def batches() -> Iterator[pa.RecordBatch]:
-            pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead)
+            # lazy_start: DuckDB never says LIMIT (DUCKDB-SOURCES §3), so no page beyond the first is
+            # requested before DuckDB asks for a second batch: `LIMIT 10` costs one request
+            pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead, lazy_start=True)
             local = duckdb.connect() if where else None
             try:
                 for records in pages:

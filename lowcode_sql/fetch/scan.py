@@ -48,16 +48,20 @@ def iter_pages(
     stats: ScanStats | None = None,
     readahead: int | None = None,
     on_progress: Progress | None = None,
+    lazy_start: bool = False,
 ) -> Iterator[list[Any]]:
     """Yield each page's records (decoded JSON objects), in order.
 
     Lazy: nothing is sent before the first ``next()``. Closing the iterator early cancels requests
     in flight and sends no more. ``on_progress(stats, expected_rows)`` runs in the consumer's
-    thread after each page (``expected_rows`` is None while unknown).
+    thread after each page (``expected_rows`` is None while unknown). ``lazy_start=True`` sends
+    nothing beyond the first page until the consumer asks for the second (read-ahead then ramps up
+    as usual): for consumers that may stop after one page without telling us why, such as a DuckDB
+    scan under a ``LIMIT`` (DUCKDB-SOURCES §3: no LIMIT reaches the source).
     """
     stats = stats if stats is not None else ScanStats()
     window = readahead if readahead is not None else 2 * runtime.concurrency
-    worker = _Scan(runtime, table, scan, stats, max(1, window))
+    worker = _Scan(runtime, table, scan, stats, max(1, window), lazy_start=lazy_start)
     stats.start()
     pages = loop.iterate(worker.pages())
     try:
@@ -100,12 +104,15 @@ def _hashable(value: Any) -> Any:
 class _Scan:
     """The async side of one scan: an async generator of record lists plus the guards."""
 
-    def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats, window: int):
+    def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats, window: int,
+                 *, lazy_start: bool = False):
         self.runtime = runtime
         self.table = table
         self.scan = scan
         self.stats = stats
         self.window = window
+        self.ramp = 0 if lazy_start else 2  # pages prefetched before the consumer takes the first
+        self.lazy_start = lazy_start
         self.expected: int | None = None  # rows the scan must deliver, once a total is known
         self.received = 0
         self._total: int | None = None
@@ -227,7 +234,7 @@ class _Scan:
             # Slow start: the read-ahead grows by one page per page the consumer takes, up to the
             # window, so a LIMIT over a local filter that is satisfied by the first pages costs only
             # a couple of extra requests, while a full scan reaches full concurrency within a few pages.
-            while len(window) < min(self.window, 2 + consumed):
+            while len(window) < min(self.window, self.ramp + consumed):
                 offset = next(plan, None)
                 if offset is None:
                     return
@@ -237,9 +244,11 @@ class _Scan:
         try:
             top_up()  # the remaining pages start before the consumer even sees the first
             yield self._accept(first, first.records[:expected])
-            while window:
+            while True:
                 consumed += 1
-                top_up()
+                top_up()  # with lazy_start the window is still empty here: the next page starts now
+                if not window:
+                    break  # the plan is exhausted
                 offset, size, task = window[0]
                 page = await task
                 window.popleft()
@@ -269,21 +278,27 @@ class _Scan:
         # clamps, since a clamp is indistinguishable from the last page here.
         limit = p.max_rows
         nxt: asyncio.Task[Page] | None = None
+        req: HttpRequest | None = None
+        first = True
         try:
             while True:
                 n = len(page.records)
                 room = None if limit is None else limit - self.received
                 records = page.records if room is None else page.records[:room]
                 more = n > 0 and n >= asked and (room is None or len(records) < room)
+                req = None
                 if more:
                     offset += asked if p.page_number else n
                     left = None if room is None else room - len(records)
                     asked = p.page_size if (p.page_number or left is None) else min(p.page_size, left)
-                    nxt = self._spawn(self.scan.page_request(offset, asked))  # overlaps the consumer
+                    req = self.scan.page_request(offset, asked)
+                    if not (first and self.lazy_start):
+                        nxt = self._spawn(req)  # overlaps the consumer
                 yield self._accept(page, records)
-                if nxt is None:
+                first = False
+                if req is None:
                     return
-                page = await nxt
+                page = await nxt if nxt is not None else await self.fetch(req)
                 nxt = None
         finally:
             if nxt is not None:
@@ -299,6 +314,7 @@ class _Scan:
             self.expected = page.total if limit is None else min(page.total, limit)
         requested: set[Any] = set()
         nxt: asyncio.Task[Page] | None = None
+        first = True
         try:
             while True:
                 room = None if limit is None else limit - self.received
@@ -310,6 +326,7 @@ class _Scan:
                     done = True  # the reported total is reached: another request would be wasted
                 if not done and not page.records and self.expected is not None:
                     raise self._inconsistent(f"empty page before the expected end ({self.expected} rows)")
+                req: HttpRequest | None = None
                 if not done:
                     key = _hashable(cursor)
                     if key in requested:
@@ -317,11 +334,14 @@ class _Scan:
                     requested.add(key)
                     left = None if room is None else room - len(records)
                     asked = p.page_size if left is None else min(p.page_size, left)
-                    nxt = self._spawn(self.scan.page_request(0, asked, cursor))
+                    req = self.scan.page_request(0, asked, cursor)
+                    if not (first and self.lazy_start):
+                        nxt = self._spawn(req)  # overlaps the consumer
                 yield self._accept(page, records)
-                if nxt is None:
+                first = False
+                if req is None:
                     break
-                page = await nxt
+                page = await nxt if nxt is not None else await self.fetch(req)
                 nxt = None
         finally:
             if nxt is not None:
