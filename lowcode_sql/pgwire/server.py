@@ -607,7 +607,7 @@ class Session:
         formats = _formats(portal.formats, table.num_columns)
         if describe:
             await self.send(p.row_description(_fields(table.schema), formats))
-        start = portal.pos if not portal.is_cursor else 0
+        start = portal.pos
         stop = table.num_rows if max_rows <= 0 else min(table.num_rows, start + max_rows)
         oids = [pg_type_for_arrow(f.type)[0] for f in table.schema]
         pos = start

@@ -96,6 +96,9 @@ _PRE = [
     (re.compile(r"OPERATOR\s*\(\s*pg_catalog\s*\.\s*([~!=<>*]+)\s*\)", re.I), r"\1"),
     (re.compile(r"\s+COLLATE\s+(pg_catalog\s*\.\s*)?\"?(default|C|POSIX)\"?", re.I), ""),
     (re.compile(r"::\s*pg_catalog\s*\.\s*", re.I), "::"),
+    # sqlglot 30 reads `interval '1 day 02:00:00'` as `INTERVAL '1' DAY`: keep the whole text as a cast
+    (re.compile(r"\binterval\s*('(?:[^']|'')*')(?!\s*(?:year|month|day|hour|minute|second)s?\b)", re.I),
+     r"CAST(\1 AS INTERVAL)"),
 ]
 _PARAM = re.compile(r"\$(\d+)")
 
@@ -114,11 +117,12 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     if tree is None:
         raise SyntaxError("empty statement")
     target = _route(tree, source_tables, catalog_tables)
+    names = _output_names(tree)  # before the passes below replace nodes PostgreSQL names by
     _session_values(tree, settings, user)
     if target == "catalog":
         rewrite_catalog(tree)
     _integer_division(tree, source_tables)
-    names = _output_names(tree)
+    _numeric_casts(tree, source_tables)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
 
 
@@ -215,6 +219,25 @@ def _integer_division(tree: exp.Expression, sources: Mapping[str, Mapping[str, p
         if _is_int(d.left, cols) and _is_int(d.right, cols):
             # DuckDB's // truncates toward zero for integers, like PostgreSQL's int / int
             d.replace(exp.IntDiv(this=d.left.copy(), expression=d.right.copy()))
+
+
+def _numeric_casts(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
+    """PostgreSQL's bare ``numeric`` keeps every digit; DuckDB's bare DECIMAL is DECIMAL(18,3) and
+    rounds (``-0.0001::numeric`` would be ``0.000``). Decimal literals keep their own exact type,
+    integers become DECIMAL(38,0) and anything else DECIMAL(38,10)."""
+    casts = [c for c in tree.find_all(exp.Cast)
+             if c.to.this == exp.DType.DECIMAL and not c.to.expressions]
+    if not casts:
+        return
+    cols = _column_types(tree, sources)
+    for c in casts:
+        inner = c.this.this if isinstance(c.this, exp.Neg) else c.this
+        if isinstance(inner, exp.Literal) and not inner.is_string and not inner.is_int:
+            c.replace(c.this.copy())
+        elif _is_int(c.this, cols):
+            c.set("to", exp.DataType.build("DECIMAL(38, 0)"))
+        else:
+            c.set("to", exp.DataType.build("DECIMAL(38, 10)"))
 
 
 _TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "float8", "FLOAT": "float4",

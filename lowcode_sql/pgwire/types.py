@@ -132,18 +132,37 @@ def _py_text(v: Any) -> bytes:
         return json.dumps(v, default=_json_default, ensure_ascii=False).encode()
     if isinstance(v, bytes):
         return b"\\x" + v.hex().encode()
-    if isinstance(v, dt.timedelta):
-        return _interval_text(v).encode()
+    if isinstance(v, dt.timedelta) or type(v).__name__ == "MonthDayNano":
+        return _interval_text(*_interval_parts(v)).encode()
     return str(v).encode()
 
 
-def _interval_text(v: dt.timedelta) -> str:
-    secs = v.seconds + v.microseconds / 1e6
-    h, rem = divmod(v.seconds, 3600)
-    m, s = divmod(rem, 60)
-    frac = f".{v.microseconds:06d}".rstrip("0") if v.microseconds else ""
-    days = f"{v.days} days " if v.days else ""
-    return f"{days}{h:02d}:{m:02d}:{s:02d}{frac}" if secs or not days else days.strip()
+def _interval_text(months: int, days: int, micros: int) -> str:
+    """PostgreSQL's default (``IntervalStyle = postgres``) interval output."""
+    parts = []
+    years, mons = divmod(abs(months), 12)
+    sign = "-" if months < 0 else ""
+    if years:
+        parts.append(f"{sign}{years} year{'s' if years != 1 else ''}")
+    if mons:
+        parts.append(f"{sign}{mons} mon{'s' if mons != 1 else ''}")
+    if days:
+        parts.append(f"{days} day{'s' if abs(days) != 1 else ''}")
+    if micros or not parts:
+        neg, micros = micros < 0, abs(micros)
+        secs, frac = divmod(micros, 1_000_000)
+        h, rem = divmod(secs, 3600)
+        m, sec = divmod(rem, 60)
+        fraction = f".{frac:06d}".rstrip("0") if frac else ""
+        parts.append(f"{'-' if neg else ''}{h:02d}:{m:02d}:{sec:02d}{fraction}")
+    return " ".join(parts)
+
+
+def _interval_parts(v: Any) -> tuple[int, int, int]:
+    """(months, days, microseconds) of a timedelta or an Arrow MonthDayNano value."""
+    if isinstance(v, dt.timedelta):
+        return 0, v.days, v.seconds * 1_000_000 + v.microseconds
+    return v.months, v.days, v.nanoseconds // 1000
 
 
 def _float_text(arr: pa.Array) -> pa.Array:
@@ -273,7 +292,9 @@ def encode_binary_column(arr: pa.Array, oid: int) -> pa.Array:
     elif oid == 1083:
         enc = lambda v: _I64.pack(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)  # noqa: E731
     elif oid == 1186:
-        enc = lambda v: struct.pack("!qii", v.seconds * 1_000_000 + v.microseconds, v.days, 0)  # noqa: E731
+        def enc(v: Any) -> bytes:
+            months, days, micros = _interval_parts(v)
+            return struct.pack("!qii", micros, days, months)
     else:  # text, json and anything else: the text bytes are the binary form
         return text_binary_array(arr)
     return pa.array([None if v is None else enc(v) for v in arr.to_pylist()], pa.binary())

@@ -168,3 +168,18 @@ def test_search_path_and_unknown_relations(dsn):
             c.execute("SELECT * FROM nothing_here")
         with pytest.raises(psycopg.errors.DivisionByZero):
             c.execute("SELECT 1 / 0")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_expression_types_round_trip(dsn, binary):
+    from decimal import Decimal
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.cursor(binary=binary)
+        row = cur.execute(
+            "SELECT interval '1 day 02:00:00', CAST(12.50 AS numeric(10, 2)), CAST('ab' AS bytea), "
+            "TIME '13:14:15.5', CAST(9007199254740993 AS bigint), CAST(2 AS smallint), NULL, "
+            "CAST(1.5 AS real), TIMESTAMP '2024-02-29 23:59:59.25', -0.0001::numeric").fetchone()
+        assert row == (dt.timedelta(days=1, hours=2), Decimal("12.50"), b"ab", dt.time(13, 14, 15, 500000),
+                       9007199254740993, 2, None, 1.5, dt.datetime(2024, 2, 29, 23, 59, 59, 250000),
+                       Decimal("-0.0001"))

@@ -105,3 +105,15 @@ def test_parameter_decoding():
     assert decode_param(b"2024-01-02", 1082, 0) == dt.date(2024, 1, 2)
     assert decode_param(b"\x00\x00\x00\x00\x00\x00\x00\x07", 20, 1) == 7
     assert decode_param(None, 23, 0) is None and decode_param(b"t", 16, 0) is True
+
+
+def test_bare_numeric_keeps_digits_and_names():
+    t = tr("SELECT -0.0001::numeric, CAST(n AS numeric), amount::numeric, current_setting('application_name') "
+           "FROM crm.deals")
+    assert t.names == ["?column?", "n", "amount", "current_setting"]  # `-x::numeric` is -(x::numeric)
+    assert "DECIMAL(38, 0)" in t.sql and "DECIMAL(38, 10)" in t.sql and "-0.0001" in t.sql
+    assert duckdb.sql(tr("SELECT -0.0001::numeric").sql).fetchall() == [(Decimal("-0.0001"),)]
+
+
+def test_interval_literal_keeps_its_time_part():
+    assert duckdb.sql(tr("SELECT interval '1 day 02:00:00'").sql).fetchall() == [(dt.timedelta(days=1, hours=2),)]
