@@ -1,6 +1,6 @@
 """A tiny in-process sampling profiler (no dependencies): every ``interval`` seconds it records
 the innermost frames of every thread; ``report()`` prints the hottest (file:function) leaves and
-the hottest frames anywhere on the stacks. Used by the benchmarks' ``--profile`` options."""
+the hottest frames anywhere on the stacks. Used by ``bench_concurrency.py --profile``."""
 
 from __future__ import annotations
 

@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--also", type=int, nargs="*", default=[16],
                     help="other concurrency levels to time besides the default 8 (informational)")
     ap.add_argument("--quick", action="store_true", help="10 pages, 1 run (a smoke run: no meaningful figure)")
+    ap.add_argument("--profile", action="store_true",
+                    help="only sample where one concurrent in-process scan spends its time (all threads)")
     args = ap.parse_args(argv)
     if args.quick:
         args.pages, args.repeat, args.also = 10, 1, []
@@ -155,6 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     self_check(1_500 if args.quick else 2_500)
     sandbox = BenchCoreDataSandbox(latency=LATENCY)
     sandbox.load_table("tasks", make_tasks(rows))
+
+    if args.profile:
+        from _sampler import Sampler
+
+        con = connection(8, sandbox, None)
+        con.sql(QUERY)  # warm-up
+        with Sampler() as sampler:
+            t0 = time.perf_counter()
+            con.sql(QUERY)
+            print(f"one concurrent scan: {time.perf_counter() - t0:.3f} s")
+        con.close()
+        sampler.report()
+        return 0
 
     ok = True
     table: list[list[Any]] = []
