@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import duckdb
@@ -607,17 +607,23 @@ def log_unknown(sql: str, error: str) -> None:
 
 
 def describe_sources(catalog: Any) -> dict[str, dict[str, tuple[pa.Schema, str, dict[str, str]]]]:
-    """``{source: {table: (arrow schema, doc, column docs)}}`` from a ``lowcode_sql.catalog.Catalog``."""
+    """``{source: {table: (arrow schema, doc, column docs)}}`` from a ``lowcode_sql.catalog.Catalog``.
+
+    A source whose tables cannot be listed (bad credentials, platform down) is logged and left out,
+    so one broken source does not keep the others from being served."""
+    from lowcode_sql.errors import LowcodeSQLError
+
     out: dict[str, dict[str, tuple[pa.Schema, str, dict[str, str]]]] = {}
     for name, src in catalog.sources.items():
+        try:
+            found = src.tables()
+        except LowcodeSQLError as e:
+            log.error("source %r is not served: its tables could not be listed: %s", name, e)
+            continue
         tables: dict[str, tuple[pa.Schema, str, dict[str, str]]] = {}
-        for tname, tdef in src.tables().items():
-            cols = [c for c in tdef.columns if not getattr(c, "filter_only", False)]
-            schema = pa.schema([pa.field(c.name, c.type) for c in cols])
-            tables[tname] = (schema, tdef.doc, {c.name: c.doc for c in cols if getattr(c, "doc", "")})
+        for tname, tdef in found.items():
+            # every column SQL can name, filter-only ones included (they read as NULL or the filter value)
+            schema = pa.schema([pa.field(c.name, c.type) for c in tdef.columns])
+            tables[tname] = (schema, tdef.doc, {c.name: c.doc for c in tdef.columns if getattr(c, "doc", "")})
         out[name] = tables
     return out
-
-
-def iter_names(items: Iterable[str]) -> str:  # pragma: no cover - debugging aid
-    return ", ".join(items)

@@ -150,10 +150,12 @@ class Session:
             await self.fatal("28000", "this server accepts only TLS connections (started with --require-tls): "
                                       "connect with sslmode=require")
             return False
-        for key in ("application_name", "client_encoding", "datestyle", "timezone"):
-            if key in params or key.lower() in {k.lower() for k in params}:
-                val = next(v for k, v in params.items() if k.lower() == key)
-                self.settings[key] = val
+        for key, val in params.items():
+            if key.lower() in ("application_name", "client_encoding", "datestyle", "timezone"):
+                self.settings[key.lower()] = val
+        # `options=-c search_path=x -c ...` (pgJDBC's currentSchema, libpq's PGOPTIONS)
+        for m in re.finditer(r"(?:-c\s*|--)([A-Za-z_.]+)=((?:\\ |\S)+)", params.get("options", "")):
+            self.settings[m.group(1).lower()] = m.group(2).replace("\\ ", " ")
         if self.settings["client_encoding"].upper().replace("-", "") not in ("UTF8", "UNICODE"):
             await self.fatal("22023", f"client_encoding {self.settings['client_encoding']!r} is not supported: "
                                       "use UTF8")
@@ -178,7 +180,9 @@ class Session:
                 return False
         self.pid, self.secret = self.server.register(self)
         out = [p.message(b"R", struct.pack("!i", 0))]
-        self.settings["search_path"] = ", ".join(self.server.catalog.schemas) or "public"
+        self.settings.setdefault("search_path", "")
+        if self.settings["search_path"] == DEFAULT_SETTINGS["search_path"]:
+            self.settings["search_path"] = ", ".join(self.server.catalog.schemas) or "public"
         self.settings["session_authorization"] = self.user
         self.settings["in_hot_standby"] = "off"
         for key, name in _REPORTED.items():

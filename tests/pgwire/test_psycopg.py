@@ -183,3 +183,9 @@ def test_expression_types_round_trip(dsn, binary):
         assert row == (dt.timedelta(days=1, hours=2), Decimal("12.50"), b"ab", dt.time(13, 14, 15, 500000),
                        9007199254740993, 2, None, 1.5, dt.datetime(2024, 2, 29, 23, 59, 59, 250000),
                        Decimal("-0.0001"))
+
+
+def test_startup_options_set_parameters(dsn):
+    with psycopg.connect(dsn + " options='-c search_path=public -c application_name=viaoptions'") as c:
+        assert c.execute("SELECT current_schema(), current_setting('application_name')").fetchone() == \
+            ("public", "viaoptions")

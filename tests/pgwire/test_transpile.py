@@ -117,3 +117,21 @@ def test_bare_numeric_keeps_digits_and_names():
 
 def test_interval_literal_keeps_its_time_part():
     assert duckdb.sql(tr("SELECT interval '1 day 02:00:00'").sql).fetchall() == [(dt.timedelta(days=1, hours=2),)]
+
+
+def test_a_broken_source_is_left_out_of_the_catalog(caplog):
+    from types import SimpleNamespace
+
+    from dialect._base import ColumnDef, TableDef
+    from lowcode_sql.errors import AuthError
+    from lowcode_sql.pgwire.pgcatalog import describe_sources
+
+    def broken() -> dict:
+        raise AuthError("login failed", source="bad")
+
+    good = {"t": TableDef("t", (ColumnDef("a", pa.int64(), doc="the a"),), doc="T")}
+    catalog = SimpleNamespace(sources={"bad": SimpleNamespace(tables=broken),
+                                       "ok": SimpleNamespace(tables=lambda: good)})
+    out = describe_sources(catalog)
+    assert list(out) == ["ok"] and out["ok"]["t"][1:] == ("T", {"a": "the a"})
+    assert "'bad' is not served" in caplog.text
