@@ -1,37 +1,122 @@
 """The lowcode:// dialect on SQLAlchemy 1.4 (Apache Superset still pins SQLAlchemy < 2).
 
-Runs the SQLAlchemy tests with the Python of a second environment named by
-``$LOWCODE_SQLA14_PYTHON``; skipped without one, because building it means downloading packages
-and tests never touch the network. To make one::
+Runs ``tests/interfaces/test_sqlalchemy.py`` (inspect, autoload, text() binds, pandas read_sql and
+read_sql_table) again with the Python of a second environment holding SQLAlchemy 1.4 and pandas
+2.1 (pandas 2.2 needs SQLAlchemy 2). That environment is:
 
-    python3 -m venv /tmp/venv14
-    /tmp/venv14/bin/pip install "sqlalchemy>=1.4,<2" "pandas>=2.1.4,<2.2" "pyarrow>=16.1,<19" pytest
-    /tmp/venv14/bin/pip install -e .          # the engine's own dependencies
-    LOWCODE_SQLA14_PYTHON=/tmp/venv14/bin/python pytest tests/interfaces/test_sqlalchemy14.py
+* ``$LOWCODE_SQLA14_PYTHON``, when set: a Python that already has it; or
+* built once by this test with ``python -m venv`` + ``pip install`` under the cache directory
+  (``$LOWCODE_SQLA14_VENV``, else ``$XDG_CACHE_HOME/lowcode-sql/`` or ``~/.cache/lowcode-sql/``),
+  keyed on this Python, the requirements, the checkout and pyproject.toml, and reused while they
+  do not change. Building it is the one step that downloads packages (about 30 s with a warm pip
+  cache): CI has PyPI. Offline, point ``$LOWCODE_SQLA14_PYTHON`` at a ready environment, or set it
+  to ``skip`` to skip this test knowingly; a failed build is a failure, never a silent skip.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
 import os
+import re
+import shutil
 import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-PYTHON = os.environ.get("LOWCODE_SQLA14_PYTHON")
 ROOT = Path(__file__).resolve().parents[2]
+# Superset's pins of the time; numpy < 2 because pandas 2.1 wheels are built against numpy 1.
+EXTRA = ["sqlalchemy>=1.4,<2", "pandas>=2.1.4,<2.2", "numpy<2", "pyarrow>=16.1,<19", "pytest>=8"]
+BUILD_TIMEOUT = 600
+
+
+def _requirements() -> list[str]:
+    """The engine's own dependencies (from pyproject.toml) plus the 1.4 line's pins."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return [*project["dependencies"], *EXTRA]
+
+
+def _venv_dir() -> Path:
+    reqs = _requirements()
+    key = hashlib.sha256("\n".join([sys.version, str(ROOT), (ROOT / "pyproject.toml").read_text(), *reqs])
+                         .encode()).hexdigest()[:12]
+    base = os.environ.get("LOWCODE_SQLA14_VENV")
+    if base:
+        return Path(base)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "lowcode-sql" / f"venv-sqla14-{key}"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # pytest-xdist workers (or two checkouts' runs) must not build the same environment at once
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run(cmd: list[str], what: str) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    if done.returncode != 0:
+        pytest.fail(f"building the SQLAlchemy 1.4 environment failed at {what} (exit {done.returncode}); "
+                    f"set LOWCODE_SQLA14_PYTHON to a ready Python (or to 'skip' offline):\n"
+                    f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
+
+
+def _python14() -> str:
+    given = os.environ.get("LOWCODE_SQLA14_PYTHON")
+    if given == "skip":
+        pytest.skip("LOWCODE_SQLA14_PYTHON=skip")
+    if given:
+        return given
+    venv = _venv_dir()
+    python = venv / "bin" / "python"
+    ready = venv / ".lowcode-ready"  # written last: a half-built environment is rebuilt
+    with _locked(venv.with_name(venv.name + ".lock")):
+        if not ready.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
+            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+            _run([*pip, *_requirements()], "pip install (SQLAlchemy 1.4, pandas 2.1, the engine's dependencies)")
+            # --no-deps: the engine's dependencies are above; the dev extra would pull SQLAlchemy 2.
+            # Installed (not just on sys.path) so the sqlalchemy.dialects entry point exists.
+            _run([*pip, "--no-deps", "-e", str(ROOT)], "pip install -e (this checkout)")
+            ready.write_text("\n".join(_requirements()) + "\n")
+    return str(python)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not PYTHON, reason="set LOWCODE_SQLA14_PYTHON to a Python with SQLAlchemy 1.4")
 def test_dialect_on_sqlalchemy_14() -> None:
-    assert PYTHON is not None
-    version = subprocess.run([PYTHON, "-c", "import sqlalchemy; print(sqlalchemy.__version__)"],
-                             capture_output=True, text=True, timeout=60, check=True).stdout.strip()
-    assert version.startswith("1.4."), version
+    python = _python14()
+    probe = ("import json, sqlalchemy, pandas, importlib.metadata as m, lowcode_sql.sqlalchemy_dialect as d; "
+             "print(json.dumps([sqlalchemy.__version__, pandas.__version__, d.__file__, "
+             "[e.value for e in m.entry_points(group='sqlalchemy.dialects') if e.name == 'lowcode']]))")
+    versions = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=120, cwd="/")
+    assert versions.returncode == 0, versions.stderr[-3000:]
+    sqla, pandas, module, eps = json.loads(versions.stdout)
+    assert sqla.startswith("1.4."), versions.stdout
+    assert tuple(int(p) for p in pandas.split(".")[:2]) < (2, 2), versions.stdout
+    assert Path(module).resolve().is_relative_to(ROOT), f"{module} is not this checkout's"  # not a stale copy
+    assert eps == ["lowcode_sql.sqlalchemy_dialect:LowcodeDialect"], versions.stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     done = subprocess.run(
-        [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/interfaces/test_sqlalchemy.py"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/interfaces/test_sqlalchemy.py"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert " passed" in done.stdout and " failed" not in done.stdout
+    out = done.stdout[-3000:] + done.stderr[-2000:]
+    assert done.returncode == 0, out
+    passed = re.search(r"(\d+) passed", done.stdout)
+    # every test of the 2.x file ran (none skipped: an importorskip would hide a broken install)
+    n_tests = len(re.findall(r"^def test_", (ROOT / "tests/interfaces/test_sqlalchemy.py").read_text(), re.M))
+    assert passed is not None and int(passed.group(1)) == n_tests, out
+    assert not re.search(r"\d+ (skipped|failed|errors?|xfailed)", done.stdout), out
