@@ -89,8 +89,19 @@ from lowcode_sql.types import (
 
 __all__ = ["Slingr"]
 
-_TEXT = frozenset({"text", "email", "url", "phone", "html", "longText", "label"})
-_NUMBER = frozenset({"integer", "decimal", "money", "percentage", "bigNumber", "autoIncrement"})
+# Declared type names, compared without case, `_` and `-` ("dateTime", "date_time" and "date-time"
+# are one type). Wire formats: API-NOTES §1 "Value formats in queries" and slingr-docs data/types/*.yml.
+_TEXT = frozenset({"text", "email", "url", "phone", "html", "longtext", "label", "maskedtext", "qr"})
+_INTEGER = frozenset({"integer", "autoincrement", "timeduration"})  # time duration: milliseconds
+_DOUBLE = frozenset({"decimal", "money", "percentage"})
+_EPOCH_MS = frozenset({"datetime", "daterecordcreated", "daterecordmodified"})  # epoch ms, UTC
+_WALL = frozenset({"datetimenotimezone"})  # `yyyy-MM-dd HH:mm` text, no zone: TIMESTAMP
+_PARSE = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
+# text-valued date/time types compared for equality only; a literal in another shape matches no
+# stored value and would be a 400 (an invalid value for the type), so it stays local
+_FORMATS = {"time": r"\d{2}:\d{2}", "monthday": r"\d{2}-\d{2}", "datemonthday": r"\d{2}-\d{2}",
+            "yearmonth": r"\d{4}-\d{2}", "dateyearmonth": r"\d{4}-\d{2}"}
+_MINUTE = dt.timedelta(minutes=1)
 _TS = pa.timestamp("us", tz="UTC")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -112,6 +123,7 @@ class _Col:
     field: str
     nullable: bool = True
     integer: bool = False
+    fmt: str | None = None  # a text value is sent only if it matches this regex (see `_fmt`)
 
 
 Rendered = tuple[Any, ...]  # ("f", path, expr) | ("and", [...]) | ("or", [...])
@@ -213,18 +225,24 @@ class Slingr(Dialect):
             keys: list[str] = []
             for e in elems:
                 keys += [k for k in e if k not in keys and _IDENT.match(k) and "__" not in k]
+            # declared inner fields (`fields` option, "addresses.state") exist even when no sampled
+            # record has them (an empty entity, or optional inner fields)
+            keys += [k for k in (d.split(".", 1)[1] for d in declared if d.startswith(fname + "."))
+                     if k not in keys and _IDENT.match(k) and "__" not in k]
             relationship = typ == "relationship" or (typ is None and keys and set(keys) <= {"id", "label"})
             if relationship:
                 keys = ["id", "label"]
             inner: list[tuple[str, pa.DataType, str]] = []  # (key, arrow type, kind)
+            fmts: dict[str, str | None] = {}
             for k in keys:
                 ktyp = "text" if relationship else declared.get(f"{fname}.{k}")
                 kvals = [e[k] for e in elems if isinstance(e, dict) and e.get(k) is not None]
                 scalar = self._scalar(ktyp, kvals)
                 if scalar is not None:
                     inner.append((k, scalar[0], scalar[1]))
+                    fmts[k] = _fmt(ktyp, scalar[1])
             # inside a STRUCT values keep their wire form: epoch ms (BIGINT), dates as text
-            wire = {"datetime": pa.int64(), "date": pa.string()}
+            wire = {"datetime": pa.int64(), "date": pa.string(), "naive": pa.string()}
             struct = pa.struct([(k, wire.get(kind, t)) for k, t, kind in inner])
             what = "relationship" if relationship else "nested fields"
             # a single relationship accepts empty()/notEmpty() on the field itself
@@ -233,46 +251,57 @@ class Slingr(Dialect):
                     _Col(kind, fname, fname))]
             for k, t, kind in inner:
                 name = f"{snake(fname)}__{snake(k)}"
-                parse = {"datetime": "epoch_ms", "date": "date"}.get(kind)
+                parse = _PARSE.get(kind)
                 if multiple:
                     col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,  # type: ignore[arg-type]
                                     doc=f"every non-null {fname}.{k} value (NULL when none)")
-                    out.append((col, _Col("flatlist", f"{fname}.{k}", fname, integer=pa.types.is_integer(t))))
+                    out.append((col, _Col("flatlist", f"{fname}.{k}", fname, integer=pa.types.is_integer(t),
+                                          fmt=fmts[k])))
                 else:
                     col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")  # type: ignore[arg-type]
-                    out.append((col, _Col(kind, f"{fname}.{k}", fname, integer=pa.types.is_integer(t))))
+                    out.append((col, _Col(kind, f"{fname}.{k}", fname, integer=pa.types.is_integer(t), fmt=fmts[k])))
             return out
         scalar = self._scalar(typ, elems)
         if scalar is None:
             return []
         t, kind = scalar
-        parse = {"datetime": "epoch_ms", "date": "date"}.get(kind)
+        parse = _PARSE.get(kind)
         if multiple:
             return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), parse=parse,  # type: ignore[arg-type]
                                doc=f"multi-valued {typ or kind}"),
-                     _Col("list", fname, fname, integer=pa.types.is_integer(t)))]
+                     _Col("list", fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
         return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),  # type: ignore[arg-type]
-                 _Col(kind, fname, fname, integer=pa.types.is_integer(t)))]
+                 _Col(kind, fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
 
     @staticmethod
     def _scalar(typ: str | None, values: list[Any]) -> tuple[pa.DataType, str] | None:
         """(Arrow type, kind) of a scalar field from its declared type or sampled values."""
         if typ is not None:
-            if typ in _TEXT:
+            key = typ.replace("_", "").replace("-", "").lower()
+            if key in _TEXT:
                 return pa.string(), "text"
-            if typ == "choice":
+            if key == "choice":
                 return pa.string(), "choice"
-            if typ in ("integer", "autoIncrement"):
+            if key in _INTEGER:
                 return pa.int64(), "number"
-            if typ in _NUMBER:
+            if key in _DOUBLE:
                 return pa.float64(), "number"
-            if typ == "boolean":
+            if key == "boolean":
                 return pa.bool_(), "boolean"
-            if typ == "dateTime":
+            if key in _EPOCH_MS:
                 return _TS, "datetime"
-            if typ == "date":
+            if key in _WALL:
+                return pa.timestamp("us"), "naive"
+            if key == "date":
                 return pa.date32(), "date"
-            return pa.string(), "other"  # time, month-day, ...: text on the wire, equality only
+            if key == "bignumber":
+                # read as a string of up to 34 significant digits, compared as a number by the
+                # server: neither a DOUBLE nor text comparisons would agree with it, so only
+                # empty()/notEmpty() is sent
+                return pa.string(), "opaque"
+            if key in _FORMATS:
+                return pa.string(), "other"  # time (HH:mm), month-day (MM-dd), year-month (yyyy-MM)
+            return pa.string(), "opaque"  # rank, color, ...: formats not documented, nothing but empty()
         kinds = {type(v) for v in values if not isinstance(v, dict | list)}
         if not kinds:
             return (pa.string(), "string") if not values else None
@@ -354,8 +383,10 @@ class Slingr(Dialect):
             if kind == "flatlist":  # NULL exactly when there is no value: notEmpty() pairs exactly
                 return ("and", [leaf(f"notEquals({v})"), leaf("notEmpty()")]), E
             return leaf(f"notEquals({v})"), S  # also matches missing values and empty arrays
-        if kind in ("list", "flatlist", "struct", "relationship"):
+        if kind in ("list", "flatlist", "struct", "relationship", "opaque"):
             raise _NotSendable
+        if kind == "naive":
+            return self._wall_leaf(leaf, pred), E
         if isinstance(pred, Cmp):
             v = self._value(c, pred.value, pred.op)
             if pred.op is Op.EQ:
@@ -393,6 +424,36 @@ class Slingr(Dialect):
             return leaf(f"like(/{regex}/)"), E if exact else S
         raise _NotSendable
 
+    @staticmethod
+    def _wall_leaf(leaf: Any, pred: Pred) -> Rendered:
+        """A comparison on a date-time without time zone (``yyyy-MM-dd HH:mm`` in queries and
+        answers, API-NOTES §1 "Value formats"): stored values are whole minutes, so a literal with
+        seconds is moved to the minute that gives the same answer (``> 11:00:30`` is ``>= 11:01``)."""
+        if not isinstance(pred, Cmp) or not isinstance(pred.value, dt.datetime) or pred.value.tzinfo is not None:
+            raise _NotSendable
+        v = pred.value
+        floor = v.replace(second=0, microsecond=0)
+        try:
+            ceil = floor if floor == v else floor + _MINUTE
+            after = floor + _MINUTE
+        except OverflowError:
+            raise _NotSendable from None
+
+        def text(t: dt.datetime) -> str:
+            return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+
+        if pred.op is Op.EQ and floor == v:
+            return leaf(text(v))
+        if pred.op is Op.GE:
+            return leaf(f"greaterOrEquals({text(ceil)})")
+        if pred.op is Op.LT:
+            return leaf(f"less({text(ceil)})")
+        if pred.op is Op.GT:
+            return leaf(f"greaterOrEquals({text(after)})")
+        if pred.op is Op.LE:
+            return leaf(f"less({text(after)})")
+        raise _NotSendable  # <> and sub-minute equality: local
+
     def _value(self, c: _Col, value: Any, op: Op) -> str:
         """A value in the query language, quoted where needed; ``_NotSendable`` if it cannot be."""
         kind = c.kind
@@ -412,6 +473,8 @@ class Slingr(Dialect):
                 raise _NotSendable
             return value.isoformat()
         if kind in ("text", "string", "choice", "other", "id", "list", "flatlist") and isinstance(value, str):
+            if c.fmt is not None and not re.fullmatch(c.fmt, value):
+                raise _NotSendable
             return _quote(value)
         raise _NotSendable
 
@@ -424,7 +487,7 @@ class Slingr(Dialect):
             return False
         if info.kind == "id":
             return True  # unique: any later key is moot
-        if len(keys) > 1 or info.kind not in ("number", "datetime", "date", "boolean"):
+        if len(keys) > 1 or info.kind not in ("number", "datetime", "date", "naive", "boolean"):
             return False  # one sort field only (API-NOTES §1); text order depends on the server's collation
         # MongoDB puts missing values first ascending and last descending.
         return not info.nullable or first.nulls_first != first.descending
@@ -455,7 +518,7 @@ class Slingr(Dialect):
                 continue
             if agg.func in ("min", "max"):
                 # text min/max would depend on the server's collation
-                if not top(agg.column, frozenset({"number", "datetime", "date", "boolean"})):
+                if not top(agg.column, frozenset({"number", "datetime", "date", "naive", "boolean"})):
                     return False
             elif not top(agg.column, _GROUPABLE if agg.func == "count" else frozenset({"number"})):
                 return False
@@ -516,9 +579,12 @@ class Slingr(Dialect):
         fields = sorted({cols[c].field for c in spec.columns if c in cols} - {"id", "label", "version"})
         params.append(("_fields", ",".join(fields) if fields else "id"))
         size = int(self.options["page_size"])
-        if spec.limit is not None:
-            size = max(1, min(size, spec.limit))
         sort_by_id = not spec.order or cols[spec.order[0].column].kind == "id"
+        if spec.limit is not None:
+            # A sort on a non-unique field promises no order among ties from one request to the next
+            # (MongoDB), so a sorted LIMIT is one request whatever page_size says: the planner pushes
+            # it only when LIMIT + OFFSET <= max_pushed_limit = the API's maximum _size (API-NOTES §1).
+            size = max(1, min(size if sort_by_id else (self.max_pushed_limit or 1000), spec.limit))
         if spec.order:
             key = spec.order[0]
             params += [("_sortField", cols[key.column].path), ("_sortType", "desc" if key.descending else "asc")]
@@ -551,7 +617,15 @@ class Slingr(Dialect):
         return Page(records, total if isinstance(total, int) else None, body.get("offset") or None)
 
 
-_GROUPABLE = frozenset({"number", "datetime", "date", "boolean", "text", "string", "choice", "other", "id"})
+_GROUPABLE = frozenset({"number", "datetime", "date", "naive", "boolean", "text", "string", "choice", "other", "id"})
+
+
+def _fmt(typ: str | None, kind: str) -> str | None:
+    """The regex a text value of this field must match to be sent: the wire format of time,
+    month-day and year-month; nothing at all for opaque types (a multi-valued big number)."""
+    if kind == "opaque":
+        return r"(?!)"
+    return _FORMATS.get((typ or "").replace("_", "").replace("-", "").lower())
 
 
 def _agg_name(agg: Aggregate) -> str:

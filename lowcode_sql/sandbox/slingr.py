@@ -34,12 +34,16 @@ Choices where the sources are silent (each marked "ASSUMED:" below): inside ``_q
 single-quoted with no escape for a quote; in the plain form a double-quoted item has no escape for a
 double quote; ``empty()`` matches null, a missing field and an empty array; ``like`` is
 case-insensitive unless ``like_case_insensitive=False``; sorting puts missing values first ascending
-(MongoDB, which the aggregate docs name as the engine); ties are broken by id in the sort direction.
+(MongoDB, which the aggregate docs name as the engine). Ties under a sort field other than ``id``
+come back in an order that varies with ``_offset``/``_size`` (MongoDB's "sort consistency" note: a
+sort on duplicate values promises no order among them, add a unique key for consistent paging), so
+a client that pages a non-unique sort across requests is caught.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import random
 import re
@@ -54,9 +58,16 @@ from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 
 __all__ = ["FieldDef", "SlingrSandbox"]
 
-TEXT_TYPES = frozenset({"text", "email", "url", "phone", "html", "longText"})
-NUMBER_TYPES = frozenset({"integer", "decimal", "money", "percentage"})
-DATE_TYPES = frozenset({"date", "dateTime"})
+TEXT_TYPES = frozenset({"text", "email", "url", "phone", "html", "longText", "maskedText", "qr"})
+# slingr-docs data/types/*.yml: big number reads as a string of up to 34 significant digits and
+# compares as a number; time duration is milliseconds
+NUMBER_TYPES = frozenset({"integer", "decimal", "money", "percentage", "bigNumber", "autoIncrement", "timeDuration"})
+INTEGER_TYPES = frozenset({"integer", "autoIncrement", "timeDuration"})
+EPOCH_MS_TYPES = frozenset({"dateTime", "dateRecordCreated", "dateRecordModified"})
+# notes "Value formats in queries": text formats of the other date/time types
+TEXT_DATE_FORMATS = {"date": r"\d{4}-\d{2}-\d{2}", "dateTimeNoTimezone": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}",
+                     "time": r"\d{2}:\d{2}", "monthDay": r"\d{2}-\d{2}", "yearMonth": r"\d{4}-\d{2}"}
+DATE_TYPES = EPOCH_MS_TYPES | frozenset(TEXT_DATE_FORMATS)
 ALL_OPS = frozenset({"equals", "notEquals", "like", "between", "greater", "greaterOrEquals", "less",
                      "lessOrEquals", "empty", "notEmpty"})
 # notes "Operators supported per type"
@@ -71,7 +82,6 @@ _OPS_BY_KIND: dict[str, frozenset[str]] = {
 }
 _OP_CALL = re.compile(r"^(" + "|".join(sorted(ALL_OPS)) + r"|near)\((.*)\)$", re.S)
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _AGG = re.compile(r"^(sum|avg|count|min|max|first|last)\(([\w.]*)\)$")
 _PREFIX = re.compile(r"^/(?:[^/]+/)?runtime/api(?=/)")
 _SYSTEM = ("id", "version", "label")
@@ -393,23 +403,29 @@ class SlingrSandbox(Platform):
     def _typed(self, fd: FieldDef, text: str, path: str) -> Any:
         kind = fd.kind
         try:
-            if fd.type == "integer":
+            if fd.type in INTEGER_TYPES:
                 return int(text)
+            if fd.type == "bigNumber":
+                v = decimal.Decimal(text)
+                if not v.is_finite():
+                    raise ValueError(text)
+                return v
             if kind == "number":
                 v = float(text)
                 if not math.isfinite(v):
                     raise ValueError(text)
                 return v
-            if fd.type == "dateTime":
+            if fd.type in EPOCH_MS_TYPES:
                 return int(text)  # notes "Value formats": epoch milliseconds (UTC)
-        except ValueError:
+        except (ValueError, decimal.InvalidOperation):
             raise _bad(f"Invalid value [{text}] for field [{path}] of type {fd.type}", path) from None
         if fd.type == "boolean":
             if text not in ("true", "false"):
                 raise _bad(f"Invalid value [{text}] for boolean field [{path}]", path)
             return text == "true"
-        if fd.type == "date" and not _DATE.match(text):
-            raise _bad(f"Invalid date [{text}] for field [{path}]: expected yyyy-MM-dd", path)
+        fmt = TEXT_DATE_FORMATS.get(fd.type)
+        if fmt is not None and not re.fullmatch(fmt, text):
+            raise _bad(f"Invalid value [{text}] for field [{path}] of type {fd.type}", path)
         return text
 
     # -- filters -------------------------------------------------------------------------------
@@ -436,6 +452,11 @@ class SlingrSandbox(Platform):
                 return out
 
             values_of = rel_values
+        elif fd.type == "bigNumber":
+            def big(rec: Any) -> list[Any]:  # strings on the wire, numbers to the server
+                return [decimal.Decimal(v) if isinstance(v, str) else v for v in self._values(rec, parts)]
+
+            values_of = big
         else:
             def plain(rec: Any) -> list[Any]:
                 return self._values(rec, parts)
@@ -523,15 +544,21 @@ class SlingrSandbox(Platform):
             ):
                 raise _bad(f"Cannot sort by multi-valued or nested field [{sort_field}]", "_sortField")
         parts = sort_field.split(".")
+        if sort_field == "id":
+            return sorted(records, key=lambda r: r["id"], reverse=desc), sort_field, desc
 
         def key(rec: dict[str, Any]) -> tuple[Any, ...]:
             vals = self._values(rec, parts)
             v = vals[0] if vals else None
             if isinstance(v, dict):  # a relationship sorts by its label
                 v = v.get("label")
-            return (_bracket(v), v if v is not None else 0, rec["id"])
+            return (_bracket(v), v if v is not None else 0)
 
-        return sorted(records, key=key, reverse=desc), sort_field, desc
+        # ties in an order that depends on the page asked for (module docstring); sorted() is stable
+        # and reverse=True keeps equal keys in their shuffled order
+        shuffled = list(records)
+        random.Random(f"{request.arg('_offset')}:{request.arg('_size')}:{len(records)}").shuffle(shuffled)
+        return sorted(shuffled, key=key, reverse=desc), sort_field, desc
 
     def _list(self, entity: _Entity, request: Request) -> dict[str, Any]:
         conds = self._filters(entity, request)
@@ -706,7 +733,7 @@ class SlingrSandbox(Platform):
         self.add_entity(name, fields)
         rows = table.to_pylist()
         for row in rows:
-            values = {f.name: _wire(row.get(f.name)) for f in fields}
+            values = {f.name: _wire(row.get(f.name), f.type) for f in fields}
             rid = row.get(id_column) if id_column in table.column_names else None
             label = row.get(label_column) if label_column else None
             self.add_record(name, values, label=None if label is None else str(label),
@@ -722,7 +749,7 @@ class SlingrSandbox(Platform):
 
 
 def _is_num(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    return isinstance(v, int | float | decimal.Decimal) and not isinstance(v, bool)
 
 
 def _bracket(v: Any) -> int:
@@ -825,8 +852,16 @@ def _field_from_arrow(name: str, t: pa.DataType) -> FieldDef:
     return FieldDef(name, typ, multiple)
 
 
-def _wire(v: Any) -> Any:
-    """A Python value from Arrow as the API writes it."""
+def _wire(v: Any, typ: str | None = None) -> Any:
+    """A Python value from Arrow as the API writes it (``typ``: the field's Slingr type)."""
+    if isinstance(v, list) and typ is not None:
+        return [_wire(x, typ) for x in v]
+    if isinstance(v, dt.datetime) and typ == "dateTimeNoTimezone":
+        return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}"  # whole minutes
+    if isinstance(v, dt.time) and typ == "time":
+        return f"{v.hour:02d}:{v.minute:02d}"
+    if isinstance(v, int | float | decimal.Decimal) and not isinstance(v, bool) and typ == "bigNumber":
+        return str(v)
     if isinstance(v, dt.datetime):
         if v.tzinfo is None:
             v = v.replace(tzinfo=dt.UTC)

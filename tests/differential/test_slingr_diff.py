@@ -50,7 +50,10 @@ ITEM = pa.struct([("code", pa.string()), ("qty", pa.int64())])
 INFO = pa.struct([("city", pa.string()), ("zip", pa.string())])
 OWNER = pa.struct([("id", pa.string()), ("label", pa.string())])
 DECLARED = {"title": "text", "kind": "choice", "num": "decimal", "ts": "dateTime", "day": "date", "tags": "text",
-            "parts.code": "text", "info.city": "text", "info.zip": "text"}
+            "parts.code": "text", "info.city": "text", "info.zip": "text", "wall": "dateTimeNoTimezone",
+            "dur": "timeDuration", "hhmm": "time", "big": "bigNumber"}
+# the date/time variants and big numbers (API-NOTES §1 "Value formats in queries"), as the sandbox stores them
+SANDBOX_TYPES = {k: v for k, v in DECLARED.items() if k in ("wall", "dur", "hhmm", "big")}
 
 
 def make_rows(seed: int) -> list[dict[str, Any]]:
@@ -80,6 +83,11 @@ def make_rows(seed: int) -> list[dict[str, Any]]:
             "owner": None if r.random() < 0.2 else {"id": f"{r.randint(1, 6):024x}",
                                                     "label": r.choice(["Ann", "Bob", "O'Neil"])},
             "serial": i * 7 % N_ROWS - 20,
+            # whole minutes (the API's yyyy-MM-dd HH:mm), some shared, around 2020-01-01
+            "wall": maybe(dt.datetime(2020, 1, 1) + dt.timedelta(minutes=r.randrange(-3000, 3000) * r.choice([1, 7]))),
+            "dur": maybe(r.choice([0, 1000, 3_600_000, r.randrange(10**9)])),
+            "hhmm": maybe(f"{r.randrange(24):02d}:{r.choice([0, 15, 30, 45]):02d}"),
+            "big": maybe(r.choice(["1", "1.0", "8.9977381997738199773", "-2.50", "123456789012345678901234567890"])),
         })  # fmt: skip
     # The API's default order is id descending; the first record also fixes the inner-field order
     # of the sampled STRUCT columns, so it has every inner field.
@@ -93,7 +101,8 @@ def make_rows(seed: int) -> list[dict[str, Any]]:
 ROWS = make_rows(21)
 ARROW = {"id": pa.string(), "title": pa.string(), "num": pa.float64(), "cnt": pa.int64(), "flag": pa.bool_(),
          "day": pa.date32(), "ts": pa.timestamp("us", tz="UTC"), "kind": pa.string(), "tags": pa.list_(pa.string()),
-         "parts": pa.list_(ITEM), "info": INFO, "owner": OWNER, "serial": pa.int64()}
+         "parts": pa.list_(ITEM), "info": INFO, "owner": OWNER, "serial": pa.int64(), "wall": pa.timestamp("us"),
+         "dur": pa.int64(), "hhmm": pa.string(), "big": pa.string()}
 
 
 def source_table() -> pa.Table:
@@ -137,6 +146,8 @@ def columns() -> list[Column]:
         Column("parts__code", "list_text", flat("parts__code")), Column("parts__qty", "list_num", flat("parts__qty")),
         Column("info__city", "text", pool("info__city")), Column("owner__label", "text", pool("owner__label")),
         Column("owner__id", "text", pool("owner__id")), Column("serial", "int", pool("serial"), unique=True),
+        Column("wall", "ts", pool("wall")), Column("dur", "int", pool("dur")), Column("hhmm", "text", pool("hhmm")),
+        Column("big", "text", pool("big")),
     ]  # fmt: skip
 
 
@@ -146,7 +157,7 @@ COLUMNS = columns()
 def connect(config: str) -> tuple[lowcode_sql.Connection, SlingrSandbox]:
     sandbox_kw, options = CONFIGS[config]
     sandbox = SlingrSandbox(sample_data=False, **sandbox_kw)
-    sandbox.load_table("item", source_table(), choices=["kind"])
+    sandbox.load_table("item", source_table(), choices=["kind"], types=SANDBOX_TYPES)
     con = lowcode_sql.connect()
     con.add_source("sl", "slingr", sandbox=sandbox,
                    options={"entities": ["item"], "fields": {"item": DECLARED}, "sample_size": 1000, **options})
@@ -273,6 +284,20 @@ EDGE_CASES = [
     "SELECT kind, count(*) AS n FROM sl.item GROUP BY kind HAVING count(*) > 30 ORDER BY n DESC",
     "SELECT ts, count(*) FROM sl.item GROUP BY ts ORDER BY 2 DESC, 1 LIMIT 5",
     "SELECT unnest(tags) AS t, count(*) FROM sl.item GROUP BY t",
+    # date-time without time zone: whole minutes on the wire, literals with seconds move to a minute
+    "SELECT id FROM sl.item WHERE wall > TIMESTAMP '2020-01-01 10:00:30' AND wall <= '2020-01-02 07:59:59.999'",
+    "SELECT id FROM sl.item WHERE wall >= TIMESTAMP '2019-12-31 23:59:00.001' OR wall < '2019-12-30 00:00:00'",
+    "SELECT id FROM sl.item WHERE wall = (SELECT max(wall) FROM sl.item) OR wall = TIMESTAMP '2020-01-01 00:00:01'",
+    "SELECT id FROM sl.item WHERE wall IN (SELECT wall FROM sl.item ORDER BY id LIMIT 3) OR wall IS NULL",
+    "SELECT id FROM sl.item WHERE wall <> TIMESTAMP '2020-01-01 00:00:00'",
+    "SELECT wall FROM sl.item ORDER BY wall DESC LIMIT 45",  # ties: only the sort key is determined
+    "SELECT kind, min(wall), max(wall), count(wall) FROM sl.item GROUP BY kind",
+    "SELECT id FROM sl.item WHERE dur > 1000 AND dur <= 3600000 OR dur IS NULL",
+    "SELECT sum(dur), avg(dur), count(*) FROM sl.item WHERE flag",
+    "SELECT id FROM sl.item WHERE hhmm = '10:30' OR hhmm > '20:00' OR hhmm LIKE '1%'",
+    "SELECT id FROM sl.item WHERE big = '1' OR big IS NULL",
+    "SELECT id FROM sl.item WHERE big > '2' AND big IS NOT NULL",
+    "SELECT big, count(*) FROM sl.item GROUP BY big",
 ]
 
 
@@ -346,5 +371,10 @@ def test_pushdown_shapes(env):
     assert "exact:    title ILIKE" in con.explain("SELECT id FROM sl.item WHERE title ILIKE 'app%'")
     grouped = con.explain("SELECT kind, count(*), sum(cnt), max(ts) FROM sl.item WHERE flag GROUP BY kind")
     assert "PUT data/item/aggregate" in grouped and "requests: 1" in grouped, grouped
+    wall = con.explain("SELECT id FROM sl.item WHERE wall > TIMESTAMP '2020-01-01 10:00:30' AND hhmm = '10:30' "
+                       "AND dur >= 1000 AND big IS NOT NULL")
+    assert "local:    -" in wall and "superset: -" in wall, wall
+    assert "wall=greaterOrEquals%282020-01-01+10%3A01%29" in wall and "big=notEmpty%28%29" in wall, wall
+    assert "local:    big = '1'" in con.explain("SELECT id FROM sl.item WHERE big = '1'")  # server: 1 = 1.0
     sorted_plan = con.explain("SELECT title FROM sl.item ORDER BY cnt DESC LIMIT 3")
     assert "_sortField=cnt&_sortType=desc" in sorted_plan and "_size=3" in sorted_plan, sorted_plan

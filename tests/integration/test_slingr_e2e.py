@@ -110,6 +110,18 @@ def test_sorted_limit_is_one_request(con, sandbox):
     assert ("_sortField", "n") in req.query and ("_sortType", "desc") in req.query
 
 
+def test_sorted_limit_over_ties_is_one_request_whatever_the_page_size(sandbox):
+    # grp has ~335 rows per value; the sandbox orders ties differently for each _offset/_size (as
+    # MongoDB may), so two numeric pages of one sort could repeat some rows and miss others
+    with connect(sandbox, page_size=40) as c:
+        sandbox.reset_stats()
+        rows = c.sql("SELECT id, grp FROM sl.big ORDER BY grp DESC LIMIT 45 OFFSET 300").fetchall()
+        assert len({i for i, _ in rows}) == 45
+        assert [g for _, g in rows] == [6] * 35 + [5] * 10  # 335 rows have grp 6
+        [req] = data_requests(sandbox)
+        assert dict(req.query)["_size"] == "45" and dict(req.query)["_offset"] == "300"
+
+
 def test_grouped_aggregate_is_one_request(con, sandbox):
     sql = "SELECT grp, count(*), sum(n), max(n) FROM sl.big WHERE n >= 100 GROUP BY grp ORDER BY grp"
     rows = con.sql(sql).fetchall()
