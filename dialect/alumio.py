@@ -14,7 +14,10 @@ columns), ``routes``, ``configurations`` and one ``configurations_<type>`` per c
 ``environment_variables``, ``audit_trail``, ``users``, ``queue_processes``, ``task_statistics``,
 ``storages`` and one ``storage_<identifier>`` per storage (found by listing the storages, or named in
 the ``storages`` option) holding its entities: ``identifier``, ``updated_at`` and ``value`` (JSON text),
-plus typed columns from the ``storage_schemas`` option.
+plus typed columns from the ``storage_schemas`` option. That the listing carries ``value`` is an
+assumption [U] (the seed's listing shows ``identifier``/``updatedAt``): a listing without it is a
+``DialectError`` (never silent NULLs), and ``storage_values = false`` drops the value columns. Queue
+jobs are the ``queue_processes`` rows of one ``job_id`` (the seed's job endpoint takes the job in its path).
 
 Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter parameter"):
 
@@ -26,7 +29,9 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
 * ``loopback_operators = true`` (unconfirmed, for deployments known to support them): ``gt lt lte neq
   inq nin like`` and ``and``/``or`` trees, ``{"f": null}`` for IS NULL, and ``order`` as an array with the
   table key as tie-breaker. ``neq``/``nin`` also match NULLs in LoopBack, so they are exact only on
-  columns that are never NULL; ``like`` is sent as a superset (its wildcard and case rules are unknown).
+  columns that are never NULL. ``like`` is assumed to take SQL's ``%``/``_`` wildcards (LoopBack's SQL
+  and memory connectors do; a regex reading, as LoopBack's MongoDB connector, would not be a superset)
+  and is sent only with plain literal text, as a superset whatever its case rule and anchoring.
 * Never pushed: range comparisons on text (the server's collation is unknown), JSON and list
   columns, nested fields, and any column the seed does not list for the resource: an unknown ``where``
   or ``order`` column makes the real API answer an empty list (seed), which would be a wrong answer.
@@ -40,8 +45,9 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
   order is byte order (configuration identifiers match ``^[a-z0-9-]+$``); with ``loopback_operators``
   any never-NULL number/timestamp/date column, followed by the key as tie-breaker.
 * ``COUNT(*)`` reads ``metadata.totalCount`` (one request); pages are fetched concurrently by ``skip``
-  once the total is known. Storage entities page with the opaque ``next`` cursor and push nothing
-  (searching a storage is "in practice not possible", API-NOTES §2).
+  once the total is known. Storage entities page with the opaque ``next`` cursor, passed back as
+  ``filter.next`` [I] (the seed shows the array, not where it goes), and push nothing (searching a
+  storage is "in practice not possible", API-NOTES §2).
 """
 
 from __future__ import annotations
@@ -193,6 +199,8 @@ class Alumio(Dialect):
         "entity_fields": ({}, "{field or dotted.path: SQL type}: typed tasks columns entity_data__<field>"),
         "storages": (None, "storage identifiers to expose (default: list them with GET storages)"),
         "storage_schemas": ({}, "{storage: {field: SQL type}}: typed columns read from each entity's value"),
+        "storage_values": (True, "the storage entity listing carries each entity's value (assumed: the seed's "
+                                 "listing shows only identifier and updatedAt); false lists identifiers only"),
     }
     default_page_size = 500
 
@@ -206,6 +214,9 @@ class Alumio(Dialect):
         for storage, schema in dict(self.options["storage_schemas"]).items():
             for field, typ in dict(schema).items():
                 _sql_type(typ, f"storage_schemas.{storage}.{field}")
+        if self.options["storage_schemas"] and not self.options["storage_values"]:
+            raise DialectError("alumio: storage_schemas reads entity values, which storage_values = false says "
+                               "the listing does not carry")
 
     # --- auth (API-NOTES §2 "Auth") ------------------------------------------------------------
 
@@ -227,10 +238,21 @@ class Alumio(Dialect):
                                                   fixed={"type": type_})))
         storages = self.options["storages"]
         if storages is None:
-            body = yield HttpRequest("GET", self.prefix + "storages", (("filter", '{"limit":1000}'),))
-            results = (body or {}).get("results") if isinstance(body, dict) else None
-            storages = [r["identifier"] for r in results or [] if isinstance(r, dict) and
-                        isinstance(r.get("identifier"), str)]
+            storages = []
+            # paged like any list (the maximum limit is unknown, API-NOTES §2): stopping after the first
+            # page would silently drop the storages beyond it
+            while True:
+                filt = json.dumps({"skip": len(storages), "limit": 1000}, separators=(",", ":"))
+                body = yield HttpRequest("GET", self.prefix + "storages", (("filter", filt),))
+                results = body.get("results") if isinstance(body, dict) else None
+                meta = body.get("metadata") if isinstance(body, dict) else None
+                total = meta.get("totalCount") if isinstance(meta, dict) else None
+                if not isinstance(results, list) or not results:
+                    break
+                storages += [r.get("identifier") if isinstance(r, dict) else None for r in results]
+                if not isinstance(total, int) or len(storages) >= total or len(storages) >= 100_000:
+                    break
+            storages = [s for s in storages if isinstance(s, str)]
         taken = {t.name for t in tables}
         for storage in storages:
             table = self._storage_table(storage)
@@ -272,7 +294,9 @@ class Alumio(Dialect):
         return TableDef(name, cols, doc=f"{doc} (GET {self.prefix}{path})", key=key, meta=meta)
 
     def _storage_table(self, storage: str) -> TableDef:
-        cols = [_c("identifier", doc="entity key"), _c("updatedAt", _TS), _c("value", json_text=True)]
+        cols = [_c("identifier", doc="entity key"), _c("updatedAt", _TS)]
+        if self.options["storage_values"]:
+            cols.append(_c("value", json_text=True))
         taken = {"identifier", "updated_at", "value"}
         for field, typ in dict(dict(self.options["storage_schemas"]).get(storage, {})).items():
             arrow = _sql_type(typ, f"storage_schemas.{storage}.{field}")
@@ -436,7 +460,7 @@ class Alumio(Dialect):
             order = [f"{api[k.column]} {'desc' if k.descending else 'asc'}" for k in spec.order]
             if self.loopback:
                 if table.key is not None and spec.order[-1].column != table.key:
-                    order.append(f"{table.key} asc")
+                    order.append(f"{api[table.key]} asc")
                 doc["order"] = order if len(order) > 1 else order[0]
             else:
                 doc["order"] = order[0]
@@ -483,6 +507,14 @@ class Alumio(Dialect):
             raise DialectError(f"alumio {table.name}: expected a JSON object with 'results', "
                                f"got {type(body).__name__}")
         records = body["results"]
+        # ASSUMPTION [U]: a storage listing carries each entity's value (the seed's listing schema shows
+        # only identifier and updatedAt). Without it every value would read as NULL: a wrong answer,
+        # so say so instead.
+        if ("storage" in table.meta and self.options["storage_values"]
+                and any(isinstance(r, dict) and "value" not in r for r in records)):
+            raise DialectError(
+                f"alumio {table.name}: the storage entity listing carries no 'value' field on this "
+                f"deployment; set the option storage_values = false to list identifiers and updatedAt only")
         json_cols = [c.path[0] for c in table.columns if c.path and c.path[0].startswith(_JSON_KEY)]
         if json_cols:
             for rec in records:

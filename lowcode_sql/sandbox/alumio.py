@@ -37,7 +37,12 @@ What is emulated:
   entities are listed in identifier order; ``next`` is an opaque one-element array to pass back as
   ``filter.next``; it is absent on the last page. ASSUMPTION [U]: each listed entity also carries its
   ``value`` (the single-entity endpoint returns ``{value, updatedAt}``), so a storage can be read
-  without one request per entity. ``where`` on storage entities is ignored (no search).
+  without one request per entity (``list_values=False`` emulates a deployment whose listing has only
+  ``identifier``/``updatedAt``, as the seed's schema shows). ``where`` on storage entities is ignored
+  (no search).
+* Text equality is case-sensitive by default (nothing documents it either way); ``case_insensitive_text
+  =True`` emulates a MySQL-style ``_ci`` collation (case and trailing spaces ignored by ``=``, ``neq``,
+  ``inq``, ``nin``, ``like``), so the dialect's option of the same name is tested against it.
 * Errors in the seed's problem-details shape: ``{status, type, title, detail, violations}``
   (``status`` is a string in the seed's schema).
 """
@@ -159,6 +164,8 @@ class AlumioSandbox(Platform):
         *,
         tokens: tuple[str, ...] = ("demo-alumio-token",),
         loopback_operators: bool = False,
+        case_insensitive_text: bool = False,
+        list_values: bool = True,
         max_limit: int = 1000,
         sample_data: bool = True,
         **kw: Any,
@@ -166,6 +173,8 @@ class AlumioSandbox(Platform):
         super().__init__(sample_data=sample_data, **kw)
         self.tokens = set(tokens)
         self.loopback_operators = loopback_operators
+        self.case_insensitive_text = case_insensitive_text
+        self.list_values = list_values
         self.max_limit = max_limit
         self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
         self.schemas: dict[str, dict[str, str]] = {k: dict(v) for k, v in SCHEMAS.items()}
@@ -348,6 +357,8 @@ class AlumioSandbox(Platform):
         v = self._value(operand, field, kind)
         if kind == L:
             return isinstance(value, list) and v in value
+        if kind == S and self.case_insensitive_text and isinstance(value, str):
+            return _fold(value) == _fold(v)
         return value is not None and value == v
 
     def _op(self, value: Any, field: str, op: str, operand: Any, kind: str) -> bool:
@@ -361,7 +372,11 @@ class AlumioSandbox(Platform):
         if op == "like":
             if kind != S or not isinstance(operand, str):
                 raise Problem(400, f"where.{field}.like needs a text field and a string pattern.")
-            return isinstance(value, str) and like_regex(operand).fullmatch(value) is not None
+            if not isinstance(value, str):
+                return False
+            if self.case_insensitive_text:
+                return like_regex(_lower(operand)).fullmatch(_lower(value)) is not None
+            return like_regex(operand).fullmatch(value) is not None
         if op == "between":
             if not isinstance(operand, list) or len(operand) != 2:
                 raise Problem(400, f"where.{field}.between must be an array of two values.")
@@ -409,7 +424,8 @@ class AlumioSandbox(Platform):
         data = self.storages[storage]
         out: dict[str, Any] = {
             "metadata": {"totalCount": total},
-            "results": [{"identifier": k, "updatedAt": _iso(data[k][1]), "value": _jsonify(data[k][0])} for k in page],
+            "results": [{"identifier": k, "updatedAt": _iso(data[k][1]),
+                         **({"value": _jsonify(data[k][0])} if self.list_values else {})} for k in page],
         }
         if page and skip + limit < len(keys):
             out["next"] = [base64.urlsafe_b64encode(("after:" + page[-1]).encode()).decode()]
@@ -441,6 +457,16 @@ class AlumioSandbox(Platform):
 
     def load_sample_data(self) -> None:
         _build_sample(self, random.Random(self.seed))
+
+
+def _lower(v: str) -> str:
+    """Case folded character by character (so LIKE's ``_`` still matches one character)."""
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in v)
+
+
+def _fold(v: str) -> str:
+    """Equality under a MySQL-style ``_ci`` collation with PAD SPACE: case and trailing spaces ignored."""
+    return _lower(v.rstrip(" "))
 
 
 def _bad(path: str, v: Any) -> Any:

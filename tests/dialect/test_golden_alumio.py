@@ -122,3 +122,29 @@ def test_parse_page_reads_total_cursor_and_json_text():
     assert d.parse_page(tables["storage_s"], {"results": [], "next": []}).cursor is None
     with pytest.raises(Exception, match="results"):
         d.parse_page(tables["tasks"], {"error": "x"})
+
+
+def test_discovery_pages_through_the_storages():
+    gen = Alumio({}).discover()
+    first = next(gen)
+    assert dict(first.params)["filter"] == '{"skip":0,"limit":1000}'
+    second = gen.send({"metadata": {"totalCount": 3}, "results": [{"identifier": "a"}, {"identifier": "b"}]})
+    assert dict(second.params)["filter"] == '{"skip":2,"limit":1000}'
+    try:
+        gen.send({"metadata": {"totalCount": 3}, "results": [{"identifier": "c"}]})
+    except StopIteration as stop:
+        names = {t.name for t in stop.value}
+    assert {"storage_a", "storage_b", "storage_c"} <= names
+
+
+def test_storage_values_option():
+    # without storage_values the value columns are gone and a listing without values is fine ...
+    d = Alumio({"storages": ["s"], "storage_values": False})
+    table = {t.name: t for t in catalog(storages=["s"], storage_values=False, storage_schemas={}).tables.values()}
+    assert [c.name for c in table["storage_s"].columns] == ["identifier", "updated_at"]
+    assert d.parse_page(table["storage_s"], {"results": [{"identifier": "k"}]}).records == [{"identifier": "k"}]
+    # ... with it (the default), such a listing is an error rather than NULL values
+    storage = {t.name: t for t in catalog(storages=["s"]).tables.values()}["storage_s"]
+    with pytest.raises(Exception, match="storage_values"):
+        Alumio({"storages": ["s"]}).parse_page(storage, {"results": [{"identifier": "k", "updatedAt": None}]})
+    assert Alumio({"storages": ["s"]}).parse_page(storage, {"results": [{"identifier": "k", "value": None}]})

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import random
 
+import pyarrow as pa
 import pytest
 
 import lowcode_sql
-from lowcode_sql.errors import APIError, AuthError, UnknownColumn
+from lowcode_sql.errors import APIError, AuthError, DialectError, LowcodeSQLError, UnknownColumn
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.alumio import SCHEMAS, AlumioSandbox
 
@@ -271,3 +272,30 @@ def test_over_real_http(shared):
 def test_demo_includes_alumio():
     with lowcode_sql.connect_sandbox("alumio") as c:
         assert c.sql("SELECT count(DISTINCT route) FROM alumio.tasks").fetchall() == [(8,)]
+
+
+# --- storage listings without values; discovery past one page ----------------------------------------
+
+
+def test_a_storage_listing_without_values_is_an_error_not_nulls():
+    # the seed's entity listing shows only identifier/updatedAt: if a deployment really omits the value,
+    # reading it as NULL would be a wrong answer
+    sandbox = AlumioSandbox(list_values=False)
+    with connect(sandbox, storage_schemas={}) as c, pytest.raises(DialectError, match="storage_values = false"):
+        c.sql("SELECT identifier, value FROM al.storage_customer_map").fetchall()
+    with connect(sandbox, storage_schemas={}, storage_values=False) as c:
+        assert [n for n, _, _ in c.describe("al.storage_customer_map")] == ["identifier", "updated_at"]
+        rows = c.sql("SELECT identifier, updated_at FROM al.storage_customer_map ORDER BY 1").fetchall()
+        assert len(rows) == 40 and all(r[1] is not None for r in rows)
+    with pytest.raises(LowcodeSQLError, match="storage_values"):
+        connect(sandbox, storage_values=False)  # storage_schemas needs the values
+
+
+def test_discovery_pages_through_many_storages():
+    sandbox = AlumioSandbox(sample_data=False, max_limit=50)
+    for i in range(120):
+        sandbox.load_table(f"store-{i:03d}", pa.table({"identifier": ["k"], "n": [i]}))
+    with connect(sandbox, storage_schemas={}) as c:
+        names = {t for _, t, _ in c.tables("al") if t.startswith("storage_")}
+        assert len(names) == 120
+        assert c.sql("SELECT value->>'$.n' FROM al.storage_store_119").fetchall() == [("119",)]

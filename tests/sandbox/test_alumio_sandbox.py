@@ -275,3 +275,22 @@ def test_load_table_fills_a_storage():
     sb.load_table("my-store", pa.table({"identifier": ["k2", "k1"], "n": [2, 1]}))
     body = ok(sb, "storages/my-store/entities")
     assert body["results"][0]["identifier"] == "k1" and body["results"][0]["value"] == {"n": 1}
+
+
+# --- switchable deployment differences ----------------------------------------------------------------
+
+
+def test_case_insensitive_text_mode():
+    sb = AlumioSandbox(case_insensitive_text=True, loopback_operators=True)
+    users = ok(sb, "users", {"where": {"email": "frank.visser@acme.example  "}})
+    assert idents(users, "email") == ["Frank.Visser@Acme.example"]  # case and trailing spaces ignored
+    assert ok(sb, "users", {"where": {"email": {"like": "FRANK%"}}})["metadata"]["totalCount"] == 1
+    n = ok(sb, "users", {"where": {"email": {"nin": ["FRANK.VISSER@ACME.EXAMPLE"]}}})["metadata"]["totalCount"]
+    assert n == 5
+    assert ok(AlumioSandbox(), "users", {"where": {"email": "frank.visser@acme.example"}})["results"] == []
+
+
+def test_storage_listing_without_values_mode():
+    sb = AlumioSandbox(list_values=False)
+    body = ok(sb, "storages/customer-map/entities", {"limit": 2})
+    assert [set(e) for e in body["results"]] == [{"identifier", "updatedAt"}] * 2
