@@ -42,7 +42,9 @@ What is emulated:
   casing: ``i`` does not match ``İ``, ``k`` matches KELVIN SIGN), ``m``, ``s``, ``x`` as in PCRE.
   Operands for date properties (and ``createdAt``/``updatedAt``) are cast like ``new Date(str)`` (the
   server knows the schema; notes: "dates are BSON Date, so send ISO strings").
-* Sort: ``{field: 1|-1}`` in key order, BSON order (null and missing lowest), then natural order.
+* Sort: ``{field: 1|-1}`` in key order, BSON order (null and missing lowest). Ties come in an order
+  that varies between requests (MongoDB promises none for a non-unique sort key, so paging over ties
+  without a unique last key can repeat or skip rows).
 * ``GET /api/v1/crud/{typeId}/{id}`` one record; ``GET /api/v1/crud/{typeId}/{id}/{propertyName}`` the
   records linked through a many-to-many property, with ``filter``/``sort``/``pagination`` (the seed lists no
   ``returnCount`` there, so none is reported).
@@ -401,7 +403,8 @@ def compile_filter(table: _Table, flt: Any, from_text: bool = False) -> Any:
     return lambda doc: all(m(doc) for m in parts)
 
 
-def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any],
+               rng: random.Random | None = None) -> list[dict[str, Any]]:
     keys = []
     for name, direction in sort.items():
         try:
@@ -421,7 +424,9 @@ def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any]) -> list[dict
                 return c * d
         return 0
 
-    return sorted(docs, key=functools.cmp_to_key(cmp))  # stable: ties keep natural order
+    if rng is not None:
+        docs = rng.sample(docs, len(docs))  # the sort below is stable: ties keep this random order
+    return sorted(docs, key=functools.cmp_to_key(cmp))
 
 
 # --------------------------------------------------------------------------------------------
@@ -516,6 +521,7 @@ class TotalumSandbox(Platform):
         self.links: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (table, m2m prop) -> (id, target id)
         self._oid_counter = 0
         self._trace = 0
+        self._sorts = 0
         self._oid_rng = random.Random(f"totalum-oid:{self.seed}")
         self._oid_process = self._oid_rng.getrandbits(40)
         if sample_data:
@@ -546,6 +552,11 @@ class TotalumSandbox(Platform):
         self._oid_counter += 1
         ts = 1_700_000_000 + self._oid_counter
         return f"{ts:08x}{self._oid_process:010x}{self._oid_counter & 0xFFFFFF:06x}"
+
+    def _tie_rng(self) -> random.Random:
+        """A different, reproducible order of ties for each sorted request."""
+        self._sorts += 1
+        return random.Random(f"totalum-ties:{self.seed}:{self._sorts}")
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -600,7 +611,8 @@ class TotalumSandbox(Platform):
                 raise TotalumHTTPError(400, f"customMongoQuery is not valid JSON: {exc}") from None
             if not isinstance(pipeline, list):
                 raise TotalumHTTPError(400, "customMongoQuery must be an array of pipeline stages")
-            return json_response({"data": [self._out(d) for d in _aggregate(table, list(table.rows), pipeline)]})
+            docs = _aggregate(table, list(table.rows), pipeline, self._tie_rng())
+            return json_response({"data": [self._out(d) for d in docs]})
         raise TotalumHTTPError(404, f"Cannot {request.method} {request.path}")
 
     @staticmethod
@@ -673,7 +685,7 @@ class TotalumSandbox(Platform):
         if sort is not None:
             if not isinstance(sort, dict):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
-            docs = _sort_docs(docs, sort)
+            docs = _sort_docs(docs, sort, self._tie_rng())
         if pagination is not None and not isinstance(pagination, dict):
             raise TotalumHTTPError(400, "pagination must be an object {page, limit}")
         pg = pagination or {}
@@ -934,7 +946,8 @@ def _accumulate(op: str, values: list[Any]) -> Any:
     raise TotalumHTTPError(400, f"unsupported accumulator {op!r}")
 
 
-def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any]) -> list[dict[str, Any]]:
+def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
+               rng: random.Random | None = None) -> list[dict[str, Any]]:
     for stage in pipeline:
         if not isinstance(stage, dict) or len(stage) != 1:
             raise TotalumHTTPError(400, "each pipeline stage must be an object with one operator")
@@ -969,7 +982,7 @@ def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any]) -
                 out.append(row)
             docs = out
         elif op == "$sort":
-            docs = _sort_docs(docs, arg)
+            docs = _sort_docs(docs, arg, rng)
         elif op == "$skip":
             docs = docs[int(arg):]
         elif op == "$limit":

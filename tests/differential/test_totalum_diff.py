@@ -228,7 +228,20 @@ EDGE_CASES = [
     "SELECT ref, count(*), min(_id) FROM tl.item WHERE ref IS NOT NULL AND _id <> ref GROUP BY ref",
     "SELECT status, flag, max(serial) - min(serial) AS spread FROM tl.item GROUP BY ALL HAVING count(*) > 3",
     "SELECT count(DISTINCT status), count(*) FROM tl.item",
+    # $match compares dates through $expr, where null/missing sort below every date: lt/lte need a guard
+    "SELECT flag, count(*), count(ts) FROM tl.item WHERE ts < TIMESTAMPTZ '1990-01-01 00:00:00+00' GROUP BY flag",
+    "SELECT status, min(num) FROM tl.item WHERE ts <= TIMESTAMPTZ '2000-01-01 00:00:00+00' GROUP BY status",
+    "SELECT count(*), max(ts) FROM tl.item WHERE ts <> TIMESTAMPTZ '1991-10-03 09:14:06.403+00' AND num > 0",
 ]
+
+# BSON dates hold milliseconds: a literal with sub-millisecond digits next to a stored instant must not
+# be rounded onto it (so it is kept local); a millisecond literal equal to a stored instant is pushed
+_TS0 = sorted(r["ts"] for r in ROWS if r["ts"] is not None)[len(ROWS) // 2]
+for _lit in (_TS0, _TS0 + dt.timedelta(microseconds=500), _TS0 - dt.timedelta(microseconds=1)):
+    for _op in ("=", "<>", "<", "<=", ">", ">="):
+        EDGE_CASES.append(f"SELECT _id FROM tl.item WHERE ts {_op} TIMESTAMPTZ '{_lit.isoformat(sep=' ')}'")
+    EDGE_CASES.append(f"SELECT flag, count(*) FROM tl.item WHERE ts >= TIMESTAMPTZ '{_lit.isoformat(sep=' ')}' "
+                      "GROUP BY flag")
 
 
 @pytest.mark.parametrize("sql", EDGE_CASES)

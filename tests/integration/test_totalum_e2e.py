@@ -101,6 +101,20 @@ def test_offset_pages_line_up(con, sandbox):
     assert len(data_requests(sandbox)) == 2  # page size 6 divides the offset: pages 3 and 4
 
 
+def test_paging_over_ties_is_consistent(con, sandbox):
+    """Pages sorted on a non-unique key: the sandbox orders ties differently on every request (as
+    MongoDB may), so without the ``_id`` tie-breaker rows would repeat or go missing between pages."""
+    values = [r.get("status") for r in everything(sandbox, "order")]
+    statuses = sorted((s for s in values if s is not None), reverse=True) + [s for s in values if s is None]
+    for limit, offset in ((200, 0), (120, 40)):
+        sandbox.reset_stats()
+        got = con.sql(f"SELECT _id, status FROM tl.\"order\" ORDER BY status DESC NULLS LAST "
+                      f"LIMIT {limit} OFFSET {offset}").fetchall()
+        assert len({i for i, _ in got}) == len(got) == limit
+        assert [s for _, s in got] == statuses[offset:offset + limit]
+        assert len(data_requests(sandbox)) == limit // 40
+
+
 def test_aggregate_pushdown_is_one_request(con, sandbox):
     rows = [r for r in everything(sandbox, "order") if isinstance(r.get("total"), float) and r["total"] > 100]
     want: dict[str | None, list[float]] = {}
