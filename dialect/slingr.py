@@ -387,6 +387,17 @@ class Slingr(Dialect):
             raise _NotSendable
         if kind == "naive":
             return self._wall_leaf(leaf, pred), E
+        if kind == "datetime" and isinstance(pred, Cmp) and isinstance(pred.value, dt.datetime) \
+                and pred.value.tzinfo is not None and (pred.value - _EPOCH) % dt.timedelta(milliseconds=1):
+            # Stored values are whole epoch milliseconds (API-NOTES §1 "Value formats"): against a
+            # literal between two milliseconds, t > v and t >= v are t > floor(v); t < v and t <= v
+            # are t <= floor(v). (= and <> with such a literal stay local.)
+            floor = (pred.value - _EPOCH) // dt.timedelta(milliseconds=1)
+            if pred.op in (Op.GT, Op.GE):
+                return leaf(f"greater({floor})"), E
+            if pred.op in (Op.LT, Op.LE):
+                return leaf(f"lessOrEquals({floor})"), E
+            raise _NotSendable
         if isinstance(pred, Cmp):
             v = self._value(c, pred.value, pred.op)
             if pred.op is Op.EQ:

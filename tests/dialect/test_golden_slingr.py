@@ -24,10 +24,13 @@ COMPANY: dict[str, Any] = {
     "homepage": "http://www.browsezoom.com", "taxId": "350-KWM", "rating": 2.8, "notes": "modified notes",
     "lastMeeting": 1429623180000, "lastUpdate": 1485012900000, "founded": "2001-02-03",
     "owner": {"id": "57fce0c3e4b0ce322b0c06b2", "label": "User Test"}, "tags": ["x"], "code": "K1",
+    "eventAt": "2016-11-05 19:00", "opens": "08:00", "birthday": "04-16", "amount": "8.997738199773819977381",
+    "hoursPerWeek": 10800000,
 }  # fmt: skip
 DECLARED = {"name": "text", "state": "choice", "type": "choice", "notes": "longText", "homepage": "url",
             "taxId": "text", "rating": "decimal", "lastMeeting": "dateTime", "lastUpdate": "dateTime",
-            "founded": "date", "tags": "text"}
+            "founded": "date", "tags": "text", "eventAt": "dateTimeNoTimezone", "opens": "time",
+            "birthday": "date_month_day", "amount": "bigNumber", "hoursPerWeek": "timeDuration"}
 
 
 def slingr_catalog(**options: Any) -> StaticCatalog:
