@@ -29,7 +29,11 @@ most ``readahead`` pages in flight beyond the one DuckDB is reading.
 With ``schemas=True`` (the default) each source also appears as a catalog (an in-memory
 ``ATTACH`` holding views), so the SQL you would give ``lowcode_sql.connect`` runs unchanged:
 ``SELECT ... FROM crm.projects``. ``lowcode_scan('crm', 'projects')`` is a table macro over the
-registered names. Registrations are local to the connection (not its cursors).
+registered names. Registrations are local to the connection: DuckDB does not share them with
+``duck.cursor()`` (DUCKDB-SOURCES §5), so take cursors from the attachment instead,
+``att.cursor()``, which registers everything on the new cursor too (``detach`` of the connection
+detaches its cursors). The catalogs belong to the database, so every attached connection of one
+database shares them; the last one detached removes them.
 
 Where the private hook is missing (another DuckDB release), ``attach`` warns and registers plain
 lazy Arrow streams instead: every query then reads whole tables (no filter or column pushdown),
@@ -46,6 +50,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import math
+import secrets
 import threading
 import warnings
 from collections import deque
@@ -326,14 +331,18 @@ class _LazyStream:
 class Attachment:
     """The tables attached to one DuckDB connection, and what their scans did."""
 
-    def __init__(self, duck: duckdb.DuckDBPyConnection, connection: Any, owned: bool, readahead: int) -> None:
+    def __init__(self, duck: duckdb.DuckDBPyConnection, connection: Any, owned: bool, readahead: int,
+                 options: dict[str, Any] | None = None) -> None:
         self.duck = duck
         self.connection = connection  # the lowcode_sql.Connection serving the scans
         self.owned = owned
         self.readahead = readahead
+        self.options = options or {}  # attach()'s keywords, for cursor()
         self.names: list[str] = []  # registered <source>__<table> names
         self.tables: dict[str, _Table] = {}  # by registered name
-        self.catalogs: list[str] = []  # ATTACHed per-source catalogs
+        self.catalogs: list[str] = []  # per-source catalogs this attachment uses (created or shared)
+        self.catalog_tokens: dict[str, str] = {}  # catalog -> the token marking its views as ours
+        self.cursors: list[Attachment] = []  # attachments of cursor()s, detached with this one
         self.macro = False
         self.pushdown = False
         self.previous_buffer: str | None = None
@@ -352,6 +361,22 @@ class Attachment:
 
     def detach(self) -> None:
         detach(self.duck)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """``duck.cursor()`` with every table attached to it as well (DuckDB keeps registrations
+        per connection, so a plain cursor sees neither the tables nor the catalogs' views)."""
+        if attached(self.duck) is not self:
+            raise ConfigError("this attachment was detached")
+        cur = self.duck.cursor()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PushdownUnavailable)  # already said once for the connection
+                child = attach(cur, self.connection, readahead=self.readahead, **self.options)
+        except BaseException:
+            cur.close()
+            raise
+        self.cursors.append(child)
+        return cur
 
 
 _attached: dict[int, Attachment] = {}
@@ -390,7 +415,8 @@ def attach(
         raise ConfigError("this DuckDB connection is already attached: detach() it first")
     owned = not isinstance(config, Connection)
     lc = connect(config, **connect_kw) if owned else config
-    att = Attachment(duck, lc, owned, max(1, int(readahead)))
+    options = {"schemas": schemas, "macro": macro, "streaming_buffer_size": streaming_buffer_size}
+    att = Attachment(duck, lc, owned, max(1, int(readahead)), options)
     try:
         source_cls = _scan_source_api()
         can_push = source_cls is not None and _hook_works(duck, source_cls)
@@ -467,22 +493,53 @@ def _setting(value: str) -> str:
     return value
 
 
+# Catalogs are per database, registrations per connection: the views of a catalog resolve
+# temp.main.<source>__<table> in whichever connection queries them, so every attached connection
+# (or cursor) of one database can share one catalog. Its views carry a comment with a random token
+# that names it here: token -> the live attachments using it; the last one detached removes it.
+_catalog_users: dict[str, set[int]] = {}
+_MARK = "lowcode_sql attach "
+
+
+def _our_catalog(duck: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """The token of the catalog ``name`` when a live attachment of this database made it."""
+    rows = duck.execute("SELECT DISTINCT comment FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+                        [name]).fetchall()
+    if len(rows) != 1 or not isinstance(rows[0][0], str) or not rows[0][0].startswith(_MARK):
+        return None
+    token = rows[0][0][len(_MARK):]
+    return token if _catalog_users.get(token) else None
+
+
 def _attach_catalogs(duck: duckdb.DuckDBPyConnection, att: Attachment) -> None:
     # fetchall, never fetchone: DuckDB 2.0 results stream, and an unfinished one blocks registering
     existing = {r[0] for r in duck.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
     for source in att.connection.catalog.sources.values():
+        if source.name in existing:
+            with _lock:
+                token = _our_catalog(duck, source.name)
+                if token is not None:  # made by another attachment of this database: share it
+                    _catalog_users[token].add(id(att))
+                    att.catalogs.append(source.name)
+                    att.catalog_tokens[source.name] = token
+                    continue
         if source.name in existing or source.name.lower() in ("main", "temp", "system", "memory"):
             warnings.warn(f"a database named {source.name!r} already exists in this DuckDB: its tables stay "
                           f"reachable as {source.name}{SEPARATOR}<table> only", UserWarning, stacklevel=3)
             continue
         duck.execute(f"ATTACH ':memory:' AS {_ident(source.name)}")
+        token = secrets.token_hex(8)
+        with _lock:
+            _catalog_users[token] = {id(att)}
         att.catalogs.append(source.name)
+        att.catalog_tokens[source.name] = token
         for tdef in source.tables().values():
             name = f"{source.name}{SEPARATOR}{tdef.name}"
+            view = f"{_ident(source.name)}.{_ident(tdef.name)}"
             # a view in the attached catalog over the connection's registration: DuckDB still
             # offers filters and columns through it (DUCKDB-SOURCES §5)
-            duck.execute(f"CREATE VIEW {_ident(source.name)}.{_ident(tdef.name)} AS "
-                         f"SELECT * FROM temp.main.{_ident(name)}")
+            duck.execute(f"CREATE VIEW {view} AS SELECT * FROM temp.main.{_ident(name)}")
+            duck.execute(f"COMMENT ON VIEW {view} IS '{_MARK}{token}'")
 
 
 def _ident(name: str) -> str:
@@ -498,6 +555,12 @@ def detach(duck: duckdb.DuckDBPyConnection) -> None:
 
 
 def _undo(att: Attachment) -> None:
+    for child in att.cursors:  # cursor()s first: they may share the catalogs and the connection
+        with _lock:
+            live = _attached.pop(id(child.duck), None) is child
+        if live:
+            _undo(child)
+    att.cursors = []
     duck = att.duck
     # The registrations cannot be dropped while a streaming result is open on the connection.
     with contextlib.suppress(Exception):
@@ -506,8 +569,16 @@ def _undo(att: Attachment) -> None:
         with contextlib.suppress(duckdb.Error):
             duck.execute(f"DROP MACRO TABLE IF EXISTS temp.{MACRO}")
     for cat in att.catalogs:
-        with contextlib.suppress(duckdb.Error):
-            duck.execute(f"DETACH DATABASE IF EXISTS {_ident(cat)}")
+        token = att.catalog_tokens.get(cat, "")
+        with _lock:
+            users = _catalog_users.get(token, set())
+            users.discard(id(att))
+            last = not users
+            if last:
+                _catalog_users.pop(token, None)
+        if last:  # nobody else of this database uses it
+            with contextlib.suppress(duckdb.Error):
+                duck.execute(f"DETACH DATABASE IF EXISTS {_ident(cat)}")
     for name in att.names:
         with contextlib.suppress(duckdb.Error):
             duck.unregister(name)
@@ -515,6 +586,7 @@ def _undo(att: Attachment) -> None:
         with contextlib.suppress(duckdb.Error):
             duck.execute(f"SET streaming_buffer_size = '{_setting(att.previous_buffer)}'")
     att.names, att.catalogs, att.macro, att.previous_buffer = [], [], False, None
+    att.catalog_tokens = {}
     att.tables = {}
     if att.owned:
         with contextlib.suppress(Exception):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -383,3 +384,51 @@ def test_owned_connection_and_existing_database_name() -> None:
         lowcode_sql.detach(con)
     assert att.connection._closed  # the connection attach opened is closed by detach
     con.close()
+
+
+def test_cursors_see_the_tables(lc: Any, sandbox: Any) -> None:
+    con = duckdb.connect()
+    att = lowcode_sql.attach(con, lc)
+    try:
+        plain = con.cursor()
+        with pytest.raises(duckdb.CatalogException):  # DuckDB keeps registrations per connection
+            plain.sql("SELECT 1 FROM coredata.projects")
+        cur = att.cursor()  # registered on the cursor as well
+        sandbox.stats.clear()
+        assert cur.sql("SELECT status FROM coredata.projects WHERE title = 'Project 0004'").fetchall() == [("closed",)]
+        assert [q.get("title") for q in queries(sandbox)] == ["Project 0004"]  # pushed down from the cursor too
+        assert cur.sql("SELECT count(*) FROM coredata__projects").fetchall() == [(N_PROJECTS,)]
+        assert cur.sql("SELECT count(*) FROM lowcode_scan('coredata', 'projects')").fetchall() == [(N_PROJECTS,)]
+        # attaching a plain cursor by hand shares the database's catalog instead of warning about it
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            other = lowcode_sql.attach(plain, lc)
+        assert other.catalogs == ["coredata"]
+        lowcode_sql.detach(con)  # detaches att.cursor()'s cursor with it ...
+        with pytest.raises(duckdb.CatalogException):
+            cur.sql("SELECT 1 FROM coredata__projects")
+        # ... while the catalog stays for the cursor still attached, until it is detached too
+        assert plain.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0001'").fetchall() == [(1,)]
+        lowcode_sql.detach(plain)
+        assert con.sql("SELECT count(*) FROM duckdb_databases() WHERE database_name = 'coredata'").fetchall() == [(0,)]
+        with pytest.raises(lowcode_sql.LowcodeSQLError):
+            att.cursor()  # a detached attachment makes no cursors
+    finally:
+        lowcode_sql.detach(con)
+        con.close()
+
+
+def test_separate_databases_do_not_share_catalogs(lc: Any) -> None:
+    a, b = duckdb.connect(), duckdb.connect()
+    try:
+        lowcode_sql.attach(a, lc)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert lowcode_sql.attach(b, lc).catalogs == ["coredata"]  # its own, created afresh
+        lowcode_sql.detach(a)
+        assert b.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0002'").fetchall() == [(1,)]
+    finally:
+        lowcode_sql.detach(a)
+        lowcode_sql.detach(b)
+        a.close()
+        b.close()
