@@ -32,5 +32,5 @@ def test_run_all_quick_runs_every_benchmark() -> None:
     for figure in ("speedup (8 vs 1)", "lowcode_sql speed / DuckDB speed", "fewer requests", "peak RSS MB"):
         assert figure in out, figure
     targets = [line for line in summary.splitlines() if line.strip().startswith("TARGET ")]
-    assert len(targets) == 6, summary  # 2 concurrency, 1 convert, 2 economy, 1 memory
+    assert len(targets) == 8, summary  # 2 concurrency, 1 convert, 4 economy, 1 memory
     assert all(any(ch.isdigit() for ch in t.split(":", 1)[1]) for t in targets)
