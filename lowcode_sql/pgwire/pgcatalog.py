@@ -161,6 +161,22 @@ _CATALOG = {
     "pg_tables": "schemaname varchar, tablename varchar, tableowner varchar, tablespace varchar,"
                  " hasindexes boolean, hasrules boolean, hastriggers boolean, rowsecurity boolean",
     "pg_stat_user_tables": "relid bigint, schemaname varchar, relname varchar, n_live_tup bigint",
+    "pg_db_role_setting": "setdatabase bigint, setrole bigint, setconfig varchar[]",
+    "pg_auth_members": "oid bigint, roleid bigint, member bigint, grantor bigint, admin_option boolean",
+    "pg_default_acl": "oid bigint, defaclrole bigint, defaclnamespace bigint, defaclobjtype varchar,"
+                      " defaclacl varchar[]",
+    "pg_init_privs": "objoid bigint, classoid bigint, objsubid integer, privtype varchar, initprivs varchar[]",
+    "pg_seclabel": "objoid bigint, classoid bigint, objsubid integer, provider varchar, label varchar",
+    "pg_shseclabel": "objoid bigint, classoid bigint, provider varchar, label varchar",
+    "pg_conversion": "oid bigint, conname varchar, connamespace bigint, conowner bigint, conforencoding integer,"
+                     " contoencoding integer, conproc bigint, condefault boolean",
+    "pg_ts_config": "oid bigint, cfgname varchar, cfgnamespace bigint, cfgowner bigint, cfgparser bigint",
+    "pg_opfamily": "oid bigint, opfmethod bigint, opfname varchar, opfnamespace bigint, opfowner bigint",
+    "pg_amop": "oid bigint, amopfamily bigint, amoplefttype bigint, amoprighttype bigint, amopstrategy smallint,"
+               " amoppurpose varchar, amopopr bigint, amopmethod bigint, amopsortfamily bigint",
+    "pg_user_mapping": "oid bigint, umuser bigint, umserver bigint, umoptions varchar[]",
+    "pg_subscription": "oid bigint, subdbid bigint, subname varchar, subowner bigint, subenabled boolean",
+    "pg_largeobject_metadata": "oid bigint, lomowner bigint, lomacl varchar[]",
     "pg_locks": "locktype varchar, database bigint, relation bigint, pid integer, mode varchar, granted boolean",
     "information_schema_schemata": "catalog_name varchar, schema_name varchar, schema_owner varchar,"
                                    " default_character_set_catalog varchar, default_character_set_schema varchar,"
@@ -252,6 +268,8 @@ _MACROS = [
     "pg_relation_size(r) AS 0::bigint, (r, f) AS 0::bigint",
     "pg_table_size(r) AS 0::bigint",
     "pg_total_relation_size(r) AS 0::bigint",
+    "pg_database_size(d) AS 0::bigint",
+    "pg_tablespace_size(t) AS 0::bigint",
     "pg_indexes_size(r) AS 0::bigint",
     "pg_size_pretty(b) AS b || ' bytes'",
     "pg_tablespace_location(t) AS NULL::varchar",

@@ -84,6 +84,10 @@ def test_psql_queries_and_meta_commands(served):
     assert r.returncode == 0 and "coredata" in r.stdout and "entu" in r.stdout, r.stderr
     r = _psql(served, "-c", r"\l")
     assert r.returncode == 0 and "lowcode|lowcode|UTF8" in r.stdout, r.stderr
+    for meta in (r"\d projects", r"\d+ entu.book", r"\dt+", r"\dn+", r"\du", r"\df", r"\dv", r"\l+", r"\dx",
+                 r"\dp entu.book", r"\drds"):
+        r = _psql(served, "-c", meta)
+        assert r.returncode == 0 and "ERROR" not in r.stderr, (meta, r.stderr)
 
 
 @needs_psql
