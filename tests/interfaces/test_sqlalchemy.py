@@ -46,6 +46,17 @@ def test_no_statement_cache_warning(lc: Any) -> None:
         eng.dispose()
 
 
+def test_statement_cache_is_used(engine: Any) -> None:
+    projects = sa.Table("projects", sa.MetaData(), schema="coredata", autoload_with=engine)
+    stmt = sa.select(projects.c.status).where(projects.c.title == sa.bindparam("t"))
+    with engine.connect() as c:
+        c.execute(stmt, {"t": "Project 0001"}).all()
+        again = c.execute(stmt, {"t": "Project 0002"})
+        # the second run reuses the compiled form (SQLAlchemy reports why when it cannot)
+        assert again.context.cache_hit == engine.dialect.CACHE_HIT
+        assert again.all() == [("closed",)]
+
+
 def test_inspect_schemas_tables_columns(engine: Any) -> None:
     insp = sa.inspect(engine)
     assert insp.get_schema_names() == ["coredata"]
