@@ -59,6 +59,7 @@ class Outcome:
 
     tag: str  # "SELECT" gets the row count appended when sent
     table: pa.Table | None = None
+    copy: dict[str, str] | None = None  # COPY ... TO STDOUT: the rows go out as CopyData
 
 
 @dataclass
@@ -502,7 +503,9 @@ class Session:
             elif self.portals.pop(_ident(name), None) is None:
                 raise PGError("34000", f'cursor "{_ident(name)}" does not exist')
             return Outcome("CLOSE CURSOR")
-        if kind in ("LISTEN", "UNLISTEN", "NOTIFY", "COPY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"):
+        if kind == "COPY":
+            return await self._copy(sql, params)
+        if kind in ("LISTEN", "UNLISTEN", "NOTIFY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"):
             raise PGError("0A000", f"{kind} is not supported by lowcode_sql")
         if kind == "":
             return Outcome("")
@@ -510,6 +513,63 @@ class Session:
             raise PGError("25006", f"cannot execute {kind} in a read-only transaction: lowcode_sql reads platforms "
                                    "and never writes to them")
         raise PGError("42601", f'syntax error at or near "{sql.split()[0]}"')
+
+    async def _copy(self, sql: str, params: list[Any]) -> Outcome:
+        m = _COPY.match(sql)
+        if not m:
+            if re.search(r"\bFROM\b", sql, re.I):
+                raise PGError("25006", "cannot execute COPY FROM in a read-only transaction: lowcode_sql reads "
+                                       "platforms and never writes to them")
+            raise PGError("0A000", "only COPY (query) TO STDOUT and COPY table TO STDOUT are supported")
+        query = m.group("query")[1:-1] if m.group("query") else \
+            f"SELECT {m.group('cols') or '*'} FROM {m.group('table')}"
+        opts_text = (m.group("opts") or "").strip().strip("()")
+        opts: dict[str, str] = {"format": "text", "header": "false", "delimiter": "\t", "null": "\\N"}
+        words = re.findall(r"'(?:[^']|'')*'|[^\s,]+", opts_text)
+        i = 0
+        while i < len(words):
+            w = words[i].lower()
+            nxt = words[i + 1] if i + 1 < len(words) else ""
+            if w in ("csv", "binary", "text"):
+                opts["format"] = w
+            elif w == "header":
+                opts["header"] = "false" if nxt.lower() in ("false", "off", "0") else "true"
+                i += nxt.lower() in ("true", "on", "1", "false", "off", "0")
+            elif w in ("format", "delimiter", "null", "quote") and nxt:
+                opts[w] = nxt[1:-1].replace("''", "'") if nxt.startswith("'") else nxt.lower()
+                i += 1
+            i += 1
+        if opts["format"] == "binary":
+            raise PGError("0A000", "COPY BINARY is not supported: use FORMAT text or csv")
+        if opts["format"] == "csv":
+            opts.setdefault("quote", '"')
+            if opts["delimiter"] == "\t" and "delimiter" not in opts_text.lower():
+                opts["delimiter"] = ","
+            if opts["null"] == "\\N" and "null" not in opts_text.lower():
+                opts["null"] = ""
+        t = self.translate(query)
+        table = await self.query(t, query, params)
+        return Outcome("COPY", table, copy=opts)
+
+    async def _send_copy(self, out: Outcome) -> None:
+        assert out.table is not None and out.copy is not None
+        table, opts = out.table, out.copy
+        n = table.num_columns
+        await self.send(p.message(b"H", struct.pack("!bh", 0, n) + struct.pack(f"!{n}h", *([0] * n))))
+        csv = opts["format"] == "csv"
+        lines = []
+        if opts["header"] == "true":
+            lines.append(opts["delimiter"].join(_copy_value(c, opts, csv) for c in table.column_names))
+        if lines:
+            await self.send(p.message(b"d", ("\n".join(lines) + "\n").encode()))
+        for pos in range(0, table.num_rows, BATCH_ROWS):
+            chunk = table.slice(pos, BATCH_ROWS)
+            cols = [text_binary_array(c.combine_chunks()).to_pylist() for c in chunk.columns]
+            body = "".join(opts["delimiter"].join(
+                opts["null"] if v is None else _copy_value(v.decode(), opts, csv) for v in row) + "\n"
+                for row in zip(*cols, strict=True))
+            await self.send(p.message(b"d", body.encode()))
+        await self.send(p.message(b"c") + p.command_complete(f"COPY {table.num_rows}"))
 
     def _end_transaction(self) -> None:
         # portals and cursors without WITH HOLD live until the end of their transaction
@@ -604,6 +664,9 @@ class Session:
     async def send_result(self, portal: Portal, max_rows: int, *, describe: bool) -> None:
         out = portal.outcome
         assert out is not None
+        if out.copy is not None:
+            await self._send_copy(out)
+            return
         if out.table is None:
             await self.send(p.command_complete(out.tag))
             return
@@ -652,6 +715,22 @@ _DECLARE = re.compile(r"\s*DECLARE\s+(?P<name>\"(?:[^\"]|\"\")+\"|\S+)\s+(?:BINA
 _FETCH = re.compile(r"\s*(?:FETCH|MOVE)\s+(?:(?P<dir>NEXT|PRIOR|FIRST|LAST|ALL|ABSOLUTE\s+-?\d+|RELATIVE\s+-?\d+|"
                     r"FORWARD(?:\s+(?:ALL|\d+))?|BACKWARD(?:\s+(?:ALL|\d+))?|[+]?\d+)\s+)?(?:(?:FROM|IN)\s+)?"
                     r"(?P<name>\"(?:[^\"]|\"\")+\"|[^\s;]+)\s*;?\s*$", re.I | re.S)
+_COPY = re.compile(r"\s*COPY\s+(?:(?P<query>\(.*\))|(?P<table>[\w.\"]+)\s*(?:\((?P<cols>[^)]*)\))?)\s+TO\s+STDOUT"
+                   r"\s*(?:WITH\s*)?(?P<opts>.*?)\s*;?\s*$", re.I | re.S)
+
+
+def _copy_value(v: str, opts: Mapping[str, str], csv: bool) -> str:
+    """One value in COPY's text format (backslash escapes) or CSV (quoted when needed)."""
+    if csv:
+        q = opts.get("quote", '"')
+        if v == "" or any(ch in v for ch in (opts["delimiter"], q, "\n", "\r")):
+            return q + v.replace(q, q + q) + q
+        return v
+    out = v.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    d = opts["delimiter"]
+    return out if d == "\t" else out.replace(d, "\\" + d)
+
+
 _SHOW_ALL_SCHEMA = pa.schema([("name", pa.string()), ("setting", pa.string()), ("description", pa.string())])
 
 

@@ -91,6 +91,15 @@ def test_psql_queries_and_meta_commands(served):
 
 
 @needs_psql
+def test_psql_copy_to_a_file(served, tmp_path):
+    out = tmp_path / "books.csv"
+    r = _psql(served, "-c", rf"\copy (SELECT name FROM entu.book ORDER BY name LIMIT 3) TO '{out}' CSV HEADER")
+    assert r.returncode == 0, r.stderr
+    lines = out.read_text().splitlines()
+    assert lines[0] == "name" and len(lines) == 4
+
+
+@needs_psql
 def test_psql_bad_password(served):
     r = _psql(served, "-c", "SELECT 1", password="nope")
     assert r.returncode != 0 and 'password authentication failed for user "carol"' in r.stderr

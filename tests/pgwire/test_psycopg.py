@@ -189,3 +189,18 @@ def test_startup_options_set_parameters(dsn):
     with psycopg.connect(dsn + " options='-c search_path=public -c application_name=viaoptions'") as c:
         assert c.execute("SELECT current_schema(), current_setting('application_name')").fetchone() == \
             ("public", "viaoptions")
+
+
+def test_copy_to_stdout_text_and_csv(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.cursor()
+        with cur.copy("COPY (SELECT name, price, tags__all FROM entu.item ORDER BY price NULLS LAST) TO STDOUT") as cp:
+            text = b"".join(bytes(b) for b in cp).decode()
+        assert text.splitlines() == ["alpha\t1.5\t[\"x\", \"y\"]", "\\N\t3.25\t[\"y\"]", "Straße\t10\t\\N",
+                                     "beta\t\\N\t\\N"]  # an empty multi-valued property is absent
+        with cur.copy("COPY (SELECT name, 'a,b' AS s, '' AS e FROM entu.item WHERE name = 'beta') TO STDOUT "
+                      "WITH (FORMAT csv, HEADER)") as cp:
+            csv = b"".join(bytes(b) for b in cp).decode()
+        assert csv == 'name,s,e\nbeta,"a,b",""\n'
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), cur.copy("COPY entu.item FROM STDIN") as cp:
+            pass
