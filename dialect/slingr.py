@@ -143,6 +143,8 @@ class Slingr(Dialect):
                                  "insensitive"),
         "keyset": (True, "full scans page by record id (_offset=<last id>, sequential); false: numeric "
                          "_offset pages fetched concurrently"),
+        "aggregate_pushdown": (True, "GROUP BY with COUNT/SUM/AVG/MIN/MAX through PUT /data/{entity}/aggregate; "
+                                     "false: grouped locally over a plain scan"),
     }
     default_page_size = 1000
     max_pushed_limit = 1000  # a sorted LIMIT is pushed only when it fits one page
@@ -513,6 +515,8 @@ class Slingr(Dialect):
         # DuckDB's re-aggregation merges the finer groups again (more groups, never wrong ones).
         # The aggregate endpoint's `match` takes field filters only (API-NOTES §1 "Aggregate
         # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there.
+        if not self.options["aggregate_pushdown"]:
+            return False
         sent = [self._render_pred(table, p)[0] for p in filters]
         if any(t is None for t in sent) or any(t[0] == "or" for t in _flatten_and(sent)):
             return False
@@ -614,6 +618,13 @@ class Slingr(Dialect):
             raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
         records = body["items"]
         if "offset" not in body:  # an aggregate answer: {total, items}
+            # No size limit or paging is documented for aggregates (API-NOTES §1 "[U]"): if the
+            # answer ever holds fewer groups than its total, fail rather than drop groups silently.
+            total = body.get("total")
+            if isinstance(total, int) and total != len(records):
+                raise DialectError(f"slingr {table.name}: the aggregate answer holds {len(records)} of {total} "
+                                   "groups (a limit the API does not document); set the source option "
+                                   "aggregate_pushdown = false")
             _fix_counts(table, records)
         flat = table.meta.get("flat") or ()
         if flat:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from dialect.slingr import Slingr
+from lowcode_sql.errors import DialectError
+from lowcode_sql.types import Aggregate
 from tests.dialect.golden_harness import check
 from tests.dialect.test_golden import StaticCatalog
 
@@ -45,3 +47,21 @@ def slingr_options_catalog() -> StaticCatalog:
 @pytest.mark.parametrize("name,factory", [("slingr", slingr_catalog), ("slingr_options", slingr_options_catalog)])
 def test_golden_slingr(name, factory, folder):
     check(name, factory(), folder)
+
+
+def test_aggregate_answer_with_fewer_groups_than_its_total_is_an_error():
+    # no size limit or paging is documented for aggregate answers: a short answer must not be read
+    # as the whole result
+    d = Slingr({"entities": ["companies"]})
+    table = d.table_from_sample("companies", [COMPANY], DECLARED)
+    page = d.parse_page(table, {"total": 1, "items": [{"state": "a", "lccountall": 2}]})
+    assert [(r["state"], r["lccountall"]) for r in page.records] == [("a", 2)]
+    with pytest.raises(DialectError, match="1 of 5 groups"):
+        d.parse_page(table, {"total": 5, "items": [{"state": "a", "lccountall": 2}]})
+
+
+def test_aggregate_pushdown_can_be_switched_off():
+    on, off = Slingr({}), Slingr({"aggregate_pushdown": False})
+    table = on.table_from_sample("companies", [COMPANY], DECLARED)
+    assert on.can_aggregate(table, ["state"], [Aggregate("count_star")])
+    assert not off.can_aggregate(table, ["state"], [Aggregate("count_star")])

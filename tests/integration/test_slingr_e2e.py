@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 
@@ -11,7 +12,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError
 from lowcode_sql.fetch.retry import RetryPolicy
-from lowcode_sql.sandbox.slingr import SlingrSandbox
+from lowcode_sql.sandbox.slingr import FieldDef, SlingrSandbox
 
 N_BIG = 2345
 DATA = r"^/data/\w+$"
@@ -166,6 +167,25 @@ def test_token_expiry_mid_scan_logs_in_again(con, sandbox):
     assert sandbox.stats.by_status[401] == 1
 
 
+def test_token_expiry_during_concurrent_pages_logs_in_once(sandbox):
+    sandbox.latency = 0.02
+    with connect(sandbox, keyset=False, page_size=200) as c:
+        sandbox.reset_stats()
+        sandbox.faults.add("expire_token", path=DATA, after=2)  # every session ends, pages in flight
+        got = sorted(n for (n,) in c.sql("SELECT n FROM sl.big").fetchall())
+        assert got == list(range(N_BIG))
+        assert sandbox.stats.max_in_flight > 1 and sandbox.stats.by_status[401] >= 1
+        assert logins(sandbox) == 1  # one re-login shared by the pages that got a 401
+        assert len(data_requests(sandbox)) == math.ceil(N_BIG / 200) + sandbox.stats.by_status[401]
+
+
+def test_persistent_401_is_an_auth_error_after_one_relogin(con, sandbox):
+    sandbox.faults.add("status", path=DATA, status=401, times=None, message="Unauthorized")
+    with pytest.raises(AuthError, match="401"):
+        con.sql("SELECT n FROM sl.big").fetchall()
+    assert logins(sandbox) == 1 and len(data_requests(sandbox)) == 2  # the page and its one replay
+
+
 def test_inactivity_expiry_logs_in_again():
     sb = SlingrSandbox(token_ttl=60)
     now = [0.0]
@@ -243,6 +263,36 @@ def test_sample_schema_and_nested_fields(con):
     rows = con.sql("SELECT c.name, c.contact_information.email, contact_information__email, addresses "
                    "FROM sl.companies c WHERE list_contains(addresses__state, 'CA') ORDER BY name LIMIT 3").fetchall()
     assert rows and all(r[1] == r[2] for r in rows) and all(any(a["state"] == "CA" for a in r[3]) for r in rows)
+
+
+def test_declared_types_and_inner_fields_without_records():
+    # an empty entity: every column comes from the `fields` option, inner nested fields included
+    sb = SlingrSandbox(sample_data=False)
+    sb.add_entity("events", [
+        FieldDef("place", "nestedFields", False, {"city": FieldDef("city", "text")}),
+        FieldDef("startsAt", "dateTimeNoTimezone"), FieldDef("opens", "time"), FieldDef("hours", "timeDuration"),
+        FieldDef("budget", "bigNumber"), FieldDef("created", "dateRecordCreated"),
+    ])
+    con = lowcode_sql.connect()
+    con.add_source("sl", "slingr", sandbox=sb, options=sb.DEMO_OPTIONS)
+    types = {name: typ for name, typ, _ in con.describe("sl.events")}
+    assert types == {"id": "VARCHAR", "label": "VARCHAR", "version": "BIGINT", "place": 'STRUCT("city" VARCHAR)',
+                     "place__city": "VARCHAR", "starts_at": "TIMESTAMP", "opens": "VARCHAR", "hours": "BIGINT",
+                     "budget": "VARCHAR", "created": "TIMESTAMP WITH TIME ZONE"}
+    assert con.sql("SELECT count(*) FROM sl.events WHERE place__city = 'X'").fetchall() == [(0,)]
+    sb.add_record("events", {"place": {"city": "X", "id": "a" * 24, "label": "p"}, "startsAt": "2016-11-05 19:00",
+                             "opens": "08:00", "hours": 3_600_000, "budget": "8.997738199773819977381",
+                             "created": 1485012900000})
+    sb.reset_stats()
+    rows = con.sql("SELECT place__city, starts_at, opens, hours, budget, created FROM sl.events "
+                   "WHERE starts_at > TIMESTAMP '2016-11-05 18:59:59' AND opens = '08:00' AND hours >= 3600000 "
+                   "AND budget IS NOT NULL AND created < TIMESTAMPTZ '2017-01-21 15:35:00.0005+00'").fetchall()
+    assert rows == [("X", dt.datetime(2016, 11, 5, 19, 0), "08:00", 3_600_000, "8.997738199773819977381",
+                     dt.datetime(2017, 1, 21, 15, 35, tzinfo=dt.UTC))]
+    [req] = data_requests(sb)  # every filter sent, in the formats the API documents
+    assert dict(req.query)["startsAt"] == "greaterOrEquals(2016-11-05 19:00)"
+    assert dict(req.query)["created"] == "lessOrEquals(1485012900000)"
+    con.close()
 
 
 def test_join_contacts_to_companies(con):
