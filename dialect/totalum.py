@@ -46,7 +46,8 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   DuckDB's ILIKE compares ``lower()``; it is pushed only when every cased literal is ASCII. A regex never
   matches a non-string (ObjectIds included), so LIKE on ``_id`` and references stays local; NOT LIKE
   stays local (there is no ``not``).
-* ORDER BY via ``sort`` on text, number, date, boolean and id columns, when NULLs go where Mongo puts
+* ORDER BY via ``sort`` on text, number, date, boolean and ``_id`` columns (not references: see
+  ``can_sort``), when NULLs go where Mongo puts
   them (lowest: first ascending, last descending), plus ``_id`` as the last key for a total order.
   LIMIT/OFFSET via ``pagination`` (``page`` counts pages of ``limit`` rows from 0, so an OFFSET needs a
   page size dividing it). COUNT(*) via ``returnCount`` (``metadata.count``).
@@ -99,6 +100,7 @@ _TS = pa.timestamp("us", tz="UTC")
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
 _MAX_BRANCHES = 32
+_WINDOW_PAGES = 5  # an OFFSET window read by one aggregation request: at most this many pages
 _SYSTEM = (
     ColumnDef("_id", pa.string(), doc="record id (ObjectId)"),
     ColumnDef("createdAt", _TS, parse="iso", doc="creation time"),
@@ -296,7 +298,9 @@ class Totalum(Dialect):
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         kinds = table.meta["kinds"]
         for k in keys:
-            if kinds.get(k.column) not in ("text", "number", "date", "boolean", "id", "ref"):
+            # not references: a many-to-one may hold an ObjectId or its text (see ``_mongo``), and
+            # BSON sorts every string before every ObjectId, whatever the hex digits say
+            if kinds.get(k.column) not in ("text", "number", "date", "boolean", "id"):
                 return False
             # Mongo orders null and missing lowest: first ascending, last descending (the system
             # fields are never null, so there NULL placement is moot)
@@ -326,6 +330,8 @@ class Totalum(Dialect):
             kind = kinds.get(a.column or "")
             if kind not in _EQ_KINDS or (a.func == "sum" and kind != "number"):
                 return False
+            if a.func in ("min", "max") and kind == "ref":
+                return False  # mixed ObjectId/text references: BSON order is not the text order
         return True
 
     # --- rendering ------------------------------------------------------------------------------
@@ -352,6 +358,8 @@ class Totalum(Dialect):
             path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
         else:
             path = f"api/v1/crud/{table.meta['table']}"
+            if self._window_by_pipeline(spec):
+                return self._render_window(table, spec, flt, sort, tuple(notes))
         size = self._page_size(spec, link is not None)
         count = link is None
         if self.options["request"] == "post" and link is None:
@@ -384,15 +392,34 @@ class Totalum(Dialect):
                 group[a.name] = {"$sum": {"$cond": [{"$gt": [field, None]}, 1, 0]}}
             else:
                 group[a.name] = {"$" + a.func: field}
-        pipeline: list[dict[str, Any]] = []
-        if flt:
-            match = [_mongo(kinds, e) for e in flt]
-            pipeline.append({"$match": match[0] if len(match) == 1 else {"$and": match}})
-        pipeline.append({"$group": group})
-        body = {"customMongoQuery": json.dumps(pipeline, ensure_ascii=False, separators=(",", ":")),
-                "type": table.meta["table"]}
-        return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
-                           NoPaging(), notes)
+        return _pipeline_request(table, [*_match(kinds, flt), {"$group": group}], notes)
+
+    def _window_by_pipeline(self, spec: ScanSpec) -> bool:
+        """Whether a pushed OFFSET is cheaper as one ``$skip``/``$limit`` pipeline than as pages.
+
+        ``page`` counts pages of ``limit`` rows, so the REST call reaches row ``o`` only with a page
+        size dividing ``o``: OFFSET 211 LIMIT 20 would be 20 one-row pages. The engine cannot start
+        at an aligned page below the OFFSET and drop the rows before it, so such a window is read in
+        one aggregation request instead (seed "Do a custom mongodb aggregation query"; the same
+        endpoint, ``$match`` and sort order as GROUP BY pushdown). Only for a LIMIT of at most
+        ``_WINDOW_PAGES`` pages: that answer has no total, so an (undocumented) cap on its size could
+        not be told from the end of the data, whereas REST pages are checked against ``returnCount``."""
+        if not self.options["aggregate"] or not spec.offset or spec.limit is None:
+            return False
+        size = int(self.options["page_size"])
+        if not 1 <= spec.limit <= _WINDOW_PAGES * size:
+            return False
+        ideal = -(-spec.limit // min(size, spec.limit))  # pages without the OFFSET
+        return -(-spec.limit // self._page_size(spec)) > ideal + 1  # pages of a size dividing the OFFSET
+
+    def _render_window(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]], sort: dict[str, int],
+                       notes: tuple[str, ...]) -> ScanRequest:
+        """``[{$match}, {$sort}, {$skip: OFFSET}, {$limit: LIMIT}]``: the same rows, order and tie-breaker
+        as the REST pages, in one request (``_window_by_pipeline``)."""
+        stages = [*_match(table.meta["kinds"], flt), {"$sort": sort}, {"$skip": spec.offset},
+                  {"$limit": spec.limit}]
+        why = f"OFFSET {spec.offset}: no useful page size divides it, one $skip/$limit aggregation request"
+        return _pipeline_request(table, stages, (*notes, why))
 
     def _page_size(self, spec: ScanSpec, link: bool = False) -> int:
         size = int(self.options["page_size"])
@@ -492,6 +519,22 @@ def _wire(kind: str, value: Any) -> Any:
     if kind == "number" and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+def _match(kinds: Mapping[str, str], flt: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The pushed filter elements as a ``$match`` stage (none when there is no filter)."""
+    if not flt:
+        return []
+    match = [_mongo(kinds, e) for e in flt]
+    return [{"$match": match[0] if len(match) == 1 else {"$and": match}}]
+
+
+def _pipeline_request(table: TableDef, stages: list[dict[str, Any]], notes: tuple[str, ...]) -> ScanRequest:
+    """One ``POST api/v1/filter/custom-mongo-aggregation-query``; the pipeline goes as strict JSON text."""
+    body = {"customMongoQuery": json.dumps(stages, ensure_ascii=False, separators=(",", ":")),
+            "type": table.meta["table"]}
+    return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
+                       NoPaging(), notes)
 
 
 _MONGO_OP = {"gt": "$gt", "gte": "$gte", "lt": "$lt", "lte": "$lte", "ne": "$ne"}

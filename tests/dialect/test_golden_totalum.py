@@ -12,7 +12,7 @@ from dialect._base import Dialect, Secret, TableDef
 from dialect.totalum import Totalum, like_regex
 from lowcode_sql.errors import ConfigError, DialectError, UnknownTable
 from lowcode_sql.sandbox.totalum import compile_regex
-from lowcode_sql.types import LikePattern
+from lowcode_sql.types import Aggregate, LikePattern, SortKey
 from tests.dialect.golden_harness import check
 
 
@@ -85,6 +85,25 @@ def test_parse_page_shapes():
     assert grouped.records == [{"country": "ES", "__lc_count": 2}, {"__lc_count": 1}]
     with pytest.raises(DialectError):
         d.parse_page(t, {"items": []})
+
+
+def test_sort_and_aggregate_capabilities():
+    """What can_sort/can_aggregate promise, column kind by kind (README "Totalum" table)."""
+    d, t = Totalum(), catalog().tables["order"]
+    # Mongo puts null and missing lowest: ASC NULLS FIRST and DESC NULLS LAST only
+    assert d.can_sort(t, [SortKey("total", False, True)])
+    assert d.can_sort(t, [SortKey("total", True, False), SortKey("number", False, True), SortKey("_id", True)])
+    assert not d.can_sort(t, [SortKey("total")]) and not d.can_sort(t, [SortKey("total", True, True)])
+    # a many-to-one may hold an ObjectId or its text; BSON orders all strings before all ObjectIds
+    assert not d.can_sort(t, [SortKey("client", False, True)])
+    assert d.can_aggregate(t, ["client"], [Aggregate("count_star"), Aggregate("count", "client")])
+    assert not d.can_aggregate(t, [], [Aggregate("min", "client")])
+    assert not d.can_aggregate(t, [], [Aggregate("max", "client")])
+    assert d.can_aggregate(t, ["ordered"], [Aggregate("min", "_id"), Aggregate("sum", "total")])
+    assert not d.can_aggregate(t, [], [Aggregate("sum", "number")])  # $sum skips strings
+    assert not Totalum({"aggregate": False}).can_aggregate(t, [], [Aggregate("count_star")])
+    link = catalog().tables["client__favorites"]
+    assert not d.can_aggregate(link, [], [Aggregate("count_star")]) and not d.can_count(link)
 
 
 ALPHABET = ["a", "A", "b", "i", "I", "İ", "\u0131", "k", "\u212a", "s", "\u017f", "ß", ".", "*", "$", "^", "\n", "\\",

@@ -101,6 +101,23 @@ def test_offset_pages_line_up(con, sandbox):
     assert len(data_requests(sandbox)) == 2  # page size 6 divides the offset: pages 3 and 4
 
 
+def test_offset_without_a_useful_divisor_is_one_aggregation_request(sandbox):
+    """OFFSET 41 (prime): REST pages would have to be one row each; one $skip/$limit pipeline instead."""
+    sql = "SELECT number, total FROM tl.\"order\" WHERE total > 50 ORDER BY total DESC NULLS LAST LIMIT 30 OFFSET 41"
+    with connect(sandbox) as con:
+        con.tables()
+        want = con.sql(sql.replace(" LIMIT 30 OFFSET 41", ", _id")).fetchall()[41:71]
+        sandbox.reset_stats()
+        assert con.sql(sql).fetchall() == want and len(want) == 30
+        [req] = sandbox.stats.log
+        assert req.path == "/api/v1/filter/custom-mongo-aggregation-query"
+    with connect(sandbox, aggregate=False) as con:  # the option turns the endpoint off: pages again
+        con.tables()
+        sandbox.reset_stats()
+        assert con.sql(sql).fetchall() == want
+        assert len(data_requests(sandbox)) == 30  # the largest page size dividing 41 (under 40) is 1
+
+
 def test_paging_over_ties_is_consistent(con, sandbox):
     """Pages sorted on a non-unique key: the sandbox orders ties differently on every request (as
     MongoDB may), so without the ``_id`` tie-breaker rows would repeat or go missing between pages."""
