@@ -171,6 +171,7 @@ _CONFIG_TYPES = ["incoming", "outgoing", "transformer", "route", "http-client", 
 _BYTE_ORDER_ID = re.compile(r"^[a-z0-9-]+$")  # seed: configuration identifiers
 _SAFE_LIKE = re.compile(r"^[A-Za-z0-9 \-]*$")  # literal text that means the same in LIKE and regex
 _MAX_IN = 100  # longer IN lists stay local: the filter travels in the URL
+_ONE_REQUEST = 500  # rows one request surely returns: the reference client's limit (API-NOTES §2)
 _OPS = {Op.GE: "gte", Op.GT: "gt", Op.LT: "lt", Op.LE: "lte", Op.NE: "neq"}
 
 
@@ -209,6 +210,9 @@ class Alumio(Dialect):
         prefix = str(self.options["api_prefix"] or "")
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.loopback = bool(self.options["loopback_operators"])
+        # The confirmed ``order`` is one key with no tie-breaker: ties may come back in another order
+        # on the next request, so such a sort is pushed only when one request answers the LIMIT.
+        self.max_pushed_limit = None if self.loopback else _ONE_REQUEST  # type: ignore[misc]
         for field, typ in dict(self.options["entity_fields"]).items():
             _sql_type(typ, f"entity_fields.{field}")
         for storage, schema in dict(self.options["storage_schemas"]).items():
@@ -420,7 +424,15 @@ class Alumio(Dialect):
             return False
         key = table.key
         if not self.loopback:
-            return (len(keys) == 1 and keys[0].column == key and key == table.meta["byte_order_key"])
+            if len(keys) != 1:
+                return False  # the confirmed ``order`` is one "field asc|desc" string
+            if keys[0].column == key and key == table.meta["byte_order_key"]:
+                return True  # a total order: pages are consistent
+            # One key that is never NULL (the server's NULL placement is unknown) and orders like SQL
+            # (numbers, dates, timestamps; text follows the server's collation). Ties are not ordered,
+            # so render_scan asks for the whole LIMIT in one request (max_pushed_limit).
+            col = keys[0].column
+            return col in table.meta["notnull"] and table.meta["fields"].get(col) in ("N", "T", "D")
         for k in keys:
             kind = table.meta["fields"].get(k.column)
             if k.column == key and key == table.meta["byte_order_key"]:
@@ -436,6 +448,8 @@ class Alumio(Dialect):
         page_size = max(1, int(self.options["page_size"]))
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
+            if spec.order and not self.loopback:
+                page_size = max(1, spec.limit)  # one request (see can_sort; the planner keeps it <= 500)
         if "storage" in table.meta:
             storage = table.meta["storage"]
             paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")

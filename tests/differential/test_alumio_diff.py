@@ -17,6 +17,7 @@ sub-millisecond digits and NULLs, a nested list), ``task_statistics`` (dates, in
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -260,10 +261,20 @@ def test_sorted_limit_over_ties_and_pages(env, desc):
     want = ref.sql(sql).fetchall()
     assert [r[1] for r in got] == [r[1] for r in want]
     assert len({r[0] for r in got}) == 97
-    pushed = [e for e in sandbox.stats.log if '"order"' in dict(e.query).get("filter", "")]
-    assert bool(pushed) == sandbox.loopback_operators  # confirmed mode: no total order, sorted locally
-    if pushed:  # loopback mode: the key breaks ties, so skip pages are consistent
-        assert all('"identifier asc"' in dict(e.query)["filter"] for e in pushed) and len(pushed) == 3
+    pushed = [json.loads(dict(e.query)["filter"]) for e in sandbox.stats.log]
+    if sandbox.loopback_operators:  # the key breaks ties, so skip pages (of 40) are consistent
+        assert [p["order"] for p in pushed] == [[f"createdAt {'desc' if desc else 'asc'}", "identifier asc"]] * 3
+    else:  # the confirmed one-key order leaves ties unordered: the whole LIMIT in one request
+        assert pushed == [{"order": f"createdAt {'desc' if desc else 'asc'}", "skip": 11, "limit": 97}]
+
+
+def test_confirmed_sort_beyond_one_request_stays_local(env):
+    con, ref, sandbox = env
+    sql = "SELECT identifier, created_at FROM al.queue_processes ORDER BY created_at LIMIT 480 OFFSET 30"
+    sandbox.reset_stats()
+    assert [r[1] for r in con.sql(sql).fetchall()] == [r[1] for r in ref.sql(sql).fetchall()]
+    orders = [json.loads(dict(e.query)["filter"]).get("order") for e in sandbox.stats.log]
+    assert all(o is None for o in orders) != sandbox.loopback_operators
 
 
 SORTS = [
@@ -275,6 +286,9 @@ SORTS = [
         ("finished_at", " DESC", "", 90, ""), ("process_time", "", " NULLS FIRST", 41, " OFFSET 3"),
         ("created_at", " DESC", "", 120, " OFFSET 7"), ("run_time", "", "", 60, ""),
     ]
+] + [  # never-NULL integers with heavy ties (40 values over 150 rows): pushed, so pages must not split ties
+    "SELECT identifier, failed FROM al.task_statistics ORDER BY failed DESC LIMIT 100 OFFSET 5",
+    "SELECT identifier, new FROM al.task_statistics ORDER BY new LIMIT 90",
 ]  # fmt: skip
 
 

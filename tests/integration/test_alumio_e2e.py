@@ -3,6 +3,7 @@ storage cursor, JSON columns, and the rule that a column the API does not declar
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 
@@ -91,6 +92,19 @@ def test_limit_on_exact_filter_is_one_request(shared_con, shared):
     rows = shared_con.sql("SELECT identifier FROM al.tasks WHERE status = 'finished' LIMIT 5").fetchall()
     assert len(rows) == 5 and shared.stats.requests == 1
     assert filters(shared) == [{"where": {"status": "finished"}, "skip": 0, "limit": 5}]
+
+
+def test_latest_tasks_is_the_reference_clients_one_request(shared_con, shared):
+    # API-NOTES §2: the real client's call is where + "order": "updatedAt desc" + limit/skip
+    shared.reset_stats()
+    sql = ("SELECT identifier, updated_at FROM al.tasks WHERE route = 'bol-orders-to-wms' AND "
+           "updated_at >= TIMESTAMPTZ '2026-02-01 00:00:00+00' ORDER BY updated_at DESC LIMIT 150")
+    rows = shared_con.sql(sql).fetchall()
+    want = sorted((t["updatedAt"] for t in shared.rows["tasks"] if t["route"] == "bol-orders-to-wms"
+                   and t["updatedAt"] >= dt.datetime(2026, 2, 1, tzinfo=dt.UTC)), reverse=True)[:150]
+    assert [r[1] for r in rows] == want and shared.stats.requests == 1  # 150 > page_size: still one request
+    where = {"route": "bol-orders-to-wms", "updatedAt": {"gte": "2026-02-01T00:00:00.000Z"}}
+    assert filters(shared) == [{"where": where, "order": "updatedAt desc", "skip": 0, "limit": 150}]
 
 
 def test_contradiction_makes_no_request(shared_con, shared):
