@@ -102,6 +102,12 @@ _PARSE = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
 _FORMATS = {"time": r"\d{2}:\d{2}", "monthday": r"\d{2}-\d{2}", "datemonthday": r"\d{2}-\d{2}",
             "yearmonth": r"\d{4}-\d{2}", "dateyearmonth": r"\d{4}-\d{2}"}
 _MINUTE = dt.timedelta(minutes=1)
+# elements of multi-valued date/time fields, wire value -> Python value (see parse_page)
+_PARSERS: dict[str, Any] = {
+    "epoch_ms": lambda v: _EPOCH + dt.timedelta(milliseconds=int(v)),
+    "date": lambda v: dt.date.fromisoformat(str(v)[:10]),
+    "iso": lambda v: dt.datetime.fromisoformat(str(v)),
+}
 _TS = pa.timestamp("us", tz="UTC")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -124,6 +130,7 @@ class _Col:
     nullable: bool = True
     integer: bool = False
     fmt: str | None = None  # a text value is sent only if it matches this regex (see `_fmt`)
+    parse: str | None = None  # a multi-valued date/time field: how parse_page converts its elements
 
 
 Rendered = tuple[Any, ...]  # ("f", path, expr) | ("and", [...]) | ("or", [...])
@@ -194,8 +201,11 @@ class Slingr(Dialect):
         declared = dict(declared or {})
         columns = [ColumnDef("id", pa.string(), doc="record id"), ColumnDef("label", pa.string(), doc="record label"),
                    ColumnDef("version", pa.int64(), doc="record version (optimistic locking)")]
-        info: dict[str, _Col] = {"id": _Col("id", "id", "id", False), "label": _Col("text", "label", "label", False),
-                                 "version": _Col("number", "version", "version", False, True)}
+        # Filters and sorts on `label` and `version` are not documented (only id offsets, and
+        # `company.label` on relationships): they stay local (API-NOTES preamble: where the docs are
+        # silent, push less).
+        info: dict[str, _Col] = {"id": _Col("id", "id", "id", False), "label": _Col("system", "label", "label", False),
+                                 "version": _Col("system", "version", "version", False, True)}
         flat: list[tuple[str, str, str]] = []  # synthetic keys: (column, field, inner)
         order: list[str] = []
         for rec in items:
@@ -214,8 +224,9 @@ class Slingr(Dialect):
                 info[col.name] = meta
                 if meta.path != fname and meta.kind != "flatlist":
                     flat.append((col.name, fname, meta.path.split(".", 1)[1]))
+        lists = tuple((m.path, m.parse) for m in info.values() if m.kind == "list" and m.parse)
         return TableDef(entity, tuple(columns), doc=f"Slingr entity {entity}", key="id",
-                        meta={"entity": entity, "cols": info, "flat": tuple(flat)})
+                        meta={"entity": entity, "cols": info, "flat": tuple(flat), "lists": lists})
 
     def _field_columns(self, fname: str, values: list[Any],
                        declared: Mapping[str, str]) -> list[tuple[ColumnDef, _Col]]:
@@ -269,9 +280,9 @@ class Slingr(Dialect):
         t, kind = scalar
         parse = _PARSE.get(kind)
         if multiple:
-            return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), parse=parse,  # type: ignore[arg-type]
-                               doc=f"multi-valued {typ or kind}"),
-                     _Col("list", fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
+            # the engine's converters read scalars, not list elements: parse_page converts these
+            return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), doc=f"multi-valued {typ or kind}"),
+                     _Col("list", fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind), parse=parse))]
         return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),  # type: ignore[arg-type]
                  _Col(kind, fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
 
@@ -364,6 +375,8 @@ class Slingr(Dialect):
     def _leaf(self, c: _Col, pred: Pred) -> tuple[Rendered | None, Exactness]:
         E, S = Exactness.EXACT, Exactness.SUPERSET
         kind, path = c.kind, c.path
+        if kind == "system":
+            raise _NotSendable
         leaf = lambda expr: ("f", path, expr)  # noqa: E731
         if isinstance(pred, IsNull):
             if kind in ("id", "boolean", "struct"):
@@ -635,6 +648,14 @@ class Slingr(Dialect):
                     for col, fname, inner in flat:
                         parent = rec.get(fname)
                         rec[col] = parent.get(inner) if isinstance(parent, dict) else None
+        for path, parse in table.meta.get("lists") or ():
+            for rec in records:
+                if isinstance(rec, dict) and isinstance(rec.get(path), list):
+                    try:
+                        rec[path] = [None if v is None else _PARSERS[parse](v) for v in rec[path]]
+                    except (TypeError, ValueError, OverflowError) as e:
+                        raise DialectError(f"slingr {table.name}.{path}: unexpected value in a multi-valued "
+                                           f"date/time field: {e}") from None
         total = body.get("total")
         return Page(records, total if isinstance(total, int) else None, body.get("offset") or None)
 

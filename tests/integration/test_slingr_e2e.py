@@ -295,6 +295,19 @@ def test_declared_types_and_inner_fields_without_records():
     con.close()
 
 
+def test_multi_valued_date_time_fields():
+    sb = SlingrSandbox(sample_data=False)
+    sb.add_entity("e", [FieldDef("at", "dateTime", True), FieldDef("days", "date", True),
+                        FieldDef("walls", "dateTimeNoTimezone", True)])
+    sb.add_record("e", {"at": [1500000000123, None], "days": ["2020-01-02"], "walls": ["2016-11-05 19:00"]}, label="a")
+    sb.add_record("e", {"at": [], "days": []}, label="b")
+    with lowcode_sql.connect() as con:
+        con.add_source("sl", "slingr", sandbox=sb, options=sb.DEMO_OPTIONS)
+        rows = con.sql("SELECT label, at, days, walls FROM sl.e ORDER BY label").fetchall()
+    assert rows == [("a", [dt.datetime(2017, 7, 14, 2, 40, 0, 123000, tzinfo=dt.UTC), None], [dt.date(2020, 1, 2)],
+                     [dt.datetime(2016, 11, 5, 19, 0)]), ("b", [], [], None)]
+
+
 def test_join_contacts_to_companies(con):
     rows = con.sql("SELECT p.first_name, c.name FROM sl.contacts p JOIN sl.companies c ON p.company__id = c.id "
                    "WHERE c.is_customer AND p.active").fetchall()
