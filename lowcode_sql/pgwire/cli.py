@@ -81,6 +81,8 @@ def run(args: argparse.Namespace, connect: Any) -> int:
 
         try:
             asyncio.run(main())
+        except KeyboardInterrupt:
+            print("lowcode-sql: server stopped", file=sys.stderr)
         except OSError as e:
             raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -149,3 +150,18 @@ def test_serve_without_users_is_a_clear_error():
     r = subprocess.run([sys.executable, "-m", "lowcode_sql.cli", "serve", "--demo", "--port", "0"], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "no users" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_hash_password_and_interrupt(config):
+    r = subprocess.run([sys.executable, "-m", "lowcode_sql.cli", "serve", "--hash-password"], input="pw3\n",
+                       capture_output=True, text=True, timeout=60)
+    verifier = r.stdout.strip()
+    assert r.returncode == 0 and verifier.startswith("SCRAM-SHA-256$4096:")
+    proc, port = _start([], {"LOWCODE_SQL_SERVE_USERS": f"erin={verifier}"}, config)
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=erin password=pw3 sslmode=disable") as c:
+            assert c.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "server stopped" in err
