@@ -43,7 +43,7 @@ What is emulated:
 * Text equality is case-sensitive by default (nothing documents it either way); ``case_insensitive_text
   =True`` emulates a MySQL-style ``_ci`` collation (case and trailing spaces ignored by ``=``, ``neq``,
   ``inq``, ``nin``, ``like``), so the dialect's option of the same name is tested against it.
-* Errors in the seed's problem-details shape: ``{status, type, title, detail, violations}``
+* Errors in the seed's problem-details shape: ``{status, context, type, title, detail, violations}``
   (``status`` is a string in the seed's schema).
 """
 
@@ -186,7 +186,8 @@ class AlumioSandbox(Platform):
     # -- framework hooks ---------------------------------------------------------------------
 
     def error_response(self, status: int, message: str, violations: list[dict[str, str]] | None = None) -> Response:
-        return json_response({"status": str(status), "type": "https://tools.ietf.org/html/rfc2616#section-10",
+        return json_response({"status": str(status), "context": {},
+                              "type": "https://tools.ietf.org/html/rfc2616#section-10",
                               "title": "An error occurred", "detail": message, "violations": violations or []},
                              status)
 

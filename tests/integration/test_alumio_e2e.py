@@ -313,3 +313,29 @@ def test_discovery_pages_through_many_storages():
         names = {t for _, t, _ in c.tables("al") if t.startswith("storage_")}
         assert len(names) == 120
         assert c.sql("SELECT value->>'$.n' FROM al.storage_store_119").fetchall() == [("119",)]
+
+
+def test_configurations_by_type_fix_the_type_filter(shared_con, shared):
+    incoming = sorted(c["identifier"] for c in shared.rows["configurations"] if c["type"] == "incoming")
+    shared.reset_stats()
+    got = shared_con.sql("SELECT identifier FROM al.configurations_incoming ORDER BY identifier DESC LIMIT 3")
+    assert [r[0] for r in got.fetchall()] == incoming[::-1][:3] and shared.stats.requests == 1
+    assert filters(shared, r"/configurations$") == [
+        {"where": {"type": "incoming"}, "order": "identifier desc", "skip": 0, "limit": 3}]
+    # the table's own type filter takes the `type` key: another condition on it is checked locally
+    count = "SELECT count(*) FROM al.configurations_incoming WHERE type = '{}'"
+    assert shared_con.sql(count.format("outgoing")).fetchall() == [(0,)]
+    assert shared_con.sql(count.format("incoming")).fetchall() == [(len(incoming),)]
+
+
+def test_explain_and_errors_never_show_the_token(sandbox):
+    con = lowcode_sql.connect()
+    con.add_source("al", "alumio", sandbox=sandbox, options={"storages": []},
+                   secrets={"token": "demo-alumio-token"})
+    text = con.explain("SELECT identifier FROM al.tasks WHERE status = 'new' LIMIT 2")
+    assert "demo-alumio-token" not in text and "Bearer" not in text
+    sandbox.faults.add("status", path=TASKS, status=400, times=None, message="bad filter")
+    with pytest.raises(APIError) as info:
+        con.sql("SELECT identifier FROM al.tasks")
+    assert "demo-alumio-token" not in str(info.value) and "bad filter" in str(info.value)
+    con.close()
