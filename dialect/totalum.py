@@ -50,7 +50,8 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   ``can_sort``), when NULLs go where Mongo puts
   them (lowest: first ascending, last descending), plus ``_id`` as the last key for a total order.
   LIMIT/OFFSET via ``pagination`` (``page`` counts pages of ``limit`` rows from 0, so an OFFSET needs a
-  page size dividing it). COUNT(*) via ``returnCount`` (``metadata.count``).
+  page size dividing it; when none is useful, a window of up to 5 pages is one ``$skip``/``$limit``
+  aggregation request, see ``_window_by_pipeline``). COUNT(*) via ``returnCount`` (``metadata.count``).
 * GROUP BY with COUNT(*)/COUNT/SUM/AVG/MIN/MAX over exact filters: one ``POST
   api/v1/filter/custom-mongo-aggregation-query`` (seed "Do a custom mongodb aggregation query") with
   ``[{$match}, {$group}]`` as strict JSON text; see ``can_aggregate`` and ``_mongo`` for why its groups
@@ -100,6 +101,7 @@ _TS = pa.timestamp("us", tz="UTC")
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
 _MAX_BRANCHES = 32
+_MAX_IN = 200  # values in one ``in`` array (option in_operator)
 _WINDOW_PAGES = 5  # an OFFSET window read by one aggregation request: at most this many pages
 _SYSTEM = (
     ColumnDef("_id", pa.string(), doc="record id (ObjectId)"),
@@ -215,6 +217,8 @@ class Totalum(Dialect):
         if isinstance(pred, InList) and pred.negated:
             if not pred.values or any(v is None for v in pred.values) or kinds.get(pred.column) not in _EQ_KINDS:
                 return [], Exactness.LOCAL
+            if len(pred.values) > _MAX_BRANCHES:
+                return [], Exactness.LOCAL  # one element per value: the filter travels in the URL
             if not all(_value_ok(kinds[pred.column], v, Op.NE) for v in pred.values):
                 return [], Exactness.LOCAL
             out = [{pred.column: {"ne": _wire(kinds[pred.column], v)}} for v in pred.values]
@@ -614,7 +618,8 @@ def _dnf(pred: Pred, in_operator: bool) -> list[list[Pred]] | None:
         if not vals:
             return None
         if in_operator:
-            return [[InList(pred.column, tuple(vals))]]
+            # one array, but still in the URL of a GET: a long list stays local
+            return [[InList(pred.column, tuple(vals))]] if len(vals) <= _MAX_IN else None
         if len(vals) > _MAX_BRANCHES:
             return None
         return [[Cmp(pred.column, Op.EQ, v)] for v in vals]
