@@ -123,6 +123,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
         rewrite_catalog(tree)
     _integer_division(tree, source_tables)
     _numeric_casts(tree, source_tables)
+    _similar_to(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
 
 
@@ -221,6 +222,32 @@ def _integer_division(tree: exp.Expression, sources: Mapping[str, Mapping[str, p
             d.replace(exp.IntDiv(this=d.left.copy(), expression=d.right.copy()))
 
 
+def _similar_to(tree: exp.Expression) -> None:
+    """``x SIMILAR TO 'a%'``: DuckDB reads the pattern as a plain regular expression, PostgreSQL as
+    SQL's mix of LIKE wildcards and regex operators; translate literal patterns to a full regex."""
+    for node in list(tree.find_all(exp.SimilarTo)):
+        pattern = node.expression
+        if not (isinstance(pattern, exp.Literal) and pattern.is_string) or node.args.get("escape"):
+            continue
+        out = []
+        escaped = False
+        for ch in pattern.this:
+            if escaped:
+                out.append(re.escape(ch))
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == "%":
+                out.append(".*")
+            elif ch == "_":
+                out.append(".")
+            elif ch in ".^$":
+                out.append("\\" + ch)
+            else:
+                out.append(ch)
+        node.replace(exp.func("regexp_full_match", node.this.copy(), exp.Literal.string("".join(out))))
+
+
 def _numeric_casts(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
     """PostgreSQL's bare ``numeric`` keeps every digit; DuckDB's bare DECIMAL is DECIMAL(18,3) and
     rounds (``-0.0001::numeric`` would be ``0.000``). Decimal literals keep their own exact type,
@@ -248,7 +275,7 @@ _TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "f
 # sqlglot's canonical function names that differ from what PostgreSQL calls the output column
 _FUNC_NAMES = {"current_version": "version", "group_concat": "string_agg", "array_length": "array_length",
                "current_timestamp": "now", "str_position": "strpos", "lower": "lower", "length": "length",
-               "variance_samp": "variance", "stddev_samp": "stddev", "currentschema": "current_schema"}
+               "variance_samp": "variance", "exploding_generate_series": "generate_series", "stddev_samp": "stddev", "currentschema": "current_schema"}
 
 
 def _pg_name(node: exp.Expression) -> str:

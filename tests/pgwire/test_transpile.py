@@ -135,3 +135,12 @@ def test_a_broken_source_is_left_out_of_the_catalog(caplog):
     out = describe_sources(catalog)
     assert list(out) == ["ok"] and out["ok"]["t"][1:] == ("T", {"a": "the a"})
     assert "'bad' is not served" in caplog.text
+
+
+@pytest.mark.parametrize(("value", "pattern", "expected"), [
+    ("abc", "a%", True), ("abc", "a_c", True), ("a.c", "a.c", True), ("abc", "a.c", False),
+    ("abd", "ab(c|d)", True), ("ab", "a%b%", True), ("xabc", "a%", False),
+])
+def test_similar_to_uses_postgresql_wildcards(value, pattern, expected):
+    sql = tr(f"SELECT '{value}' SIMILAR TO '{pattern}', generate_series(1, 1)")
+    assert duckdb.sql(sql.sql).fetchall() == [(expected, 1)] and sql.names == ["?column?", "generate_series"]
