@@ -275,7 +275,8 @@ _TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "f
 # sqlglot's canonical function names that differ from what PostgreSQL calls the output column
 _FUNC_NAMES = {"current_version": "version", "group_concat": "string_agg", "array_length": "array_length",
                "current_timestamp": "now", "str_position": "strpos", "lower": "lower", "length": "length",
-               "variance_samp": "variance", "exploding_generate_series": "generate_series", "stddev_samp": "stddev", "currentschema": "current_schema"}
+               "variance_samp": "variance", "exploding_generate_series": "generate_series",
+               "stddev_samp": "stddev", "currentschema": "current_schema"}
 
 
 def _pg_name(node: exp.Expression) -> str:
