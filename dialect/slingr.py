@@ -15,8 +15,11 @@ a date-time (epoch milliseconds) from an integer, nor a choice from a text field
 * field names as snake_case columns (``numberOfEmployees`` -> ``number_of_employees``): SQL folds
   unquoted identifiers to lower case;
 * ``id``, ``label``, ``version`` (system fields, always returned);
-* scalars: text → VARCHAR, integer → BIGINT, decimal/money/percentage → DOUBLE, boolean → BOOLEAN,
-  date-time → TIMESTAMPTZ (epoch ms on the wire), date → DATE (``yyyy-MM-dd``);
+* scalars: text → VARCHAR, integer/auto-increment/time duration (ms) → BIGINT,
+  decimal/money/percentage → DOUBLE, boolean → BOOLEAN, date-time/date record created/modified →
+  TIMESTAMPTZ (epoch ms on the wire), date-time without time zone → TIMESTAMP (``yyyy-MM-dd HH:mm``),
+  date → DATE (``yyyy-MM-dd``); time, month-day, year-month → VARCHAR in their wire formats (equality
+  only); big number and undocumented types → VARCHAR (empty()/notEmpty() only);
 * a relationship → ``STRUCT(id, label)`` plus ``<f>__id`` and ``<f>__label``;
 * a nested-fields group → ``STRUCT(...)`` (a LIST of them when multi-valued) plus one column per
   scalar inner field, ``<f>__<inner>`` (a LIST of the non-null inner values, NULL when there are
@@ -43,8 +46,13 @@ only equality on booleans, equality/empty on choices (and on sampled strings, wh
 choice); text ranges stay local (the server's collation is unknown). ``<>`` on a nullable field is
 ``notEquals`` (which also matches empty values) AND ``notEmpty()``.
 
+Date-time literals between two stored values (sub-millisecond; seconds for a date-time without time
+zone) move to the whole millisecond / minute that gives the same answer. ``label`` and ``version``
+are never filtered or sorted by the API (not documented).
+
 Sort: ``_sortField``/``_sortType`` on one numeric, date, date-time, boolean or id column, with
-MongoDB's null placement (first ascending, last descending). Paging: a keyset scan with
+MongoDB's null placement (first ascending, last descending), always in one request (ties may come
+back in another order on the next request). Paging: a keyset scan with
 ``_offset=<last id>`` in the default order (``id desc``) or by id, numeric ``_offset`` otherwise
 (fetched concurrently once ``total`` is known); ``_size`` ≤ 1000. COUNT(*) reads ``total``.
 
