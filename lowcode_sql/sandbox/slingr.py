@@ -10,7 +10,11 @@ which cites slingr-stack/slingr-docs: query-language.md, aggregate-queries.md, d
   password: 400.
 * Records (seed "App data"): ``id``, ``version``, ``label`` always present; nested fields are objects
   (or arrays of objects for multi-valued ones) with their own ``id``/``label``; relationships are
-  ``{"id", "label"}``; date-time values are epoch milliseconds, dates ``yyyy-MM-dd`` text.
+  ``{"id", "label"}``; date-time (and date record created/modified) values are epoch milliseconds,
+  dates ``yyyy-MM-dd``, date-times without time zone ``yyyy-MM-dd HH:mm``, times ``HH:mm``,
+  month-days ``MM-dd``, year-months ``yyyy-MM`` (all text, compared as text, a value in another
+  shape is a 400), time durations milliseconds, big numbers strings compared as numbers
+  (slingr-docs data/types/*.yml).
 * ``GET /data/{entity}`` (seed "List records", notes "Field filters", "System parameters"):
   ``field=value`` (comma list = OR, ``"..."`` quotes a value holding commas), ``field=op(args)`` with
   ``equals notEquals like between greater greaterOrEquals less lessOrEquals empty notEmpty``,
