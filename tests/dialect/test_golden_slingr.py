@@ -12,7 +12,7 @@ import pytest
 
 from dialect.slingr import Slingr
 from lowcode_sql.errors import DialectError
-from lowcode_sql.types import Aggregate
+from lowcode_sql.types import Aggregate, Cmp, Exactness, IsNull, Op
 from tests.dialect.golden_harness import check
 from tests.dialect.test_golden import StaticCatalog
 
@@ -65,3 +65,16 @@ def test_aggregate_pushdown_can_be_switched_off():
     table = on.table_from_sample("companies", [COMPANY], DECLARED)
     assert on.can_aggregate(table, ["state"], [Aggregate("count_star")])
     assert not off.can_aggregate(table, ["state"], [Aggregate("count_star")])
+
+
+def test_sampled_text_that_looks_numeric_or_temporal_is_not_compared():
+    # the seed's record has "rating": "2.8": a big number reads as text but the server compares it
+    # as a number (1 = 1.0), so undeclared fields shaped like that only get empty()/notEmpty()
+    d = Slingr({})
+    rows = [{"id": "1", "rating": "2.8", "zip": "89145", "at": "2016-11-05 19:00", "name": "Browsezoom",
+             "tax": "350-KWM"}]
+    table = d.table_from_sample("companies", rows)
+    got = d.classify(table, [Cmp("rating", Op.EQ, "2.8"), Cmp("zip", Op.EQ, "89145"), Cmp("at", Op.EQ, "x"),
+                             IsNull("rating"), Cmp("name", Op.EQ, "Blogpad"), Cmp("tax", Op.EQ, "1")])
+    E, L = Exactness.EXACT, Exactness.LOCAL
+    assert got == [L, L, L, E, E, E]
