@@ -14,7 +14,8 @@ columns), ``routes``, ``configurations`` and one ``configurations_<type>`` per c
 ``environment_variables``, ``audit_trail``, ``users``, ``queue_processes``, ``task_statistics``,
 ``storages`` and one ``storage_<identifier>`` per storage (found by listing the storages, or named in
 the ``storages`` option) holding its entities: ``identifier``, ``updated_at`` and ``value`` (JSON text),
-plus typed columns from the ``storage_schemas`` option. That the listing carries ``value`` is an
+plus typed columns from the ``storage_schemas`` option (typed JSON leaves are NULL where an entity's JSON
+has another shape). That the listing carries ``value`` is an
 assumption [U] (the seed's listing shows ``identifier``/``updatedAt``): a listing without it is a
 ``DialectError`` (never silent NULLs), and ``storage_values = false`` drops the value columns. Queue
 jobs are the ``queue_processes`` rows of one ``job_id`` (the seed's job endpoint takes the job in its path).
@@ -89,7 +90,10 @@ _TS = pa.timestamp("us", tz="UTC")
 _DATE = pa.date32()
 _LIST = pa.list_(pa.string())
 # field kinds for pushdown: S text, N number, B boolean, T timestamp, D date; J/L (JSON, lists) never
-_JSON_KEY = "__lc_json_"  # parse_page copies a JSON field's text here (the converter reads typed leaves)
+_JSON_KEY = "__lc_json_"  # parse_page copies a JSON field's text here
+# parse_page copies a typed leaf inside a JSON field here: NULL when the path does not resolve (entityData
+# and storage values differ from entity to entity; one record's shape must not fail the whole scan)
+_PATH_KEY = "__lc_path_"
 
 
 def snake(name: str) -> str:
@@ -270,7 +274,7 @@ class Alumio(Dialect):
               fixed: Mapping[str, str] | None = None) -> dict[str, Any]:
         # ``fields``: SQL column -> kind, for the API's own top-level fields (the only names ever sent);
         # ``api``: SQL column -> the API's field name
-        own = [c for c in cols if len(c.json_path()) == 1]
+        own = [c for c in cols if len(c.json_path()) == 1 and not c.path[0].startswith(_PATH_KEY)]
         fields = {c.name: _kind(c) for c in own}
         api = {c.name: c.path[0][len(_JSON_KEY):] if c.path[0].startswith(_JSON_KEY) else c.path[0] for c in own}
         byte_order_key = key if resource == "configurations" and key is not None else None
@@ -290,8 +294,8 @@ class Alumio(Dialect):
                 if arrow is None:
                     raise DialectError("alumio: entity_fields cannot be JSON (entityData itself is)")
                 parse = "iso" if arrow == _TS else "date" if arrow == _DATE else None
-                extra.append(ColumnDef(col_name, arrow, path=("entityData", *parts), parse=parse,  # type: ignore[arg-type]
-                                       doc=f"entityData.{field}"))
+                extra.append(ColumnDef(col_name, arrow, path=(f"{_PATH_KEY}entityData.{field}",),
+                                       parse=parse, doc=f"entityData.{field}"))  # type: ignore[arg-type]
             cols = cols + tuple(extra)
         meta = self._meta(path, cols, key, notnull)
         meta["doc_path"] = path
@@ -313,7 +317,8 @@ class Alumio(Dialect):
                                       doc=f"value.{field} (JSON text)"))
                 continue
             parse = "iso" if arrow == _TS else "date" if arrow == _DATE else None
-            cols.append(ColumnDef(name, arrow, path=("value", str(field)), parse=parse, doc=f"value.{field}"))  # type: ignore[arg-type]
+            cols.append(ColumnDef(name, arrow, path=(f"{_PATH_KEY}value.{field}",), parse=parse,  # type: ignore[arg-type]
+                                  doc=f"value.{field}"))
         return TableDef(f"storage_{_ident(storage)}", tuple(cols),
                         doc=f"entities of storage {storage!r} (GET {self.prefix}storages/{storage}/entities)",
                         key="identifier", meta={"storage": storage, "fields": {}, "notnull": frozenset(),
@@ -539,6 +544,18 @@ class Alumio(Dialect):
                     for part in key[len(_JSON_KEY):].split("."):
                         node = node.get(part) if isinstance(node, dict) else None
                     rec[key] = None if node is None else json.dumps(node, ensure_ascii=False, sort_keys=True)
+        leaves = [(c.path[0], c.type == _STR) for c in table.columns if c.path and c.path[0].startswith(_PATH_KEY)]
+        if leaves:
+            for rec in records:
+                if not isinstance(rec, dict):
+                    continue
+                for key, text in leaves:
+                    node = rec
+                    for part in key[len(_PATH_KEY):].split("."):
+                        node = node.get(part) if isinstance(node, dict) else None
+                    if text and node is not None and not isinstance(node, str):
+                        node = json.dumps(node, ensure_ascii=False, sort_keys=True)  # as ->> reads it
+                    rec[key] = node  # other types: a mismatch is the converter's typed error
         total = (body.get("metadata") or {}).get("totalCount") if isinstance(body.get("metadata"), dict) else None
         cursor = body.get("next") if "storage" in table.meta else None
         if not cursor:

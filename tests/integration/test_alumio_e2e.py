@@ -339,3 +339,24 @@ def test_explain_and_errors_never_show_the_token(sandbox):
         con.sql("SELECT identifier FROM al.tasks")
     assert "demo-alumio-token" not in str(info.value) and "bad filter" in str(info.value)
     con.close()
+
+
+def test_typed_json_fields_are_null_where_an_entity_has_another_shape():
+    # entityData differs per entity type: a path that does not resolve is NULL, not a failed scan
+    sandbox = AlumioSandbox(sample_data=False)
+    sandbox.load_table("tasks", pa.table({"identifier": ["a", "b", "c", "d", "e"], "status": ["new"] * 5}))
+    shapes = [{"customer": "plain"}, {"customer": [{"email": "x"}]}, None, {"customer": {"email": 5}},
+              {"customer": {"email": "e@x.example", "tags": ["vip"]}, "grandTotal": 12.5}]
+    for row, data in zip(sandbox.rows["tasks"], shapes, strict=True):
+        row["entityData"] = data
+    sandbox.schemas["tasks"]["entityData"] = "J"
+    sandbox.load_table("store", pa.table({"identifier": ["k1", "k2"], "crmId": ["C1", None]}))
+    sandbox.storages["store"]["k2"] = ("just text", sandbox.storages["store"]["k2"][1])
+    with connect(sandbox, storages=["store"], storage_schemas={"store": {"crmId": "VARCHAR"}},
+                 entity_fields={"customer.email": "VARCHAR", "customer.tags": "VARCHAR", "grandTotal": "DOUBLE"}) as c:
+        rows = c.sql("SELECT identifier, entity_data__customer__email, entity_data__customer__tags, "
+                     "entity_data__grand_total FROM al.tasks ORDER BY 1").fetchall()
+        assert rows == [("a", None, None, None), ("b", None, None, None), ("c", None, None, None),
+                        ("d", "5", None, None), ("e", "e@x.example", '["vip"]', 12.5)]
+        assert c.sql("SELECT identifier, crm_id FROM al.storage_store ORDER BY 1").fetchall() == [
+            ("k1", "C1"), ("k2", None)]
