@@ -215,8 +215,10 @@ class Alumio(Dialect):
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.loopback = bool(self.options["loopback_operators"])
         # The confirmed ``order`` is one key with no tie-breaker: ties may come back in another order
-        # on the next request, so such a sort is pushed only when one request answers the LIMIT.
-        self.max_pushed_limit = None if self.loopback else _ONE_REQUEST  # type: ignore[misc]
+        # on the next request, so such a sort is pushed only when one request answers the LIMIT: up to
+        # the page size, and never beyond the limit the reference client is known to get answered.
+        one_request = max(1, min(_ONE_REQUEST, int(self.options["page_size"])))
+        self.max_pushed_limit = None if self.loopback else one_request  # type: ignore[misc]
         for field, typ in dict(self.options["entity_fields"]).items():
             _sql_type(typ, f"entity_fields.{field}")
         for storage, schema in dict(self.options["storage_schemas"]).items():
@@ -435,7 +437,7 @@ class Alumio(Dialect):
                 return True  # a total order: pages are consistent
             # One key that is never NULL (the server's NULL placement is unknown) and orders like SQL
             # (numbers, dates, timestamps; text follows the server's collation). Ties are not ordered,
-            # so render_scan asks for the whole LIMIT in one request (max_pushed_limit).
+            # so the planner pushes it only when LIMIT + OFFSET fit one request (max_pushed_limit).
             col = keys[0].column
             return col in table.meta["notnull"] and table.meta["fields"].get(col) in ("N", "T", "D")
         for k in keys:
@@ -453,8 +455,6 @@ class Alumio(Dialect):
         page_size = max(1, int(self.options["page_size"]))
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
-            if spec.order and not self.loopback:
-                page_size = max(1, spec.limit)  # one request (see can_sort; the planner keeps it <= 500)
         if "storage" in table.meta:
             storage = table.meta["storage"]
             paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")

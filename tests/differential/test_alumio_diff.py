@@ -264,17 +264,24 @@ def test_sorted_limit_over_ties_and_pages(env, desc):
     pushed = [json.loads(dict(e.query)["filter"]) for e in sandbox.stats.log]
     if sandbox.loopback_operators:  # the key breaks ties, so skip pages (of 40) are consistent
         assert [p["order"] for p in pushed] == [[f"createdAt {'desc' if desc else 'asc'}", "identifier asc"]] * 3
-    else:  # the confirmed one-key order leaves ties unordered: the whole LIMIT in one request
-        assert pushed == [{"order": f"createdAt {'desc' if desc else 'asc'}", "skip": 11, "limit": 97}]
+    else:  # the confirmed one-key order leaves ties unordered: 108 rows do not fit one page of 40
+        assert all("order" not in p for p in pushed)
 
 
-def test_confirmed_sort_beyond_one_request_stays_local(env):
+@pytest.mark.parametrize("limit,offset", [(30, 10), (40, 0), (35, 6)])
+def test_confirmed_sort_within_one_request(env, limit, offset):
     con, ref, sandbox = env
-    sql = "SELECT identifier, created_at FROM al.queue_processes ORDER BY created_at LIMIT 480 OFFSET 30"
+    sql = f"SELECT identifier, failed FROM al.task_statistics ORDER BY failed DESC LIMIT {limit} OFFSET {offset}"
     sandbox.reset_stats()
-    assert [r[1] for r in con.sql(sql).fetchall()] == [r[1] for r in ref.sql(sql).fetchall()]
-    orders = [json.loads(dict(e.query)["filter"]).get("order") for e in sandbox.stats.log]
-    assert all(o is None for o in orders) != sandbox.loopback_operators
+    got = con.sql(sql).fetchall()
+    assert [r[1] for r in got] == [r[1] for r in ref.sql(sql).fetchall()] and len({r[0] for r in got}) == limit
+    pushed = [json.loads(dict(e.query)["filter"]) for e in sandbox.stats.log]
+    if sandbox.loopback_operators:
+        assert pushed[0]["order"] == ["failed desc", "identifier asc"]
+    elif limit + offset <= 40:  # page_size: the whole LIMIT in one request, ties in any order
+        assert pushed == [{"order": "failed desc", "skip": offset, "limit": limit}]
+    else:
+        assert all("order" not in p for p in pushed)
 
 
 SORTS = [
@@ -289,6 +296,7 @@ SORTS = [
 ] + [  # never-NULL integers with heavy ties (40 values over 150 rows): pushed, so pages must not split ties
     "SELECT identifier, failed FROM al.task_statistics ORDER BY failed DESC LIMIT 100 OFFSET 5",
     "SELECT identifier, new FROM al.task_statistics ORDER BY new LIMIT 90",
+    "SELECT identifier, skipped FROM al.task_statistics ORDER BY skipped LIMIT 38 OFFSET 2",
 ]  # fmt: skip
 
 

@@ -98,13 +98,16 @@ def test_latest_tasks_is_the_reference_clients_one_request(shared_con, shared):
     # API-NOTES §2: the real client's call is where + "order": "updatedAt desc" + limit/skip
     shared.reset_stats()
     sql = ("SELECT identifier, updated_at FROM al.tasks WHERE route = 'bol-orders-to-wms' AND "
-           "updated_at >= TIMESTAMPTZ '2026-02-01 00:00:00+00' ORDER BY updated_at DESC LIMIT 150")
+           "updated_at >= TIMESTAMPTZ '2026-02-01 00:00:00+00' ORDER BY updated_at DESC LIMIT 30")
     rows = shared_con.sql(sql).fetchall()
     want = sorted((t["updatedAt"] for t in shared.rows["tasks"] if t["route"] == "bol-orders-to-wms"
-                   and t["updatedAt"] >= dt.datetime(2026, 2, 1, tzinfo=dt.UTC)), reverse=True)[:150]
-    assert [r[1] for r in rows] == want and shared.stats.requests == 1  # 150 > page_size: still one request
+                   and t["updatedAt"] >= dt.datetime(2026, 2, 1, tzinfo=dt.UTC)), reverse=True)[:30]
+    assert [r[1] for r in rows] == want and len(want) == 30 and shared.stats.requests == 1
     where = {"route": "bol-orders-to-wms", "updatedAt": {"gte": "2026-02-01T00:00:00.000Z"}}
-    assert filters(shared) == [{"where": where, "order": "updatedAt desc", "skip": 0, "limit": 150}]
+    assert filters(shared) == [{"where": where, "order": "updatedAt desc", "skip": 0, "limit": 30}]
+    shared.reset_stats()  # more than one page (page_size 100): ties could move between pages, sorted locally
+    shared_con.sql(sql.replace("LIMIT 30", "LIMIT 30 OFFSET 80")).fetchall()
+    assert all("order" not in f for f in filters(shared))
 
 
 def test_contradiction_makes_no_request(shared_con, shared):
