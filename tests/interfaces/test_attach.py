@@ -304,15 +304,17 @@ def test_no_nanobind_noise_at_exit(tmp_path: Any) -> None:
         import duckdb, pyarrow as pa, lowcode_sql
         lc = lowcode_sql.connect_sandbox("coredata", {"projects": pa.table({"title": ["a", "b"]})})
         duck = duckdb.connect()
-        lowcode_sql.attach(duck, lc)
+        att = lowcode_sql.attach(duck, lc)
         print(duck.sql("SELECT count(*) FROM coredata.projects WHERE title = 'a'").fetchall())
         res = duck.execute("SELECT * FROM coredata__projects")   # left unfinished on purpose
         res.fetchmany(1)
+        cur = att.cursor()                                       # a cursor with its own registrations
+        print(cur.sql("SELECT count(*) FROM coredata.projects").fetchall())
         # neither detached nor closed: the exit hook must clean up
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[(1,)]"
+    assert done.stdout.split() == ["[(1,)]", "[(2,)]"]
     assert "nanobind" not in done.stderr and "leaked" not in done.stderr, done.stderr
 
 
