@@ -26,6 +26,8 @@ ITEMS = pa.table({
 })
 BIG_ROWS = 2500
 BIG = pa.table({"n": [float(i) for i in range(BIG_ROWS)], "label": [f"row {i}" for i in range(BIG_ROWS)]})
+MID_ROWS = 300  # full scans in the functional tests (the emulator's page cost grows with the table)
+MID = BIG.slice(0, MID_ROWS)
 
 
 def users() -> dict[str, str]:
@@ -35,7 +37,8 @@ def users() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def sandbox_con() -> Iterator[lowcode_sql.Connection]:
     # small pages: scans of `big` take many requests, so cancel/disconnect tests can see them stop
-    con = lowcode_sql.connect_sandbox("entu", {"item": ITEMS, "big": BIG}, options={"page_size": 50})
+    con = lowcode_sql.connect_sandbox("entu", {"item": ITEMS, "big": BIG, "mid": MID},
+                                       options={"page_size": 50})
     yield con
     con.close()
 

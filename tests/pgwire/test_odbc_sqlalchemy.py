@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pgwire.conftest import BIG_ROWS, PASSWORD, USER
+from tests.pgwire.conftest import BIG_ROWS, MID_ROWS, PASSWORD, USER
 
 pytestmark = pytest.mark.slow
 
@@ -34,8 +34,8 @@ def test_pyodbc_queries_tables_columns(odbc_cs, server, options):
         rows = cur.execute("SELECT name, price FROM entu.item WHERE price > ? ORDER BY price", 2).fetchall()
         assert [tuple(r) for r in rows] == [(None, 3.25), ("Straße", 10.0)]
         assert cur.execute("SELECT count(*) FROM entu.big").fetchone()[0] == BIG_ROWS
-        big = cur.execute("SELECT label FROM entu.big ORDER BY n").fetchall()
-        assert len(big) == BIG_ROWS and big[-1][0] == f"row {BIG_ROWS - 1}"
+        mid = cur.execute("SELECT label FROM entu.mid ORDER BY n").fetchall()
+        assert len(mid) == MID_ROWS and mid[-1][0] == f"row {MID_ROWS - 1}"
         tables = {(t.table_schem, t.table_name, t.table_type) for t in cur.tables(schema="entu")}
         assert {("entu", "item", "TABLE"), ("entu", "big", "TABLE")} <= tables
         cols = {c.column_name: c.type_name for c in cur.columns(table="item", schema="entu")}

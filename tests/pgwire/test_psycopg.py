@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from tests.pgwire.conftest import BIG_ROWS, MD5_PASSWORD, MD5_USER, USER
+from tests.pgwire.conftest import MD5_PASSWORD, MD5_USER, MID_ROWS, USER
 
 pytestmark = pytest.mark.slow
 
@@ -85,12 +85,12 @@ def test_transactions_settings_and_multi_statement(dsn):
 
 def test_named_cursor_streams_in_chunks(dsn):
     with psycopg.connect(dsn) as c, c.cursor(name="big_cur") as cur:
-        cur.itersize = 500
-        cur.execute("SELECT n, label FROM entu.big ORDER BY n")
+        cur.itersize = 70
+        cur.execute("SELECT n, label FROM entu.mid ORDER BY n")
         seen = [r[0] for r in cur]
-        assert len(seen) == BIG_ROWS and seen[:3] == [0.0, 1.0, 2.0]
+        assert len(seen) == MID_ROWS and seen[:3] == [0.0, 1.0, 2.0]
     with psycopg.connect(dsn) as c, c.cursor(name="p_cur") as cur:
-        cur.execute("SELECT label FROM entu.big WHERE n < %s ORDER BY n", [3])
+        cur.execute("SELECT label FROM entu.mid WHERE n < %s ORDER BY n", [3])
         assert cur.fetchmany(2) == [("row 0",), ("row 1",)]
         assert cur.fetchall() == [("row 2",)]
 
@@ -98,7 +98,7 @@ def test_named_cursor_streams_in_chunks(dsn):
 def test_declare_fetch_move_close(dsn):
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("BEGIN")
-        c.execute("DECLARE c1 CURSOR FOR SELECT label FROM entu.big ORDER BY n")
+        c.execute("DECLARE c1 CURSOR FOR SELECT label FROM entu.mid ORDER BY n")
         assert c.execute("FETCH 2 FROM c1").fetchall() == [("row 0",), ("row 1",)]
         c.execute("MOVE FORWARD 3 IN c1")
         assert c.execute("FETCH NEXT FROM c1").fetchall() == [("row 5",)]
