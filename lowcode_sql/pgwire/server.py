@@ -344,7 +344,8 @@ class Session:
 
     def prepare(self, sql: str, oids: list[int]) -> Prepared:
         kind = first_keyword(sql)
-        self.server.statement_kinds[kind] += 1
+        # counted by keyword for known statements only, so odd input cannot grow the counter without bound
+        self.server.statement_kinds[kind if kind in _KNOWN_KINDS else "OTHER"] += 1
         log.debug("session %d: %s", self.pid, sql)
         stmt = Prepared(sql, oids, kind)
         if kind in _QUERY_KEYWORDS:
@@ -365,6 +366,8 @@ class Session:
             raise PGError("42601", str(e)) from None
 
     def describe_statement(self, stmt: Prepared) -> pa.Schema | None:
+        if stmt.kind == "EXPLAIN":
+            return pa.schema([("QUERY PLAN", pa.string())])
         if stmt.kind in ("SHOW",):
             name = self._show_name(stmt.sql)
             return pa.schema([(name, pa.string())]) if name != "all" else _SHOW_ALL_SCHEMA
@@ -505,6 +508,8 @@ class Session:
             return Outcome("CLOSE CURSOR")
         if kind == "COPY":
             return await self._copy(sql, params)
+        if kind == "EXPLAIN":
+            return await self._explain(sql, params)
         if kind in ("LISTEN", "UNLISTEN", "NOTIFY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"):
             raise PGError("0A000", f"{kind} is not supported by lowcode_sql")
         if kind == "":
@@ -550,6 +555,18 @@ class Session:
         t = self.translate(query)
         table = await self.query(t, query, params)
         return Outcome("COPY", table, copy=opts)
+
+    async def _explain(self, sql: str, params: list[Any]) -> Outcome:
+        """EXPLAIN answers with lowcode_sql's own plan: what each scan pushes to the platform and the
+        requests it sends (``Connection.explain``), one text row per line like PostgreSQL's."""
+        m = re.match(r"\s*EXPLAIN\s+(?:\([^)]*\)\s*|(?:ANALY[SZ]E|VERBOSE)\s+)*(?P<q>.*)$", sql, re.I | re.S)
+        query = m.group("q") if m else ""
+        t = self.translate(query)
+        if t.target == "engine":
+            text = await self.in_thread(self.server.connection.explain, t.sql, list(params) or None)
+        else:
+            text = "catalog query: answered by lowcode_sql's pg_catalog emulation (no platform requests)"
+        return Outcome("EXPLAIN", pa.table({"QUERY PLAN": pa.array(text.splitlines(), pa.string())}))
 
     async def _send_copy(self, out: Outcome) -> None:
         assert out.table is not None and out.copy is not None
@@ -705,7 +722,11 @@ class Session:
 
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT",
                      "REVOKE", "COMMENT", "REINDEX", "CLUSTER", "REFRESH", "CALL", "DO", "IMPORT", "SECURITY"})
-_QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "(", "EXPLAIN"})
+_QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "("})
+_KNOWN_KINDS = _QUERY_KEYWORDS | _WRITES | {
+    "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET", "SHOW", "RESET",
+    "DISCARD", "DEALLOCATE", "DECLARE", "FETCH", "MOVE", "CLOSE", "COPY", "LISTEN", "UNLISTEN", "NOTIFY",
+    "EXPLAIN"}
 _SET = re.compile(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?:(?P<tz>TIME\s+ZONE)|(?P<name>[A-Za-z_.\"]+)\s*(?:=|\bTO\b))"
                   r"\s*(?P<value>.*?)\s*;?\s*$", re.I | re.S)
 _DECLARE = re.compile(r"\s*DECLARE\s+(?P<name>\"(?:[^\"]|\"\")+\"|\S+)\s+(?:BINARY\s+)?"

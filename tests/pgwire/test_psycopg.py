@@ -214,3 +214,11 @@ def test_copy_to_stdout_text_and_csv(dsn):
         assert csv == 'name,s,e\nbeta,"a,b",""\n'
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction), cur.copy("COPY entu.item FROM STDIN") as cp:
             pass
+
+
+def test_explain_shows_the_pushdown(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.execute("EXPLAIN SELECT name FROM entu.item WHERE price > %s", [2])
+        assert cur.description[0].name == "QUERY PLAN"
+        plan = "\n".join(r[0] for r in cur.fetchall())
+        assert "scan entu.item" in plan and "price > 2" in plan
