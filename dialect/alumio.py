@@ -12,6 +12,7 @@ Tables (SQL names are the API's field names in snake_case: ``createdAt`` is ``cr
 (``entity_data`` is ``entityData`` as JSON text; ``entity_fields`` adds typed ``entity_data__<field>``
 columns), ``routes``, ``configurations`` and one ``configurations_<type>`` per configuration type,
 ``environment_variables``, ``audit_trail``, ``users``, ``queue_processes``, ``task_statistics``,
+``api_tokens``, ``maintenance_windows``, ``system_administrators``,
 ``storages`` and one ``storage_<identifier>`` per storage (found by listing the storages, or named in
 the ``storages`` option) holding its entities: ``identifier``, ``updated_at`` and ``value`` (JSON text),
 plus typed columns from the ``storage_schemas`` option (typed JSON leaves are NULL where an entity's JSON
@@ -167,6 +168,15 @@ _TABLES: list[tuple[str, str, tuple[ColumnDef, ...], str | None, frozenset[str],
      "task log totals per status, grouped by date"),
     ("storages", "storages", (_c("identifier"), _c("sizeInBytes", _INT)), "identifier",
      frozenset({"identifier", "sizeInBytes"}), "storages and their size on disk"),
+    ("api_tokens", "tokens", (
+        _c("identifier"), _c("name"), _c("createdAt", _TS), _c("createdBy"), _c("description"),
+        _c("lastUsed", _TS)), "identifier", frozenset({"identifier", "createdAt"}),
+     "API (JWT) token identifiers and their metadata, never the tokens"),
+    ("maintenance_windows", "maintenance-windows", (
+        _c("identifier"), _c("dateStart", _TS), _c("dateEnd", _TS), _c("timezone"), _c("createdAt", _TS)),
+     "identifier", frozenset({"identifier", "createdAt"}), "maintenance window log"),
+    ("system_administrators", "system-administrators", (_c("email"), _c("roles", _LIST)), "email",
+     frozenset({"email"}), "system administrators"),
 ]
 _SQL_TYPES = {"VARCHAR": _STR, "TEXT": _STR, "STRING": _STR, "BIGINT": _INT, "INTEGER": _INT, "INT": _INT,
               "DOUBLE": _DBL, "FLOAT": _DBL, "BOOLEAN": _BOOL, "BOOL": _BOOL, "TIMESTAMPTZ": _TS,

@@ -11,6 +11,8 @@ What is emulated:
   routes from every space" list), ``/api/v1/configurations``, ``/api/v1/environment-variables``,
   ``/api/v1/audit-trails``, ``/api/v1/users``, ``/api/v1/queue/processes``,
   ``/api/v1/queue/jobs/{job}``, ``/api/v1/task-statistics`` (task log totals grouped by date),
+  ``/api/v1/tokens`` (JWT token metadata), ``/api/v1/maintenance-windows`` (the maintenance window log),
+  ``/api/v1/system-administrators``,
   ``/api/v1/storages`` (storage metadata), ``/api/v1/storages/{id}/entities`` and
   ``/api/v1/storages/{id}/entity?entity=<key>``.
 * Lists answer ``{"metadata": {"totalCount": N}, "results": [...]}`` (seed, every list schema);
@@ -83,11 +85,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
                         "runTime": N, "meta": J},
     "task_statistics": {"identifier": S, "spaceIdentifier": S, "date": D, "new": N, "processing": N,
                         "finished": N, "failed": N, "skipped": N},
+    "api_tokens": {"identifier": S, "name": S, "createdAt": T, "createdBy": S, "description": S, "lastUsed": T},
+    "maintenance_windows": {"identifier": S, "dateStart": T, "dateEnd": T, "timezone": S, "createdAt": T},
+    "system_administrators": {"email": S, "roles": L},
 }
 PATHS = {
     "tasks": "tasks", "routes": "routes", "configurations": "configurations",
     "environment-variables": "environment_variables", "audit-trails": "audit_trail", "users": "users",
-    "queue/processes": "queue_processes", "task-statistics": "task_statistics",
+    "queue/processes": "queue_processes", "task-statistics": "task_statistics", "tokens": "api_tokens",
+    "maintenance-windows": "maintenance_windows", "system-administrators": "system_administrators",
 }  # fmt: skip
 _CONFIRMED_OPS = frozenset({"gte"})
 _LOOPBACK_OPS = frozenset({"gte", "gt", "lt", "lte", "neq", "inq", "nin", "like", "between"})
@@ -442,7 +448,9 @@ class AlumioSandbox(Platform):
         column if there is one."""
         rows = table.to_pylist()
         resource = {"environment-variables": "environment_variables", "audit-trails": "audit_trail",
-                    "queue-processes": "queue_processes", "task-statistics": "task_statistics"}.get(name, name)
+                    "queue-processes": "queue_processes", "task-statistics": "task_statistics",
+                    "tokens": "api_tokens", "maintenance-windows": "maintenance_windows",
+                    "system-administrators": "system_administrators"}.get(name, name)
         if resource in SCHEMAS and not options.get("storage"):
             kinds = {f.name: _kind(f.type) for f in table.schema}
             self.schemas[resource] = kinds
@@ -692,6 +700,20 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
                                               "email": f"customer{k}@mail.example"}
             entities[key] = (value, ts(-30 + k * 0.3))
         sb.storages[storage] = entities
+
+    # drawn last, so the data above stays what it was before these resources existed
+    sb.rows["system_administrators"] = [{"email": "ops@alumio.example", "roles": ["ROLE_SYSTEM_ADMINISTRATOR"]},
+                                        {"email": "anna.devries@acme.example", "roles": ["ROLE_SYSTEM_ADMINISTRATOR"]}]
+    sb.rows["api_tokens"] = [
+        {"identifier": f"tok-{i:04d}", "name": name, "createdAt": ts(-300 + 40 * i), "createdBy": r.choice(editors),
+         "description": desc, "lastUsed": None if i == 3 else ts(-r.randrange(0, 20))}
+        for i, (name, desc) in enumerate([("erp-connector", "ERP pushes orders"), ("monitoring", None),
+                                          ("magento-webhook", "Magento order webhooks"), ("old-ci", "unused")])
+    ]  # fmt: skip
+    sb.rows["maintenance_windows"] = [
+        {"identifier": f"mw-{i:03d}", "dateStart": ts(-170 + 28 * i), "dateEnd": ts(-170 + 28 * i + 0.125),
+         "timezone": "Europe/Amsterdam", "createdAt": ts(-180 + 28 * i)} for i in range(7)
+    ]  # fmt: skip
 
 
 SANDBOX = AlumioSandbox

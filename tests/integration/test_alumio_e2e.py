@@ -363,3 +363,18 @@ def test_typed_json_fields_are_null_where_an_entity_has_another_shape():
                         ("d", "5", None, None), ("e", "e@x.example", '["vip"]', 12.5)]
         assert c.sql("SELECT identifier, crm_id FROM al.storage_store ORDER BY 1").fetchall() == [
             ("k1", "C1"), ("k2", None)]
+
+
+def test_admin_tables(shared_con, shared):
+    assert {c: t for c, t, _ in shared_con.describe("al.api_tokens")} == {
+        "identifier": "VARCHAR", "name": "VARCHAR", "created_at": "TIMESTAMP WITH TIME ZONE", "created_by": "VARCHAR",
+        "description": "VARCHAR", "last_used": "TIMESTAMP WITH TIME ZONE"}
+    shared.reset_stats()
+    unused = shared_con.sql("SELECT name FROM al.api_tokens WHERE last_used IS NULL").fetchall()
+    assert unused == [("old-ci",)]
+    shared.reset_stats()
+    n = shared_con.sql("SELECT count(*) FROM al.maintenance_windows WHERE timezone = 'Europe/Amsterdam'").fetchall()
+    assert n == [(7,)] and shared.stats.requests == 1
+    admins = shared_con.sql("SELECT email FROM al.system_administrators WHERE list_contains(roles, "
+                            "'ROLE_SYSTEM_ADMINISTRATOR') ORDER BY 1").fetchall()
+    assert admins == [("anna.devries@acme.example",), ("ops@alumio.example",)]

@@ -294,3 +294,16 @@ def test_storage_listing_without_values_mode():
     sb = AlumioSandbox(list_values=False)
     body = ok(sb, "storages/customer-map/entities", {"limit": 2})
     assert [set(e) for e in body["results"]] == [{"identifier", "updatedAt"}] * 2
+
+
+def test_admin_resources_have_the_seed_fields(sb):
+    tokens = ok(sb, "tokens")
+    assert tokens["metadata"]["totalCount"] == 4
+    assert set(tokens["results"][0]) == {"identifier", "name", "createdAt", "createdBy", "description", "lastUsed"}
+    assert any(t["lastUsed"] is None for t in tokens["results"])
+    windows = ok(sb, "maintenance-windows", {"where": {"timezone": "Europe/Amsterdam"}, "order": "dateStart desc"})
+    assert set(windows["results"][0]) == {"identifier", "dateStart", "dateEnd", "timezone", "createdAt"}
+    starts = [w["dateStart"] for w in windows["results"]]
+    assert len(starts) == 7 and all(w["dateEnd"] > w["dateStart"] for w in windows["results"])
+    admins = ok(sb, "system-administrators")["results"]
+    assert all(set(a) == {"email", "roles"} and a["roles"] == ["ROLE_SYSTEM_ADMINISTRATOR"] for a in admins)
