@@ -63,6 +63,7 @@ to ``PUT /data/{entity}/aggregate`` as ``match`` stages plus one ``group`` (see 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -348,7 +349,8 @@ class Slingr(Dialect):
         rendered = [self._render_pred(table, p) for p in conjuncts]
         out = [e for _, e in rendered]
         trees = [t for t, _ in rendered]
-        if self._needs_query([t for t, e in zip(trees, out, strict=True) if e is not Exactness.LOCAL]):
+        sent = [t for t, e in zip(trees, out, strict=True) if e is not Exactness.LOCAL and t is not None]
+        if self._needs_query(_merge_between(_flatten_and(sent))):  # as render_scan will send them
             # Inside _query values are single-quoted without a documented escape.
             for i, tree in enumerate(trees):
                 if out[i] is not Exactness.LOCAL and tree is not None and "'" in _text_of(tree):
@@ -498,8 +500,8 @@ class Slingr(Dialect):
         """A value in the query language, quoted where needed; ``_NotSendable`` if it cannot be."""
         kind = c.kind
         if kind in ("number", "list", "flatlist") and isinstance(value, int | float) and not isinstance(value, bool):
-            if isinstance(value, float) and c.integer:
-                raise _NotSendable
+            if isinstance(value, float) and (c.integer or not math.isfinite(value)):
+                raise _NotSendable  # (the query language has no spelling for inf or NaN)
             return str(int(value)) if isinstance(value, int) else repr(float(value))
         if kind == "boolean" and isinstance(value, bool):
             return "true" if value else "false"
@@ -611,12 +613,12 @@ class Slingr(Dialect):
         if spec.grouped:
             return self._render_aggregate(table, spec, trees, notes)
         if trees:
-            if self._needs_query(trees):
-                items = _flatten_and(trees)
+            items = _merge_between(_flatten_and(trees))
+            if self._needs_query(items):
                 query = _query_text(items[0] if len(items) == 1 else ("and", items))
                 params.append(("_query", query))
             else:
-                params.extend((t[1], t[2]) for t in _flatten_and(trees))
+                params.extend((t[1], t[2]) for t in items)
         cols = table.meta["cols"]
         fields = sorted({cols[c].field for c in spec.columns if c in cols} - {"id", "label", "version"})
         params.append(("_fields", ",".join(fields) if fields else "id"))
@@ -725,6 +727,27 @@ def _flatten_and(trees: Sequence[Rendered]) -> list[Rendered]:
         else:
             out.append(t)
     return out
+
+
+_BOUND = re.compile(r"^(greaterOrEquals|lessOrEquals)\(([^(),'\"]*)\)$")
+
+
+def _merge_between(leaves: list[Rendered]) -> list[Rendered]:
+    """``f>=a`` AND ``f<=b`` as one ``between(a,b)`` (inclusive at both ends, API-NOTES §1): one
+    parameter, so a BETWEEN alone needs no ``_query``. Only plain numbers and dates are bounds."""
+    bounds: dict[tuple[str, str], tuple[int, str]] = {}
+    for i, t in enumerate(leaves):
+        m = _BOUND.match(t[2]) if t[0] == "f" else None
+        if m is not None:
+            bounds.setdefault((t[1], m.group(1)), (i, m.group(2)))
+    out = list(leaves)
+    drop: set[int] = set()
+    for (path, op), (i, lo) in bounds.items():
+        high = bounds.get((path, "lessOrEquals"))
+        if op == "greaterOrEquals" and high is not None:
+            out[i] = ("f", path, f"between({lo},{high[1]})")
+            drop.add(high[0])
+    return [t for k, t in enumerate(out) if k not in drop]
 
 
 def _text_of(tree: Rendered) -> str:
