@@ -43,9 +43,12 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
   ``...:22Z`` format are exact: ``gte``/``lt`` with whole-second literals; ``=``, ``>``, ``<=``, ``<>``
   go out as superset forms and are re-checked (``Alumio._classify_ts``).
 * Sorting: the order of ties is unspecified, and skip paging over ties can repeat or drop rows, so
-  a sort is pushed only when it is total: the confirmed single-key form on a unique key whose text
-  order is byte order (configuration identifiers match ``^[a-z0-9-]+$``); with ``loopback_operators``
-  any never-NULL number/timestamp/date column, followed by the key as tie-breaker.
+  a pushed sort is total or answered by one request. Confirmed form (one ``"f asc|desc"``): a unique
+  key whose text order is byte order (configuration identifiers match ``^[a-z0-9-]+$``), or one
+  never-NULL number/timestamp/date column when LIMIT + OFFSET fit one request (``max_pushed_limit``:
+  ``page_size``, at most the reference client's 500), as the reference client's ``updatedAt desc``;
+  with ``loopback_operators`` never-NULL number/timestamp/date columns followed by the key as
+  tie-breaker. Timestamp sorts assume the server orders instants.
 * ``COUNT(*)`` reads ``metadata.totalCount`` (one request); pages are fetched concurrently by ``skip``
   once the total is known. Storage entities page with the opaque ``next`` cursor, passed back as
   ``filter.next`` [I] (the seed shows the array, not where it goes), and push nothing (searching a
@@ -182,7 +185,6 @@ _SQL_TYPES = {"VARCHAR": _STR, "TEXT": _STR, "STRING": _STR, "BIGINT": _INT, "IN
               "DOUBLE": _DBL, "FLOAT": _DBL, "BOOLEAN": _BOOL, "BOOL": _BOOL, "TIMESTAMPTZ": _TS,
               "TIMESTAMP": _TS, "DATE": _DATE, "JSON": None}
 _CONFIG_TYPES = ["incoming", "outgoing", "transformer", "route", "http-client", "storage"]
-_BYTE_ORDER_ID = re.compile(r"^[a-z0-9-]+$")  # seed: configuration identifiers
 _SAFE_LIKE = re.compile(r"^[A-Za-z0-9 \-]*$")  # literal text that means the same in LIKE and regex
 _MAX_IN = 100  # longer IN lists stay local: the filter travels in the URL
 _ONE_REQUEST = 500  # rows one request surely returns: the reference client's limit (API-NOTES §2)
