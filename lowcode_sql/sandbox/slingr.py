@@ -664,6 +664,7 @@ class SlingrSandbox(Platform):
                 if fd.kind == "date" and func not in ("min", "max", "first", "last"):
                     raise _bad(f"{func}() is not supported on date field [{path}]")
             accs.append((out_name, func, path))
+        big = {p for _, f, p in accs if f != "count" and self._field(entity, p).type == "bigNumber"}
         for b in by:
             self._field(entity, b)
         groups: dict[str, tuple[list[Any], list[Any]]] = {}
@@ -680,6 +681,8 @@ class SlingrSandbox(Platform):
                     row[out_name] = len(members)
                     continue
                 vals = [v for v in (_get(m, path) for m in members) if v is not None]
+                if path in big:  # big numbers are strings on the wire, numbers to the server
+                    vals = [decimal.Decimal(v) if isinstance(v, str) else v for v in vals]
                 if func == "sum":
                     row[out_name] = sum(v for v in vals if _is_num(v))
                 elif func == "avg":
@@ -691,6 +694,8 @@ class SlingrSandbox(Platform):
                 else:
                     all_vals = [_get(m, path) for m in members]
                     row[out_name] = all_vals[0] if func == "first" else all_vals[-1]
+                if isinstance(row[out_name], decimal.Decimal):
+                    row[out_name] = str(row[out_name])  # a big number result, written as one
             out.append(row)
         return out
 

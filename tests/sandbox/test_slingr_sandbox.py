@@ -283,6 +283,9 @@ def test_date_time_variants_and_big_numbers():
     assert ids(hours="greaterOrEquals(1)") == ["1", "4"]
     assert ids(amount="1") == ["2"]  # compared as numbers: 1 = 1.0
     assert ids(amount="less(8.9977381997738199773811)") == ["1", "2", "4"]
+    agg = client(sb).put("/data/events/aggregate", headers=login(sb),
+                         json=[{"group": {"s": "sum(amount)", "mx": "max(amount)", "h": "sum(hours)"}}]).json()
+    assert agg["items"] == [{"s": "7.997738199773819977381", "mx": "8.997738199773819977381", "h": 10_800_001}]
     for field, expr in (("at", "greater(2016-11-05)"), ("at", "like(2016)"), ("opens", "8:00"),
                         ("hours", "1h"), ("amount", "abc"), ("amount", "like(8)")):
         r = get(sb, "/data/events", **{field: expr})
