@@ -1,8 +1,10 @@
 """Shared helpers for the benchmarks: deterministic CoreData ``tasks`` data built with Arrow
-compute (no per-row Python), timing and table printing.
+compute (no per-row Python), the page bodies the sandbox sends, ``BenchCoreDataSandbox`` (the
+emulator with O(page) unfiltered pages, checked byte for byte against the stock one by
+``self_check``), a sandbox server in a child process, timing and table printing.
 
-Not a benchmark itself; imported by the ``bench_*.py`` scripts (run them from the repository root
-with ``PYTHONPATH=.``).
+Not a benchmark itself; imported by the ``bench_*.py`` scripts (run them from the repository root;
+``run_all.py`` sets ``PYTHONPATH``).
 """
 
 from __future__ import annotations
