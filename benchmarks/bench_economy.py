@@ -38,7 +38,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from _common import MISSED, BenchCoreDataSandbox, machine, make_tasks, print_table, verdict
+from _common import MISSED, BenchCoreDataSandbox, machine, make_tasks, print_table, self_check, verdict
 
 import lowcode_sql
 from lowcode_sql.sandbox._base import Request, Response, encode_response
@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_economy: CoreData tasks ({args.rows:,} rows, pages of 1,000) and Entu book "
           f"({args.entu_rows:,} entities, pages of 500), real HTTP on 127.0.0.1, "
           f"latency {latency * 1000:.0f} ms/request ({machine()})")
+    self_check(1_500 if args.quick else 2_500)
     cd = BenchCoreDataSandbox(latency=latency)
     cd.load_table("tasks", make_tasks(args.rows))
     en = CountingEntuSandbox(sample_data=False, latency=latency)

@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import MISSED, ServerProcess, machine, make_tasks, print_table, verdict
+from _common import MISSED, ServerProcess, machine, make_tasks, print_table, self_check, verdict
 
 LATENCY = 0.05
 TARGET_MB = 300.0
@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         for mode in modes:
             results.append(run_client(mode, server.url))
 
+    self_check(1_500 if args.quick else 2_500)  # after the clients, for the same reason
     import duckdb
 
     data = make_tasks(args.rows).select(["status", "created", "modified", "tags"])
