@@ -211,7 +211,7 @@ class Dialect(ABC):
         """Whether a response reports the total number of matches."""
         return True
 
-    max_pushed_limit: ClassVar[int | None] = None  # a LIMIT larger than this is not pushed
+    max_pushed_limit: int | None = None  # a sorted LIMIT larger than this is not pushed (per instance)
 
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:

@@ -230,7 +230,7 @@ class Alumio(Dialect):
         # on the next request, so such a sort is pushed only when one request answers the LIMIT: up to
         # the page size, and never beyond the limit the reference client is known to get answered.
         one_request = max(1, min(_ONE_REQUEST, int(self.options["page_size"])))
-        self.max_pushed_limit = None if self.loopback else one_request  # type: ignore[misc]
+        self.max_pushed_limit = None if self.loopback else one_request
         for field, typ in dict(self.options["entity_fields"]).items():
             _sql_type(typ, f"entity_fields.{field}")
         for storage, schema in dict(self.options["storage_schemas"]).items():

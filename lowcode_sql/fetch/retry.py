@@ -116,12 +116,24 @@ def platform_message(content: bytes) -> str:
 
     >>> platform_message(b'{"error": {"code": 7, "message": "no such table"}}')
     'no such table'
+    >>> platform_message(b'{"detail": "invalid filter", "violations": [{"propertyPath": "where", "title": "unknown"}]}')
+    'invalid filter (where: unknown)'
     """
     try:
         body = orjson.loads(content)
     except orjson.JSONDecodeError:
         return _truncate(content.decode("utf-8", "replace"))
     found = _find_message(body)
+    violations = body.get("violations") if isinstance(body, dict) else None
+    if isinstance(violations, list) and violations:
+        # problem details (RFC 7807, Symfony style): the violations name the offending field
+        detail = "; ".join(
+            f"{v.get('propertyPath')}: {v.get('title') or v.get('message')}" if v.get("propertyPath")
+            else str(v.get("title") or v.get("message"))
+            for v in violations[:5] if isinstance(v, dict) and (v.get("title") or v.get("message"))
+        )
+        if detail:
+            found = f"{found} ({detail})" if found else detail
     if found is None:
         found = orjson.dumps(body).decode() if body is not None else ""
     return _truncate(found)

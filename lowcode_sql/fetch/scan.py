@@ -205,7 +205,7 @@ class _Scan:
         self.expected = expected
         n = len(first.records)
         served = max(0, min(asked, total - start))  # what a consistent server returns
-        if n > total - start:
+        if n > max(0, total - start):
             raise self._inconsistent(
                 f"the page at offset {start} has {n} rows but the total leaves room for {max(0, total - start)}"
             )
