@@ -24,6 +24,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,15 +43,22 @@ def _requirements() -> list[str]:
     return [*project["dependencies"], *EXTRA]
 
 
-def _venv_dir() -> Path:
-    reqs = _requirements()
-    key = hashlib.sha256("\n".join([sys.version, str(ROOT), (ROOT / "pyproject.toml").read_text(), *reqs])
-                         .encode()).hexdigest()[:12]
+def _key() -> str:
+    """What the environment depends on: rebuilt when any of it changes."""
+    parts = [sys.version, str(ROOT), (ROOT / "pyproject.toml").read_text(), *_requirements()]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def _venv_dir(key: str) -> Path:
     base = os.environ.get("LOWCODE_SQLA14_VENV")
     if base:
         return Path(base)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "lowcode-sql" / f"venv-sqla14-{key}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lowcode-sql"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable home (some CI users): the temp directory still allows reuse
+        cache = Path(tempfile.gettempdir()) / "lowcode-sql-cache"
+    return cache / f"venv-sqla14-{key}"
 
 
 @contextlib.contextmanager
@@ -79,19 +87,23 @@ def _python14() -> str:
         pytest.skip("LOWCODE_SQLA14_PYTHON=skip")
     if given:
         return given
-    venv = _venv_dir()
+    key = _key()
+    venv = _venv_dir(key)
     python = venv / "bin" / "python"
-    ready = venv / ".lowcode-ready"  # written last: a half-built environment is rebuilt
+    ready = venv / ".lowcode-ready"  # the key, written last: a half-built or outdated environment is rebuilt
     with _locked(venv.with_name(venv.name + ".lock")):
-        if not ready.exists():
+        if not ready.exists() or ready.read_text().strip() != key:
             shutil.rmtree(venv, ignore_errors=True)
             _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
             pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-            _run([*pip, *_requirements()], "pip install (SQLAlchemy 1.4, pandas 2.1, the engine's dependencies)")
+            # wheels only: pandas 2.1 and numpy 1.26 have none past Python 3.12, and compiling them
+            # would take many minutes; better to fail at once with pip's explanation
+            _run([*pip, "--only-binary=:all:", *_requirements()],
+                 "pip install (SQLAlchemy 1.4, pandas 2.1, the engine's dependencies)")
             # --no-deps: the engine's dependencies are above; the dev extra would pull SQLAlchemy 2.
             # Installed (not just on sys.path) so the sqlalchemy.dialects entry point exists.
             _run([*pip, "--no-deps", "-e", str(ROOT)], "pip install -e (this checkout)")
-            ready.write_text("\n".join(_requirements()) + "\n")
+            ready.write_text(key + "\n")
     return str(python)
 
 
