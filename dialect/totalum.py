@@ -63,6 +63,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -502,7 +503,8 @@ def _oid(value: Any) -> bool:
 
 def _value_ok(kind: str, value: Any, op: Op) -> bool:
     if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+        # JSON has no NaN or Infinity (json.dumps would write a token the server cannot parse)
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if kind == "boolean":
         return isinstance(value, bool) and op in (Op.EQ, Op.NE)
     if kind == "date":

@@ -465,10 +465,19 @@ def _json_or_qs(request: Request, name: str) -> tuple[Any, bool]:
     raw = request.arg(name)
     if raw is not None:
         try:
-            return json.loads(raw), False
+            return _strict_json(raw), False
         except ValueError:
             raise TotalumHTTPError(400, f"{name} is not valid JSON") from None
     return _qs_tree(request.query, name), True
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
+def _strict_json(text: str) -> Any:
+    """``JSON.parse``: no NaN/Infinity tokens (Python's json module would accept them)."""
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def _int(value: Any, name: str, default: int) -> int:
@@ -606,7 +615,7 @@ class TotalumSandbox(Platform):
             table = self._table(str(body.get("type") or ""), allowed)
             text = body.get("customMongoQuery")
             try:
-                pipeline = json.loads(text) if isinstance(text, str) else text
+                pipeline = _strict_json(text) if isinstance(text, str) else text
             except ValueError as exc:
                 raise TotalumHTTPError(400, f"customMongoQuery is not valid JSON: {exc}") from None
             if not isinstance(pipeline, list):

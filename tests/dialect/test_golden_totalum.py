@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -12,7 +13,7 @@ from dialect._base import Dialect, Secret, TableDef
 from dialect.totalum import Totalum, like_regex
 from lowcode_sql.errors import ConfigError, DialectError, UnknownTable
 from lowcode_sql.sandbox.totalum import compile_regex
-from lowcode_sql.types import Aggregate, LikePattern, SortKey
+from lowcode_sql.types import Aggregate, Cmp, Exactness, LikePattern, Op, SortKey
 from tests.dialect.golden_harness import check
 
 
@@ -85,6 +86,14 @@ def test_parse_page_shapes():
     assert grouped.records == [{"country": "ES", "__lc_count": 2}, {"__lc_count": 1}]
     with pytest.raises(DialectError):
         d.parse_page(t, {"items": []})
+
+
+def test_values_json_cannot_carry_stay_local():
+    d, t = Totalum(), catalog().tables["client"]
+    preds = [Cmp("credit", Op.LT, float("inf")), Cmp("credit", Op.NE, float("nan")), Cmp("credit", Op.GE, 2**60),
+             Cmp("since", Op.GT, dt.datetime(2020, 1, 1)), Cmp("_id", Op.EQ, "0123456789ABCDEF01234567")]
+    assert d.classify(t, preds) == [Exactness.LOCAL, Exactness.LOCAL, Exactness.EXACT, Exactness.LOCAL,
+                                    Exactness.LOCAL]  # naive datetimes and upper-case hex too
 
 
 def test_sort_and_aggregate_capabilities():
