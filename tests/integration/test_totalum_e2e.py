@@ -125,10 +125,10 @@ def test_offset_past_the_end_through_the_pipeline_is_empty(con, sandbox):
     assert sandbox.stats.requests == 1
 
 
-@pytest.mark.xfail(reason="engine: lowcode_sql/fetch/scan.py _offset compares an empty first page with "
-                          "total - start (negative past the end) and raises InconsistentScan", strict=False)
 def test_offset_past_the_end_through_rest_pages_is_empty(con, sandbox):
     assert con.sql("SELECT name FROM tl.client ORDER BY _id LIMIT 20 OFFSET 100").fetchall() == []
+    [req] = data_requests(sandbox)
+    assert dict(req.query)["pagination[page]"] == "5"
 
 
 def test_paging_over_ties_is_consistent(con, sandbox):
