@@ -32,6 +32,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     s.add_argument("--tls-cert", help="PEM certificate (chain) for TLS")
     s.add_argument("--tls-key", help="PEM private key for TLS")
     s.add_argument("--require-tls", action="store_true", help="refuse connections that do not use TLS")
+    s.add_argument("--engines", type=int, default=4, metavar="N",
+                   help="source queries that can run at the same time (default 4); more wait for a free one")
     s.add_argument("--hash-password", action="store_true",
                    help="read a password (from stdin or a prompt), print its SCRAM-SHA-256 verifier and exit")
     return s
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace, connect: Any) -> int:
     with connect(args) as con:
         try:
             server = Server(con, host=args.host, port=args.port, users=users, auth=auth,
-                            tls_cert=args.tls_cert, tls_key=args.tls_key, require_tls=args.require_tls)
+                            tls_cert=args.tls_cert, tls_key=args.tls_key, require_tls=args.require_tls,
+                            engines=args.engines)
         except (ValueError, OSError) as e:
             raise ConfigError(str(e)) from None
 

@@ -19,6 +19,7 @@ import collections
 import contextlib
 import logging
 import os
+import queue
 import re
 import secrets
 import ssl
@@ -773,6 +774,13 @@ def _catalog_error(e: duckdb.Error, original: str) -> PGError:
     return PGError(code, msg)
 
 
+def _engine_timezone(engine: Any) -> str:
+    try:
+        return str(engine._con.execute("SELECT current_setting('TimeZone')").fetchall()[0][0])
+    except Exception:
+        return "UTC"
+
+
 def _ident(name: str) -> str:
     name = name.strip()
     if name.startswith('"') and name.endswith('"'):
@@ -816,7 +824,8 @@ class Server:
 
     def __init__(self, connection: Any, *, host: str = "127.0.0.1", port: int = 5433,
                  users: Mapping[str, str] | None = None, auth: str = "scram",
-                 tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False) -> None:
+                 tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False,
+                 engines: int = 4) -> None:
         if auth not in ("scram", "md5", "trust"):
             raise ValueError(f"auth must be scram, md5 or trust, not {auth!r}")
         if require_tls and not tls_cert:
@@ -836,8 +845,17 @@ class Server:
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
-        self._engine_lock = threading.Lock()
-        self._running: Session | None = None
+        # Source queries run on a pool of engines over the connection's catalog (one DuckDB each; the
+        # HTTP runtimes are shared and thread-safe, fetch/loop.py), so a long scan for one client
+        # does not hold up the others.
+        self._engines: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._engine_count = max(1, engines)
+        self._engines_made = 0
+        self._engines_lock = threading.Lock()
+        self._running: dict[int, Any] = {}  # session pid -> the engine running its query
+        self.max_engines_busy = 0
+        # read now, while nothing runs: DuckDB 2.0 refuses a second call on a busy connection
+        self._timezone = _engine_timezone(connection.engine)
         self._server: asyncio.base_events.Server | None = None
         self._next_pid = os.getpid() % 10000 * 1000
 
@@ -860,23 +878,42 @@ class Server:
         if s._cursor is not None:
             with contextlib.suppress(Exception):
                 s._cursor.interrupt()
-        if self._running is s:
-            # the engine runs one query at a time; interrupting its DuckDB stops this session's
-            # query, and the scans' page generators are closed by the engine's cleanup
-            con = getattr(self.connection.engine, "_con", None)
+        engine = self._running.get(s.pid)
+        if engine is not None:
+            # interrupting that engine's DuckDB stops this session's query; the engine's cleanup
+            # closes the scans' page generators, so no more pages are requested
+            con = getattr(engine, "_con", None)
             if con is not None:
                 with contextlib.suppress(Exception):
                     con.interrupt()
 
+    def _take_engine(self) -> Any:
+        with self._engines_lock:
+            try:
+                return self._engines.get_nowait()
+            except queue.Empty:
+                if self._engines_made < self._engine_count:
+                    self._engines_made += 1
+                    if self._engines_made == 1:
+                        return self.connection.engine
+                    from lowcode_sql.execute.engine import Engine
+
+                    base = self.connection.engine
+                    return Engine(self.connection.catalog, timezone=self._timezone,
+                                  readahead=getattr(base, "readahead", None))
+        return self._engines.get()  # all busy: wait for one
+
     def run_engine(self, session: Session, sql: str, params: list[Any]) -> pa.Table:
-        with self._engine_lock:
+        engine = self._take_engine()
+        try:
             if session.cancelled:
                 raise PGError("57014", "canceling statement due to user request")
-            self._running = session
-            try:
-                return self.connection.sql(sql, params or None).arrow()
-            finally:
-                self._running = None
+            self._running[session.pid] = engine
+            self.max_engines_busy = max(self.max_engines_busy, len(self._running))
+            return engine.execute(sql, params or None).arrow()
+        finally:
+            self._running.pop(session.pid, None)
+            self._engines.put(engine)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -914,6 +951,14 @@ class Server:
             self._server.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.catalog.close()
+        while True:  # the extra engines (the connection's own is closed with the connection)
+            try:
+                engine = self._engines.get_nowait()
+            except queue.Empty:
+                break
+            if engine is not self.connection.engine:
+                with contextlib.suppress(Exception):
+                    engine.close()
 
 
 class ServerThread:

@@ -222,3 +222,23 @@ def test_explain_shows_the_pushdown(dsn):
         assert cur.description[0].name == "QUERY PLAN"
         plan = "\n".join(r[0] for r in cur.fetchall())
         assert "scan entu.item" in plan and "price > 2" in plan
+
+
+def test_source_queries_run_in_parallel(dsn, server, sandbox_con):
+    sandbox = sandbox_con.sandbox("entu")
+    old = sandbox.latency
+    sandbox.latency = 0.6  # each query takes a few pages' latency: two clients overlap
+    server.server.max_engines_busy = 0
+    try:
+        def client() -> None:
+            with psycopg.connect(dsn, autocommit=True) as c:
+                assert c.execute("SELECT count(*) FROM entu.mid WHERE label LIKE '%1%'").fetchone()[0] > 0
+
+        threads = [threading.Thread(target=client) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert server.server.max_engines_busy >= 2
+    finally:
+        sandbox.latency = old
