@@ -49,6 +49,7 @@ import atexit
 import contextlib
 import dataclasses
 import datetime as dt
+import logging
 import math
 import secrets
 import threading
@@ -69,6 +70,8 @@ from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
 __all__ = ["Attachment", "PushdownUnavailable", "ScanLog", "attach", "attached", "detach", "node_to_pred"]
+
+log = logging.getLogger(__name__)
 
 SEPARATOR = "__"  # <source>__<table>
 MACRO = "lowcode_scan"
@@ -208,7 +211,8 @@ class _Table:
             ok = pred is not None and all(
                 d is Exactness.EXACT for d in self.dialect.classify(self.tdef, list(_items(pred)))
             )
-        except Exception:  # a dialect bug must not fail the user's query: DuckDB filters instead
+        except Exception as exc:  # a dialect bug must not fail the user's query: DuckDB filters instead
+            log.warning("%s: refusing the filter %s: %s: %s", self.label, _fragment(node), type(exc).__name__, exc)
             ok = False
         self.att.offered.append((self.label, _fragment(node), ok))
         return ok

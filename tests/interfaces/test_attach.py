@@ -193,13 +193,16 @@ def test_filters_the_dialect_cannot_send_together_are_rechecked(duck: Any, lc: A
         table.dialect = real
 
 
-def test_fetch_errors_fail_the_query(duck: Any, sandbox: Any) -> None:
-    sandbox.faults.add("status", status=400, times=None)
+@pytest.mark.parametrize("status", [400, 401])
+def test_fetch_errors_fail_the_query(duck: Any, sandbox: Any, status: int) -> None:
+    sandbox.faults.add("status", status=status, times=None)
     try:
-        with pytest.raises(duckdb.Error, match=r"\[coredata\]"):
+        with pytest.raises(duckdb.Error, match=r"\[coredata\]") as info:
             duck.sql("SELECT title FROM coredata.projects").fetchall()
     finally:
         sandbox.faults.clear()
+    # DuckDB's message carries our error (and a Python traceback), never the credentials
+    assert "demo-key" not in str(info.value) and "api_key" not in str(info.value)
     assert duck.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0001'").fetchall() == [(1,)]
 
 
@@ -434,3 +437,25 @@ def test_separate_databases_do_not_share_catalogs(lc: Any) -> None:
         lowcode_sql.detach(b)
         a.close()
         b.close()
+
+
+def test_a_failing_classify_refuses_the_filter(duck: Any, lc: Any, sandbox: Any, caplog: Any) -> None:
+    table = att_of(duck).tables["coredata__projects"]
+    real = table.dialect
+
+    class Broken:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def classify(self, tdef: Any, preds: Any) -> list[Exactness]:
+            raise RuntimeError("dialect bug")
+
+    table.dialect = Broken()
+    try:
+        with caplog.at_level("WARNING", logger="lowcode_sql.duckdb_attach"):
+            rows = duck.sql("SELECT status FROM coredata.projects WHERE title = 'Project 0004'").fetchall()
+    finally:
+        table.dialect = real
+    assert rows == [("closed",)]  # DuckDB applied the refused filter itself
+    assert all("title" not in q for q in queries(sandbox))
+    assert "refusing the filter" in caplog.text and "dialect bug" in caplog.text

@@ -144,12 +144,14 @@ def test_errors_map_to_pep249(con: Any, sql: str, params: Any, cls: type, cause:
         cur.fetchall()
 
 
-def test_fetch_errors_are_operational(sandbox: Any, con: Any) -> None:
-    sandbox.faults.add("status", status=400, times=None)
+@pytest.mark.parametrize("status", [400, 401])
+def test_fetch_errors_are_operational(sandbox: Any, con: Any, status: int) -> None:
+    sandbox.faults.add("status", status=status, times=None)
     try:
         with pytest.raises(dbapi.OperationalError) as info:
             con.cursor().execute("SELECT title FROM coredata.projects")
         assert isinstance(info.value.lowcode_error, errors.FetchError)
+        assert "demo-key" not in str(info.value) and "api_key" not in str(info.value)  # the sandbox's key
     finally:
         sandbox.faults.clear()
 
