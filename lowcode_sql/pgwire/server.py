@@ -37,6 +37,7 @@ from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.auth import AuthFailed, authenticate
 from lowcode_sql.pgwire.errors import PGError, sqlstate
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, CatalogDB, describe_sources, log_unknown
+from lowcode_sql.pgwire.stream import RowStream
 from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
 from lowcode_sql.pgwire.types import decode_param, encode_binary_column, pg_type_for_arrow, text_binary_array
 
@@ -61,6 +62,17 @@ class Outcome:
     tag: str  # "SELECT" gets the row count appended when sent
     table: pa.Table | None = None
     copy: dict[str, str] | None = None  # COPY ... TO STDOUT: the rows go out as CopyData
+    stream: RowStream | None = None  # a source query's rows, read batch by batch as they are sent
+
+    @property
+    def schema(self) -> pa.Schema | None:
+        if self.stream is not None:
+            return self.stream.schema
+        return self.table.schema if self.table is not None else None
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
 
 
 @dataclass
@@ -229,7 +241,10 @@ class Session:
                 elif kind == b"C":
                     buf = p.Buffer(body)
                     what, name = buf.take(1), buf.cstr()
-                    (self.statements if what == b"S" else self.portals).pop(name, None)
+                    if what == b"S":
+                        self.statements.pop(name, None)
+                    else:
+                        self._drop_portal(name)
                     await self.send(p.message(b"3"))
                 elif kind in (b"d", b"c", b"f"):
                     raise PGError("0A000", "COPY is not supported")
@@ -304,6 +319,7 @@ class Session:
                 raise PGError("22P02", f"invalid value for parameter ${i + 1}: {e}") from None
         if portal_name and portal_name in self.portals:
             raise PGError("42P03", f'cursor "{portal_name}" already exists')
+        self._drop_portal(portal_name)
         self.portals[portal_name] = Portal(stmt, params, rfmts)
         await self.send(p.message(b"2"))
 
@@ -326,11 +342,11 @@ class Session:
         if portal.outcome is None:
             await self.run_portal(portal)
         assert portal.outcome is not None
-        if portal.outcome.table is None:
+        schema = portal.outcome.schema
+        if schema is None:
             await self.send(p.message(b"n"))
         else:
-            await self.send(p.row_description(_fields(portal.outcome.table.schema),
-                                              _formats(portal.formats, portal.outcome.table.num_columns)))
+            await self.send(p.row_description(_fields(schema), _formats(portal.formats, len(schema))))
 
     async def execute(self, buf: p.Buffer) -> None:
         name, max_rows = buf.cstr(), buf.i32()
@@ -399,7 +415,11 @@ class Session:
         if self.status == "E" and kind not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
             raise PGError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
         if kind in _QUERY_KEYWORDS:
-            table = await self.query(stmt.translated, stmt.sql, portal.params)
+            t = stmt.translated
+            if t is not None and t.target == "engine":
+                portal.outcome = Outcome("SELECT", stream=await self.query_stream(t, portal.params))
+                return
+            table = await self.query(t, stmt.sql, portal.params)
             portal.outcome = Outcome("SELECT", table)
             return
         portal.outcome = await self.utility(stmt, portal.params)
@@ -422,6 +442,25 @@ class Session:
         if self.cancelled:  # the cancel arrived while the last batch was being produced
             raise PGError("57014", "canceling statement due to user request")
         return _renamed(table, t.names)
+
+    async def query_stream(self, t: Translated, params: Sequence[Any]) -> RowStream:
+        """Start a source query; its rows are read as they are sent (``send_result``)."""
+        self.busy, self.cancelled = True, False
+        try:
+            work = self.in_thread(self.server.open_stream, self, t.sql, list(params), t.names)
+            stream = await self._watch_disconnect(asyncio.ensure_future(work))
+        except Exception as e:
+            if self.cancelled:
+                raise PGError("57014", "canceling statement due to user request") from None
+            raise e
+        finally:
+            self.busy = False
+        return stream
+
+    def _drop_portal(self, name: str) -> None:
+        portal = self.portals.pop(name, None)
+        if portal is not None and portal.outcome is not None:
+            portal.outcome.close()  # a stream gives its engine back
 
     async def _watch_disconnect(self, work: asyncio.Future[Any]) -> Any:
         """Wait for ``work``; if the client goes away meanwhile, interrupt the query so its scans
@@ -486,7 +525,8 @@ class Session:
             return Outcome("RESET")
         if kind == "DISCARD":
             self.statements = {k: v for k, v in self.statements.items() if k == ""}
-            self.portals.clear()
+            for name in list(self.portals):
+                self._drop_portal(name)
             return Outcome("DISCARD " + (words[1].upper() if len(words) > 1 else "ALL"))
         if kind == "DEALLOCATE":
             name = words[-1].strip('"')
@@ -592,7 +632,7 @@ class Session:
     def _end_transaction(self) -> None:
         # portals and cursors without WITH HOLD live until the end of their transaction
         for k in [k for k, v in self.portals.items() if not v.holdable]:
-            del self.portals[k]
+            self._drop_portal(k)
 
     async def _set(self, sql: str) -> None:
         m = _SET.match(sql)
@@ -685,6 +725,13 @@ class Session:
         if out.copy is not None:
             await self._send_copy(out)
             return
+        if out.stream is not None:
+            if max_rows <= 0 and portal.pos == 0:
+                await self._send_stream(portal, out, out.stream, describe)
+                return
+            # a row limit (fetch size): keep the rest in memory so Execute can resume at any pace
+            stream, out.stream = out.stream, None
+            out.table = await self._guarded(self.in_thread(stream.read_all))
         if out.table is None:
             await self.send(p.command_complete(out.tag))
             return
@@ -715,7 +762,51 @@ class Session:
         tag = out.tag if out.tag not in ("SELECT", "FETCH") else f"{out.tag} {count}"
         await self.send(p.command_complete(tag))
 
+    async def _guarded(self, work: Any, *, fresh: bool = True) -> Any:
+        """Run blocking source work (fetching batches) as a cancellable, disconnect-aware step.
+        ``fresh=False`` continues a statement already marked busy (a cancel may have arrived)."""
+        if fresh:
+            self.busy, self.cancelled = True, False
+        try:
+            return await self._watch_disconnect(asyncio.ensure_future(work))
+        except Exception as e:
+            if self.cancelled:
+                raise PGError("57014", "canceling statement due to user request") from None
+            raise e
+        finally:
+            if fresh:
+                self.busy = False
+
+    async def _send_stream(self, portal: Portal, out: Outcome, stream: RowStream, describe: bool) -> None:
+        formats = _formats(portal.formats, len(stream.schema))
+        if describe:
+            await self.send(p.row_description(_fields(stream.schema), formats))
+        oids = [pg_type_for_arrow(f.type)[0] for f in stream.schema]
+        count = 0
+        self.busy, self.cancelled = True, False  # a cancel stops the rows at any point
+        try:
+            while True:
+                batch = await self._guarded(self.in_thread(stream.next_batch), fresh=False)
+                if batch is None:
+                    break
+                if batch.num_rows:
+                    data = await self.in_thread(_encode_rows, pa.Table.from_batches([batch]), formats, oids)
+                    if self.cancelled:
+                        raise PGError("57014", "canceling statement due to user request")
+                    await self.send(data)  # drain() per batch: a slow client slows the scan, not memory
+                    count += batch.num_rows
+        finally:
+            self.busy = False
+            out.stream = None
+            stream.close()
+        out.table = stream.schema.empty_table()  # consumed: a second Execute returns no rows
+        portal.pos = 0
+        await self.send(p.command_complete(f"SELECT {count}"))
+
     def close(self) -> None:
+        for name in list(self.portals):
+            with contextlib.suppress(Exception):
+                self._drop_portal(name)
         if self._cursor is not None:
             with contextlib.suppress(Exception):
                 self._cursor.close()
@@ -852,7 +943,7 @@ class Server:
         self._engine_count = max(1, engines)
         self._engines_made = 0
         self._engines_lock = threading.Lock()
-        self._running: dict[int, Any] = {}  # session pid -> the engine running its query
+        self._running: dict[int, list[Any]] = {}  # session pid -> the engines running its queries
         self.max_engines_busy = 0
         # read now, while nothing runs: DuckDB 2.0 refuses a second call on a busy connection
         self._timezone = _engine_timezone(connection.engine)
@@ -878,8 +969,7 @@ class Server:
         if s._cursor is not None:
             with contextlib.suppress(Exception):
                 s._cursor.interrupt()
-        engine = self._running.get(s.pid)
-        if engine is not None:
+        for engine in list(self._running.get(s.pid, ())):
             # interrupting that engine's DuckDB stops this session's query; the engine's cleanup
             # closes the scans' page generators, so no more pages are requested
             con = getattr(engine, "_con", None)
@@ -893,27 +983,46 @@ class Server:
                 return self._engines.get_nowait()
             except queue.Empty:
                 if self._engines_made < self._engine_count:
+                    # the pool's own engines, never the connection's: a stream uses its engine
+                    # across calls without the engine's lock, so nobody else may touch it
                     self._engines_made += 1
-                    if self._engines_made == 1:
-                        return self.connection.engine
                     from lowcode_sql.execute.engine import Engine
 
                     base = self.connection.engine
-                    return Engine(self.connection.catalog, timezone=self._timezone,
-                                  readahead=getattr(base, "readahead", None))
+                    engine = Engine(self.connection.catalog, timezone=self._timezone,
+                                    readahead=getattr(base, "readahead", None))
+                    with contextlib.suppress(Exception):
+                        # DuckDB reads a streamed result ahead into this buffer (10 MiB by default):
+                        # keep it small so a client reading slowly also slows the scan
+                        engine._con.execute("SET streaming_buffer_size = '1MB'")
+                    return engine
         return self._engines.get()  # all busy: wait for one
 
     def run_engine(self, session: Session, sql: str, params: list[Any]) -> pa.Table:
-        engine = self._take_engine()
+        """A source query's whole result (DECLARE, COPY)."""
+        stream = self.open_stream(session, sql, params, None)
         try:
-            if session.cancelled:
-                raise PGError("57014", "canceling statement due to user request")
-            self._running[session.pid] = engine
-            self.max_engines_busy = max(self.max_engines_busy, len(self._running))
-            return engine.execute(sql, params or None).arrow()
+            return stream.read_all()
         finally:
-            self._running.pop(session.pid, None)
+            stream.close()
+
+    def open_stream(self, session: Session, sql: str, params: list[Any], names: list[str] | None) -> RowStream:
+        engine = self._take_engine()
+        running = self._running.setdefault(session.pid, [])
+        running.append(engine)
+        self.max_engines_busy = max(self.max_engines_busy, sum(len(v) for v in self._running.values()))
+
+        def release() -> None:
+            with contextlib.suppress(ValueError):
+                running.remove(engine)
+            if not running:
+                self._running.pop(session.pid, None)
             self._engines.put(engine)
+
+        if session.cancelled:
+            release()
+            raise PGError("57014", "canceling statement due to user request")
+        return RowStream(engine, sql, params or None, BATCH_ROWS, names, release)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -951,14 +1060,13 @@ class Server:
             self._server.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.catalog.close()
-        while True:  # the extra engines (the connection's own is closed with the connection)
+        while True:  # the pool's engines (the connection's own is closed with the connection)
             try:
                 engine = self._engines.get_nowait()
             except queue.Empty:
                 break
-            if engine is not self.connection.engine:
-                with contextlib.suppress(Exception):
-                    engine.close()
+            with contextlib.suppress(Exception):
+                engine.close()
 
 
 class ServerThread:

@@ -209,3 +209,31 @@ def test_disconnect_stops_the_scan(trust, sandbox_con):
         assert before < last < before + full  # it started, and stopped before the end
     finally:
         sandbox.latency = old
+
+
+def test_row_stream_reads_a_source_query_batch_by_batch(sandbox_con):
+    from lowcode_sql.execute.engine import Engine
+    from lowcode_sql.pgwire.stream import RowStream
+    from tests.pgwire.conftest import MID_ROWS
+
+    released = []
+    engine = Engine(sandbox_con.catalog)
+    try:
+        stream = RowStream(engine, "SELECT label, n AS x FROM entu.mid", None, 64, ["label", "renamed"],
+                           lambda: released.append(True))
+        assert stream.schema.names == ["label", "renamed"] and not released
+        sizes = []
+        while (batch := stream.next_batch()) is not None:
+            sizes.append(batch.num_rows)
+            assert batch.schema.names == ["label", "renamed"]
+        assert sum(sizes) == MID_ROWS and len(sizes) > 1 and released == [True]
+        stream.close()
+        assert released == [True]  # given back once
+        # a stream closed early gives its engine back and leaves no view behind
+        early = RowStream(engine, "SELECT label FROM entu.mid", None, 64, None, lambda: released.append(True))
+        assert early.next_batch() is not None
+        early.close()
+        assert len(released) == 2
+        assert engine.execute("SELECT count(*) FROM entu.mid").fetchall() == [(MID_ROWS,)]
+    finally:
+        engine.close()
