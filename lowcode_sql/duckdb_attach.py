@@ -505,13 +505,18 @@ _catalog_users: dict[str, set[int]] = {}
 _MARK = "lowcode_sql attach "
 
 
-def _our_catalog(duck: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    """The token of the catalog ``name`` when a live attachment of this database made it."""
-    rows = duck.execute("SELECT DISTINCT comment FROM duckdb_views() WHERE database_name = ? AND NOT internal",
+def _our_catalog(duck: duckdb.DuckDBPyConnection, name: str, tables: set[str]) -> str | None:
+    """The token of the catalog ``name`` when a live attachment of this database made it with
+    views of exactly ``tables`` (another config's source of the same name is not shared)."""
+    rows = duck.execute("SELECT view_name, comment FROM duckdb_views() WHERE database_name = ? AND NOT internal",
                         [name]).fetchall()
-    if len(rows) != 1 or not isinstance(rows[0][0], str) or not rows[0][0].startswith(_MARK):
+    comments = {c for _, c in rows}
+    if len(comments) != 1 or {v for v, _ in rows} != tables:
         return None
-    token = rows[0][0][len(_MARK):]
+    comment = comments.pop()
+    if not isinstance(comment, str) or not comment.startswith(_MARK):
+        return None
+    token = comment[len(_MARK):]
     return token if _catalog_users.get(token) else None
 
 
@@ -521,7 +526,7 @@ def _attach_catalogs(duck: duckdb.DuckDBPyConnection, att: Attachment) -> None:
     for source in att.connection.catalog.sources.values():
         if source.name in existing:
             with _lock:
-                token = _our_catalog(duck, source.name)
+                token = _our_catalog(duck, source.name, set(source.tables()))
                 if token is not None:  # made by another attachment of this database: share it
                     _catalog_users[token].add(id(att))
                     att.catalogs.append(source.name)

@@ -459,3 +459,21 @@ def test_a_failing_classify_refuses_the_filter(duck: Any, lc: Any, sandbox: Any,
     assert rows == [("closed",)]  # DuckDB applied the refused filter itself
     assert all("title" not in q for q in queries(sandbox))
     assert "refusing the filter" in caplog.text and "dialect bug" in caplog.text
+
+
+def test_a_same_named_source_of_another_config_is_not_shared(lc: Any) -> None:
+    con = duckdb.connect()
+    other = lowcode_sql.connect_sandbox("entu", {"item": pa.table({"name": ["a"]})}, source="coredata")
+    try:
+        lowcode_sql.attach(con, lc)
+        cur = con.cursor()
+        with pytest.warns(UserWarning, match="already exists"):
+            att2 = lowcode_sql.attach(cur, other)  # its coredata holds other tables than the catalog's views
+        assert att2.catalogs == []
+        assert cur.sql("SELECT name FROM coredata__item").fetchall() == [("a",)]
+        lowcode_sql.detach(cur)
+        assert con.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0001'").fetchall() == [(1,)]
+    finally:
+        lowcode_sql.detach(con)
+        con.close()
+        other.close()
