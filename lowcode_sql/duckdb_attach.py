@@ -17,7 +17,8 @@ DuckDB's own optimizer hands each scan the columns it needs and offers its filte
   else is refused and DuckDB applies it itself.
 * ``stream(columns, filters)`` renders one request plan from the accepted filters and the needed
   columns, and returns a lazy Arrow stream over the pages: nothing is requested before DuckDB
-  pulls, and the pages stop when DuckDB stops (a ``LIMIT``). Accepted filters that the dialect
+  pulls, no page beyond the first before DuckDB asks for a second batch (``LIMIT 10`` is one
+  request), and the pages stop when DuckDB stops. Accepted filters that the dialect
   cannot send *together* (CoreData sends one value per parameter) are re-checked on each batch.
 
 DuckDB reads streaming results ahead into a 10 MiB buffer (plus a batch per thread), which over
