@@ -97,8 +97,12 @@ def test_fetchmany_without_limit_is_bounded(lc: Any, sandbox: Any, threads: int)
         try:
             res = con.execute("SELECT * FROM coredata__projects")
             assert len(res.fetchmany(10)) == 10
-            time.sleep(0.5)  # DuckDB's engine threads keep reading ahead in the background
-            return sandbox.stats.requests
+            # DuckDB's engine threads keep reading ahead in the background: wait until they stop
+            n = -1
+            while n != sandbox.stats.requests:
+                n = sandbox.stats.requests
+                time.sleep(0.5)
+            return n
         finally:
             lowcode_sql.detach(con)
             con.close()
