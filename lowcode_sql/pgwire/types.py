@@ -26,7 +26,6 @@ __all__ = [
     "encode_binary_column",
     "encode_text_column",
     "pg_type_for_arrow",
-    "type_by_oid",
 ]
 
 
@@ -67,13 +66,7 @@ PG_TYPES: tuple[PGType, ...] = (
     PGType(2950, "uuid", 16, 2951, "U"),
     PGType(3802, "jsonb", -1, 3807, "U"),
 )
-_BY_OID = {t.oid: t for t in PG_TYPES}
-_BY_NAME = {t.name: t for t in PG_TYPES}
 INTEGER_OIDS = frozenset({20, 21, 23, 26})
-
-
-def type_by_oid(oid: int) -> PGType | None:
-    return _BY_OID.get(oid)
 
 
 def pg_type_for_arrow(t: pa.DataType) -> tuple[int, int, int]:
@@ -111,10 +104,6 @@ def pg_type_for_arrow(t: pa.DataType) -> tuple[int, int, int]:
     if pa.types.is_nested(t):
         return 114, -1, -1  # lists, structs, maps: JSON text
     return 25, -1, -1  # null type and anything exotic: text
-
-
-def pg_type_name(t: pa.DataType) -> str:
-    return _BY_OID[pg_type_for_arrow(t)[0]].name
 
 
 # --- text format ---------------------------------------------------------------------------------

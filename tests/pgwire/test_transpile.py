@@ -144,3 +144,13 @@ def test_a_broken_source_is_left_out_of_the_catalog(caplog):
 def test_similar_to_uses_postgresql_wildcards(value, pattern, expected):
     sql = tr(f"SELECT '{value}' SIMILAR TO '{pattern}', generate_series(1, 1)")
     assert duckdb.sql(sql.sql).fetchall() == [(expected, 1)] and sql.names == ["?column?", "generate_series"]
+
+
+def test_data_rows_wire_format():
+    from lowcode_sql.pgwire.protocol import data_rows_arrow
+
+    out = data_rows_arrow([pa.array([b"1", None]), pa.array(["", "xy"])], 2)
+    row1 = b"D" + (4 + 2 + 4 + 1 + 4).to_bytes(4, "big") + b"\x00\x02" + b"\x00\x00\x00\x01" + b"1" + b"\x00" * 4
+    row2 = b"D" + (4 + 2 + 4 + 4 + 2).to_bytes(4, "big") + b"\x00\x02" + b"\xff" * 4 + b"\x00\x00\x00\x02xy"
+    assert out == row1 + row2
+    assert data_rows_arrow([pa.array(["a", "b", "c"]).slice(1, 2)], 2).endswith(b"\x00\x00\x00\x01c")
