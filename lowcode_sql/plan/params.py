@@ -34,6 +34,9 @@ def to_literal(value: Any) -> exp.Expression:
         return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, dt.time):
         return exp.cast(exp.Literal.string(value.isoformat()), "TIME")
+    if isinstance(value, bytes | bytearray | memoryview):
+        # a BLOB literal spelled as \xNN escapes: exact for every byte, quotes and backslashes included
+        return exp.cast(exp.Literal.string("".join(f"\\x{b:02X}" for b in bytes(value))), "BLOB")
     if isinstance(value, list | tuple):
         return exp.Array(expressions=[to_literal(v) for v in value])
     raise ParameterError(f"cannot bind a parameter of type {type(value).__name__}")

@@ -185,9 +185,6 @@ def test_connect_owns_its_engine_and_maps_config_errors(tmp_path: Any) -> None:
     assert isinstance(info.value.lowcode_error, errors.ConfigError)
 
 
-@pytest.mark.xfail(strict=True, raises=dbapi.ProgrammingError,
-                   reason="engine gap: lowcode_sql/plan/params.py to_literal has no bytes case, so a PEP 249 "
-                          "Binary() value cannot be bound yet (a BLOB literal of \\xNN escapes would do)")
 def test_binary_parameter(con: Any) -> None:
     cur = con.cursor()
     cur.execute("SELECT ? AS b", [dbapi.Binary(b"\x00a'\\")])
