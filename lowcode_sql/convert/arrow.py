@@ -101,7 +101,9 @@ def _merge_struct(a: pa.StructType, b: pa.StructType) -> pa.StructType:
     return pa.struct(list(fields.values()))
 
 
-def _path(arr: pa.Array, path: Sequence[str]) -> pa.Array:
+def _path(arr: pa.Array, path: Sequence[str], top: Mapping[str, pa.Array] | None = None) -> pa.Array:
+    if top is not None and path:  # the record's own fields, flattened once per page
+        arr, path = top[path[0]], path[1:]
     for part in path:
         arr = pc.struct_field(arr, [part])
     return arr
@@ -120,8 +122,8 @@ def _values_lists(lists: pa.ListArray, key: str) -> tuple[pa.Array, np.ndarray, 
     return kept, offsets, counts
 
 
-def _convert_column(col: ColumnDef, raw: pa.Array) -> pa.Array:
-    arr = _path(raw, col.json_path())
+def _convert_column(col: ColumnDef, raw: pa.Array, top: Mapping[str, pa.Array] | None = None) -> pa.Array:
+    arr = _path(raw, col.json_path(), top)
     if col.extract in ("first", "all"):
         kept, offsets, counts = _values_lists(arr, col.item_key or "value")
         kept = _parse(col, kept)
@@ -174,6 +176,9 @@ def records_to_batch(
             raw = pa.array(records, type=raw_t) if raw_t.num_fields else None
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
         raise ConversionError(_diagnose(table, cols, records, e)) from None
+    # One flatten() for every top-level field: a kernel call per column costs a GIL round trip each,
+    # which dominated conversion while the fetch thread was busy (bench_concurrency over HTTP).
+    top = dict(zip((f.name for f in raw_t), raw.flatten(), strict=True)) if raw is not None else None
     arrays = []
     for col in cols:
         if col.filter_only:
@@ -181,7 +186,7 @@ def records_to_batch(
             arrays.append(pa.array([value] * len(records), col.type))
             continue
         try:
-            arrays.append(_convert_column(col, raw))
+            arrays.append(_convert_column(col, raw, top))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
             raise ConversionError(f"{table.name}.{col.name}: cannot convert values to {col.type}: {e}") from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
