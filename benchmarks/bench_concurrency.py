@@ -16,9 +16,9 @@ concurrent requests: a 10k-row table costs ~6 ms a page, ~0.6 s a scan). ``self_
 it sends the stock emulator's bytes.
 
 Target: concurrent >= 6x faster than sequential. The ceiling is 100 / 15 = 6.7x: the first page
-must arrive before the total is known, and the engine's read-ahead starts at 2 pages and grows
-by one per page consumed (so a LIMIT over a local filter does not fetch 8 pages it never needs),
-reaching 8 in flight on the 4th round: 1 + 1 + 1 + ceil(93 / 8) = 15 rounds of 50 ms.
+must arrive before the total is known, and the engine's read-ahead starts at 2 pages and doubles
+with each page consumed (so a LIMIT over a local filter does not fetch 8 pages it never needs),
+reaching 8 in flight on the 3rd round: about 15 rounds of 50 ms.
 
     PYTHONPATH=. python benchmarks/bench_concurrency.py [--repeat 5] [--also 16] [--pages 100]
 """
