@@ -122,7 +122,8 @@ def test_dialect_on_sqlalchemy_14() -> None:
     assert eps == ["lowcode_sql.sqlalchemy_dialect:LowcodeDialect"], versions.stdout
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     done = subprocess.run(
-        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/interfaces/test_sqlalchemy.py"],
+        [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra --strict-markers",
+         "tests/interfaces/test_sqlalchemy.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
     )
     out = done.stdout[-3000:] + done.stderr[-2000:]
