@@ -28,7 +28,7 @@ from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.types import Aggregate
 
-__all__ = ["Engine", "Result", "ScanReport"]
+__all__ = ["Engine", "Result", "ResultStream", "ScanReport"]
 
 Progress = Callable[[str, ScanStats, int | None], None]
 
@@ -134,6 +134,33 @@ class Engine:
                         self._con.unregister(scan.view)
         return Result(table, reports, qp.sql, time.perf_counter() - started)
 
+    def stream(self, sql: str, params: Any = None, *, batch_rows: int = 65_536,
+               progress: Progress | None = None) -> ResultStream:
+        """Start a query and read its result batch by batch: pages are fetched as batches are read,
+        and closing the stream early stops its scans. Until it is closed, use this engine for
+        nothing else (its DuckDB connection is busy with the stream)."""
+        qp = self.plan(sql, params)
+        reports: list[ScanReport] = []
+        closers: list[Callable[[], None]] = []
+        failures: list[BaseException] = []
+        stream = ResultStream(self, qp, reports, closers, failures)
+        try:
+            with self._lock:
+                for scan in qp.scans:
+                    reports.append(self._register(scan, closers, failures, progress))
+                stream._start(self._con.sql(qp.sql).to_arrow_reader(batch_rows))
+        except duckdb.Error as e:
+            stream.close()
+            raise stream._typed(e) from None
+        except BaseException:
+            stream.close()
+            raise
+        return stream
+
+    def interrupt(self) -> None:
+        """Stop the query running on this engine (from another thread): its scans stop too."""
+        self._con.interrupt()
+
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
                   progress: Progress | None) -> ScanReport:
         spec, table = scan.spec, scan.table
@@ -194,6 +221,81 @@ class Engine:
         with self._lock:
             self._con.close()
             self._fold_con.close()
+
+
+class ResultStream:
+    """A started query (``Engine.stream``): ``schema`` now, batches on demand, then ``close()``."""
+
+    def __init__(self, engine: Engine, qp: QueryPlan, reports: list[ScanReport],
+                 closers: list[Callable[[], None]], failures: list[BaseException]) -> None:
+        self._engine, self._qp, self.reports = engine, qp, reports
+        self._closers, self._failures = closers, failures
+        self._reader: pa.RecordBatchReader | None = None
+        self._schema: pa.Schema | None = None
+        self._closed = False
+
+    def _start(self, reader: pa.RecordBatchReader) -> None:
+        self._reader, self._schema = reader, reader.schema
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The result's columns (known before any page is read)."""
+        assert self._schema is not None, "the stream did not start"
+        return self._schema
+
+    @property
+    def sql(self) -> str:
+        """The SQL DuckDB runs over the scan views."""
+        return self._qp.sql
+
+    def read_next_batch(self) -> pa.RecordBatch | None:
+        """The next batch, or None at the end (the stream is then closed)."""
+        if self._closed or self._reader is None:
+            return None
+        try:
+            return self._reader.read_next_batch()
+        except StopIteration:
+            self.close()
+            return None
+        except duckdb.InterruptException:
+            self.close()
+            raise
+        except duckdb.Error as e:
+            self.close()
+            raise self._typed(e) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        while (batch := self.read_next_batch()) is not None:
+            yield batch
+
+    def _typed(self, e: duckdb.Error) -> BaseException:
+        # as Engine.execute: DuckDB re-raises a scan's exception as text; report the typed one
+        if self._failures:
+            return self._failures[0]
+        if isinstance(e, duckdb.InterruptException):
+            return e
+        return ExecutionError(str(e))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._reader = None
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                close()
+        for scan in self._qp.scans:
+            with contextlib.suppress(duckdb.Error):
+                self._engine._con.unregister(scan.view)
+
+    def __enter__(self) -> ResultStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _aggregate_column(table: TableDef, dialect: Dialect, agg: Aggregate) -> ColumnDef:

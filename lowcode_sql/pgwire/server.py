@@ -972,10 +972,8 @@ class Server:
         for engine in list(self._running.get(s.pid, ())):
             # interrupting that engine's DuckDB stops this session's query; the engine's cleanup
             # closes the scans' page generators, so no more pages are requested
-            con = getattr(engine, "_con", None)
-            if con is not None:
-                with contextlib.suppress(Exception):
-                    con.interrupt()
+            with contextlib.suppress(Exception):
+                engine.interrupt()
 
     def _take_engine(self) -> Any:
         with self._engines_lock:

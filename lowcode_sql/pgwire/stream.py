@@ -1,24 +1,18 @@
 """Source query results as a stream of Arrow batches, so the wire server holds one batch per client
 instead of the whole result (issue #7: bounded memory per connection).
 
-``Engine.execute`` returns a finished ``pyarrow.Table``. This runs the same steps (plan, register
-each scan's lazy page stream, run the residual SQL) but reads DuckDB's answer with
-``to_arrow_reader``: pages are fetched as the client consumes rows, and a client that stops (or
-cancels, or disconnects) stops the scan. It uses the engine's internals (``plan``, ``_register``,
-``_con``), so it falls back to ``execute`` if those ever change; the engine it gets must be used by
-nobody else meanwhile (the server's pool guarantees it).
+``Engine.execute`` returns a finished ``pyarrow.Table``; ``Engine.stream`` reads DuckDB's answer
+batch by batch instead: pages are fetched as the client consumes rows, and a client that stops (or
+cancels, or disconnects) stops the scan. The engine it gets must be used by nobody else meanwhile
+(the server's pool guarantees it).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import duckdb
 import pyarrow as pa
-
-from lowcode_sql.errors import ExecutionError
 
 __all__ = ["RowStream"]
 
@@ -70,35 +64,10 @@ class RowStream:
 
 
 def _batches(engine: Any, sql: str, params: Any, batch_rows: int) -> Iterator[Any]:
-    """Yields the result schema, then its record batches."""
-    if not all(hasattr(engine, a) for a in ("plan", "_register", "_con")):  # pragma: no cover - engine changed
-        table = engine.execute(sql, params).arrow()
-        yield table.schema
-        yield from table.to_batches(batch_rows)
-        return
-    qp = engine.plan(sql, params)
-    closers: list[Callable[[], None]] = []
-    failures: list[BaseException] = []
-    con: duckdb.DuckDBPyConnection = engine._con
+    """Yields the result schema, then its record batches (``Engine.stream``)."""
+    stream = engine.stream(sql, params, batch_rows=batch_rows)
     try:
-        for scan in qp.scans:
-            engine._register(scan, closers, failures, None)
-        try:
-            reader = con.sql(qp.sql).to_arrow_reader(batch_rows)
-            yield reader.schema
-            yield from reader
-        except duckdb.Error as e:
-            # as Engine.execute: DuckDB re-raises a stream's exception as text; report the typed
-            # error the scan raised instead
-            if failures:
-                raise failures[0] from None
-            if isinstance(e, duckdb.InterruptException):
-                raise
-            raise ExecutionError(str(e)) from None
+        yield stream.schema
+        yield from stream
     finally:
-        for close in closers:
-            with contextlib.suppress(Exception):
-                close()
-        for scan in qp.scans:
-            with contextlib.suppress(duckdb.Error):
-                con.unregister(scan.view)
+        stream.close()  # closes the scans and unregisters their views
