@@ -55,7 +55,7 @@ DEMO_QUERIES = (
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lowcode-sql",
-        description="Query low-code platforms (CoreData, Entu, ...) with SQL (DuckDB syntax).",
+        description="Query low-code platforms (CoreData, Entu, Totalum, Slingr, Alumio) with SQL (DuckDB syntax).",
         epilog="Sources come from a TOML config (-c, or $LOWCODE_SQL_CONFIG); --demo uses the embedded "
                "sandboxes with sample data. Tables are named <source>.<table>.",
     )
