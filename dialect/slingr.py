@@ -72,6 +72,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token
+from dialect._like import like_to_regex
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import (
     Aggregate,
@@ -807,13 +808,4 @@ def _escape(ch: str, case_insensitive: bool) -> str:
 
 def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str:
     """A regex (no flags) matching exactly the strings the LIKE pattern matches."""
-    out = ["^"]
-    for part in pattern.parts:
-        if part is LikePattern.ANY:
-            out.append(r"[\s\S]*")
-        elif part is LikePattern.ONE:
-            out.append(r"[\s\S]")
-        else:
-            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
-    out.append(r"(?![\s\S])")
-    return "".join(out)
+    return like_to_regex(pattern, lambda ch: _escape(ch, case_insensitive))
