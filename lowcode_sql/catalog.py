@@ -69,7 +69,8 @@ class Catalog:
             credentials = sc.resolve_credentials()
         dialect = dialect_cls(options)
         runtime = SourceRuntime(sc.name, base_url or "", dialect, credentials, transport=transport,
-                                concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout)
+                                concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout,
+                                cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb)
         src = Source(sc, dialect, runtime, sandbox)
         self.sources[sc.name] = src
         return src

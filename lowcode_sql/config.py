@@ -8,6 +8,7 @@ credentials = { user = "COREDATA_USER", key = "COREDATA_KEY" }   # names of envi
 concurrency = 8                     # requests in flight for this source
 rate_limit = 10                     # requests per second (omit: unlimited)
 timeout = 30                        # seconds per request
+cache_ttl = 60                      # answer repeated requests from memory for 60 s (omit: no cache)
 
 [sources.crm.options]               # per-platform switches (`lowcode-sql platforms` lists them)
 order_by = true
@@ -39,7 +40,7 @@ __all__ = ["Config", "SourceConfig", "load_config"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEYS = {"platform", "base_url", "credentials", "options", "concurrency", "rate_limit", "timeout", "sandbox",
-         "secrets"}
+         "secrets", "cache_ttl", "cache_max_mb"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class SourceConfig:
     concurrency: int = 8
     rate_limit: float | None = None
     timeout: float = 30.0
+    cache_ttl: float = 0.0  # seconds a response is reused (0: no cache)
+    cache_max_mb: float = 64.0
     sandbox: bool = False
     secrets: Mapping[str, Secret] = field(default_factory=dict)  # given in code (never in TOML)
 
@@ -102,6 +105,7 @@ def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
             options=dict(raw.get("options", {})), concurrency=int(raw.get("concurrency", 8)),
             rate_limit=float(raw["rate_limit"]) if raw.get("rate_limit") is not None else None,
             timeout=float(raw.get("timeout", 30.0)), sandbox=sandbox, secrets=secrets,
+            cache_ttl=float(raw.get("cache_ttl", 0.0)), cache_max_mb=float(raw.get("cache_max_mb", 64.0)),
         )
     except (TypeError, ValueError) as e:
         raise ConfigError(f"source {name!r}: {e}") from None

@@ -22,6 +22,7 @@ from lowcode_sql.errors import APIError, AuthError, DialectError, LowcodeSQLErro
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.auth import AuthSession
 from lowcode_sql.fetch.budget import Budget
+from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.types import HttpRequest
@@ -50,6 +51,8 @@ class SourceRuntime:
         rate_limit: float | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        cache_ttl: float = 0.0,
+        cache_max_mb: float = 64.0,
     ) -> None:
         self.name = name
         # Relative paths ("api/v2/projects/") are appended to the base, so it must end in '/':
@@ -63,6 +66,9 @@ class SourceRuntime:
         self.retry = retry or RetryPolicy()
         self.budget = Budget(concurrency, rate_limit)
         self.auth = AuthSession(dialect, credentials, sender=self._send_unauthenticated, source=name)
+        # opt-in: repeated dashboard queries answered from memory (see fetch/cache.py)
+        self.cache = ResponseCache(cache_ttl, int(cache_max_mb * (1 << 20))) if cache_ttl > 0 else None
+        self._fingerprint = credential_fingerprint(credentials) if self.cache is not None else ""
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         loop.register(self)
@@ -73,7 +79,18 @@ class SourceRuntime:
     # --- sending --------------------------------------------------------------------------------
 
     async def send(self, req: HttpRequest, *, stats: ScanStats | None = None) -> Any:
-        """Send ``req`` with auth, budget and retries; return the decoded JSON body."""
+        """Send ``req`` with auth, budget and retries; return the decoded JSON body (from the
+        response cache when the source has one and holds a fresh answer)."""
+        if self.cache is None:
+            return await self._send(req, stats)
+        key = self.cache.key(req, self._fingerprint)
+        body = self.cache.get(key)
+        if body is None:
+            body = await self._send(req, stats)
+            self.cache.put(key, body)
+        return body
+
+    async def _send(self, req: HttpRequest, stats: ScanStats | None) -> Any:
         headers, token = await self.auth.headers(stats)
         try:
             return await self._request(req, headers, stats)
