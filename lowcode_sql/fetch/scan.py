@@ -94,6 +94,14 @@ def fetch_count(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, s
     return loop.run(afetch_count(runtime, table, scan, stats=stats))
 
 
+def _key_hash(value: Any) -> int:
+    """One hash per key (the guard's hot path): JSON objects and arrays by their canonical text."""
+    try:
+        return hash(value)
+    except TypeError:
+        return hash(orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+
+
 def _hashable(value: Any) -> Any:
     try:
         hash(value)
@@ -124,7 +132,7 @@ class _SeenKeys:
 
     def add_page(self, keys: list[Any]) -> int | None:
         """Add a page's keys; the index of the first one seen before (then nothing is added)."""
-        hashes = [hash(k) for k in keys]
+        hashes = [_key_hash(k) for k in keys]
         page: set[int] = set()
         for i, h in enumerate(hashes):
             if h in self._recent or h in page:
@@ -194,7 +202,7 @@ class _Scan:
         key = self.table.key
         if key is not None:
             values = [rec[key] for rec in records if isinstance(rec, dict) and rec.get(key) is not None]
-            twice = self._keys.add_page([_hashable(v) for v in values])
+            twice = self._keys.add_page(values)
             if twice is not None:
                 raise self._inconsistent(f"key {key}={values[twice]!r} was returned twice")
         self.received += len(records)

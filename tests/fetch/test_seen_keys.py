@@ -21,3 +21,9 @@ def test_duplicates_are_found_within_a_page_in_recent_pages_and_after_a_merge():
 def test_read_ahead_doubles_per_page_taken():
     assert [_ramp(2, n) for n in range(5)] == [2, 4, 8, 16, 32]
     assert [_ramp(0, n) for n in range(5)] == [0, 1, 2, 4, 8]  # lazy start: nothing before the first page
+
+
+def test_unhashable_keys_compare_by_their_json():
+    seen = _SeenKeys()
+    assert seen.add_page([{"a": 1, "b": [2]}, ["x"]]) is None
+    assert seen.add_page([{"b": [2], "a": 1}]) == 0
