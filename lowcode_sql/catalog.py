@@ -63,7 +63,7 @@ class Catalog:
             sandbox = sandbox or get_sandbox(sc.platform)
             transport = sandbox.transport()
             base_url = base_url or "http://sandbox.invalid/"
-            options = {**getattr(sandbox, "DEMO_OPTIONS", {}), **options}
+            options = {**sandbox.DEMO_OPTIONS, **options}
             credentials = sc.resolve_credentials() if (sc.credentials or sc.secrets) else sandbox_credentials(sandbox)
         else:
             credentials = sc.resolve_credentials()
@@ -119,7 +119,7 @@ def sandbox_credentials(sandbox: Any) -> dict[str, Any]:
     """The demo credentials an embedded emulator accepts."""
     from dialect._base import Secret
 
-    return {k: Secret(v) for k, v in getattr(sandbox, "DEMO_CREDENTIALS", {}).items()}
+    return {k: Secret(v) for k, v in sandbox.DEMO_CREDENTIALS.items()}
 
 
 def source_help(name: str, candidates: list[str]) -> str:  # pragma: no cover - used by the CLI

@@ -267,7 +267,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         raise SystemExit("usage: lowcode-sql sandbox serve PLATFORM [--port N]")
     platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit)
     with platform.serve(port=args.port) as server:
-        creds = getattr(platform, "DEMO_CREDENTIALS", {})
+        creds = platform.DEMO_CREDENTIALS
         print(f"{args.platform} sandbox on {server.url}  (demo credentials: {creds}); Ctrl-C stops it",
               flush=True)
         try:

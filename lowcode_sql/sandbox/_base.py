@@ -41,7 +41,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -306,6 +306,14 @@ class Platform(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: The credentials the emulator accepts out of the box, keyed by the dialect's credential names:
+    #: what ``lowcode_sql.demo()``, sandbox sources (``catalog.sandbox_credentials``) and
+    #: ``lowcode-sql sandbox serve`` use. Every sandbox defines it; ``{}`` means none are needed.
+    DEMO_CREDENTIALS: ClassVar[dict[str, str]] = {}
+    #: The source options a sandbox source starts from (the user's own options override them).
+    #: Read it on an instance: a sandbox whose options depend on its data computes it with a
+    #: property (Slingr lists its entities and field types); the others set a class attribute.
+    DEMO_OPTIONS: Mapping[str, Any] = {}
 
     def __init__(
         self,

@@ -381,6 +381,7 @@ class CoreDataSandbox(Platform):
     name = "coredata"
     #: what ``lowcode_sql.demo()`` and sandbox sources log in with
     DEMO_CREDENTIALS = {"user": "demo", "key": "demo-key"}
+    DEMO_OPTIONS: dict[str, Any] = {}
 
     def __init__(
         self,

@@ -271,7 +271,7 @@ class SlingrSandbox(Platform):
             self.load_sample_data()
 
     @property
-    def DEMO_OPTIONS(self) -> dict[str, Any]:
+    def DEMO_OPTIONS(self) -> dict[str, Any]:  # type: ignore[override]  # computed from the data
         """The source options a user would write for this app: its entities and field types."""
         fields: dict[str, dict[str, str]] = {}
         for name, entity in self.entities.items():

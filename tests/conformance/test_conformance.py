@@ -189,7 +189,7 @@ def test_dialect_modules_do_no_io(platform: str) -> None:
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_credentials_never_show_in_explain_or_errors(platform: str) -> None:
-    demo = getattr(type(get_sandbox(platform, sample_data=False)), "DEMO_CREDENTIALS", {})
+    demo = type(get_sandbox(platform, sample_data=False)).DEMO_CREDENTIALS
     secrets = [str(v) for v in demo.values() if len(str(v)) >= 6]  # "demo" would match innocent text
     assert secrets, f"{platform}: the sandbox declares no demo credentials to look for"
     con = lowcode_sql.connect_sandbox(platform)

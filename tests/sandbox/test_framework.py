@@ -433,3 +433,16 @@ def test_server_bad_request() -> None:
             while chunk := s.recv(1000):
                 data += chunk
         assert data.startswith(b"HTTP/1.1 400 ")
+
+
+@pytest.mark.parametrize("platform", names())
+def test_every_sandbox_declares_its_demo_credentials_and_options(platform: str) -> None:
+    # The catalog, the CLI and the conformance suite read both as plain attributes (Platform
+    # declares them), so each emulator states its own rather than inheriting the empty defaults.
+    from collections.abc import Mapping
+
+    sandbox = get_sandbox(platform, sample_data=False)
+    own = vars(type(sandbox))
+    assert "DEMO_CREDENTIALS" in own and "DEMO_OPTIONS" in own
+    assert sandbox.DEMO_CREDENTIALS and all(isinstance(v, str) for v in sandbox.DEMO_CREDENTIALS.values())
+    assert isinstance(sandbox.DEMO_OPTIONS, Mapping)
