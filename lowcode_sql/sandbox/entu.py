@@ -43,15 +43,34 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox._mongo import (
+    ARRAY,
+    MISSING,
+    NULL,
+    NUMBER,
+    OBJECT,
+    BDate,
+    ObjectId,
+    RegexSyntax,
+    compare,
+    compile_mongo_regex,
+    days_from_civil,
+    is_nan,
+    iso_ms,
+    pcre_to_python,
+    sort_key,
+)
+from lowcode_sql.sandbox._mongo import Regex as _Regex
+from lowcode_sql.sandbox._mongo import type_order as _bracket
 
-__all__ = ["BDate", "EntuSandbox", "ObjectId"]
+__all__ = ["BDate", "EntuSandbox", "ObjectId", "iso_ms", "js_number", "parse_date", "pcre_to_python"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,39 +78,8 @@ __all__ = ["BDate", "EntuSandbox", "ObjectId"]
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectId:
-    """A Mongo ObjectId (24 lower-case hex digits). Serialised as its hex string."""
-
-    hex: str
-
-    def __str__(self) -> str:
-        return self.hex
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class BDate:
-    """A BSON Date: signed epoch milliseconds. ``date`` and ``datetime`` values are both stored so
-    (utils/entity.js ``insertProperties``: ``property.date = new Date(property.date)``)."""
-
-    ms: int
-
-
-class _Missing:
-    __slots__ = ()
-
-
-MISSING: Any = _Missing()
-
 # Aggregation operand that is a JS array (a query key given twice: h3's getQuery makes it an array).
 _JSArray = tuple
-
-
-@dataclass(frozen=True, slots=True)
-class _Regex:
-    source: str  # the pattern as Mongo receives it (PCRE syntax)
-    flags: str  # Mongo options: subset of "im"
-    compiled: re.Pattern[str]
 
 
 class _Ops(dict[str, Any]):
@@ -114,93 +102,21 @@ def _server_error(reason: str) -> EntuHTTPError:
     return err
 
 
-# BSON canonical type order (Mongo "Comparison/Sort Order"): null < numbers < strings < objects
-# < arrays < ObjectId < booleans < dates < regex.
-def _bracket(v: Any) -> int:
-    if v is None or v is MISSING:
-        return 5
-    if isinstance(v, bool):
-        return 40
-    if isinstance(v, int | float):
-        return 10
-    if isinstance(v, str):
-        return 15
-    if isinstance(v, dict):
-        return 20
-    if isinstance(v, list | tuple):
-        return 25
-    if isinstance(v, ObjectId):
-        return 35
-    if isinstance(v, BDate):
-        return 45
-    if isinstance(v, _Regex):
-        return 50
-    raise TypeError(f"not a BSON value: {v!r}")
-
-
-def _cmp_num(a: float, b: float) -> int:
-    # MONGO: in the sort/compare order NaN is below every number and equal to NaN.
-    an, bn = isinstance(a, float) and math.isnan(a), isinstance(b, float) and math.isnan(b)
-    if an or bn:
-        return 0 if an and bn else (-1 if an else 1)
-    return (a > b) - (a < b)
-
-
-def bson_cmp(a: Any, b: Any) -> int:
-    """Total order of MongoDB's sort (woCompare)."""
-    ta, tb = _bracket(a), _bracket(b)
-    if ta != tb:
-        return -1 if ta < tb else 1
-    if ta == 5:
-        return 0
-    if ta == 10:
-        return _cmp_num(a, b)
-    if ta == 20:
-        items_a, items_b = list(a.items()), list(b.items())
-        for (ka, va), (kb, vb) in zip(items_a, items_b):
-            c = _bracket(va) - _bracket(vb)
-            if c:
-                return -1 if c < 0 else 1
-            if ka != kb:
-                return -1 if ka < kb else 1
-            c = bson_cmp(va, vb)
-            if c:
-                return c
-        return (len(items_a) > len(items_b)) - (len(items_a) < len(items_b))
-    if ta == 25:
-        for x, y in zip(a, b):
-            c = bson_cmp(x, y)
-            if c:
-                return c
-        return (len(a) > len(b)) - (len(a) < len(b))
-    if ta == 35:
-        return (a.hex > b.hex) - (a.hex < b.hex)
-    if ta == 45:
-        return (a.ms > b.ms) - (a.ms < b.ms)
-    if ta == 50:
-        return (a.source > b.source) - (a.source < b.source)
-    return (a > b) - (a < b)  # str (code points == UTF-8 byte order), bool
-
-
-def _isnan(v: Any) -> bool:
-    return isinstance(v, float) and math.isnan(v)
-
-
 def _eq(c: Any, v: Any) -> bool:
     """Query equality of one candidate with the operand (same bracket; NaN equals NaN)."""
     if _bracket(c) != _bracket(v):
         return False
-    return bson_cmp(c, v) == 0
+    return compare(c, v) == 0
 
 
 def _range(op: str, c: Any, v: Any) -> bool:
     """$gt/$gte/$lt/$lte of one candidate: only within the operand's type bracket."""
-    if _bracket(c) != _bracket(v) or _bracket(v) in (20, 25):
+    if _bracket(c) != _bracket(v) or _bracket(v) in (OBJECT, ARRAY):
         return False
-    if _isnan(c) or _isnan(v):
+    if is_nan(c) or is_nan(v):
         # MONGO (ComparisonMatchExpression): "NaN is equal to NaN but otherwise always compares to false".
-        return op in ("gte", "lte") and _isnan(c) and _isnan(v)
-    r = bson_cmp(c, v)
+        return op in ("gte", "lte") and is_nan(c) and is_nan(v)
+    r = compare(c, v)
     return {"gt": r > 0, "gte": r >= 0, "lt": r < 0, "lte": r <= 0}[op]
 
 
@@ -295,29 +211,6 @@ _SLASH_DATE = re.compile(
 )
 
 
-def _days_from_civil(y: int, m: int, d: int) -> int:
-    # Howard Hinnant's algorithm; proleptic Gregorian, any year.
-    y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
-    yoe = y - era * 400
-    doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-def _civil_from_days(z: int) -> tuple[int, int, int]:
-    z += 719468
-    era = (z if z >= 0 else z - 146096) // 146097
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    y = yoe + era * 400
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = mp + (3 if mp < 10 else -9)
-    return y + (m <= 2), m, d
-
-
 def _date_from_string(s: str) -> float:
     """``new Date(string)`` for the ISO forms (and V8's ``YYYY/MM/DD``); NaN when unparseable."""
     s = s.strip()
@@ -340,7 +233,7 @@ def _date_from_string(s: str) -> float:
         zz = z.replace(":", "")
         offset = (int(zz[1:3]) * 60 + int(zz[3:5])) * (1 if zz[0] == "+" else -1)
     # V8 lets the day overflow into the next month (2019-02-31 -> 2019-03-03).
-    t = ((_days_from_civil(y, mo, 1) + d - 1) * 86400 + h * 3600 + mi * 60 + sec - offset * 60) * 1000 + ms
+    t = ((days_from_civil(y, mo, 1) + d - 1) * 86400 + h * 3600 + mi * 60 + sec - offset * 60) * 1000 + ms
     return t if abs(t) <= _MAX_MS else math.nan
 
 
@@ -355,235 +248,12 @@ def parse_date(v: str | tuple[str, ...]) -> BDate:
     return BDate(0 if isinstance(t, float) and math.isnan(t) else int(t))
 
 
-def iso_ms(ms: int) -> str:
-    """``Date.prototype.toISOString`` (JSON form of a BSON date)."""
-    days, rem = divmod(ms, 86_400_000)
-    y, m, d = _civil_from_days(days)
-    hh, rem = divmod(rem, 3_600_000)
-    mi, rem = divmod(rem, 60_000)
-    ss, mss = divmod(rem, 1000)
-    ys = f"{y:04d}" if 0 <= y <= 9999 else f"{'+' if y > 0 else '-'}{abs(y):06d}"
-    return f"{ys}-{m:02d}-{d:02d}T{hh:02d}:{mi:02d}:{ss:02d}.{mss:03d}Z"
-
-
 def _js_slice_utf16(s: str, n: int) -> str:
     """``s.slice(0, n)`` counted in UTF-16 code units (a cut emoji leaves a lone surrogate)."""
     units = s.encode("utf-16-le", "surrogatepass")
     if len(units) <= 2 * n:
         return s
     return units[: 2 * n].decode("utf-16-le", "surrogatepass")
-
-
-# --------------------------------------------------------------------------------------------
-# Regular expressions: PCRE (MongoDB) -> Python ``re``
-# --------------------------------------------------------------------------------------------
-
-
-class _RegexSyntax(Exception):
-    def __init__(self, message: str, *, js_ok: bool) -> None:
-        super().__init__(message)
-        self.js_ok = js_ok  # the JS RegExp constructor would have accepted it (so: Mongo's 500, not 400)
-
-
-_W = "A-Za-z0-9_"
-_D = "0-9"
-_S = "\\t\\n\\x0b\\x0c\\r "  # PCRE2 \s (includes VT since Perl 5.18)
-_H = "\\t \\xa0\\u1680\\u180e\\u2000-\\u200a\\u202f\\u205f\\u3000"
-_V = "\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029"
-_NOT_W = "\\x00-/:-@\\[-^`{-\\U0010ffff"
-_NOT_D = "\\x00-/:-\\U0010ffff"
-_NOT_S = "\\x00-\\x08\\x0e-\\x1f!-\\U0010ffff"
-_POSIX = {
-    "alpha": "A-Za-z", "digit": "0-9", "alnum": "A-Za-z0-9", "upper": "A-Z", "lower": "a-z",
-    "space": _S, "blank": "\\t ", "xdigit": "0-9A-Fa-f", "word": _W, "punct": "!-/:-@\\[-`{-~",
-    "cntrl": "\\x00-\\x1f\\x7f", "print": " -~", "graph": "!-~", "ascii": "\\x00-\\x7f",
-}  # fmt: skip
-_CLASS_ESC = {"d": _D, "w": _W, "s": _S, "h": _H, "v": _V, "D": _NOT_D, "W": _NOT_W, "S": _NOT_S}
-_WB = f"(?:(?<=[{_W}])(?![{_W}])|(?<![{_W}])(?=[{_W}]))"
-_NWB = f"(?:(?<=[{_W}])(?=[{_W}])|(?<![{_W}])(?![{_W}]))"
-_OUT_ESC = {
-    "d": f"[{_D}]", "D": f"[{_NOT_D}]", "w": f"[{_W}]", "W": f"[{_NOT_W}]", "s": f"[{_S}]", "S": f"[{_NOT_S}]",
-    "h": f"[{_H}]", "H": f"[^{_H}]", "v": f"[{_V}]", "V": f"[^{_V}]", "N": "[^\\n]", "b": _WB, "B": _NWB,
-    "A": "\\A", "z": "\\Z", "Z": "(?=\\n?\\Z)", "R": "(?:\\r\\n|[\\n\\x0b\\x0c\\r\\x85\\u2028\\u2029])",
-    "e": "\\x1b", "G": "\\A",
-}  # fmt: skip
-
-
-def _class_literal(ch: str) -> str:
-    return "\\" + ch if ch in "\\]^-[&~|" else ch
-
-
-def pcre_to_python(src: str) -> tuple[str, bool]:
-    """Translate a PCRE pattern (MongoDB, UTF mode, no UCP) to Python ``re`` syntax.
-
-    ``\\d \\w \\s \\b`` are ASCII as in PCRE without UCP, while case-insensitive matching stays Unicode
-    (PCRE's UTF caseless). Returns the Python pattern and whether JavaScript's ``RegExp`` would accept
-    the source too. Raises ``_RegexSyntax`` for constructs Python cannot express.
-    """
-    out: list[str] = []
-    i, n = 0, len(src)
-    close_at_group_end: list[int] = [0]  # per open group: how many "(?flags:" wrappers to close
-    js_ok = True  # tracks whether JavaScript's RegExp would accept the same source
-
-    def fail(msg: str, *, js: bool | None = None) -> _RegexSyntax:
-        return _RegexSyntax(msg, js_ok=js_ok if js is None else js)
-
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            if i + 1 >= n:
-                raise fail("\\ at end of pattern", js=False)
-            e = src[i + 1]
-            if e == "Q":
-                end = src.find("\\E", i + 2)
-                lit = src[i + 2 :] if end < 0 else src[i + 2 : end]
-                out.append(re.escape(lit))
-                i = n if end < 0 else end + 2
-                continue
-            if e == "E":
-                i += 2
-                continue
-            if e in _OUT_ESC:
-                out.append(_OUT_ESC[e])
-                i += 2
-                continue
-            if e == "x" and i + 2 < n and src[i + 2] == "{":
-                end = src.find("}", i + 3)
-                if end < 0:
-                    raise fail("bad \\x{")
-                out.append(f"\\U{int(src[i + 3 : end], 16):08x}")
-                i = end + 1
-                continue
-            if e == "k" and i + 2 < n and src[i + 2] in "<'{":
-                close = {"<": ">", "'": "'", "{": "}"}[src[i + 2]]
-                end = src.find(close, i + 3)
-                if end < 0:
-                    raise fail("bad \\k")
-                out.append(f"(?P={src[i + 3 : end]})")
-                i = end + 1
-                continue
-            if e in "pPXKCgu":
-                raise fail(f"unsupported escape \\{e}")
-            out.append(src[i : i + 2])
-            i += 2
-            continue
-        if c == "[":
-            i = _translate_class(src, i, out, fail)
-            continue
-        if c == "(":
-            if src.startswith("(*", i):
-                raise fail("backtracking verbs are not supported", js=False)
-            if src.startswith("(?", i):
-                rest = src[i + 2 :]
-                m = re.match(r"([imsx-]*)\)", rest)
-                if m:  # (?i) inline flags: JS has no such syntax (400); Python needs them scoped
-                    js_ok = False
-                    flags = m.group(1)
-                    i += 3 + len(flags)
-                    if not flags:
-                        continue
-                    out.append(f"(?{flags}:")
-                    close_at_group_end[-1] += 1
-                    continue
-                if rest.startswith("<") and not rest.startswith(("<=", "<!")):
-                    out.append("(?P<")
-                    i += 3
-                    close_at_group_end.append(0)
-                    continue
-                if rest.startswith("'"):
-                    js_ok = False
-                    end = src.find("'", i + 3)
-                    out.append(f"(?P<{src[i + 3 : end]}>")
-                    i = end + 1
-                    close_at_group_end.append(0)
-                    continue
-                if not rest.startswith((":", "=", "!", "<=", "<!")):
-                    js_ok = False  # (?>, (?P<, (?i: ... are not JavaScript
-            out.append("(")
-            close_at_group_end.append(0)
-            i += 1
-            continue
-        if c == ")":
-            if len(close_at_group_end) == 1:
-                raise fail("unmatched )", js=False)
-            out.append(")" * close_at_group_end.pop())
-            out.append(")")
-            i += 1
-            continue
-        if c in "*+?}" and i + 1 < n and src[i + 1] == "+":
-            js_ok = False  # possessive quantifier: "Nothing to repeat" in JS
-        out.append(c)
-        i += 1
-    if len(close_at_group_end) > 1:
-        raise fail("missing )", js=False)
-    out.append(")" * close_at_group_end[0])
-    return "".join(out), js_ok
-
-
-def _translate_class(src: str, i: int, out: list[str], fail: Callable[..., _RegexSyntax]) -> int:
-    n = len(src)
-    j = i + 1
-    parts = ["["]
-    if j < n and src[j] == "^":
-        parts.append("^")
-        j += 1
-    first = True
-    while True:
-        if j >= n:
-            raise fail("missing terminating ] for character class", js=False)
-        c = src[j]
-        if c == "]" and not first:
-            j += 1
-            break
-        first = False
-        if c == "[" and src.startswith("[:", j):
-            end = src.find(":]", j + 2)
-            name = src[j + 2 : end] if end > 0 else ""
-            neg = name.startswith("^")
-            if end > 0 and name.lstrip("^") in _POSIX and not neg:
-                parts.append(_POSIX[name])
-                j = end + 2
-                continue
-        if c == "\\" and j + 1 < n:
-            e = src[j + 1]
-            if e in _CLASS_ESC:
-                parts.append(_CLASS_ESC[e])
-                j += 2
-                continue
-            if e == "Q":
-                end = src.find("\\E", j + 2)
-                lit = src[j + 2 :] if end < 0 else src[j + 2 : end]
-                parts.extend(_class_literal(ch) for ch in lit)
-                j = n if end < 0 else end + 2
-                continue
-            if e == "b":
-                parts.append("\\x08")
-                j += 2
-                continue
-            if e in "pPX":
-                raise fail(f"unsupported escape \\{e}")
-            parts.append(src[j : j + 2])
-            j += 2
-            continue
-        if c == "-" and j + 1 < n and src[j + 1] != "]" and len(parts) > 1 and parts[-1] != "^":
-            parts.append("-")
-            j += 1
-            continue
-        parts.append(_class_literal(c))
-        j += 1
-    out.append("".join(parts) + "]")
-    return j
-
-
-def compile_mongo_regex(source: str, flags: str) -> tuple[re.Pattern[str], bool]:
-    """(compiled pattern, JavaScript would accept the source)."""
-    py_flags = (re.IGNORECASE if "i" in flags else 0) | (re.MULTILINE if "m" in flags else 0)
-    py, js_ok = pcre_to_python(source)
-    try:
-        return re.compile(py, py_flags), js_ok
-    except re.error as exc:
-        js_ok = js_ok and "bad escape" in str(exc)  # JS accepts identity escapes like \y; PCRE does not
-        raise _RegexSyntax(str(exc), js_ok=js_ok) from exc
 
 
 def _js_regex(value: str) -> _Regex:
@@ -602,7 +272,7 @@ def _js_regex(value: str) -> _Regex:
     mongo_flags = "".join(f for f in "im" if f in flags)
     try:
         compiled, js_ok = compile_mongo_regex(source, mongo_flags)
-    except _RegexSyntax as exc:
+    except RegexSyntax as exc:
         if exc.js_ok:
             raise _server_error(f"MongoServerError: Regular expression is invalid: {exc}") from exc
         raise EntuHTTPError(400, "Invalid regex") from exc
@@ -615,7 +285,7 @@ def _mongo_regex_string(value: str) -> _Regex:
     """``$regex: "<string>"`` (a value without ``/``): PCRE compiles it; an error is a MongoServerError (500)."""
     try:
         return _Regex(value, "", compile_mongo_regex(value, "")[0])
-    except _RegexSyntax as exc:
+    except RegexSyntax as exc:
         raise _server_error(f"MongoServerError: Regular expression is invalid: {exc}") from exc
 
 
@@ -807,14 +477,14 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
 def _canon(v: Any) -> Any:
     """A hashable key with Mongo's equality (1 == 1.0, NaN == NaN, brackets distinct)."""
     b = _bracket(v)
-    if b == 10:
-        return (10, "nan" if _isnan(v) else float(v) if abs(v) < 2**53 else v)
-    if b == 20:
-        return (20, tuple((k, _canon(x)) for k, x in v.items()))
-    if b == 25:
-        return (25, tuple(_canon(x) for x in v))
-    if b == 5:
-        return (5,)
+    if b == NUMBER:
+        return (NUMBER, "nan" if is_nan(v) else float(v) if abs(v) < 2**53 else v)
+    if b == OBJECT:
+        return (OBJECT, tuple((k, _canon(x)) for k, x in v.items()))
+    if b == ARRAY:
+        return (ARRAY, tuple(_canon(x) for x in v))
+    if b == NULL:
+        return (NULL,)
     return (b, v)
 
 
@@ -1151,22 +821,15 @@ class EntuSandbox(Platform):
         largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance)."""
         fields = [(f.split("."), d) for f, d in sort_fields.items()]
 
-        def key_of(private: Any, parts: list[str], direction: int) -> Any:
-            vals = _sort_values(private, parts)
-            if not vals:
-                return None
-            pick = min if direction > 0 else max
-            return pick(vals, key=functools.cmp_to_key(bson_cmp))
-
-        keyed = [([key_of(p, parts, d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
+        keyed = [([sort_key(_sort_values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
 
         def cmp(a: Any, b: Any) -> int:
             for (_, d), ka, kb in zip(fields, a[0], b[0]):
-                c = bson_cmp(ka, kb)
+                c = compare(ka, kb)
                 if c:
                     return c * d
             if a[2] is not None and b[2] is not None:
-                return bson_cmp(a[2], b[2])
+                return compare(a[2], b[2])
             return (a[3] > b[3]) - (a[3] < b[3])
 
         keyed.sort(key=functools.cmp_to_key(cmp))
@@ -1461,7 +1124,7 @@ class _SampleBuilder:
         self.r = rng
 
     def _date(self, y0: int, y1: int) -> BDate:
-        days0, days1 = _days_from_civil(y0, 1, 1), _days_from_civil(y1, 12, 31)
+        days0, days1 = days_from_civil(y0, 1, 1), days_from_civil(y1, 12, 31)
         return BDate(self.r.randint(days0, days1) * 86_400_000)
 
     def _datetime(self, y0: int, y1: int) -> BDate:

@@ -73,7 +73,8 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
-from lowcode_sql.sandbox.entu import _RegexSyntax, pcre_to_python
+from lowcode_sql.sandbox._mongo import MISSING, BDate, Regex, RegexSyntax, compare, field_sort_key, pcre_to_python
+from lowcode_sql.sandbox._mongo import type_order as _bracket
 
 __all__ = ["BDate", "TotalumSandbox"]
 
@@ -96,35 +97,6 @@ class TotalumHTTPError(Exception):
 # BSON-ish values and comparison
 # --------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True, order=True)
-class BDate:
-    """A BSON Date: epoch milliseconds (UTC)."""
-
-    ms: int
-
-    def iso(self) -> str:
-        d = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=self.ms)
-        return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"  # JS toISOString
-
-    @classmethod
-    def of(cls, value: dt.datetime | dt.date) -> BDate:
-        if not isinstance(value, dt.datetime):
-            value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
-        elif value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-        return cls(delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000)
-
-
-class _Missing:
-    """A field that is absent from a document (distinct from a stored null)."""
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-
-MISSING = _Missing()
 
 _ISO = re.compile(
     r"^([+-]\d{6}|\d{4})(?:-(\d{2})(?:-(\d{2}))?)?"
@@ -160,51 +132,13 @@ def parse_date(value: Any) -> BDate | None:
     return BDate(ms)
 
 
-def _bracket(v: Any) -> int:
-    """BSON comparison order of types (missing and null compare equal, lowest)."""
-    if v is MISSING or v is None:
-        return 1
-    if isinstance(v, bool):
-        return 8
-    if isinstance(v, int | float):
-        return 3
-    if isinstance(v, str):
-        return 4
-    if isinstance(v, dict):
-        return 5
-    if isinstance(v, list):
-        return 6
-    if isinstance(v, BDate):
-        return 9
-    return 10
-
-
-def bson_cmp(a: Any, b: Any) -> int:
-    ba, bb = _bracket(a), _bracket(b)
-    if ba != bb:
-        return -1 if ba < bb else 1
-    if ba == 1:
-        return 0
-    if ba == 3:
-        # NaN is the lowest number in BSON order and equals itself
-        na, nb = math.isnan(a), math.isnan(b)
-        if na or nb:
-            return 0 if na and nb else (-1 if na else 1)
-    if ba in (5, 6):
-        a, b = json.dumps(a, sort_keys=True, default=str), json.dumps(b, sort_keys=True, default=str)
-    if ba == 4:
-        # UTF-8 byte order is code point order (simple collation)
-        pass
-    return -1 if a < b else (1 if a > b else 0)
-
-
 def _eq(a: Any, b: Any) -> bool:
     """Mongo equality of a stored value with an operand (null operand: null or missing)."""
     if b is None:
         return a is None or a is MISSING
     if a is MISSING or a is None or _bracket(a) != _bracket(b):
         return False
-    return bson_cmp(a, b) == 0
+    return compare(a, b) == 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,16 +151,14 @@ def _eq(a: Any, b: Any) -> bool:
 _TURKIC = str.maketrans({"\u0130": "\ue130", "\u0131": "\ue131"})
 
 
-@dataclass(frozen=True)
-class _Regex:
-    source: str
-    options: str
-    compiled: re.Pattern[str]
+@dataclass(frozen=True, slots=True)
+class _Regex(Regex):
+    """A ``regex`` operand (``flags`` are Totalum's ``options``)."""
 
     def search(self, value: Any) -> bool:
         if not isinstance(value, str):
             return False  # a regex never matches a number, date, boolean, null or missing field
-        subject = value.translate(_TURKIC) if "i" in self.options else value
+        subject = value.translate(_TURKIC) if "i" in self.flags else value
         return self.compiled.search(subject) is not None
 
 
@@ -243,7 +175,7 @@ def compile_regex(source: str, options: str) -> _Regex:
         if "i" in options:
             py = py.translate(_TURKIC)
         return _Regex(source, options, re.compile(py, flags))
-    except (_RegexSyntax, re.error) as exc:
+    except (RegexSyntax, re.error) as exc:
         raise TotalumHTTPError(400, f"invalid regular expression {source!r}: {exc}") from exc
 
 
@@ -371,7 +303,7 @@ def _range_test(op: str, v: Any) -> Any:
     def test(x: Any) -> bool:
         if x is MISSING or x is None or v is None or _bracket(x) != _bracket(v):
             return False  # comparisons stay inside one BSON type bracket
-        c = bson_cmp(x, v)
+        c = compare(x, v)
         return {"gt": c > 0, "gte": c >= 0, "lt": c < 0, "lte": c <= 0}[op]
 
     return test
@@ -419,7 +351,7 @@ def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any],
 
     def cmp(a: dict[str, Any], b: dict[str, Any]) -> int:
         for name, d in keys:
-            c = bson_cmp(_get(a, name), _get(b, name))
+            c = compare(field_sort_key(_get(a, name), d), field_sort_key(_get(b, name), d))
             if c:
                 return c * d
         return 0
@@ -883,7 +815,7 @@ def _expr_cmp(a: Any, b: Any) -> int:
         if a is MISSING and b is MISSING:
             return 0
         return -1 if a is MISSING else 1
-    return bson_cmp(a, b)
+    return compare(a, b)
 
 
 def _mongo_query(table: _Table, q: Any) -> Any:
@@ -948,7 +880,7 @@ def _accumulate(op: str, values: list[Any]) -> Any:
         present = [v for v in values if v is not None and v is not MISSING]
         if not present:
             return None
-        key = functools.cmp_to_key(bson_cmp)
+        key = functools.cmp_to_key(compare)
         return min(present, key=key) if op == "$min" else max(present, key=key)
     if op == "$first":
         return None if not values or values[0] is MISSING else values[0]
