@@ -1,0 +1,549 @@
+"""The Entu emulator: routing, auth (API key -> JWT), list/one/account reads and the data store.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import random
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+
+from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox._mongo import (
+    MISSING,
+    ObjectId,
+    compare,
+    iso_ms,
+    sort_key,
+)
+from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
+from lowcode_sql.sandbox.entu.filters import _WORD, _match_cond, _query_args, parse_filters
+from lowcode_sql.sandbox.entu.paths import _agg_path, _canon, _project, _projection_tree, _set_path, _sort_values
+from lowcode_sql.sandbox.entu.sample import _SampleBuilder
+from lowcode_sql.sandbox.entu.values import (
+    _HEX24,
+    EntuHTTPError,
+    _js_or,
+    _js_slice_utf16,
+    _jsonify,
+    _server_error,
+    js_parse_int,
+    object_id,
+)
+
+# --------------------------------------------------------------------------------------------
+# The emulator
+# --------------------------------------------------------------------------------------------
+
+_SYSTEM_DBS = ("admin", "config", "local")
+_DB_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_decode(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+
+
+class EntuSandbox(Platform):
+    """The Entu REST API over in-memory entities (see the module docstring for the sources)."""
+
+    name = "entu"
+    #: what ``lowcode_sql.demo()`` and sandbox sources use
+    DEMO_CREDENTIALS = {"key": "demo-api-key"}
+    DEMO_OPTIONS = {"db": "demo"}
+
+    USER_NAME = "Sandbox User"
+
+    def __init__(
+        self,
+        *,
+        db: str = "demo",
+        api_keys: tuple[str, ...] = ("demo-api-key",),
+        token_ttl: float = 12 * 3600,
+        sample_data: bool = True,
+        **kw: Any,
+    ) -> None:
+        super().__init__(sample_data=sample_data, **kw)
+        if not _DB_NAME.fullmatch(db) or db in _SYSTEM_DBS:
+            raise ValueError(f"invalid Entu database name {db!r}")
+        self.db = db
+        self.api_keys = tuple(api_keys)
+        self.token_ttl = float(token_ttl)
+        self._secret = hashlib.sha256(f"entu-sandbox-secret:{self.seed}".encode()).digest()
+        self._next_jti = 1
+        self._min_jti = 1  # expire_tokens(): every jti below this is revoked
+        self._oid_rng = random.Random(f"entu-oid:{self.seed}")
+        self._oid_process = self._oid_rng.getrandbits(40)
+        self._oid_counter = 0
+        # entities in insertion (natural) order; each: {"_id": ObjectId, "private": {...}, "search": [...]}
+        self._entities: dict[ObjectId, dict[str, Any]] = {}
+        self._types: dict[str, ObjectId] = {}  # type name -> type-definition entity id (set by _bootstrap_meta)
+        self._prop_defs: dict[str, list[_PropDef]] = {}
+        self.user_id = self._new_oid()
+        self._meta_entity = self._new_oid()
+        self._meta_property = self._new_oid()
+        self._bootstrap_meta()
+        if sample_data:
+            self.load_sample_data()
+
+    # -- framework hooks ---------------------------------------------------------------------
+
+    def error_response(self, status: int, message: str, url: str = "/") -> Response:
+        # h3 createError({statusCode, statusMessage}) as serialised by Nitro's error handler.
+        return json_response(
+            {"error": True, "url": url, "statusCode": status, "statusMessage": message, "message": message}, status
+        )
+
+    def expire_tokens(self) -> None:
+        self._min_jti = self._next_jti
+
+    def handle(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/"
+        try:
+            return self._route(request, path)
+        except EntuHTTPError as exc:
+            return self.error_response(exc.status, exc.message, url=path)
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def _new_oid(self) -> ObjectId:
+        """Deterministic, increasing ObjectIds: 4-byte time, 5-byte 'process' value, 3-byte counter."""
+        self._oid_counter += 1
+        ts = 1_700_000_000 + self._oid_counter
+        return ObjectId(f"{ts:08x}{self._oid_process:010x}{self._oid_counter & 0xFFFFFF:06x}")
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def _route(self, request: Request, path: str) -> Response:
+        parts = path.split("/")[1:]
+        if not parts or parts[0] != "api" or len(parts) < 2:
+            raise EntuHTTPError(404, f"Cannot find any path matching {path}.")
+        rest = parts[1:]
+        if rest[0] == "auth":
+            if rest == ["auth"]:
+                self._need_get(request)
+                return self._auth(request)
+            if rest == ["auth", "refresh"]:
+                self._need_get(request)
+                return self._refresh(request)
+            raise EntuHTTPError(404, f"Cannot find any path matching {path}.")
+        db = rest[0]
+        if not _DB_NAME.fullmatch(db) or db in _SYSTEM_DBS:
+            raise EntuHTTPError(400, f"Invalid database name: {db}")
+        user = self._authenticate(request, db)
+        if db != self.db:
+            raise EntuHTTPError(404, f"Account {db} not found")
+        if len(rest) == 1:
+            self._need_get(request)
+            return self._account(user)
+        if rest[1] == "entity" and len(rest) == 2:
+            self._need_get(request)
+            return json_response(self._list(request, user))
+        if rest[1] == "entity" and len(rest) == 3:
+            self._need_get(request)
+            return self._one(request, rest[2], user)
+        raise EntuHTTPError(404, f"Cannot find any path matching {path}.")
+
+    @staticmethod
+    def _need_get(request: Request) -> None:
+        if request.method.upper() not in ("GET", "HEAD"):
+            raise EntuHTTPError(405, "Method Not Allowed")
+
+    # -- auth --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _bearer(request: Request) -> str:
+        # (authorization || '').replace('Bearer ', '').trim()
+        return (request.headers.get("authorization") or "").replace("Bearer ", "", 1).strip()
+
+    def _issue(self, accounts: dict[str, str]) -> dict[str, Any]:
+        now = time.time()
+        exp: float = now + self.token_ttl
+        if self.token_ttl >= 1 and self.token_ttl.is_integer():
+            exp = int(now) + int(self.token_ttl)
+        payload: dict[str, Any] = {"accounts": accounts}
+        if len(accounts) == 1:
+            payload["db"] = next(iter(accounts))
+        payload |= {"aud": "127.0.0.1", "iat": int(now), "exp": exp, "jti": str(self._next_jti)}
+        self._next_jti += 1
+        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+        body = _b64url(json.dumps(payload, separators=(",", ":")).encode())
+        sig = _b64url(hmac.new(self._secret, f"{header}.{body}".encode(), hashlib.sha256).digest())
+        return {
+            "accounts": [
+                {"_id": db, "name": db, "user": {"_id": uid, "name": self.USER_NAME}} for db, uid in accounts.items()
+            ],
+            "user": {},
+            "token": f"{header}.{body}.{sig}",
+            "expires": iso_ms(int(exp * 1000)),
+        }
+
+    def _decode(self, token: str, *, ignore_expiration: bool = False) -> dict[str, Any]:
+        """jsonwebtoken ``verify`` with its error messages."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise EntuHTTPError(401, "jwt malformed")
+        try:
+            payload = json.loads(_b64url_decode(parts[1]))
+            json.loads(_b64url_decode(parts[0]))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EntuHTTPError(401, "invalid token") from exc
+        expected = hmac.new(self._secret, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+        try:
+            good = hmac.compare_digest(_b64url_decode(parts[2]), expected)
+        except ValueError:
+            good = False
+        if not good or not isinstance(payload, dict):
+            raise EntuHTTPError(401, "invalid signature")
+        if not ignore_expiration:
+            exp = payload.get("exp")
+            if not isinstance(exp, int | float) or time.time() >= exp:
+                raise EntuHTTPError(401, "jwt expired")
+            if int(payload.get("jti", "0")) < self._min_jti:
+                raise EntuHTTPError(401, "jwt expired")  # expire_tokens(): as if the clock jumped
+        return payload
+
+    def _auth(self, request: Request) -> Response:
+        key = self._bearer(request)
+        if not key:
+            raise EntuHTTPError(400, "No key")
+        only = request.arg("db") or request.arg("account")
+        accounts: dict[str, str] = {}
+        # A wrong key is not an error in the real route: it just finds no person in any database.
+        if key in self.api_keys and (not only or only == self.db):
+            accounts[self.db] = self.user_id.hex
+        return json_response(self._issue(accounts))
+
+    def _refresh(self, request: Request) -> Response:
+        key = self._bearer(request)
+        if not key:
+            raise EntuHTTPError(400, "No key")
+        try:
+            decoded = self._decode(key, ignore_expiration=True)
+        except EntuHTTPError as exc:
+            raise EntuHTTPError(401, "Invalid token") from exc
+        claimed = decoded.get("accounts") or {}
+        accounts = {db: uid for db, uid in claimed.items() if db == self.db and uid == self.user_id.hex}
+        if not accounts:
+            raise EntuHTTPError(401, "No accessible accounts")
+        return json_response(self._issue(accounts))
+
+    def _authenticate(self, request: Request, db: str) -> ObjectId | None:
+        """middleware/auth.js: no token -> anonymous (public view); a bad one -> 401."""
+        token = self._bearer(request)
+        if not token:
+            return None
+        payload = self._decode(token)
+        uid = (payload.get("accounts") or {}).get(db)
+        return ObjectId(uid) if isinstance(uid, str) and _HEX24.fullmatch(uid) else None
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _account(self, user: ObjectId | None) -> Response:
+        props = sum(len(v) for e in self._entities.values() for v in e["private"].values())
+        return json_response(
+            {
+                "entities": len(self._entities),
+                "deletedEntities": 0,
+                "properties": props,
+                "deletedProperties": 0,
+                "files": 0,
+                "filesSize": 0,
+                "deletedFiles": 0,
+                "deletedFilesSize": 0,
+            }
+        )
+
+    def _visible(self, user: ObjectId | None) -> bool:
+        # Every sandbox entity is private to the API user (access = [user]); anonymous sees nothing.
+        return user == self.user_id
+
+    def _one(self, request: Request, raw_id: str, user: ObjectId | None) -> Response:
+        query = _query_args(request)
+        props = self._split_param(query, "props")
+        oid = object_id(raw_id)
+        entity = self._entities.get(oid)
+        if entity is None:
+            raise EntuHTTPError(404, f"Entity {oid.hex} not found")
+        if not self._visible(user):
+            raise EntuHTTPError(403, "No accessible properties")
+        private = _project(entity["private"], _projection_tree(props)) if props else entity["private"]
+        return json_response({"entity": _jsonify({"_id": oid, **private})})
+
+    @staticmethod
+    def _split_param(query: Mapping[str, str | tuple[str, ...]], name: str) -> list[str]:
+        v = query.get(name) or ""
+        if isinstance(v, tuple):
+            raise _server_error(f"TypeError: query.{name}.split is not a function")
+        return [x for x in v.split(",") if x]
+
+    def _list(self, request: Request, user: ObjectId | None) -> dict[str, Any]:
+        query = _query_args(request)
+        props = self._split_param(query, "props")
+        group = self._split_param(query, "group")
+        sort = self._split_param(query, "sort")
+        limit = _js_or(js_parse_int(query.get("limit")), 100)  # `|| 100`: NaN and 0 -> 100
+        skip = _js_or(js_parse_int(query.get("skip")), 0)
+        q = query.get("q") or ""
+        if isinstance(q, tuple):
+            raise _server_error("TypeError: query.q.toLowerCase is not a function")
+        terms = [_js_slice_utf16(t, 20) for t in q.lower().split(" ") if t]
+        filters = parse_filters(query)
+        tree = _projection_tree(props) if props else None
+        if not group:
+            # MONGO: $limit must be positive, $skip non-negative (a Mongo error, i.e. a 500).
+            if limit < 0 or limit >= 2**63:
+                raise _server_error("MongoServerError: the limit must be positive")
+            if skip < 0 or skip >= 2**63:
+                raise _server_error("MongoServerError: the skip must be non-negative")
+
+        matched = [e for e in self._entities.values() if self._visible(user) and self._matches(e, filters, terms)]
+
+        sort_fields: dict[str, int] = {}
+        for f in sort:  # sortFields[`private.${f}`]: a later duplicate keeps the first position
+            if f.startswith("-"):
+                sort_fields[f[1:]] = -1
+            else:
+                sort_fields[f] = 1
+
+        if group:
+            rows = self._group(matched, group, props)
+            ordered = self._sort([(r, None, i) for i, r in enumerate(rows)], sort_fields)
+            entities = [_jsonify(r) for r, _, _ in ordered]
+            return {"entities": entities, "count": len(entities), "limit": limit, "skip": skip}
+
+        ordered = self._sort([(e["private"], e["_id"], 0) for e in matched], sort_fields)
+        entities = []
+        for private, oid, _ in ordered[int(skip) : int(skip) + int(limit)]:
+            shown = _project(private, tree) if tree is not None else private
+            entities.append(_jsonify({"_id": oid, **shown}))
+        return {"entities": entities, "count": len(matched), "limit": limit, "skip": skip}
+
+    def _matches(self, entity: dict[str, Any], filters: Mapping[tuple[str, str], Any], terms: list[str]) -> bool:
+        private = entity["private"]
+        for (prop, type_), cond in filters.items():
+            if not _match_cond(private, prop, type_, cond):
+                return False
+        if terms:
+            # search.private $all terms: every term is a substring (<= 20 chars) of some indexed word.
+            words = entity["search"]
+            return all(any(t in w for w in words) for t in terms)
+        return True
+
+    @staticmethod
+    def _sort(items: list[tuple[Any, Any, int]], sort_fields: Mapping[str, int]) -> list[tuple[Any, Any, int]]:
+        """Mongo $sort on ``private.<f>``: ascending uses the smallest array element, descending the
+        largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance)."""
+        fields = [(f.split("."), d) for f, d in sort_fields.items()]
+
+        keyed = [([sort_key(_sort_values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
+
+        def cmp(a: Any, b: Any) -> int:
+            for (_, d), ka, kb in zip(fields, a[0], b[0]):
+                c = compare(ka, kb)
+                if c:
+                    return c * d
+            if a[2] is not None and b[2] is not None:
+                return compare(a[2], b[2])
+            return (a[3] > b[3]) - (a[3] < b[3])
+
+        keyed.sort(key=functools.cmp_to_key(cmp))
+        return [(k[1], k[2], k[3]) for k in keyed]
+
+    @staticmethod
+    def _group(matched: list[dict[str, Any]], group: list[str], props: list[str]) -> list[dict[str, Any]]:
+        """$group by the ``$private.<g>`` values (whole arrays), ``_count``, ``$first`` of each props
+        field, then $project: rows ``{_count, <props>...}`` without ``_id`` (notes "group")."""
+        _projection_tree(props)  # the $project would fail on colliding paths
+        groups: dict[Any, dict[str, Any]] = {}
+        for e in matched:
+            key_parts = []
+            for g in group:
+                v = _agg_path(e["private"], g.split("."))
+                if v is not MISSING:
+                    key_parts.append((g.replace(".", "#"), _canon(v)))
+            key = tuple(key_parts)
+            row = groups.get(key)
+            if row is None:
+                row = {"_count": 0}
+                for f in props:
+                    v = _agg_path(e["private"], f.split("."))
+                    _set_path(row, f, None if v is MISSING else v)  # $first of a missing field is null
+                groups[key] = row
+            row["_count"] += 1
+        return list(groups.values())
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _bootstrap_meta(self) -> None:
+        """The two system types: ``entity`` (the type of every type definition) and ``property``."""
+        for oid, name in ((self._meta_entity, "entity"), (self._meta_property, "property")):
+            self._entities[oid] = {
+                "_id": oid,
+                "props": {"_type": [("reference", self._meta_entity)], "name": [("string", name)]},
+                "search_props": ("name",),
+            }
+        self._types = {"entity": self._meta_entity, "property": self._meta_property}
+        self._resolve()
+
+    def _add_entity(
+        self,
+        type_name: str,
+        props: Mapping[str, list[tuple[str, Any]]],
+        search_props: Iterable[str] = (),
+        oid: ObjectId | None = None,
+    ) -> ObjectId:
+        """Store an entity: ``props`` maps property -> [(value key, value)], in property order."""
+        oid = oid or self._new_oid()
+        if oid in self._entities:
+            raise ValueError(f"duplicate entity _id {oid.hex}")
+        self._entities[oid] = {
+            "_id": oid,
+            "props": {"_type": [("reference", self._types[type_name])], **props},
+            "search_props": tuple(search_props),
+        }
+        return oid
+
+    def _define_type(self, name: str, defs: list[_PropDef]) -> None:
+        """The type-definition entity (``_type`` entity) and its property definitions (``_type``
+        property, ``_parent`` -> the type), as an Entu database holds them."""
+        tid = self._types.get(name)
+        if tid is not None:
+            parent = [("reference", tid)]
+            for oid in [o for o, e in self._entities.items() if e["props"].get("_parent") == parent]:
+                del self._entities[oid]
+        else:
+            tid = self._new_oid()
+            self._entities[tid] = {
+                "_id": tid,
+                "props": {"_type": [("reference", self._meta_entity)], "name": [("string", name)]},
+                "search_props": ("name",),
+            }
+            self._types[name] = tid
+        self._prop_defs[name] = defs
+        for d in defs:
+            self._add_entity(
+                "property",
+                {
+                    "_parent": [("reference", tid)],
+                    "name": [("string", d.name)],
+                    "type": [("string", d.type)],
+                    "search": [("boolean", d.search)],
+                    "list": [("boolean", d.list)],
+                },
+                search_props=("name",),
+            )
+
+    def _resolve(self) -> None:
+        """(Re)build every entity's ``private`` view like utils/aggregate.js ``propertiesToEntity``:
+        reference values gain ``property_type``, ``string`` (the target's first name, null if it has
+        none) and ``entity_type`` (the target's first ``_type`` string); non-system references are also
+        collected in ``_reference``; the ``search`` words come from the searchable properties
+        (``makeSearchArray``: lower-cased, split on ``/[\\s,;]+/``)."""
+        names: dict[ObjectId, Any] = {}
+        for oid, e in self._entities.items():
+            name_vals = [v for k, v in e["props"].get("name", []) if k == "string"]
+            names[oid] = name_vals[0] if name_vals else None
+
+        def type_name(oid: ObjectId) -> Any:
+            refs = [v for k, v in self._entities[oid]["props"].get("_type", []) if k == "reference"]
+            return names.get(refs[0]) if refs else None
+
+        for e in self._entities.values():
+            ids = e.setdefault("value_ids", {})
+            private: dict[str, list[dict[str, Any]]] = {}
+            for prop, values in e["props"].items():
+                for n, (key, val) in enumerate(values):
+                    vid = ids.get((prop, n))
+                    if vid is None:
+                        vid = ids[(prop, n)] = self._new_oid()
+                    obj: dict[str, Any] = {"_id": vid, key: val}
+                    private.setdefault(prop, [])
+                    if key == "reference":
+                        if val in self._entities:
+                            obj |= {"property_type": prop, "string": names[val], "entity_type": type_name(val)}
+                        if not prop.startswith("_"):
+                            private.setdefault("_reference", []).append(obj)
+                    private[prop].append(obj)
+            e["private"] = private
+            words: list[str] = []
+            for prop in e["search_props"]:
+                for v in private.get(prop, []):
+                    text = v.get("string")
+                    if text is None and "number" in v:
+                        text = str(_jsonify(v["number"]))
+                    if isinstance(text, str):
+                        words.extend(w for w in re.split(r"[\s,;]+", text.lower()) if w)
+            e["search"] = words
+
+    def load_table(self, name: str, table: pa.Table, **options: Any) -> None:
+        """Entities of ``_type`` ``name`` from Arrow rows (replacing earlier ones of that type).
+
+        Options: ``references`` (column names, or ``{column: target type}``) whose 24-hex string
+        values become reference values; ``searchable`` (columns indexed for ``q``; default: the string
+        columns); ``id_column`` (default ``_id``; 24-hex strings; otherwise ids are generated).
+        Null -> property absent; a list -> one value object per non-null element (an empty list is an
+        absent property, as Entu cannot store one); ints/floats -> ``number``, bool -> ``boolean``,
+        date -> ``date`` (UTC midnight), timestamp -> ``datetime`` (UTC, milliseconds, floored).
+        """
+        refs_opt = options.get("references") or ()
+        references = dict(refs_opt) if isinstance(refs_opt, Mapping) else {c: None for c in refs_opt}
+        id_column = options.get("id_column", "_id")
+        if name in ("entity", "property"):
+            raise ValueError(f"{name!r} is a system type")
+        columns: list[tuple[str, str, list[list[Any] | None]]] = []
+        ids: list[ObjectId | None] | None = None
+        for col_name, column in zip(table.column_names, table.columns):
+            if col_name == id_column:
+                ids = [_load_oid(x) for x in column.to_pylist()]
+                continue
+            if not _WORD.fullmatch(col_name) or col_name.startswith("_"):
+                raise ValueError(f"Entu property names must match /^\\w+$/ and not start with _: {col_name!r}")
+            kind, rows = _arrow_values(column)
+            if col_name in references:
+                kind = "reference"
+                rows = [None if r is None else [_load_oid(x) for x in r] for r in rows]
+            columns.append((col_name, kind, rows))
+        searchable = options.get("searchable")
+        if searchable is None:
+            searchable = [c for c, kind, _ in columns if kind == "string"]
+        defs = [
+            _PropDef(c, kind, search=c in searchable, list=any(r is not None and len(r) > 1 for r in rows),
+                     reference_type=references.get(c))
+            for c, kind, rows in columns
+        ]  # fmt: skip
+        self._remove_type_entities(name)
+        self._define_type(name, defs)
+        for i in range(table.num_rows):
+            values: dict[str, list[tuple[str, Any]]] = {}
+            for col_name, kind, rows in columns:
+                cell = rows[i]
+                if cell:
+                    values[col_name] = [(kind, v) for v in cell]
+            self._add_entity(name, values, search_props=searchable, oid=ids[i] if ids is not None else None)
+        self._resolve()
+
+    def _remove_type_entities(self, name: str) -> None:
+        tid = self._types.get(name)
+        if tid is None:
+            return
+        typed = [("reference", tid)]
+        for oid in [o for o, e in self._entities.items() if e["props"].get("_type") == typed]:
+            del self._entities[oid]
+
+    def load_sample_data(self) -> None:
+        _SampleBuilder(self, random.Random(self.seed)).build()
+        self._resolve()
