@@ -1,8 +1,8 @@
-"""Alumio (alumio.com) emulator, written from the Alumio seed and API-NOTES §2, not from the dialect.
+"""Alumio (alumio.com) emulator, written from the Alumio API reference and its notes, not from the dialect.
 
-Sources: "seed" = shared/seeds/003_71d9d81e7dd2434d.txt (the OpenAPI 3.1 reference rendered as text:
+Sources: "seed" = https://apidocs.alumio.com/ (the OpenAPI 3.1 reference rendered as text:
 it gives the list schemas, the ``filter`` query parameter and ``metadata.totalCount``, but no paths);
-"notes" = shared/API-NOTES.md §2 (a real client, ``experius/Mage2-Module-Experius-AlumioLog``).
+"notes" = docs/notes/alumio-api.md (a real client, ``experius/Mage2-Module-Experius-AlumioLog``).
 
 What is emulated:
 

@@ -1,8 +1,8 @@
 """CoreData (coredata.is / Wise) API v2 emulator.
 
-Written from the CoreData seed (``/work/shared/seeds/004_e703c30cbf6852af.txt``, the public
-"API v2" page) and API-NOTES §3, and independent of ``dialect.coredata``. The real service is
-django-tastypie (API-NOTES §3 "Framework"), so where the seed is silent this follows tastypie's
+Written from the CoreData seed (https://docs.wise.is/cored/api-v2, the public
+"API v2" page) and its notes (docs/notes/coredata-api.md), independent of ``dialect.coredata``. The
+real service is django-tastypie (notes "Framework"), so where the seed is silent this follows tastypie's
 own code (``paginator.py``, ``resources.py``, ``authentication.py``) and Django's lookup rules
 on PostgreSQL.
 
@@ -49,7 +49,7 @@ NULLs occur in ``title`` (a few of every resource but spaces), ``identifier``, `
 ``created_by``, ``modified_by``, ``parent``, ``project`` and ``modified`` (a few records; chosen
 here so that NULL handling of date filters and ordering is exercised). ``created`` is never null.
 
-Filters (tastypie ``build_filters``/``check_filtering``; seed "Filtering"; API-NOTES date table):
+Filters (tastypie ``build_filters``/``check_filtering``; seed "Filtering"; notes date table):
 
 ==============  ===========================================================================
 resource        whitelist (field: lookups; ``exact`` is implied, also as ``__exact``)
@@ -93,7 +93,7 @@ offset=5, limit=20 has no previous link). Links keep every other query parameter
 ``username``/``api_key``), grouped by key, with ``limit`` and ``offset`` moved to the end, encoded
 like ``QueryDict.urlencode`` (``quote_plus``).
 
-Ordering (tastypie ``apply_sorting``; CoreData support unknown, API-NOTES "What remains unknown"):
+Ordering (tastypie ``apply_sorting``; CoreData support unknown, notes "What remains unknown"):
 only with ``ordering=True``; ``order_by=f``/``-f``, repeatable, on title, identifier, created and
 modified where the resource has them. NULLs last ascending and first descending (PostgreSQL);
 strings in code point order (PostgreSQL "C" collation; the real collation is unknown); ties keep
@@ -143,11 +143,11 @@ _QUERY_TERMS = frozenset(
 _DATE_LOOKUPS = frozenset({"exact", "gt", "gte", "lt", "lte", "range"})
 _TITLE_LOOKUPS = frozenset({"exact", "startswith"})
 
-# Per-resource whitelists (seed "Filtering"; API-NOTES §3).
+# Per-resource whitelists (seed "Filtering"; notes).
 _FILTERING: dict[str, dict[str, frozenset[str]]] = {
     "projects": {
         "title": _TITLE_LOOKUPS,
-        # The API-NOTES response example shows projects carry an identifier ("2014-16").
+        # The notes response example shows projects carry an identifier ("2014-16").
         "identifier": _TITLE_LOOKUPS,
         "associated_contacts_id": frozenset({"exact"}),
         "created": _DATE_LOOKUPS,
@@ -395,7 +395,7 @@ class CoreDataSandbox(Platform):
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
         self.users: dict[str, str] = dict(users) if users is not None else {"demo": "demo-key"}
-        self.max_limit = max_limit  # tastypie Paginator default (API-NOTES: CoreData's own value unknown)
+        self.max_limit = max_limit  # tastypie Paginator default (notes: CoreData's own value unknown)
         self.ordering = ordering
         self.strict = strict
         self.resources: dict[str, _Resource] = {}

@@ -1,6 +1,6 @@
-"""Slingr emulator, written from the Slingr seed (``002``) and API-NOTES §1, not from the dialect.
+"""Slingr emulator, written from the Slingr API documentation and its notes, not from the dialect.
 
-What is emulated, and where it comes from ("seed" = shared/seeds/002_*.txt, "notes" = API-NOTES §1,
+What is emulated, and where it comes from ("seed" = the Slingr "Apps API" REST page, "notes" = docs/notes/slingr-api.md,
 which cites slingr-stack/slingr-docs: query-language.md, aggregate-queries.md, data/restapi/data/list.yml):
 
 * Auth (seed "Authentication"): ``POST /auth/login`` with ``{"email", "password"}`` answers

@@ -1,8 +1,8 @@
-"""Entu (entu.app) emulator, written from the Entu seed and API-NOTES §5, not from the dialect.
+"""Entu (entu.app) emulator, written from Entu's API documentation and its notes, not from the dialect.
 
-What is emulated, and where each behaviour comes from ("seed" = shared/seeds/001_*.txt, "notes" =
-shared/API-NOTES.md §5, which cites the Nitro server ``entu/api`` routes/[db]/entity/index.get.js,
-utils/entity.js, utils/aggregate.js, middleware/auth.js):
+What is emulated, and where each behaviour comes from ("seed" = the public "Entu API Documentation",
+"notes" = docs/notes/entu-api.md, which cites the Nitro server github.com/entu/api
+routes/[db]/entity/index.get.js, utils/entity.js, utils/aggregate.js, middleware/auth.js):
 
 * Auth (seed "Authentication", notes "Auth"): ``GET /api/auth`` with ``Bearer <API key>`` returns
   ``{accounts, user, token, expires}``; the token is an HS256 JWT (claims ``accounts``, ``db``, ``aud``,

@@ -1,5 +1,6 @@
 """Entu filters: the query-parameter parser of routes/[db]/entity/index.get.js (github.com/entu/api)
-and MongoDB's matching of its conditions over the value arrays of an entity.
+and MongoDB's matching of its conditions over the value arrays of an entity ("notes" =
+docs/notes/entu-api.md, section "Filters"; "MONGO:" marks where MongoDB overrides them).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The Entu emulator: routing, auth (API key -> JWT), list/one/account reads and the data store.
+"""The Entu emulator: routing, auth (API key -> JWT), list/one/account reads and the data store
+("notes" = docs/notes/entu-api.md).
 """
 
 from __future__ import annotations
