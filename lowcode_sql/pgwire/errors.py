@@ -72,14 +72,12 @@ def _clean(msg: str) -> str:
 
 
 def is_internal(e: BaseException) -> bool:
-    """Whether ``e`` is not an error of the query (a bug, an OSError in a scan): the client gets
-    ``INTERNAL`` and the server log gets the traceback."""
-    if isinstance(e, PGError | SyntaxError | NotImplementedError | ValueError | UnicodeDecodeError):
-        return False
-    if isinstance(e, lc.LowcodeSQLError):
-        cause = e.__cause__
-        return cause is not None and not isinstance(cause, lc.LowcodeSQLError | duckdb.Error)
-    return not isinstance(e, duckdb.Error)
+    """Whether ``e`` is not an error of the query but a bug or a failure of the host (an OSError):
+    the client gets ``INTERNAL`` and the server log the traceback. lowcode_sql's own errors are
+    written for users (a scan that broke on something unexpected says only which scan: see
+    ``execute/engine.py``, ``_internal``)."""
+    return not isinstance(e, PGError | lc.LowcodeSQLError | duckdb.Error | SyntaxError | NotImplementedError
+                          | ValueError | UnicodeDecodeError)
 
 
 def sqlstate(e: BaseException) -> tuple[str, str, str | None]:

@@ -388,7 +388,8 @@ class Session:
         cat = self.server.catalog
         try:
             return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
-                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite)
+                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
+                             allowed_directories=self.server.allowed_directories)
         except SyntaxError as e:
             raise PGError("42601", str(e)) from None
 

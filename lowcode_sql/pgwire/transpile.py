@@ -17,8 +17,9 @@ answers itself (SET, SHOW, BEGIN, DECLARE, FETCH, ...) and queries.
 from __future__ import annotations
 
 import functools
+import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -108,20 +109,23 @@ _PARAM = re.compile(r"\$(\d+)")
 
 
 def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]], catalog_tables: frozenset[str],
-              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None]) -> Translated:
+              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None],
+              allowed_directories: Sequence[str] = ()) -> Translated:
     """Translate one statement. ``source_tables`` maps schema (source) -> table -> Arrow schema;
-    ``catalog_tables`` are the emulated catalog's table names (already flattened)."""
+    ``catalog_tables`` are the emulated catalog's table names (already flattened);
+    ``allowed_directories`` (normalized, ending in ``/``) may be read with the file functions."""
     for pattern, repl in _PRE:
         sql = pattern.sub(repl, sql)
     nparams = max((int(m) for m in _PARAM.findall(sql)), default=0)
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except SqlglotError as e:
+        _refuse_unparsed(sql)
         raise SyntaxError(str(e).splitlines()[0] if str(e) else "syntax error") from None
     if tree is None:
         raise SyntaxError("empty statement")
     target = _route(tree, source_tables, catalog_tables)
-    _host_access(tree, source_tables, target)
+    _host_access(tree, source_tables, target, allowed_directories)
     names = _output_names(tree)  # before the passes below replace nodes PostgreSQL names by
     _session_values(tree, settings, user)
     if target == "catalog":
@@ -162,13 +166,24 @@ def duckdb_table_functions() -> frozenset[str]:
     return frozenset(r[0] for r in rows)
 
 
+def _refuse_unparsed(sql: str) -> None:
+    """A statement sqlglot cannot parse that calls a refused table function (``glob('/etc/*')`` is
+    PostgreSQL's syntax error, DuckDB's file listing): refuse it as such rather than as bad syntax."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", _strip_comments(sql))
+    for m in re.finditer(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", text):
+        name = m.group(1).lower()
+        if name in duckdb_table_functions() and name not in ALLOWED_TABLE_FUNCTIONS:
+            raise permission_denied(f"function {name}() is not available on this server")
+
+
 def _function_name(node: exp.Func) -> str:
     if isinstance(node, exp.Anonymous):
         return str(node.name).lower()
     return node.sql_name().lower()
 
 
-def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], target: str) -> None:
+def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], target: str,
+                 allowed: Sequence[str]) -> None:
     """Refuse (42501) a query that names a route to the server's files, network or settings."""
     table_fns = duckdb_table_functions()
     for node in tree.find_all(exp.Func):
@@ -178,6 +193,9 @@ def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Sch
         if in_from and not isinstance(node, exp.Anonymous | exp.Unnest):
             # a typed sqlglot node (ReadCSV, ExplodingGenerateSeries): the name DuckDB will see
             name = node.sql(dialect="duckdb").split("(", 1)[0].strip().lower()
+        if allowed and name in FILE_FUNCTIONS:
+            _check_paths(name, node, allowed)
+            continue
         if (in_from or name in table_fns) and name not in ALLOWED_TABLE_FUNCTIONS:
             raise permission_denied(f"function {name}() is not available on this server")
         if name in _DENIED_FUNCTIONS:
@@ -190,8 +208,36 @@ def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Sch
     known = {t for tables in sources.values() for t in tables}
     for t in tree.find_all(exp.Table):
         # DuckDB reads a table name that looks like a file (FROM '/data/x.csv', "s3://b/k.parquet")
-        if isinstance(t.this, exp.Identifier) and t.name not in known and _PATH_LIKE.search(t.name):
-            raise permission_denied(f'"{t.name}" names a file: files are not available on this server')
+        if isinstance(t.this, exp.Identifier) and t.name not in known and _PATH_LIKE.search(t.name) \
+                and not (allowed and _inside(t.name, allowed)):
+            raise permission_denied(f'"{t.name}" names a file outside the allowed directories'
+                                    if allowed else f'"{t.name}" names a file: files are not available '
+                                                    "on this server")
+
+
+# With [serve] allowed_directories, these may read files there: their path arguments must be
+# literals inside those directories (DuckDB's allowed_directories checks again, the first wall)
+FILE_FUNCTIONS = frozenset({"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
+                            "read_json_auto", "read_ndjson", "read_ndjson_auto", "read_text", "read_blob"})
+
+
+def _inside(path: str, allowed: Sequence[str]) -> bool:
+    if "://" in path or not path.startswith("/"):
+        return False  # URLs, and relative paths (resolved against the server's working directory)
+    norm = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+    return any(norm.startswith(d) or norm + "/" == d for d in allowed)
+
+
+def _check_paths(name: str, node: exp.Func, allowed: Sequence[str]) -> None:
+    # the path is the first argument: `this` of typed sqlglot nodes (ReadCSV), else the first one listed
+    this = node.args.get("this")
+    first = this if isinstance(this, exp.Expression) else (node.expressions[0] if node.expressions else None)
+    paths = first.expressions if isinstance(first, exp.Array) else [first]
+    for p in paths:
+        if not (isinstance(p, exp.Literal) and p.is_string and _inside(p.name, allowed)):
+            shown = p.name if isinstance(p, exp.Literal) else "a computed path"
+            raise permission_denied(f"{name}(): {shown!r} is outside the allowed directories "
+                                    f"({', '.join(allowed)}); paths must be absolute literals")
 
 
 def _route(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], catalog: frozenset[str]) -> str:
