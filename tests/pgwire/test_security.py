@@ -328,3 +328,15 @@ def test_session_time_zone_works_under_the_lock(dsn):
         assert c.execute("SELECT count(*) FROM entu.item WHERE qty > 1").fetchone() == (2,)
         ts = c.execute("SELECT TIMESTAMPTZ '2024-01-01 00:00:00+00'").fetchone()[0]
         assert ts == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+def test_serve_allowed_directories_config(dirs):
+    from lowcode_sql.errors import ConfigError
+    from lowcode_sql.pgwire.cli import serve_directories
+
+    assert serve_directories({}) == []  # off by default
+    assert serve_directories({"allowed_directories": [str(dirs["allowed"])]}) == [f"{dirs['allowed']}/"]
+    for bad in ({"allowed_directories": str(dirs["allowed"])}, {"allowed_directories": [str(dirs["root"] / "nope")]},
+                {"allowed_directory": [str(dirs["allowed"])]}):
+        with pytest.raises(ConfigError, match=r"\[serve\]"):
+            serve_directories(bad)
