@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.config import Config, load_config, source_from_mapping
-from lowcode_sql.errors import UnknownTable
+from lowcode_sql.errors import ConfigError, UnknownTable
 from lowcode_sql.execute.engine import Engine, Progress, Result
 from lowcode_sql.explain import explain_plan
 from lowcode_sql.sqltypes import sql_type
@@ -19,9 +20,18 @@ __all__ = ["Connection", "connect", "connect_sandbox", "demo"]
 class Connection:
     """Query configured sources with SQL (DuckDB syntax); tables are ``<source>.<table>``."""
 
-    def __init__(self, config: Config, *, timezone: str = "UTC", readahead: int | None = None) -> None:
+    def __init__(self, config: Config, *, timezone: str = "UTC", readahead: int | None = None,
+                 external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = ()) -> None:
+        """``external_access`` (default True: your own SQL may join local files, e.g.
+        ``read_parquet('x.parquet')``): False for applications that run SQL they did not write;
+        then no file, network, extension or DuckDB setting is reachable from SQL, except reading
+        ``allowed_directories`` (README, "Security")."""
         self.catalog = Catalog(config)
-        self.engine = Engine(self.catalog, timezone=timezone, readahead=readahead)
+        try:
+            self.engine = Engine(self.catalog, timezone=timezone, readahead=readahead,
+                                 external_access=external_access, allowed_directories=allowed_directories)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         self._closed = False
 
     # --- sources ------------------------------------------------------------------------------
@@ -97,7 +107,8 @@ def connect(config: str | Path | Mapping[str, Any] | Config | None = None, **kw:
     """A Connection over the sources of a TOML file, a mapping shaped like it, or a Config.
 
     Without a config, ``$LOWCODE_SQL_CONFIG`` is read; with neither, the connection starts empty
-    (add sources with ``add_source``) .
+    (add sources with ``add_source``). Keywords go to ``Connection``: ``timezone``, ``readahead``,
+    ``external_access=False`` (for SQL you did not write) and ``allowed_directories``.
     """
     return Connection(load_config(config), **kw)
 

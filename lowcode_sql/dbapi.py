@@ -265,7 +265,9 @@ def connect(
     ``config`` is what ``lowcode_sql.connect`` takes (a TOML path, a mapping, a Config, or None for
     ``$LOWCODE_SQL_CONFIG``); ``demo=True`` connects to the embedded emulators instead; an existing
     ``lowcode_sql.Connection`` can be shared with ``connection=`` (closing the DB-API connection
-    then leaves it open). Other keywords (``timezone``, ``readahead``) go to ``lowcode_sql.connect``.
+    then leaves it open). Other keywords (``timezone``, ``readahead``, ``external_access``,
+    ``allowed_directories``) go to ``lowcode_sql.connect``: ``external_access=False`` for SQL you did
+    not write (README, "Security").
     """
     from lowcode_sql import connection as _connection
 

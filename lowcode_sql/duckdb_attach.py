@@ -446,7 +446,8 @@ def attach(
             duck.execute(f"CREATE OR REPLACE TEMP MACRO {MACRO}(source_name, table_name) AS TABLE "
                          f"SELECT * FROM query_table(source_name || '{SEPARATOR}' || table_name)")
             att.macro = True
-        if streaming_buffer_size is not None:
+        # a connection whose configuration its owner locked (README, "Security") keeps its buffer
+        if streaming_buffer_size is not None and not _locked(duck):
             rows = duck.execute("SELECT current_setting('streaming_buffer_size')").fetchall()  # all: see below
             att.previous_buffer = str(rows[0][0]) if rows else None
             duck.execute(f"SET streaming_buffer_size = '{_setting(streaming_buffer_size)}'")
@@ -459,6 +460,11 @@ def attach(
             atexit.register(_detach_all)
             _atexit_registered = True
     return att
+
+
+def _locked(duck: duckdb.DuckDBPyConnection) -> bool:
+    rows = duck.execute("SELECT current_setting('lock_configuration')").fetchall()
+    return bool(rows and rows[0][0])
 
 
 def _hook_works(duck: duckdb.DuckDBPyConnection, source_cls: Any) -> bool:

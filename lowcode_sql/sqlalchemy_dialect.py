@@ -7,6 +7,8 @@ URLs::
     lowcode://                             # $LOWCODE_SQL_CONFIG
     lowcode://?demo=true                   # the embedded emulators with sample data
     lowcode:///lowcode.toml?timezone=Europe/Tallinn&readahead=4
+    lowcode:///lowcode.toml?external_access=false              # SQL you did not write (README, "Security")
+    lowcode:///lowcode.toml?external_access=false&allowed_directories=/srv/data
 
 Sources are schemas and their tables are tables (``inspect(engine).get_schema_names()``), with
 typed columns from the dialects' Arrow types. The engine reads only: there are no keys, indexes
@@ -27,6 +29,8 @@ from sqlalchemy.engine import default
 from lowcode_sql import dbapi as _dbapi
 
 __all__ = ["LowcodeDialect", "arrow_to_sqlalchemy"]
+
+_BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 def arrow_to_sqlalchemy(t: pa.DataType) -> Any:
@@ -113,6 +117,14 @@ class LowcodeDialect(default.DefaultDialect):
             kwargs["readahead"] = int(opts.pop("readahead"))
         if "timezone" in opts:
             kwargs["timezone"] = opts.pop("timezone")
+        if "external_access" in opts:
+            value = str(opts.pop("external_access")).lower()
+            if value not in _BOOLEAN:
+                raise _dbapi.InterfaceError(f"external_access must be true or false, not {value!r}")
+            kwargs["external_access"] = _BOOLEAN[value]
+        if "allowed_directories" in opts:
+            dirs = opts.pop("allowed_directories")  # repeated in the URL: a tuple
+            kwargs["allowed_directories"] = [dirs] if isinstance(dirs, str) else list(dirs)
         if opts:
             raise _dbapi.InterfaceError(f"unknown lowcode:// URL option(s): {', '.join(sorted(opts))}")
         database = url.database or None

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
+import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
+from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
@@ -91,13 +94,21 @@ class Result:
 class Engine:
     """Plans and runs queries over a ``Catalog`` with a private DuckDB connection."""
 
-    def __init__(self, catalog: Catalog, *, timezone: str = "UTC", readahead: int | None = None) -> None:
+    def __init__(self, catalog: Catalog, *, timezone: str = "UTC", readahead: int | None = None,
+                 external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = (),
+                 settings: Mapping[str, str] | None = None) -> None:
+        """``external_access=False``: SQL run here cannot read or write the host's files, reach the
+        network or change DuckDB's settings (``execute/duck.py``), except reading
+        ``allowed_directories``. ``settings`` are DuckDB settings applied before that lock."""
         self.catalog = catalog
         self.readahead = readahead
-        self._con = duckdb.connect()
-        self._con.execute(f"SET TimeZone = '{timezone}'")
-        self._fold_con = duckdb.connect()
-        self._fold_con.execute(f"SET TimeZone = '{timezone}'")
+        self.timezone = timezone
+        self.external_access = external_access
+        opts: dict[str, Any] = {"timezone": timezone, "external_access": external_access,
+                                "allowed_directories": allowed_directories}
+        self._con = connect_duckdb(**opts, settings=settings)
+        # the folder evaluates constant expressions of the user's SQL: it gets the same walls
+        self._fold_con = connect_duckdb(**opts)
         self.folder = DuckDBFolder(self._fold_con)
         self._lock = threading.RLock()
         self._counter = 0
@@ -122,9 +133,8 @@ class Engine:
                 except duckdb.Error as e:
                     # DuckDB re-raises a stream's exception as its own error with the traceback as
                     # text: report the typed error the scan raised instead.
-                    if failures:
-                        raise failures[0] from None
-                    raise ExecutionError(str(e)) from None
+                    typed = _typed_error(e, failures)
+                    raise typed from typed.__cause__
             finally:
                 for close in closers:
                     with contextlib.suppress(Exception):
@@ -151,7 +161,8 @@ class Engine:
                 stream._start(self._con.sql(qp.sql).to_arrow_reader(batch_rows))
         except duckdb.Error as e:
             stream.close()
-            raise stream._typed(e) from None
+            typed = stream._typed(e)
+            raise typed from typed.__cause__
         except BaseException:
             stream.close()
             raise
@@ -203,7 +214,7 @@ class Engine:
                 for records in pages:
                     yield records_to_batch(table, columns, records, echo)
             except Exception as e:
-                failures.append(e if isinstance(e, LowcodeSQLError) else ExecutionError(f"{label}: {e}"))
+                failures.append(e if isinstance(e, LowcodeSQLError) else _internal(label, e))
                 raise
 
         gen = batches()
@@ -260,9 +271,12 @@ class ResultStream:
         except duckdb.InterruptException:
             self.close()
             raise
-        except duckdb.Error as e:
+        except Exception as e:
+            # DuckDB's errors, and pyarrow's (an OSError carrying DuckDB's text, with the failed
+            # scan's Python traceback in it) when the stream breaks between batches
             self.close()
-            raise self._typed(e) from None
+            typed = self._typed(e)
+            raise typed from typed.__cause__
         except BaseException:
             self.close()
             raise
@@ -271,13 +285,11 @@ class ResultStream:
         while (batch := self.read_next_batch()) is not None:
             yield batch
 
-    def _typed(self, e: duckdb.Error) -> BaseException:
+    def _typed(self, e: Exception) -> BaseException:
         # as Engine.execute: DuckDB re-raises a scan's exception as text; report the typed one
-        if self._failures:
-            return self._failures[0]
-        if isinstance(e, duckdb.InterruptException):
+        if isinstance(e, duckdb.InterruptException) and not self._failures:
             return e
-        return ExecutionError(str(e))
+        return _typed_error(e, self._failures)
 
     def close(self) -> None:
         if self._closed:
@@ -296,6 +308,33 @@ class ResultStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _internal(label: str, e: BaseException) -> ExecutionError:
+    """A scan broke with something other than a ``LowcodeSQLError`` (a bug, an OSError): the
+    message names the scan only; the original stays attached as ``__cause__`` (tracebacks, logs),
+    so no path or class name of the host reaches whoever ran the SQL."""
+    err = ExecutionError(f"{label}: internal error while reading the scan")
+    err.__cause__ = e
+    return err
+
+
+_TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)
+
+
+def _typed_error(e: BaseException, failures: list[BaseException]) -> BaseException:
+    """The error to report for a query that failed with ``e``: the scan's own typed error if one
+    failed (DuckDB only passes it on as text), else DuckDB's message without Python tracebacks."""
+    if failures:
+        return failures[0]
+    text = _TRACEBACK.sub("", str(e)).strip()
+    # pyarrow reports a DuckDB failure between batches as an errno-less OSError carrying its text
+    from_duckdb = isinstance(e, duckdb.Error | pa.ArrowException) or (type(e) is OSError and e.errno is None)
+    if not from_duckdb:
+        return _internal("query", e)
+    err = ExecutionError(text)
+    err.__cause__ = e if isinstance(e, duckdb.Error) else None  # its class tells the SQLSTATE
+    return err
 
 
 def _aggregate_column(table: TableDef, dialect: Dialect, agg: Aggregate) -> ColumnDef:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from lowcode_sql.errors import ConfigError
 
-__all__ = ["AuthFailed", "authenticate", "load_users", "md5_hash", "scram_hash"]
+__all__ = ["AuthFailed", "authenticate", "load_users", "md5_hash", "mock_verifier", "scram_hash"]
 
 SCRAM_ITERATIONS = 4096  # PostgreSQL's default scram_iterations
 
@@ -98,15 +98,41 @@ Send = Callable[[int, bytes], Awaitable[None]]  # (auth request code, payload) -
 Recv = Callable[[], Awaitable[bytes]]  # the next PasswordMessage / SASLResponse payload
 
 
-async def authenticate(user: str, users: Mapping[str, str], send: Send, recv: Recv, *, allow_md5: bool) -> None:
-    """Run the exchange for ``user``; raise ``AuthFailed`` unless the password matches."""
+def mock_verifier(user: str, secret: bytes) -> str:
+    """The SCRAM verifier an unknown user is challenged with, as PostgreSQL does (auth-scram.c,
+    ``scram_mock_salt``): the salt is derived from the user name and the server's secret, so
+    repeated probes of one name see one stable salt, like a real user's, and the iteration count
+    is the default every verifier made by ``scram_hash`` has. The keys are random: no password
+    matches, and no PBKDF2 runs, so an unknown user costs the server what a known one does."""
+    salt = hmac.new(secret, b"lowcode-sql mock salt\x00" + user.encode(), hashlib.sha256).digest()[:16]
+    return (f"SCRAM-SHA-256${SCRAM_ITERATIONS}:{_b64(salt)}$"
+            f"{_b64(secrets.token_bytes(32))}:{_b64(secrets.token_bytes(32))}")
+
+
+async def authenticate(user: str, users: Mapping[str, str], send: Send, recv: Recv, *, allow_md5: bool,
+                       secret: bytes | None = None) -> None:
+    """Run the exchange for ``user``; raise ``AuthFailed`` unless the password matches. An unknown
+    user (and a user with an md5 verifier where md5 is off) gets a SCRAM exchange over a mock
+    verifier (``mock_verifier``) that fails like a wrong password: the answers do not tell which
+    users exist. ``secret`` keys the mock salts (the server's, stable while it runs)."""
     verifier = users.get(user)
     if verifier is not None and verifier.startswith("md5"):
-        if not allow_md5:
-            raise AuthFailed("md5 passwords are disabled on this server (start it with --auth md5)")
-        await _md5(user, verifier, send, recv)
+        if allow_md5:
+            await _md5(user, verifier, send, recv)
+            return
+        why = "the user has an md5 verifier and md5 is disabled (start the server with --auth md5)"
+    elif verifier is None:
+        why = "no such user"
+    else:
+        await _scram(verifier, send, recv, known=True)
         return
-    await _scram(verifier, send, recv)
+    try:
+        await _scram(mock_verifier(user, secret or _PROCESS_SECRET), send, recv, known=False)
+    except AuthFailed:
+        raise AuthFailed(why) from None  # for the server log only: the client sees 28P01 either way
+
+
+_PROCESS_SECRET = secrets.token_bytes(32)  # for callers that pass no server secret
 
 
 async def _md5(user: str, verifier: str, send: Send, recv: Recv) -> None:
@@ -118,14 +144,7 @@ async def _md5(user: str, verifier: str, send: Send, recv: Recv) -> None:
         raise AuthFailed("password authentication failed")
 
 
-async def _scram(verifier: str | None, send: Send, recv: Recv) -> None:
-    if verifier is None:
-        # unknown user: run the exchange with a throwaway verifier so the answer (and its timing)
-        # does not reveal which users exist, as PostgreSQL does (auth-scram.c, mock salt)
-        verifier = scram_hash(secrets.token_hex(16), iterations=SCRAM_ITERATIONS)
-        known = False
-    else:
-        known = True
+async def _scram(verifier: str, send: Send, recv: Recv, *, known: bool) -> None:
     iterations, salt, stored_key, server_key = _parse_scram(verifier)
     await send(10, b"SCRAM-SHA-256\x00\x00")
     data = await recv()

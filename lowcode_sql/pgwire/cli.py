@@ -39,6 +39,25 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return s
 
 
+def serve_directories(serve: dict[str, Any]) -> list[str]:
+    """``[serve] allowed_directories``: local directories SQL clients may read (off by default).
+    Each must exist; they are matched as resolved path prefixes (execute/duck.py)."""
+    from lowcode_sql.errors import ConfigError
+    from lowcode_sql.execute.duck import normalize_directories
+
+    unknown = set(serve) - {"users", "allowed_directories"}
+    if unknown:
+        raise ConfigError(f"[serve]: unknown setting(s) {', '.join(sorted(unknown))} "
+                          "(known: users, allowed_directories)")
+    dirs = serve.get("allowed_directories", [])
+    if not isinstance(dirs, list) or not all(isinstance(d, str) and d for d in dirs):
+        raise ConfigError('[serve] allowed_directories must be a list of directory paths, e.g. ["/srv/data"]')
+    try:
+        return normalize_directories(dirs)
+    except ValueError as e:
+        raise ConfigError(f"[serve] {e}") from None
+
+
 def run(args: argparse.Namespace, connect: Any) -> int:
     from lowcode_sql.errors import ConfigError
     from lowcode_sql.pgwire.auth import load_users, scram_hash
@@ -49,15 +68,16 @@ def run(args: argparse.Namespace, connect: Any) -> int:
         print(scram_hash(pw))
         return 0
     auth = "trust" if args.no_auth else args.auth
-    table: dict[str, Any] = {}
+    serve: dict[str, Any] = {}
     config = args.config or (None if args.demo else os.environ.get("LOWCODE_SQL_CONFIG"))
     if config:
         try:
             with open(config, "rb") as fh:
-                table = tomllib.load(fh).get("serve", {}).get("users", {})
+                serve = tomllib.load(fh).get("serve", {})
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise ConfigError(f"config file {config!r}: {e}") from None
-    users = load_users(table, env=USERS_ENV, file=args.users)
+    users = load_users(serve.get("users", {}), env=USERS_ENV, file=args.users)
+    allowed = serve_directories(serve)
     if auth != "trust" and not users:
         raise ConfigError(f"no users: add [serve.users] to the config, set ${USERS_ENV} or pass --users "
                           "(make a verifier with `lowcode-sql serve --hash-password`), or use --no-auth locally")
@@ -71,7 +91,7 @@ def run(args: argparse.Namespace, connect: Any) -> int:
         try:
             server = Server(con, host=args.host, port=args.port, users=users, auth=auth,
                             tls_cert=args.tls_cert, tls_key=args.tls_key, require_tls=args.require_tls,
-                            engines=args.engines)
+                            engines=args.engines, allowed_directories=allowed)
         except (ValueError, OSError) as e:
             raise ConfigError(str(e)) from None
 

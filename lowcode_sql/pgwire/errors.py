@@ -1,12 +1,25 @@
-"""Exceptions -> PostgreSQL SQLSTATE codes (Appendix A of the PostgreSQL docs)."""
+"""Exceptions -> PostgreSQL SQLSTATE codes (Appendix A of the PostgreSQL docs): the one place that
+decides what a wire client is told about an error.
+
+A client gets a SQLSTATE and the platform's (or DuckDB's) one-line message, never a Python
+traceback, an exception class name or a path of the server: anything unexpected becomes
+``XX000 internal error`` and its detail goes to the server log (``Session.send_error``). Refusals of
+host access (files, network, extensions, settings) are ``42501 insufficient_privilege``, the code
+PostgreSQL gives a non-superuser for ``COPY ... TO '/file'`` or ``pg_read_file``.
+"""
 
 from __future__ import annotations
+
+import re
 
 import duckdb
 
 from lowcode_sql import errors as lc
 
-__all__ = ["PGError", "sqlstate"]
+__all__ = ["INSUFFICIENT_PRIVILEGE", "INTERNAL", "PGError", "is_internal", "permission_denied", "sqlstate"]
+
+INSUFFICIENT_PRIVILEGE = "42501"
+INTERNAL = "internal error (the details are in the server log)"
 
 
 class PGError(Exception):
@@ -44,13 +57,45 @@ _DUCKDB = [
 ]
 
 
+def permission_denied(what: str) -> PGError:
+    """The refusal of a route to the host: ``what`` says which (never a path of the server)."""
+    return PGError(INSUFFICIENT_PRIVILEGE, f"permission denied: {what}",
+                   hint="this server gives SQL access to its sources only, not to its files, network, "
+                        "extensions or settings")
+
+
+_TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)
+
+
+def _clean(msg: str) -> str:
+    return _TRACEBACK.sub("", msg).strip()
+
+
+def is_internal(e: BaseException) -> bool:
+    """Whether ``e`` is not an error of the query but a bug or a failure of the host (an OSError):
+    the client gets ``INTERNAL`` and the server log the traceback. lowcode_sql's own errors are
+    written for users (a scan that broke on something unexpected says only which scan: see
+    ``execute/engine.py``, ``_internal``)."""
+    return not isinstance(e, PGError | lc.LowcodeSQLError | duckdb.Error | SyntaxError | NotImplementedError
+                          | ValueError | UnicodeDecodeError)
+
+
 def sqlstate(e: BaseException) -> tuple[str, str, str | None]:
     """(SQLSTATE, message, hint) for any exception a statement can raise."""
     if isinstance(e, PGError):
         return e.code, str(e), e.hint
+    if is_internal(e):
+        return "XX000", INTERNAL, None
+    if isinstance(e, duckdb.PermissionException) or isinstance(e.__cause__, duckdb.PermissionException) or (
+            isinstance(e, duckdb.Error | lc.ExecutionError) and "configuration has been locked" in str(e)):
+        # the DuckDB wall (execute/duck.py) refused a file, network, extension or setting
+        first = _clean(str(e)).split("\n")[0]
+        what = first.split("Error: ", 1)[-1]
+        p = permission_denied(what)
+        return p.code, str(p), p.hint
     for cls, code in _LOWCODE:
         if isinstance(e, cls):
-            msg = str(e)
+            msg = _clean(str(e))
             if isinstance(e, lc.ExecutionError) and "Division by zero" in msg:
                 return "22012", "division by zero", None
             if isinstance(e, lc.ExecutionError) and "INTERRUPT" in msg.upper():
@@ -60,16 +105,16 @@ def sqlstate(e: BaseException) -> tuple[str, str, str | None]:
         return "22012", "division by zero", None
     for cls, code in _DUCKDB:
         if isinstance(e, cls):
-            msg = str(e).split("\n")[0]
+            msg = _clean(str(e)).split("\n")[0]
             if code == "42P01" and "Function" in msg:
                 code = "42883"
             return code, msg, None
+    if isinstance(e, duckdb.IOException | duckdb.HTTPException):
+        return "58030", "I/O error (the details are in the server log)", None
     if isinstance(e, duckdb.Error):
-        return "XX000", str(e).split("\n")[0], None
+        return "XX000", _clean(str(e)).split("\n")[0], None
     if isinstance(e, SyntaxError):
-        return "42601", f"syntax error: {e}", None
+        return "42601", f"syntax error: {_clean(str(e))}", None
     if isinstance(e, NotImplementedError):
-        return "0A000", str(e), None
-    if isinstance(e, ValueError | UnicodeDecodeError):
-        return "22P02", str(e), None
-    return "XX000", f"internal error: {type(e).__name__}: {e}", None
+        return "0A000", _clean(str(e)), None
+    return "22P02", _clean(str(e)), None  # ValueError, UnicodeDecodeError (is_internal: the rest)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -25,6 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from lowcode_sql import __version__
+from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.pgwire.types import PG_TYPES, pg_type_for_arrow
 
 __all__ = ["SERVER_VERSION", "CatalogDB"]
@@ -387,14 +388,15 @@ def _lit(v: Any) -> str:
 class CatalogDB:
     """The catalog DuckDB. ``build()`` (re)fills it from ``{source: {table: (schema, doc, {col: doc})}}``."""
 
-    def __init__(self) -> None:
-        self.con = duckdb.connect()
+    def __init__(self, *, allowed_directories: Sequence[str] = ()) -> None:
+        # catalog queries are the clients' SQL too: no host access, locked settings (execute/duck.py);
+        # DDL (build) is not configuration, so rebuilding still works under the lock
+        self.con = connect_duckdb(timezone="UTC", external_access=False, allowed_directories=allowed_directories)
         self._lock = threading.Lock()
         self.tables: frozenset[str] = frozenset(_CATALOG)
         self.source_tables: dict[str, dict[str, pa.Schema]] = {}
         self.schemas: list[str] = []
         c = self.con
-        c.execute("SET TimeZone = 'UTC'")
         for name, cols in _CATALOG.items():
             c.execute(f"CREATE TABLE {name} ({cols})")
         c.execute("CREATE TABLE __pretty_type (typname varchar, pretty varchar)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import os
 import queue
@@ -33,9 +34,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.auth import AuthFailed, authenticate
-from lowcode_sql.pgwire.errors import PGError, sqlstate
+from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, is_internal, permission_denied, sqlstate
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, CatalogDB, describe_sources, log_unknown
 from lowcode_sql.pgwire.stream import RowStream
 from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
@@ -121,8 +123,8 @@ class Session:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self._cursor is None:
+            # the catalog DuckDB's TimeZone (UTC) is global: its configuration is locked (CatalogDB)
             self._cursor = self.server.catalog.cursor()
-            self._cursor.execute("SET TimeZone = 'UTC'")
             path = ",".join(["main", *(f'"{s}"' for s in self.server.catalog.schemas)])
             self._cursor.execute(f"SET search_path = '{path}'")
         return self._cursor
@@ -169,6 +171,11 @@ class Session:
                 self.settings[key.lower()] = val
         # `options=-c search_path=x -c ...` (pgJDBC's currentSchema, libpq's PGOPTIONS)
         for m in re.finditer(r"(?:-c\s*|--)([A-Za-z_.]+)=((?:\\ |\S)+)", params.get("options", "")):
+            try:
+                _check_setting(m.group(1).lower())
+            except PGError:
+                log.warning("user %r: ignored the startup option %s (a DuckDB setting)", self.user, m.group(1))
+                continue
             self.settings[m.group(1).lower()] = m.group(2).replace("\\ ", " ")
         if self.settings["client_encoding"].upper().replace("-", "") not in ("UTF8", "UNICODE"):
             await self.fatal("22023", f"client_encoding {self.settings['client_encoding']!r} is not supported: "
@@ -186,11 +193,11 @@ class Session:
 
             try:
                 await authenticate(self.user, self.server.users, send_auth, recv,
-                                   allow_md5=self.server.auth == "md5")
+                                   allow_md5=self.server.auth == "md5", secret=self.server.auth_secret)
             except AuthFailed as e:
-                log.info("authentication failed for user %r", self.user)
-                msg = str(e) if "md5" in str(e) else f'password authentication failed for user "{self.user}"'
-                await self.fatal("28P01", msg)
+                # the reason stays in the log: the client's answer must not tell which users exist
+                log.info("authentication failed for user %r: %s", self.user, e)
+                await self.fatal("28P01", f'password authentication failed for user "{self.user}"')
                 return False
         self.pid, self.secret = self.server.register(self)
         out = [p.message(b"R", struct.pack("!i", 0))]
@@ -258,8 +265,11 @@ class Session:
 
     async def send_error(self, e: BaseException) -> None:
         code, msg, hint = sqlstate(e)
-        if code == "XX000" and not isinstance(e, PGError):
-            log.warning("statement failed: %s", msg)
+        if is_internal(e) or code in ("XX000", "58030"):
+            # the client got a generic message (pgwire/errors.py): the detail is for the operator
+            log.error("session %d: statement failed: %s", self.pid, msg, exc_info=e)
+        elif code == INSUFFICIENT_PRIVILEGE:
+            log.warning("session %d (user %r): refused: %s", self.pid, self.user, msg)
         if self.status == "T":
             self.status = "E"
         await self.send(p.error_response("ERROR", code, msg, hint=hint))
@@ -378,7 +388,8 @@ class Session:
         cat = self.server.catalog
         try:
             return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
-                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite)
+                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
+                             allowed_directories=self.server.allowed_directories)
         except SyntaxError as e:
             raise PGError("42601", str(e)) from None
 
@@ -511,13 +522,17 @@ class Session:
             return Outcome("SAVEPOINT")
         if kind == "RELEASE":
             return Outcome("RELEASE")
+        if kind in _HOST_STATEMENTS or _HOST_STATEMENT.match(sql):
+            raise permission_denied(f"{' '.join(words[:2]).upper()}: DuckDB's {kind} statement (files, "
+                                    "databases, extensions, settings or secrets) is not available on this server")
         if kind == "SET":
             await self._set(sql)
             return Outcome("SET")
         if kind == "SHOW":
             return Outcome("SHOW", self._show(sql))
         if kind == "RESET":
-            name = words[1].lower() if len(words) > 1 else "all"
+            name = words[1].lower().rstrip(";").strip('"') if len(words) > 1 else "all"
+            _check_setting(name)
             if name == "all":
                 self.settings.update({k: v for k, v in DEFAULT_SETTINGS.items() if k not in ("client_encoding",)})
             elif name in DEFAULT_SETTINGS:
@@ -563,6 +578,10 @@ class Session:
     async def _copy(self, sql: str, params: list[Any]) -> Outcome:
         m = _COPY.match(sql)
         if not m:
+            if _COPY_FILE.match(sql):
+                # as PostgreSQL answers a user without pg_read/write_server_files
+                raise permission_denied("COPY to or from a file or program on the server (use COPY ... TO STDOUT, "
+                                        "or psql's \\copy, which writes on the client)")
             if re.search(r"\bFROM\b", sql, re.I):
                 raise PGError("25006", "cannot execute COPY FROM in a read-only transaction: lowcode_sql reads "
                                        "platforms and never writes to them")
@@ -604,7 +623,7 @@ class Session:
         query = m.group("q") if m else ""
         t = self.translate(query)
         if t.target == "engine":
-            text = await self.in_thread(self.server.connection.explain, t.sql, list(params) or None)
+            text = await self.in_thread(self.server.explain, t.sql, list(params) or None)
         else:
             text = "catalog query: answered by lowcode_sql's pg_catalog emulation (no platform requests)"
         return Outcome("EXPLAIN", pa.table({"QUERY PLAN": pa.array(text.splitlines(), pa.string())}))
@@ -647,6 +666,7 @@ class Session:
             name = "timezone"
         vals = [v.strip() for v in re.findall(r"'(?:[^']|'')*'|[^,]+", value)]
         value = ", ".join(v[1:-1].replace("''", "'") if v.startswith("'") else v for v in vals)
+        _check_setting(name)
         if value.upper() == "DEFAULT":
             value = DEFAULT_SETTINGS.get(name, "")
         if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
@@ -813,9 +833,15 @@ class Session:
 
 
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "GRANT",
-                     "REVOKE", "COMMENT", "REINDEX", "CLUSTER", "REFRESH", "CALL", "DO", "IMPORT", "SECURITY"})
+                     "REVOKE", "COMMENT", "REINDEX", "CLUSTER", "REFRESH", "DO", "SECURITY"})
 _QUERY_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "TABLE", "("})
-_KNOWN_KINDS = _QUERY_KEYWORDS | _WRITES | {
+# DuckDB statements that reach files, databases, extensions or settings: never run, always refused
+_HOST_STATEMENTS = frozenset({"PRAGMA", "ATTACH", "DETACH", "INSTALL", "LOAD", "FORCE", "EXPORT", "IMPORT", "CALL",
+                              "USE", "CHECKPOINT"})
+_HOST_STATEMENT = re.compile(r"\s*((CREATE|DROP)\s+(OR\s+REPLACE\s+)?(PERSISTENT\s+|TEMPORARY\s+)?SECRET|"
+                             r"UPDATE\s+EXTENSIONS|(SET|RESET)\s+(GLOBAL|VARIABLE)|(CREATE|DROP)\s+MACRO)\b", re.I)
+_COPY_FILE = re.compile(r"\s*COPY\b.*\b(TO|FROM)\s+(PROGRAM\b|'|E'|\$|[^\s(]*[/\\.])", re.I | re.S)
+_KNOWN_KINDS = _QUERY_KEYWORDS | _WRITES | _HOST_STATEMENTS | {
     "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET", "SHOW", "RESET",
     "DISCARD", "DEALLOCATE", "DECLARE", "FETCH", "MOVE", "CLOSE", "COPY", "LISTEN", "UNLISTEN", "NOTIFY",
     "EXPLAIN"}
@@ -830,6 +856,25 @@ _FETCH = re.compile(r"\s*(?:FETCH|MOVE)\s+(?:(?P<dir>NEXT|PRIOR|FIRST|LAST|ALL|A
                     r"(?P<name>\"(?:[^\"]|\"\")+\"|[^\s;]+)\s*;?\s*$", re.I | re.S)
 _COPY = re.compile(r"\s*COPY\s+(?:(?P<query>\(.*\))|(?P<table>[\w.\"]+)\s*(?:\((?P<cols>[^)]*)\))?)\s+TO\s+STDOUT"
                    r"\s*(?:WITH\s*)?(?P<opts>.*?)\s*;?\s*$", re.I | re.S)
+
+
+def _check_setting(name: str) -> None:
+    """SET and RESET change the session's settings only, never DuckDB's; a DuckDB setting's name
+    (enable_external_access, allowed_directories, lock_configuration ...) is refused outright, so a
+    client never believes it changed one. TimeZone and search_path are PostgreSQL's too."""
+    if name in duckdb_settings() and name not in DEFAULT_SETTINGS and name not in ("timezone", "search_path"):
+        raise PGError(INSUFFICIENT_PRIVILEGE, f'permission denied to set parameter "{name}"',
+                      hint="DuckDB's settings are fixed on this server")
+
+
+@functools.cache
+def duckdb_settings() -> frozenset[str]:
+    """The names of DuckDB's settings (lower case)."""
+    con = duckdb.connect()
+    try:
+        return frozenset(r[0].lower() for r in con.execute("SELECT name FROM duckdb_settings()").fetchall())
+    finally:
+        con.close()
 
 
 def _copy_value(v: str, opts: Mapping[str, str], csv: bool) -> str:
@@ -916,7 +961,7 @@ class Server:
     def __init__(self, connection: Any, *, host: str = "127.0.0.1", port: int = 5433,
                  users: Mapping[str, str] | None = None, auth: str = "scram",
                  tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False,
-                 engines: int = 4) -> None:
+                 engines: int = 4, allowed_directories: Sequence[str] = (), auth_secret: bytes | None = None) -> None:
         if auth not in ("scram", "md5", "trust"):
             raise ValueError(f"auth must be scram, md5 or trust, not {auth!r}")
         if require_tls and not tls_cert:
@@ -925,6 +970,11 @@ class Server:
         self.host, self.port = host, port
         self.users = dict(users or {})
         self.auth = auth
+        # SCRAM answers an unknown user with a mock salt derived from this (pgwire/auth.py)
+        self.auth_secret = auth_secret or secrets.token_bytes(32)
+        # SQL from clients never reaches the host: every DuckDB here runs with external access off
+        # and a locked configuration (execute/duck.py); only these directories are readable
+        self.allowed_directories = normalize_directories(allowed_directories)
         self.require_tls = require_tls
         self.ssl_context: ssl.SSLContext | None = None
         if tls_cert:
@@ -932,7 +982,7 @@ class Server:
             ctx.minimum_version = ssl.TLSVersion.TLSv1_2
             ctx.load_cert_chain(tls_cert, tls_key)
             self.ssl_context = ctx
-        self.catalog = CatalogDB()
+        self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
@@ -987,14 +1037,25 @@ class Server:
                     from lowcode_sql.execute.engine import Engine
 
                     base = self.connection.engine
-                    engine = Engine(self.connection.catalog, timezone=self._timezone,
-                                    readahead=getattr(base, "readahead", None))
-                    with contextlib.suppress(Exception):
-                        # DuckDB reads a streamed result ahead into this buffer (10 MiB by default):
-                        # keep it small so a client reading slowly also slows the scan
-                        engine._con.execute("SET streaming_buffer_size = '1MB'")
-                    return engine
+                    # never the connection's own engine either: it may allow external access
+                    # (the Python API's default); these cannot, and their settings are locked.
+                    # DuckDB reads a streamed result ahead into streaming_buffer_size (10 MiB by
+                    # default): keep it small so a client reading slowly also slows the scan.
+                    return Engine(self.connection.catalog, timezone=self._timezone,
+                                  readahead=getattr(base, "readahead", None), external_access=False,
+                                  allowed_directories=self.allowed_directories,
+                                  settings={"streaming_buffer_size": "1MB"})
         return self._engines.get()  # all busy: wait for one
+
+    def explain(self, sql: str, params: list[Any] | None) -> str:
+        """EXPLAIN's text, planned on a pool engine (planning folds constants in its DuckDB)."""
+        from lowcode_sql.explain import explain_plan
+
+        engine = self._take_engine()
+        try:
+            return explain_plan(engine.plan(sql, params))
+        finally:
+            self._engines.put(engine)
 
     def run_engine(self, session: Session, sql: str, params: list[Any]) -> pa.Table:
         """A source query's whole result (DECLARE, COPY)."""

@@ -16,15 +16,20 @@ answers itself (SET, SHOW, BEGIN, DECLARE, FETCH, ...) and queries.
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
+
+from lowcode_sql.pgwire.errors import permission_denied
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -104,19 +109,23 @@ _PARAM = re.compile(r"\$(\d+)")
 
 
 def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]], catalog_tables: frozenset[str],
-              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None]) -> Translated:
+              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None],
+              allowed_directories: Sequence[str] = ()) -> Translated:
     """Translate one statement. ``source_tables`` maps schema (source) -> table -> Arrow schema;
-    ``catalog_tables`` are the emulated catalog's table names (already flattened)."""
+    ``catalog_tables`` are the emulated catalog's table names (already flattened);
+    ``allowed_directories`` (normalized, ending in ``/``) may be read with the file functions."""
     for pattern, repl in _PRE:
         sql = pattern.sub(repl, sql)
     nparams = max((int(m) for m in _PARAM.findall(sql)), default=0)
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
     except SqlglotError as e:
+        _refuse_unparsed(sql)
         raise SyntaxError(str(e).splitlines()[0] if str(e) else "syntax error") from None
     if tree is None:
         raise SyntaxError("empty statement")
     target = _route(tree, source_tables, catalog_tables)
+    _host_access(tree, source_tables, target, allowed_directories)
     names = _output_names(tree)  # before the passes below replace nodes PostgreSQL names by
     _session_values(tree, settings, user)
     if target == "catalog":
@@ -125,6 +134,110 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _numeric_casts(tree, source_tables)
     _similar_to(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
+
+
+# Table functions a client's query may call: they compute rows from their arguments only. Every
+# other one is refused (read_*, glob, sniff_csv, *_scan, query, duckdb_settings, which_secret, the
+# table functions of extensions ...). This is the second wall: the first is DuckDB's own, external
+# access off and a locked configuration (execute/duck.py), which holds even if this list is wrong.
+ALLOWED_TABLE_FUNCTIONS = frozenset({
+    "generate_series", "range", "unnest", "generate_subscripts", "repeat", "json_each", "json_tree",
+    "pg_timezone_names", "pg_get_keywords",  # the catalog emulation's table macro (pgcatalog.py)
+})
+# DuckDB names that read the host (getenv exists in DuckDB's CLI and WASM builds) or its settings
+# (current_setting over anything but a literal, which _session_values answers: the catalog has its
+# own macro over pg_settings, an engine query would reach DuckDB's, whose values include paths);
+# set_config is PostgreSQL's function form of SET
+_DENIED_FUNCTIONS = frozenset({"getenv", "set_config", "current_setting"})
+_PATH_LIKE = re.compile(r"[/\\]|://|\.(csv|tsv|txt|json|jsonl|ndjson|parquet|db|duckdb|gz|zst|xlsx?)$", re.I)
+
+
+@functools.cache
+def duckdb_table_functions() -> frozenset[str]:
+    """Every table function and table macro DuckDB knows (the second wall refuses these outside
+    ``ALLOWED_TABLE_FUNCTIONS`` wherever they appear)."""
+    con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
+                                 "autoinstall_known_extensions": False})
+    try:
+        rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
+                           "WHERE function_type IN ('table', 'table_macro')").fetchall()
+    finally:
+        con.close()
+    return frozenset(r[0] for r in rows)
+
+
+def _refuse_unparsed(sql: str) -> None:
+    """A statement sqlglot cannot parse that calls a refused table function (``glob('/etc/*')`` is
+    PostgreSQL's syntax error, DuckDB's file listing): refuse it as such rather than as bad syntax."""
+    text = re.sub(r"'(?:[^']|'')*'", "''", _strip_comments(sql))
+    for m in re.finditer(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*\(", text):
+        name = m.group(1).lower()
+        if name in duckdb_table_functions() and name not in ALLOWED_TABLE_FUNCTIONS:
+            raise permission_denied(f"function {name}() is not available on this server")
+
+
+def _function_name(node: exp.Func) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return node.sql_name().lower()
+
+
+def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], target: str,
+                 allowed: Sequence[str]) -> None:
+    """Refuse (42501) a query that names a route to the server's files, network or settings."""
+    table_fns = duckdb_table_functions()
+    for node in tree.find_all(exp.Func):
+        name = _function_name(node)
+        parent = node.parent
+        in_from = isinstance(parent, exp.Table | exp.Lateral)
+        if in_from and not isinstance(node, exp.Anonymous | exp.Unnest):
+            # a typed sqlglot node (ReadCSV, ExplodingGenerateSeries): the name DuckDB will see
+            name = node.sql(dialect="duckdb").split("(", 1)[0].strip().lower()
+        if allowed and name in FILE_FUNCTIONS:
+            _check_paths(name, node, allowed)
+            continue
+        if (in_from or name in table_fns) and name not in ALLOWED_TABLE_FUNCTIONS:
+            raise permission_denied(f"function {name}() is not available on this server")
+        if name in _DENIED_FUNCTIONS:
+            literal = bool(node.expressions) and node.expressions[0].is_string
+            if name == "current_setting" and (literal or target == "catalog"):
+                continue  # answered from the session's settings (_session_values), never DuckDB's
+            if name == "set_config":
+                raise permission_denied("set_config() cannot change settings on this server (use SET)")
+            raise permission_denied(f"function {name}() is not available on this server")
+    known = {t for tables in sources.values() for t in tables}
+    for t in tree.find_all(exp.Table):
+        # DuckDB reads a table name that looks like a file (FROM '/data/x.csv', "s3://b/k.parquet")
+        if isinstance(t.this, exp.Identifier) and t.name not in known and _PATH_LIKE.search(t.name) \
+                and not (allowed and _inside(t.name, allowed)):
+            raise permission_denied(f'"{t.name}" names a file outside the allowed directories'
+                                    if allowed else f'"{t.name}" names a file: files are not available '
+                                                    "on this server")
+
+
+# With [serve] allowed_directories, these may read files there: their path arguments must be
+# literals inside those directories (DuckDB's allowed_directories checks again, the first wall)
+FILE_FUNCTIONS = frozenset({"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json",
+                            "read_json_auto", "read_ndjson", "read_ndjson_auto", "read_text", "read_blob"})
+
+
+def _inside(path: str, allowed: Sequence[str]) -> bool:
+    if "://" in path or not path.startswith("/"):
+        return False  # URLs, and relative paths (resolved against the server's working directory)
+    norm = posixpath.normpath(path) + ("/" if path.endswith("/") else "")
+    return any(norm.startswith(d) or norm + "/" == d for d in allowed)
+
+
+def _check_paths(name: str, node: exp.Func, allowed: Sequence[str]) -> None:
+    # the path is the first argument: `this` of typed sqlglot nodes (ReadCSV), else the first one listed
+    this = node.args.get("this")
+    first = this if isinstance(this, exp.Expression) else (node.expressions[0] if node.expressions else None)
+    paths = first.expressions if isinstance(first, exp.Array) else [first]
+    for p in paths:
+        if not (isinstance(p, exp.Literal) and p.is_string and _inside(p.name, allowed)):
+            shown = p.name if isinstance(p, exp.Literal) else "a computed path"
+            raise permission_denied(f"{name}(): {shown!r} is outside the allowed directories "
+                                    f"({', '.join(allowed)}); paths must be absolute literals")
 
 
 def _route(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], catalog: frozenset[str]) -> str:

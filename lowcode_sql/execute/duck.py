@@ -1,0 +1,84 @@
+"""The DuckDB connections lowcode_sql runs SQL on, with or without access to the host.
+
+DuckDB's defaults let SQL read and write local files (``read_text('/proc/self/environ')``,
+``COPY ... TO``), list directories (``glob``), reach the network (``read_csv('https://...')``) and
+install or load extensions (autoinstall of ``httpfs``). That is a feature for the Python API, where
+the SQL is the programmer's own, and a hole wherever SQL comes from someone else (the wire server,
+an application running its users' SQL). ``external_access=False`` closes it with DuckDB's own
+settings, so it holds whatever SQL is run (DuckDB docs, "Securing DuckDB"):
+
+* ``enable_external_access = false``: no file system or network access, no ``INSTALL``/``LOAD``,
+  no persistent secrets, no ``ATTACH`` of files; registered Arrow tables and readers still work;
+* ``autoinstall_known_extensions`` / ``autoload_known_extensions = false``: nothing is fetched or
+  loaded behind a query's back;
+* ``python_enable_replacements = false``: a table name never resolves to a Python variable of the
+  calling frame;
+* ``allowed_directories``: the only local directories readable (the wire server's
+  ``[serve] allowed_directories``); DuckDB also always allows its own ``temp_directory``, which is
+  therefore a fresh private directory (created only if a query spills);
+* ``lock_configuration = true`` last, so no ``SET``, ``RESET``, ``PRAGMA`` or ``CALL`` can turn any
+  of this back on. Everything else the engine needs (time zone, buffer sizes) is set before the
+  lock; the time zone as GLOBAL, so that cursors of the connection inherit it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+
+__all__ = ["connect_duckdb", "normalize_directories"]
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def normalize_directories(dirs: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Absolute, resolved directory paths ending in ``/``: DuckDB matches ``allowed_directories``
+    as path prefixes, so ``/data`` without the slash would also allow ``/data-private``."""
+    out = []
+    for d in dirs:
+        p = Path(d).expanduser().resolve()
+        if not p.is_dir():
+            raise ValueError(f"allowed directory {str(d)!r} is not a directory")
+        out.append(str(p).rstrip("/") + "/")
+    return out
+
+
+def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
+                   allowed_directories: Sequence[str | os.PathLike[str]] = (),
+                   settings: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB with ``timezone`` and ``settings`` applied globally; with
+    ``external_access=False`` it cannot reach the host (module docstring) and its configuration
+    is locked. ``allowed_directories`` (only with ``external_access=False``) are readable."""
+    if allowed_directories and external_access:
+        raise ValueError("allowed_directories only applies with external_access=False "
+                         "(with external access every directory is readable)")
+    dirs = normalize_directories(allowed_directories)
+    config: dict[str, str | bool] = {}
+    if not external_access:
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                  "python_enable_replacements": False}
+    con = duckdb.connect(config=config)
+    try:
+        # TimeZone is an ICU setting, unknown to connect(config=...): SET it, GLOBAL for the cursors
+        con.execute(f"SET GLOBAL TimeZone = {_quote(timezone)}")
+        for name, value in (settings or {}).items():  # this connection's (some are session-only)
+            con.execute(f"SET {name} = {_quote(value)}")
+        if not external_access:
+            if dirs:
+                # must be set while external access is still on (DuckDB refuses it at connect time)
+                con.execute(f"SET GLOBAL allowed_directories = [{', '.join(_quote(d) for d in dirs)}]")
+            private = Path(tempfile.gettempdir()) / f"lowcode-sql-{os.getpid()}-{secrets.token_hex(8)}"
+            con.execute(f"SET GLOBAL temp_directory = {_quote(str(private))}")
+            con.execute("SET GLOBAL enable_external_access = false")
+            con.execute("SET GLOBAL lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
