@@ -155,16 +155,18 @@ class AuthSession:
         except APIError as exc:
             # The platform answered and said no (bad password -> 400/422 on many platforms).
             raise AuthError(f"login failed: {_bare(exc)}", source=self._source, status=exc.status) from None
+        failed: str | None = None
         try:
             token = self._dialect.parse_login(answer)
         except LowcodeSQLError:
             raise
         except Exception as exc:
-            # Type name only: the exception text may quote the body, which holds the token.
-            raise AuthError(
-                f"login failed: unexpected answer to {login.method} {login.target()} ({type(exc).__name__})",
-                source=self._source,
-            ) from None
+            # Type name only: the exception text may quote the body, which holds the token (not yet
+            # registered: it was not parsed); raised below so that it is not even the __context__.
+            failed = type(exc).__name__
+        if failed is not None:
+            raise AuthError(f"login failed: unexpected answer to {login.method} {login.target()} ({failed})",
+                            source=self._source)
         secrets.register(token.value)  # a token is a secret too: mask it wherever it is echoed
         self._token = token
         self._refresh_at = self._refresh_time(token)
