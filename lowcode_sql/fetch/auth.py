@@ -118,8 +118,9 @@ class AuthSession:
             secrets.register(token.value)  # keeps it fresh in the bounded registry
         for name, value in self.plan.headers:
             text = value.reveal() if isinstance(value, Secret) else value
-            if token is not None:
+            if token is not None and _TOKEN in text:
                 text = text.replace(_TOKEN, token.value)
+                secrets.register(text)  # the whole header value too: its base64 is not the token's
             out[name] = self._checked(name, text)
         return out
 
