@@ -5,7 +5,11 @@ revealed); the fetch layer registers the tokens that login exchanges return and 
 pairs that Basic auth would base64. For each value the registry keeps every form it can take in a
 message: raw, stripped, base64 (of the value and of ``a:b`` pairs), URL-encoded (``quote`` with and
 without ``/`` safe, ``quote_plus``), JSON-escaped, Python-repr-escaped (``str`` and ``bytes``: h11
-quotes header bytes in "Illegal header value b'...'") and the ``Bearer``/``apikey`` header forms.
+quotes header bytes in "Illegal header value b'...'"). Header values are registered as they are
+sent (``Bearer <token>``, ``apikey user:key``: dialects build them as ``Secret``s, and the fetch
+layer registers each rendered token header), so their own base64 is covered too; synthetic header
+forms are not added (the value inside them is masked anyway, and their common beginnings such as
+``apikey u`` would make the prefix rule below mask ordinary text).
 
 ``redact(text)`` replaces every occurrence of every form (longest first) with ``***``, and also any
 8+ character *prefix* of a form: that is what a truncation that ran before redaction leaves (half a
@@ -96,8 +100,7 @@ def forms(value: str) -> set[str]:
         if not v:
             continue
         out |= {v, quote(v), quote(v, safe=""), quote_plus(v), json.dumps(v)[1:-1],
-                json.dumps(v, ensure_ascii=False)[1:-1], repr(v)[1:-1], repr(v.encode())[2:-1],
-                f"Bearer {v}", f"apikey {v}"}
+                json.dumps(v, ensure_ascii=False)[1:-1], repr(v)[1:-1], repr(v.encode())[2:-1]}
         out |= _b64(v)
     return {f for f in out if len(f) >= MIN_LENGTH}
 

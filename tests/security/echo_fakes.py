@@ -48,7 +48,7 @@ def _jwt(exp: float) -> str:
 
 
 CASES: dict[str, Case] = {
-    "coredata": Case("coredata", {"user": "ana.integration", "key": "cdk_live_4f9aQ7xZ2mB8nK3pL6wR1tY5"}, "projects"),
+    "coredata": Case("coredata", {"user": "ana.rvq7-ops", "key": "cdk_live_4f9aQ7xZ2mB8nK3pL6wR1tY5"}, "projects"),
     "entu": Case("entu", {"key": "EntuKey-Gx81vP0qT5sR9wN2"}, "book", {"db": "acme"}, "api/auth",
                  _jwt(time.time() + 12 * 3600)),
     "totalum": Case("totalum", {"api_key": "sk-totalum-Hh3Jk8Lm2Nq7Rs1Tv"}, "clientes"),

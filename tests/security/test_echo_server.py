@@ -183,7 +183,7 @@ def test_plain_explain_is_left_alone() -> None:
 def test_the_sweep_reaches_the_cut() -> None:
     """The paddings really move the first secret across the cut (the test is not vacuous)."""
     case = CASES["coredata"]
-    echo = "authorization: apikey ana.integration:cdk_live_4f9aQ7xZ2mB8nK3pL6wR1tY5 | GET /x"
+    echo = "authorization: apikey ana.rvq7-ops:cdk_live_4f9aQ7xZ2mB8nK3pL6wR1tY5 | GET /x"
     starts = {p + first_secret_index(echo, case) for p in pads(echo, case, 300)}
     assert {300, 299, 301, 300 - len(case.primary) + 1} <= starts
     assert PAD not in "".join(case.secret_values)
