@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 
 import pyarrow as pa
 
+from lowcode_sql.secrets import Secret  # re-exported: it moved to lowcode_sql.secrets
 from lowcode_sql.types import (
     Aggregate,
     Exactness,
@@ -45,29 +46,6 @@ __all__ = [
 ]
 
 REGISTRY: dict[str, type[Dialect]] = {}
-
-
-class Secret:
-    """A credential value that never prints itself (repr, str, format, logs)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("secret", self._value))
 
 
 Extract = Literal["value", "first", "all"]

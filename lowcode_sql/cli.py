@@ -9,7 +9,8 @@
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
 Exit status: 0 on success, 1 for a query/source error (a one-line message on stderr, never a
-traceback; ``--debug`` shows one), 2 for bad command-line usage.
+traceback; ``--debug`` shows one), 2 for bad command-line usage. Everything printed about an error
+(the line, and the traceback with ``--debug``) passes ``lowcode_sql.secrets.redact``.
 """
 
 from __future__ import annotations
@@ -291,6 +292,16 @@ def _cmd_platforms(_: argparse.Namespace) -> int:
     return 0
 
 
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback (causes included), redacted: the default hook would print foreign exceptions'
+    text (httpx quoting a header) verbatim."""
+    import traceback
+
+    from lowcode_sql.secrets import redact
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -298,6 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     from lowcode_sql.errors import LowcodeSQLError
+    from lowcode_sql.secrets import redact
 
     try:
         if args.command == "query":
@@ -328,8 +340,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args, _connect)
     except LowcodeSQLError as e:
         if args.debug:
-            raise
-        print(f"lowcode-sql: {type(e).__name__}: {e}", file=sys.stderr)
+            _print_traceback(e)
+        print(redact(f"lowcode-sql: {type(e).__name__}: {e}"), file=sys.stderr)
+        return 1
+    except Exception as e:  # a bug: still never print a secret its text or its causes may quote
+        _print_traceback(e)
+        print(redact(f"lowcode-sql: internal error: {type(e).__name__}: {e}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("lowcode-sql: interrupted", file=sys.stderr)

@@ -20,7 +20,10 @@ options = { db = "demo" }
 ```
 
 Credentials are read from the environment when a source is first used and held as ``Secret``s,
-which never print themselves; the config only names the variables.
+which never print themselves; the config only names the variables. A ``credentials`` entry must be
+an environment variable name (a secret pasted there by mistake is refused, and not echoed); a value
+with leading or trailing whitespace (a key read from a file keeps its newline) is stripped, with a
+``CredentialWarning`` that names the variable, never the value.
 """
 
 from __future__ import annotations
@@ -28,17 +31,40 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dialect._base import Secret
 from lowcode_sql.errors import ConfigError, close_matches
+from lowcode_sql.secrets import Secret
 
-__all__ = ["Config", "SourceConfig", "load_config"]
+__all__ = ["Config", "CredentialWarning", "SourceConfig", "load_config"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_NAME = _NAME  # POSIX portable environment variable names
+# A name shown in the "not set" message: upper case as environment variables conventionally are
+# and word-like. `cdk_live_4f9a...` is a legal name too: a key pasted where its name belongs must
+# not be echoed because it happens to be alphanumeric.
+_SHOWN_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+
+
+class CredentialWarning(UserWarning):
+    """A credential value was adjusted (whitespace stripped); the message names the variable only."""
+
+
+def _shown(var: str) -> bool:
+    return bool(_SHOWN_NAME.match(var)) and ("_" in var or len(var) <= 16)
+
+
+def _clean(value: str, where: str) -> str:
+    """``value`` without surrounding whitespace, warning (by name) when there was some."""
+    stripped = value.strip()
+    if stripped != value:
+        warnings.warn(f"{where} has leading or trailing whitespace (a newline from a file?): it was stripped",
+                      CredentialWarning, stacklevel=3)
+    return stripped
 _KEYS = {"platform", "base_url", "credentials", "options", "concurrency", "rate_limit", "timeout", "sandbox",
          "secrets", "cache_ttl", "cache_max_mb"}
 
@@ -64,10 +90,12 @@ class SourceConfig:
             if cred in out:
                 continue
             value = os.environ.get(var)
+            named = f"the environment variable {var}" if _shown(var) else "the environment variable it names"
             if value is None:
-                raise ConfigError(
-                    f"source {self.name!r}: the environment variable {var} (credential {cred!r}) is not set"
-                )
+                raise ConfigError(f"source {self.name!r}: credentials.{cred} is not set: {named} is missing")
+            value = _clean(value, f"source {self.name!r}: {named} (credentials.{cred})")
+            if not value:
+                raise ConfigError(f"source {self.name!r}: credentials.{cred} is empty: {named} holds no value")
             out[cred] = Secret(value)
         return out
 
@@ -98,7 +126,14 @@ def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
     creds = raw.get("credentials", {})
     if not isinstance(creds, Mapping) or not all(isinstance(v, str) for v in creds.values()):
         raise ConfigError(f"source {name!r}: credentials maps each credential to an environment variable name")
-    secrets = {k: v if isinstance(v, Secret) else Secret(str(v)) for k, v in dict(raw.get("secrets", {})).items()}
+    for cred, var in creds.items():
+        # Neither the entry's value (maybe the secret itself) nor an odd key is ever echoed.
+        label = f"credentials.{cred}" if isinstance(cred, str) and _NAME.match(cred) else "a credentials entry"
+        if not _ENV_NAME.match(var):
+            raise ConfigError(f"{label} of source {name!r} is not an environment variable name (letters, digits "
+                              "and _, not starting with a digit): put the secret in the environment and name "
+                              "the variable here")
+    secrets = {k: _secret(name, k, v) for k, v in dict(raw.get("secrets", {})).items()}
     try:
         return SourceConfig(
             name=name, platform=str(raw["platform"]), base_url=raw.get("base_url"), credentials=dict(creds),
@@ -109,6 +144,13 @@ def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
         )
     except (TypeError, ValueError) as e:
         raise ConfigError(f"source {name!r}: {e}") from None
+
+
+def _secret(source: str, cred: str, value: Any) -> Secret:
+    """A credential given in code, stripped of surrounding whitespace like one from the environment."""
+    text = value.reveal() if isinstance(value, Secret) else str(value)
+    clean = _clean(text, f"source {source!r}: the secret for credential {cred!r}")
+    return value if isinstance(value, Secret) and clean == text else Secret(clean)
 
 
 def load_config(source: str | Path | Mapping[str, Any] | Config | None) -> Config:

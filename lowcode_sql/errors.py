@@ -20,13 +20,17 @@ Every error a user can cause or meet is one of these; each stage translates fore
      ├── ConversionError             a page did not match the declared schema
      └── ExecutionError              DuckDB failed running the residual query
 
-Messages never contain credentials: see ``lowcode_sql.config.redact``.
+Messages never contain credentials: every argument and the text of every error pass
+``lowcode_sql.secrets.redact`` (in ``__init__``, so ``args`` and ``repr`` are clean too, and again in
+``__str__`` for a secret registered after the error was made).
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+
+from lowcode_sql.secrets import redact
 
 __all__ = [
     "APIError",
@@ -50,7 +54,16 @@ __all__ = [
 
 
 class LowcodeSQLError(Exception):
-    """Root of every error raised by lowcode_sql."""
+    """Root of every error raised by lowcode_sql. Its text and ``args`` never hold a secret."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+    def __repr__(self) -> str:
+        return redact(super().__repr__())
 
 
 class ConfigError(LowcodeSQLError):

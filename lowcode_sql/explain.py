@@ -1,7 +1,8 @@
 """EXPLAIN: what each remote scan sends, what the API does exactly or as a superset, what stays local.
 
 Requests are shown as method + path + query string: credentials travel in headers added by the
-fetcher and never appear here.
+fetcher and never appear here. The text still passes ``lowcode_sql.secrets.redact`` as a whole (a
+secret typed into the SQL, or a platform whose query string carries one, is masked too).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 from collections.abc import Callable
 
 from lowcode_sql.plan import PlannedScan, QueryPlan
+from lowcode_sql.secrets import redact
 from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging, ScanRequest
 
 __all__ = ["explain_plan"]
@@ -57,7 +59,7 @@ def explain_plan(qp: QueryPlan, counter: Counter | None = None) -> str:
             lines.append(f"  note:     {note}")
     lines.append("duckdb:")
     lines.append("  " + qp.sql)
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def _predict(scan: PlannedScan, req: ScanRequest, counter: Counter | None) -> str:

@@ -1,7 +1,10 @@
 """Credentials on the wire: static headers, token logins, proactive refresh, one re-login on 401.
 
 The dialect says *what* (an ``AuthPlan``); this module does it. Secrets are revealed only while
-building headers and login bodies, and every message that may echo them passes ``redact``.
+building headers and login bodies, and every message that may echo them passes ``redact``: the
+process-wide registry of ``lowcode_sql.secrets`` (which also learns the tokens that logins return
+and base64 of every ``a:b`` pair of credential values, as Basic auth would send them), plus this
+source's values too short to be registered process-wide.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from dialect._base import AuthPlan, Dialect, Secret, Token
-from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
+from dialect._base import AuthPlan, Dialect, Token
+from lowcode_sql import secrets
+from lowcode_sql.errors import APIError, AuthError, ConfigError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.secrets import Secret
 from lowcode_sql.types import HttpRequest
 
 __all__ = ["AuthSession", "Sender"]
@@ -55,13 +60,18 @@ class AuthSession:
         self._refresh_at: float | None = None
         self._lock = asyncio.Lock()
         self.logins = 0
-        secrets = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
-        secrets += [v.reveal() for _, v in self.plan.headers if isinstance(v, Secret)]
-        secrets += [v.reveal() for _, v in self.plan.login_secret_headers]
-        secrets += [v.reveal() for v in self.plan.login_secret_json.values()]
-        # Longest first so a secret containing another is scrubbed whole; tiny values would
-        # scrub ordinary words, and are not worth hiding from an error message anyway.
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        found = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
+        found += [v.reveal() for _, v in self.plan.headers if isinstance(v, Secret)]
+        found += [v.reveal() for _, v in self.plan.login_secret_headers]
+        found += [v.reveal() for v in self.plan.login_secret_json.values()]
+        values = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
+        for i, user in enumerate(values):  # HTTP Basic sends base64("user:key"): every ordered pair
+            for j, key in enumerate(values):
+                if i != j:
+                    secrets.register_pair(user, key)
+        # Values under 8 characters are not registered process-wide (they would mask ordinary
+        # words everywhere); scrub them (4+) from what this source's platform echoes.
+        self._short = tuple(sorted({s.strip() for s in found if 4 <= len(s.strip()) < secrets.MIN_LENGTH}))
         needs_token = any(_TOKEN in (v.reveal() if isinstance(v, Secret) else v) for _, v in self.plan.headers)
         if needs_token and self.plan.login is None:
             raise DialectError(f"{dialect.name or type(dialect).__name__}: auth headers use {_TOKEN} but no login")
@@ -75,12 +85,9 @@ class AuthSession:
         return self.plan.login is not None
 
     def redact(self, text: str) -> str:
-        """``text`` with every known secret value and the current token replaced by ``***``."""
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        if self._token is not None and len(self._token.value) >= 4:
-            text = text.replace(self._token.value, "***")
-        return text
+        """``text`` with every registered secret form (tokens included) and this source's short
+        values replaced by ``***``."""
+        return secrets.redact(text, self._short)
 
     async def headers(self, stats: ScanStats | None = None) -> tuple[dict[str, str], Token | None]:
         """The auth headers for the next request and the token they carry (for ``invalidate``).
@@ -107,19 +114,32 @@ class AuthSession:
 
     def _render(self, token: Token | None) -> dict[str, str]:
         out: dict[str, str] = {}
+        if token is not None:
+            secrets.register(token.value)  # keeps it fresh in the bounded registry
         for name, value in self.plan.headers:
             text = value.reveal() if isinstance(value, Secret) else value
-            if token is not None:
+            if token is not None and _TOKEN in text:
                 text = text.replace(_TOKEN, token.value)
-            out[name] = text
+                secrets.register(text)  # the whole header value too: its base64 is not the token's
+            out[name] = self._checked(name, text)
         return out
+
+    def _checked(self, name: str, value: str) -> str:
+        """Refuse a header value that httpx/h11 would reject with an error quoting it (a key read
+        from a file with its trailing newline): name the header, never the value."""
+        if value != value.strip() or any(c in value for c in "\r\n\0"):
+            raise ConfigError(
+                f"source {self._source!r}: the {name} header made from the credentials has leading or "
+                "trailing whitespace or a line break; check the credential values (not shown)"
+            )
+        return value
 
     async def _login(self, stats: ScanStats | None) -> Token:
         plan = self.plan
         assert plan.login is not None
         login = plan.login
         headers = dict(login.headers)
-        headers.update((k, v.reveal()) for k, v in plan.login_secret_headers)
+        headers.update((k, self._checked(k, v.reveal())) for k, v in plan.login_secret_headers)
         body = login.json
         if plan.login_secret_json:
             if body is not None and not isinstance(body, dict):
@@ -136,16 +156,19 @@ class AuthSession:
         except APIError as exc:
             # The platform answered and said no (bad password -> 400/422 on many platforms).
             raise AuthError(f"login failed: {_bare(exc)}", source=self._source, status=exc.status) from None
+        failed: str | None = None
         try:
             token = self._dialect.parse_login(answer)
         except LowcodeSQLError:
             raise
         except Exception as exc:
-            # Type name only: the exception text may quote the body, which holds the token.
-            raise AuthError(
-                f"login failed: unexpected answer to {login.method} {login.target()} ({type(exc).__name__})",
-                source=self._source,
-            ) from None
+            # Type name only: the exception text may quote the body, which holds the token (not yet
+            # registered: it was not parsed); raised below so that it is not even the __context__.
+            failed = type(exc).__name__
+        if failed is not None:
+            raise AuthError(f"login failed: unexpected answer to {login.method} {login.target()} ({failed})",
+                            source=self._source)
+        secrets.register(token.value)  # a token is a secret too: mask it wherever it is echoed
         self._token = token
         self._refresh_at = self._refresh_time(token)
         return token

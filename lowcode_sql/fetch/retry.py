@@ -12,6 +12,9 @@ translated into the ``lowcode_sql.errors`` tree::
     malformed JSON       -> APIError("malformed JSON page ...")
 
 Messages name the source and the request's method and path (query string included); never headers.
+Whatever the platform (or httpx) says is redacted (``lowcode_sql.secrets.redact``) *before* it is
+cut to ~300 characters (80 for a malformed page's head), so a server that echoes the auth header
+cannot make half a key survive the cut; foreign exceptions are chained as ``RedactedCause``s.
 """
 
 from __future__ import annotations
@@ -31,11 +34,17 @@ import orjson
 
 from lowcode_sql.errors import APIError, AuthError, ConnectionFailed, FetchError, RequestTimeout
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.secrets import redact as redact_secrets
+from lowcode_sql.secrets import scrubbed
 
 __all__ = ["RetryPolicy", "parse_retry_after", "platform_message", "send_with_retry"]
 
 _MESSAGE_KEYS = ("error", "message", "detail", "title", "errors", "error_description", "msg")
 _MAX_MESSAGE = 300
+_MAX_HEAD = 80  # characters of a malformed page quoted in the error
+_HEAD_WINDOW = 8192  # bytes decoded (and redacted) before the head is cut: a secret straddling 80 is whole here
+
+Redactor = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -88,9 +97,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, seconds)
 
 
-def _truncate(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+def _truncate(text: str, redact: Redactor = redact_secrets, limit: int = _MAX_MESSAGE) -> str:
+    """Redact, collapse whitespace, redact again (a collapsed run may complete a secret), cut."""
+    text = redact(" ".join(redact(text).split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _find_message(value: Any, depth: int = 0) -> str | None:
@@ -111,8 +121,8 @@ def _find_message(value: Any, depth: int = 0) -> str | None:
     return None  # numbers/booleans (``"error": true``) say nothing useful
 
 
-def platform_message(content: bytes) -> str:
-    """The platform's own error text from a response body, at most ~300 characters.
+def platform_message(content: bytes, redact: Redactor = redact_secrets) -> str:
+    """The platform's own error text from a response body, redacted, at most ~300 characters.
 
     >>> platform_message(b'{"error": {"code": 7, "message": "no such table"}}')
     'no such table'
@@ -122,7 +132,7 @@ def platform_message(content: bytes) -> str:
     try:
         body = orjson.loads(content)
     except orjson.JSONDecodeError:
-        return _truncate(content.decode("utf-8", "replace"))
+        return _truncate(content.decode("utf-8", "replace"), redact)
     found = _find_message(body)
     violations = body.get("violations") if isinstance(body, dict) else None
     if isinstance(violations, list) and violations:
@@ -136,17 +146,13 @@ def platform_message(content: bytes) -> str:
             found = f"{found} ({detail})" if found else detail
     if found is None:
         found = orjson.dumps(body).decode() if body is not None else ""
-    return _truncate(found)
+    return _truncate(found, redact)
 
 
 def _decode(resp: httpx.Response) -> Any:
     if resp.status_code == 204:
         return None
     return orjson.loads(resp.content)
-
-
-def _identity(text: str) -> str:
-    return text
 
 
 async def send_with_retry(
@@ -156,17 +162,18 @@ async def send_with_retry(
     source: str,
     what: str,
     stats: ScanStats | None = None,
-    redact: Callable[[str], str] = _identity,
+    redact: Redactor = redact_secrets,
 ) -> Any:
     """Call ``attempt`` until it yields a decodable 2xx answer; return the decoded JSON.
 
-    ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs known secret values from
-    anything the platform echoes back.
+    ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs secret values from anything
+    the platform echoes back (the process-wide registry, plus the source's own short values).
     """
     started = policy.clock()
     failure: tuple[type[FetchError], str, int | None] | None = None
     cause: BaseException | None = None
     attempts = 0
+    fatal: FetchError | None = None
     for attempts in range(1, policy.max_attempts + 1):
         wait: float | None = None
         if stats is not None:
@@ -176,12 +183,16 @@ async def send_with_retry(
         except httpx.TimeoutException as exc:
             failure, cause = (RequestTimeout, f"{what}: timed out ({type(exc).__name__})", None), exc
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            detail = redact(_truncate(str(exc))) or "connection dropped"
+            detail = _truncate(str(exc), redact) or "connection dropped"
             failure, cause = (ConnectionFailed, f"{what}: {type(exc).__name__}: {detail}", None), exc
         except httpx.DecodingError as exc:  # a corrupt compressed body: as good as truncated
             failure, cause = (APIError, f"{what}: malformed page body ({type(exc).__name__})", None), exc
-        except httpx.HTTPError as exc:  # unsupported scheme, proxy errors: retrying cannot help
-            raise ConnectionFailed(f"{what}: {type(exc).__name__}: {redact(str(exc))}", source=source) from exc
+        except httpx.HTTPError as exc:
+            # Unsupported scheme, proxy errors, an illegal header value (h11 quotes the header):
+            # retrying cannot help. Raised below, outside this block, so that the raw exception
+            # is not kept as the error's __context__ either.
+            fatal, cause = ConnectionFailed(f"{what}: {type(exc).__name__}: {_truncate(str(exc), redact)}",
+                                            source=source), exc
         else:
             status = resp.status_code
             if stats is not None:
@@ -189,7 +200,7 @@ async def send_with_retry(
             if status in policy.retry_statuses:
                 if status == 429 and stats is not None:
                     stats.add(throttled=1)
-                message = redact(platform_message(resp.content))
+                message = platform_message(resp.content, redact)
                 failure, cause = (APIError, f"{what}: HTTP {status}: {message}", status), None
                 wait = parse_retry_after(resp.headers.get("retry-after"))
                 if wait is not None and wait > policy.max_retry_after:
@@ -200,16 +211,18 @@ async def send_with_retry(
                         status=status,
                     )
             elif status >= 400:
-                message = redact(platform_message(resp.content))
+                message = platform_message(resp.content, redact)
                 kind = AuthError if status in (401, 403) else APIError
                 raise kind(f"{what}: HTTP {status}: {message}", source=source, status=status)
             else:
                 try:
                     return _decode(resp)
                 except orjson.JSONDecodeError as exc:
-                    head = redact(_truncate(resp.content[:80].decode("utf-8", "replace")))
+                    head = _truncate(resp.content[:_HEAD_WINDOW].decode("utf-8", "replace"), redact, _MAX_HEAD)
                     failure = (APIError, f"{what}: malformed JSON page ({len(resp.content)} bytes: {head!r})", status)
                     cause = exc
+        if fatal is not None:
+            raise fatal from (scrubbed(cause) if cause is not None else None)
         if attempts == policy.max_attempts:
             break
         delay = wait if wait is not None else policy.backoff(attempts)
@@ -221,4 +234,4 @@ async def send_with_retry(
     assert failure is not None
     kind, message, status = failure
     tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})"
-    raise kind(message + tries, source=source, status=status) from cause
+    raise kind(message + tries, source=source, status=status) from (scrubbed(cause) if cause is not None else None)

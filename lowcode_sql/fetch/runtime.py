@@ -25,6 +25,7 @@ from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.secrets import scrubbed
 from lowcode_sql.types import HttpRequest
 
 __all__ = ["SourceRuntime"]
@@ -170,11 +171,13 @@ class SourceRuntime:
         except LowcodeSQLError:
             raise
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-            raise APIError(
-                f"unexpected answer while discovering tables: {type(exc).__name__}: {str(exc)[:200]}", source=self.name
-            ) from exc
+            # Redacted before the cut (a half secret survives redaction), chained as a clean stand-in.
+            error = APIError(f"unexpected answer while discovering tables: {type(exc).__name__}: "
+                             f"{self.auth.redact(str(exc))[:200]}", source=self.name)
+            cause = scrubbed(exc)
         finally:
             gen.close()
+        raise error from cause
 
     # --- lifecycle ------------------------------------------------------------------------------
 
