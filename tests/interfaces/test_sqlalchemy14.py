@@ -108,6 +108,7 @@ def _python14() -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # the first run builds a venv and pip-installs SQLAlchemy 1.4 + pandas (minutes)
 def test_dialect_on_sqlalchemy_14() -> None:
     python = _python14()
     probe = ("import json, sqlalchemy, pandas, importlib.metadata as m, lowcode_sql.sqlalchemy_dialect as d; "
