@@ -20,7 +20,8 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
 
 
 def entu_table() -> TableDef:
-    cols = (ColumnDef("_id", pa.string()), ColumnDef("num", pa.float64()), ColumnDef("num__all", pa.list_(pa.float64())))
+    cols = (ColumnDef("_id", pa.string()), ColumnDef("num", pa.float64()),
+            ColumnDef("num__all", pa.list_(pa.float64())))
     return TableDef("item", cols, meta={"type": "item", "props": {"num": "number"}, "single": frozenset({"num"})})
 
 
