@@ -41,7 +41,7 @@ _PLAN = ["tests/plan", "tests/differential/test_shapes_diff.py", "-k",
 #: module (relative to the repository) -> the tests that should kill its mutants
 MODULES: dict[str, list[str]] = {
     "lowcode_sql/plan/__init__.py": [*_PLAN[:2], "tests/integration/test_aggregate_pushdown.py", *_PLAN[2:]],
-    "lowcode_sql/plan/predicates.py": [*_PLAN, "or generated or edge"],
+    "lowcode_sql/plan/predicates.py": _PLAN,
     "lowcode_sql/plan/contradiction.py": _PLAN,
     "lowcode_sql/plan/analyze.py": _PLAN,
     "lowcode_sql/fetch/scan.py": ["tests/fetch"],
@@ -216,11 +216,9 @@ def run_tests(tree: Path, args: list[str], timeout: float) -> tuple[bool, float]
         done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=timeout + 60)
     except subprocess.TimeoutExpired:
         return True, time.monotonic() - started
-    if done.returncode not in (0, 1):  # 1: tests failed; anything else is a broken run
-        if done.returncode == 5:
-            raise SystemExit(f"no tests selected by {args}")
-        if "Timeout" not in done.stdout + done.stderr:
-            sys.stderr.write(done.stdout[-1500:] + done.stderr[-1500:])
+    if done.returncode not in (0, 1):  # 1: tests failed; 2-5: a broken run, which proves nothing
+        raise SystemExit(f"the test run itself failed ({done.returncode}) for {args}:\n"
+                         + done.stdout[-1500:] + done.stderr[-1500:])
     return done.returncode != 0, time.monotonic() - started
 
 
