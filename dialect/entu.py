@@ -32,6 +32,7 @@ it is paired with ``p._id.exists=true``).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -264,7 +265,10 @@ class Entu(Dialect):
     @staticmethod
     def _value_ok(key: str, value: Any, op: Op) -> bool:
         if key == "number":
-            return isinstance(value, int | float) and not isinstance(value, bool)
+            # NaN and infinities order differently in Mongo and DuckDB (NaN is below every number in
+            # Mongo, above in DuckDB) and have no JSON form: never sent. The planner keeps them local
+            # too; this is the dialect's own guard, like Totalum's and Alumio's.
+            return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         if key == "boolean":
             return isinstance(value, bool) and op in (Op.EQ, Op.NE)
         if key == "date":

@@ -38,6 +38,7 @@ def test_quickstart_runs_the_demo():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a clone plus a pip install of the project and its dependencies
 def test_quickstart_from_a_clean_clone(tmp_path: Path) -> None:
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout")

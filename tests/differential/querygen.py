@@ -8,6 +8,7 @@ predicates hit real rows, ties and NULLs.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ def lit(v: Any, kind: str) -> str:
     if kind == "date":
         return f"DATE '{v.isoformat()}'"
     if kind == "num":
+        if isinstance(v, float) and not math.isfinite(v):
+            return f"'{v}'::DOUBLE"  # 'nan', 'inf', '-inf'
         return repr(v)
     if kind == "int":
         return str(int(v))
@@ -100,9 +103,9 @@ class QueryGen:
             out = ["%", *out, "%"]
         return "".join(out)
 
-    def leaf(self) -> str:
+    def leaf(self, col: Column | None = None) -> str:
         r = self.r
-        col = r.choice(self.columns)
+        col = col or r.choice(self.columns)
         name, kind = col.name, col.kind
         if kind.startswith("list_"):
             v = self.value(col)
@@ -196,3 +199,124 @@ class QueryGen:
 
 def _sort_key(v: Any) -> Any:
     return (v is None, v)
+
+
+class ShapeGen(QueryGen):
+    """Shapes that exercise the planner's pushdown *rules* rather than the predicate translation:
+    operators that must keep LIMIT/ORDER BY local (DISTINCT, GROUP BY, HAVING, windows, subqueries in
+    WHERE), several conditions on one column (one parameter or JSON key per field on most APIs),
+    non-finite literals, and contradictions (answered without a request)."""
+
+    def scalar(self) -> list[Column]:
+        return [c for c in self.columns if not c.kind.startswith("list_")]
+
+    def where(self, n_max: int = 1) -> str:
+        return " AND ".join(self.predicate() for _ in range(self.r.randint(0, n_max)))
+
+    def blocker_query(self, source: str) -> tuple[str, bool]:
+        """A query whose LIMIT (or ORDER BY + LIMIT) sits above an operator the API cannot apply."""
+        r = self.r
+        t, k = f"{source}.{self.table}", self.key
+        col = r.choice(self.scalar()).name
+        w = self.where()
+        and_w, where_w = (f"{w} AND ", f" WHERE {w}") if w else ("", "")
+        n = r.choice([1, 2, 3, 5, 20])
+        desc = r.choice(["", " DESC"])
+        sub_w = self.where()
+        sub_where = f" WHERE {sub_w}" if sub_w else ""
+        shapes = [
+            (f"SELECT DISTINCT {col} FROM {t}{where_w} ORDER BY {col}{desc} LIMIT {n}", True),
+            (f"SELECT count(*) FROM (SELECT DISTINCT {col} FROM {t}{where_w} LIMIT {n})", True),
+            (f"SELECT {col} FROM {t}{where_w} GROUP BY {col} ORDER BY {col}{desc} LIMIT {n}", True),
+            (f"SELECT count(*) FROM (SELECT {col} FROM {t}{where_w} GROUP BY {col} LIMIT {n})", True),
+            (f"SELECT {col}, count(*) AS n FROM {t}{where_w} GROUP BY {col} ORDER BY {col}{desc} LIMIT {n}", True),
+            (f"SELECT {col} FROM {t}{where_w} GROUP BY {col} HAVING count(*) >= 1 ORDER BY {col} LIMIT {n}", True),
+            (f"SELECT {k}, count(*) OVER () AS total FROM {t}{where_w} ORDER BY {k}{desc} LIMIT {n}", True),
+            (f"SELECT count(*) FROM (SELECT {k} FROM {t} WHERE {and_w}{col} IN "
+             f"(SELECT {col} FROM {t}{sub_where}) LIMIT {n})", True),
+            (f"SELECT {k} FROM {t} WHERE {and_w}{col} IN (SELECT {col} FROM {t}{sub_where}) "
+             f"ORDER BY {k}{desc} LIMIT {n}", True),
+            (f"SELECT {k} FROM {t} WHERE {and_w}{col} NOT IN (SELECT {col} FROM {t}{sub_where}) "
+             f"ORDER BY {k} LIMIT {n}", True),
+            (f"SELECT count(*) FROM (SELECT o.{k} FROM {t} AS o WHERE {and_w}EXISTS (SELECT 1 FROM {t} AS s "
+             f"WHERE s.{k} = o.{k}{' AND ' + sub_w if sub_w else ''}) LIMIT {n})", True),
+            (f"SELECT o.{k} FROM {t} AS o WHERE {and_w}NOT EXISTS (SELECT 1 FROM {t} AS s "
+             f"WHERE s.{k} = o.{k}{' AND ' + sub_w if sub_w else ''}) ORDER BY o.{k}{desc} LIMIT {n}", True),
+            (f"SELECT {k} FROM {t} WHERE {and_w}{col} >= (SELECT min({col}) FROM {t}{sub_where}) "
+             f"ORDER BY {k} LIMIT {n}", True),
+        ]
+        return r.choice(shapes)
+
+    def column_leaf(self, col: Column) -> str:
+        """One condition on ``col``, biased to the shapes APIs push (=, ranges, prefix LIKE, IN)."""
+        r = self.r
+        roll = r.random()
+        if roll < 0.35:
+            return self.leaf(col)
+        if col.kind == "text" and roll < 0.6:
+            v = self.value(col) or ""
+            prefix = v[: r.randrange(len(v) + 1)].replace("%", "").replace("_", "").replace("'", "''")
+            return f"{col.name} {r.choice(['LIKE', 'LIKE', 'ILIKE'])} '{prefix}%'"
+        if col.kind == "bool":
+            return f"{col.name} {r.choice(['=', '<>'])} {lit(r.random() < 0.5, 'bool')}"
+        op = r.choice(["=", "<", "<=", ">", ">=", ">=", ">", "<>"])
+        return f"{col.name} {op} {lit(self.value(col), col.kind)}"
+
+    def same_column_query(self, source: str) -> tuple[str, bool]:
+        """Two or three conditions on one column (plus, sometimes, one elsewhere)."""
+        r = self.r
+        t, k = f"{source}.{self.table}", self.key
+        col = r.choice(self.scalar())
+        conds = [self.column_leaf(col) for _ in range(r.randint(2, 3))]
+        if r.random() < 0.3:
+            conds.append(self.predicate())
+        r.shuffle(conds)
+        w = " AND ".join(conds)
+        shape = r.random()
+        if shape < 0.4:
+            return f"SELECT count(*) FROM {t} WHERE {w}", True
+        if shape < 0.7:
+            return f"SELECT {k}, {col.name} FROM {t} WHERE {w}", False
+        return f"SELECT {k} FROM {t} WHERE {w} ORDER BY {col.name}, {k} LIMIT {r.choice([1, 3, 10, 50])}", True
+
+
+NON_FINITE = ["'nan'::DOUBLE", "'inf'::DOUBLE", "'-inf'::DOUBLE", "-0.0", "0.0", "'-0.0'::DOUBLE"]
+
+
+def non_finite_conditions(col: str) -> list[str]:
+    """NaN, ±infinity and -0.0 literals against a numeric column, in every pushable shape."""
+    out = [f"{col} {op} {v}" for v in NON_FINITE for op in ("=", "<>", "<", "<=", ">", ">=")]
+    out += [f"{col} IN (0, 'nan'::DOUBLE)", f"{col} NOT IN ('inf'::DOUBLE, -0.0)", f"{col} IN (-0.0, 1)",
+            f"{col} BETWEEN '-inf'::DOUBLE AND 'inf'::DOUBLE", f"{col} BETWEEN -0.0 AND 'inf'::DOUBLE",
+            f"{col} < 'inf'::DOUBLE AND {col} > '-inf'::DOUBLE", f"NOT ({col} >= 'nan'::DOUBLE)"]
+    return out
+
+
+def contradictions(col: Column) -> list[str]:
+    """Unsatisfiable WHERE clauses on ``col``, one of every kind ``plan/contradiction.py`` detects."""
+    n = col.name
+    if col.kind.startswith("list_"):
+        v = lit(next(iter(col.values), "x"), col.kind.removeprefix("list_"))
+        return [f"list_contains({n}, {v}) AND {n} IS NULL", f"{n} IS NULL AND {n} IS NOT NULL"]
+    out = [f"{n} IS NULL AND {n} IS NOT NULL", f"{n} = NULL", f"{n} NOT IN (NULL)",
+           f"{n} IN (NULL) AND {n} IS NOT NULL"]
+    if col.kind == "bool":
+        return [*out, f"{n} AND NOT {n}", f"{n} = TRUE AND {n} = FALSE", f"{n} IS NULL AND {n}",
+                f"{n} = TRUE AND {n} <> TRUE"]
+    values = sorted({v for v in col.values if v is not None}, key=_sort_key)
+    lo, hi = (values[0], values[-1]) if len(values) >= 2 and values[0] != values[-1] else (None, None)
+    if lo is None:
+        return out
+    a, b = lit(lo, col.kind), lit(hi, col.kind)
+    out += [
+        f"{n} IS NULL AND {n} = {a}", f"{n} > {a} AND {n} IS NULL", f"{n} IS NULL AND {n} IN ({a}, {b})",
+        f"{n} = {a} AND {n} = {b}", f"{n} = {a} AND {n} <> {a}", f"{n} > {b} AND {n} < {a}",
+        f"{n} >= {b} AND {n} <= {a}", f"{n} >= {a} AND {n} < {a}", f"{n} > {a} AND {n} <= {a}",
+        f"{n} > {a} AND {n} < {a}", f"{n} = {b} AND {n} < {b}", f"{n} IN ({a}) AND {n} IN ({b})",
+        f"{n} IN ({a}, {b}) AND {n} NOT IN ({b}, {a})", f"{n} IN ({a}, {b}) AND {n} > {b}",
+        f"{n} BETWEEN {b} AND {a}", f"({n} = {a} OR {n} = {b}) AND {n} <> {a} AND {n} <> {b}",
+        f"NOT ({n} IS NULL OR {n} <> {a}) AND {n} <> {a}", f"{n} NOT IN ({a}, NULL)",
+    ]
+    if col.kind == "text":
+        out.append(f"{n} IS NULL AND {n} LIKE {lit(str(lo)[:1] + '%', 'text')}")
+    return out

@@ -108,6 +108,7 @@ def _python14() -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)  # the first run builds a venv and pip-installs SQLAlchemy 1.4 + pandas (minutes)
 def test_dialect_on_sqlalchemy_14() -> None:
     python = _python14()
     probe = ("import json, sqlalchemy, pandas, importlib.metadata as m, lowcode_sql.sqlalchemy_dialect as d; "
@@ -122,8 +123,10 @@ def test_dialect_on_sqlalchemy_14() -> None:
     assert eps == ["lowcode_sql.sqlalchemy_dialect:LowcodeDialect"], versions.stdout
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     done = subprocess.run(
+        # the 1.4 venv has no pytest-timeout: its ``timeout`` ini option is unknown there (a warning,
+        # an error under filterwarnings=error); this process's own limit covers the run
         [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra --strict-markers",
-         "tests/interfaces/test_sqlalchemy.py"],
+         "-W", "ignore::pytest.PytestConfigWarning", "tests/interfaces/test_sqlalchemy.py"],
         cwd=ROOT, capture_output=True, text=True, timeout=300, env=env,
     )
     out = done.stdout[-3000:] + done.stderr[-2000:]

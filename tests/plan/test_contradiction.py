@@ -1,0 +1,121 @@
+"""Every kind of contradiction ``plan/contradiction.py`` claims to detect, and the satisfiable
+neighbours it must not (a false "contradiction" would silently answer with no rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from lowcode_sql.plan import plan
+from lowcode_sql.plan.contradiction import is_contradiction
+from lowcode_sql.types import And, Cmp, Const, InList, IsNull, Like, LikePattern, ListContains, Op, Or
+
+D1, D2 = dt.date(2024, 1, 1), dt.date(2024, 6, 1)
+T1, T2 = dt.datetime(2024, 1, 1, 12), dt.datetime(2024, 1, 1, 13)
+Z1, Z2 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+PAIRS = [(1, 2), (1.5, 2.5), (Decimal("1.1"), Decimal("1.2")), ("a", "b"), (D1, D2), (T1, T2), (Z1, Z2)]
+LIKE = Like("a", LikePattern.parse("x%", None), False)
+
+
+def contradictions(lo, hi):
+    """Unsatisfiable conjunctions over column ``a`` with values lo < hi."""
+    return [
+        [IsNull("a"), IsNull("a", negated=True)],
+        [IsNull("a"), Cmp("a", Op.EQ, lo)],
+        [Cmp("a", Op.GT, lo), IsNull("a")],
+        [IsNull("a"), InList("a", (lo, hi))],
+        [IsNull("a"), InList("a", (lo,), negated=True)],
+        [Cmp("a", Op.EQ, lo), Cmp("a", Op.EQ, hi)],
+        [Cmp("a", Op.EQ, lo), Cmp("a", Op.NE, lo)],
+        [Cmp("a", Op.GT, hi), Cmp("a", Op.LT, lo)],
+        [Cmp("a", Op.GE, hi), Cmp("a", Op.LE, lo)],
+        [Cmp("a", Op.GT, lo), Cmp("a", Op.LT, lo)],
+        [Cmp("a", Op.GE, lo), Cmp("a", Op.LT, lo)],  # equal bounds, one exclusive
+        [Cmp("a", Op.GT, lo), Cmp("a", Op.LE, lo)],
+        [Cmp("a", Op.GT, lo), Cmp("a", Op.GE, hi), Cmp("a", Op.LE, lo)],  # the tighter bound wins
+        [Cmp("a", Op.EQ, lo), Cmp("a", Op.GT, lo)],
+        [Cmp("a", Op.EQ, hi), Cmp("a", Op.LT, hi)],
+        [InList("a", (lo,)), InList("a", (hi,))],
+        [InList("a", (lo, hi)), InList("a", (lo, hi), negated=True)],
+        [InList("a", (lo, hi)), Cmp("a", Op.NE, lo), Cmp("a", Op.NE, hi)],
+        [InList("a", (lo, hi)), Cmp("a", Op.GT, hi)],
+        [And((Cmp("a", Op.GE, hi), Cmp("a", Op.LE, lo)))],  # BETWEEN hi AND lo
+        [Or((Cmp("a", Op.EQ, lo), Cmp("a", Op.EQ, hi))), Cmp("a", Op.NE, lo), Cmp("a", Op.NE, hi)],
+        [Or((IsNull("a"), Cmp("a", Op.LT, lo))), Cmp("a", Op.GE, lo)],
+        [Const(False)],
+        [Cmp("b", Op.EQ, 1), Const(False)],
+    ]
+
+
+def satisfiable(lo, hi):
+    return [
+        [IsNull("a")],
+        [IsNull("a", negated=True), Cmp("a", Op.EQ, lo)],
+        [Cmp("a", Op.GE, lo), Cmp("a", Op.LE, lo)],
+        [Cmp("a", Op.GT, lo), Cmp("a", Op.LT, hi)],  # dense, or an empty open interval we cannot see
+        [Cmp("a", Op.EQ, lo), Cmp("a", Op.NE, hi)],
+        [InList("a", (lo, hi)), Cmp("a", Op.NE, lo)],
+        [InList("a", (lo, hi)), InList("a", (hi,))],
+        [Cmp("a", Op.EQ, lo), IsNull("b")],
+        [Or((Cmp("a", Op.EQ, lo), Cmp("a", Op.EQ, hi))), Cmp("a", Op.NE, lo)],
+        [Or((IsNull("a"), Cmp("a", Op.LT, hi))), Cmp("a", Op.GE, lo)],
+        [Const(True), Cmp("a", Op.LE, hi)],
+    ]
+
+
+@pytest.mark.parametrize(("lo", "hi"), PAIRS, ids=lambda v: type(v).__name__)
+def test_contradictions_are_found(lo, hi):
+    for preds in contradictions(lo, hi):
+        assert is_contradiction(preds), preds
+        assert is_contradiction(list(reversed(preds))), preds
+
+
+@pytest.mark.parametrize(("lo", "hi"), PAIRS, ids=lambda v: type(v).__name__)
+def test_satisfiable_conjunctions_are_not_contradictions(lo, hi):
+    for preds in satisfiable(lo, hi):
+        assert not is_contradiction(preds), preds
+        assert not is_contradiction(list(reversed(preds))), preds
+
+
+def test_value_leaves_need_a_non_null_column():
+    for leaf in (LIKE, ListContains("a", "x"), LIKE.negate()):
+        assert is_contradiction([IsNull("a"), leaf]), leaf
+        assert not is_contradiction([IsNull("a", negated=True), leaf]), leaf
+
+
+def test_values_of_different_families_are_never_compared():
+    """``a = 1 AND a = 'x'`` is a type error DuckDB reports, not "no rows"; dates and datetimes,
+    naive and aware datetimes, booleans and numbers do not order as in DuckDB."""
+    assert not is_contradiction([Cmp("a", Op.EQ, 1), Cmp("a", Op.EQ, "1")])
+    assert not is_contradiction([Cmp("a", Op.EQ, D1), Cmp("a", Op.EQ, T1)])
+    assert not is_contradiction([Cmp("a", Op.LT, T1), Cmp("a", Op.GT, Z2)])
+    assert not is_contradiction([Cmp("a", Op.EQ, True), Cmp("a", Op.EQ, 2)])
+    assert not is_contradiction([InList("a", (1, "b")), InList("a", (2,))])
+
+
+def test_booleans_contradict_their_negation():
+    assert is_contradiction([Cmp("a", Op.EQ, True), Cmp("a", Op.NE, True)])
+    assert is_contradiction([Cmp("a", Op.EQ, True), Cmp("a", Op.EQ, False)])
+    assert not is_contradiction([Cmp("a", Op.EQ, True), Cmp("a", Op.NE, False)])
+
+
+@pytest.mark.parametrize("where", [
+    "age IS NULL AND age = 3",
+    "age IS NULL AND age IS NOT NULL",
+    "age >= 3 AND age < 3",
+    "age BETWEEN 5 AND 1",
+    "age IN (1, 2) AND age NOT IN (2, 1)",
+    "(age = 1 OR age = 2) AND age > 2",
+    "name IS NULL AND name LIKE 'a%'",
+    "age = NULL",
+    "age NOT IN (1, NULL)",
+    "list_contains(tags, 'x') AND tags IS NULL",
+    "NOT (age IS NULL OR age <> 4) AND age < 4",
+])
+def test_the_planner_marks_the_scan_and_drops_its_conjuncts(toy_catalog, folder, where):
+    p = plan(f"SELECT id FROM toy.people WHERE {where} AND id > 0 LIMIT 3", toy_catalog, folder)
+    spec = p.scans[0].spec
+    assert spec.contradiction, where
+    assert spec.columns == ("id",) or "id" in spec.columns
