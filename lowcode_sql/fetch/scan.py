@@ -315,6 +315,9 @@ class _Scan:
             what = f"row {offset} is not the record the previous page ended with"
         else:
             what = f"row {offset}, the last row of the previous page, is gone"
+        if p.skip_param is not None:
+            what += (f" (if the table was not changing, the server may ignore {p.skip_param}: the source "
+                     "option drift_check = false turns the one-row page overlap off)")
         raise self._inconsistent(f"rows moved between pages during the scan: {what}")
 
     async def _offset(self, p: OffsetPaging) -> AsyncIterator[list[Any]]:

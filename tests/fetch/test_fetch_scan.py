@@ -50,7 +50,7 @@ def test_pages_are_fetched_concurrently_within_the_budget(make_runtime) -> None:
     elapsed = time.perf_counter() - started
     assert 1 < api.peak <= 4
     assert rt.budget.peak == api.peak
-    assert elapsed < 40 * 0.01 * 0.75  # clearly faster than one page after another
+    assert elapsed < len(api.requests) * 0.01 * 0.75  # clearly faster than one page after another (45 pages)
 
 
 def test_in_order_even_when_later_pages_answer_first(make_runtime) -> None:
