@@ -410,3 +410,9 @@ def test_totalum_many_to_many_sequential_pages(scenario: str) -> None:
     assert outcomes[0] == "after"
     if scenario in ("delete front + append end", "insert front + delete end"):
         assert outcomes[1:3] == ["error", "error"], outcomes
+
+
+def test_explain_counts_the_overlap(env: Env) -> None:
+    t = env.target
+    text = env.con.explain(f"SELECT {t.key} FROM s8.{t.table}")
+    assert f"requests: 1 + ceil((N - {PAGE}) / {PAGE - 1}) for N matching rows" in text, text
