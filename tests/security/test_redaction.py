@@ -337,3 +337,18 @@ def test_malformed_page_parse_error_is_redacted_before_its_cut(offset: int, monk
     texts = exception_texts(info.value)
     assert "malformed page" in str(info.value)
     assert not [t for t in texts if KEY[:8] in t or KEY[-8:] in t], texts
+
+
+def test_wire_error_messages_pass_the_redaction_point() -> None:
+    # The wire server's errors (pgwire/errors.py) turn DuckDB's and Python's own exceptions into
+    # client messages; those are not LowcodeSQLErrors, so the mapping must redact them itself.
+    import duckdb
+
+    from lowcode_sql.pgwire.errors import PGError, sqlstate
+
+    Secret(KEY)
+    for exc in (duckdb.ConversionException(f"Could not convert string '{KEY}' to INT32"),
+                duckdb.Error(f"something about {KEY}"), ValueError(f"bad value {KEY[:-3]}"),
+                PGError("42000", f"echo {KEY}", hint=f"hint {KEY}")):
+        code, message, hint = sqlstate(exc)
+        assert KEY[:8] not in message and KEY[:8] not in (hint or ""), (code, message, hint)
