@@ -33,9 +33,13 @@ def _sort_values(node: Any, parts: list[str]) -> list[Any]:
         for el in node:
             out.extend(_sort_values(el, parts) if isinstance(el, dict) else [None])
         return out
-    if isinstance(node, dict):
-        return _sort_values(node[parts[0]], parts[1:]) if parts[0] in node else []
-    return []
+    # MONGO: a path that ends early (a document without the field, or a scalar with path left) is
+    # null, also for a document inside an array: [{string: "a"}, {}] sorts ascending by null, not "a"
+    # (bson-type-comparison-order: a missing field sorts as null). At the top level [None] and []
+    # give the same key (null).
+    if isinstance(node, dict) and parts[0] in node:
+        return _sort_values(node[parts[0]], parts[1:])
+    return [None]
 
 
 def _agg_path(node: Any, parts: list[str]) -> Any:
