@@ -290,6 +290,22 @@ def field_sort_key(value: Any, direction: int) -> Any:
     return value
 
 
+def group_key(v: Any) -> Any:
+    """A hashable key with MongoDB's equality, for ``$group``: 1 == 1.0, NaN == NaN, brackets stay
+    apart, and documents compare field by field *in their order* ({a: 1, b: 2} != {b: 2, a: 1}), as
+    BSON comparison does (manual "Comparison/Sort Order", "Objects"). Missing is null."""
+    b = type_order(v)
+    if b == NUMBER:
+        return (NUMBER, "nan" if is_nan(v) else float(v) if abs(v) < 2**53 else v)
+    if b == OBJECT:
+        return (OBJECT, tuple((k, group_key(x)) for k, x in v.items()))
+    if b == ARRAY:
+        return (ARRAY, tuple(group_key(x) for x in v))
+    if b == NULL:
+        return (NULL,)
+    return (b, v)
+
+
 # --------------------------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------------------------

@@ -179,6 +179,23 @@ def test_aggregation_endpoint():
     assert min(r["lo"] for r in rows) == min(o["total"] for o in big)
 
 
+
+def test_group_keys_are_documents_compared_field_by_field_in_order(people: TotalumSandbox) -> None:
+    # MongoDB compares documents field by field in their stored order, so {a: 1, b: 2} and
+    # {b: 2, a: 1} are two $group keys (bson-type-comparison-order, "Objects"); 1 and 1.0 are one.
+    def group(key: object) -> list[dict[str, object]]:
+        pipeline = [{"$group": {"_id": key, "n": {"$sum": 1}}}]
+        r = client(people).post("/api/v1/filter/custom-mongo-aggregation-query",
+                                json={"type": "person", "customMongoQuery": json.dumps(pipeline)})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    old = {"$gt": ["$age", 40]}  # age 45, 45.5 and 60
+    rows = group({"$cond": [old, {"$literal": {"a": 1, "b": 2}}, {"$literal": {"b": 2, "a": 1}}]})
+    assert [(list(r["_id"].items()), r["n"]) for r in rows] == [([("b", 2), ("a", 1)], 7), ([("a", 1), ("b", 2)], 3)]
+    assert [r["n"] for r in group({"$cond": [old, {"x": 1}, {"x": 1.0}]})] == [10]
+    assert [r["n"] for r in group({"$cond": [old, {"x": 1}, {"x": "1"}]})] == [7, 3]
+
 def test_parse_date_and_load_any_arrow_table():
     assert parse_date("2020-01-01") == BDate(1577836800000)
     assert parse_date("2020-01-01T01:00:00+01:00") == BDate(1577836800000)

@@ -1,5 +1,5 @@
-"""Entu result shaping: dotted paths, the ``props`` projection, ``sort`` keys and ``group`` keys,
-with MongoDB's semantics (arrays map over their documents).
+"""Entu result shaping: dotted paths, the ``props`` projection and ``sort`` keys (``group`` keys are
+``_mongo.group_key``), with MongoDB's semantics (arrays map over their documents).
 """
 
 from __future__ import annotations
@@ -8,14 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode_sql.sandbox._mongo import (
-    ARRAY,
     MISSING,
-    NULL,
-    NUMBER,
-    OBJECT,
-    is_nan,
 )
-from lowcode_sql.sandbox._mongo import type_order as _bracket
 from lowcode_sql.sandbox.entu.values import _server_error
 
 # --------------------------------------------------------------------------------------------
@@ -98,16 +92,3 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
         doc = doc.setdefault(part, {})
     doc[parts[-1]] = value
 
-
-def _canon(v: Any) -> Any:
-    """A hashable key with Mongo's equality (1 == 1.0, NaN == NaN, brackets distinct)."""
-    b = _bracket(v)
-    if b == NUMBER:
-        return (NUMBER, "nan" if is_nan(v) else float(v) if abs(v) < 2**53 else v)
-    if b == OBJECT:
-        return (OBJECT, tuple((k, _canon(x)) for k, x in v.items()))
-    if b == ARRAY:
-        return (ARRAY, tuple(_canon(x) for x in v))
-    if b == NULL:
-        return (NULL,)
-    return (b, v)

@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import functools
-import json
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from lowcode_sql.sandbox._mongo import MISSING, BDate, compare
+from lowcode_sql.sandbox._mongo import MISSING, BDate, compare, group_key
 from lowcode_sql.sandbox.totalum.filters import _range_test, _sort_docs
 from lowcode_sql.sandbox.totalum.values import (
     _HEX24,
@@ -160,14 +159,15 @@ def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
         elif op == "$group":
             if not isinstance(arg, dict) or "_id" not in arg:
                 raise TotalumHTTPError(400, "$group needs an _id")
-            groups: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+            groups: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
             for d in docs:
                 key = _expr(d, arg["_id"])
                 key = None if key is MISSING else key
                 if isinstance(key, dict):
                     key = {k: (None if v is MISSING else v) for k, v in key.items()}
-                canon = json.dumps(_canon(key), sort_keys=True)
-                groups.setdefault(canon, (key, []))[1].append(d)
+                # 1 and 1.0 are one key, dates and strings stay apart, and documents keep their
+                # field order ({a, b} and {b, a} are two groups, as in MongoDB)
+                groups.setdefault(group_key(key), (key, []))[1].append(d)
             out = []
             for key, members in groups.values():
                 row: dict[str, Any] = {"_id": key}
@@ -199,15 +199,3 @@ def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
             raise TotalumHTTPError(400, f"unsupported pipeline stage {op!r}")
     return docs
 
-
-def _canon(v: Any) -> Any:
-    # 1 and 1.0 are one group key in Mongo; dates and strings stay apart
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, int | float):
-        return ["n", float(v)]
-    if isinstance(v, BDate):
-        return ["d", v.ms]
-    if isinstance(v, dict):
-        return {k: _canon(x) for k, x in v.items()}
-    return v
