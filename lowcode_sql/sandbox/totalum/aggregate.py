@@ -8,7 +8,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from lowcode_sql.sandbox._mongo import MISSING, BDate, compare, group_key
+from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId, compare, group_key
 from lowcode_sql.sandbox.totalum.filters import _range_test, _sort_docs
 from lowcode_sql.sandbox.totalum.values import (
     _HEX24,
@@ -60,9 +60,11 @@ def _expr(doc: Mapping[str, Any], e: Any) -> Any:
             return d
         if op == "$toObjectId":
             v = _expr(doc, arg)
-            if isinstance(v, str) and not _HEX24.match(v):
-                raise TotalumHTTPError(400, f"$toObjectId: {v!r} is not an ObjectId")
-            return None if v is MISSING else v  # ObjectIds are kept as their hex text here
+            if isinstance(v, str):
+                if not _HEX24.match(v):
+                    raise TotalumHTTPError(400, f"$toObjectId: {v!r} is not an ObjectId")
+                return ObjectId(v)
+            return None if v is MISSING else v
         raise TotalumHTTPError(400, f"unsupported aggregation expression {op!r}")
     if isinstance(e, dict):
         return {k: _expr(doc, v) for k, v in e.items()}
@@ -147,8 +149,24 @@ def _accumulate(op: str, values: list[Any]) -> Any:
     raise TotalumHTTPError(400, f"unsupported accumulator {op!r}")
 
 
+def _bson_ids(table: _Table, doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as MongoDB holds it: ``_id`` and many-to-one values are ObjectIds (notes "Storage and
+    types"), kept as hex text elsewhere in the sandbox. The REST filters cast operands by property type,
+    so there the text compares and sorts like the ObjectId; a raw pipeline does not cast, and an ObjectId
+    must sort after strings (and never equal one). Ids that are not 24 lower-case hex digits (possible
+    through ``load_table``) stay strings."""
+    refs = [name for name, p in table.props.items() if p.type == "many-to-one"] + ["_id"]
+    out = dict(doc)
+    for name in refs:
+        v = out.get(name)
+        if isinstance(v, str) and _HEX24.match(v):
+            out[name] = ObjectId(v)
+    return out
+
+
 def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
                rng: random.Random | None = None) -> list[dict[str, Any]]:
+    docs = [_bson_ids(table, d) for d in docs]
     for stage in pipeline:
         if not isinstance(stage, dict) or len(stage) != 1:
             raise TotalumHTTPError(400, "each pipeline stage must be an object with one operator")
