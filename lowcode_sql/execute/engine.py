@@ -172,6 +172,11 @@ class Engine:
         """Stop the query running on this engine (from another thread): its scans stop too."""
         self._con.interrupt()
 
+    def setting(self, name: str) -> str:
+        """The current value of one of this engine's DuckDB settings (``current_setting``)."""
+        with self._lock:
+            return str(self._con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
+
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
                   progress: Progress | None) -> ScanReport:
         spec, table = scan.spec, scan.table

@@ -1,7 +1,10 @@
 """A PostgreSQL wire-protocol server over lowcode_sql: BI tools, psql, psycopg, psqlODBC (ODBC) and
 pgJDBC (JDBC) connect to ``lowcode-sql serve`` as to a PostgreSQL database whose schemas are the
-configured sources. See ``server`` for the protocol, ``pgcatalog`` for the catalog emulation,
-``transpile`` for PostgreSQL -> DuckDB SQL and ``auth`` for SCRAM-SHA-256 / md5.
+configured sources. ``server`` listens and keeps the sessions; ``startup`` (TLS, parameters,
+authentication with ``auth``: SCRAM-SHA-256 / md5), ``session`` (message loop, simple and extended
+query protocol), ``utility`` (transactions, SET/SHOW ...), ``cursors``, ``copy`` and ``results``
+serve one connection; ``pool`` runs source queries on engines; ``pgcatalog`` emulates the catalog
+and ``transpile`` turns PostgreSQL SQL into DuckDB SQL.
 """
 
 from __future__ import annotations

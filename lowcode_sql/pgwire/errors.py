@@ -17,7 +17,8 @@ import duckdb
 from lowcode_sql import errors as lc
 from lowcode_sql import secrets
 
-__all__ = ["INSUFFICIENT_PRIVILEGE", "INTERNAL", "PGError", "is_internal", "permission_denied", "sqlstate"]
+__all__ = ["INSUFFICIENT_PRIVILEGE", "INTERNAL", "PGError", "is_internal", "permission_denied", "query_canceled",
+           "sqlstate"]
 
 INSUFFICIENT_PRIVILEGE = "42501"
 INTERNAL = "internal error (the details are in the server log)"
@@ -63,6 +64,11 @@ def permission_denied(what: str) -> PGError:
     return PGError(INSUFFICIENT_PRIVILEGE, f"permission denied: {what}",
                    hint="this server gives SQL access to its sources only, not to its files, network, "
                         "extensions or settings")
+
+
+def query_canceled() -> PGError:
+    """A statement stopped by a CancelRequest (or by its client going away)."""
+    return PGError("57014", "canceling statement due to user request")
 
 
 _TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)

@@ -237,3 +237,23 @@ def test_row_stream_reads_a_source_query_batch_by_batch(sandbox_con):
         assert engine.execute("SELECT count(*) FROM entu.mid").fetchall() == [(MID_ROWS,)]
     finally:
         engine.close()
+
+
+def test_pool_engines_take_the_connection_engines_time_zone(sandbox_con):
+    """The server reads the connection engine's time zone through ``Engine.setting`` (not its
+    DuckDB connection) and gives it to the engines of its pool."""
+    from lowcode_sql.execute.engine import Engine
+    from lowcode_sql.pgwire.pool import EnginePool, engine_timezone
+
+    engine = Engine(sandbox_con.catalog, timezone="Europe/Tallinn", external_access=False)
+    try:
+        assert engine.setting("TimeZone") == "Europe/Tallinn"
+        pool = EnginePool(sandbox_con, size=1, timezone=engine_timezone(engine), allowed_directories=[])
+        pooled = pool.take()
+        try:
+            assert pooled.setting("TimeZone") == "Europe/Tallinn"
+        finally:
+            pool.give(pooled)
+            pool.close()
+    finally:
+        engine.close()

@@ -195,7 +195,7 @@ def test_duckdb_is_the_first_wall(served, dirs):
     """Behind the refusals: the server's DuckDBs refuse the host themselves, whatever SQL reaches
     them (the pool's engines, the catalog's), and their configuration cannot be changed."""
     srv = served.server
-    engine = srv._take_engine()
+    engine = srv.pool.take()
     try:
         cursors = [engine._con, engine._fold_con, srv.catalog.cursor()]
         for con in cursors:
@@ -217,7 +217,7 @@ def test_duckdb_is_the_first_wall(served, dirs):
         # the lazy Arrow sources still register and stream on the locked connection
         assert engine.execute("SELECT sum(qty) FROM entu.item").fetchall() == [(6,)]
     finally:
-        srv._engines.put(engine)
+        srv.pool.give(engine)
 
 
 @pytest.mark.slow

@@ -1,0 +1,127 @@
+"""The wire server's engines: source queries run on a pool of ``Engine``s over the connection's
+catalog (one DuckDB each; the HTTP runtimes are shared and thread-safe, fetch/loop.py), so a long
+scan for one client does not hold up the others. The pool also knows which engines run which
+session's queries, so a cancel (CancelRequest, a client that disconnects) interrupts exactly those.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from lowcode_sql.pgwire.errors import query_canceled
+from lowcode_sql.pgwire.stream import RowStream
+
+__all__ = ["BATCH_ROWS", "EnginePool", "engine_timezone"]
+
+BATCH_ROWS = 8192  # rows encoded and written per step: bounds the encoded bytes held per session
+
+
+class EnginePool:
+    """At most ``size`` engines, made on demand; ``take`` waits while all are busy."""
+
+    def __init__(self, connection: Any, *, size: int, timezone: str, allowed_directories: Sequence[str]) -> None:
+        self.connection = connection
+        self.timezone = timezone
+        self.allowed_directories = allowed_directories
+        self._engines: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._engine_count = max(1, size)
+        self._engines_made = 0
+        self._engines_lock = threading.Lock()
+        self._running: dict[int, list[Any]] = {}  # session pid -> the engines running its queries
+        self.max_busy = 0
+
+    def take(self) -> Any:
+        """An idle engine (made if the pool is not full yet); give it back with ``give``."""
+        with self._engines_lock:
+            try:
+                return self._engines.get_nowait()
+            except queue.Empty:
+                if self._engines_made < self._engine_count:
+                    # the pool's own engines, never the connection's: a stream uses its engine
+                    # across calls without the engine's lock, so nobody else may touch it
+                    self._engines_made += 1
+                    from lowcode_sql.execute.engine import Engine
+
+                    base = self.connection.engine
+                    # never the connection's own engine either: it may allow external access
+                    # (the Python API's default); these cannot, and their settings are locked.
+                    # DuckDB reads a streamed result ahead into streaming_buffer_size (10 MiB by
+                    # default): keep it small so a client reading slowly also slows the scan.
+                    return Engine(self.connection.catalog, timezone=self.timezone,
+                                  readahead=getattr(base, "readahead", None), external_access=False,
+                                  allowed_directories=self.allowed_directories,
+                                  settings={"streaming_buffer_size": "1MB"})
+        return self._engines.get()  # all busy: wait for one
+
+    def give(self, engine: Any) -> None:
+        self._engines.put(engine)
+
+    def explain(self, sql: str, params: list[Any] | None) -> str:
+        """EXPLAIN's text, planned on a pool engine (planning folds constants in its DuckDB)."""
+        from lowcode_sql.explain import explain_plan
+
+        engine = self.take()
+        try:
+            return explain_plan(engine.plan(sql, params))
+        finally:
+            self.give(engine)
+
+    def run(self, pid: int, sql: str, params: list[Any], *, cancelled: Callable[[], bool]) -> pa.Table:
+        """A source query's whole result (DECLARE, COPY)."""
+        stream = self.open_stream(pid, sql, params, None, cancelled=cancelled)
+        try:
+            return stream.read_all()
+        finally:
+            stream.close()
+
+    def open_stream(self, pid: int, sql: str, params: list[Any], names: list[str] | None, *,
+                    cancelled: Callable[[], bool]) -> RowStream:
+        """Start session ``pid``'s source query on an engine it holds until the stream is closed;
+        ``cancelled`` is asked once the engine is taken (a cancel may arrive while waiting)."""
+        engine = self.take()
+        running = self._running.setdefault(pid, [])
+        running.append(engine)
+        self.max_busy = max(self.max_busy, sum(len(v) for v in self._running.values()))
+
+        def release() -> None:
+            with contextlib.suppress(ValueError):
+                running.remove(engine)
+            if not running:
+                self._running.pop(pid, None)
+            self.give(engine)
+
+        if cancelled():
+            release()
+            raise query_canceled()
+        return RowStream(engine, sql, params or None, BATCH_ROWS, names, release)
+
+    def interrupt(self, pid: int) -> None:
+        """Stop session ``pid``'s running source queries (from any thread)."""
+        for engine in list(self._running.get(pid, ())):
+            # interrupting that engine's DuckDB stops this session's query; the engine's cleanup
+            # closes the scans' page generators, so no more pages are requested
+            with contextlib.suppress(Exception):
+                engine.interrupt()
+
+    def close(self) -> None:
+        while True:  # the pool's engines (the connection's own is closed with the connection)
+            try:
+                engine = self._engines.get_nowait()
+            except queue.Empty:
+                break
+            with contextlib.suppress(Exception):
+                engine.close()
+
+
+def engine_timezone(engine: Any) -> str:
+    """The connection engine's time zone as its DuckDB reports it (the pool's engines use it)."""
+    try:
+        return engine.setting("TimeZone")
+    except Exception:
+        return "UTC"

@@ -1,0 +1,222 @@
+"""Utility statements, dispatched by their first keyword (``HANDLERS``): transactions (accepted:
+sources are read-only, so a transaction only changes the ReadyForQuery status and the lifetime of
+cursors), SET / SHOW / RESET of the session's settings (never DuckDB's), DISCARD, DEALLOCATE,
+EXPLAIN, and the cursor and COPY statements of ``cursors`` and ``copy``. Statements that would reach
+the host (DuckDB's PRAGMA, ATTACH, INSTALL, SET GLOBAL ...) and writes are refused."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa
+
+from lowcode_sql.pgwire import copy, cursors
+from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, permission_denied
+from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS
+from lowcode_sql.pgwire.statements import HOST_STATEMENT, HOST_STATEMENTS, WRITES, Outcome, Prepared
+
+if TYPE_CHECKING:
+    from lowcode_sql.pgwire.session import Session
+
+__all__ = ["HANDLERS", "REPORTED", "SHOW_ALL_SCHEMA", "check_setting", "run_utility", "show_name", "show_schema"]
+
+Handler = Callable[["Session", Prepared, list[Any]], Awaitable[Outcome]]
+
+# parameters PostgreSQL reports to the client on connect and whenever they change (GUC_REPORT)
+REPORTED = {"application_name": "application_name", "client_encoding": "client_encoding", "datestyle": "DateStyle",
+            "intervalstyle": "IntervalStyle", "timezone": "TimeZone", "is_superuser": "is_superuser",
+            "server_encoding": "server_encoding", "server_version": "server_version",
+            "standard_conforming_strings": "standard_conforming_strings", "integer_datetimes": "integer_datetimes",
+            "default_transaction_read_only": "default_transaction_read_only",
+            "session_authorization": "session_authorization", "in_hot_standby": "in_hot_standby"}
+SHOW_ALL_SCHEMA = pa.schema([("name", pa.string()), ("setting", pa.string()), ("description", pa.string())])
+SET_STATEMENT = re.compile(r"\s*SET\s+(?:SESSION\s+|LOCAL\s+)?"
+                           r"(?:(?P<tz>TIME\s+ZONE)|(?P<name>[A-Za-z_.\"]+)\s*(?:=|\bTO\b))"
+                           r"\s*(?P<value>.*?)\s*;?\s*$", re.I | re.S)
+
+
+async def run_utility(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    """Run a statement that is not a query (``session.py`` runs those)."""
+    kind, sql = stmt.kind, stmt.sql
+    if kind in HOST_STATEMENTS or HOST_STATEMENT.match(sql):
+        words = sql.split()
+        raise permission_denied(f"{' '.join(words[:2]).upper()}: DuckDB's {kind} statement (files, "
+                                "databases, extensions, settings or secrets) is not available on this server")
+    handler = HANDLERS.get(kind)
+    if handler is not None:
+        return await handler(session, stmt, params)
+    if kind in UNSUPPORTED:
+        raise PGError("0A000", f"{kind} is not supported by lowcode_sql")
+    if kind == "":
+        return Outcome("")
+    if kind in WRITES:
+        raise PGError("25006", f"cannot execute {kind} in a read-only transaction: lowcode_sql reads platforms "
+                               "and never writes to them")
+    raise PGError("42601", f'syntax error at or near "{sql.split()[0]}"')
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+async def begin(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    session.status = "T"
+    return Outcome("BEGIN" if stmt.kind == "BEGIN" else "START TRANSACTION")
+
+
+async def commit(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    tag = "ROLLBACK" if session.status == "E" else "COMMIT"
+    session.status = "I"
+    session.end_transaction()
+    return Outcome(tag)
+
+
+async def rollback(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    words = stmt.sql.split()
+    if len(words) > 1 and words[1].upper() == "TO":
+        if session.status == "E":
+            session.status = "T"
+        return Outcome("ROLLBACK")
+    session.status = "I"
+    session.end_transaction()
+    return Outcome("ROLLBACK")
+
+
+async def savepoint(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    return Outcome(stmt.kind)  # SAVEPOINT, RELEASE
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+async def set_(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    await _set(session, stmt.sql)
+    return Outcome("SET")
+
+
+async def show(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    return Outcome("SHOW", _show(session, stmt.sql))
+
+
+async def reset(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    words = stmt.sql.split()
+    name = words[1].lower().rstrip(";").strip('"') if len(words) > 1 else "all"
+    check_setting(name)
+    if name == "all":
+        session.settings.update({k: v for k, v in DEFAULT_SETTINGS.items() if k not in ("client_encoding",)})
+    elif name in DEFAULT_SETTINGS:
+        session.settings[name] = DEFAULT_SETTINGS[name]
+    return Outcome("RESET")
+
+
+def show_schema(sql: str) -> pa.Schema:
+    """The columns SHOW returns (Describe)."""
+    name = show_name(sql)
+    return pa.schema([(name, pa.string())]) if name != "all" else SHOW_ALL_SCHEMA
+
+
+async def _set(session: Session, sql: str) -> None:
+    m = SET_STATEMENT.match(sql)
+    if not m:
+        if re.match(r"\s*SET\s+(SESSION\s+CHARACTERISTICS|TRANSACTION|CONSTRAINTS|ROLE|SESSION\s+AUTH)", sql,
+                    re.I):
+            return  # accepted: nothing to change on a read-only engine
+        raise PGError("42601", f"syntax error in SET: {sql[:80]!r}")
+    name = (m.group("name") or "timezone").lower().strip('"')
+    value = m.group("value").strip()
+    if name == "time zone":
+        name = "timezone"
+    vals = [v.strip() for v in re.findall(r"'(?:[^']|'')*'|[^,]+", value)]
+    value = ", ".join(v[1:-1].replace("''", "'") if v.startswith("'") else v for v in vals)
+    check_setting(name)
+    if value.upper() == "DEFAULT":
+        value = DEFAULT_SETTINGS.get(name, "")
+    if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+        raise PGError("22023", f"client_encoding {value!r} is not supported: use UTF8")
+    session.settings[name] = value
+    if name in REPORTED:
+        await session.send(p.parameter_status(REPORTED[name], value))
+
+
+def show_name(sql: str) -> str:
+    """The setting SHOW names (PostgreSQL's spellings with spaces folded to the GUC names)."""
+    name = " ".join(sql.split()[1:]).rstrip(";").strip().lower().strip('"')
+    return {"transaction isolation level": "transaction_isolation", "time zone": "timezone"}.get(name, name)
+
+
+def _show(session: Session, sql: str) -> pa.Table:
+    name = show_name(sql)
+    if name == "all":
+        items = sorted(session.settings.items())
+        return pa.table([pa.array([k for k, _ in items]), pa.array([v for _, v in items]),
+                         pa.array([""] * len(items))], schema=SHOW_ALL_SCHEMA)
+    if name not in session.settings:
+        raise PGError("42704", f'unrecognized configuration parameter "{name}"')
+    return pa.table({REPORTED.get(name, name) if name in ("timezone", "datestyle", "intervalstyle") else name:
+                     pa.array([session.settings[name]], pa.string())})
+
+
+def check_setting(name: str) -> None:
+    """SET and RESET change the session's settings only, never DuckDB's; a DuckDB setting's name
+    (enable_external_access, allowed_directories, lock_configuration ...) is refused outright, so a
+    client never believes it changed one. TimeZone and search_path are PostgreSQL's too."""
+    if name in duckdb_settings() and name not in DEFAULT_SETTINGS and name not in ("timezone", "search_path"):
+        raise PGError(INSUFFICIENT_PRIVILEGE, f'permission denied to set parameter "{name}"',
+                      hint="DuckDB's settings are fixed on this server")
+
+
+@functools.cache
+def duckdb_settings() -> frozenset[str]:
+    """The names of DuckDB's settings (lower case)."""
+    con = duckdb.connect()
+    try:
+        return frozenset(r[0].lower() for r in con.execute("SELECT name FROM duckdb_settings()").fetchall())
+    finally:
+        con.close()
+
+
+# --- prepared statements and portals ------------------------------------------------------------
+
+async def discard(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    words = stmt.sql.split()
+    session.statements = {k: v for k, v in session.statements.items() if k == ""}
+    for name in list(session.portals):
+        session.drop_portal(name)
+    return Outcome("DISCARD " + (words[1].upper() if len(words) > 1 else "ALL"))
+
+
+async def deallocate(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    name = stmt.sql.split()[-1].strip('"')
+    if name.upper() == "ALL":
+        session.statements = {k: v for k, v in session.statements.items() if k == ""}
+    else:
+        session.statements.pop(name, None)
+    return Outcome("DEALLOCATE")
+
+
+async def explain(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    """EXPLAIN answers with lowcode_sql's own plan: what each scan pushes to the platform and the
+    requests it sends (``Connection.explain``), one text row per line like PostgreSQL's."""
+    sql = stmt.sql
+    m = re.match(r"\s*EXPLAIN\s+(?:\([^)]*\)\s*|(?:ANALY[SZ]E|VERBOSE)\s+)*(?P<q>.*)$", sql, re.I | re.S)
+    query = m.group("q") if m else ""
+    t = session.translate(query)
+    if t.target == "engine":
+        text = await session.in_thread(session.server.pool.explain, t.sql, list(params) or None)
+    else:
+        text = "catalog query: answered by lowcode_sql's pg_catalog emulation (no platform requests)"
+    return Outcome("EXPLAIN", pa.table({"QUERY PLAN": pa.array(text.splitlines(), pa.string())}))
+
+
+HANDLERS: dict[str, Handler] = {
+    "BEGIN": begin, "START": begin, "COMMIT": commit, "END": commit, "ROLLBACK": rollback, "ABORT": rollback,
+    "SAVEPOINT": savepoint, "RELEASE": savepoint,
+    "SET": set_, "SHOW": show, "RESET": reset,
+    "DISCARD": discard, "DEALLOCATE": deallocate,
+    "DECLARE": cursors.declare, "FETCH": cursors.fetch, "MOVE": cursors.fetch, "CLOSE": cursors.close,
+    "COPY": copy.copy,
+    "EXPLAIN": explain,
+}
+UNSUPPORTED = frozenset({"LISTEN", "UNLISTEN", "NOTIFY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"})
