@@ -210,8 +210,10 @@ class _Table:
     def accepts(self, node: Any) -> bool:
         try:
             pred = node_to_pred(node, self.types)
+            # a superset filter is accepted too: the reader re-checks it on every batch (DuckDB
+            # never re-checks an accepted one), so the API still narrows what it sends
             ok = pred is not None and all(
-                d is Exactness.EXACT for d in self.dialect.classify(self.tdef, list(_items(pred)))
+                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(_items(pred)))
             )
         except Exception as exc:  # a dialect bug must not fail the user's query: DuckDB filters instead
             log.warning("%s: refusing the filter %s: %s: %s", self.label, _fragment(node), type(exc).__name__, exc)
