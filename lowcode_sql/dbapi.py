@@ -194,7 +194,8 @@ class _TypeObject:
 STRING = _TypeObject("STRING", "VARCHAR", "JSON", "UUID", "ENUM")
 BINARY = _TypeObject("BINARY", "BLOB", "BIT")
 NUMBER = _TypeObject("NUMBER", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
+                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+# BOOLEAN is none of PEP 249's families: a tool reading NUMBER would format true as 1
 DATETIME = _TypeObject("DATETIME", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
                        "TIMESTAMPTZ", "INTERVAL")
 ROWID = _TypeObject("ROWID")  # no table has row ids
