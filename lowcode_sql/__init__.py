@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Connection", "LowcodeSQLError", "Result", "attach", "connect", "connect_sandbox", "demo", "detach"]
+__all__ = ["Connection", "LowcodeSQLError", "Result", "StreamedResult", "attach", "connect", "connect_sandbox", "demo",
+           "detach"]
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -17,7 +18,8 @@ _LAZY = {
     "connect": "lowcode_sql.connection",
     "demo": "lowcode_sql.connection",
     "connect_sandbox": "lowcode_sql.connection",
-    "Result": "lowcode_sql.execute.engine",
+    "Result": "lowcode_sql.result",
+    "StreamedResult": "lowcode_sql.result",
     "LowcodeSQLError": "lowcode_sql.errors",
     "attach": "lowcode_sql.duckdb_attach",  # not lowcode_sql.attach: a submodule would shadow the function
     "detach": "lowcode_sql.duckdb_attach",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.config import Config, load_config, source_from_mapping
 from lowcode_sql.errors import ConfigError, UnknownTable
-from lowcode_sql.execute.engine import Engine, Progress, Result
+from lowcode_sql.execute.engine import Engine, Progress
 from lowcode_sql.explain import explain_plan
+from lowcode_sql.result import BATCH_ROWS, Result, StreamedResult
 from lowcode_sql.sqltypes import sql_type
 
 __all__ = ["Connection", "connect", "connect_sandbox", "demo"]
@@ -33,6 +35,8 @@ class Connection:
         except ValueError as e:
             raise ConfigError(str(e)) from None
         self._closed = False
+        # open streams: their DuckDB query must be read to the end before another one runs
+        self._streams: weakref.WeakSet[StreamedResult] = weakref.WeakSet()
 
     # --- sources ------------------------------------------------------------------------------
 
@@ -49,9 +53,31 @@ class Connection:
     # --- queries ------------------------------------------------------------------------------
 
     def sql(self, query: str, params: Any = None, *, progress: Progress | None = None) -> Result:
+        """Run ``query`` to the end: the whole answer as a ``Result`` (Arrow, rows, DataFrames)."""
+        self._settle_streams()
         return self.engine.execute(query, params, progress)
 
     execute = sql
+
+    def stream(self, query: str, params: Any = None, *, batch_rows: int = BATCH_ROWS,
+               progress: Progress | None = None) -> StreamedResult:
+        """Start ``query`` and read its answer batch by batch: pages are fetched as batches are
+        read, so memory stays at a few batches whatever the answer's size, and closing it (or
+        leaving its ``with`` block) stops the scans. Iterate it for rows, ``.batches()`` for Arrow
+        record batches, or hand it to ``pyarrow``/``polars``/``duckdb`` (``__arrow_c_stream__``).
+        Another query on this Connection meanwhile first reads the rest of it into memory."""
+        self._settle_streams()
+        out = StreamedResult(self.engine.stream(query, params, batch_rows=batch_rows, progress=progress),
+                             self._streams.discard)
+        self._streams.add(out)
+        return out
+
+    def _settle_streams(self) -> None:
+        # The engine's DuckDB connection runs one query at a time: running another would end an
+        # open stream's query early, so what it has not read yet is read into memory first.
+        for stream in list(self._streams):
+            self._streams.discard(stream)
+            stream._settle()
 
     def explain(self, query: str, params: Any = None, *, count: bool = False) -> str:
         """The pushdown split and the requests each scan sends. ``count=True`` makes one COUNT
@@ -87,6 +113,8 @@ class Connection:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            for stream in list(self._streams):
+                stream.close()
             self.engine.close()
             self.catalog.close()
 

@@ -194,7 +194,8 @@ class _TypeObject:
 STRING = _TypeObject("STRING", "VARCHAR", "JSON", "UUID", "ENUM")
 BINARY = _TypeObject("BINARY", "BLOB", "BIT")
 NUMBER = _TypeObject("NUMBER", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
+                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+# BOOLEAN is none of PEP 249's families: a tool reading NUMBER would format true as 1
 DATETIME = _TypeObject("DATETIME", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
                        "TIMESTAMPTZ", "INTERVAL")
 ROWID = _TypeObject("ROWID")  # no table has row ids
@@ -337,15 +338,23 @@ class Connection:
 
 
 class Cursor:
-    """A PEP 249 cursor. A query's result is held as an Arrow table; fetches slice it."""
+    """A PEP 249 cursor. A query's result streams: ``execute`` reads its first batch, fetches read
+    on batch by batch (``Connection.stream``), so ``fetchmany`` over a large result holds one batch
+    at a time. ``rowcount`` is known at once when the result fits in its first batch, and else
+    -1 until the last row has been fetched (PEP 249 allows -1 for "not determinable")."""
+
+    batch_rows = 65_536  # rows DuckDB hands over per batch
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.arraysize = 1
-        self._table: pa.Table | None = None
+        self._stream: Any = None  # lowcode_sql.result.StreamedResult of the last query
+        self._schema: pa.Schema | None = None
+        self._batches: list[pa.RecordBatch] = []  # read, not fully fetched (the first one partly)
+        self._offset = 0  # rows of _batches[0] already fetched
         self._pos = 0
+        self._seen = 0  # rows read from the stream so far
         self._closed = False
-        self._result: Any = None
         self.rowcount = -1
         self.lastrowid = None  # nothing is ever inserted
 
@@ -353,18 +362,18 @@ class Cursor:
 
     @property
     def description(self) -> list[tuple[Any, ...]] | None:
-        if self._table is None:
+        if self._schema is None:
             return None
-        return [_describe(f) for f in self._table.schema]
+        return [_describe(f) for f in self._schema]
 
     @property
     def rownumber(self) -> int | None:
-        return None if self._table is None else self._pos
+        return None if self._schema is None else self._pos
 
     @property
     def requests(self) -> int:
-        """HTTP requests the last query sent (0 before any)."""
-        return 0 if self._result is None else int(self._result.requests)
+        """HTTP requests the last query sent so far (0 before any)."""
+        return 0 if self._stream is None else int(self._stream.requests)
 
     @property
     def closed(self) -> bool:
@@ -375,9 +384,16 @@ class Cursor:
             raise InterfaceError("the cursor is closed")
         self.connection._check()
 
+    def _reset(self) -> None:
+        if self._stream is not None:
+            self._stream.close()  # stops its scans
+        self._stream = self._schema = None
+        self._batches, self._offset, self._pos, self._seen = [], 0, 0, 0
+        self.rowcount = -1
+
     def close(self) -> None:
         self._closed = True
-        self._table = self._result = None
+        self._reset()
 
     # --- executing ----------------------------------------------------------------------------
 
@@ -392,17 +408,30 @@ class Cursor:
             params = list(parameters)
         elif isinstance(parameters, Mapping):
             params = dict(parameters)
+        self._reset()
         try:
-            result = self.connection.engine.sql(operation, params)
+            self._stream = self.connection.engine.stream(operation, params, batch_rows=self.batch_rows)
+            self._schema = self._stream.schema
+            # the first batch now: most failures (API errors, DuckDB's) belong to execute()
+            if self._read() and self._batches[0].num_rows < self.batch_rows:
+                self._read()  # a short first batch is usually the whole result: learn rowcount
         except _e.LowcodeSQLError as err:
-            self._table = self._result = None
-            self.rowcount = -1
+            self._reset()
             raise _translate(err) from err
-        self._result = result
-        self._table = result.table
-        self._pos = 0
-        self.rowcount = result.table.num_rows
         return self
+
+    def _read(self) -> bool:
+        """Read the next batch into ``_batches``; False at the end (then ``rowcount`` is known)."""
+        if self._stream is None:
+            return False
+        batch = self._stream.read_next_batch()
+        if batch is None:
+            self.rowcount = self._seen
+            self._stream.close()
+            return False
+        self._seen += batch.num_rows
+        self._batches.append(batch)
+        return True
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> Cursor:
         """Run ``operation`` once per parameter set; the last run's result set stays fetchable
@@ -412,7 +441,8 @@ class Cursor:
         ran = False
         for params in seq_of_parameters:
             self.execute(operation, params)
-            total += self.rowcount
+            # a run whose count is not known yet (a result larger than a batch) makes the total unknown
+            total = -1 if total < 0 or self.rowcount < 0 else total + self.rowcount
             ran = True
         if ran:
             self.rowcount = total
@@ -433,44 +463,66 @@ class Cursor:
 
     # --- fetching -----------------------------------------------------------------------------
 
-    def _need_result(self) -> pa.Table:
+    def _need_result(self) -> None:
         self._check()
-        if self._table is None:
+        if self._schema is None:
             raise ProgrammingError("no result set: call execute() with a query first")
-        return self._table
 
-    def _take(self, n: int) -> list[tuple[Any, ...]]:
-        table = self._need_result()
-        n = max(0, min(n, table.num_rows - self._pos))
-        if n == 0:
-            return []
-        part = table.slice(self._pos, n)
+    def _next_part(self, limit: int | None) -> pa.RecordBatch | None:
+        """Up to ``limit`` (None: all) unfetched rows of the current batch, reading on when it is used up."""
+        try:
+            while not self._batches or self._offset >= self._batches[0].num_rows:
+                if self._batches:
+                    self._batches.pop(0)
+                    self._offset = 0
+                if not self._batches and not self._read():
+                    return None
+        except _e.LowcodeSQLError as err:
+            raise _translate(err) from err
+        batch = self._batches[0]
+        n = batch.num_rows - self._offset if limit is None else min(limit, batch.num_rows - self._offset)
+        part = batch.slice(self._offset, n)
+        self._offset += n
         self._pos += n
-        cols = [c.to_pylist() for c in part.columns]
-        return list(zip(*cols, strict=True))
+        return part
+
+    def _take(self, n: int | None) -> list[tuple[Any, ...]]:
+        """The next ``n`` rows (None: all the rest) as tuples, one batch's Python values at a time."""
+        self._need_result()
+        out: list[tuple[Any, ...]] = []
+        while n is None or len(out) < n:
+            part = self._next_part(None if n is None else n - len(out))
+            if part is None:
+                break
+            cols = [c.to_pylist() for c in part.columns]
+            out.extend(zip(*cols, strict=True) if cols else (() for _ in range(part.num_rows)))
+        return out
 
     def fetchone(self) -> tuple[Any, ...] | None:
         rows = self._take(1)
         return rows[0] if rows else None
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
-        return self._take(self.arraysize if size is None else size)
+        return self._take(max(0, self.arraysize if size is None else size))
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        table = self._need_result()
-        return self._take(table.num_rows - self._pos)
+        return self._take(None)
+
+    def _rest(self, rows_per_batch: int | None = None) -> Iterator[pa.RecordBatch]:
+        while (part := self._next_part(rows_per_batch)) is not None:
+            yield part
 
     def fetch_arrow_table(self) -> pa.Table:
         """The rows not fetched yet, as a ``pyarrow.Table`` (no per-value Python work)."""
-        table = self._need_result()
-        rest = table.slice(self._pos)
-        self._pos = table.num_rows
-        return rest
+        self._need_result()
+        assert self._schema is not None
+        return pa.Table.from_batches(list(self._rest()), self._schema)
 
     def fetch_record_batch(self, rows_per_batch: int = 1_000_000) -> pa.RecordBatchReader:
-        """The rows not fetched yet as a ``pyarrow.RecordBatchReader``."""
-        rest = self.fetch_arrow_table()
-        return pa.RecordBatchReader.from_batches(rest.schema, rest.to_batches(max_chunksize=rows_per_batch))
+        """The rows not fetched yet as a lazy ``pyarrow.RecordBatchReader`` (read as it is read)."""
+        self._need_result()
+        assert self._schema is not None
+        return pa.RecordBatchReader.from_batches(self._schema, self._rest(max(1, rows_per_batch)))
 
     def fetchdf(self) -> Any:
         """The rows not fetched yet as a pandas DataFrame."""

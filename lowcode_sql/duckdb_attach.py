@@ -55,6 +55,7 @@ import math
 import secrets
 import threading
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -209,8 +210,10 @@ class _Table:
     def accepts(self, node: Any) -> bool:
         try:
             pred = node_to_pred(node, self.types)
+            # a superset filter is accepted too: the reader re-checks it on every batch (DuckDB
+            # never re-checks an accepted one), so the API still narrows what it sends
             ok = pred is not None and all(
-                d is Exactness.EXACT for d in self.dialect.classify(self.tdef, list(_items(pred)))
+                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(_items(pred)))
             )
         except Exception as exc:  # a dialect bug must not fail the user's query: DuckDB filters instead
             log.warning("%s: refusing the filter %s: %s: %s", self.label, _fragment(node), type(exc).__name__, exc)
@@ -339,6 +342,7 @@ class Attachment:
     def __init__(self, duck: duckdb.DuckDBPyConnection, connection: Any, owned: bool, readahead: int,
                  options: dict[str, Any] | None = None) -> None:
         self.duck = duck
+        self.key = id(duck)  # the key in _attached (duck may become a weak proxy: see _adopt)
         self.connection = connection  # the lowcode_sql.Connection serving the scans
         self.owned = owned
         self.readahead = readahead
@@ -350,6 +354,7 @@ class Attachment:
         self.cursors: list[Attachment] = []  # attachments of cursor()s, detached with this one
         self.macro = False
         self.pushdown = False
+        self.implicit = False  # attached by duck.cursor() (replaced by an explicit attach of it)
         self.previous_buffer: str | None = None
         # the most recent offers and scans (bounded: an attachment can live as long as the process)
         self.offered: deque[tuple[str, str, bool]] = deque(maxlen=LOG_SIZE)  # (table, predicate, accepted)
@@ -365,14 +370,23 @@ class Attachment:
         self.scans.clear()
 
     def detach(self) -> None:
-        detach(self.duck)
+        with _lock:
+            live = _attached.get(self.key) is self
+            if live:
+                del _attached[self.key]
+        if live:
+            _undo(self)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """``duck.cursor()`` with every table attached to it as well (DuckDB keeps registrations
-        per connection, so a plain cursor sees neither the tables nor the catalogs' views)."""
+        """``duck.cursor()``, which sees every attached table too (so does a plain ``duck.cursor()``)."""
         if attached(self.duck) is not self:
             raise ConfigError("this attachment was detached")
-        cur = self.duck.cursor()
+        return self.duck.cursor()
+
+    def _adopt(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Attach a cursor of this connection (DuckDB keeps registrations per connection, so
+        without this a cursor sees neither the tables nor the catalogs' views). Its scans are
+        logged here too, so ``requests`` counts every cursor's."""
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", PushdownUnavailable)  # already said once for the connection
@@ -380,8 +394,13 @@ class Attachment:
         except BaseException:
             cur.close()
             raise
+        child.implicit = True
+        child.offered, child.scans = self.offered, self.scans
+        # Held weakly: tools open a cursor per query and drop it; once it is gone, so are its
+        # registrations, and the attachment is forgotten (nothing keeps dead cursors alive).
+        child.duck = weakref.proxy(cur)
         self.cursors.append(child)
-        return cur
+        weakref.finalize(cur, _forget, child.key, child, weakref.ref(self))
 
 
 _attached: dict[int, Attachment] = {}
@@ -416,7 +435,10 @@ def attach(
     from lowcode_sql.connection import Connection, connect
 
     global _atexit_registered
-    if id(duck) in _attached:
+    current = _attached.get(id(duck))
+    if current is not None and current.implicit:
+        detach(duck)  # a cursor attached by its connection's attachment: the explicit attach wins
+    elif current is not None:
         raise ConfigError("this DuckDB connection is already attached: detach() it first")
     owned = not isinstance(config, Connection)
     lc = connect(config, **connect_kw) if owned else config
@@ -435,11 +457,15 @@ def attach(
                 table = _Table(att, src.name, tdef)
                 name = f"{src.name}{SEPARATOR}{tdef.name}"
                 att.tables[name] = table
-                if can_push:
-                    duck._register_arrow_source(name, source_cls(table))
-                else:
-                    duck.register(name, _LazyStream(table))
-                att.names.append(name)
+                # also as the single identifier "<source>.<table>", which the catalogs' views read:
+                # a connection without the registrations then fails naming the user's table
+                # (Table with name crm.projects does not exist), not crm__projects
+                for reg in (name, _dotted(src.name, tdef.name)):
+                    if can_push:
+                        duck._register_arrow_source(reg, source_cls(table))
+                    else:
+                        duck.register(reg, _LazyStream(table))
+                    att.names.append(reg)
         if schemas:
             _attach_catalogs(duck, att)
         if macro:
@@ -459,7 +485,47 @@ def attach(
         if not _atexit_registered:
             atexit.register(_detach_all)
             _atexit_registered = True
+    _hook_cursors()
     return att
+
+
+_plain_cursor: Any = None
+
+
+def _hook_cursors() -> None:
+    """Make ``cursor()`` of an attached connection return an attached cursor, for the tools that
+    open their own cursor on the connection they are given (polars ``read_database``, pandas
+    ``read_sql``, dbt-duckdb): DuckDB shares no registration with a cursor (DUCKDB-SOURCES §5)."""
+    global _plain_cursor
+    with _lock:
+        if _plain_cursor is not None:
+            return
+        plain = duckdb.DuckDBPyConnection.cursor
+        _plain_cursor = plain
+
+    def cursor(self: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+        cur = plain(self)
+        parent = _attached.get(id(self))
+        if parent is not None and parent.duck is self and id(cur) not in _attached:
+            parent._adopt(cur)
+        return cur
+
+    cursor.__doc__ = plain.__doc__
+    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
+
+
+def _forget(key: int, child: Attachment, parent: Any) -> None:
+    with _lock:
+        if _attached.get(key) is child:
+            del _attached[key]
+    owner = parent()
+    if owner is not None and child in owner.cursors:
+        owner.cursors.remove(child)
+    for token in child.catalog_tokens.values():
+        with _lock:
+            users = _catalog_users.get(token)
+            if users is not None:
+                users.discard(id(child))
 
 
 def _locked(duck: duckdb.DuckDBPyConnection) -> bool:
@@ -550,12 +616,15 @@ def _attach_catalogs(duck: duckdb.DuckDBPyConnection, att: Attachment) -> None:
         att.catalogs.append(source.name)
         att.catalog_tokens[source.name] = token
         for tdef in source.tables().values():
-            name = f"{source.name}{SEPARATOR}{tdef.name}"
             view = f"{_ident(source.name)}.{_ident(tdef.name)}"
             # a view in the attached catalog over the connection's registration: DuckDB still
             # offers filters and columns through it (DUCKDB-SOURCES §5)
-            duck.execute(f"CREATE VIEW {view} AS SELECT * FROM temp.main.{_ident(name)}")
+            duck.execute(f"CREATE VIEW {view} AS SELECT * FROM temp.main.{_ident(_dotted(source.name, tdef.name))}")
             duck.execute(f"COMMENT ON VIEW {view} IS '{_MARK}{token}'")
+
+
+def _dotted(source: str, table: str) -> str:
+    return f"{source}.{table}"
 
 
 def _ident(name: str) -> str:
@@ -571,13 +640,20 @@ def detach(duck: duckdb.DuckDBPyConnection) -> None:
 
 
 def _undo(att: Attachment) -> None:
-    for child in att.cursors:  # cursor()s first: they may share the catalogs and the connection
+    for child in list(att.cursors):  # cursor()s first: they may share the catalogs and the connection
         with _lock:
-            live = _attached.pop(id(child.duck), None) is child
+            live = _attached.get(child.key) is child
+            if live:
+                del _attached[child.key]
         if live:
             _undo(child)
     att.cursors = []
     duck = att.duck
+    if isinstance(duck, weakref.ProxyType):
+        try:
+            duck = duck.__repr__.__self__  # the cursor itself, while it lives
+        except ReferenceError:
+            return  # dropped: its registrations went with it
     # The registrations cannot be dropped while a streaming result is open on the connection.
     with contextlib.suppress(Exception):
         duck.abort()

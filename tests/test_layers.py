@@ -27,10 +27,11 @@ ALLOWED: dict[str, set[str]] = {
     "convert": {"dialect"},
     "explain": {"plan", "dialect"},
     "catalog": {"dialect", "fetch", "sandbox"},
-    "execute": {"dialect", "plan", "fetch", "convert", "catalog"},
+    "result": set(),  # a query's answer as Python sees it: Arrow and the foundation only
+    "execute": {"dialect", "plan", "fetch", "convert", "catalog", "result"},
     # the interfaces ("serve"): each may use the engine and what is below it, and only the
     # interfaces it is built on (DB-API on the connection, SQLAlchemy on DB-API, the CLI on all)
-    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox"},
+    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result"},
     "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -29,6 +29,7 @@ from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
+from lowcode_sql.result import Result  # the answer's Python face lives in its own module
 from lowcode_sql.types import Aggregate
 
 __all__ = ["Engine", "Result", "ResultStream", "ScanReport"]
@@ -46,49 +47,6 @@ class ScanReport:
     rows: int = 0
     pages: int = 0
     mode: str = "scan"  # scan | count | group | none
-
-
-@dataclass
-class Result:
-    """A query's answer, as Arrow (and converters), with what fetching it cost."""
-
-    table: pa.Table
-    scans: list[ScanReport] = field(default_factory=list)
-    sql: str = ""
-    elapsed: float = 0.0
-
-    @property
-    def columns(self) -> list[str]:
-        return self.table.column_names
-
-    @property
-    def requests(self) -> int:
-        return sum(s.requests for s in self.scans)
-
-    def arrow(self) -> pa.Table:
-        return self.table
-
-    to_arrow = arrow
-
-    def df(self) -> Any:
-        """A pandas DataFrame (needs pandas)."""
-        return self.table.to_pandas()
-
-    def pl(self) -> Any:
-        """A polars DataFrame (needs polars)."""
-        import polars as pl
-
-        return pl.from_arrow(self.table)
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        cols = [c.to_pylist() for c in self.table.columns]
-        return list(zip(*cols, strict=True)) if cols else []
-
-    def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        return iter(self.fetchall())
-
-    def __len__(self) -> int:
-        return self.table.num_rows
 
 
 class Engine:

@@ -402,9 +402,8 @@ def test_cursors_see_the_tables(lc: Any, sandbox: Any) -> None:
     con = duckdb.connect()
     att = lowcode_sql.attach(con, lc)
     try:
-        plain = con.cursor()
-        with pytest.raises(duckdb.CatalogException):  # DuckDB keeps registrations per connection
-            plain.sql("SELECT 1 FROM coredata.projects")
+        plain = con.cursor()  # attach registers the tables on a cursor too (issue 19)
+        assert plain.sql("SELECT count(*) FROM coredata.projects WHERE title = 'Project 0004'").fetchall() == [(1,)]
         cur = att.cursor()  # registered on the cursor as well
         sandbox.stats.clear()
         assert cur.sql("SELECT status FROM coredata.projects WHERE title = 'Project 0004'").fetchall() == [("closed",)]

@@ -49,6 +49,7 @@ def test_description_type_codes(con: Any) -> None:
     assert desc["n"][1] == "BIGINT" and desc["n"][1] == dbapi.NUMBER and desc["n"][1] != dbapi.STRING
     assert desc["d"][1] == dbapi.NUMBER and desc["d"][4:6] == (10, 2)
     assert desc["b"][1] == "BOOLEAN"
+    assert desc["b"][1] != dbapi.NUMBER and desc["b"][1] != dbapi.STRING  # issue 19: not a number
     assert desc["bl"][1] == dbapi.BINARY
     assert desc["l"][1] == "INTEGER[]" and desc["l"][1] != dbapi.NUMBER
     assert desc["day"][1] == "DATE" and desc["day"][1] == dbapi.DATETIME
@@ -189,3 +190,12 @@ def test_binary_parameter(con: Any) -> None:
     cur = con.cursor()
     cur.execute("SELECT ? AS b", [dbapi.Binary(b"\x00a'\\")])
     assert cur.fetchall() == [(b"\x00a'\\",)] and cur.description[0][1] == dbapi.BINARY
+
+
+def test_binary_parameters_bind_as_blob(con: Any) -> None:
+    # the README said Binary parameters were not supported; they bind as BLOB
+    cur = con.cursor()
+    cur.execute("SELECT ? = CAST('ab' AS BLOB), octet_length(?), ?", [dbapi.Binary(b"ab"), dbapi.Binary(b"\x00\xff"),
+                                                                      b"\x01"])
+    assert cur.fetchall() == [(True, 2, b"\x01")]
+    assert cur.description[2][1] == "BLOB" and cur.description[2][1] == dbapi.BINARY
