@@ -376,8 +376,9 @@ class Platform(ABC):
         if rate is None or rate <= 0:
             return None
         now = self.clock()
-        if self._refilled_at is not None:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._refilled_at) * rate)
+        refill = 0.0 if self._refilled_at is None else (now - self._refilled_at) * rate
+        # capped by the burst as it is now: a burst lowered at runtime holds from the next request
+        self._tokens = min(float(self.burst), self._tokens + refill)
         self._refilled_at = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0

@@ -156,6 +156,17 @@ def test_rate_limit_token_bucket() -> None:
     assert p.stats.requests == 5 and p.stats.by_status == {200: 3, 429: 2}
 
 
+def test_rate_limit_set_at_runtime_holds_its_burst_from_the_next_request() -> None:
+    # rate_limit and burst are plain attributes a test may set on a running emulator: the bucket
+    # must not keep the tokens of the burst it was built with (20), or a "burst of 1" lets 20 pass
+    now = [100.0]
+    p = Toy()
+    p.clock = lambda: now[0]
+    p.rate_limit, p.burst = 1.0, 1
+    r1, r2 = run(get(p, "/a", "/a"))
+    assert (r1.status_code, r2.status_code) == (200, 429)
+
+
 def test_rate_limit_off_by_default() -> None:
     p = Toy(burst=1)
     assert all(r.status_code == 200 for r in run(get(p, *["/a"] * 30)))
