@@ -185,7 +185,7 @@ class Engine:
         request = scan.dialect.render_scan(table, spec)
         if spec.count_only:
             stats = ScanStats()
-            n = fetch_count(src.runtime, table, request, stats=stats)
+            n = fetch_count(src.runtime, table, request, stats=stats, read_rows=True)
             report.mode, report.requests, report.rows = "count", stats.requests, n
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
