@@ -209,6 +209,12 @@ class Dialect(ABC):
     @abstractmethod
     def parse_page(self, table: TableDef, body: Any) -> Page: ...
 
+    def parse_answer(self, table: TableDef, request: HttpRequest, body: Any) -> Page:
+        """``parse_page`` knowing the request that was sent (what the engine calls): a dialect whose
+        answers differ by request (a list vs an aggregate) decides by what it asked, never by
+        guessing from the answer's keys."""
+        return self.parse_page(table, body)
+
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         """Values for ``filter_only`` columns (not in the records), taken from the pushed filters."""
         return {}

@@ -254,7 +254,7 @@ class _Scan:
     async def fetch(self, req: HttpRequest) -> Page:
         body = await self.runtime.send(req, stats=self.stats)
         try:
-            page = self.runtime.dialect.parse_page(self.table, body)
+            page = self.runtime.dialect.parse_answer(self.table, req, body)
             if not isinstance(page.records, list):
                 raise TypeError(f"records is a {type(page.records).__name__}, not a list")
         except LowcodeSQLError:

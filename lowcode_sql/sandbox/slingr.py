@@ -248,6 +248,8 @@ class SlingrSandbox(Platform):
 
     name = "slingr"
     DEMO_CREDENTIALS = {"email": "user@test.com", "password": "abcdefgh"}  # the seed's login example
+    #: issue 13: plausible answers the seed leaves open (see ``Platform.VARIANTS``)
+    VARIANTS = {"list_without_offset": "list answers carry no 'offset' key (only {total, items})"}
 
     def __init__(
         self,
@@ -584,8 +586,11 @@ class SlingrSandbox(Platform):
                 start = int(offset)
         page = ordered[start : start + size]
         fields = request.arg("_fields")
-        return {"total": len(matched), "offset": page[-1]["id"] if page else None,
-                "items": [self._project(r, fields, entity) for r in page]}
+        out = {"total": len(matched), "offset": page[-1]["id"] if page else None,
+               "items": [self._project(r, fields, entity) for r in page]}
+        if self.variant("list_without_offset"):
+            del out["offset"]
+        return out
 
     def _project(self, rec: dict[str, Any], fields: str | None, entity: _Entity | None = None) -> dict[str, Any]:
         if not fields:
