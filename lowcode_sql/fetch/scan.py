@@ -67,6 +67,7 @@ import numpy as np
 import orjson
 
 from dialect._base import TableDef
+from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, DialectError, InconsistentScan, LowcodeSQLError
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.runtime import SourceRuntime
@@ -262,9 +263,9 @@ class _Scan:
         except Exception as exc:
             raise APIError(
                 f"{req.method} {req.target()}: malformed page for table {self.table.name}: "
-                f"{type(exc).__name__}: {str(exc)[:200]}",
+                f"{type(exc).__name__}: {secrets.redact(str(exc))[:200]}",  # redact before the cut
                 source=self.runtime.name,
-            ) from exc
+            ) from secrets.scrubbed(exc)
         self.stats.add(pages=1)
         return page
 

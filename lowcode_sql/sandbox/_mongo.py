@@ -290,15 +290,33 @@ def field_sort_key(value: Any, direction: int) -> Any:
     return value
 
 
+def group_key(v: Any) -> Any:
+    """A hashable key with MongoDB's equality, for ``$group``: 1 == 1.0, NaN == NaN, brackets stay
+    apart, and documents compare field by field *in their order* ({a: 1, b: 2} != {b: 2, a: 1}), as
+    BSON comparison does (manual "Comparison/Sort Order", "Objects"). Missing is null."""
+    b = type_order(v)
+    if b == NUMBER:
+        return (NUMBER, "nan" if is_nan(v) else float(v) if abs(v) < 2**53 else v)
+    if b == OBJECT:
+        return (OBJECT, tuple((k, group_key(x)) for k, x in v.items()))
+    if b == ARRAY:
+        return (ARRAY, tuple(group_key(x) for x in v))
+    if b == NULL:
+        return (NULL,)
+    return (b, v)
+
+
 # --------------------------------------------------------------------------------------------
 # Dates
 # --------------------------------------------------------------------------------------------
 
 
 def days_from_civil(y: int, m: int, d: int) -> int:
-    # Howard Hinnant's algorithm; proleptic Gregorian, any year.
+    # Howard Hinnant's algorithm; proleptic Gregorian, any year. His C++ writes the era as
+    # ``(y >= 0 ? y : y - 399) / 400`` to turn C's truncating division into a floor; Python's ``//``
+    # already floors, so the era is plainly ``y // 400`` (the C form floored twice before year 0).
     y -= m <= 2
-    era = (y if y >= 0 else y - 399) // 400
+    era = y // 400
     yoe = y - era * 400
     doy = (153 * (m + (-3 if m > 2 else 9)) + 2) // 5 + d - 1
     doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
@@ -307,7 +325,7 @@ def days_from_civil(y: int, m: int, d: int) -> int:
 
 def civil_from_days(z: int) -> tuple[int, int, int]:
     z += 719468
-    era = (z if z >= 0 else z - 146096) // 146097
+    era = z // 146097  # floor division, as in days_from_civil
     doe = z - era * 146097
     yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
     y = yoe + era * 400

@@ -319,6 +319,32 @@ def test_sort_array_rules_and_missing() -> None:
     assert _names(c, ("sort", "-_id")) == _names(c)  # private._id does not exist: ties by _id
 
 
+
+def test_sort_counts_array_documents_without_the_field_as_null() -> None:
+    # MongoDB's sort key of ``friend.string`` takes every element of the ``friend`` array; an element
+    # (a document) without ``string`` contributes null, so an ascending sort puts Ann, whose second
+    # friend is a dangling reference (no ``string``), among the nulls, not at "Zed"
+    # (https://www.mongodb.com/docs/manual/reference/bson-type-comparison-order/, "Arrays": "With
+    # arrays, a less-than comparison or an ascending sort compares the smallest elements").
+    sb = EntuSandbox(sample_data=False)
+    ids = [f"{i:024x}" for i in range(1, 5)]
+    dangling = "f" * 24
+    table = pa.table(
+        {
+            "_id": ids,
+            "name": ["Ann", "Bob", "Cid", "Zed"],
+            "friend": pa.array([[ids[3], dangling], [ids[2]], None, [ids[1]]], pa.list_(pa.string())),
+        }
+    )
+    sb.load_table("pal", table, references={"friend": "pal"})
+    c = Client(sb)
+
+    def names(*query: tuple[str, str]) -> list[str]:
+        return [e["name"][0]["string"] for e in c.list(("_type.string", "pal"), *query)["entities"]]
+
+    assert names(("sort", "friend.string")) == ["Ann", "Cid", "Zed", "Bob"]  # null, null (ties: _id), "Bob", "Cid"
+    assert names(("sort", "-friend.string")) == ["Ann", "Bob", "Zed", "Cid"]  # largest: "Zed", "Cid", "Bob", null
+
 def test_group(c: Client) -> None:
     body = c.list(("_type.string", "book"), ("group", "in_stock.boolean"), ("props", "in_stock"), ("sort", "-_count"))
     rows = body["entities"]

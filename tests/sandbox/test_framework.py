@@ -361,8 +361,10 @@ def test_server_concurrency_with_latency() -> None:
         rs = run(go(server.url))
         elapsed = time.perf_counter() - start
     assert all(r.status_code == 200 for r in rs)
-    assert elapsed < 1.0
+    # All 20 were in flight at once (the proof of concurrency); the time only has to beat serving them
+    # one after another (2.0 s): a tighter wall-clock bound failed on a loaded 2-core machine (1.11 s).
     assert p.stats.max_in_flight == 20
+    assert elapsed < 20 * 0.1
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from lowcode_sql.sandbox._mongo import (
     Timestamp,
     compare,
     field_sort_key,
+    group_key,
     iso_ms,
     sort_key,
     type_order,
@@ -169,3 +170,12 @@ def test_iso_ms_is_javascript_toisostring() -> None:
 def test_an_unknown_python_value_is_rejected() -> None:
     with pytest.raises(TypeError):
         type_order(object())
+
+
+def test_group_keys_follow_mongo_equality_and_keep_field_order() -> None:
+    assert group_key(1) == group_key(1.0) == group_key(-0.0 + 1)
+    assert group_key(float("nan")) == group_key(float("nan")) != group_key(0)
+    assert group_key(MISSING) == group_key(None)
+    assert len({group_key(True), group_key(1), group_key("1"), group_key(BDate(1)), group_key([1])}) == 5
+    assert group_key({"a": 1, "b": 2}) == group_key({"a": 1.0, "b": 2})
+    assert group_key({"a": 1, "b": 2}) != group_key({"b": 2, "a": 1})  # documents compare in field order

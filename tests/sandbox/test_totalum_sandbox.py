@@ -179,6 +179,49 @@ def test_aggregation_endpoint():
     assert min(r["lo"] for r in rows) == min(o["total"] for o in big)
 
 
+
+def test_group_keys_are_documents_compared_field_by_field_in_order(people: TotalumSandbox) -> None:
+    # MongoDB compares documents field by field in their stored order, so {a: 1, b: 2} and
+    # {b: 2, a: 1} are two $group keys (bson-type-comparison-order, "Objects"); 1 and 1.0 are one.
+    def group(key: object) -> list[dict[str, object]]:
+        pipeline = [{"$group": {"_id": key, "n": {"$sum": 1}}}]
+        r = client(people).post("/api/v1/filter/custom-mongo-aggregation-query",
+                                json={"type": "person", "customMongoQuery": json.dumps(pipeline)})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    old = {"$gt": ["$age", 40]}  # age 45, 45.5 and 60
+    rows = group({"$cond": [old, {"$literal": {"a": 1, "b": 2}}, {"$literal": {"b": 2, "a": 1}}]})
+    assert [(list(r["_id"].items()), r["n"]) for r in rows] == [([("b", 2), ("a", 1)], 7), ([("a", 1), ("b", 2)], 3)]
+    assert [r["n"] for r in group({"$cond": [old, {"x": 1}, {"x": 1.0}]})] == [10]
+    assert [r["n"] for r in group({"$cond": [old, {"x": 1}, {"x": "1"}]})] == [7, 3]
+
+
+def test_pipeline_ids_are_object_ids_not_strings() -> None:
+    # notes "Storage and types": ``_id`` is an ObjectId and a many-to-one field stores the referenced
+    # ``_id``. In a raw pipeline (no casting) an ObjectId sorts after every string (BSON order: ...
+    # String, Object, Array, BinData, ObjectId ...), never equals its hex text and never matches a
+    # regex; the JSON answer writes it as its hex text.
+    sb = TotalumSandbox()
+
+    def agg(table: str, pipeline: list[object]) -> list[dict[str, object]]:
+        r = client(sb).post("/api/v1/filter/custom-mongo-aggregation-query",
+                            json={"type": table, "customMongoQuery": json.dumps(pipeline)})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]
+
+    first, second = agg("client", [{"$sort": {"_id": 1}}, {"$limit": 2}])
+    mixed = {"$cond": [{"$eq": ["$_id", {"$toObjectId": first["_id"]}]}, "zzz", "$_id"]}
+    rows = agg("client", [{"$sort": {"_id": 1}}, {"$limit": 2}, {"$group": {"_id": mixed}}, {"$sort": {"_id": 1}}])
+    assert [r["_id"] for r in rows] == ["zzz", second["_id"]]  # the string first, then the ObjectId
+    assert agg("client", [{"$match": {"_id": first["_id"]}}]) == []
+    assert agg("client", [{"$match": {"_id": {"$regex": "^[0-9a-f]"}}}]) == []
+    (hit,) = agg("client", [{"$match": {"$expr": {"$eq": ["$_id", {"$toObjectId": first["_id"]}]}}}])
+    assert hit["_id"] == first["_id"] and hit["name"] == first["name"]
+    orders = agg("order", [{"$match": {"$expr": {"$eq": ["$client", {"$toObjectId": first["_id"]}]}}}])
+    assert orders and all(o["client"] == first["_id"] for o in orders)
+    assert agg("order", [{"$match": {"client": first["_id"]}}]) == []
+
 def test_parse_date_and_load_any_arrow_table():
     assert parse_date("2020-01-01") == BDate(1577836800000)
     assert parse_date("2020-01-01T01:00:00+01:00") == BDate(1577836800000)

@@ -1,5 +1,5 @@
-"""Entu result shaping: dotted paths, the ``props`` projection, ``sort`` keys and ``group`` keys,
-with MongoDB's semantics (arrays map over their documents).
+"""Entu result shaping: dotted paths, the ``props`` projection and ``sort`` keys (``group`` keys are
+``_mongo.group_key``), with MongoDB's semantics (arrays map over their documents).
 """
 
 from __future__ import annotations
@@ -8,14 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lowcode_sql.sandbox._mongo import (
-    ARRAY,
     MISSING,
-    NULL,
-    NUMBER,
-    OBJECT,
-    is_nan,
 )
-from lowcode_sql.sandbox._mongo import type_order as _bracket
 from lowcode_sql.sandbox.entu.values import _server_error
 
 # --------------------------------------------------------------------------------------------
@@ -33,9 +27,13 @@ def _sort_values(node: Any, parts: list[str]) -> list[Any]:
         for el in node:
             out.extend(_sort_values(el, parts) if isinstance(el, dict) else [None])
         return out
-    if isinstance(node, dict):
-        return _sort_values(node[parts[0]], parts[1:]) if parts[0] in node else []
-    return []
+    # MONGO: a path that ends early (a document without the field, or a scalar with path left) is
+    # null, also for a document inside an array: [{string: "a"}, {}] sorts ascending by null, not "a"
+    # (bson-type-comparison-order: a missing field sorts as null). At the top level [None] and []
+    # give the same key (null).
+    if isinstance(node, dict) and parts[0] in node:
+        return _sort_values(node[parts[0]], parts[1:])
+    return [None]
 
 
 def _agg_path(node: Any, parts: list[str]) -> Any:
@@ -94,16 +92,3 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
         doc = doc.setdefault(part, {})
     doc[parts[-1]] = value
 
-
-def _canon(v: Any) -> Any:
-    """A hashable key with Mongo's equality (1 == 1.0, NaN == NaN, brackets distinct)."""
-    b = _bracket(v)
-    if b == NUMBER:
-        return (NUMBER, "nan" if is_nan(v) else float(v) if abs(v) < 2**53 else v)
-    if b == OBJECT:
-        return (OBJECT, tuple((k, _canon(x)) for k, x in v.items()))
-    if b == ARRAY:
-        return (ARRAY, tuple(_canon(x) for x in v))
-    if b == NULL:
-        return (NULL,)
-    return (b, v)

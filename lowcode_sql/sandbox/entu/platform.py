@@ -22,12 +22,13 @@ from lowcode_sql.sandbox._mongo import (
     MISSING,
     ObjectId,
     compare,
+    group_key,
     iso_ms,
     sort_key,
 )
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
 from lowcode_sql.sandbox.entu.filters import _WORD, _match_cond, _query_args, parse_filters
-from lowcode_sql.sandbox.entu.paths import _agg_path, _canon, _project, _projection_tree, _set_path, _sort_values
+from lowcode_sql.sandbox.entu.paths import _agg_path, _project, _projection_tree, _set_path, _sort_values
 from lowcode_sql.sandbox.entu.sample import _SampleBuilder
 from lowcode_sql.sandbox.entu.values import (
     _HEX24,
@@ -375,7 +376,7 @@ class EntuSandbox(Platform):
             for g in group:
                 v = _agg_path(e["private"], g.split("."))
                 if v is not MISSING:
-                    key_parts.append((g.replace(".", "#"), _canon(v)))
+                    key_parts.append((g.replace(".", "#"), group_key(v)))
             key = tuple(key_parts)
             row = groups.get(key)
             if row is None:

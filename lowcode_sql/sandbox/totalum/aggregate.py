@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import functools
-import json
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from lowcode_sql.sandbox._mongo import MISSING, BDate, compare
+from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId, compare, group_key
 from lowcode_sql.sandbox.totalum.filters import _range_test, _sort_docs
 from lowcode_sql.sandbox.totalum.values import (
     _HEX24,
@@ -61,9 +60,11 @@ def _expr(doc: Mapping[str, Any], e: Any) -> Any:
             return d
         if op == "$toObjectId":
             v = _expr(doc, arg)
-            if isinstance(v, str) and not _HEX24.match(v):
-                raise TotalumHTTPError(400, f"$toObjectId: {v!r} is not an ObjectId")
-            return None if v is MISSING else v  # ObjectIds are kept as their hex text here
+            if isinstance(v, str):
+                if not _HEX24.match(v):
+                    raise TotalumHTTPError(400, f"$toObjectId: {v!r} is not an ObjectId")
+                return ObjectId(v)
+            return None if v is MISSING else v
         raise TotalumHTTPError(400, f"unsupported aggregation expression {op!r}")
     if isinstance(e, dict):
         return {k: _expr(doc, v) for k, v in e.items()}
@@ -148,8 +149,24 @@ def _accumulate(op: str, values: list[Any]) -> Any:
     raise TotalumHTTPError(400, f"unsupported accumulator {op!r}")
 
 
+def _bson_ids(table: _Table, doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as MongoDB holds it: ``_id`` and many-to-one values are ObjectIds (notes "Storage and
+    types"), kept as hex text elsewhere in the sandbox. The REST filters cast operands by property type,
+    so there the text compares and sorts like the ObjectId; a raw pipeline does not cast, and an ObjectId
+    must sort after strings (and never equal one). Ids that are not 24 lower-case hex digits (possible
+    through ``load_table``) stay strings."""
+    refs = [name for name, p in table.props.items() if p.type == "many-to-one"] + ["_id"]
+    out = dict(doc)
+    for name in refs:
+        v = out.get(name)
+        if isinstance(v, str) and _HEX24.match(v):
+            out[name] = ObjectId(v)
+    return out
+
+
 def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
                rng: random.Random | None = None) -> list[dict[str, Any]]:
+    docs = [_bson_ids(table, d) for d in docs]
     for stage in pipeline:
         if not isinstance(stage, dict) or len(stage) != 1:
             raise TotalumHTTPError(400, "each pipeline stage must be an object with one operator")
@@ -160,14 +177,15 @@ def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
         elif op == "$group":
             if not isinstance(arg, dict) or "_id" not in arg:
                 raise TotalumHTTPError(400, "$group needs an _id")
-            groups: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
+            groups: dict[Any, tuple[Any, list[dict[str, Any]]]] = {}
             for d in docs:
                 key = _expr(d, arg["_id"])
                 key = None if key is MISSING else key
                 if isinstance(key, dict):
                     key = {k: (None if v is MISSING else v) for k, v in key.items()}
-                canon = json.dumps(_canon(key), sort_keys=True)
-                groups.setdefault(canon, (key, []))[1].append(d)
+                # 1 and 1.0 are one key, dates and strings stay apart, and documents keep their
+                # field order ({a, b} and {b, a} are two groups, as in MongoDB)
+                groups.setdefault(group_key(key), (key, []))[1].append(d)
             out = []
             for key, members in groups.values():
                 row: dict[str, Any] = {"_id": key}
@@ -199,15 +217,3 @@ def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
             raise TotalumHTTPError(400, f"unsupported pipeline stage {op!r}")
     return docs
 
-
-def _canon(v: Any) -> Any:
-    # 1 and 1.0 are one group key in Mongo; dates and strings stay apart
-    if isinstance(v, bool) or v is None:
-        return v
-    if isinstance(v, int | float):
-        return ["n", float(v)]
-    if isinstance(v, BDate):
-        return ["d", v.ms]
-    if isinstance(v, dict):
-        return {k: _canon(x) for k, x in v.items()}
-    return v

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
-from lowcode_sql.sandbox._mongo import MISSING, BDate
+from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
 from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
 from lowcode_sql.sandbox.totalum.query import _int, _json_or_qs, _strict_json, _truthy
@@ -283,6 +283,8 @@ class TotalumSandbox(Platform):
         def conv(v: Any) -> Any:
             if isinstance(v, BDate):
                 return v.iso()
+            if isinstance(v, ObjectId):
+                return v.hex  # pipeline results (aggregate._bson_ids); JSON writes an ObjectId as its hex
             if isinstance(v, dict):
                 return {k: conv(x) for k, x in v.items()}
             if isinstance(v, list):
