@@ -166,6 +166,7 @@ class Slingr(Dialect):
                                      "false: grouped locally over a plain scan"),
     }
     default_page_size = 1000
+    projects_columns = True  # the field list names spec.columns only
     max_pushed_limit = 1000  # a sorted LIMIT is pushed only when it fits one page
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
