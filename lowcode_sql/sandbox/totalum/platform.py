@@ -63,6 +63,7 @@ class TotalumSandbox(Platform):
         "ignore_skip": "pagination.skip is ignored (its meaning is [U] in the notes)",
         "sort_ignored": "sort is ignored: rows come in insertion order",
         "case_insensitive_eq": "text equality compares case-insensitively (a collation with strength 2)",
+        "nulls_last": "a sort puts null and missing values last in both directions (not Mongo's lowest)",
         "aggregation_cap_20": "the custom aggregation endpoint answers at most 20 documents",
     }
 
@@ -257,6 +258,9 @@ class TotalumSandbox(Platform):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
             if not self.variant("sort_ignored"):
                 docs = _sort_docs(docs, sort, self._tie_rng())
+            if self.variant("nulls_last") and sort:
+                first = next(iter(sort))
+                docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
         if pagination is not None and not isinstance(pagination, dict):
             raise TotalumHTTPError(400, "pagination must be an object {page, limit}")
         pg = {} if self.variant("ignore_pagination") else (pagination or {})
