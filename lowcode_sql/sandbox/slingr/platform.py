@@ -32,7 +32,8 @@ class SlingrSandbox(Platform):
     name = "slingr"
     DEMO_CREDENTIALS = {"email": "user@test.com", "password": "abcdefgh"}  # the seed's login example
     #: issue 13: plausible answers the seed leaves open (see ``Platform.VARIANTS``)
-    VARIANTS = {"list_without_offset": "list answers carry no 'offset' key (only {total, items})"}
+    VARIANTS = {"list_without_offset": "list answers carry no 'offset' key (only {total, items})",
+                "sort_ignored": "_sortField/_sortType are ignored: records come in the default order (id desc)"}
 
     def __init__(
         self,
@@ -106,6 +107,9 @@ class SlingrSandbox(Platform):
             if entity is None:
                 raise SlingrError(404, "notFound", f"Entity [{parts[1]}] does not exist")
             if len(parts) == 2 and request.method == "GET":
+                if self.variant("sort_ignored"):
+                    kept = [(k, v) for k, v in request.query if k not in ("_sortField", "_sortType")]
+                    request = Request(request.method, request.path, kept, request.headers, request.body)
                 listed = _list(entity, request, self.like_case_insensitive)
                 if self.variant("list_without_offset"):
                     del listed["offset"]
