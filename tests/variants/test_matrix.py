@@ -7,6 +7,7 @@ Bounded for CI: ``QUERIES`` queries per variant (a few seconds each)."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql.errors import FetchError, LowcodeSQLError
 from lowcode_sql.sandbox import get_sandbox
+from lowcode_sql.sandbox.totalum import TotalumSandbox
 from tests.conformance.test_conformance import PLATFORMS, Env
 from tests.differential.harness import compare
 
@@ -68,3 +70,46 @@ def test_a_variant_gives_duckdbs_answer_or_a_typed_error(envs, platform, variant
           *sorted({t.split(':')[0] + ': ' + t.split('] ', 1)[-1][:110] for t in typed})[:3], sep="\n  ")
     assert not different, f"{platform}[{variant}]: {len(different)} of {len(picked)} queries answered " \
                           "differently:\n\n" + "\n\n".join(different[:3])
+
+
+DIFF_QUERIES = 25
+#: Different answers the run-time checks cannot see, by variant (README "Trust, but verify"; the
+#: probe of issue 13 §3 is the remedy): an API ignoring the sort of a sorted LIMIT returns rows in
+#: its natural order, and when those happen to be in the asked order (always so for one row) nothing
+#: shows that they are not the first ones. Only that query shape is excused, and only there.
+KNOWN_GAPS = {"sort_ignored": lambda sql: " ORDER BY " in sql and " LIMIT " in sql}
+
+
+@pytest.mark.parametrize("variant", sorted(TotalumSandbox.VARIANTS))
+def test_totalum_differential_queries_under_a_variant(monkeypatch, variant):
+    """The differential suite's Totalum data (NULL vs missing, regex metacharacters, unicode case
+    traps) under each variant: generated queries and the edge cases, bounded."""
+    from tests.differential import test_totalum_diff as tl
+    from tests.differential.harness import reference
+    from tests.differential.querygen import QueryGen
+
+    monkeypatch.setattr(tl, "TotalumSandbox", functools.partial(TotalumSandbox, variants=[variant]))
+    con, _ = tl.connect("get")
+    ref = reference({"item": tl.arrow_table()}, "tl")
+    r = random.Random(f"diff:{variant}")
+    gen: QueryGen = tl.QueryGen("item", "_id", tl.columns(), r)
+    picked = [gen.sorted_query("tl") if r.random() < 0.3 else gen.query("tl") for _ in range(DIFF_QUERIES)]
+    picked += [(sql, False) for sql in r.sample(tl.EDGE_CASES, 10)]
+    different, gap = [], []
+    try:
+        for sql, ordered in picked:
+            try:
+                compare(con, ref, sql, ordered)
+            except AssertionError as e:
+                if isinstance(e.__cause__, FetchError):
+                    continue
+                if variant in KNOWN_GAPS and KNOWN_GAPS[variant](sql):
+                    gap.append(sql)
+                    continue
+                different.append(str(e)[:1500])
+    finally:
+        con.close()
+        ref.close()
+    if gap:
+        print(f"\ntotalum[{variant}]: {len(gap)} known-gap answers (see KNOWN_GAPS):", *gap[:3], sep="\n  ")
+    assert not different, f"totalum[{variant}]: {len(different)} different answers:\n\n" + "\n\n".join(different[:3])
