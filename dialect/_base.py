@@ -34,6 +34,7 @@ from lowcode_sql.types import (
 )
 
 __all__ = [
+    "COMMON_OPTIONS",
     "REGISTRY",
     "AuthPlan",
     "ColumnDef",
@@ -133,6 +134,39 @@ def jwt_expiry(token: str) -> float | None:
         return None
 
 
+#: Options every dialect has: turning one pushdown off where an API was found not to honour it.
+COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
+    "local_filters": ([], "columns whose WHERE conditions are never sent to the API, only evaluated locally "
+                          "(\"*\": all): for a filter the API ignores or reads differently"),
+    "sort_pushdown": (True, "send ORDER BY to the API where the dialect can; false sorts locally"),
+}
+
+
+def _keep_local(classify: Any) -> Any:
+    """``classify`` with the ``local_filters`` option applied: those conjuncts stay LOCAL."""
+
+    def wrapped(self: Dialect, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+        decisions = classify(self, table, conjuncts)
+        local = self.options.get("local_filters") or ()
+        if not local:
+            return list(decisions)
+        from lowcode_sql.types import columns_of
+
+        return [Exactness.LOCAL if "*" in local or (columns_of(p) & set(local)) else d
+                for p, d in zip(conjuncts, decisions, strict=True)]
+
+    wrapped.__doc__, wrapped.__name__ = classify.__doc__, classify.__name__
+    return wrapped
+
+
+def _sort_switch(can_sort: Any) -> Any:
+    def wrapped(self: Dialect, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        return bool(self.options.get("sort_pushdown", True)) and bool(can_sort(self, table, keys))
+
+    wrapped.__doc__, wrapped.__name__ = can_sort.__doc__, can_sort.__name__
+    return wrapped
+
+
 class Dialect(ABC):
     """Base class of every platform dialect. Subclasses register themselves by ``name``."""
 
@@ -148,6 +182,13 @@ class Dialect(ABC):
         super().__init_subclass__(**kw)
         if cls.name:
             REGISTRY[cls.name] = cls
+        # the switches every source has (issue 13): what a run-time check (``execute/verify.py``)
+        # names when an API answer contradicts a pushdown
+        cls.OPTIONS = {**cls.OPTIONS, **COMMON_OPTIONS}
+        if "classify" in cls.__dict__:
+            cls.classify = _keep_local(cls.__dict__["classify"])  # type: ignore[method-assign]
+        if "can_sort" in cls.__dict__:
+            cls.can_sort = _sort_switch(cls.__dict__["can_sort"])  # type: ignore[method-assign]
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
@@ -160,6 +201,11 @@ class Dialect(ABC):
                 f"{self.name}: unknown option {name!r}{close_matches(name, self.OPTIONS)}"
             )
         self.options = {k: opts.get(k, d) for k, (d, _) in self.OPTIONS.items()}
+        local = self.options["local_filters"]
+        if not isinstance(local, list | tuple) or not all(isinstance(c, str) for c in local):
+            from lowcode_sql.errors import ConfigError
+
+            raise ConfigError(f"{self.name}: local_filters must be a list of column names, e.g. [\"title\"]")
 
     # --- auth ---------------------------------------------------------------------------------
     @abstractmethod
@@ -190,6 +236,10 @@ class Dialect(ABC):
         return True
 
     max_pushed_limit: int | None = None  # a sorted LIMIT larger than this is not pushed (per instance)
+    #: Whether a scan asks the API for ``spec.columns`` only (a field list), so other columns are
+    #: absent from the records: the run-time checks (``execute/verify.py``) then test only the
+    #: pushed conditions on those columns.
+    projects_columns: ClassVar[bool] = False
 
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:
@@ -208,6 +258,12 @@ class Dialect(ABC):
 
     @abstractmethod
     def parse_page(self, table: TableDef, body: Any) -> Page: ...
+
+    def parse_answer(self, table: TableDef, request: HttpRequest, body: Any) -> Page:
+        """``parse_page`` knowing the request that was sent (what the engine calls): a dialect whose
+        answers differ by request (a list vs an aggregate) decides by what it asked, never by
+        guessing from the answer's keys."""
+        return self.parse_page(table, body)
 
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         """Values for ``filter_only`` columns (not in the records), taken from the pushed filters."""

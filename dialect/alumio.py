@@ -3,7 +3,10 @@
 Spec: seed ``003`` (the list schemas, the ``filter`` query parameter, ``metadata.totalCount``, the
 storage-entity ``next`` cursor, problem-details errors) and API-NOTES §2 (base URL, bearer auth and
 the one confirmed filter shape, from a real client). The seed lists no paths: the ones used here
-(``api/v1/tasks``, ``api/v1/queue/processes``, ...) are inferred [I]; the ``api_prefix`` option moves them.
+(``api/v1/tasks``, ``api/v1/queue/processes``, ...) are inferred [I]; the ``api_prefix`` option moves them,
+and ``paths = { table = "api/v1/..." }`` sets one table's path (``storages`` for the storage listing,
+``storage_<name>`` for a storage's entities). A failed storage listing (404/403/5xx: a guessed path or a
+missing right) leaves the storage tables out with a ``DiscoveryWarning`` instead of failing the source.
 
 Source: ``base_url = "https://<env>-<tenant>.alumio.com"`` (API-NOTES §2 "Base URL"), credential ``token``
 (sent as ``Authorization: Bearer <token>``, with ``Accept: application/json`` like the real client).
@@ -61,13 +64,14 @@ import datetime as dt
 import json
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
-from lowcode_sql.errors import DialectError
+from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
 from lowcode_sql.types import (
     And,
     Cmp,
@@ -198,6 +202,16 @@ def _sql_type(name: str, where: str) -> pa.DataType | None:
         raise DialectError(f"alumio: {where}: unknown type {name!r} (use one of {', '.join(_SQL_TYPES)})") from None
 
 
+def _optional_listing_failure(exc: FetchError) -> bool:
+    """A storage listing that failed for a reason other than the credentials: a wrong path (404, 405),
+    no right to it (403), or the server (5xx, after retries). A 401 means the token is bad: that fails
+    the source, as any other table would."""
+    status = exc.status
+    if isinstance(exc, AuthError):
+        return status == 403
+    return status is not None and (status in (403, 404, 405, 410) or status >= 500)
+
+
 def _ident(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
@@ -212,6 +226,8 @@ class Alumio(Dialect):
         "case_insensitive_text": (False, "text equality on the server ignores case (then = on text is re-checked)"),
         "page_size": (500, "rows per request (500 is what the reference client uses; the maximum is unknown)"),
         "api_prefix": ("api/v1/", "path of the API below base_url"),
+        "paths": ({}, "{table: path below base_url} for tables whose inferred path is wrong on this deployment "
+                      "(e.g. { queue_processes = \"api/v1/queue-processes\" }); the seed lists no paths"),
         "configuration_types": (_CONFIG_TYPES, "configuration types that get a configurations_<type> table"),
         "entity_fields": ({}, "{field or dotted.path: SQL type}: typed tasks columns entity_data__<field>"),
         "storages": (None, "storage identifiers to expose (default: list them with GET storages)"),
@@ -236,6 +252,11 @@ class Alumio(Dialect):
         for storage, schema in dict(self.options["storage_schemas"]).items():
             for field, typ in dict(schema).items():
                 _sql_type(typ, f"storage_schemas.{storage}.{field}")
+        paths = self.options["paths"]
+        if not isinstance(paths, Mapping) or not all(isinstance(v, str) and v.strip("/") for v in paths.values()):
+            raise DialectError("alumio: paths must map table names to paths, e.g. "
+                               '{ tasks = "api/v1/tasks" }')
+        self.paths = {str(k): str(v).strip("/") for k, v in paths.items()}
         if self.options["storage_schemas"] and not self.options["storage_values"]:
             raise DialectError("alumio: storage_schemas reads entity values, which storage_values = false says "
                                "the listing does not carry")
@@ -265,7 +286,19 @@ class Alumio(Dialect):
             # page would silently drop the storages beyond it
             while True:
                 filt = json.dumps({"skip": len(storages), "limit": 1000}, separators=(",", ":"))
-                body = yield HttpRequest("GET", self.prefix + "storages", (("filter", filt),))
+                try:
+                    body = yield HttpRequest("GET", self._path("storages", "storages"), (("filter", filt),))
+                except FetchError as exc:
+                    # the path is inferred (the seed lists none) and the account may lack the right: the
+                    # other tables do not depend on it, so skip the storage tables and say so
+                    if not _optional_listing_failure(exc):
+                        raise
+                    warnings.warn(DiscoveryWarning(
+                        f"alumio: listing the storages failed ({exc}); the storage_<name> tables are left out. "
+                        "Name them with the source option storages = [\"...\"], set storages = [] to skip the "
+                        "listing, or fix its path with paths = { storages = \"api/v1/...\" }"), stacklevel=2)
+                    storages = []
+                    break
                 results = body.get("results") if isinstance(body, dict) else None
                 meta = body.get("metadata") if isinstance(body, dict) else None
                 total = meta.get("totalCount") if isinstance(meta, dict) else None
@@ -313,7 +346,12 @@ class Alumio(Dialect):
             cols = cols + tuple(extra)
         meta = self._meta(path, cols, key, notnull)
         meta["doc_path"] = path
-        return TableDef(name, cols, doc=f"{doc} (GET {self.prefix}{path})", key=key, meta=meta)
+        meta["url"] = self._path(name, path)
+        return TableDef(name, cols, doc=f"{doc} (GET {meta['url']})", key=key, meta=meta)
+
+    def _path(self, table: str, resource: str) -> str:
+        """The request path of a table: the ``paths`` option's, else the inferred ``api_prefix + resource``."""
+        return self.paths.get(table) or self.prefix + resource
 
     def _storage_table(self, storage: str) -> TableDef:
         cols = [_c("identifier", doc="entity key"), _c("updatedAt", _TS)]
@@ -334,9 +372,12 @@ class Alumio(Dialect):
             cols.append(ColumnDef(name, arrow, path=(f"{_PATH_KEY}value.{field}",), parse=parse,  # type: ignore[arg-type]
                                   doc=f"value.{field}"))
         return TableDef(f"storage_{_ident(storage)}", tuple(cols),
-                        doc=f"entities of storage {storage!r} (GET {self.prefix}storages/{storage}/entities)",
+                        doc=f"entities of storage {storage!r} (GET {self._storage_path(storage)})",
                         key="identifier", meta={"storage": storage, "fields": {}, "notnull": frozenset(),
                                                 "fixed": {}, "byte_order_key": None, "ints": frozenset()})
+
+    def _storage_path(self, storage: str) -> str:
+        return self.paths.get(f"storage_{_ident(storage)}") or f"{self.prefix}storages/{storage}/entities"
 
     # --- pushdown --------------------------------------------------------------------------------
 
@@ -470,7 +511,7 @@ class Alumio(Dialect):
         if "storage" in table.meta:
             storage = table.meta["storage"]
             paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
-            path = f"{self.prefix}storages/{storage}/entities"
+            path = self._storage_path(storage)
             return ScanRequest(HttpRequest("GET", path), paging, ("storage entities: next cursor, no filters",))
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
         conds: list[dict[str, Any]] = [{api: v} for api, v in table.meta["fixed"].values()]
@@ -497,7 +538,8 @@ class Alumio(Dialect):
                 doc["order"] = order[0]
         params = (("filter", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)),) if doc else ()
         paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit, container="filter")
-        return ScanRequest(HttpRequest("GET", self.prefix + table.meta["path"], params), paging, tuple(notes))
+        url = table.meta.get("url") or self._path(table.name, table.meta["path"])
+        return ScanRequest(HttpRequest("GET", url, params), paging, tuple(notes))
 
     def _render(self, table: TableDef, pred: Pred) -> dict[str, Any]:
         if isinstance(pred, And):

@@ -4,7 +4,10 @@ Spec: seed ``004`` (CoreData API v2) and API-NOTES §3. What the API can filter,
 
 * ``title`` (= and ``LIKE 'prefix%'`` as ``title__startswith``) on contacts, files, projects, tasks;
   ``identifier`` likewise on contacts and projects (seed: contacts by SSN; API-NOTES response example
-  shows projects carrying an identifier). Django's exact/startswith lookups are case-sensitive on
+  shows projects carrying an identifier). On projects it is SUPERSET (sent, re-checked locally) unless
+  the ``project_identifier`` option says the instance honours it: tastypie ignores a filter on a field
+  it does not know, so an instance without it would answer every project (issue 13).
+  Django's exact/startswith lookups are case-sensitive on
   PostgreSQL; the ``case_sensitive_text`` option (default on) says so, off makes them SUPERSET.
   A general LIKE sends its leading literal as ``__startswith`` (SUPERSET, re-checked locally).
 * ``parent`` (=) on files.
@@ -131,6 +134,10 @@ class CoreData(Dialect):
                             "is detected from the first page)"),
         "max_limit": (None, "the instance's max_limit (tastypie's default is 1000; CoreData's is unconfirmed)"),
         "exact_suffix": (False, "write equality filters as field__exact=v instead of field=v"),
+        "project_identifier": (False, "the instance filters projects by identifier (you checked it, or "
+                                      "`lowcode-sql probe` did); until then such a filter is sent but "
+                                      "re-checked locally, since tastypie ignores a filter on a field it "
+                                      "does not know"),
     }
     default_page_size = 1000
 
@@ -170,7 +177,7 @@ class CoreData(Dialect):
         if isinstance(pred, Cmp):
             col = pred.column
             if pred.op is Op.EQ and col in _TEXT_FILTERS.get(table, ()) and isinstance(pred.value, str):
-                return text_exact, col
+                return self._unconfirmed(table, col, text_exact), col
             if pred.op is Op.EQ and col in _EQ_FILTERS.get(table, ()) and isinstance(pred.value, str):
                 # the API validates and normalises uuids (case, dashes); SQL compares text exactly
                 return (Exactness.EXACT, col) if _UUID.match(pred.value) else (Exactness.LOCAL, None)
@@ -181,12 +188,20 @@ class CoreData(Dialect):
         if (isinstance(pred, Like) and not pred.negated and not pred.case_insensitive
                 and pred.column in _TEXT_FILTERS.get(table, ())):
             if pred.pattern.literal() is not None:
-                return text_exact, pred.column
+                return self._unconfirmed(table, pred.column, text_exact), pred.column
             if pred.pattern.prefix():
-                return text_exact, pred.column + "__startswith"
+                return self._unconfirmed(table, pred.column, text_exact), pred.column + "__startswith"
             if pred.pattern.leading_literal():
                 return Exactness.SUPERSET, pred.column + "__startswith"
         return Exactness.LOCAL, None
+
+    def _unconfirmed(self, table: str, column: str, exactness: Exactness) -> Exactness:
+        """SUPERSET for a filter the seed does not confirm: ``identifier`` on projects appears only in
+        an example response (API-NOTES §3), and tastypie silently ignores a filter on a field it does
+        not know ("Move along citizen"), which would return every project as if it matched."""
+        if table == "projects" and column == "identifier" and not self.options["project_identifier"]:
+            return Exactness.SUPERSET
+        return exactness
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         # PostgreSQL puts NULLs last ascending and first descending; DuckDB last unless told.

@@ -93,6 +93,7 @@ class Entu(Dialect):
         "types": ([], "restrict discovery to these entity types"),
     }
     default_page_size = 500
+    projects_columns = True  # the field list names spec.columns only
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)

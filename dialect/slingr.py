@@ -166,6 +166,7 @@ class Slingr(Dialect):
                                      "false: grouped locally over a plain scan"),
     }
     default_page_size = 1000
+    projects_columns = True  # the field list names spec.columns only
     max_pushed_limit = 1000  # a sorted LIMIT is pushed only when it fits one page
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -643,11 +644,20 @@ class Slingr(Dialect):
             paging = OffsetPaging("_offset", "_size", size, start=spec.offset, max_rows=spec.limit)
         return ScanRequest(base, paging, tuple(notes))
 
+    def parse_answer(self, table: TableDef, request: HttpRequest, body: Any) -> Page:
+        # an aggregate answer is the answer to PUT data/{entity}/aggregate, whatever keys it has
+        return self._parse(table, body, aggregate=request.method == "PUT" and request.path.endswith("/aggregate"))
+
     def parse_page(self, table: TableDef, body: Any) -> Page:
+        """Without the request (tests, benchmarks): a body without ``offset`` is taken for an
+        aggregate answer. The engine calls ``parse_answer``, which knows."""
+        return self._parse(table, body, aggregate=isinstance(body, dict) and "offset" not in body)
+
+    def _parse(self, table: TableDef, body: Any, *, aggregate: bool) -> Page:
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
         records = body["items"]
-        if "offset" not in body:  # an aggregate answer: {total, items}
+        if aggregate:  # an aggregate answer: {total, items}
             # No size limit or paging is documented for aggregates (API-NOTES §1 "[U]"): if the
             # answer ever holds fewer groups than its total, fail rather than drop groups silently.
             total = body.get("total")
@@ -674,7 +684,12 @@ class Slingr(Dialect):
                         raise DialectError(f"slingr {table.name}.{path}: unexpected value in a multi-valued "
                                            f"date/time field: {e}") from None
         total = body.get("total")
-        return Page(records, total if isinstance(total, int) else None, body.get("offset") or None)
+        cursor = body.get("offset")
+        if "offset" not in body and not aggregate and records and isinstance(records[-1], dict):
+            # the documented ``offset`` is "the id of the page's last record" (API-NOTES §1): an
+            # answer without the key still names it, through that record
+            cursor = records[-1].get("id")
+        return Page(records, total if isinstance(total, int) else None, cursor or None)
 
 
 _GROUPABLE = frozenset({"number", "datetime", "date", "naive", "boolean", "text", "string", "choice", "other", "id"})

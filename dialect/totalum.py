@@ -62,7 +62,15 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
 * GROUP BY with COUNT(*)/COUNT/SUM/AVG/MIN/MAX over exact filters: one ``POST
   api/v1/filter/custom-mongo-aggregation-query`` (seed "Do a custom mongodb aggregation query") with
   ``[{$match}, {$group}]`` as strict JSON text; see ``can_aggregate`` and ``_mongo`` for why its groups
-  and NULL handling equal SQL's (DuckDB re-aggregates them). Option ``aggregate = false`` turns it off.
+  and NULL handling equal SQL's (DuckDB re-aggregates them). Opt-in (option ``aggregate = true``):
+  the body is inferred from the seed's example, and the answer reports no total, so a server-side
+  cap on its size would drop groups unseen (issue 13).
+* Answers without a total (the seed's example answer is a bare JSON array, and the many-to-many
+  endpoint documents no ``returnCount``): pages after the first ask at most 50 rows (the documented
+  default ``limit``) and the scan ends only on a page that adds no row, never on a short one, since
+  the maximum page size is undocumented (``OffsetPaging.short_page_ends``); a COUNT(*) then reads
+  the rows. A server ignoring ``pagination[...]`` answers page 0 again, which the boundary check
+  reports.
 """
 
 from __future__ import annotations
@@ -110,6 +118,10 @@ _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
 _MAX_BRANCHES = 32
 _MAX_IN = 200  # values in one ``in`` array (option in_operator)
+# seed "pagination": limit defaults to 50; no maximum is documented. Answers without a count (the
+# seed's example is a bare array; the many-to-many endpoint) are read in pages of at most this, and
+# only a page adding no row ends them: a short page may be a server cap (fetch/scan.py).
+_DEFAULT_LIMIT = 50
 _WINDOW_PAGES = 5  # an OFFSET window read by one aggregation request: at most this many pages
 _SYSTEM = (
     ColumnDef("_id", pa.string(), doc="record id (ObjectId)"),
@@ -131,8 +143,10 @@ class Totalum(Dialect):
         "in_operator": (False, "the account accepts {field: {in: [...]}} (unconfirmed; default: or-lists)"),
         "drift_check": (True, "overlap each page with the one before by a row (sent as pagination.skip) to "
                               "detect rows moving during a scan; false saves that row per page, unchecked"),
-        "aggregate": (True, "push GROUP BY with COUNT/SUM/AVG/MIN/MAX through the custom Mongo aggregation "
-                            "endpoint (POST api/v1/filter/custom-mongo-aggregation-query)"),
+        "aggregate": (False, "push GROUP BY with COUNT/SUM/AVG/MIN/MAX, and OFFSET windows, through the custom "
+                             "Mongo aggregation endpoint (POST api/v1/filter/custom-mongo-aggregation-query); "
+                             "opt-in: its body is inferred from the seed's example and its answer has no "
+                             "total, so a server-side cap on it could not be detected"),
     }
     default_page_size = 200
 
@@ -380,7 +394,8 @@ class Totalum(Dialect):
             body: dict[str, Any] = {"filter": flt, "sort": sort, "returnCount": True}
             paging = OffsetPaging("pagination.page", "pagination.limit", size, start=spec.offset,
                                   max_rows=spec.limit, page_number=True, container="body",
-                                  overlap=bool(self.options["drift_check"]), skip_param="pagination.skip")
+                                  overlap=bool(self.options["drift_check"]), skip_param="pagination.skip",
+                                  short_page_ends=False, untotalled_page_size=_DEFAULT_LIMIT)
             return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{table.meta['table']}", json=body),
                                paging, tuple(notes))
         params: list[tuple[str, str]] = []
@@ -391,7 +406,8 @@ class Totalum(Dialect):
             params.append(("returnCount", "true"))
         paging = OffsetPaging("pagination[page]", "pagination[limit]", size, start=spec.offset, max_rows=spec.limit,
                               page_number=True, overlap=bool(self.options["drift_check"]),
-                              skip_param="pagination[skip]")
+                              skip_param="pagination[skip]", short_page_ends=False,
+                              untotalled_page_size=_DEFAULT_LIMIT)
         return ScanRequest(HttpRequest("GET", path, tuple(params)), paging, tuple(notes))
 
     def _render_aggregate(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]],
@@ -442,7 +458,7 @@ class Totalum(Dialect):
         if link:
             # no total on the relation endpoint: a short page is read as the end, so the page size
             # must be one the server never clamps; 50 is its documented default (seed "pagination")
-            size = min(size, 50)
+            size = min(size, _DEFAULT_LIMIT)
         if spec.limit is not None:
             size = max(1, min(size, spec.limit))
         if spec.offset:

@@ -6,6 +6,7 @@
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
+    lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50   # as a real server may
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
 Exit status: 0 on success, 1 for a query/source error (a one-line message on stderr, never a
@@ -107,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds of latency per request")
     serve.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
+    serve.add_argument("--variant", action="append", default=[], metavar="NAME",
+                       help="answer the way a real service plausibly may where the docs leave it open "
+                            "(repeatable; --variant list shows the platform's)")
 
     from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
@@ -266,10 +270,24 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
     if args.sandbox_command != "serve":
         raise SystemExit("usage: lowcode-sql sandbox serve PLATFORM [--port N]")
-    platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit)
+    if "list" in args.variant:
+        cls = type(get_sandbox(args.platform, sample_data=False))
+        for name, doc in sorted(cls.VARIANTS.items()):
+            print(f"{name}: {doc}")
+        if not cls.VARIANTS:
+            print(f"{args.platform}: no variants")
+        return 0
+    try:
+        platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit,
+                               variants=args.variant)
+    except ValueError as e:  # an unknown variant: the message lists the known ones
+        from lowcode_sql.errors import ConfigError
+
+        raise ConfigError(str(e)) from None
     with platform.serve(port=args.port) as server:
         creds = platform.DEMO_CREDENTIALS
-        print(f"{args.platform} sandbox on {server.url}  (demo credentials: {creds}); Ctrl-C stops it",
+        shown = f", variants: {', '.join(sorted(platform.variants))}" if platform.variants else ""
+        print(f"{args.platform} sandbox on {server.url}  (demo credentials: {creds}{shown}); Ctrl-C stops it",
               flush=True)
         try:
             while True:

@@ -16,7 +16,9 @@ Every error a user can cause or meet is one of these; each stage translates fore
      │    ├── APIError               4xx/5xx after retries: source, status, platform message
      │    ├── RequestTimeout         timed out after retries
      │    ├── ConnectionFailed       reset / refused after retries
-     │    └── InconsistentScan       short/duplicated/looping pages: never a quiet partial answer
+     │    ├── InconsistentScan       short/duplicated/looping pages: never a quiet partial answer
+     │    └── AssumptionFailed       the API broke a documented-or-inferred pushdown (a row failing
+     │                               a filter sent as exact, rows out of a pushed order, no total)
      ├── ConversionError             a page did not match the declared schema
      └── ExecutionError              DuckDB failed running the residual query
 
@@ -34,11 +36,13 @@ from lowcode_sql.secrets import redact
 
 __all__ = [
     "APIError",
+    "AssumptionFailed",
     "AuthError",
     "ConfigError",
     "ConnectionFailed",
     "ConversionError",
     "DialectError",
+    "DiscoveryWarning",
     "ExecutionError",
     "FetchError",
     "InconsistentScan",
@@ -144,6 +148,24 @@ class ConnectionFailed(FetchError):
 
 class InconsistentScan(FetchError):
     """Pages did not add up (short, duplicated or looping): the result would be wrong."""
+
+
+class AssumptionFailed(FetchError):
+    """An answer contradicts what a dialect assumed about the API (issue 13, "trust, but verify"):
+    a row fails a filter that was sent as exact, rows arrive out of a pushed ORDER BY, or an answer
+    lacks the total a request relied on. The message names the table, what failed and, where one
+    exists, the source option that turns the pushdown off. The rows would have been wrong."""
+
+    def __init__(self, message: str, *, source: str | None = None, table: str | None = None,
+                 option: str | None = None) -> None:
+        super().__init__(message, source=source)
+        self.table = table
+        self.option = option
+
+
+class DiscoveryWarning(UserWarning):
+    """Discovery skipped part of a source (e.g. an endpoint the account does not have) and carried
+    on with the rest; the message says what and which source option silences it."""
 
 
 class ConversionError(LowcodeSQLError):

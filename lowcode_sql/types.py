@@ -458,6 +458,14 @@ class OffsetPaging:
     #: ``pagination.skip``). Pages after the first are then requested as page 0 plus this skip, so
     #: they can start one row early; without it page-number paging cannot overlap (no boundary check).
     skip_param: str | None = None
+    #: Without a reported total: whether a page shorter than asked ends the scan. True only where the
+    #: dialect knows the platform never clamps its page size; False (Totalum, whose maximum page size
+    #: is undocumented) reads on until a page adds no row, one request more per scan, and a clamp
+    #: cannot cut the scan short (``fetch/scan.py``, "Pages without a total").
+    short_page_ends: bool = True
+    #: Without a reported total, pages after the first ask at most this many rows (Totalum: 50, its
+    #: documented default limit), so a server cap at or above it never clamps them.
+    untotalled_page_size: int | None = None
 
 
 @dataclass(frozen=True)

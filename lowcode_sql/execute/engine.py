@@ -27,6 +27,7 @@ from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
+from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
@@ -148,7 +149,7 @@ class Engine:
         request = scan.dialect.render_scan(table, spec)
         if spec.count_only:
             stats = ScanStats()
-            n = fetch_count(src.runtime, table, request, stats=stats)
+            n = fetch_count(src.runtime, table, request, stats=stats, read_rows=True)
             report.mode, report.requests, report.rows = "count", stats.requests, n
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
@@ -171,14 +172,24 @@ class Engine:
 
         pages = iter_pages(src.runtime, table, request, stats=stats, readahead=self.readahead,
                            on_progress=on_progress)
+        verifier = verifier_for(scan.source, table, spec, scan.dialect)
+        checked = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
                 for records in pages:
-                    yield records_to_batch(table, columns, records, echo)
+                    batch = records_to_batch(table, checked, records, echo)
+                    if verifier is not None:
+                        verifier.check(batch)  # the API's answer against what was pushed
+                        if len(checked) != len(columns):
+                            batch = batch.select(list(columns))
+                    yield batch
             except Exception as e:
                 failures.append(e if isinstance(e, LowcodeSQLError) else _internal(label, e))
                 raise
+            finally:
+                if verifier is not None:
+                    verifier.close()
 
         gen = batches()
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from dialect._base import Dialect, Secret, TableDef
-from lowcode_sql.errors import APIError, AuthError, DialectError, LowcodeSQLError
+from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.auth import AuthSession
 from lowcode_sql.fetch.budget import Budget
@@ -164,7 +164,12 @@ class SourceRuntime:
         try:
             req = next(gen)
             while True:
-                body = await self.send(req)
+                try:
+                    body = await self.send(req)
+                except FetchError as exc:
+                    # the dialect may recover (leave out tables behind an optional listing) or let it rise
+                    req = gen.throw(exc)
+                    continue
                 req = gen.send(body)
         except StopIteration as stop:
             return list(stop.value or [])

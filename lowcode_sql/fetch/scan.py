@@ -15,6 +15,16 @@ total, no page may be empty before the end, a page may not report a different to
 a cursor may not repeat and, when the table has a key, no key may appear twice. Any violation is an
 ``InconsistentScan``: a partial answer is never presented as complete.
 
+Pages without a total (``OffsetPaging`` whose answers report none): read sequentially. Where the
+dialect declares that the platform never clamps its page size (``short_page_ends``), a short page is
+the end. Otherwise (Totalum: the seed's example answer is a bare array without a count, and the
+maximum page size is undocumented) a clamp looks exactly like the last page, so the scan reads on
+until a page adds no row: one request more per scan, never a silent cut. Later pages ask at most
+``untotalled_page_size`` rows. A page-number API without a skip reaches the row after a short page
+only with a page size dividing it and no larger than that page (so under any cap that clamped it). A
+server that ignores paging answers the same page again, which the boundary check or the duplicate-key
+guard reports.
+
 Boundary check (``OffsetPaging.overlap``, on by default): deleting k rows at the front and appending k
 at the end keeps the total, and offset pages then silently skip k rows. So every page after the first
 is requested one row early (from the row the page before ended with, with the same page size, so no
@@ -107,21 +117,34 @@ def iter_pages(
 
 
 async def afetch_count(
-    runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None
+    runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None,
+    read_rows: bool = False,
 ) -> int:
-    """The number of matching rows, from one request for a one-row page."""
-    worker = _Scan(runtime, table, scan, stats or ScanStats(), 1)
+    """The number of matching rows, from one request for a one-row page.
+
+    An answer without a total (a Totalum bare array, the seed's own example) is an error, unless
+    ``read_rows``: then the rows are read and counted (as many requests as a scan, never a guess).
+    """
+    stats = stats or ScanStats()
+    worker = _Scan(runtime, table, scan, stats, 1)
     start = scan.paging.start if isinstance(scan.paging, OffsetPaging) else 0
     req = scan.page_request(start, 1)
     page = await worker.fetch(req)
-    if page.total is None:
+    if page.total is not None:
+        return page.total
+    if not read_rows:
         raise APIError(f"{req.method} {req.target()}: the answer reports no total count", source=runtime.name)
-    return page.total
+    reader = _Scan(runtime, table, scan, stats, max(1, 2 * runtime.concurrency))
+    n = 0
+    async for records in reader.pages():
+        n += len(records)
+    return n
 
 
-def fetch_count(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None) -> int:
+def fetch_count(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, *, stats: ScanStats | None = None,
+                read_rows: bool = False) -> int:
     """Sync ``afetch_count``: ``COUNT(*)`` with an exact filter costs one request."""
-    return loop.run(afetch_count(runtime, table, scan, stats=stats))
+    return loop.run(afetch_count(runtime, table, scan, stats=stats, read_rows=read_rows))
 
 
 def _key_hash(value: Any) -> int:
@@ -232,7 +255,7 @@ class _Scan:
     async def fetch(self, req: HttpRequest) -> Page:
         body = await self.runtime.send(req, stats=self.stats)
         try:
-            page = self.runtime.dialect.parse_page(self.table, body)
+            page = self.runtime.dialect.parse_answer(self.table, req, body)
             if not isinstance(page.records, list):
                 raise TypeError(f"records is a {type(page.records).__name__}, not a list")
         except LowcodeSQLError:
@@ -427,12 +450,12 @@ class _Scan:
     async def _offset_sequential(
         self, p: OffsetPaging, offset: int, asked: int, page: Page
     ) -> AsyncIterator[list[Any]]:
-        # No total: a short page is the end. Dialects must declare a page size the platform never
-        # clamps, since a clamp is indistinguishable from the last page here. With the overlap, each
-        # page after the first starts at the row the previous one ended with (``offset`` is always the
-        # row ``page`` starts at); a page that does not start with it, or is empty, means rows moved.
+        # No total (module docstring, "Pages without a total"). With the overlap, each page after
+        # the first starts at the row the previous one ended with (``offset`` is always the row
+        # ``page`` starts at); a page that does not start with it, or is empty, means rows moved.
         limit = p.max_rows
         overlap = self._overlaps(p, p.page_size)
+        cap = p.page_size if p.untotalled_page_size is None else max(1, min(p.page_size, p.untotalled_page_size))
         nxt: asyncio.Task[Page] | None = None
         req: HttpRequest | None = None
         head = page.records[0] if page.records else None
@@ -447,18 +470,29 @@ class _Scan:
                     new = new[1:]
                 room = None if limit is None else limit - self.received
                 records = new if room is None else new[:room]
-                more = n > 0 and n >= asked and (room is None or len(records) < room)
+                # without short_page_ends a short page may be a clamp: only a page adding no row ends it
+                more = (n > 0 and n >= asked) if p.short_page_ends else len(new) > 0
+                more = more and (room is None or len(records) < room)
                 req = None
                 if more:
                     left = None if room is None else room - len(records)
                     if overlap:
                         before = page.records[-1]
                         offset += n - 1
-                        asked = p.page_size if left is None else min(p.page_size, left + 1)
+                        asked = cap if left is None else min(cap, left + 1)
                         req = self._later_request(p, offset, asked)
+                    elif p.page_number:
+                        short = n < asked
+                        # page k covers [k*size, (k+1)*size) only while the server honours the size:
+                        # after a short page, ask no more than it served (so never above its cap)
+                        offset += n if short else asked
+                        if short:
+                            cap = max(1, min(cap, n))
+                        asked = _divisor(offset, cap)
+                        req = self.scan.page_request(offset, asked)
                     else:
-                        offset += asked if p.page_number else n
-                        asked = p.page_size if (p.page_number or left is None) else min(p.page_size, left)
+                        offset += n
+                        asked = cap if left is None else min(cap, left)
                         req = self.scan.page_request(offset, asked)
                     if not (first and self.lazy_start):
                         nxt = self._spawn(req)  # overlaps the consumer
@@ -515,6 +549,14 @@ class _Scan:
             if nxt is not None:
                 await _cancel([nxt])
         self._finish()
+
+
+def _divisor(offset: int, most: int) -> int:
+    """The largest page size of at most ``most`` rows that divides ``offset`` (page-number paging)."""
+    most = max(1, most)
+    if offset == 0 or offset % most == 0:
+        return most
+    return max(d for d in range(1, most + 1) if offset % d == 0)
 
 
 async def _cancel(tasks: Any) -> None:

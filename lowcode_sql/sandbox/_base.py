@@ -41,7 +41,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -314,6 +314,11 @@ class Platform(ABC):
     #: Read it on an instance: a sandbox whose options depend on its data computes it with a
     #: property (Slingr lists its entities and field types); the others set a class attribute.
     DEMO_OPTIONS: Mapping[str, Any] = {}
+    #: Named switches that make the emulator answer the way the real service plausibly may where
+    #: its docs leave a fact open (issue 13 "an assumption matrix"): name -> the behaviour, and the
+    #: assumption it tests. Off by default; the default answers follow the seed. Each emulator
+    #: documents its own in its module docstring.
+    VARIANTS: ClassVar[Mapping[str, str]] = {}
 
     def __init__(
         self,
@@ -323,7 +328,15 @@ class Platform(ABC):
         burst: int = 20,
         sample_data: bool = True,
         seed: int = 0,
+        variants: Iterable[str] = (),
     ) -> None:
+        chosen = frozenset(variants)
+        unknown = sorted(chosen - set(self.VARIANTS))
+        if unknown:
+            known = ", ".join(sorted(self.VARIANTS)) or "none"
+            raise ValueError(f"{self.name or type(self).__name__}: unknown variant {unknown[0]!r} (known: {known})")
+        #: the active variants (see ``VARIANTS``); read with ``variant(name)``
+        self.variants = chosen
         self.latency = latency
         self.rate_limit = rate_limit  # requests per second; None: unlimited
         self.burst = burst
@@ -339,6 +352,12 @@ class Platform(ABC):
         self.faults = Faults(self._lock)
         self._tokens = float(burst)
         self._refilled_at: float | None = None
+
+    def variant(self, name: str) -> bool:
+        """Whether the variant ``name`` is on (a name the emulator does not declare is a bug)."""
+        if name not in self.VARIANTS:
+            raise KeyError(f"{type(self).__name__} declares no variant {name!r}")
+        return name in self.variants
 
     # -- hooks for subclasses ----------------------------------------------------------------
 

@@ -45,6 +45,10 @@ What is emulated:
 * Text equality is case-sensitive by default (nothing documents it either way); ``case_insensitive_text
   =True`` emulates a MySQL-style ``_ci`` collation (case and trailing spaces ignored by ``=``, ``neq``,
   ``inq``, ``nin``, ``like``), so the dialect's option of the same name is tested against it.
+* Variants (``AlumioSandbox(variants=[...])``, issue 13; listed in ``AlumioSandbox.VARIANTS``):
+  ``storages_404``/``storages_403`` (the storage listing fails), ``queue_path_dashed`` (an inferred path
+  is wrong), ``timestamps_as_strings`` (``where`` compares timestamps as text, as the notes say),
+  ``case_insensitive_eq``.
 * Errors in the seed's problem-details shape: ``{status, context, type, title, detail, violations}``
   (``status`` is a string in the seed's schema).
 """
@@ -164,6 +168,15 @@ class AlumioSandbox(Platform):
     name = "alumio"
     DEMO_CREDENTIALS = {"token": "demo-alumio-token"}
     DEMO_OPTIONS: dict[str, Any] = {}
+    #: issue 13: answers a real deployment may plausibly give where the seed is silent (no paths in it)
+    VARIANTS = {
+        "storages_404": "GET api/v1/storages answers 404 (the path is inferred)",
+        "storages_403": "GET api/v1/storages answers 403 (a token without the right)",
+        "queue_path_dashed": "queue processes live at api/v1/queue-processes; api/v1/queue/processes is a 404",
+        "timestamps_as_strings": "where on timestamps compares the stored ISO text with the operand's text "
+                                 "(notes: 'dates are compared as strings')",
+        "case_insensitive_eq": "text equality ignores case (a MySQL-style _ci collation), as case_insensitive_text",
+    }
 
     def __init__(
         self,
@@ -179,7 +192,7 @@ class AlumioSandbox(Platform):
         super().__init__(sample_data=sample_data, **kw)
         self.tokens = set(tokens)
         self.loopback_operators = loopback_operators
-        self.case_insensitive_text = case_insensitive_text
+        self.case_insensitive_text = case_insensitive_text or self.variant("case_insensitive_eq")
         self.list_values = list_values
         self.max_limit = max_limit
         self.rows: dict[str, list[dict[str, Any]]] = {name: [] for name in SCHEMAS}
@@ -219,6 +232,12 @@ class AlumioSandbox(Platform):
         rest = path[len(_PREFIX):].rstrip("/")
         if request.method != "GET":
             raise Problem(405, f"No route found for \"{request.method} {path}\": Method Not Allowed")
+        if self.variant("queue_path_dashed") and rest in ("queue/processes", "queue-processes"):
+            rest = "queue/processes" if rest == "queue-processes" else "-"
+        if rest == "storages" and (self.variant("storages_404") or self.variant("storages_403")):
+            if self.variant("storages_403"):
+                raise Problem(403, "Access denied.")
+            raise Problem(404, f"No route found for \"GET {path}\"")
         if rest in PATHS:
             resource = PATHS[rest]
             return json_response(self._list(self.rows[resource], self.schemas[resource], request))
@@ -366,6 +385,8 @@ class AlumioSandbox(Platform):
             return isinstance(value, list) and v in value
         if kind == S and self.case_insensitive_text and isinstance(value, str):
             return _fold(value) == _fold(v)
+        if kind == T and self.variant("timestamps_as_strings"):
+            return value is not None and _iso(value) == operand
         return value is not None and value == v
 
     def _op(self, value: Any, field: str, op: str, operand: Any, kind: str) -> bool:
@@ -392,6 +413,8 @@ class AlumioSandbox(Platform):
         v = self._value(operand, field, kind)
         if value is None or kind == L:
             return False
+        if kind == T and self.variant("timestamps_as_strings"):
+            return bool(_RANGE[op](_iso(value), operand))  # the stored text, as _jsonify writes it
         return bool(_RANGE[op](value, v))
 
     # -- storages -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 
+import lowcode_sql
 from lowcode_sql.cli import main
 from lowcode_sql.config import load_config
 from lowcode_sql.errors import ConfigError
@@ -127,3 +128,36 @@ def test_explain_predicts_requests(capsys):
     code, out, _ = run(capsys, "explain", "--demo", "SELECT id FROM coredata.tasks WHERE created < '2000-01-01' "
                        "AND created > '2001-01-01'")
     assert "requests: none" in out
+
+
+def test_sandbox_variants_are_listed_and_checked(capsys):
+    code, out, _ = run(capsys, "sandbox", "serve", "totalum", "--variant", "list")
+    assert code == 0 and "bare_array: " in out and "page_cap_50: " in out
+    code, _, err = run(capsys, "sandbox", "serve", "totalum", "--variant", "bare_arary")
+    assert code != 0 and "unknown variant 'bare_arary'" in err and "bare_array" in err
+
+
+@pytest.mark.slow
+def test_sandbox_serve_with_variants_over_real_http(tmp_path):
+    """``lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50``: the emulator
+    answers bare arrays of at most 50 rows, and a scan through it still returns every row."""
+    cmd = [sys.executable, "-m", "lowcode_sql.cli", "sandbox", "serve", "totalum",
+           "--variant", "bare_array", "--variant", "page_cap_50"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert "variants: bare_array, page_cap_50" in line, line + (proc.stderr.read() if proc.poll() else "")
+        url = line.split(" sandbox on ")[1].split()[0]
+        import httpx
+
+        page = httpx.get(f"{url}/api/v1/crud/order", params={"pagination[limit]": "200"},
+                         headers={"api-key": "demo-api-key"}).json()
+        assert isinstance(page, list) and len(page) == 50
+        con = lowcode_sql.connect()
+        con.add_source("tl", "totalum", base_url=url, secrets={"api_key": "demo-api-key"})
+        assert con.sql('SELECT count(*) FROM (SELECT _id FROM tl."order")').fetchall() == [(240,)]
+        con.close()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)  # waits, and closes the pipes

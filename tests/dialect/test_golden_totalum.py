@@ -47,7 +47,8 @@ def catalog(**options: Any) -> StaticCatalog:
     return StaticCatalog("totalum", d, d.tables_from_structures(STRUCTURES))
 
 
-@pytest.mark.parametrize("name,options", [("totalum", {}), ("totalum_post", {"request": "post", "in_operator": True})])
+@pytest.mark.parametrize("name,options", [("totalum", {"aggregate": True}),
+                                          ("totalum_post", {"request": "post", "in_operator": True})])
 def test_golden(name, options, folder):
     check(name, catalog(**options), folder)
 
@@ -105,6 +106,8 @@ def test_sort_and_aggregate_capabilities():
     assert not d.can_sort(t, [SortKey("total")]) and not d.can_sort(t, [SortKey("total", True, True)])
     # a many-to-one may hold an ObjectId or its text; BSON orders all strings before all ObjectIds
     assert not d.can_sort(t, [SortKey("client", False, True)])
+    assert not d.can_aggregate(t, [], [Aggregate("count_star")])  # opt-in (issue 13)
+    d = Totalum({"aggregate": True})
     assert d.can_aggregate(t, ["client"], [Aggregate("count_star"), Aggregate("count", "client")])
     assert not d.can_aggregate(t, [], [Aggregate("min", "client")])
     assert not d.can_aggregate(t, [], [Aggregate("max", "client")])

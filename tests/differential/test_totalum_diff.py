@@ -69,8 +69,9 @@ def arrow_table() -> pa.Table:
     return pa.table({k: pa.array([row[k] for row in ROWS], t) for k, t in ARROW.items()})
 
 
-# the seed's GET; the SDK's POST body with the (unconfirmed) ``in`` operator switched on
-CONFIGS = {"get": {}, "post_in": {"request": "post", "in_operator": True}}
+# the seed's GET; the SDK's POST body with the (unconfirmed) ``in`` operator and the opt-in
+# aggregation endpoint switched on
+CONFIGS = {"get": {}, "post_in": {"request": "post", "in_operator": True, "aggregate": True}}
 
 
 def connect(config: str) -> tuple[lowcode_sql.Connection, TotalumSandbox]:
@@ -123,7 +124,8 @@ def test_generated_queries_agree(env, seed):
 @settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_aggregates_agree(env, seed):
-    """GROUP BY with COUNT/SUM/AVG/MIN/MAX pushed to the aggregation endpoint (when the filter is exact)."""
+    """GROUP BY with COUNT/SUM/AVG/MIN/MAX: grouped by DuckDB ("get"), or pushed to the aggregation
+    endpoint when the filter is exact ("post_in", option aggregate = true)."""
     con, ref, _ = env
     r = random.Random(seed)
     gen = QueryGen("item", "_id", columns(), r)

@@ -31,6 +31,9 @@ class SlingrSandbox(Platform):
 
     name = "slingr"
     DEMO_CREDENTIALS = {"email": "user@test.com", "password": "abcdefgh"}  # the seed's login example
+    #: issue 13: plausible answers the seed leaves open (see ``Platform.VARIANTS``)
+    VARIANTS = {"list_without_offset": "list answers carry no 'offset' key (only {total, items})",
+                "sort_ignored": "_sortField/_sortType are ignored: records come in the default order (id desc)"}
 
     def __init__(
         self,
@@ -104,7 +107,13 @@ class SlingrSandbox(Platform):
             if entity is None:
                 raise SlingrError(404, "notFound", f"Entity [{parts[1]}] does not exist")
             if len(parts) == 2 and request.method == "GET":
-                return json_response(_list(entity, request, self.like_case_insensitive))
+                if self.variant("sort_ignored"):
+                    kept = [(k, v) for k, v in request.query if k not in ("_sortField", "_sortType")]
+                    request = Request(request.method, request.path, kept, request.headers, request.body)
+                listed = _list(entity, request, self.like_case_insensitive)
+                if self.variant("list_without_offset"):
+                    del listed["offset"]
+                return json_response(listed)
             if len(parts) == 3 and parts[2] == "aggregate" and request.method == "PUT":
                 return json_response(_aggregate(entity, request, self.like_case_insensitive))
             if len(parts) == 3 and request.method == "GET":

@@ -55,6 +55,14 @@ What is emulated:
   ``$eq``, ``$ne``, ``$lt``, ``$gte``, ``$lte``, ``$ifNull``), ``$sort``, ``$skip``, ``$limit``, ``$count``,
   ``$project`` (inclusion). Answers ``{data: [...]}``. Only strict JSON is parsed (the seed's example is
   JavaScript-like text; what the server really parses is [U]).
+
+Variants (``TotalumSandbox(variants=[...])``, ``lowcode-sql sandbox serve totalum --variant NAME``;
+issue 13): answers a real account may plausibly give where the seed leaves the fact open. Each is
+listed with its reason in ``TotalumSandbox.VARIANTS``: ``bare_array`` (list answers are the bare array
+of the seed's example, no count), ``page_cap_50`` / ``page_cap_20`` (a server maximum on ``limit``),
+``ignore_pagination`` (every list is page 0 of 50), ``ignore_skip`` (``pagination.skip`` unknown),
+``sort_ignored``, ``case_insensitive_eq`` (a collation that ignores case on text equality) and
+``aggregation_cap_20`` (the aggregation endpoint answers at most 20 documents).
 """
 
 from __future__ import annotations

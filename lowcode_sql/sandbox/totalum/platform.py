@@ -20,6 +20,26 @@ from lowcode_sql.sandbox.totalum.query import _int, _json_or_qs, _strict_json, _
 from lowcode_sql.sandbox.totalum.sample import _build_sample
 from lowcode_sql.sandbox.totalum.values import API, TotalumHTTPError, _Prop, _Table
 
+
+def _fold_equalities(table: _Table, flt: Any) -> Any:
+    """Variant ``case_insensitive_eq``: a text equality becomes a caseless whole-string regex, as a
+    case-insensitive collation would compare it."""
+    if isinstance(flt, list):
+        return [_fold_equalities(table, e) for e in flt]
+    if isinstance(flt, dict):
+        out: dict[str, Any] = {}
+        for k, v in flt.items():
+            prop = table.props.get(k)
+            if k == "or":
+                out[k] = _fold_equalities(table, v)
+            elif isinstance(v, str) and prop is not None and prop.type in ("text", "options"):
+                out[k] = {"regex": "^" + re.escape(v) + r"(?![\s\S])", "options": "i"}
+            else:
+                out[k] = v
+        return out
+    return flt
+
+
 # --------------------------------------------------------------------------------------------
 # The platform
 # --------------------------------------------------------------------------------------------
@@ -32,6 +52,20 @@ class TotalumSandbox(Platform):
     #: what ``lowcode_sql.demo()`` and sandbox sources use
     DEMO_CREDENTIALS = {"api_key": "demo-api-key"}
     DEMO_OPTIONS: dict[str, Any] = {}
+    VARIANTS = {
+        # seed "get items": its example answer is a bare JSON array; the {data, metadata} envelope is
+        # what the SDK reads (notes "Response"). A bare array carries no count.
+        "bare_array": "list answers are a bare JSON array (the seed's example): no metadata.count",
+        # seed "pagination": limit defaults to 50; a maximum is not documented
+        "page_cap_50": "pagination.limit is capped at 50 (the documented default); limit 0 too",
+        "page_cap_20": "pagination.limit is capped at 20 (below the documented default)",
+        "ignore_pagination": "pagination[...] is ignored: every list answers page 0 of 50 rows",
+        "ignore_skip": "pagination.skip is ignored (its meaning is [U] in the notes)",
+        "sort_ignored": "sort is ignored: rows come in insertion order",
+        "case_insensitive_eq": "text equality compares case-insensitively (a collation with strength 2)",
+        "nulls_last": "a sort puts null and missing values last in both directions (not Mongo's lowest)",
+        "aggregation_cap_20": "the custom aggregation endpoint answers at most 20 documents",
+    }
 
     def __init__(
         self,
@@ -145,6 +179,8 @@ class TotalumSandbox(Platform):
             if not isinstance(pipeline, list):
                 raise TotalumHTTPError(400, "customMongoQuery must be an array of pipeline stages")
             docs = _aggregate(table, list(table.rows), pipeline, self._tie_rng())
+            if self.variant("aggregation_cap_20"):
+                docs = docs[:20]
             return json_response({"data": [self._out(d) for d in docs]})
         raise TotalumHTTPError(404, f"Cannot {request.method} {request.path}")
 
@@ -210,25 +246,37 @@ class TotalumSandbox(Platform):
         return json_response(self._list(table, rows, flt, sort, pagination, count, flt_text))
 
     def _list(self, table: _Table, rows: list[dict[str, Any]], flt: Any, sort: Any, pagination: Any,
-              return_count: bool, flt_text: bool) -> dict[str, Any]:
+              return_count: bool, flt_text: bool) -> dict[str, Any] | list[dict[str, Any]]:
         if not self.supports_in and flt is not None and re.search(r'"n?in"\s*:', json.dumps(flt)):
             raise TotalumHTTPError(400, "unknown filter operator 'in': use 'or' with equalities")
+        if self.variant("case_insensitive_eq"):
+            flt = _fold_equalities(table, flt)
         match = compile_filter(table, flt, from_text=flt_text)
         docs = [d for d in rows if match(d)]
         if sort is not None:
             if not isinstance(sort, dict):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
-            docs = _sort_docs(docs, sort, self._tie_rng())
+            if not self.variant("sort_ignored"):
+                docs = _sort_docs(docs, sort, self._tie_rng())
+            if self.variant("nulls_last") and sort:
+                first = next(iter(sort))
+                docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
         if pagination is not None and not isinstance(pagination, dict):
             raise TotalumHTTPError(400, "pagination must be an object {page, limit}")
-        pg = pagination or {}
+        pg = {} if self.variant("ignore_pagination") else (pagination or {})
         limit = _int(pg.get("limit"), "limit", 50)
         page = _int(pg.get("page"), "page", 0)
-        skip = _int(pg.get("skip"), "skip", 0)
-        if self.max_page_size is not None and (limit == 0 or limit > self.max_page_size):
-            limit = self.max_page_size
+        skip = 0 if self.variant("ignore_skip") else _int(pg.get("skip"), "skip", 0)
+        cap = self.max_page_size
+        for name, size in (("page_cap_50", 50), ("page_cap_20", 20)):
+            if self.variant(name):
+                cap = size if cap is None else min(cap, size)
+        if cap is not None and (limit == 0 or limit > cap):
+            limit = cap
         start = page * limit + skip
         chosen = docs[start:] if limit == 0 else docs[start:start + limit]
+        if self.variant("bare_array"):
+            return [self._out(d) for d in chosen]
         out: dict[str, Any] = {"data": [self._out(d) for d in chosen]}
         if return_count:
             out["metadata"] = {"count": len(docs)}
