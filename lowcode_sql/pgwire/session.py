@@ -25,6 +25,7 @@ from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.copy import send_copy
 from lowcode_sql.pgwire.cursors import declared_query, fetch_schema
 from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, is_internal, query_canceled, sqlstate
+from lowcode_sql.pgwire.paramtypes import TEXT_OID, infer_param_oids
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, log_unknown
 from lowcode_sql.pgwire.results import fields, formats_for, renamed, send_rows
 from lowcode_sql.pgwire.statements import KNOWN_KINDS, QUERY_KEYWORDS, Outcome, Portal, Prepared
@@ -215,8 +216,9 @@ class Session:
             stmt = self.statements.get(name)
             if stmt is None:
                 raise PGError("26000", f'prepared statement "{name}" does not exist')
-            oids = [stmt.param_oids[i] if i < len(stmt.param_oids) and stmt.param_oids[i] else 25
-                    for i in range(max(stmt.nparams, len(stmt.param_oids)))]
+            # inferred once; kept so Bind decodes binary values by the types the client was told
+            stmt.param_oids = await self.in_thread(self.param_types, stmt)
+            oids = stmt.param_oids
             schema = await self.in_thread(self.describe_statement, stmt)
             out = p.parameter_description(oids)
             out += p.row_description(fields(schema), []) if schema is not None else p.message(b"n")
@@ -268,6 +270,17 @@ class Session:
                              allowed_directories=self.server.allowed_directories)
         except SyntaxError as e:
             raise PGError("42601", str(e)) from None
+
+    def param_types(self, stmt: Prepared) -> list[int]:
+        """The parameter type OIDs ParameterDescription reports: the client's, else inferred."""
+        t = stmt.translated
+        if t is None:
+            return [o or TEXT_OID for o in stmt.param_oids] + [TEXT_OID] * (stmt.nparams - len(stmt.param_oids))
+
+        def schema_of(sql: str) -> pa.Schema:
+            return self.cursor().sql(sql).limit(0).to_arrow_table().schema
+
+        return infer_param_oids(t.sql, stmt.nparams, stmt.param_oids, schema_of)
 
     def describe_statement(self, stmt: Prepared) -> pa.Schema | None:
         if stmt.kind == "EXPLAIN":

@@ -23,7 +23,8 @@ from lowcode_sql.pgwire.statements import HOST_STATEMENT, HOST_STATEMENTS, WRITE
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.session import Session
 
-__all__ = ["HANDLERS", "REPORTED", "SHOW_ALL_SCHEMA", "check_setting", "run_utility", "show_name", "show_schema"]
+__all__ = ["HANDLERS", "REPORTED", "SHOW_ALL_SCHEMA", "check_setting", "client_encoding", "run_utility", "show_name",
+           "show_schema"]
 
 Handler = Callable[["Session", Prepared, list[Any]], Awaitable[Outcome]]
 
@@ -133,11 +134,20 @@ async def _set(session: Session, sql: str) -> None:
     check_setting(name)
     if value.upper() == "DEFAULT":
         value = DEFAULT_SETTINGS.get(name, "")
-    if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
-        raise PGError("22023", f"client_encoding {value!r} is not supported: use UTF8")
+    if name == "client_encoding":
+        value = client_encoding(value)
     session.settings[name] = value
     if name in REPORTED:
         await session.send(p.parameter_status(REPORTED[name], value))
+
+
+def client_encoding(value: str) -> str:
+    """``UTF8`` for any spelling PostgreSQL takes for it (pg_char_to_encoding ignores case and
+    punctuation, and a quoted value is a string: asyncpg sends ``'utf-8'``); other encodings are refused."""
+    name = value.strip().strip("'\"")
+    if re.sub(r"[^a-z0-9]", "", name.lower()) not in ("utf8", "unicode"):
+        raise PGError("22023", f"client_encoding {name!r} is not supported: use UTF8")
+    return "UTF8"
 
 
 def show_name(sql: str) -> str:

@@ -1,0 +1,74 @@
+"""Real clients whose protocol habits differ from libpq's text defaults: psycopg 3's COPY row reader,
+asyncpg (binary parameters typed by ParameterDescription, ``client_encoding 'utf-8'``), SQL-level
+PREPARE / EXECUTE / DEALLOCATE (issue 14)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.pgwire.conftest import MID_ROWS, PASSWORD, USER
+
+pytestmark = pytest.mark.slow
+
+
+def test_copy_rows_yields_every_row(dsn):
+    # psycopg's Copy.rows() parses one CopyData message as one row, as PostgreSQL sends them
+    with psycopg.connect(dsn, autocommit=True) as c:
+        cur = c.cursor()
+        with cur.copy("COPY (SELECT label, n FROM entu.mid ORDER BY n) TO STDOUT") as cp:
+            rows = list(cp.rows())
+        assert len(rows) == MID_ROWS and rows[0] == ("row 0", "0") and rows[-1] == (f"row {MID_ROWS - 1}",
+                                                                                      f"{MID_ROWS - 1}")
+        with cur.copy("COPY (SELECT name, qty FROM entu.item ORDER BY qty NULLS LAST) TO STDOUT") as cp:
+            cp.set_types(["text", "int8"])
+            assert list(cp.rows()) == [("alpha", 3), ("Straße", 7), ("beta", 10), (None, None)]
+
+
+def _asyncpg(server: Any, fn: Any) -> Any:
+    asyncpg = pytest.importorskip("asyncpg")
+
+    async def run() -> Any:
+        # asyncpg's defaults: client_encoding 'utf-8' (quoted), binary parameters typed from ParameterDescription
+        con = await asyncpg.connect(host="127.0.0.1", port=server.port, user=USER, password=PASSWORD,
+                                    database="lowcode", ssl=False)
+        try:
+            return await fn(con)
+        finally:
+            await con.close()
+
+    return asyncio.run(run())
+
+
+def test_asyncpg_connects_and_fetches(server):
+    async def fn(con: Any) -> Any:
+        rows = await con.fetch("SELECT name, qty, day FROM entu.item ORDER BY qty NULLS LAST")
+        text = await con.fetchval("SELECT name FROM entu.item WHERE name = $1", "beta")
+        return [tuple(r) for r in rows], text, con.get_settings().client_encoding
+
+    rows, text, encoding = _asyncpg(server, fn)
+    assert rows[0] == ("alpha", 3, dt.date(2024, 1, 1)) and rows[-1] == (None, None, dt.date(2024, 3, 1))
+    assert text == "beta" and encoding == "UTF8"
+
+
+def test_asyncpg_typed_parameters(server):
+    # asyncpg encodes each argument by the type ParameterDescription gives it: int, date, float,
+    # a cast's type and LIMIT's bigint must be inferred, not described as text
+    async def fn(con: Any) -> Any:
+        a = await con.fetch("SELECT name FROM entu.item WHERE qty > $1 ORDER BY name", 5)
+        b = await con.fetchval("SELECT name FROM entu.item WHERE day = $1", dt.date(2023, 12, 31))
+        c = await con.fetchval("SELECT $1::bigint + 1", 41)
+        d = await con.fetch("SELECT name FROM entu.item WHERE price BETWEEN $1 AND $2 ORDER BY price LIMIT $3",
+                            1.0, 5.0, 1)
+        e = await con.fetchval("SELECT count(*) FROM entu.item WHERE qty IN ($1, $2) AND ok = $3", 3, 7, True)
+        stmt = await con.prepare("SELECT name FROM entu.item WHERE qty >= $1 AND name <> $2")
+        types = [t.name for t in stmt.get_parameters()]
+        return [r[0] for r in a], b, c, [r[0] for r in d], e, types
+
+    a, b, c, d, e, types = _asyncpg(server, fn)
+    assert a == ["Straße", "beta"] and b == "Straße" and c == 42 and d == ["alpha"] and e == 2
+    assert types == ["float8", "text"]  # the column's real type: Entu numbers are floats
