@@ -32,7 +32,7 @@ from lowcode_sql.pgwire.statements import KNOWN_KINDS, QUERY_KEYWORDS, Outcome, 
 from lowcode_sql.pgwire.stream import RowStream
 from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
 from lowcode_sql.pgwire.types import decode_param
-from lowcode_sql.pgwire.utility import run_utility, show_schema
+from lowcode_sql.pgwire.utility import execute_target, run_utility, show_schema
 
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.server import Server
@@ -289,6 +289,8 @@ class Session:
             return show_schema(stmt.sql)
         if stmt.kind == "FETCH":
             return fetch_schema(self, stmt.sql)
+        if stmt.kind == "EXECUTE":
+            return self.describe_statement(execute_target(self, stmt.sql)[0])
         if stmt.translated is None:
             return None
         t = stmt.translated

@@ -72,3 +72,33 @@ def test_asyncpg_typed_parameters(server):
     a, b, c, d, e, types = _asyncpg(server, fn)
     assert a == ["Straße", "beta"] and b == "Straße" and c == 42 and d == ["alpha"] and e == 2
     assert types == ["float8", "text"]  # the column's real type: Entu numbers are floats
+
+
+def test_sql_prepare_execute_deallocate(dsn):
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("PREPARE by_qty (bigint, text) AS SELECT name FROM entu.item WHERE qty > $1 AND name <> $2 "
+                  "ORDER BY name")
+        cur = c.execute("EXECUTE by_qty(5, 'beta')")
+        assert [d.name for d in cur.description] == ["name"] and cur.fetchall() == [("Straße",)]
+        assert cur.statusmessage == "SELECT 1"
+        assert c.execute("EXECUTE by_qty (2 + 1 - 1, 'x')").fetchall() == [("Straße",), ("alpha",), ("beta",)]
+        c.execute("PREPARE two AS SELECT 1 + 1 AS n")  # no parameters; a catalog-only query
+        assert c.execute("EXECUTE two").fetchone() == (2,)
+        # parameters of the extended protocol inside EXECUTE's arguments
+        assert c.execute("EXECUTE by_qty(%s, %s)", [9, "none"]).fetchall() == [("beta",)]
+        with pytest.raises(psycopg.errors.DuplicatePreparedStatement):
+            c.execute("PREPARE two AS SELECT 3")
+        with pytest.raises(psycopg.errors.SyntaxError, match="wrong number of parameters"):
+            c.execute("EXECUTE by_qty(1)")
+        assert c.execute("DEALLOCATE PREPARE two").statusmessage == "DEALLOCATE"
+        with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+            c.execute("EXECUTE two")
+        with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+            c.execute("DEALLOCATE two")
+        assert c.execute("DEALLOCATE ALL").statusmessage == "DEALLOCATE ALL"
+        with pytest.raises(psycopg.errors.InvalidSqlStatementName):
+            c.execute("EXECUTE by_qty(1, 'a')")
+        # per session: another connection does not see this one's statements
+        c.execute("PREPARE mine AS SELECT 1")
+        with psycopg.connect(dsn, autocommit=True) as other, pytest.raises(psycopg.errors.InvalidSqlStatementName):
+            other.execute("EXECUTE mine")
