@@ -25,8 +25,10 @@ from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.copy import send_copy
 from lowcode_sql.pgwire.cursors import declared_query, fetch_schema
 from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, is_internal, query_canceled, sqlstate
+from lowcode_sql.pgwire.origins import column_origins
 from lowcode_sql.pgwire.paramtypes import TEXT_OID, infer_param_oids
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, log_unknown
+from lowcode_sql.pgwire.pgtext import pg_text
 from lowcode_sql.pgwire.results import fields, formats_for, renamed, send_rows
 from lowcode_sql.pgwire.statements import KNOWN_KINDS, QUERY_KEYWORDS, Outcome, Portal, Prepared
 from lowcode_sql.pgwire.stream import RowStream
@@ -221,7 +223,8 @@ class Session:
             oids = stmt.param_oids
             schema = await self.in_thread(self.describe_statement, stmt)
             out = p.parameter_description(oids)
-            out += p.row_description(fields(schema), []) if schema is not None else p.message(b"n")
+            out += p.row_description(fields(schema, stmt.origins), []) if schema is not None \
+                else p.message(b"n")
             await self.send(out)
             return
         portal = self.portals.get(name)
@@ -234,7 +237,8 @@ class Session:
         if schema is None:
             await self.send(p.message(b"n"))
         else:
-            await self.send(p.row_description(fields(schema), formats_for(portal.formats, len(schema))))
+            await self.send(p.row_description(fields(schema, portal.stmt.origins),
+                                             formats_for(portal.formats, len(schema))))
 
     async def execute(self, buf: p.Buffer) -> None:
         name, max_rows = buf.cstr(), buf.i32()
@@ -256,6 +260,9 @@ class Session:
         if kind in QUERY_KEYWORDS:
             stmt.translated = self.translate(sql)
             stmt.nparams = stmt.translated.nparams
+            if stmt.translated.target == "engine":
+                cat = self.server.catalog
+                stmt.origins = column_origins(sql, cat.source_tables, cat.relations)
         elif kind == "DECLARE":
             query = declared_query(sql)
             if query is not None:
@@ -264,6 +271,7 @@ class Session:
 
     def translate(self, sql: str) -> Translated:
         cat = self.server.catalog
+        sql = pg_text(sql)
         try:
             return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
                              settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
@@ -431,7 +439,8 @@ class Session:
                 self._cursor.close()
 
 
-_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+# DuckDB quotes a qualified name ("nope.nothing") and not a bare one: the name without its quotes
+_MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+?)"? does not exist')
 _MENTIONS_CATALOG = re.compile(r"\bpg_|information_schema", re.I)
 
 

@@ -45,6 +45,7 @@ class Prepared:
     translated: Translated | None = None
     nparams: int = 0
     sql_types: list[str] = field(default_factory=list)  # SQL PREPARE's (type, ...): EXECUTE casts to them
+    origins: list[tuple[int, int]] | None = None  # per output column: (table OID, attnum), see origins.py
 
 
 @dataclass
