@@ -153,9 +153,13 @@ _CATALOG = {
                   " is_scrollable boolean, creation_time timestamptz",
     "pg_prepared_statements": "name varchar, statement varchar, prepare_time timestamptz,"
                               " parameter_types bigint[], from_sql boolean",
-    "pg_stat_activity": "datid bigint, datname varchar, pid integer, usesysid bigint, usename varchar,"
-                        " application_name varchar, client_addr varchar, backend_start timestamptz,"
-                        " state varchar, query varchar",
+    # the server's sessions, filled per query (activity.py); PostgreSQL 15's columns
+    "pg_stat_activity": "datid bigint, datname varchar, pid integer, leader_pid integer, usesysid bigint,"
+                        " usename varchar, application_name varchar, client_addr varchar, client_hostname varchar,"
+                        " client_port integer, backend_start timestamptz, xact_start timestamptz,"
+                        " query_start timestamptz, state_change timestamptz, wait_event_type varchar,"
+                        " wait_event varchar, state varchar, backend_xid bigint, backend_xmin bigint,"
+                        " query_id bigint, query varchar, backend_type varchar",
     "pg_matviews": "schemaname varchar, matviewname varchar, matviewowner varchar, tablespace varchar,"
                    " hasindexes boolean, ispopulated boolean, definition varchar",
     "pg_views": "schemaname varchar, viewname varchar, viewowner varchar, definition varchar",
@@ -239,7 +243,6 @@ _MACROS = [
     f"version() AS '{VERSION_STRING}'",
     "current_database() AS '" + DATABASE + "'",
     "current_catalog() AS '" + DATABASE + "'",
-    "pg_backend_pid() AS 1",
     "format_type(t, m) AS (SELECT CASE"
     " WHEN y.typname IS NULL THEN NULL"
     " WHEN y.typname = 'numeric' AND m > 4 THEN 'numeric(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'"

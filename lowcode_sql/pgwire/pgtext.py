@@ -21,7 +21,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-__all__ = ["pg_text"]
+__all__ = ["backend_pid", "pg_text"]
 
 _SKIP = r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\$\$.*?\$\$"
 _KEYWORD_ALIAS = re.compile(rf"({_SKIP})|\bAS(\s+)(select|not)\b(?=\s*(?:,|\)|\bFROM\b|;|$))", re.I | re.S)
@@ -61,3 +61,13 @@ def _array_functions_in_from(sql: str) -> str:
         table.replace(sub)
         changed = True
     return tree.sql(dialect="postgres") if changed else sql
+
+
+_BACKEND_PID = re.compile(rf"({_SKIP})|\b(?:pg_catalog\s*\.\s*)?pg_backend_pid\s*\(\s*\)", re.I | re.S)
+
+
+def backend_pid(sql: str, pid: int) -> str:
+    """``pg_backend_pid()`` as the session's pid (the one in BackendKeyData and pg_stat_activity)."""
+    if "pg_backend_pid" not in sql.lower():
+        return sql
+    return _BACKEND_PID.sub(lambda m: m.group(1) or str(pid), sql)

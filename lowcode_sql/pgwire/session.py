@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 import re
@@ -22,13 +23,14 @@ import duckdb
 import pyarrow as pa
 
 from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire.activity import register_activity, signal_calls
 from lowcode_sql.pgwire.copy import send_copy
 from lowcode_sql.pgwire.cursors import declared_query, fetch_schema
 from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, is_internal, query_canceled, sqlstate
 from lowcode_sql.pgwire.origins import column_origins
 from lowcode_sql.pgwire.paramtypes import TEXT_OID, infer_param_oids
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, log_unknown
-from lowcode_sql.pgwire.pgtext import pg_text
+from lowcode_sql.pgwire.pgtext import backend_pid, pg_text
 from lowcode_sql.pgwire.results import fields, formats_for, renamed, send_rows
 from lowcode_sql.pgwire.statements import KNOWN_KINDS, QUERY_KEYWORDS, Outcome, Portal, Prepared
 from lowcode_sql.pgwire.stream import RowStream
@@ -74,6 +76,11 @@ class Session:
         self.cancelled = False
         self.tls = False
         self._cursor: duckdb.DuckDBPyConnection | None = None
+        # what pg_stat_activity shows (activity.py)
+        self.started = dt.datetime.now(dt.UTC)
+        self.query_text = ""
+        self.query_start: dt.datetime | None = None
+        self.state_change = self.started
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -91,6 +98,13 @@ class Session:
 
     async def in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
+
+    def terminate(self) -> None:
+        """pg_terminate_backend (in the event loop): FATAL 57P01, then the connection closes; a
+        statement running meanwhile was cancelled (``Server.signal``) and its reader sees EOF."""
+        with contextlib.suppress(Exception):
+            self.writer.write(p.error_response("FATAL", "57P01", "terminating connection due to administrator command"))
+            self.writer.close()
 
     async def fatal(self, code: str, msg: str) -> None:
         with contextlib.suppress(Exception):
@@ -271,7 +285,7 @@ class Session:
 
     def translate(self, sql: str) -> Translated:
         cat = self.server.catalog
-        sql = pg_text(sql)
+        sql = signal_calls(backend_pid(pg_text(sql), self.pid), self.pid, self.secret)
         try:
             return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
                              settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
@@ -319,6 +333,8 @@ class Session:
     async def run_portal(self, portal: Portal) -> None:
         stmt = portal.stmt
         kind = stmt.kind
+        self.query_text, self.query_start = stmt.sql, dt.datetime.now(dt.UTC)
+        self.state_change = self.query_start
         if self.status == "E" and kind not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
             raise PGError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
         if kind in QUERY_KEYWORDS:
@@ -400,6 +416,8 @@ class Session:
     def _run_catalog(self, duck_sql: str, original: str, params: list[Any]) -> pa.Table:
         cur = self.cursor()
         try:
+            if "pg_stat_activity" in duck_sql.lower():
+                register_activity(self, cur)
             rel = cur.sql(duck_sql, params=params) if params else cur.sql(duck_sql)
             if rel is None:
                 raise PGError("0A000", "only queries are supported")
