@@ -67,10 +67,15 @@ def test_asyncpg_typed_parameters(server):
         e = await con.fetchval("SELECT count(*) FROM entu.item WHERE qty IN ($1, $2) AND ok = $3", 3, 7, True)
         stmt = await con.prepare("SELECT name FROM entu.item WHERE qty >= $1 AND name <> $2")
         types = [t.name for t in stmt.get_parameters()]
-        return [r[0] for r in a], b, c, [r[0] for r in d], e, types
+        f = await con.fetchval("SELECT count(*) FROM entu.item WHERE seen >= $1",
+                               dt.datetime(2024, 2, 1, tzinfo=dt.UTC))
+        oid = await con.fetchval("SELECT 'entu.item'::regclass::oid")
+        g = await con.fetchval("SELECT relname FROM pg_catalog.pg_class WHERE oid = $1", oid)  # a catalog query
+        return [r[0] for r in a], b, c, [r[0] for r in d], e, types, f, g
 
-    a, b, c, d, e, types = _asyncpg(server, fn)
+    a, b, c, d, e, types, f, g = _asyncpg(server, fn)
     assert a == ["Straße", "beta"] and b == "Straße" and c == 42 and d == ["alpha"] and e == 2
+    assert f == 1 and g == "item"
     assert types == ["float8", "text"]  # the column's real type: Entu numbers are floats
 
 
