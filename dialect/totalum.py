@@ -86,7 +86,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
-from lowcode_sql.errors import DialectError
+from lowcode_sql.errors import DialectError, MissingRequiredFilter
 from lowcode_sql.types import (
     Aggregate,
     And,
@@ -380,9 +380,10 @@ class Totalum(Dialect):
         if link is not None:
             ids = {p.value for p, _ in spec.pushed if isinstance(p, Cmp) and p.column == "source_id"}
             if len(ids) != 1:
-                raise DialectError(
+                # a query error, not a dialect bug: the platform serves these rows per source record only
+                raise MissingRequiredFilter(
                     f"totalum {table.name}: many-to-many rows are read per {link['source']} record; "
-                    f"add WHERE source_id = '<{link['source']} _id>'")
+                    f"add WHERE source_id = '<{link['source']} _id>' (one {link['source']} record's _id)")
             path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
         else:
             path = f"api/v1/crud/{table.meta['table']}"

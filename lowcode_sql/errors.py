@@ -8,6 +8,7 @@ Every error a user can cause or meet is one of these; each stage translates fore
      ├── PlanError                   the SQL cannot be planned
      │    ├── SQLSyntaxError         parse error, with line/column
      │    ├── UnsupportedQuery       valid SQL we cannot run (e.g. writes), with position
+     │    │    └── MissingRequiredFilter  a table read only per key, queried without that filter
      │    ├── UnknownTable           names the table and close matches
      │    └── UnknownColumn          names the column and close matches
      ├── DialectError                a dialect cannot render what it declared it could (a bug)
@@ -47,6 +48,7 @@ __all__ = [
     "FetchError",
     "InconsistentScan",
     "LowcodeSQLError",
+    "MissingRequiredFilter",
     "PlanError",
     "RequestTimeout",
     "SQLSyntaxError",
@@ -90,6 +92,11 @@ class SQLSyntaxError(PlanError):
 
 class UnsupportedQuery(PlanError):
     """Valid SQL that lowcode_sql does not run."""
+
+
+class MissingRequiredFilter(UnsupportedQuery):
+    """A table the platform serves only for one key was queried without that key's filter (a Totalum
+    many-to-many table needs ``WHERE source_id = '<id>'``); the message names the filter to add."""
 
 
 class ParameterError(PlanError):

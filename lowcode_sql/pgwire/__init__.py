@@ -2,9 +2,12 @@
 pgJDBC (JDBC) connect to ``lowcode-sql serve`` as to a PostgreSQL database whose schemas are the
 configured sources. ``server`` listens and keeps the sessions; ``startup`` (TLS, parameters,
 authentication with ``auth``: SCRAM-SHA-256 / md5), ``session`` (message loop, simple and extended
-query protocol), ``utility`` (transactions, SET/SHOW ...), ``cursors``, ``copy`` and ``results``
-serve one connection; ``pool`` runs source queries on engines; ``pgcatalog`` emulates the catalog
-and ``transpile`` turns PostgreSQL SQL into DuckDB SQL.
+query protocol), ``utility`` (transactions, SET/SHOW, SQL PREPARE/EXECUTE ...), ``cursors``,
+``copy`` and ``results`` serve one connection, with ``paramtypes`` (parameter types for
+ParameterDescription) and ``origins`` (a result column's table for RowDescription); ``pool`` runs
+source queries on engines; ``pgcatalog`` emulates the catalog and ``activity`` the server's
+sessions in it (pg_stat_activity, pg_cancel_backend); ``pgtext`` fixes spellings before
+``transpile`` turns PostgreSQL SQL into DuckDB SQL.
 """
 
 from __future__ import annotations

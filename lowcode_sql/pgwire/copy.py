@@ -77,18 +77,18 @@ async def send_copy(session: Session, out: Outcome) -> None:
     n = table.num_columns
     await session.send(p.message(b"H", struct.pack("!bh", 0, n) + struct.pack(f"!{n}h", *([0] * n))))
     csv = opts["format"] == "csv"
-    lines = []
     if opts["header"] == "true":
-        lines.append(opts["delimiter"].join(copy_value(c, opts, csv) for c in table.column_names))
-    if lines:
-        await session.send(p.message(b"d", ("\n".join(lines) + "\n").encode()))
+        header = opts["delimiter"].join(copy_value(c, opts, csv) for c in table.column_names) + "\n"
+        await session.send(p.message(b"d", header.encode()))
+    # One row per CopyData message, as PostgreSQL sends them: clients that read rows (psycopg's
+    # ``Copy.rows()``) parse one message as one row (protocol-flow.html#PROTOCOL-COPY). The messages of
+    # a batch go out in one write.
     for pos in range(0, table.num_rows, BATCH_ROWS):
         chunk = table.slice(pos, BATCH_ROWS)
         cols = [text_binary_array(c.combine_chunks()).to_pylist() for c in chunk.columns]
-        body = "".join(opts["delimiter"].join(
-            opts["null"] if v is None else copy_value(v.decode(), opts, csv) for v in row) + "\n"
-            for row in zip(*cols, strict=True))
-        await session.send(p.message(b"d", body.encode()))
+        await session.send(b"".join(p.message(b"d", (opts["delimiter"].join(
+            opts["null"] if v is None else copy_value(v.decode(), opts, csv) for v in row) + "\n").encode())
+            for row in zip(*cols, strict=True)))
     await session.send(p.message(b"c") + p.command_complete(f"COPY {table.num_rows}"))
 
 

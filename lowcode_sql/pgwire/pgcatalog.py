@@ -16,6 +16,7 @@ answers Describe for source queries without running them.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -152,9 +153,13 @@ _CATALOG = {
                   " is_scrollable boolean, creation_time timestamptz",
     "pg_prepared_statements": "name varchar, statement varchar, prepare_time timestamptz,"
                               " parameter_types bigint[], from_sql boolean",
-    "pg_stat_activity": "datid bigint, datname varchar, pid integer, usesysid bigint, usename varchar,"
-                        " application_name varchar, client_addr varchar, backend_start timestamptz,"
-                        " state varchar, query varchar",
+    # the server's sessions, filled per query (activity.py); PostgreSQL 15's columns
+    "pg_stat_activity": "datid bigint, datname varchar, pid integer, leader_pid integer, usesysid bigint,"
+                        " usename varchar, application_name varchar, client_addr varchar, client_hostname varchar,"
+                        " client_port integer, backend_start timestamptz, xact_start timestamptz,"
+                        " query_start timestamptz, state_change timestamptz, wait_event_type varchar,"
+                        " wait_event varchar, state varchar, backend_xid bigint, backend_xmin bigint,"
+                        " query_id bigint, query varchar, backend_type varchar",
     "pg_matviews": "schemaname varchar, matviewname varchar, matviewowner varchar, tablespace varchar,"
                    " hasindexes boolean, ispopulated boolean, definition varchar",
     "pg_views": "schemaname varchar, viewname varchar, viewowner varchar, definition varchar",
@@ -238,7 +243,6 @@ _MACROS = [
     f"version() AS '{VERSION_STRING}'",
     "current_database() AS '" + DATABASE + "'",
     "current_catalog() AS '" + DATABASE + "'",
-    "pg_backend_pid() AS 1",
     "format_type(t, m) AS (SELECT CASE"
     " WHEN y.typname IS NULL THEN NULL"
     " WHEN y.typname = 'numeric' AND m > 4 THEN 'numeric(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'"
@@ -265,6 +269,21 @@ _MACROS = [
     "pg_get_function_result(f) AS NULL::varchar",
     "pg_get_serial_sequence(t, c) AS NULL::varchar",
     "pg_is_in_recovery() AS false",
+    # never a standby: PostgreSQL's WAL-receiver functions answer NULL on a primary (pgAdmin's dashboard)
+    "pg_last_wal_receive_lsn() AS NULL::varchar",
+    "pg_last_wal_replay_lsn() AS NULL::varchar",
+    "pg_last_xact_replay_timestamp() AS NULL::timestamptz",
+    "pg_is_wal_replay_paused() AS false",
+    "pg_current_wal_lsn() AS '0/0'",
+    # statistics counters: nothing is counted (DBeaver's index list reads pg_stat_get_numscans)
+    *(f"pg_stat_get_{name}(o) AS 0::bigint" for name in (
+        "numscans", "tuples_returned", "tuples_fetched", "tuples_inserted", "tuples_updated", "tuples_deleted",
+        "tuples_hot_updated", "live_tuples", "dead_tuples", "blocks_fetched", "blocks_hit", "xact_numscans")),
+    *(f"pg_stat_get_{name}(o) AS NULL::timestamptz" for name in (
+        "last_vacuum_time", "last_autovacuum_time", "last_analyze_time", "last_autoanalyze_time")),
+    # PostgreSQL's bounds of a one-dimensional array (Grafana's search_path split): 1 .. length
+    "array_lower(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END",
+    "array_upper(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END",
     "pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'",
     "pg_relation_size(r) AS 0::bigint, (r, f) AS 0::bigint",
     "pg_table_size(r) AS 0::bigint",
@@ -395,6 +414,7 @@ class CatalogDB:
         self._lock = threading.Lock()
         self.tables: frozenset[str] = frozenset(_CATALOG)
         self.source_tables: dict[str, dict[str, pa.Schema]] = {}
+        self.relations: dict[tuple[str, str], int] = {}  # (source, table) -> pg_class.oid
         self.schemas: list[str] = []
         c = self.con
         for name, cols in _CATALOG.items():
@@ -462,6 +482,7 @@ class CatalogDB:
         ist_rows: list[tuple[Any, ...]] = []
         isc_rows: list[tuple[Any, ...]] = []
         self.source_tables = {}
+        relations: dict[tuple[str, str], int] = {}
         self.schemas = []
         for src, tables in sources.items():
             ns_oid = next_oid
@@ -474,6 +495,7 @@ class CatalogDB:
                 rel_oid = next_oid
                 next_oid += 1
                 self.source_tables[src][tname] = schema
+                relations[(src, tname)] = rel_oid
                 # an empty copy of the table: Describe of source queries binds against it
                 empty = schema.empty_table()
                 c.register("__empty", empty)
@@ -489,6 +511,7 @@ class CatalogDB:
                     if col_docs.get(f.name):
                         desc_rows.append((rel_oid, 1259, i, col_docs[f.name]))
                     isc_rows.append(_information_schema_column(src, tname, f, i))
+        self.relations = relations
         c.executemany("INSERT INTO pg_namespace (oid, nspname, nspowner) VALUES (?, ?, 10)", ns_rows)
         if rel_rows:
             c.executemany(
@@ -566,6 +589,17 @@ def _cast_type(node: exp.Cast) -> str:
     return str(to.this).lower().strip('"')
 
 
+def _maybe_name(e: exp.Expression) -> bool:
+    """Whether a ``::regclass`` operand may be a relation's name rather than an OID: text built by
+    an expression (concatenation, format, quote_ident, a cast to text) or a column not named like
+    an OID column (``table_name``, not ``c.oid`` / ``attrelid`` / ``indexrelid``)."""
+    if isinstance(e, exp.Column):
+        return not re.search(r"(oid|relid|id)$", e.name.lower())
+    if isinstance(e, exp.Cast):
+        return _cast_type(e) in ("text", "varchar", "name")
+    return not isinstance(e, exp.Literal)  # a subquery, a function, a concatenation: either
+
+
 def rewrite_catalog(tree: exp.Expression) -> None:
     for t in list(tree.find_all(exp.Table)):
         db = t.db.lower() if t.db else ""
@@ -603,6 +637,12 @@ def rewrite_catalog(tree: exp.Expression) -> None:
                 cast.replace(exp.func("to_regclass", inner.copy()))
             elif to_text:
                 parent.replace(exp.func("__regclass_name", inner.copy()))
+            elif _maybe_name(inner):
+                # a relation's name computed per row (Metabase: FORMAT('%I.%I', schema, table)::regclass)
+                # or an OID: either resolves, as the bound-parameter case above
+                as_text = exp.cast(inner.copy(), "VARCHAR")
+                cast.replace(exp.func("coalesce", exp.TryCast(this=as_text, to=exp.DataType.build("BIGINT")),
+                                      exp.func("to_regclass", as_text.copy())))
             else:
                 cast.replace(exp.cast(inner.copy(), "BIGINT"))
         elif kind == "regtype":

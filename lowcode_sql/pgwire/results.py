@@ -41,7 +41,7 @@ async def send_rows(session: Session, portal: Portal, max_rows: int, *, describe
     table = out.table
     formats = formats_for(portal.formats, table.num_columns)
     if describe:
-        await session.send(p.row_description(fields(table.schema), formats))
+        await session.send(p.row_description(fields(table.schema, portal.stmt.origins), formats))
     start = portal.pos
     stop = table.num_rows if max_rows <= 0 else min(table.num_rows, start + max_rows)
     oids = [pg_type_for_arrow(f.type)[0] for f in table.schema]
@@ -65,7 +65,7 @@ async def send_rows(session: Session, portal: Portal, max_rows: int, *, describe
 async def _send_stream(session: Session, portal: Portal, out: Outcome, stream: RowStream, describe: bool) -> None:
     formats = formats_for(portal.formats, len(stream.schema))
     if describe:
-        await session.send(p.row_description(fields(stream.schema), formats))
+        await session.send(p.row_description(fields(stream.schema, portal.stmt.origins), formats))
     oids = [pg_type_for_arrow(f.type)[0] for f in stream.schema]
     count = 0
     try:
@@ -101,11 +101,16 @@ def formats_for(requested: Sequence[int], n: int) -> list[int]:
     return list(requested[:n]) + [0] * (n - len(requested))
 
 
-def fields(schema: pa.Schema) -> list[p.Field]:
+def fields(schema: pa.Schema, origins: Sequence[tuple[int, int]] | None = None) -> list[p.Field]:
+    """RowDescription's fields; ``origins`` (``origins.column_origins``) give each column's table OID
+    and column number where it is a source table's column."""
+    if origins is not None and len(origins) != len(schema):
+        origins = None
     out = []
-    for f in schema:
+    for i, f in enumerate(schema):
         oid, typlen, typmod = pg_type_for_arrow(f.type)
-        out.append(p.Field(f.name, oid, typlen, typmod))
+        table_oid, attnum = origins[i] if origins is not None else (0, 0)
+        out.append(p.Field(f.name, oid, typlen, typmod, table_oid, attnum))
     return out
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire.activity import install_signal_function
 from lowcode_sql.pgwire.pgcatalog import CatalogDB, describe_sources
 from lowcode_sql.pgwire.pool import EnginePool, engine_timezone
 from lowcode_sql.pgwire.session import ClientReader, Session
@@ -66,6 +67,7 @@ class Server:
             ctx.load_cert_chain(tls_cert, tls_key)
             self.ssl_context = ctx
         self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
+        install_signal_function(self)  # pg_cancel_backend / pg_terminate_backend (activity.py)
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
@@ -74,6 +76,7 @@ class Server:
         self.pool = EnginePool(connection, size=engines, timezone=engine_timezone(connection.engine),
                                allowed_directories=self.allowed_directories)
         self._server: asyncio.base_events.Server | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._next_pid = os.getpid() % 10000 * 1000
 
     def refresh_catalog(self) -> None:
@@ -104,9 +107,26 @@ class Server:
         s.interrupt()
         self.pool.interrupt(s.pid)
 
+    def signal(self, pid: int, *, user: str, terminate: bool) -> bool:
+        """``pg_cancel_backend`` / ``pg_terminate_backend`` (from any thread): cancel the session's
+        running statement and, to terminate, close its connection. Only the user's own sessions, as
+        PostgreSQL allows a role without ``pg_signal_backend``; False for any other pid."""
+        s = self.sessions.get(pid)
+        if s is None or s.user != user:
+            return False
+        log.info("session %d: %s requested by user %r", pid, "terminate" if terminate else "cancel", user)
+        if s.busy:
+            s.cancelled = True
+            s.interrupt()
+            self.pool.interrupt(pid)
+        if terminate and self.loop is not None:
+            self.loop.call_soon_threadsafe(s.terminate)
+        return True
+
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.executor, self.refresh_catalog)
         loop = asyncio.get_running_loop()
+        self.loop = loop
 
         def protocol() -> asyncio.StreamReaderProtocol:  # asyncio.start_server's, with a ClientReader
             return asyncio.StreamReaderProtocol(ClientReader(loop=loop), self._handle, loop=loop)

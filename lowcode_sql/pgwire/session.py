@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 import re
@@ -22,16 +23,20 @@ import duckdb
 import pyarrow as pa
 
 from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire.activity import register_activity, signal_calls
 from lowcode_sql.pgwire.copy import send_copy
 from lowcode_sql.pgwire.cursors import declared_query, fetch_schema
 from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, is_internal, query_canceled, sqlstate
+from lowcode_sql.pgwire.origins import column_origins
+from lowcode_sql.pgwire.paramtypes import TEXT_OID, infer_param_oids
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS, log_unknown
+from lowcode_sql.pgwire.pgtext import backend_pid, pg_text
 from lowcode_sql.pgwire.results import fields, formats_for, renamed, send_rows
 from lowcode_sql.pgwire.statements import KNOWN_KINDS, QUERY_KEYWORDS, Outcome, Portal, Prepared
 from lowcode_sql.pgwire.stream import RowStream
 from lowcode_sql.pgwire.transpile import Translated, first_keyword, split_statements, translate
 from lowcode_sql.pgwire.types import decode_param
-from lowcode_sql.pgwire.utility import run_utility, show_schema
+from lowcode_sql.pgwire.utility import execute_target, run_utility, show_schema
 
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.server import Server
@@ -71,6 +76,11 @@ class Session:
         self.cancelled = False
         self.tls = False
         self._cursor: duckdb.DuckDBPyConnection | None = None
+        # what pg_stat_activity shows (activity.py)
+        self.started = dt.datetime.now(dt.UTC)
+        self.query_text = ""
+        self.query_start: dt.datetime | None = None
+        self.state_change = self.started
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -88,6 +98,13 @@ class Session:
 
     async def in_thread(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.server.executor, fn, *args)
+
+    def terminate(self) -> None:
+        """pg_terminate_backend (in the event loop): FATAL 57P01, then the connection closes; a
+        statement running meanwhile was cancelled (``Server.signal``) and its reader sees EOF."""
+        with contextlib.suppress(Exception):
+            self.writer.write(p.error_response("FATAL", "57P01", "terminating connection due to administrator command"))
+            self.writer.close()
 
     async def fatal(self, code: str, msg: str) -> None:
         with contextlib.suppress(Exception):
@@ -215,11 +232,13 @@ class Session:
             stmt = self.statements.get(name)
             if stmt is None:
                 raise PGError("26000", f'prepared statement "{name}" does not exist')
-            oids = [stmt.param_oids[i] if i < len(stmt.param_oids) and stmt.param_oids[i] else 25
-                    for i in range(max(stmt.nparams, len(stmt.param_oids)))]
+            # inferred once; kept so Bind decodes binary values by the types the client was told
+            stmt.param_oids = await self.in_thread(self.param_types, stmt)
+            oids = stmt.param_oids
             schema = await self.in_thread(self.describe_statement, stmt)
             out = p.parameter_description(oids)
-            out += p.row_description(fields(schema), []) if schema is not None else p.message(b"n")
+            out += p.row_description(fields(schema, stmt.origins), []) if schema is not None \
+                else p.message(b"n")
             await self.send(out)
             return
         portal = self.portals.get(name)
@@ -232,7 +251,8 @@ class Session:
         if schema is None:
             await self.send(p.message(b"n"))
         else:
-            await self.send(p.row_description(fields(schema), formats_for(portal.formats, len(schema))))
+            await self.send(p.row_description(fields(schema, portal.stmt.origins),
+                                             formats_for(portal.formats, len(schema))))
 
     async def execute(self, buf: p.Buffer) -> None:
         name, max_rows = buf.cstr(), buf.i32()
@@ -254,6 +274,9 @@ class Session:
         if kind in QUERY_KEYWORDS:
             stmt.translated = self.translate(sql)
             stmt.nparams = stmt.translated.nparams
+            if stmt.translated.target == "engine":
+                cat = self.server.catalog
+                stmt.origins = column_origins(sql, cat.source_tables, cat.relations)
         elif kind == "DECLARE":
             query = declared_query(sql)
             if query is not None:
@@ -262,12 +285,24 @@ class Session:
 
     def translate(self, sql: str) -> Translated:
         cat = self.server.catalog
+        sql = signal_calls(backend_pid(pg_text(sql), self.pid), self.pid, self.secret)
         try:
             return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
                              settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
                              allowed_directories=self.server.allowed_directories)
         except SyntaxError as e:
             raise PGError("42601", str(e)) from None
+
+    def param_types(self, stmt: Prepared) -> list[int]:
+        """The parameter type OIDs ParameterDescription reports: the client's, else inferred."""
+        t = stmt.translated
+        if t is None:
+            return [o or TEXT_OID for o in stmt.param_oids] + [TEXT_OID] * (stmt.nparams - len(stmt.param_oids))
+
+        def schema_of(sql: str) -> pa.Schema:
+            return self.cursor().sql(sql).limit(0).to_arrow_table().schema
+
+        return infer_param_oids(t.sql, stmt.nparams, stmt.param_oids, schema_of)
 
     def describe_statement(self, stmt: Prepared) -> pa.Schema | None:
         if stmt.kind == "EXPLAIN":
@@ -276,6 +311,8 @@ class Session:
             return show_schema(stmt.sql)
         if stmt.kind == "FETCH":
             return fetch_schema(self, stmt.sql)
+        if stmt.kind == "EXECUTE":
+            return self.describe_statement(execute_target(self, stmt.sql)[0])
         if stmt.translated is None:
             return None
         t = stmt.translated
@@ -296,6 +333,8 @@ class Session:
     async def run_portal(self, portal: Portal) -> None:
         stmt = portal.stmt
         kind = stmt.kind
+        self.query_text, self.query_start = stmt.sql, dt.datetime.now(dt.UTC)
+        self.state_change = self.query_start
         if self.status == "E" and kind not in ("ROLLBACK", "ABORT", "COMMIT", "END"):
             raise PGError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
         if kind in QUERY_KEYWORDS:
@@ -377,6 +416,8 @@ class Session:
     def _run_catalog(self, duck_sql: str, original: str, params: list[Any]) -> pa.Table:
         cur = self.cursor()
         try:
+            if "pg_stat_activity" in duck_sql.lower():
+                register_activity(self, cur)
             rel = cur.sql(duck_sql, params=params) if params else cur.sql(duck_sql)
             if rel is None:
                 raise PGError("0A000", "only queries are supported")
@@ -416,7 +457,8 @@ class Session:
                 self._cursor.close()
 
 
-_MISSING_TABLE = re.compile(r"Table with name (\S+) does not exist")
+# DuckDB quotes a qualified name ("nope.nothing") and not a bare one: the name without its quotes
+_MISSING_TABLE = re.compile(r'Table with name "?([^"\s!]+?)"? does not exist')
 _MENTIONS_CATALOG = re.compile(r"\bpg_|information_schema", re.I)
 
 

@@ -13,7 +13,7 @@ from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.auth import AuthFailed, authenticate
 from lowcode_sql.pgwire.errors import PGError
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS
-from lowcode_sql.pgwire.utility import REPORTED, check_setting
+from lowcode_sql.pgwire.utility import REPORTED, check_setting, client_encoding
 
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.session import Session
@@ -69,9 +69,10 @@ async def startup(session: Session) -> bool:
             log.warning("user %r: ignored the startup option %s (a DuckDB setting)", session.user, m.group(1))
             continue
         session.settings[m.group(1).lower()] = m.group(2).replace("\\ ", " ")
-    if session.settings["client_encoding"].upper().replace("-", "") not in ("UTF8", "UNICODE"):
-        await session.fatal("22023", f"client_encoding {session.settings['client_encoding']!r} is not supported: "
-                                     "use UTF8")
+    try:
+        session.settings["client_encoding"] = client_encoding(session.settings["client_encoding"])
+    except PGError as e:
+        await session.fatal(e.code, str(e))
         return False
     if session.server.auth != "trust":
         async def send_auth(code: int, data: bytes) -> None:

@@ -44,6 +44,8 @@ class Prepared:
     kind: str  # first keyword
     translated: Translated | None = None
     nparams: int = 0
+    sql_types: list[str] = field(default_factory=list)  # SQL PREPARE's (type, ...): EXECUTE casts to them
+    origins: list[tuple[int, int]] | None = None  # per output column: (table OID, attnum), see origins.py
 
 
 @dataclass
@@ -68,5 +70,6 @@ HOST_STATEMENT = re.compile(r"\s*((CREATE|DROP)\s+(OR\s+REPLACE\s+)?(PERSISTENT\
                             r"UPDATE\s+EXTENSIONS|(SET|RESET)\s+(GLOBAL|VARIABLE)|(CREATE|DROP)\s+MACRO)\b", re.I)
 KNOWN_KINDS = QUERY_KEYWORDS | WRITES | HOST_STATEMENTS | {
     "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "SET", "SHOW", "RESET",
-    "DISCARD", "DEALLOCATE", "DECLARE", "FETCH", "MOVE", "CLOSE", "COPY", "LISTEN", "UNLISTEN", "NOTIFY",
+    "DISCARD", "DEALLOCATE", "PREPARE", "EXECUTE", "DECLARE", "FETCH", "MOVE", "CLOSE", "COPY", "LISTEN",
+    "UNLISTEN", "NOTIFY",
     "EXPLAIN"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -316,13 +317,62 @@ def decode_param(data: bytes | None, oid: int, fmt: int) -> Any:
         return Decimal(s)
     if oid == 16:
         return _parse_bool(s)
-    if oid == 1082:
-        return dt.date.fromisoformat(s)
-    if oid in (1114, 1184):
-        return dt.datetime.fromisoformat(s if not s.endswith(("+00", "-00")) else s + ":00")
+    if oid in (1082, 1114, 1184):
+        return _datetime_param(s, oid)
     if oid == 17:
         return bytes.fromhex(s[2:]) if s.startswith("\\x") else s.encode()
+    if oid == 0:
+        # pgJDBC sends setDate / setTimestamp untyped ("1950-01-01 +00"): the text DuckDB would cast
+        # must be in a form DuckDB parses, or the comparison with a date column fails
+        return _duckdb_datetime_text(s) or s
     return s
+
+
+# PostgreSQL's ISO date/time input as pgJDBC writes it (org/postgresql/jdbc/TimestampUtils.java:
+# toString appends the zone as "+00", "+05:30" or "-03:30:15" after the date or the time, and
+# " BC" for dates before year 1)
+_PG_DATETIME = re.compile(r"(?P<date>\d{4,}-\d{2}-\d{2})(?:[ T](?P<time>\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?"
+                          r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2}){0,2})?(?P<bc>\s+BC)?")
+
+
+def _tz_iso(tz: str) -> str:
+    """A zone offset as Python's fromisoformat reads it: ``+05``, ``+0530`` -> ``+05:00``, ``+05:30``."""
+    if tz == "Z":
+        return "+00:00"
+    digits = tz[1:].replace(":", "")
+    return tz[0] + ":".join(digits[i:i + 2] for i in range(0, len(digits), 2)) + (":00" if len(digits) == 2 else "")
+
+
+def _duckdb_datetime_text(s: str) -> str | None:
+    """PostgreSQL date/timestamp text in the form DuckDB's casts read (``1950-01-01 +00`` ->
+    ``1950-01-01 00:00:00+00:00``, ``0044-03-15 BC`` -> ``0044-03-15 (BC)``), or None if ``s`` is
+    not date/time text. DATE reads a timestamp's text, taking its date, as PostgreSQL's date_in does."""
+    m = _PG_DATETIME.fullmatch(s.strip())
+    if m is None or (m["tz"] is None and m["bc"] is None):
+        return None  # plain ISO text: DuckDB reads it as it is
+    out = m["date"] + (" (BC)" if m["bc"] else "")
+    if m["time"] or m["tz"]:
+        out += " " + (m["time"] or "00:00:00")
+    return out + (_tz_iso(m["tz"]) if m["tz"] else "")
+
+
+def _datetime_param(s: str, oid: int) -> Any:
+    """A date (1082), timestamp (1114) or timestamptz (1184) parameter's text: every ISO form
+    PostgreSQL accepts from clients, with a zone (ignored for date and timestamp, as PostgreSQL does)
+    and ``BC`` (kept as DuckDB text: Python's dates start at year 1)."""
+    m = _PG_DATETIME.fullmatch(s.strip())
+    if m is None:
+        raise ValueError(f"invalid input syntax for type {'date' if oid == 1082 else 'timestamp'}: {s!r}")
+    if m["bc"]:
+        return _duckdb_datetime_text(s)
+    day = dt.date.fromisoformat(m["date"])
+    if oid == 1082:
+        return day
+    stamp = dt.datetime.fromisoformat(f"{m['date']}T{m['time'] or '00:00:00'}")
+    if oid == 1114:
+        return stamp
+    tz = _tz_iso(m["tz"]) if m["tz"] else "+00:00"  # the session's TimeZone is UTC
+    return dt.datetime.fromisoformat(stamp.isoformat() + tz)
 
 
 def _decode_binary(data: bytes, oid: int) -> Any:

@@ -1,8 +1,9 @@
 """Utility statements, dispatched by their first keyword (``HANDLERS``): transactions (accepted:
 sources are read-only, so a transaction only changes the ReadyForQuery status and the lifetime of
-cursors), SET / SHOW / RESET of the session's settings (never DuckDB's), DISCARD, DEALLOCATE,
-EXPLAIN, and the cursor and COPY statements of ``cursors`` and ``copy``. Statements that would reach
-the host (DuckDB's PRAGMA, ATTACH, INSTALL, SET GLOBAL ...) and writes are refused."""
+cursors), SET / SHOW / RESET of the session's settings (never DuckDB's), DISCARD, SQL-level
+PREPARE / EXECUTE / DEALLOCATE, EXPLAIN, and the cursor and COPY statements of ``cursors`` and
+``copy``. Statements that would reach the host (DuckDB's PRAGMA, ATTACH, INSTALL, SET GLOBAL ...) and
+writes are refused."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from lowcode_sql.pgwire import copy, cursors
 from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.errors import INSUFFICIENT_PRIVILEGE, PGError, permission_denied
 from lowcode_sql.pgwire.pgcatalog import DEFAULT_SETTINGS
-from lowcode_sql.pgwire.statements import HOST_STATEMENT, HOST_STATEMENTS, WRITES, Outcome, Prepared
+from lowcode_sql.pgwire.statements import HOST_STATEMENT, HOST_STATEMENTS, WRITES, Outcome, Portal, Prepared
+from lowcode_sql.pgwire.types import pg_type_for_arrow
 
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.session import Session
 
-__all__ = ["HANDLERS", "REPORTED", "SHOW_ALL_SCHEMA", "check_setting", "run_utility", "show_name", "show_schema"]
+__all__ = ["HANDLERS", "REPORTED", "SHOW_ALL_SCHEMA", "check_setting", "client_encoding", "run_utility", "show_name",
+           "show_schema"]
 
 Handler = Callable[["Session", Prepared, list[Any]], Awaitable[Outcome]]
 
@@ -133,11 +136,20 @@ async def _set(session: Session, sql: str) -> None:
     check_setting(name)
     if value.upper() == "DEFAULT":
         value = DEFAULT_SETTINGS.get(name, "")
-    if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
-        raise PGError("22023", f"client_encoding {value!r} is not supported: use UTF8")
+    if name == "client_encoding":
+        value = client_encoding(value)
     session.settings[name] = value
     if name in REPORTED:
         await session.send(p.parameter_status(REPORTED[name], value))
+
+
+def client_encoding(value: str) -> str:
+    """``UTF8`` for any spelling PostgreSQL takes for it (pg_char_to_encoding ignores case and
+    punctuation, and a quoted value is a string: asyncpg sends ``'utf-8'``); other encodings are refused."""
+    name = value.strip().strip("'\"")
+    if re.sub(r"[^a-z0-9]", "", name.lower()) not in ("utf8", "unicode"):
+        raise PGError("22023", f"client_encoding {name!r} is not supported: use UTF8")
+    return "UTF8"
 
 
 def show_name(sql: str) -> str:
@@ -188,12 +200,112 @@ async def discard(session: Session, stmt: Prepared, params: list[Any]) -> Outcom
 
 
 async def deallocate(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
-    name = stmt.sql.split()[-1].strip('"')
-    if name.upper() == "ALL":
+    """DEALLOCATE [PREPARE] name | ALL: statements of SQL PREPARE and of the protocol's Parse share
+    one namespace, as in PostgreSQL."""
+    m = re.fullmatch(r"\s*DEALLOCATE\s+(?:PREPARE\s+)?(?P<name>\w+|\"(?:[^\"]|\"\")+\")\s*;?\s*", stmt.sql, re.I | re.S)
+    if m is None:
+        raise PGError("42601", "syntax error in DEALLOCATE: DEALLOCATE [PREPARE] name | ALL")
+    name = _ident(m["name"])
+    if m["name"].upper() == "ALL":
         session.statements = {k: v for k, v in session.statements.items() if k == ""}
-    else:
-        session.statements.pop(name, None)
+        return Outcome("DEALLOCATE ALL")
+    if name not in session.statements or not name:
+        raise PGError("26000", f'prepared statement "{name}" does not exist')
+    del session.statements[name]
     return Outcome("DEALLOCATE")
+
+
+_PREPARE = re.compile(r"\s*PREPARE\s+(?P<name>\w+|\"(?:[^\"]|\"\")+\")\s*(?:\((?P<types>[^)]*(?:\([^)]*\)[^)]*)*)\))?"
+                      r"\s+AS\s+(?P<query>.*?)\s*;?\s*$", re.I | re.S)
+_EXECUTE = re.compile(r"\s*EXECUTE\s+(?P<name>\w+|\"(?:[^\"]|\"\")+\")\s*(?:\((?P<args>.*)\))?\s*;?\s*$", re.I | re.S)
+
+
+def _ident(s: str) -> str:
+    """An SQL identifier's name: quoted as written, unquoted folded to lower case."""
+    return s[1:-1].replace('""', '"') if s.startswith('"') else s.lower()
+
+
+async def prepare(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    """PREPARE name [(type, ...)] AS statement: a named prepared statement, as Parse makes one."""
+    m = _PREPARE.match(stmt.sql)
+    if m is None:
+        if re.match(r"\s*PREPARE\s+TRANSACTION\b", stmt.sql, re.I):
+            raise PGError("0A000", "PREPARE TRANSACTION is not supported: lowcode_sql has no two-phase commit")
+        raise PGError("42601", "syntax error in PREPARE: PREPARE name [(type, ...)] AS statement")
+    name = _ident(m["name"])
+    if name in session.statements:
+        raise PGError("42P05", f'prepared statement "{name}" already exists')
+    types = [t.strip() for t in re.split(r",(?![^()]*\))", m["types"] or "") if t.strip()]
+    oids = [await _type_oid(session, t) for t in types]
+    prepared = session.prepare(m["query"], oids)
+    if prepared.kind in ("PREPARE", "EXECUTE", "DEALLOCATE"):
+        raise PGError("42601", f'syntax error at or near "{prepared.kind}"')
+    prepared.sql_types = types
+    session.statements[name] = prepared
+    return Outcome("PREPARE")
+
+
+async def execute(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
+    """EXECUTE name [(value, ...)]: the values are expressions, evaluated (cast to the PREPARE's
+    types) before the statement runs with them as its parameters."""
+    target, args = execute_target(session, stmt.sql)
+    values: list[Any] = []
+    if args:
+        if len(args) != max(target.nparams, len(target.param_oids)):
+            raise PGError("42601", f"wrong number of parameters for prepared statement: expected "
+                                   f"{max(target.nparams, len(target.param_oids))}, got {len(args)}")
+        exprs = [f"CAST(({a}) AS {target.sql_types[i]})" if i < len(target.sql_types) else f"({a})"
+                 for i, a in enumerate(args)]
+        t = session.translate("SELECT " + ", ".join(exprs))
+        row = await session.query(t, "SELECT", list(params))
+        values = [c[0].as_py() for c in row.columns]
+    elif target.nparams:
+        raise PGError("42601", f"wrong number of parameters for prepared statement: expected {target.nparams}, "
+                               "got 0")
+    portal = Portal(target, values, [])
+    await session.run_portal(portal)
+    assert portal.outcome is not None
+    return portal.outcome
+
+
+def execute_target(session: Session, sql: str) -> tuple[Prepared, list[str]]:
+    """The prepared statement EXECUTE names and its argument expressions (split at top-level commas)."""
+    m = _EXECUTE.match(sql)
+    if m is None:
+        raise PGError("42601", "syntax error in EXECUTE: EXECUTE name [(value, ...)]")
+    name = _ident(m["name"])
+    target = session.statements.get(name)
+    if target is None or not name:
+        raise PGError("26000", f'prepared statement "{name}" does not exist')
+    return target, _split_args(m["args"] or "")
+
+
+def _split_args(text: str) -> list[str]:
+    out, depth, quote, cur = [], 0, "", []
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    if "".join(cur).strip():
+        out.append("".join(cur).strip())
+    return out
+
+
+async def _type_oid(session: Session, name: str) -> int:
+    """A type name's OID, by DuckDB's binder on the translated cast."""
+    t = session.translate(f"SELECT CAST(NULL AS {name})")
+    table = await session.query(t, "SELECT", [])
+    return pg_type_for_arrow(table.schema[0].type)[0]
 
 
 async def explain(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
@@ -214,9 +326,9 @@ HANDLERS: dict[str, Handler] = {
     "BEGIN": begin, "START": begin, "COMMIT": commit, "END": commit, "ROLLBACK": rollback, "ABORT": rollback,
     "SAVEPOINT": savepoint, "RELEASE": savepoint,
     "SET": set_, "SHOW": show, "RESET": reset,
-    "DISCARD": discard, "DEALLOCATE": deallocate,
+    "DISCARD": discard, "DEALLOCATE": deallocate, "PREPARE": prepare, "EXECUTE": execute,
     "DECLARE": cursors.declare, "FETCH": cursors.fetch, "MOVE": cursors.fetch, "CLOSE": cursors.close,
     "COPY": copy.copy,
     "EXPLAIN": explain,
 }
-UNSUPPORTED = frozenset({"LISTEN", "UNLISTEN", "NOTIFY", "PREPARE", "EXECUTE", "VACUUM", "ANALYZE", "LOCK"})
+UNSUPPORTED = frozenset({"LISTEN", "UNLISTEN", "NOTIFY", "VACUUM", "ANALYZE", "LOCK"})

@@ -7,7 +7,7 @@ import random
 import pytest
 
 import lowcode_sql
-from lowcode_sql.errors import APIError, AuthError, DialectError
+from lowcode_sql.errors import APIError, AuthError, MissingRequiredFilter
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.totalum import TotalumSandbox
 
@@ -193,7 +193,7 @@ def test_server_page_clamp_is_detected(con, sandbox):
 
 
 def test_many_to_many_needs_a_source_id(con, sandbox):
-    with pytest.raises(DialectError, match="source_id"):
+    with pytest.raises(MissingRequiredFilter, match="add WHERE source_id = "):
         con.sql("SELECT name FROM tl.client__favorites")
     source = sandbox.links[("client", "favorites")][0][0]
     sandbox.reset_stats()

@@ -30,6 +30,23 @@ public class JdbcCheck {
             try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT count(*), 10 / 4 FROM " + args[3] + ".item")) {
                 rs.next(); System.out.println("count=" + rs.getLong(1) + " div=" + rs.getInt(2) + " name=" + rs.getMetaData().getColumnName(1));
             }
+            // result metadata: the table of a column read from one (RowDescription's table OID + column number)
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT name, 1 AS one, t.price FROM " + args[3] + "." + args[4] + " t")) {
+                ResultSetMetaData m = rs.getMetaData();
+                System.out.println("tables=" + m.getTableName(1) + "," + m.getTableName(2) + "," + m.getTableName(3) + " schema=" + ((org.postgresql.PGResultSetMetaData) m).getBaseSchemaName(1)
+                                   + " base=" + ((org.postgresql.PGResultSetMetaData) m).getBaseColumnName(3));
+            }
+            // setDate / setTimestamp go out untyped as "2023-12-31 +00" / "2024-05-01 00:00:00+00" (TimestampUtils)
+            try (PreparedStatement ps = c.prepareStatement("SELECT name FROM " + args[3] + "." + args[4] + " WHERE day = ?")) {
+                ps.setDate(1, java.sql.Date.valueOf("2023-12-31"));
+                try (ResultSet rs = ps.executeQuery()) { rs.next(); System.out.println("setDate=" + rs.getString(1)); }
+                ps.setObject(1, java.time.LocalDate.of(2024, 1, 1));
+                try (ResultSet rs = ps.executeQuery()) { rs.next(); System.out.println("setObject=" + rs.getString(1)); }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM " + args[3] + "." + args[4] + " WHERE seen >= ?")) {
+                ps.setTimestamp(1, java.sql.Timestamp.valueOf("2024-02-01 00:00:00"));
+                try (ResultSet rs = ps.executeQuery()) { rs.next(); System.out.println("setTimestamp=" + rs.getLong(1)); }
+            }
             c.commit();
         }
     }

@@ -26,4 +26,6 @@ def test_pgjdbc_metadata_and_fetch_size(server):
     assert out[0] == "product=PostgreSQL 15.0"
     assert "schema=entu" in out and "table=entu.item" in out and "table=entu.big" in out
     assert "column=price:float8:8" in out and "column=day:date:91" in out and "column=name:text:12" in out
+    assert "tables=item,,item schema=entu base=price" in out  # issue 14: was empty
+    assert "setDate=Straße" in out and "setObject=alpha" in out and "setTimestamp=1" in out  # issue 14
     assert "pks=0" in out and "rows=250 last=row 249" in out and "count=4 div=2 name=count" in out
