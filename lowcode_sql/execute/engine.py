@@ -133,7 +133,7 @@ class Engine:
                 except duckdb.Error as e:
                     # DuckDB re-raises a stream's exception as its own error with the traceback as
                     # text: report the typed error the scan raised instead.
-                    typed = _typed_error(e, failures)
+                    typed = _typed_error(e, failures, qp.scans)
                     raise typed from typed.__cause__
             finally:
                 for close in closers:
@@ -294,7 +294,7 @@ class ResultStream:
         # as Engine.execute: DuckDB re-raises a scan's exception as text; report the typed one
         if isinstance(e, duckdb.InterruptException) and not self._failures:
             return e
-        return _typed_error(e, self._failures)
+        return _typed_error(e, self._failures, self._qp.scans)
 
     def close(self) -> None:
         if self._closed:
@@ -327,12 +327,17 @@ def _internal(label: str, e: BaseException) -> ExecutionError:
 _TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)
 
 
-def _typed_error(e: BaseException, failures: list[BaseException]) -> BaseException:
+def _typed_error(e: BaseException, failures: list[BaseException],
+                 scans: Sequence[PlannedScan] = ()) -> BaseException:
     """The error to report for a query that failed with ``e``: the scan's own typed error if one
-    failed (DuckDB only passes it on as text), else DuckDB's message without Python tracebacks."""
+    failed (DuckDB only passes it on as text), else DuckDB's message without Python tracebacks and
+    with the internal view names (``__lc_q3_1``) given back as the user's ``source.table``."""
     if failures:
         return failures[0]
     text = _TRACEBACK.sub("", str(e)).strip()
+    # longest first: __lc_q1_1 must not rewrite the start of __lc_q1_10
+    for scan in sorted(scans, key=lambda sc: len(sc.view), reverse=True):
+        text = text.replace(scan.view, f"{scan.source}.{scan.table.name}")
     # pyarrow reports a DuckDB failure between batches as an errno-less OSError carrying its text
     from_duckdb = isinstance(e, duckdb.Error | pa.ArrowException) or (type(e) is OSError and e.errno is None)
     if not from_duckdb:
