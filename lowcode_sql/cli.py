@@ -64,6 +64,14 @@ FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 _BY_EXTENSION = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
+def _count(text: str) -> int:
+    """A non-negative integer option (argparse turns the ValueError into a usage error, exit 2)."""
+    n = int(text)
+    if n < 0:
+        raise ValueError(text)
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lowcode-sql",
@@ -88,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                                           "the format unless -f says otherwise)")
     q.add_argument("-p", "--param", action="append", default=[], metavar="VALUE",
                    help="a value for the next ? / $n placeholder (JSON if it parses, else text)")
-    q.add_argument("--max-rows", type=int, default=100, help="rows shown in table format (default 100)")
+    q.add_argument("--max-rows", type=_count, default=100, help="rows shown in table format (default 100)")
     q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show scan progress on stderr (default: when stderr is a terminal)")
     q.add_argument("--stats", action="store_true", help="print requests and rows per scan to stderr")

@@ -71,11 +71,13 @@ class Result:
     to_arrow = arrow
 
     def df(self) -> Any:
-        """A pandas DataFrame (needs pandas)."""
+        """A pandas DataFrame (needs pandas: ``pip install 'lowcode-sql[pandas]'``)."""
+        _need("pandas", "df")
         return self.table.to_pandas()
 
     def pl(self) -> Any:
-        """A polars DataFrame (needs polars)."""
+        """A polars DataFrame (needs polars: ``pip install 'lowcode-sql[polars]'``)."""
+        _need("polars", "pl")
         import polars as pl
 
         return pl.from_arrow(self.table)
@@ -89,6 +91,18 @@ class Result:
 
     def __len__(self) -> int:
         return self.table.num_rows
+
+
+def _need(module: str, method: str) -> None:
+    """An optional dependency, or an error that says how to install it (a bare "No module named
+    'pandas'" left users guessing the extra's name)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ModuleNotFoundError(f"Result.{method}() needs {module}: pip install 'lowcode-sql[{module}]'",
+                                  name=module) from None
 
 
 class Engine:
