@@ -3,6 +3,7 @@
     lowcode-sql demo                                 # sample queries against the embedded sandboxes
     lowcode-sql query "SELECT ..." [-c config.toml] [--demo] [-f table|csv|json|jsonl|parquet] [-o file]
     lowcode-sql explain "SELECT ..."                 # what is pushed, what stays local, the requests
+    lowcode-sql explain --analyze "SELECT ..."       # ... and what running it actually cost
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
@@ -101,12 +102,16 @@ def _parser() -> argparse.ArgumentParser:
                    help="show scan progress on stderr (default: when stderr is a terminal)")
     q.add_argument("--stats", action="store_true", help="print requests and rows per scan to stderr")
 
-    e = sub.add_parser("explain", help="show the pushdown split and the requests a query would send")
+    e = sub.add_parser("explain", help="show the pushdown split and the requests a query would send "
+                                       "(explain --analyze: run it and show what it cost)")
     e.add_argument("sql")
     with_sources(e)
     e.add_argument("-p", "--param", action="append", default=[], metavar="VALUE")
     e.add_argument("--count", action="store_true",
                    help="make one COUNT request per scan to predict the number of page requests exactly")
+    e.add_argument("--analyze", action="store_true",
+                   help="run the query and show, per scan, the requests predicted and made, rows, bytes and time")
+    e.add_argument("--format", choices=("text", "json"), default="text", help="json (with --analyze) for tools")
 
     t = sub.add_parser("tables", help="list tables")
     t.add_argument("source", nargs="?")
@@ -512,7 +517,12 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _cmd_query(args)
     if args.command == "explain":
         with _connect(args) as con:
-            print(con.explain(args.sql, _params(args.param), count=args.count))
+            if args.format == "json" and not args.analyze:
+                from lowcode_sql.errors import ConfigError
+
+                raise ConfigError("explain --format json needs --analyze")
+            print(con.explain(args.sql, _params(args.param), count=args.count, analyze=args.analyze,
+                              format=args.format))
         return 0
     if args.command == "tables":
         with _connect(args) as con:

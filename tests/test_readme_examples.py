@@ -128,3 +128,4 @@ def test_result_df_and_pl_say_how_to_install(monkeypatch):
 def test_readme_lists_the_cli_formats():
     usage = next(b.text for b in ALL if b.lang == "" and b.text.startswith("lowcode-sql query"))
     assert "-f table|csv|json|jsonl|parquet" in usage
+    assert "--analyze" in usage

@@ -46,6 +46,10 @@ class ScanReport:
     rows: int = 0
     pages: int = 0
     mode: str = "scan"  # scan | count | group | none
+    # for EXPLAIN ANALYZE: the fetcher's counters, and the scan's time as DuckDB pulled it
+    stats: ScanStats | None = None
+    wait_seconds: float = 0.0  # waiting for the next page (the network)
+    convert_seconds: float = 0.0  # JSON records to Arrow
 
 
 @dataclass
@@ -134,7 +138,11 @@ class Engine:
 
     def execute(self, sql: str, params: Any = None, progress: Progress | None = None) -> Result:
         started = time.perf_counter()
-        qp = self.plan(sql, params)
+        return self.run(self.plan(sql, params), progress, started)
+
+    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None) -> Result:
+        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran)."""
+        started = time.perf_counter() if started is None else started
         with self._lock:
             reports: list[ScanReport] = []
             closers: list[Callable[[], None]] = []
@@ -204,8 +212,10 @@ class Engine:
         request = scan.dialect.render_scan(table, spec)
         if spec.count_only:
             stats = ScanStats()
+            asked = time.perf_counter()
             n = fetch_count(src.runtime, table, request, stats=stats)
-            report.mode, report.requests, report.rows = "count", stats.requests, n
+            report.wait_seconds = time.perf_counter() - asked
+            report.mode, report.requests, report.rows, report.stats = "count", stats.requests, n, stats
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
         columns = spec.columns or (_cheapest_column(table),)
@@ -218,6 +228,7 @@ class Engine:
         schema = table.schema(columns)
         echo = scan.dialect.echo_values(spec)
         stats = ScanStats()
+        report.stats = stats
         label = f"{scan.source}.{table.name}"
 
         def on_progress(s: ScanStats, total: int | None) -> None:
@@ -230,8 +241,16 @@ class Engine:
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
-                for records in pages:
-                    yield records_to_batch(table, columns, records, echo)
+                while True:  # timed apart from DuckDB's own work between two pulls
+                    asked = time.perf_counter()
+                    records = next(pages, None)
+                    got = time.perf_counter()
+                    report.wait_seconds += got - asked
+                    if records is None:
+                        break
+                    batch = records_to_batch(table, columns, records, echo)
+                    report.convert_seconds += time.perf_counter() - got
+                    yield batch
             except Exception as e:
                 failures.append(e if isinstance(e, LowcodeSQLError) else _internal(label, e))
                 raise
