@@ -209,3 +209,13 @@ def test_ctrl_c_cancels_the_scans_and_exits_130(tmp_path):
         assert out == ""
         # requests already in flight when the signal came are counted in at_signal; none after
         assert later[0] == at_signal and sandbox.stats.requests == at_signal, (at_signal, later)
+
+
+def test_wire_server_on_a_port_in_use(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code, _, err = run(capsys, "serve", "--demo", "--no-auth", "--port", str(port))
+    line = one_error_line(err, "ConfigError")
+    assert code == 1 and f"cannot listen on 127.0.0.1:{port}" in line
