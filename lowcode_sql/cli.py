@@ -1,24 +1,32 @@
 """The ``lowcode-sql`` command line.
 
     lowcode-sql demo                                 # sample queries against the embedded sandboxes
-    lowcode-sql query "SELECT ..." [-c config.toml] [--demo] [-f table|csv|json|parquet] [-o file]
+    lowcode-sql query "SELECT ..." [-c config.toml] [--demo] [-f table|csv|json|jsonl|parquet] [-o file]
     lowcode-sql explain "SELECT ..."                 # what is pushed, what stays local, the requests
+    lowcode-sql explain --analyze "SELECT ..."       # ... and what running it actually cost
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
     lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50   # as a real server may
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
-Exit status: 0 on success, 1 for a query/source error (a one-line message on stderr, never a
-traceback; ``--debug`` shows one), 2 for bad command-line usage. Everything printed about an error
-(the line, and the traceback with ``--debug``) passes ``lowcode_sql.secrets.redact``.
+Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
+never a traceback; ``--debug``, anywhere on the line, shows one; a syntax error adds the SQL line and
+a caret), 2 for bad command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
+Everything printed about an error (the line, and the traceback with ``--debug``) passes
+``lowcode_sql.secrets.redact``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -54,6 +62,18 @@ DEMO_QUERIES = (
 )
 
 
+FORMATS = ("table", "csv", "json", "jsonl", "parquet")
+_BY_EXTENSION = {".parquet": "parquet", ".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def _count(text: str) -> int:
+    """A non-negative integer option (argparse turns the ValueError into a usage error, exit 2)."""
+    n = int(text)
+    if n < 0:
+        raise ValueError(text)
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lowcode-sql",
@@ -71,22 +91,28 @@ def _parser() -> argparse.ArgumentParser:
     q = sub.add_parser("query", help="run a query and print or save the result")
     q.add_argument("sql", help="the query; '-' reads it from stdin")
     with_sources(q)
-    q.add_argument("-f", "--format", choices=("table", "csv", "json", "parquet"), default=None,
-                   help="output format (default: table on a terminal, csv otherwise; parquet needs -o)")
-    q.add_argument("-o", "--output", help="write the result to this file")
+    q.add_argument("-f", "--format", choices=FORMATS, default=None,
+                   help="output format: json is one array, jsonl one object per line (default: from the -o "
+                        "extension, else table on a terminal and csv otherwise; parquet needs -o)")
+    q.add_argument("-o", "--output", help="write the result to this file (.parquet, .csv, .json, .jsonl pick "
+                                          "the format unless -f says otherwise)")
     q.add_argument("-p", "--param", action="append", default=[], metavar="VALUE",
                    help="a value for the next ? / $n placeholder (JSON if it parses, else text)")
-    q.add_argument("--max-rows", type=int, default=100, help="rows shown in table format (default 100)")
+    q.add_argument("--max-rows", type=_count, default=100, help="rows shown in table format (default 100)")
     q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show scan progress on stderr (default: when stderr is a terminal)")
     q.add_argument("--stats", action="store_true", help="print requests and rows per scan to stderr")
 
-    e = sub.add_parser("explain", help="show the pushdown split and the requests a query would send")
+    e = sub.add_parser("explain", help="show the pushdown split and the requests a query would send "
+                                       "(explain --analyze: run it and show what it cost)")
     e.add_argument("sql")
     with_sources(e)
     e.add_argument("-p", "--param", action="append", default=[], metavar="VALUE")
     e.add_argument("--count", action="store_true",
                    help="make one COUNT request per scan to predict the number of page requests exactly")
+    e.add_argument("--analyze", action="store_true",
+                   help="run the query and show, per scan, the requests predicted and made, rows, bytes and time")
+    e.add_argument("--format", choices=("text", "json"), default="text", help="json (with --analyze) for tools")
 
     t = sub.add_parser("tables", help="list tables")
     t.add_argument("source", nargs="?")
@@ -121,9 +147,8 @@ def _parser() -> argparse.ArgumentParser:
 def _connect(args: argparse.Namespace) -> Any:
     import lowcode_sql
 
-    if getattr(args, "demo", False):
-        return lowcode_sql.demo()
-    con = lowcode_sql.connect(args.config)
+    con = lowcode_sql.demo() if getattr(args, "demo", False) else lowcode_sql.connect(args.config)
+    _INTERRUPT.connection = con
     if not con.catalog.sources:
         con.close()
         from lowcode_sql.errors import ConfigError
@@ -190,22 +215,65 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
+def _output_format(args: argparse.Namespace) -> str:
+    """-f wins; else the -o extension (writing CSV into x.parquet surprised users); else table on a
+    terminal, CSV otherwise."""
+    if args.format:
+        return str(args.format)
+    if args.output:
+        return _BY_EXTENSION.get(os.path.splitext(args.output)[1].lower(), "csv")
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an unwritable -o before the query spends requests on a result that cannot be saved."""
+    from lowcode_sql.errors import ConfigError
+
+    if args.output is None:
+        if _output_format(args) == "parquet":
+            raise ConfigError("parquet output needs -o FILE")
+        return
+    parent = os.path.dirname(os.path.abspath(args.output))
+    if os.path.isdir(args.output):
+        raise ConfigError(f"-o {args.output!r} is a directory: give a file name")
+    if not os.path.isdir(parent):
+        raise ConfigError(f"-o {args.output!r}: the directory {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ConfigError(f"-o {args.output!r}: the directory {parent!r} is not writable")
+
+
+def _json_safe(v: Any) -> Any:
+    # JSON has no NaN/Infinity (RFC 8259 §6); json.dumps would write them and break every parser
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def _json_text(table: Any, lines: bool) -> str:
+    rows = [json.dumps(_json_safe(r), default=str, ensure_ascii=False, allow_nan=False) for r in table.to_pylist()]
+    if lines:
+        return "".join(r + "\n" for r in rows)
+    return "[" + ",\n ".join(rows) + "]\n"
+
+
 def _write(result: Any, args: argparse.Namespace) -> None:
     import pyarrow as pa
 
     table: pa.Table = result.arrow()
-    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "csv")
+    fmt = _output_format(args)
     if fmt == "parquet":
-        if not args.output:
-            raise SystemExit("lowcode-sql: parquet output needs -o FILE")
         import pyarrow.parquet as pq
 
         pq.write_table(table, args.output)
         return
     if fmt == "table":
         text = _format_table(table, args.max_rows) + "\n"
-    elif fmt == "json":
-        text = "".join(json.dumps(r, default=str, ensure_ascii=False) + "\n" for r in table.to_pylist())
+    elif fmt in ("json", "jsonl"):
+        text = _json_text(table, lines=fmt == "jsonl")
     else:
         import io
 
@@ -233,8 +301,10 @@ def _csv_safe(col: Any) -> Any:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     sql = sys.stdin.read() if args.sql == "-" else args.sql
+    args.sql_text = sql
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = _Progress() if show else None
+    _check_output(args)
     with _connect(args) as con:
         try:
             result = con.sql(sql, _params(args.param), progress=progress)
@@ -270,6 +340,8 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
     if args.sandbox_command != "serve":
         raise SystemExit("usage: lowcode-sql sandbox serve PLATFORM [--port N]")
+    from lowcode_sql.errors import ConfigError
+
     if "list" in args.variant:
         cls = type(get_sandbox(args.platform, sample_data=False))
         for name, doc in sorted(cls.VARIANTS.items()):
@@ -280,11 +352,15 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit,
                                variants=args.variant)
-    except ValueError as e:  # an unknown variant: the message lists the known ones
-        from lowcode_sql.errors import ConfigError
-
-        raise ConfigError(str(e)) from None
-    with platform.serve(port=args.port) as server:
+    except (KeyError, ValueError) as e:  # an unknown platform or variant: the message lists the known ones
+        raise ConfigError(str(e).strip("'\"")) from None
+    try:
+        running = platform.serve(port=args.port)
+    except (OSError, RuntimeError) as e:  # the port is taken: say so, not 43 lines of asyncio
+        cause = e if isinstance(e, OSError) else e.__cause__
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(e)
+        raise ConfigError(f"cannot listen on 127.0.0.1:{args.port}: {reason}") from None
+    with running as server:
         creds = platform.DEMO_CREDENTIALS
         shown = f", variants: {', '.join(sorted(platform.variants))}" if platform.variants else ""
         print(f"{args.platform} sandbox on {server.url}  (demo credentials: {creds}{shown}); Ctrl-C stops it",
@@ -320,56 +396,207 @@ def _print_traceback(exc: BaseException) -> None:
     sys.stderr.write(redact("".join(traceback.format_exception(exc))))
 
 
+_SQLGLOT_CLASS = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
+
+
+def _syntax_lines(e: Any, sql: str | None) -> list[str]:
+    """A syntax error as the user wrote it: where, near what, the line and a caret under the token.
+    ``plan.parse`` raises ``from None``, which keeps sqlglot's error as ``__context__``."""
+    info: dict[str, Any] = {}
+    ctx = e.__context__
+    if ctx is not None and getattr(ctx, "errors", None):
+        info = ctx.errors[0]
+    line, col = info.get("line", e.line), info.get("col", e.col)
+    if line is None or col is None or not sql:
+        return [str(e)]
+    token = str(info.get("highlight") or "")
+    what = str(info.get("description") or "")
+    what = _SQLGLOT_CLASS.sub(lambda m: f"incomplete {m.group(1).upper()}", what) or "invalid syntax"
+    start = max(1, col - len(token) + 1) if token else col
+    near = f" near {token!r}" if token else ""
+    text_lines = sql.splitlines() or [""]
+    src = text_lines[min(line, len(text_lines)) - 1]
+    return [f"syntax error at line {line}, column {start}{near}: {what}",
+            "  " + src.replace("\t", " "), "  " + " " * (start - 1) + "^" * max(1, len(token))]
+
+
+def _message_lines(e: BaseException, sql: str | None) -> list[str]:
+    from lowcode_sql.errors import ExecutionError, LowcodeSQLError, SQLSyntaxError
+
+    if isinstance(e, SQLSyntaxError):
+        lines = _syntax_lines(e, sql)
+        return [f"lowcode-sql: SQLSyntaxError: {lines[0]}", *lines[1:]]
+    text = str(e).strip()
+    if isinstance(e, ExecutionError):
+        # DuckDB appends candidate lists and a "LINE 1:" excerpt of the rewritten SQL: the first
+        # lines say what is wrong (55 lines for `title + 1` before)
+        kept: list[str] = []
+        for line in text.splitlines():
+            if line.strip().startswith(("Candidate functions", "LINE ")) or not line.strip():
+                break
+            kept.append(line.strip())
+        text = " ".join(kept) or text
+    else:
+        text = " ".join(text.split())
+    if isinstance(e, LowcodeSQLError):
+        return [f"lowcode-sql: {type(e).__name__}: {text}"]
+    if isinstance(e, OSError):  # a file the user named (-o, sandbox serve's port, ...)
+        return [f"lowcode-sql: {type(e).__name__}: {text}"]
+    return [f"lowcode-sql: internal error: {type(e).__name__}: {text} (run with --debug for the traceback)"]
+
+
+class _Interrupt:
+    """Ctrl-C, acted on the moment it arrives. Python runs a signal handler only when the main
+    thread executes bytecode, and during a query the main thread sits in DuckDB's C code (1.4 s and
+    more requests went by before it did). So the signal also wakes a watcher thread through
+    ``signal.set_wakeup_fd`` (written by the C-level handler at once): it stops the I/O loop (every
+    request in flight is cancelled and its clients closed: nothing is sent after it) and DuckDB;
+    the Python handler then raises KeyboardInterrupt in the main thread."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self.connection: Any = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.hit = True
+        raise KeyboardInterrupt
+
+    def stop_everything(self) -> None:
+        self.hit = True
+        from lowcode_sql.fetch import loop
+
+        loop.shutdown(timeout=2.0)  # a one-shot process: the next use (closing) starts a fresh loop
+        engine = getattr(self.connection, "engine", None)
+        if engine is not None:
+            try:
+                engine.interrupt()
+            except Exception:  # closed already: nothing left to stop
+                pass
+
+    def install(self) -> Any:
+        """Install the handler and the watcher; returns the function that removes them."""
+        import socket
+
+        previous = signal.signal(signal.SIGINT, self)
+        rsock, wsock = socket.socketpair()
+        wsock.setblocking(False)
+        old_fd = signal.set_wakeup_fd(wsock.fileno(), warn_on_full_buffer=False)
+
+        def watch() -> None:
+            while True:
+                try:
+                    data = rsock.recv(16)
+                except OSError:
+                    return
+                if not data:
+                    return
+                if signal.SIGINT in data:
+                    self.stop_everything()
+                    return
+
+        watcher = threading.Thread(target=watch, name="lowcode-sql-sigint", daemon=True)
+        watcher.start()
+
+        def remove() -> None:
+            signal.set_wakeup_fd(old_fd)
+            signal.signal(signal.SIGINT, previous)
+            wsock.close()  # the watcher's recv returns b"": it ends
+            watcher.join(1.0)
+            rsock.close()
+
+        return remove
+
+
+_INTERRUPT = _Interrupt()
+
+
+def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """``--debug`` anywhere before a ``--`` (argparse only takes it before the command)."""
+    out: list[str] = []
+    debug = False
+    for i, a in enumerate(argv):
+        if a == "--":
+            out.extend(argv[i:])
+            break
+        if a == "--debug":
+            debug = True
+        else:
+            out.append(a)
+    return out, debug
+
+
+def _dispatch(args: argparse.Namespace) -> int | None:
+    if args.command == "query":
+        return _cmd_query(args)
+    if args.command == "explain":
+        with _connect(args) as con:
+            if args.format == "json" and not args.analyze:
+                from lowcode_sql.errors import ConfigError
+
+                raise ConfigError("explain --format json needs --analyze")
+            print(con.explain(args.sql, _params(args.param), count=args.count, analyze=args.analyze,
+                              format=args.format))
+        return 0
+    if args.command == "tables":
+        with _connect(args) as con:
+            for source, table, doc in con.tables(args.source):
+                print(f"{source}.{table}\t{doc}")
+        return 0
+    if args.command == "describe":
+        with _connect(args) as con:
+            for name, typ, doc in con.describe(args.table):
+                print(f"{name}\t{typ}\t{doc}")
+        return 0
+    if args.command == "platforms":
+        return _cmd_platforms(args)
+    if args.command == "demo":
+        return _cmd_demo(args)
+    if args.command == "sandbox":
+        return _cmd_sandbox(args)
+    if args.command == "serve":
+        from lowcode_sql.pgwire.cli import run as run_serve
+
+        return int(run_serve(args, _connect))
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
+    argv, debug = _split_debug(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.debug = debug
     if not args.command:
         parser.print_help()
         return 2
-    from lowcode_sql.errors import LowcodeSQLError
     from lowcode_sql.secrets import redact
 
+    _INTERRUPT.hit, _INTERRUPT.connection = False, None
+    in_main = threading.current_thread() is threading.main_thread()
+    remove = _INTERRUPT.install() if in_main else None
     try:
-        if args.command == "query":
-            return _cmd_query(args)
-        if args.command == "explain":
-            with _connect(args) as con:
-                print(con.explain(args.sql, _params(args.param), count=args.count))
-            return 0
-        if args.command == "tables":
-            with _connect(args) as con:
-                for source, table, doc in con.tables(args.source):
-                    print(f"{source}.{table}\t{doc}")
-            return 0
-        if args.command == "describe":
-            with _connect(args) as con:
-                for name, typ, doc in con.describe(args.table):
-                    print(f"{name}\t{typ}\t{doc}")
-            return 0
-        if args.command == "platforms":
-            return _cmd_platforms(args)
-        if args.command == "demo":
-            return _cmd_demo(args)
-        if args.command == "sandbox":
-            return _cmd_sandbox(args)
-        if args.command == "serve":
-            from lowcode_sql.pgwire.cli import run as run_serve
-
-            return run_serve(args, _connect)
-    except LowcodeSQLError as e:
-        if args.debug:
+        code = _dispatch(args)
+    except BaseException as e:  # the one place errors become a line and an exit status
+        if _INTERRUPT.hit or isinstance(e, KeyboardInterrupt):
+            # whatever the interrupted layer raised (DuckDB's InterruptException, a scan's
+            # ExecutionError wrapping the KeyboardInterrupt) is the user's Ctrl-C
+            print("lowcode-sql: interrupted", file=sys.stderr)
+            return 130
+        if isinstance(e, SystemExit):
+            raise
+        if debug:
             _print_traceback(e)
-        print(redact(f"lowcode-sql: {type(e).__name__}: {e}"), file=sys.stderr)
+        sql = getattr(args, "sql", None)
+        for line in _message_lines(e, sql if sql != "-" else getattr(args, "sql_text", None)):
+            print(redact(line), file=sys.stderr)
         return 1
-    except Exception as e:  # a bug: still never print a secret its text or its causes may quote
-        _print_traceback(e)
-        print(redact(f"lowcode-sql: internal error: {type(e).__name__}: {e}"), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("lowcode-sql: interrupted", file=sys.stderr)
-        return 130
-    parser.print_help()
-    return 2
+    finally:
+        if remove is not None:
+            remove()
+        _INTERRUPT.connection = None
+    if code is None:
+        parser.print_help()
+        return 2
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

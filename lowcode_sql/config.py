@@ -135,7 +135,7 @@ def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
                               "the variable here")
     secrets = {k: _secret(name, k, v) for k, v in dict(raw.get("secrets", {})).items()}
     try:
-        return SourceConfig(
+        cfg = SourceConfig(
             name=name, platform=str(raw["platform"]), base_url=raw.get("base_url"), credentials=dict(creds),
             options=dict(raw.get("options", {})), concurrency=int(raw.get("concurrency", 8)),
             rate_limit=float(raw["rate_limit"]) if raw.get("rate_limit") is not None else None,
@@ -144,6 +144,14 @@ def source_from_mapping(name: str, raw: Mapping[str, Any]) -> SourceConfig:
         )
     except (TypeError, ValueError) as e:
         raise ConfigError(f"source {name!r}: {e}") from None
+    # checked here, not first in the fetcher (a ValueError there was a traceback in the CLI)
+    bad = ("concurrency must be at least 1" if cfg.concurrency < 1
+           else "timeout must be greater than 0" if cfg.timeout <= 0
+           else "rate_limit must be greater than 0" if cfg.rate_limit is not None and cfg.rate_limit <= 0
+           else None)
+    if bad:
+        raise ConfigError(f"source {name!r}: {bad}")
+    return cfg
 
 
 def _secret(source: str, cred: str, value: Any) -> Secret:
@@ -170,6 +178,9 @@ def load_config(source: str | Path | Mapping[str, Any] | Config | None) -> Confi
             raise ConfigError(f"config file {str(path)!r} not found") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {str(path)!r}: {e}") from None
+        except (OSError, UnicodeDecodeError) as e:  # a directory, no permission, not text
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else "not a UTF-8 text file"
+            raise ConfigError(f"config file {str(path)!r}: {reason}") from None
     else:
         raw = source
     sources = raw.get("sources", {})

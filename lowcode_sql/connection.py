@@ -79,9 +79,12 @@ class Connection:
             self._streams.discard(stream)
             stream._settle()
 
-    def explain(self, query: str, params: Any = None, *, count: bool = False) -> str:
+    def explain(self, query: str, params: Any = None, *, count: bool = False, analyze: bool = False,
+                format: str = "text") -> str:
         """The pushdown split and the requests each scan sends. ``count=True`` makes one COUNT
-        request per scan (where the API reports totals) to predict the page requests exactly."""
+        request per scan (where the API reports totals) to predict the page requests exactly.
+        ``analyze=True`` runs the query and shows what each scan actually cost (``format="json"``
+        for tools): ``lowcode_sql.explain.analyze``."""
         counter = None
         if count:
             from lowcode_sql.fetch.scan import fetch_count
@@ -89,6 +92,10 @@ class Connection:
             def counter(scan: Any, request: Any) -> int:
                 return fetch_count(self.catalog.source(scan.source).runtime, scan.table, request)
 
+        if analyze:
+            from lowcode_sql.explain import analyze as run_analyze
+
+            return run_analyze(self.engine, query, params, counter, fmt=format)
         return explain_plan(self.engine.plan(query, params), counter)
 
     # --- catalog ------------------------------------------------------------------------------

@@ -122,6 +122,16 @@ class UnknownColumn(PlanError):
         self.name = name
         self.table = table
 
+    @classmethod
+    def ambiguous(cls, name: str, tables: Iterable[str]) -> UnknownColumn:
+        """A column more than one of the query's tables has (an UnknownColumn: DuckDB and
+        PostgreSQL file it under the same SQLSTATE class, and callers catch it as such)."""
+        err = cls(name)
+        names = sorted(set(tables))
+        listed = " and ".join(names) if len(names) > 1 else f"{names[0]} (joined to itself)"
+        err.args = (f"ambiguous column {name!r}: it is in {listed}; qualify it as table.{name} or alias.{name}",)
+        return err
+
 
 class DialectError(LowcodeSQLError):
     """A dialect failed to render a request it declared it supports."""

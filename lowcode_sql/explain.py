@@ -7,14 +7,17 @@ secret typed into the SQL, or a platform whose query string carries one, is mask
 
 from __future__ import annotations
 
+import json
 import math
+import time
 from collections.abc import Callable
+from typing import Any
 
 from lowcode_sql.plan import PlannedScan, QueryPlan
 from lowcode_sql.secrets import redact
 from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging, ScanRequest
 
-__all__ = ["explain_plan"]
+__all__ = ["analyze", "explain_plan"]
 
 
 Counter = Callable[[PlannedScan, ScanRequest], int]
@@ -79,3 +82,59 @@ def _predict(scan: PlannedScan, req: ScanRequest, counter: Counter | None) -> st
         total = min(total, spec.limit)
     pages = 1 + max(0, math.ceil((total - size) / step))
     return f"{pages} ({total} rows; one more for the count just made)"
+
+
+def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None = None, *,
+            fmt: str = "text") -> str:
+    """EXPLAIN ANALYZE: run the query and show, next to each scan's plan and predicted requests,
+    what it actually cost (requests by kind, rows, bytes, network wait vs conversion) and, for the
+    whole query, the wall time split between the scans and DuckDB. ``fmt="json"`` for tools."""
+    qp = engine.plan(sql, params)
+    text = explain_plan(qp, counter)  # the prediction plain EXPLAIN prints, made before the run
+    predicted = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("  requests:")]
+    started = time.perf_counter()
+    result = engine.run(qp, started=started)
+    scans: list[dict[str, Any]] = []
+    for scan, report, pred in zip(qp.scans, result.scans, predicted, strict=True):
+        st = report.stats.as_dict() if report.stats is not None else {}
+        requests = st.get("requests", 0)
+        scans.append({
+            "scan": f"{scan.source}.{scan.table.name}", "alias": scan.alias, "mode": report.mode,
+            "requests": {"predicted": pred, "actual": requests,
+                         "pages": st.get("pages", 0) if report.mode != "count" else 0,
+                         "counts": requests if report.mode == "count" else 0,
+                         "logins": st.get("logins", 0), "retries": st.get("retries", 0),
+                         "throttled": st.get("throttled", 0)},
+            "rows_received": report.rows if report.mode != "count" else 0,
+            "rows_counted": report.rows if report.mode == "count" else None,
+            "bytes": st.get("bytes", 0),
+            "network_seconds": round(report.wait_seconds, 6),
+            "convert_seconds": round(report.convert_seconds, 6),
+        })
+    in_scans = sum(s["network_seconds"] + s["convert_seconds"] for s in scans)
+    query = {"rows": result.table.num_rows, "wall_seconds": round(result.elapsed, 6),
+             "scans_seconds": round(in_scans, 6), "duckdb_seconds": round(max(0.0, result.elapsed - in_scans), 6)}
+    if fmt == "json":
+        return redact(json.dumps({"scans": scans, "query": query, "duckdb_sql": qp.sql}, indent=2))
+    out: list[str] = []
+    index = -1
+    for line in text.splitlines():
+        if line.startswith("scan "):
+            index += 1
+        if line.startswith("  requests:") and 0 <= index < len(scans):
+            out.extend(_analyzed(scans[index]))
+            continue
+        out.append(line)
+    out.append(f"analyze: {query['rows']} rows in {query['wall_seconds']:.3f} s: scans {query['scans_seconds']:.3f} s "
+               f"(network and conversion, as DuckDB pulled them), DuckDB {query['duckdb_seconds']:.3f} s")
+    return redact("\n".join(out))
+
+
+def _analyzed(s: dict[str, Any]) -> list[str]:
+    r = s["requests"]
+    kinds = f"{r['pages']} pages, {r['counts']} counts, {r['logins']} logins, {r['retries']} retries"
+    rows = (f"{s['rows_counted']} counted by the API" if s["rows_counted"] is not None
+            else f"{s['rows_received']} received")
+    return [f"  requests: predicted {r['predicted']}; actual {r['actual']} ({kinds})",
+            f"  actual:   {rows}, {s['bytes']} bytes; network {s['network_seconds']:.3f} s, "
+            f"converting {s['convert_seconds']:.3f} s"]

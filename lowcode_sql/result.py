@@ -110,11 +110,13 @@ class Result:
     to_arrow = arrow
 
     def df(self) -> Any:
-        """A pandas DataFrame (needs pandas)."""
+        """A pandas DataFrame (needs pandas: ``pip install 'lowcode-sql[pandas]'``)."""
+        _need("pandas", "df")
         return self.table.to_pandas()
 
     def pl(self) -> Any:
-        """A polars DataFrame (needs polars)."""
+        """A polars DataFrame (needs polars: ``pip install 'lowcode-sql[polars]'``)."""
+        _need("polars", "pl")
         import polars as pl
 
         return pl.from_arrow(self.table)
@@ -216,9 +218,11 @@ class StreamedResult:
         return self.read_all()
 
     def df(self) -> Any:
+        _need("pandas", "df")
         return self.read_all().to_pandas()
 
     def pl(self) -> Any:
+        _need("polars", "pl")
         import polars as pl
 
         return pl.from_arrow(self.read_all())
@@ -276,3 +280,15 @@ class StreamedResult:
         # rendering must not consume the stream: show the columns only
         caption = f"streamed result, {_plural(len(self.schema), 'column')}, {_plural(self.requests, 'request')}"
         return _html(self.schema, self.schema.empty_table(), caption)
+
+
+def _need(module: str, method: str) -> None:
+    """An optional dependency, or an error that says how to install it (a bare "No module named
+    'pandas'" left users guessing the extra's name)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise ModuleNotFoundError(f"Result.{method}() needs {module}: pip install 'lowcode-sql[{module}]'",
+                                  name=module) from None

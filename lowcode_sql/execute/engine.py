@@ -48,6 +48,10 @@ class ScanReport:
     rows: int = 0
     pages: int = 0
     mode: str = "scan"  # scan | count | group | none
+    # for EXPLAIN ANALYZE: the fetcher's counters, and the scan's time as DuckDB pulled it
+    stats: ScanStats | None = None
+    wait_seconds: float = 0.0  # waiting for the next page (the network)
+    convert_seconds: float = 0.0  # JSON records to Arrow
 
 
 class Engine:
@@ -79,7 +83,11 @@ class Engine:
 
     def execute(self, sql: str, params: Any = None, progress: Progress | None = None) -> Result:
         started = time.perf_counter()
-        qp = self.plan(sql, params)
+        return self.run(self.plan(sql, params), progress, started)
+
+    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None) -> Result:
+        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran)."""
+        started = time.perf_counter() if started is None else started
         with self._lock:
             reports: list[ScanReport] = []
             closers: list[Callable[[], None]] = []
@@ -92,7 +100,7 @@ class Engine:
                 except duckdb.Error as e:
                     # DuckDB re-raises a stream's exception as its own error with the traceback as
                     # text: report the typed error the scan raised instead.
-                    typed = _typed_error(e, failures)
+                    typed = _typed_error(e, failures, qp.scans)
                     raise typed from typed.__cause__
             finally:
                 for close in closers:
@@ -149,8 +157,10 @@ class Engine:
         request = scan.dialect.render_scan(table, spec)
         if spec.count_only:
             stats = ScanStats()
+            asked = time.perf_counter()
             n = fetch_count(src.runtime, table, request, stats=stats, read_rows=True)
-            report.mode, report.requests, report.rows = "count", stats.requests, n
+            report.wait_seconds = time.perf_counter() - asked
+            report.mode, report.requests, report.rows, report.stats = "count", stats.requests, n, stats
             self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
             return report
         columns = spec.columns or (_cheapest_column(table),)
@@ -163,6 +173,7 @@ class Engine:
         schema = table.schema(columns)
         echo = scan.dialect.echo_values(spec)
         stats = ScanStats()
+        report.stats = stats
         label = f"{scan.source}.{table.name}"
 
         def on_progress(s: ScanStats, total: int | None) -> None:
@@ -177,12 +188,19 @@ class Engine:
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
-                for records in pages:
+                while True:  # timed apart from DuckDB's own work between two pulls
+                    asked = time.perf_counter()
+                    records = next(pages, None)
+                    got = time.perf_counter()
+                    report.wait_seconds += got - asked
+                    if records is None:
+                        break
                     batch = records_to_batch(table, checked, records, echo)
                     if verifier is not None:
                         verifier.check(batch)  # the API's answer against what was pushed
                         if len(checked) != len(columns):
                             batch = batch.select(list(columns))
+                    report.convert_seconds += time.perf_counter() - got
                     yield batch
             except Exception as e:
                 failures.append(e if isinstance(e, LowcodeSQLError) else _internal(label, e))
@@ -263,7 +281,7 @@ class ResultStream:
         # as Engine.execute: DuckDB re-raises a scan's exception as text; report the typed one
         if isinstance(e, duckdb.InterruptException) and not self._failures:
             return e
-        return _typed_error(e, self._failures)
+        return _typed_error(e, self._failures, self._qp.scans)
 
     def close(self) -> None:
         if self._closed:
@@ -296,12 +314,17 @@ def _internal(label: str, e: BaseException) -> ExecutionError:
 _TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)
 
 
-def _typed_error(e: BaseException, failures: list[BaseException]) -> BaseException:
+def _typed_error(e: BaseException, failures: list[BaseException],
+                 scans: Sequence[PlannedScan] = ()) -> BaseException:
     """The error to report for a query that failed with ``e``: the scan's own typed error if one
-    failed (DuckDB only passes it on as text), else DuckDB's message without Python tracebacks."""
+    failed (DuckDB only passes it on as text), else DuckDB's message without Python tracebacks and
+    with the internal view names (``__lc_q3_1``) given back as the user's ``source.table``."""
     if failures:
         return failures[0]
     text = _TRACEBACK.sub("", str(e)).strip()
+    # longest first: __lc_q1_1 must not rewrite the start of __lc_q1_10
+    for scan in sorted(scans, key=lambda sc: len(sc.view), reverse=True):
+        text = text.replace(scan.view, f"{scan.source}.{scan.table.name}")
     # pyarrow reports a DuckDB failure between batches as an errno-less OSError carrying its text
     from_duckdb = isinstance(e, duckdb.Error | pa.ArrowException) or (type(e) is OSError and e.errno is None)
     if not from_duckdb:

@@ -197,7 +197,12 @@ def _catalog_spelling(qualified: exp.Expression, tables: list[TableDef]) -> None
 def _column_error(e: OptimizeError, tables: Any) -> Exception:
     msg = str(e)
     name = msg.split("'")[1] if "'" in msg else msg.rsplit(":", 1)[-1].strip()
+    tables = list(tables)
     cols = [c.name for _, t, _ in tables for c in t.columns]
+    # qualify says "could not be resolved" for a name two tables share too: say which ones
+    having = [f"{s}.{t.name}" for s, t, _ in tables if any(c.name.lower() == name.lower() for c in t.columns)]
+    if len(having) > 1 and ("could not be resolved" in msg or "Unknown column" in msg):
+        return UnknownColumn.ambiguous(name, having)
     if "could not be resolved" in msg or "Unknown column" in msg:
         return UnknownColumn(name, None, cols)
     return UnsupportedQuery(f"cannot analyse the query: {msg}")

@@ -40,6 +40,9 @@ def test_query_csv_and_json(capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert sum(int(r["n"]) for r in rows) == 60
     code, out, _ = run(capsys, "query", "--demo", "-f", "json", "SELECT name, tags__all FROM entu.book LIMIT 2")
+    rows = json.loads(out)  # issue 17: -f json is one JSON document (an array); -f jsonl is JSON Lines
+    assert len(rows) == 2 and set(rows[0]) == {"name", "tags__all"}
+    code, out, _ = run(capsys, "query", "--demo", "-f", "jsonl", "SELECT name, tags__all FROM entu.book LIMIT 2")
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 2 and set(lines[0]) == {"name", "tags__all"}
 

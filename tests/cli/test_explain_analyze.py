@@ -1,0 +1,83 @@
+"""Issue 17 §1: EXPLAIN ANALYZE from the CLI and ``con.explain(sql, analyze=True)``: the query runs,
+and each scan shows its predicted requests (the ones plain EXPLAIN prints) next to the actual ones,
+which must equal what the emulator counted."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import lowcode_sql
+from lowcode_sql.cli import main
+
+SQL = "SELECT b.name, t.title FROM crm.tasks t JOIN books.book b ON b.name = t.title WHERE t.title LIKE 'A%'"
+
+
+@pytest.fixture
+def con():
+    c = lowcode_sql.connect()
+    c.add_source("crm", "coredata", sandbox=True, options={"page_size": 50})
+    c.add_source("books", "entu", sandbox=True, options={"db": "demo"})
+    c.tables()  # discovery (and Entu's login) happen here, not in the measured query
+    yield c
+    c.close()
+
+
+def test_actual_requests_equal_the_emulators_counters(con):
+    crm, books = con.sandbox("crm"), con.sandbox("books")
+    crm.stats.clear()
+    books.stats.clear()
+    doc = json.loads(con.explain("SELECT id, title FROM crm.tasks", analyze=True, format="json"))
+    (scan,) = doc["scans"]
+    assert scan["scan"] == "crm.tasks" and scan["rows_received"] == 400
+    # 400 rows in pages of 50 that overlap by one row: 1 + ceil(350 / 49) = 9
+    assert scan["requests"]["actual"] == crm.stats.requests == crm.stats.count("tasks") == 9
+    assert scan["requests"]["pages"] == 9 and scan["requests"]["counts"] == 0
+    assert scan["bytes"] > 0 and doc["query"]["rows"] == 400
+    assert doc["query"]["scans_seconds"] + doc["query"]["duckdb_seconds"] == pytest.approx(
+        doc["query"]["wall_seconds"], abs=1e-5)
+
+    crm.stats.clear()
+    doc = json.loads(con.explain(SQL, analyze=True, format="json"))
+    by = {s["scan"]: s for s in doc["scans"]}
+    assert by["crm.tasks"]["requests"]["actual"] == crm.stats.requests
+    assert by["books.book"]["requests"]["actual"] == books.stats.requests == 1
+
+
+def test_count_scans_are_reported_as_counts(con):
+    crm = con.sandbox("crm")
+    crm.stats.clear()
+    doc = json.loads(con.explain("SELECT count(*) FROM crm.tasks WHERE title = 'x'", analyze=True, format="json"))
+    req = doc["scans"][0]["requests"]
+    assert (req["predicted"], req["actual"], req["counts"], req["pages"]) == ("1", 1, 1, 0)
+    assert crm.stats.requests == 1
+
+
+def test_text_shows_prediction_and_actuals_next_to_the_plan(con):
+    plain = con.explain(SQL)
+    predicted = [line.split(":", 1)[1].strip() for line in plain.splitlines() if line.startswith("  requests:")]
+    text = con.explain(SQL, analyze=True)
+    lines = text.splitlines()
+    shown = [line for line in lines if line.startswith("  requests: predicted ")]
+    assert [line.removeprefix("  requests: predicted ").split("; actual")[0] for line in shown] == predicted
+    assert all("pages" in line and "logins" in line and "retries" in line for line in shown)
+    assert sum(line.startswith("  actual:   ") and "received" in line and "bytes" in line for line in lines) == 2
+    assert lines[-1].startswith("analyze: ") and "DuckDB" in lines[-1]
+
+
+def test_cli_explain_analyze(capsys):
+    assert main(["explain", "--demo", "--analyze", "SELECT id FROM coredata.tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "actual 1 (1 pages" in out and "400 received" in out
+    assert main(["explain", "--demo", "--analyze", "--format", "json", "SELECT id FROM coredata.tasks"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["scans"][0]["requests"]["actual"] == 1
+    assert main(["explain", "--demo", "--format", "json", "SELECT 1"]) == 1
+    assert "needs --analyze" in capsys.readouterr().err
+
+
+def test_help_lists_explain_analyze(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "explain --analyze" in capsys.readouterr().out
