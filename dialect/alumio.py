@@ -1,14 +1,14 @@
 """Alumio (alumio.com): the integration platform's REST API v1 (OpenAPI 3.1).
 
 Spec: seed ``003`` (the list schemas, the ``filter`` query parameter, ``metadata.totalCount``, the
-storage-entity ``next`` cursor, problem-details errors) and API-NOTES §2 (base URL, bearer auth and
+storage-entity ``next`` cursor, problem-details errors) and docs/notes/alumio-api.md (base URL, bearer auth and
 the one confirmed filter shape, from a real client). The seed lists no paths: the ones used here
 (``api/v1/tasks``, ``api/v1/queue/processes``, ...) are inferred [I]; the ``api_prefix`` option moves them,
 and ``paths = { table = "api/v1/..." }`` sets one table's path (``storages`` for the storage listing,
 ``storage_<name>`` for a storage's entities). A failed storage listing (404/403/5xx: a guessed path or a
 missing right) leaves the storage tables out with a ``DiscoveryWarning`` instead of failing the source.
 
-Source: ``base_url = "https://<env>-<tenant>.alumio.com"`` (API-NOTES §2 "Base URL"), credential ``token``
+Source: ``base_url = "https://<env>-<tenant>.alumio.com"`` (docs/notes/alumio-api.md "Base URL"), credential ``token``
 (sent as ``Authorization: Bearer <token>``, with ``Accept: application/json`` like the real client).
 
 Tables (SQL names are the API's field names in snake_case: ``createdAt`` is ``created_at``): ``tasks``
@@ -24,7 +24,7 @@ assumption [U] (the seed's listing shows ``identifier``/``updatedAt``): a listin
 ``DialectError`` (never silent NULLs), and ``storage_values = false`` drops the value columns. Queue
 jobs are the ``queue_processes`` rows of one ``job_id`` (the seed's job endpoint takes the job in its path).
 
-Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter parameter"):
+Pushdown, through the LoopBack-style ``filter`` JSON (docs/notes/alumio-api.md "filter parameter"):
 
 * Confirmed (always): ``where`` as an AND of keys, ``{"f": v}`` equality and ``{"f": {"gte": v}}``;
   ``order`` as one ``"f asc|desc"`` string; ``limit``/``skip`` (paging, inside the JSON). So ``=`` on
@@ -40,7 +40,7 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
 * Never pushed: range comparisons on text (the server's collation is unknown), JSON and list
   columns, nested fields, and any column the seed does not list for the resource: an unknown ``where``
   or ``order`` column makes the real API answer an empty list (seed), which would be a wrong answer.
-* Timestamps go out as ISO-8601 UTC text with milliseconds (``...T12:00:00.000Z``, API-NOTES §2);
+* Timestamps go out as ISO-8601 UTC text with milliseconds (``...T12:00:00.000Z``, docs/notes/alumio-api.md);
   a literal with sub-millisecond digits cannot be written so and stays local. Because the notes say
   dates are *compared as strings*, only forms that stay right under text comparison of the seed's
   ``...:22Z`` format are exact: ``gte``/``lt`` with whole-second literals; ``=``, ``>``, ``<=``, ``<>``
@@ -55,7 +55,7 @@ Pushdown, through the LoopBack-style ``filter`` JSON (API-NOTES §2 "filter para
 * ``COUNT(*)`` reads ``metadata.totalCount`` (one request); pages are fetched concurrently by ``skip``
   once the total is known. Storage entities page with the opaque ``next`` cursor, passed back as
   ``filter.next`` [I] (the seed shows the array, not where it goes), and push nothing (searching a
-  storage is "in practice not possible", API-NOTES §2).
+  storage is "in practice not possible", docs/notes/alumio-api.md).
 """
 
 from __future__ import annotations
@@ -191,7 +191,7 @@ _SQL_TYPES = {"VARCHAR": _STR, "TEXT": _STR, "STRING": _STR, "BIGINT": _INT, "IN
 _CONFIG_TYPES = ["incoming", "outgoing", "transformer", "route", "http-client", "storage"]
 _SAFE_LIKE = re.compile(r"^[A-Za-z0-9 \-]*$")  # literal text that means the same in LIKE and regex
 _MAX_IN = 100  # longer IN lists stay local: the filter travels in the URL
-_ONE_REQUEST = 500  # rows one request surely returns: the reference client's limit (API-NOTES §2)
+_ONE_REQUEST = 500  # rows one request surely returns: the reference client's limit (docs/notes/alumio-api.md)
 _OPS = {Op.GE: "gte", Op.GT: "gt", Op.LT: "lt", Op.LE: "lte", Op.NE: "neq"}
 
 
@@ -261,7 +261,7 @@ class Alumio(Dialect):
             raise DialectError("alumio: storage_schemas reads entity values, which storage_values = false says "
                                "the listing does not carry")
 
-    # --- auth (API-NOTES §2 "Auth") ------------------------------------------------------------
+    # --- auth (docs/notes/alumio-api.md "Auth") ------------------------------------------------------------
 
     def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
         if "token" not in credentials:
@@ -282,7 +282,7 @@ class Alumio(Dialect):
         storages = self.options["storages"]
         if storages is None:
             storages = []
-            # paged like any list (the maximum limit is unknown, API-NOTES §2): stopping after the first
+            # paged like any list (the maximum limit is unknown, docs/notes/alumio-api.md): stopping after the first
             # page would silently drop the storages beyond it
             while True:
                 filt = json.dumps({"skip": len(storages), "limit": 1000}, separators=(",", ":"))
@@ -458,7 +458,7 @@ class Alumio(Dialect):
         return Exactness.LOCAL
 
     def _classify_ts(self, pred: Cmp) -> Exactness:
-        """Timestamps. "Dates are compared as ISO-8601 strings with .000Z" (API-NOTES §2): if the server
+        """Timestamps. "Dates are compared as ISO-8601 strings with .000Z" (docs/notes/alumio-api.md): if the server
         compares text, a stored ``...:22Z`` (the seed's own format) sorts *after* ``...:22.000Z`` ('Z' >
         '.'), so the same instant is "greater". What stays right whether the server compares instants
         or such text: ``gte`` with a whole-second literal (exact; with milliseconds a superset), ``lt``
@@ -625,7 +625,7 @@ def _value_ok(kind: str, v: Any) -> bool:
     if kind == "N":
         return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
     if kind == "T":
-        # ISO text with milliseconds (API-NOTES §2): a finer literal cannot be written exactly
+        # ISO text with milliseconds (docs/notes/alumio-api.md): a finer literal cannot be written exactly
         return isinstance(v, dt.datetime) and v.tzinfo is not None and v.microsecond % 1000 == 0
     if kind == "D":
         return isinstance(v, dt.date) and not isinstance(v, dt.datetime)

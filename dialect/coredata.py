@@ -1,9 +1,9 @@
 """CoreData (coredata.is, by Wise): API v2, a django-tastypie API.
 
-Spec: seed ``004`` (CoreData API v2) and API-NOTES §3. What the API can filter, and so what we push:
+Spec: seed ``004`` (CoreData API v2) and docs/notes/coredata-api.md. What the API can filter, and so what we push:
 
 * ``title`` (= and ``LIKE 'prefix%'`` as ``title__startswith``) on contacts, files, projects, tasks;
-  ``identifier`` likewise on contacts and projects (seed: contacts by SSN; API-NOTES response example
+  ``identifier`` likewise on contacts and projects (seed: contacts by SSN; docs/notes/coredata-api.md response example
   shows projects carrying an identifier). On projects it is SUPERSET (sent, re-checked locally) unless
   the ``project_identifier`` option says the instance honours it: tastypie ignores a filter on a field
   it does not know, so an instance without it would answer every project (issue 13).
@@ -20,7 +20,7 @@ Spec: seed ``004`` (CoreData API v2) and API-NOTES §3. What the API can filter,
   seed calls it "(excluding)" in one place while tastypie's ``range`` is inclusive.
 
 Everything else (OR, NOT, IN, <>, IS NULL, ILIKE) is evaluated by DuckDB. Sorting (``order_by``)
-is unconfirmed (API-NOTES §3 "Ordering"); the ``order_by`` option enables it for the timestamp
+is unconfirmed (docs/notes/coredata-api.md "Ordering"); the ``order_by`` option enables it for the timestamp
 columns only, since text sorts by the server's collation, which is not DuckDB's byte order.
 Paging is ``limit``/``offset`` with ``meta.total_count``; tastypie clamps ``limit`` to its
 ``max_limit`` (1000 by default) and the fetcher detects a smaller clamp from the first page.
@@ -63,7 +63,7 @@ def _c(name: str, typ: pa.DataType = _STR, doc: str = "", **kw: Any) -> ColumnDe
 
 
 # Fields every object has (seed, "Endpoint response format" and the spaces example; field sets
-# as in the real responses kept in koddsson/coredata-python-client tests/json, API-NOTES §3).
+# as in the real responses kept in koddsson/coredata-python-client tests/json, docs/notes/coredata-api.md).
 _COMMON = (
     _c("id", doc="UUID; always the same for an object"),
     _c("snapshot_id", doc="UUID; changes every time the object changes"),
@@ -197,7 +197,7 @@ class CoreData(Dialect):
 
     def _unconfirmed(self, table: str, column: str, exactness: Exactness) -> Exactness:
         """SUPERSET for a filter the seed does not confirm: ``identifier`` on projects appears only in
-        an example response (API-NOTES §3), and tastypie silently ignores a filter on a field it does
+        an example response (docs/notes/coredata-api.md), and tastypie silently ignores a filter on a field it does
         not know ("Move along citizen"), which would return every project as if it matched."""
         if table == "projects" and column == "identifier" and not self.options["project_identifier"]:
             return Exactness.SUPERSET
@@ -250,7 +250,8 @@ class CoreData(Dialect):
         return ScanRequest(HttpRequest("GET", f"api/v2/{table.name}/", tuple(params)), paging, tuple(notes))
 
     def _eq_key(self, column: str) -> str:
-        # tastypie accepts both `field=v` and `field__exact=v` (API-NOTES §3 date table, "none (or __exact)")
+        # tastypie accepts both `field=v` and `field__exact=v`
+        # (docs/notes/coredata-api.md date table, "none (or __exact)")
         return column + "__exact" if self.options["exact_suffix"] else column
 
     def parse_page(self, table: TableDef, body: Any) -> Page:
@@ -274,7 +275,7 @@ def _tighten(bounds: dict[str, tuple[dt.datetime, bool]], col: str, v: dt.dateti
 
 
 def _iso(v: dt.datetime) -> str:
-    # Naive ISO text, as the API writes its own timestamps (API-NOTES §3 "Timestamps are naive").
+    # Naive ISO text, as the API writes its own timestamps (docs/notes/coredata-api.md "Timestamps are naive").
     return v.isoformat(timespec="microseconds" if v.microsecond else "seconds")
 
 

@@ -1,6 +1,6 @@
 """Entu (entu.app): entities of user-defined types, every property an array of typed value objects.
 
-Spec: seed ``001`` and API-NOTES §5 (auth, entity shape, the real filter parser, sort/props/group).
+Spec: seed ``001`` and docs/notes/entu-api.md (auth, entity shape, the real filter parser, sort/props/group).
 
 How entities appear in SQL (README "Entu"): one table per entity type (``_type.string``), with
 
@@ -11,14 +11,14 @@ How entities appear in SQL (README "Entu"): one table per entity type (``_type.s
 * ``<prop>__all``: every value, as a LIST.
 
 A property with no values is NULL in both. Because the API matches a filter when *any* value
-matches (API-NOTES §5 "Array semantics"), a filter on a ``<prop>`` column is pushed as a SUPERSET
+matches (docs/notes/entu-api.md "Array semantics"), a filter on a ``<prop>`` column is pushed as a SUPERSET
 and re-checked locally, unless the source declares the property single-valued (option
 ``single_valued``: ``{"book": ["isbn", "price"]}``), which makes first value = only value and the
 translation EXACT. ``list_contains(<prop>__all, v)`` is exact in every case.
 
 Translation (``prop.type[.op]=value`` keys, all ANDed; there is no OR across keys):
 =, <, <=, >, >= → ``p.t``, ``p.t.lt`` ...; IS [NOT] NULL → ``p._id.exists=false|true`` (the robust
-form: ``exists`` only converts to a boolean for string-typed keys, API-NOTES "exists caveat");
+form: ``exists`` only converts to a boolean for string-typed keys, docs/notes/entu-api.md "exists caveat");
 IN over strings/references → ``p.t.in=a,b`` (never when a value holds a comma: the parser splits on
 commas); LIKE/ILIKE → ``p.string.regex=/…/`` with every literal escaped, ``/`` written as ``\\x2f``
 (the parser splits the value on ``/``), ``[\\s\\S]`` for wildcards and ``(?![\\s\\S])`` as the end
@@ -102,7 +102,7 @@ class Entu(Dialect):
             raise DialectError("entu needs the option db = '<database name>' (letters, digits, _)")
         self.db: str = db
 
-    # --- auth (API-NOTES §5 "Auth") -----------------------------------------------------------
+    # --- auth (docs/notes/entu-api.md "Auth") -----------------------------------------------------------
 
     def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
         if "key" not in credentials:
@@ -122,7 +122,7 @@ class Entu(Dialect):
             isinstance(a, dict) and self.db in (a.get("_id"), a.get("name")) for a in accounts
         ):
             # A wrong API key is not an HTTP error: /api/auth still issues a token, with no accounts
-            # (API-NOTES §5 "Auth"), and data calls then see only public entities. Fail here rather
+            # (docs/notes/entu-api.md "Auth"), and data calls then see only public entities. Fail here rather
             # than answer every query with a silently empty (or public-only) table.
             raise AuthError(f"entu: the API key gives no access to database {self.db!r} "
                             "(GET /api/auth answered with no matching account)")
@@ -139,7 +139,7 @@ class Entu(Dialect):
 
     def discover(self) -> Discovery:
         path = f"api/{self.db}/entity"
-        # One row per type with its count (API-NOTES §5 "group": keys come back only via props).
+        # One row per type with its count (docs/notes/entu-api.md "group": keys come back only via props).
         groups = yield HttpRequest("GET", path, (("group", "_type.string"), ("props", "_type")))
         names: list[str] = []
         for row in (groups or {}).get("entities", []):
@@ -202,7 +202,7 @@ class Entu(Dialect):
 
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
         out = [self._classify_one(table, p) for p in conjuncts]
-        # The server builds one Mongo condition per ``prop.type`` (API-NOTES §5 "Filters"): a key given
+        # The server builds one Mongo condition per ``prop.type`` (docs/notes/entu-api.md "Filters"): a key given
         # twice becomes an array operand (no match, NaN, or a 500 for regex/exists), and a plain
         # ``p.t=v`` next to ``p.t.op=w`` either becomes a literal document that matches nothing or is
         # overwritten, depending on the order. So each (prop, type) takes either one plain key or
@@ -232,7 +232,7 @@ class Entu(Dialect):
         col = getattr(pred, "column", None)
         if col == "_id":
             # Filter keys are ``prop.type[.op]`` on ``private.<prop>``: a key without a dot (``_id=``) is
-            # silently ignored and ``_id.in`` looks for a property named _id (API-NOTES §5), so the
+            # silently ignored and ``_id.in`` looks for a property named _id (docs/notes/entu-api.md), so the
             # entity id cannot be filtered on in the list call.
             return Exactness.LOCAL
         info = self._prop(table, col) if col else None
@@ -250,7 +250,7 @@ class Entu(Dialect):
             if pred.op is Op.NE:
                 return Exactness.EXACT if single else Exactness.LOCAL
             if key == "string" and pred.op is not Op.EQ:
-                # string gt/lt is allowed by the parser but undocumented (API-NOTES §5): re-check
+                # string gt/lt is allowed by the parser but undocumented (docs/notes/entu-api.md): re-check
                 return Exactness.SUPERSET
             return scalar_exact
         if isinstance(pred, InList) and not pred.negated and key in ("string", "reference") and pred.values:
@@ -282,7 +282,7 @@ class Entu(Dialect):
         return isinstance(value, str)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        # ``sort=f`` becomes ``$sort: {private.<f>: ±1}`` (API-NOTES §5 "Other parameters"): the entity
+        # ``sort=f`` becomes ``$sort: {private.<f>: ±1}`` (docs/notes/entu-api.md "Other parameters"): the entity
         # id cannot be named (``sort=_id`` sorts on a missing ``private._id``), only the default order
         # (no ``sort``) is ``_id`` ascending. So ``_id`` ASC works only as the first key (it is unique:
         # the rest is moot), and never as a tie-breaker after a property. Property sorts get a
@@ -305,7 +305,7 @@ class Entu(Dialect):
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:
         # ``group=p.type`` groups on ``$private.p.type``: the whole array of the property's values of
-        # that type, compared as BSON (API-NOTES §5 "Other parameters"), with only ``_count``. Equal
+        # that type, compared as BSON (docs/notes/entu-api.md "Other parameters"), with only ``_count``. Equal
         # arrays have the same first value and the same LIST, so the API's groups are never coarser
         # than SQL's on ``p`` or ``p__all``; finer ones (['a','b'] and ['a','c'] both have p = 'a'; a
         # missing property and one without values of this type are both NULL) are merged again by
@@ -315,7 +315,7 @@ class Entu(Dialect):
         return all(k != "_id" and self._prop(table, k) is not None for k in keys)
 
     def aggregate_path(self, agg: Aggregate) -> tuple[str, ...]:
-        return ("_count",)  # the only aggregate: each group row's ``_count`` (API-NOTES §5)
+        return ("_count",)  # the only aggregate: each group row's ``_count`` (docs/notes/entu-api.md)
 
     # --- rendering ------------------------------------------------------------------------------
 
@@ -326,7 +326,7 @@ class Entu(Dialect):
             params.extend(p for p in self._render(table, pred) if p not in params)
         if spec.grouped:
             # Group keys come back only when listed in props, as the first entity's values; skip and
-            # limit are ignored when grouping (API-NOTES §5), so one request answers every group.
+            # limit are ignored when grouping (docs/notes/entu-api.md), so one request answers every group.
             fields = {info[0]: f"{info[0]}.{info[1]}" for k in spec.group_by if (info := self._prop(table, k))}
             params += [("group", ",".join(fields[p] for p in sorted(fields))), ("props", ",".join(sorted(fields)))]
             return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), NoPaging())
@@ -382,7 +382,7 @@ def _value(key: str, value: Any) -> str:
     if key == "number":
         return repr(int(value)) if isinstance(value, int) else repr(float(value))
     if key == "datetime":
-        # A numeric string is read as epoch milliseconds (API-NOTES §5 parseDate): exact and zone-free.
+        # A numeric string is read as epoch milliseconds (docs/notes/entu-api.md parseDate): exact and zone-free.
         return str(round(value.timestamp() * 1000))
     if key == "date":
         return value.isoformat()  # YYYY-MM-DD = UTC midnight, as dates are stored
@@ -409,7 +409,7 @@ def _escape(ch: str, case_insensitive: bool) -> str:
         low = ch.lower()
         return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
     if ch == "/":
-        return r"\x2f"  # the server splits the value on '/' (API-NOTES §5 "Regex with / ... breaks")
+        return r"\x2f"  # the server splits the value on '/' (docs/notes/entu-api.md "Regex with / ... breaks")
     if ch.isascii() and not ch.isalnum():
         if ch == "\n":
             return r"\n"

@@ -1,6 +1,6 @@
 """Slingr (slingr.io) runtime REST API: app entities as tables.
 
-Spec: seed ``002`` (auth, record format, list call) and API-NOTES §1 (query language, system
+Spec: seed ``002`` (auth, record format, list call) and docs/notes/slingr-api.md (query language, system
 parameters, aggregate queries). The base URL is ``https://<app>.slingrs.io/<env>/runtime/api``.
 
 Auth: ``POST /auth/login`` with ``{"email", "password"}`` (credentials ``email`` and ``password``);
@@ -29,19 +29,19 @@ a date-time (epoch milliseconds) from an integer, nor a choice from a text field
 The ``__`` columns exist so that filters on nested paths (``addresses.state=CA``) can be pushed:
 SQL reaches inner fields of a STRUCT as ``f.inner`` too, but such filters run in DuckDB.
 
-Filters (API-NOTES §1 "Field filters"): each conjunct becomes ``path=expr`` (``equals`` by default,
+Filters (docs/notes/slingr-api.md "Field filters"): each conjunct becomes ``path=expr`` (``equals`` by default,
 ``v1,v2`` for IN, ``notEquals(v)``, ``greater(v)`` ..., ``empty()``, ``notEmpty()``, ``like(/re/)``);
 when a path repeats or an OR is pushed, the whole filter goes as one
-``_query=and(filter('path','expr'),or(...))``. Quoting (DESIGN.md §4 "filter injection"): a value
+``_query=and(filter('path','expr'),or(...))``. Quoting (docs/DESIGN.md §4 "filter injection"): a value
 holding a comma, a leading ``"`` or looking like ``op(...)`` is double-quoted, and not pushed if it
 also holds a ``"`` (no escape is documented); inside ``_query`` values are single-quoted with no
 documented escape, so a value holding ``'`` is never sent in a ``_query``. LIKE is sent as a regular
 expression with every metacharacter, comma, quote and ``/`` escaped. Whether ``like`` is
-case-sensitive is unknown (API-NOTES "What remains unknown"): option ``like_case`` (``unknown``,
+case-sensitive is unknown (docs/notes/slingr-api.md "What remains unknown"): option ``like_case`` (``unknown``,
 ``sensitive``, ``insensitive``); unless ``sensitive``, a LIKE with cased letters is a SUPERSET.
 ILIKE spells each ASCII letter as a class (``[aA]``), exact either way.
 
-Per-type operators (API-NOTES §1 "Operators supported per type"): no ``like`` on numbers and dates,
+Per-type operators (docs/notes/slingr-api.md "Operators supported per type"): no ``like`` on numbers and dates,
 only equality on booleans, equality/empty on choices (and on sampled strings, whose type may be a
 choice); text ranges stay local (the server's collation is unknown). ``<>`` on a nullable field is
 ``notEquals`` (which also matches empty values) AND ``notEmpty()``.
@@ -100,7 +100,7 @@ from lowcode_sql.types import (
 __all__ = ["Slingr"]
 
 # Declared type names, compared without case, `_` and `-` ("dateTime", "date_time" and "date-time"
-# are one type). Wire formats: API-NOTES §1 "Value formats in queries" and slingr-docs data/types/*.yml.
+# are one type). Wire formats: docs/notes/slingr-api.md "Value formats in queries" and slingr-docs data/types/*.yml.
 _TEXT = frozenset({"text", "email", "url", "phone", "html", "longtext", "label", "maskedtext", "qr"})
 _INTEGER = frozenset({"integer", "autoincrement", "timeduration"})  # time duration: milliseconds
 _DOUBLE = frozenset({"decimal", "money", "percentage"})
@@ -215,7 +215,7 @@ class Slingr(Dialect):
         columns = [ColumnDef("id", pa.string(), doc="record id"), ColumnDef("label", pa.string(), doc="record label"),
                    ColumnDef("version", pa.int64(), doc="record version (optimistic locking)")]
         # Filters and sorts on `label` and `version` are not documented (only id offsets, and
-        # `company.label` on relationships): they stay local (API-NOTES preamble: where the docs are
+        # `company.label` on relationships): they stay local (docs/notes/slingr-api.md preamble: where the docs are
         # silent, push less).
         info: dict[str, _Col] = {"id": _Col("id", "id", "id", False), "label": _Col("system", "label", "label", False),
                                  "version": _Col("system", "version", "version", False, True)}
@@ -399,7 +399,7 @@ class Slingr(Dialect):
         if isinstance(pred, IsNull):
             if kind in ("id", "boolean", "struct"):
                 # booleans accept equals/notEquals only; ids are never null; a nested group cannot
-                # be filtered itself (API-NOTES §1 "Field filters")
+                # be filtered itself (docs/notes/slingr-api.md "Field filters")
                 raise _NotSendable
             if kind == "list":
                 # empty() also matches an empty array, which SQL calls NOT NULL
@@ -422,7 +422,7 @@ class Slingr(Dialect):
             return self._wall_leaf(leaf, pred), E
         if kind == "datetime" and isinstance(pred, Cmp) and isinstance(pred.value, dt.datetime) \
                 and pred.value.tzinfo is not None and (pred.value - _EPOCH) % dt.timedelta(milliseconds=1):
-            # Stored values are whole epoch milliseconds (API-NOTES §1 "Value formats"): against a
+            # Stored values are whole epoch milliseconds (docs/notes/slingr-api.md "Value formats"): against a
             # literal between two milliseconds, t > v and t >= v are t > floor(v); t < v and t <= v
             # are t <= floor(v). (= and <> with such a literal stay local.)
             floor = (pred.value - _EPOCH) // dt.timedelta(milliseconds=1)
@@ -471,7 +471,7 @@ class Slingr(Dialect):
     @staticmethod
     def _wall_leaf(leaf: Any, pred: Pred) -> Rendered:
         """A comparison on a date-time without time zone (``yyyy-MM-dd HH:mm`` in queries and
-        answers, API-NOTES §1 "Value formats"): stored values are whole minutes, so a literal with
+        answers, docs/notes/slingr-api.md "Value formats"): stored values are whole minutes, so a literal with
         seconds is moved to the minute that gives the same answer (``> 11:00:30`` is ``>= 11:01``)."""
         if not isinstance(pred, Cmp) or not isinstance(pred.value, dt.datetime) or pred.value.tzinfo is not None:
             raise _NotSendable
@@ -532,19 +532,19 @@ class Slingr(Dialect):
         if info.kind == "id":
             return True  # unique: any later key is moot
         if len(keys) > 1 or info.kind not in ("number", "datetime", "date", "naive", "boolean"):
-            return False  # one sort field only (API-NOTES §1); text order depends on the server's collation
+            return False  # one sort field only (docs/notes/slingr-api.md); text order depends on the server's collation
         # MongoDB puts missing values first ascending and last descending.
         return not info.nullable or first.nulls_first != first.descending
 
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:
-        # PUT /data/{entity}/aggregate with `match` + `group` (API-NOTES §1): MongoDB's $group, so
+        # PUT /data/{entity}/aggregate with `match` + `group` (docs/notes/slingr-api.md): MongoDB's $group, so
         # keys group by BSON equality (null and missing together, as SQL's NULL; strings binary) and
         # min/max ignore nulls. Only top-level scalar fields: the output name of a nested `by` path is
         # undocumented. There is no count of non-null values, so COUNT(col) and SUM/AVG (asked with
         # COUNT(col)) also group by `col`: per API group the count of `col` is then count() or 0, and
         # DuckDB's re-aggregation merges the finer groups again (more groups, never wrong ones).
-        # The aggregate endpoint's `match` takes field filters only (API-NOTES §1 "Aggregate
+        # The aggregate endpoint's `match` takes field filters only (docs/notes/slingr-api.md "Aggregate
         # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there.
         if not self.options["aggregate_pushdown"]:
             return False
@@ -629,7 +629,7 @@ class Slingr(Dialect):
         if spec.limit is not None:
             # A sort on a non-unique field promises no order among ties from one request to the next
             # (MongoDB), so a sorted LIMIT is one request whatever page_size says: the planner pushes
-            # it only when LIMIT + OFFSET <= max_pushed_limit = the API's maximum _size (API-NOTES §1).
+            # it only when LIMIT + OFFSET <= max_pushed_limit = the API's maximum _size (docs/notes/slingr-api.md).
             size = max(1, min(size if sort_by_id else (self.max_pushed_limit or 1000), spec.limit))
         if spec.order:
             key = spec.order[0]
@@ -637,7 +637,7 @@ class Slingr(Dialect):
         base = HttpRequest("GET", f"data/{table.name}", tuple(params))
         paging: OffsetPaging | CursorPaging
         if sort_by_id and not spec.offset and self.options["keyset"] and not spec.count_only:
-            # API-NOTES §1 "System parameters": ids are the recommended way to scan; the id form works
+            # docs/notes/slingr-api.md "System parameters": ids are the recommended way to scan; the id form works
             # only in id order (the default is id desc).
             paging = CursorPaging("_offset", "_size", size, max_rows=spec.limit)
         else:
@@ -658,7 +658,7 @@ class Slingr(Dialect):
             raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
         records = body["items"]
         if aggregate:  # an aggregate answer: {total, items}
-            # No size limit or paging is documented for aggregates (API-NOTES §1 "[U]"): if the
+            # No size limit or paging is documented for aggregates (docs/notes/slingr-api.md "[U]"): if the
             # answer ever holds fewer groups than its total, fail rather than drop groups silently.
             total = body.get("total")
             if isinstance(total, int) and total != len(records):
@@ -686,7 +686,7 @@ class Slingr(Dialect):
         total = body.get("total")
         cursor = body.get("offset")
         if "offset" not in body and not aggregate and records and isinstance(records[-1], dict):
-            # the documented ``offset`` is "the id of the page's last record" (API-NOTES §1): an
+            # the documented ``offset`` is "the id of the page's last record" (docs/notes/slingr-api.md): an
             # answer without the key still names it, through that record
             cursor = records[-1].get("id")
         return Page(records, total if isinstance(total, int) else None, cursor or None)
@@ -749,7 +749,7 @@ _BOUND = re.compile(r"^(greaterOrEquals|lessOrEquals)\(([^(),'\"]*)\)$")
 
 
 def _merge_between(leaves: list[Rendered]) -> list[Rendered]:
-    """``f>=a`` AND ``f<=b`` as one ``between(a,b)`` (inclusive at both ends, API-NOTES §1): one
+    """``f>=a`` AND ``f<=b`` as one ``between(a,b)`` (inclusive at both ends, docs/notes/slingr-api.md): one
     parameter, so a BETWEEN alone needs no ``_query``. Only plain numbers and dates are bounds."""
     bounds: dict[tuple[str, str], tuple[int, str]] = {}
     for i, t in enumerate(leaves):

@@ -1,6 +1,6 @@
 """Totalum (totalum.app): MongoDB-backed tables with typed properties, read through the REST API.
 
-Spec: seed ``000`` (the OpenAPI page, "the platform's own word") and API-NOTES §4 (SDK 2.0.40 sources).
+Spec: seed ``000`` (the OpenAPI page, "the platform's own word") and docs/notes/totalum-api.md (SDK 2.0.40 sources).
 
 Tables and columns (README "Totalum"): discovery reads ``GET api/v1/integrations/get-tables``
 (``[{id, label}]``) and, per table, ``get-table-structure?id=T&usage=read`` (``[{name, type, spec, ...}]``),
@@ -19,7 +19,7 @@ documents no ``returnCount``, so its pages are read sequentially.
 
 Request shape. The seed documents ``GET api/v1/crud/{typeId}`` with ``filter`` a JSON string and
 ``sort``/``pagination`` objects; public code sends those objects in qs bracket form
-(``sort[createdAt]=1&pagination[page]=0&pagination[limit]=50``, API-NOTES "Endpoints and auth"). That is
+(``sort[createdAt]=1&pagination[page]=0&pagination[limit]=50``, docs/notes/totalum-api.md "Endpoints and auth"). That is
 what we send by default: it is the platform's documented call and the form confirmed to work over
 plain HTTP. The option ``request = "post"`` sends the SDK 2.0.40 call instead
 (``POST api/v1/crud/query/{typeId}`` with a JSON body ``{filter, sort, pagination, returnCount}``).
@@ -38,7 +38,7 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   so a leaf that does not fit (or cannot be sent) is dropped from its branch, which only widens it:
   the OR is then a SUPERSET and DuckDB re-checks it. ``or`` is never nested (the SDK's type has it only
   at the top). ``IN`` is an ``or`` of equalities; ``in``/``nin`` are sent only with the ``in_operator``
-  option (API-NOTES: conflicting evidence).
+  option (docs/notes/totalum-api.md: conflicting evidence).
 * LIKE -> ``regex`` with every literal character escaped, ``[\\s\\S]`` for wildcards and
   ``(?![\\s\\S])`` as the end anchor (PCRE's ``$`` also matches before a final newline). ILIKE is spelled
   out as per-letter classes (``[aA]``, ``[iIİ]``, ``[kKK]``) rather than ``options: 'i'``, because PCRE2's
@@ -55,7 +55,7 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
 * Boundary check while paging (``fetch/scan.py``): pages after the first are requested one row early,
   which ``page`` alone cannot express, so they are sent as ``page: 0`` plus ``skip`` = the row to start
   at. ``skip`` is in the query type (``interfaces.d.ts``: ``pagination?: { limit?: number; page?: number;
-  skip?: number }``, API-NOTES §4 "Query shape" [C]); that the API adds it to ``page * limit`` (Mongo's
+  skip?: number }``, docs/notes/totalum-api.md "Query shape" [C]); that the API adds it to ``page * limit`` (Mongo's
   ``.skip()``) is [U], so with ``page: 0`` either reading gives the same rows. A server that ignored it
   would answer page 0 again, which the check reports as such (``InconsistentScan`` naming the option);
   option ``drift_check = false`` then returns to plain page numbers without the check.
@@ -601,7 +601,7 @@ def _mongo(kinds: Mapping[str, str], element: Mapping[str, Any]) -> dict[str, An
             else:
                 test = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
                 if kind == "ref":
-                    # a many-to-one "stores the referenced _id" (API-NOTES §4), as an ObjectId or as
+                    # a many-to-one "stores the referenced _id" (docs/notes/totalum-api.md), as an ObjectId or as
                     # its text: match either form (= is either equal, <> is both unequal)
                     plain = {field: v} if op == "eq" else {field: {"$ne": v}}
                     test = {"$or" if op == "eq" else "$and": [plain, test]}

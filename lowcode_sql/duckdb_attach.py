@@ -9,11 +9,11 @@
 >>> lowcode_sql.detach(duck)                                      # doctest: +SKIP
 
 Each remote table is registered as ``<source>__<table>`` through DuckDB 2.0's scan-source
-protocol (``con._register_arrow_source``, a private hook: see shared/notes/DUCKDB-SOURCES.md), so
+protocol (``con._register_arrow_source``, a private hook: see docs/notes/duckdb-sources.md), so
 DuckDB's own optimizer hands each scan the columns it needs and offers its filters:
 
 * ``accepts(predicate)`` says yes only when the source's dialect classifies the predicate as
-  **exact** (DuckDB drops an accepted filter and never re-checks it, DUCKDB-SOURCES §2); anything
+  **exact** (DuckDB drops an accepted filter and never re-checks it, docs/notes/duckdb-sources.md §2); anything
   else is refused and DuckDB applies it itself.
 * ``stream(columns, filters)`` renders one request plan from the accepted filters and the needed
   columns, and returns a lazy Arrow stream over the pages: nothing is requested before DuckDB
@@ -31,7 +31,7 @@ With ``schemas=True`` (the default) each source also appears as a catalog (an in
 ``ATTACH`` holding views), so the SQL you would give ``lowcode_sql.connect`` runs unchanged:
 ``SELECT ... FROM crm.projects``. ``lowcode_scan('crm', 'projects')`` is a table macro over the
 registered names. Registrations are local to the connection: DuckDB does not share them with
-``duck.cursor()`` (DUCKDB-SOURCES §5), so take cursors from the attachment instead,
+``duck.cursor()`` (docs/notes/duckdb-sources.md §5), so take cursors from the attachment instead,
 ``att.cursor()``, which registers everything on the new cursor too (``detach`` of the connection
 detaches its cursors). The catalogs belong to the database, so every attached connection of one
 database shares them; the last one detached removes them.
@@ -113,7 +113,7 @@ def _value(lit: Any, column_type: str) -> tuple[bool, Any]:
     if exact is not None and not exact(lit):
         return False, None
     if typ == "TIMESTAMP WITH TIME ZONE":
-        # the instant as microseconds since the epoch (DUCKDB-SOURCES §2)
+        # the instant as microseconds since the epoch (docs/notes/duckdb-sources.md §2)
         if not isinstance(value, int) or isinstance(value, bool):
             return False, None
         return True, _EPOCH + dt.timedelta(microseconds=value)
@@ -252,7 +252,7 @@ class _Table:
         tdef, runtime, readahead = self.tdef, self.runtime, self.att.readahead
 
         def batches() -> Iterator[pa.RecordBatch]:
-            # lazy_start: DuckDB never says LIMIT (DUCKDB-SOURCES §3), so no page beyond the first is
+            # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the first is
             # requested before DuckDB asks for a second batch: `LIMIT 10` costs one request
             pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead, lazy_start=True)
             local = duckdb.connect() if where else None
@@ -301,7 +301,7 @@ def _scan_source_api() -> Any:
         schema_is_stable = True  # a table's columns are fixed once discovered
 
         def __init__(self, table: Any) -> None:  # a _Table (or the probe of _hook_works)
-            super().__init__(None)  # obj=None: a fresh stream per scan (DUCKDB-SOURCES §0)
+            super().__init__(None)  # obj=None: a fresh stream per scan (docs/notes/duckdb-sources.md §0)
             self.table = table
 
         def __arrow_c_schema__(self) -> Any:
@@ -495,7 +495,7 @@ _plain_cursor: Any = None
 def _hook_cursors() -> None:
     """Make ``cursor()`` of an attached connection return an attached cursor, for the tools that
     open their own cursor on the connection they are given (polars ``read_database``, pandas
-    ``read_sql``, dbt-duckdb): DuckDB shares no registration with a cursor (DUCKDB-SOURCES §5)."""
+    ``read_sql``, dbt-duckdb): DuckDB shares no registration with a cursor (docs/notes/duckdb-sources.md §5)."""
     global _plain_cursor
     with _lock:
         if _plain_cursor is not None:
@@ -618,7 +618,7 @@ def _attach_catalogs(duck: duckdb.DuckDBPyConnection, att: Attachment) -> None:
         for tdef in source.tables().values():
             view = f"{_ident(source.name)}.{_ident(tdef.name)}"
             # a view in the attached catalog over the connection's registration: DuckDB still
-            # offers filters and columns through it (DUCKDB-SOURCES §5)
+            # offers filters and columns through it (docs/notes/duckdb-sources.md §5)
             duck.execute(f"CREATE VIEW {view} AS SELECT * FROM temp.main.{_ident(_dotted(source.name, tdef.name))}")
             duck.execute(f"COMMENT ON VIEW {view} IS '{_MARK}{token}'")
 
@@ -686,7 +686,7 @@ def _undo(att: Attachment) -> None:
 
 
 def _detach_all() -> None:
-    # At exit: a registration still alive makes nanobind print "leaked instances" (DUCKDB-SOURCES §8).
+    # At exit: a registration still alive makes nanobind print "leaked instances" (docs/notes/duckdb-sources.md §8).
     with _lock:
         atts = list(_attached.values())
         _attached.clear()

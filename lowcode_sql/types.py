@@ -45,7 +45,7 @@ __all__ = [
 
 
 class Exactness(enum.IntEnum):
-    """How a pushed predicate relates to SQL's answer (DESIGN.md §3)."""
+    """How a pushed predicate relates to SQL's answer (docs/DESIGN.md §3)."""
 
     LOCAL = 0  # not sent; DuckDB evaluates it
     SUPERSET = 1  # the API returns every row SQL keeps, maybe more; DuckDB re-checks

@@ -2,7 +2,7 @@
 
 A dialect marks a filter EXACT when it believes the API selects exactly the rows SQL would, and
 pushes an ORDER BY when it believes the API orders rows as SQL would. Both beliefs rest on docs
-that are often inferred (API-NOTES [I]/[U]); an API that ignores a filter, compares text without
+that are often inferred (docs/notes/<platform>-api.md: [I]/[U]); an API that ignores a filter, compares text without
 case, or ignores a sort would otherwise give a wrong answer without a sign. So, as pages arrive:
 
 * every row must satisfy every conjunct pushed as EXACT. The check runs in DuckDB, the engine's own

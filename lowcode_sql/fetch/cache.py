@@ -1,4 +1,4 @@
-"""An opt-in per-source response cache, for dashboards that send the same queries again (DESIGN §7).
+"""An opt-in per-source response cache, for dashboards that send the same queries again (docs/DESIGN.md §7).
 
 Keyed by the normalized request (method, path, sorted parameters, canonical JSON body) and a
 SHA-256 fingerprint of the source's credentials, never the credentials themselves, so two users of

@@ -10,7 +10,7 @@ Per paging scheme (``lowcode_sql.types``):
   while the consumer converts the current one.
 * ``NoPaging``: one request.
 
-Guards (DESIGN.md §4, "paging while data changes"): the rows received must match the reported
+Guards (docs/DESIGN.md §4, "paging while data changes"): the rows received must match the reported
 total, no page may be empty before the end, a page may not report a different total than the first,
 a cursor may not repeat and, when the table has a key, no key may appear twice. Any violation is an
 ``InconsistentScan``: a partial answer is never presented as complete.
@@ -98,7 +98,7 @@ def iter_pages(
     thread after each page (``expected_rows`` is None while unknown). ``lazy_start=True`` sends
     nothing beyond the first page until the consumer asks for the second (read-ahead then ramps up
     as usual): for consumers that may stop after one page without telling us why, such as a DuckDB
-    scan under a ``LIMIT`` (DUCKDB-SOURCES §3: no LIMIT reaches the source).
+    scan under a ``LIMIT`` (docs/notes/duckdb-sources.md §3: no LIMIT reaches the source).
     """
     stats = stats if stats is not None else ScanStats()
     window = readahead if readahead is not None else 2 * runtime.concurrency

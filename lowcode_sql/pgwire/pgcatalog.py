@@ -2,7 +2,7 @@
 table schemas, with real PostgreSQL type OIDs.
 
 DuckDB ships its own ``pg_catalog``, but it is not PostgreSQL-faithful (``pg_attribute.atttypid``
-holds DuckDB type ids, no ``pg_get_userbyid``, no ``regclass``: BI-BRIDGE.md, pitfall 2), so the
+holds DuckDB type ids, no ``pg_get_userbyid``, no ``regclass``: docs/notes/bi-bridge.md, pitfall 2), so the
 catalog tables live in the default schema, where unqualified names win over DuckDB's built-ins,
 and queries are rewritten to drop the ``pg_catalog.`` prefix. ``information_schema.x`` becomes the
 table ``information_schema_x`` (attaching a database named ``pg_catalog`` or creating one named
@@ -662,7 +662,7 @@ def rewrite_catalog(tree: exp.Expression) -> None:
 
 
 def log_unknown(sql: str, error: str) -> None:
-    """Catalog queries we cannot answer are logged so the emulation can grow (BI-BRIDGE.md, pitfall 6)."""
+    """Catalog queries we cannot answer are logged so the emulation can grow (docs/notes/bi-bridge.md, pitfall 6)."""
     log.warning("catalog query not supported: %s -- %s", error, " ".join(sql.split())[:2000])
 
 

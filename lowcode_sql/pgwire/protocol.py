@@ -159,7 +159,7 @@ def data_rows_arrow(columns: Sequence[Any], nrows: int) -> bytes:
     """DataRow messages for ``nrows`` rows from per-column Arrow binary/string arrays of encoded
     values (nulls become NULL). Each message is assembled by Arrow's ``binary_join_element_wise``
     from a header, then a 4-byte length and the value per column, so no Python code runs per row:
-    row encoding is the server's hot path (BI-BRIDGE.md, pitfall 7); about 3x faster than a loop
+    row encoding is the server's hot path (docs/notes/bi-bridge.md, pitfall 7); about 3x faster than a loop
     per row in Python."""
     global _ROW_HEADER
     import numpy as np

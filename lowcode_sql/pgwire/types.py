@@ -3,7 +3,7 @@
 OIDs are PostgreSQL's own (``src/include/catalog/pg_type.dat``): clients such as psqlODBC,
 pgJDBC and psycopg choose their converters by OID, so these must be the real values.
 Encoders work a whole Arrow column at a time (``pyarrow.compute`` casts), which is several
-times faster than formatting value by value in Python (BI-BRIDGE.md, pitfall 7).
+times faster than formatting value by value in Python (docs/notes/bi-bridge.md, pitfall 7).
 """
 
 from __future__ import annotations
@@ -303,7 +303,7 @@ def _parse_bool(s: str) -> bool:
 
 def decode_param(data: bytes | None, oid: int, fmt: int) -> Any:
     """A bound parameter as a Python value. Unknown OIDs (0, psycopg's choice for ``str``) stay
-    text and DuckDB casts them where they are compared (BI-BRIDGE.md, pitfall 9)."""
+    text and DuckDB casts them where they are compared (docs/notes/bi-bridge.md, pitfall 9)."""
     if data is None:
         return None
     if fmt == 1:

@@ -36,7 +36,7 @@ class CoreDataSandbox(Platform):
     DEMO_OPTIONS: dict[str, Any] = {}
     #: issue 13: plausible answers the seed leaves open (see ``Platform.VARIANTS``)
     VARIANTS = {
-        # API-NOTES §3: only an example response shows projects carrying an identifier; tastypie
+        # docs/notes/coredata-api.md: only an example response shows projects carrying an identifier; tastypie
         # ignores a filter on a field it does not know ("Move along citizen")
         "ignore_unknown_filters": "projects do not filter on identifier: identifier filters there are ignored",
     }

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # Sample data
 # --------------------------------------------------------------------------------------------
 
-# Titles that exercise escaping, case, unicode and ties (DESIGN §4 "Case, collation, regex").
+# Titles that exercise escaping, case, unicode and ties (docs/DESIGN.md §4 "Case, collation, regex").
 _TRICKY_TITLES = [
     "Board meeting", "Board meeting", "board meeting", "Board", "Boardroom", "  Board meeting",
     "Board meeting  ", "Café résumé", "Cafe resume", "CAFÉ", "東京プロジェクト", "東京", "🚀 Launch", "🚀",
