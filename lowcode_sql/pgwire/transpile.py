@@ -3,9 +3,10 @@
 sqlglot does the dialect translation; the passes here add what it cannot know without types or
 PostgreSQL's naming rules (BI-BRIDGE.md, pitfall 3):
 
-* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB: such divisions
-  become DuckDB's truncating ``//`` when both operands are known integers (literals, integer
-  columns of the catalog, integer casts and arithmetic over them);
+* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB, and
+  ``sum(bigint)`` is ``numeric`` there: DuckDB's binder types these on the served connections
+  (``pgsemantics``: ``integer_division``, ``sum(pg_sum_arg(x))``), so every nesting is right;
+* ``format('%s %I %L', ...)`` is rewritten to PostgreSQL's meaning (``pgsemantics``);
 * ``ORDER BY x DESC`` puts NULLs first in PostgreSQL (sqlglot adds the explicit NULLS FIRST);
 * unaliased output columns get PostgreSQL's names (``count``, ``sum``, ``?column?``, ``int4``)
   instead of DuckDB's (``count_star()``, ``sum(x)``, ``(1 + 2)``).
@@ -27,9 +28,9 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.annotate_types import annotate_types
 
 from lowcode_sql.pgwire.errors import permission_denied
+from lowcode_sql.pgwire.pgsemantics import rewrite_format, rewrite_sums
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -130,7 +131,8 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _session_values(tree, settings, user)
     if target == "catalog":
         rewrite_catalog(tree)
-    _integer_division(tree, source_tables)
+    rewrite_sums(tree)
+    rewrite_format(tree)
     _numeric_casts(tree, source_tables)
     _similar_to(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
@@ -318,21 +320,6 @@ def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -
     if isinstance(node, exp.Sum | exp.Max | exp.Min):
         return _is_int(node.this, cols)
     return node.type is not None and node.type.this in _INT_TYPES
-
-
-def _integer_division(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
-    divs = list(tree.find_all(exp.Div))
-    if not divs:
-        return
-    cols = _column_types(tree, sources)
-    try:
-        annotate_types(tree, dialect="postgres")
-    except Exception:  # typing is best effort; _is_int falls back to the syntax
-        pass
-    for d in divs:
-        if _is_int(d.left, cols) and _is_int(d.right, cols):
-            # DuckDB's // truncates toward zero for integers, like PostgreSQL's int / int
-            d.replace(exp.IntDiv(this=d.left.copy(), expression=d.right.copy()))
 
 
 def _similar_to(tree: exp.Expression) -> None:

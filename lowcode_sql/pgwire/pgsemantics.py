@@ -1,0 +1,125 @@
+"""PostgreSQL's arithmetic and function semantics on the wire server's DuckDB connections.
+
+Types come from DuckDB's own binder, never from a guess over the syntax, so any nesting
+(subqueries, CTEs, views, the wrappers BI tools put around every query) is typed right:
+
+* ``integer_division``: DuckDB's ``/`` then divides integers as PostgreSQL does (``10 / 4`` is
+  ``2``, truncated toward zero) and every other mix (numeric, float) as before. The setting is
+  global on the served connections (the pool's engines, their constant folders, the catalog
+  DuckDB), set before their configuration is locked (``execute/duck.py``).
+* ``sum(x)``: PostgreSQL's ``sum(int8)`` is ``numeric`` (``sum(bigint) / count(*)`` is
+  1149.5, not 1149); DuckDB's is HUGEINT, which divides as an integer. ``sum(x)`` becomes
+  ``sum(pg_sum_arg(x))``, a macro overloaded on the argument's type (DuckDB picks the overload
+  when it binds the argument): 64-bit (and wider) integers are summed as DECIMAL(38,0), everything
+  else unchanged. The aggregate stays a ``sum`` for the planner.
+* ``format()``: PostgreSQL's ``%s``, ``%I``, ``%L``, ``%%``, positions (``%2$s``), the ``-``
+  flag and widths, rewritten into string expressions when the format string is a literal (DuckDB's
+  own ``format`` has another syntax: ``{}``). https://www.postgresql.org/docs/current/functions-string.html
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+__all__ = ["PG_GLOBAL_SETTINGS", "PG_MACROS", "rewrite_format", "rewrite_sums"]
+
+PG_GLOBAL_SETTINGS: dict[str, str] = {"integer_division": "true"}
+
+# Exact-type overloads first: DuckDB's overload choice for a type without one is not the
+# cheapest cast (a TINYINT argument picks BIGINT over the untyped form), so every integer type
+# has its own.
+_KEEP = ("TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT")
+_WIDE = ("BIGINT", "HUGEINT", "UINTEGER", "UBIGINT")
+PG_MACROS: tuple[str, ...] = (
+    "CREATE OR REPLACE MACRO pg_sum_arg"
+    + ", ".join([f"(x {t}) AS x" for t in _KEEP] + [f"(x {t}) AS CAST(x AS DECIMAL(38, 0))" for t in _WIDE]
+                + ["(x) AS x"]),
+)
+
+
+def rewrite_sums(tree: exp.Expression) -> None:
+    """``sum(x)`` -> ``sum(pg_sum_arg(x))`` (module docstring); DISTINCT, FILTER and OVER are kept."""
+    for node in list(tree.find_all(exp.Sum)):
+        arg = node.this
+        if isinstance(arg, exp.Distinct):
+            if len(arg.expressions) == 1:
+                inner = arg.expressions[0]
+                inner.replace(exp.Anonymous(this="pg_sum_arg", expressions=[inner.copy()]))
+            continue
+        if isinstance(arg, exp.Expression):
+            arg.replace(exp.Anonymous(this="pg_sum_arg", expressions=[arg.copy()]))
+
+
+_SPEC = re.compile(r"%(?:(\d+)\$)?(-)?(\d+)?([sIL%])")
+
+
+def _d(node: exp.Expression) -> str:
+    return node.sql(dialect="duckdb")
+
+
+def _text(arg: exp.Expression) -> str:
+    return f"CAST({_d(arg)} AS VARCHAR)"
+
+
+def _piece(kind: str, arg: exp.Expression) -> str:
+    v = _text(arg)
+    if kind == "s":
+        return f"COALESCE({v}, '')"
+    if kind == "I":
+        # quote_ident: quoted unless a plain lower-case identifier (PostgreSQL also quotes keywords)
+        return (f"CASE WHEN {v} IS NULL THEN error('null values cannot be formatted as an SQL identifier') "
+                f"WHEN regexp_full_match({v}, '[a-z_][a-z0-9_$]*') THEN {v} "
+                f"ELSE '\"' || replace({v}, '\"', '\"\"') || '\"' END")
+    # %L: quote_nullable; a backslash makes it an E'' literal with doubled backslashes
+    return (f"CASE WHEN {v} IS NULL THEN 'NULL' "
+            f"WHEN contains({v}, '\\') THEN 'E''' || replace(replace({v}, '\\', '\\\\'), '''', '''''') || '''' "
+            f"ELSE '''' || replace({v}, '''', '''''') || '''' END")
+
+
+def _format_sql(fmt: str, args: list[exp.Expression]) -> str:
+    parts: list[str] = []
+    pos = 0  # PostgreSQL: the next unpositioned specifier takes the argument after the last one used
+    last = 0
+    for m in _SPEC.finditer(fmt):
+        if m.start() > last:
+            parts.append(exp.Literal.string(fmt[last:m.start()]).sql(dialect="duckdb"))
+        last = m.end()
+        position, left, width, kind = m.groups()
+        if kind == "%":
+            parts.append("'%'")
+            continue
+        index = int(position) - 1 if position else pos
+        if index < 0:
+            raise ValueError("format specifies argument 0, but arguments are numbered from 1")
+        if index >= len(args):
+            raise ValueError("too few arguments for format()")
+        pos = index + 1
+        piece = _piece(kind, args[index])
+        if width:
+            pad = "rpad" if left else "lpad"
+            piece = f"{pad}({piece}, CAST(greatest({int(width)}, length({piece})) AS INTEGER), ' ')"
+        parts.append(piece)
+    rest = fmt[last:]
+    if "%" in rest:
+        raise ValueError(f"unrecognized format() type specifier in {rest!r}")
+    if rest:
+        parts.append(exp.Literal.string(rest).sql(dialect="duckdb"))
+    return "concat(" + ", ".join(parts or ["''"]) + ")"
+
+
+def rewrite_format(tree: exp.Expression) -> None:
+    """PostgreSQL's ``format(fmt, ...)`` with a literal ``fmt`` -> string expressions; any other
+    ``format`` is refused (DuckDB's would silently read another syntax)."""
+    for node in list(tree.find_all(exp.Format)):
+        fmt = node.this
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+            raise NotImplementedError("format() needs a literal format string on this server")
+        args = list(node.expressions)
+        try:
+            sql = _format_sql(fmt.this, args)
+        except ValueError as e:
+            raise SyntaxError(str(e)) from None
+        node.replace(sqlglot.parse_one(sql, read="duckdb"))
