@@ -135,6 +135,9 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     rewrite_format(tree)
     _numeric_casts(tree, source_tables)
     _similar_to(tree)
+    _like_escape(tree)
+    _extract_numeric(tree)
+    _int4_series(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
 
 
@@ -346,6 +349,64 @@ def _similar_to(tree: exp.Expression) -> None:
             else:
                 out.append(ch)
         node.replace(exp.func("regexp_full_match", node.this.copy(), exp.Literal.string("".join(out))))
+
+
+def _like_escape(tree: exp.Expression) -> None:
+    """PostgreSQL's LIKE escapes with a backslash by default (``'a\\_b%'`` matches ``a_b...``);
+    DuckDB's has no default escape: give literal patterns with a backslash an explicit one."""
+    for node in list(tree.find_all(exp.Like, exp.ILike)):
+        pattern = node.expression
+        if isinstance(node.parent, exp.Escape) or not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            continue
+        if "\\" in pattern.this:
+            node.replace(exp.Escape(this=node.copy(), expression=exp.Literal.string("\\")))
+
+
+# PostgreSQL 14+: extract() is numeric, with the fraction digits of the field (docs, "EXTRACT")
+_EXTRACT_SCALE = {"EPOCH": 6, "SECOND": 6, "SECONDS": 6, "MILLISECONDS": 3, "MILLISECOND": 3}
+
+
+def _extract_numeric(tree: exp.Expression) -> None:
+    for node in list(tree.find_all(exp.Extract)):
+        unit = node.this.name.upper() if isinstance(node.this, exp.Var | exp.Literal) else ""
+        scale = _EXTRACT_SCALE.get(unit, 0)
+        value: exp.Expression = node.copy()
+        if unit in ("SECOND", "SECONDS"):
+            # DuckDB's second is whole; PostgreSQL's has the microseconds as its fraction
+            micros = exp.Extract(this=exp.var("MICROSECOND"), expression=node.expression.copy())
+            value = exp.Div(this=exp.Cast(this=micros, to=exp.DataType.build("DECIMAL(38, 6)")),
+                            expression=exp.Literal.number(1000000))
+        node.replace(exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL(38, {scale})")))
+
+
+def _int_literal(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Neg):
+        inner = _int_literal(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and node.is_int:
+        return int(node.this)
+    return None
+
+
+def _int4_series(tree: exp.Expression) -> None:
+    """``FROM generate_series(1, 10)``: PostgreSQL's column is int4 for int4 arguments (so
+    ``sum(i) / count(*)`` divides as integers); DuckDB's is BIGINT. Integer literal arguments in
+    int4's range get an int4 column."""
+    for table in list(tree.find_all(exp.Table)):
+        fn = table.this
+        if not isinstance(fn, exp.ExplodingGenerateSeries):
+            continue
+        args = [fn.args.get(k) for k in ("start", "end", "step") if fn.args.get(k) is not None]
+        values = [_int_literal(a) for a in args]
+        if not all(v is not None and -2**31 <= v < 2**31 for v in values):
+            continue
+        inner = exp.select(exp.Cast(this=exp.column("generate_series"), to=exp.DataType.build("INT"))
+                           .as_("generate_series")).from_(exp.Table(this=fn.copy()))
+        alias = table.args.get("alias")
+        alias = alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier("generate_series"))
+        if not alias.columns:  # PostgreSQL: a scalar function's table alias names its column too
+            alias.set("columns", [alias.this.copy()])
+        table.replace(exp.Subquery(this=inner, alias=alias))
 
 
 def _numeric_casts(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
