@@ -24,7 +24,7 @@ import re
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["PG_GLOBAL_SETTINGS", "PG_MACROS", "rewrite_format", "rewrite_sums"]
+__all__ = ["PG_GLOBAL_SETTINGS", "PG_MACROS", "int4_results", "rewrite_format", "rewrite_sums"]
 
 PG_GLOBAL_SETTINGS: dict[str, str] = {"integer_division": "true"}
 
@@ -37,6 +37,19 @@ PG_MACROS: tuple[str, ...] = (
     "CREATE OR REPLACE MACRO pg_sum_arg"
     + ", ".join([f"(x {t}) AS x" for t in _KEEP] + [f"(x {t}) AS CAST(x AS DECIMAL(38, 0))" for t in _WIDE]
                 + ["(x) AS x"]),
+    # octet_length(text) is its UTF-8 byte count (DuckDB's octet_length takes BLOB/BIT only)
+    "CREATE OR REPLACE MACRO pg_octet_length(x BLOB) AS CAST(octet_length(x) AS INTEGER), "
+    "(x VARCHAR) AS CAST(strlen(x) AS INTEGER)",
+    # PostgreSQL's quoting functions (functions-string.html), which DuckDB does not have; a
+    # backslash makes quote_literal an E'' literal with doubled backslashes, as PostgreSQL does
+    r"""CREATE OR REPLACE MACRO quote_ident(x) AS CASE
+        WHEN regexp_full_match(CAST(x AS VARCHAR), '[a-z_][a-z0-9_$]*') THEN CAST(x AS VARCHAR)
+        ELSE '"' || replace(CAST(x AS VARCHAR), '"', '""') || '"' END""",
+    r"""CREATE OR REPLACE MACRO quote_literal(x) AS CASE
+        WHEN contains(CAST(x AS VARCHAR), '\')
+        THEN 'E''' || replace(replace(CAST(x AS VARCHAR), '\', '\\'), '''', '''''') || ''''
+        ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END""",
+    "CREATE OR REPLACE MACRO quote_nullable(x) AS coalesce(quote_literal(x), 'NULL')",
 )
 
 
@@ -51,6 +64,28 @@ def rewrite_sums(tree: exp.Expression) -> None:
             continue
         if isinstance(arg, exp.Expression):
             arg.replace(exp.Anonymous(this="pg_sum_arg", expressions=[arg.copy()]))
+
+
+# functions whose PostgreSQL result is int4 whatever the argument (DuckDB's are BIGINT)
+_INT4_FUNCS = (exp.Length, exp.StrPosition)
+_INT4_WINDOW = frozenset({"ntile"})
+
+
+def int4_results(tree: exp.Expression) -> None:
+    """Cast the results of functions PostgreSQL types ``int4`` to INTEGER, and
+    ``octet_length(text)`` to its byte count."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "octet_length" and len(node.expressions) == 1:
+            node.replace(exp.Anonymous(this="pg_octet_length", expressions=[node.expressions[0].copy()]))
+    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.Window)):
+        if isinstance(node, exp.Window):
+            fn = node.this
+            name = fn.name.lower() if isinstance(fn, exp.Anonymous) else fn.sql_name().lower()
+            if name not in _INT4_WINDOW:
+                continue
+        elif isinstance(node.parent, exp.Cast):
+            continue
+        node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("INT")))
 
 
 _SPEC = re.compile(r"%(?:(\d+)\$)?(-)?(\d+)?([sIL%])")

@@ -30,7 +30,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lowcode_sql.pgwire.errors import permission_denied
-from lowcode_sql.pgwire.pgsemantics import rewrite_format, rewrite_sums
+from lowcode_sql.pgwire.pgsemantics import int4_results, rewrite_format, rewrite_sums
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -138,6 +138,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _like_escape(tree)
     _extract_numeric(tree)
     _int4_series(tree)
+    int4_results(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
 
 

@@ -265,3 +265,72 @@ SELECT g FROM generate_series(1, 10, 3) AS g(g)
 SELECT x FROM generate_series(1, 3) x
 SELECT * FROM generate_series(-2, 2) ORDER BY 1
 SELECT sum(g) / count(*) FROM generate_series(1, 4) AS t(g)
+
+-- more division mixes inside subqueries, CTEs and aggregates (the wrappers BI tools generate)
+SELECT a / b FROM (SELECT id::int2 AS a, 2::int4 AS b FROM m) t ORDER BY 1
+SELECT a / b FROM (SELECT id::int8 AS a, 2::int8 AS b FROM m) t ORDER BY 1
+SELECT a / b FROM (SELECT id AS a, 4 AS b FROM m) t ORDER BY 1
+SELECT a / b FROM (SELECT id::int AS a, 4::float8 AS b FROM m) t ORDER BY 1
+SELECT q / 3 FROM (SELECT count(*) AS q FROM m) t
+SELECT c / 5 FROM (SELECT count(*) AS c FROM m GROUP BY grp) t ORDER BY 1
+WITH t AS (SELECT grp, count(*) AS c, sum(qty) AS s FROM m GROUP BY grp) SELECT grp, s / c FROM t ORDER BY grp
+WITH t AS (SELECT id::int AS i FROM m), u AS (SELECT i / 3 AS j FROM t) SELECT j, count(*) FROM u GROUP BY j ORDER BY j
+SELECT count(*) / 5 FROM m
+SELECT count(*) / 5.0 FROM m
+SELECT count(*) * 1.0 / 5 FROM m
+SELECT max(id::int) / min(id::int) FROM m
+SELECT (SELECT count(*) FROM m) / 4
+SELECT id::int / (id::int + 1) FROM m ORDER BY id
+SELECT 7 / -2, -7 / -2
+SELECT 2147483647 / 2
+SELECT 9223372036854775807 / 2
+SELECT sub.x / 2 FROM (SELECT y.x FROM (SELECT 9 AS x) y) sub
+SELECT (a + b) / 2 FROM (SELECT 3 AS a, 4 AS b) t
+SELECT a % 4 / 2 FROM (SELECT 11 AS a) t
+SELECT sum(qty) / 3 FROM m
+SELECT max(qty) / 3 FROM m
+
+-- aggregates over more types
+SELECT sum(price::real) FROM m
+SELECT min(ok), max(ok) FROM m
+SELECT count(DISTINCT name) FROM m
+SELECT grp, min(day), max(ts) FROM m GROUP BY grp ORDER BY grp
+SELECT max(length(name)) FROM m
+SELECT sum(CASE WHEN ok THEN 1 ELSE 0 END) FROM m
+SELECT count(*) FROM m WHERE price > 5
+SELECT grp, count(*) AS n FROM m GROUP BY grp ORDER BY n DESC, grp
+
+-- more string functions
+SELECT concat_ws(', ', grp, name) FROM m ORDER BY id
+SELECT concat_ws('', 'a', 'b')
+SELECT regexp_replace(name, 'a', 'A') FROM m ORDER BY id
+SELECT regexp_replace('Hello World', 'o', '0', 'g')
+SELECT 'abc' ~ 'b', 'abc' ~ '^b'
+SELECT split_part(name, '-', 2) FROM m ORDER BY id
+SELECT position('a' IN name) FROM m ORDER BY id
+SELECT substring(name FROM 2 FOR 3) FROM m ORDER BY id
+SELECT left(name, 3) FROM m ORDER BY id
+SELECT length(trim(name)) FROM m ORDER BY id
+SELECT translate('abc', 'ab', 'xy')
+SELECT 'x' || id::int FROM m ORDER BY id
+SELECT name || '!' FROM m ORDER BY id
+SELECT quote_ident('My T'), quote_literal('it''s')
+SELECT format('%s has %s', name, qty::int) FROM m ORDER BY id
+SELECT format('%I', grp) FROM m ORDER BY id
+SELECT octet_length(name) FROM m ORDER BY id
+SELECT lower(grp) = 'a' FROM m ORDER BY id
+
+-- intervals and date arithmetic
+SELECT interval '1 day 02:00:00'
+SELECT interval '90 minutes'
+SELECT ts - '2024-01-01 00:00:00+00'::timestamptz FROM m ORDER BY id
+SELECT '2024-03-01'::date - interval '1 day'
+SELECT date_trunc('week', day) FROM m ORDER BY id
+SELECT date_trunc('quarter', day) FROM m ORDER BY id
+SELECT extract(isodow FROM day) FROM m ORDER BY id
+SELECT extract(week FROM day) FROM m ORDER BY id
+SELECT extract(day FROM ts) FROM m ORDER BY id
+SELECT extract(epoch FROM '2024-01-01 00:00:00+00'::timestamptz)
+SELECT to_timestamp(0)
+SELECT day < '2024-01-01' FROM m ORDER BY id
+SELECT count(*) FROM m WHERE ts < now()

@@ -195,3 +195,20 @@ def test_data_rows_wire_format():
     row2 = b"D" + (4 + 2 + 4 + 4 + 2).to_bytes(4, "big") + b"\x00\x02" + b"\xff" * 4 + b"\x00\x00\x00\x02xy"
     assert out == row1 + row2
     assert data_rows_arrow([pa.array(["a", "b", "c"]).slice(1, 2)], 2).endswith(b"\x00\x00\x00\x01c")
+
+
+@pytest.mark.parametrize(("sql", "expected", "type_"), [
+    (r"SELECT 'a_b%c' LIKE 'a\_b%', 'axb' LIKE 'a\_b'", (True, False), "BOOLEAN"),
+    ("SELECT extract(year FROM DATE '2024-05-17')", (Decimal("2024"),), "DECIMAL(38,0)"),
+    ("SELECT extract(second FROM TIMESTAMP '2024-05-17 01:02:03.25')", (Decimal("3.250000"),), "DECIMAL(38,6)"),
+    ("SELECT sum(i) / count(*) FROM generate_series(1, 10) AS g(i)", (5,), None),
+    ("SELECT x FROM generate_series(1, 3) x ORDER BY x DESC LIMIT 1", (3,), "INTEGER"),
+    ("SELECT length('Straße'), octet_length('Straße'), strpos('abc', 'c')", (6, 7, 3), "INTEGER"),
+    ("SELECT quote_ident('My T'), quote_ident('ok_1'), quote_literal('it''s'), quote_nullable(NULL)",
+     ('"My T"', "ok_1", "'it''s'", "NULL"), "VARCHAR"),
+])
+def test_postgresql_results_and_types(sql, expected, type_):
+    rel = pg_duck().sql(tr(sql).sql)
+    assert rel.fetchall()[0] == expected
+    if type_:
+        assert {str(t) for t in rel.types} == {type_}
