@@ -20,7 +20,9 @@ Types come from DuckDB's own binder, never from a guess over the syntax, so any 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -53,8 +55,13 @@ PG_MACROS: tuple[str, ...] = (
 )
 
 
-def rewrite_sums(tree: exp.Expression) -> None:
-    """``sum(x)`` -> ``sum(pg_sum_arg(x))`` (module docstring); DISTINCT, FILTER and OVER are kept."""
+def rewrite_sums(tree: exp.Expression,
+                 source_type: Callable[[exp.Column], pa.DataType | None] = lambda _: None) -> None:
+    """``sum(x)`` -> ``sum(pg_sum_arg(x))`` (module docstring); DISTINCT, FILTER and OVER are kept.
+
+    ``source_type`` gives the type of a column read straight from a source table (the catalog's
+    schema, exact): such a ``sum(col)`` stays as it is, so the planner can still push it to the
+    platform (Totalum, Slingr aggregate), with a cast to numeric outside for 64-bit integers."""
     for node in list(tree.find_all(exp.Sum)):
         arg = node.this
         if isinstance(arg, exp.Distinct):
@@ -62,8 +69,14 @@ def rewrite_sums(tree: exp.Expression) -> None:
                 inner = arg.expressions[0]
                 inner.replace(exp.Anonymous(this="pg_sum_arg", expressions=[inner.copy()]))
             continue
-        if isinstance(arg, exp.Expression):
+        if not isinstance(arg, exp.Expression):
+            continue
+        plain = not isinstance(node.parent, exp.Window | exp.Filter) and isinstance(arg, exp.Column)
+        kind = source_type(arg) if plain and isinstance(arg, exp.Column) else None
+        if kind is None:
             arg.replace(exp.Anonymous(this="pg_sum_arg", expressions=[arg.copy()]))
+        elif pa.types.is_int64(kind) or pa.types.is_uint32(kind) or pa.types.is_uint64(kind):
+            node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("DECIMAL(38, 0)")))
 
 
 # functions whose PostgreSQL result is int4 whatever the argument (DuckDB's are BIGINT)

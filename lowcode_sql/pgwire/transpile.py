@@ -131,7 +131,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _session_values(tree, settings, user)
     if target == "catalog":
         rewrite_catalog(tree)
-    rewrite_sums(tree)
+    rewrite_sums(tree, functools.partial(_direct_source_type, sources=source_tables))
     rewrite_format(tree)
     _numeric_casts(tree, source_tables)
     _similar_to(tree)
@@ -303,6 +303,32 @@ def _column_types(tree: exp.Expression,
         if len(types) == 1:
             found[("", name)] = types[0]
     return found
+
+
+def _direct_source_type(col: exp.Column, sources: Mapping[str, Mapping[str, pa.Schema]]) -> pa.DataType | None:
+    """The type of ``col`` if its SELECT reads one source table directly (no join, no subquery
+    in between) and ``col`` is one of that table's columns; else None (DuckDB's binder decides)."""
+    sel = col.find_ancestor(exp.Select)
+    frm = sel.args.get("from_") if sel is not None else None
+    if sel is None or frm is None or sel.args.get("joins") or not isinstance(frm.this, exp.Table):
+        return None
+    t = frm.this
+    if not isinstance(t.this, exp.Identifier):
+        return None  # a table function
+    top = _root(sel)
+    if not t.db and any(c.alias_or_name.lower() == t.name.lower() for c in top.find_all(exp.CTE)):
+        return None  # a CTE of that name hides the source table
+    unqualified = {name: s for s, tables in sources.items() for name in tables}
+    schema = sources.get(t.db or unqualified.get(t.name, ""), {}).get(t.name)
+    if schema is None or (col.table and col.table != t.alias_or_name) or col.name not in schema.names:
+        return None
+    return schema.field(col.name).type
+
+
+def _root(node: exp.Expression) -> exp.Expression:
+    while node.parent is not None:
+        node = node.parent
+    return node
 
 
 def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:

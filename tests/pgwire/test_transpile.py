@@ -212,3 +212,13 @@ def test_postgresql_results_and_types(sql, expected, type_):
     assert rel.fetchall()[0] == expected
     if type_:
         assert {str(t) for t in rel.types} == {type_}
+
+
+def test_sum_of_a_source_column_stays_pushable():
+    # the planner pushes SUM(column) to platforms that aggregate (Totalum, Slingr): a source column's
+    # sum keeps that shape, cast to numeric outside for a 64-bit integer (PostgreSQL's sum(int8))
+    out = tr("SELECT n, sum(id), sum(amount) FROM crm.deals GROUP BY n").sql
+    assert "CAST(SUM(id) AS DECIMAL(38, 0))" in out and "SUM(amount)" in out and "PG_SUM_ARG" not in out
+    # through a subquery the binder decides (the column there may be anything)
+    assert "SUM(PG_SUM_ARG(id))" in tr("SELECT sum(id) FROM (SELECT id::int AS id FROM crm.deals) t").sql
+    assert "SUM(PG_SUM_ARG(id))" in tr("WITH deals AS (SELECT 1 AS id) SELECT sum(id) FROM deals").sql
