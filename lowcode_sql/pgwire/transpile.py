@@ -131,6 +131,8 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _session_values(tree, settings, user)
     if target == "catalog":
         rewrite_catalog(tree)
+    _like_any(tree)
+    _every(tree)
     rewrite_sums(tree, functools.partial(_direct_source_type, sources=source_tables))
     rewrite_format(tree)
     _numeric_casts(tree, source_tables)
@@ -376,6 +378,32 @@ def _similar_to(tree: exp.Expression) -> None:
             else:
                 out.append(ch)
         node.replace(exp.func("regexp_full_match", node.this.copy(), exp.Literal.string("".join(out))))
+
+
+def _like_any(tree: exp.Expression) -> None:
+    """``x LIKE ANY (ARRAY['a%', 'b%'])`` (and ALL, ILIKE): DuckDB has no such form; an array
+    constructor becomes ORs (ANDs) of single LIKEs."""
+    for node in list(tree.find_all(exp.Like, exp.ILike)):
+        quant = node.expression
+        if not isinstance(quant, exp.Any | exp.All):
+            continue
+        arr = quant.this.this if isinstance(quant.this, exp.Paren) else quant.this
+        if not isinstance(arr, exp.Array) or not arr.expressions:
+            raise NotImplementedError("LIKE ANY/ALL needs an ARRAY[...] of patterns on this server")
+        kind = type(node)
+        parts: list[exp.Expression] = [kind(this=node.this.copy(), expression=p.copy()) for p in arr.expressions]
+        if node.args.get("negate"):  # x NOT LIKE ANY (...): some pattern does not match
+            parts = [exp.Not(this=p) for p in parts]
+        joined = exp.or_(*parts) if isinstance(quant, exp.Any) else exp.and_(*parts)
+        node.replace(exp.Paren(this=joined))
+
+
+def _every(tree: exp.Expression) -> None:
+    """``every(x)`` is PostgreSQL's SQL-standard name for ``bool_and(x)`` (an aggregate the planner
+    must see as one)."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "every" and len(node.expressions) == 1:
+            node.replace(exp.LogicalAnd(this=node.expressions[0].copy()))
 
 
 def _like_escape(tree: exp.Expression) -> None:

@@ -334,3 +334,126 @@ SELECT extract(epoch FROM '2024-01-01 00:00:00+00'::timestamptz)
 SELECT to_timestamp(0)
 SELECT day < '2024-01-01' FROM m ORDER BY id
 SELECT count(*) FROM m WHERE ts < now()
+
+-- more casts
+SELECT '  42 '::int
+SELECT 'abc'::int
+SELECT '2024-13-01'::date
+SELECT 1.5::numeric(3,1) * 2
+SELECT 7::numeric(10,2)
+SELECT -0.0001::numeric
+SELECT 100000::int2
+SELECT 3000000000::int
+SELECT '1e3'::float8
+SELECT 'NaN'::float8 = 'NaN'::float8
+SELECT 0.1::float8 + 0.2::float8
+SELECT CAST('t' AS boolean), CAST('no' AS boolean)
+SELECT ts::date FROM m ORDER BY id
+SELECT CAST(day AS text) || '!' FROM m ORDER BY id
+SELECT price::numeric(10,2) FROM m ORDER BY id
+SELECT qty::int::text FROM m ORDER BY id
+
+-- more NULL ordering, CASE and comparison
+SELECT name FROM m ORDER BY name NULLS FIRST
+SELECT name FROM m ORDER BY name DESC NULLS LAST
+SELECT ok FROM m ORDER BY ok
+SELECT ok FROM m ORDER BY ok DESC
+SELECT day FROM m ORDER BY day DESC
+SELECT ts FROM m ORDER BY ts
+SELECT grp, name FROM m ORDER BY grp DESC, name
+SELECT coalesce(grp, 'none'), count(*) FROM m GROUP BY 1 ORDER BY 1
+SELECT id FROM m WHERE qty IN (3, NULL) ORDER BY id
+SELECT id FROM m WHERE qty NOT IN (3, 7) ORDER BY id
+SELECT count(*) FROM m WHERE qty NOT IN (3, NULL)
+SELECT CASE WHEN qty IS NULL THEN 'none' END FROM m ORDER BY id
+SELECT greatest(qty, price), least(qty, price) FROM m ORDER BY id
+SELECT id FROM m WHERE price BETWEEN 0 AND 5 ORDER BY id
+SELECT id FROM m WHERE name IS NULL OR grp IS NULL ORDER BY id
+
+-- more windows
+SELECT id, sum(price) OVER (PARTITION BY grp ORDER BY id) FROM m ORDER BY id
+SELECT id, max(qty) OVER (PARTITION BY grp) FROM m ORDER BY id
+SELECT id, row_number() OVER (PARTITION BY grp ORDER BY price DESC) FROM m ORDER BY id
+SELECT id, last_value(id) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM m ORDER BY id
+SELECT id, cume_dist() OVER (ORDER BY qty) FROM m ORDER BY id
+SELECT id, count(qty) OVER (ORDER BY id) FROM m ORDER BY id
+SELECT grp, sum(qty), rank() OVER (ORDER BY sum(qty) DESC) FROM m GROUP BY grp ORDER BY grp
+SELECT * FROM (SELECT id, row_number() OVER (ORDER BY id DESC) AS r FROM m) t WHERE r <= 3 ORDER BY r
+
+-- more DISTINCT ON, LIMIT/OFFSET over subqueries
+SELECT DISTINCT ON (ok) ok, id FROM m ORDER BY ok, id DESC
+SELECT DISTINCT grp, ok FROM m ORDER BY grp, ok
+SELECT * FROM (SELECT id FROM m ORDER BY id DESC LIMIT 5) t ORDER BY id
+SELECT id FROM m ORDER BY price DESC NULLS LAST LIMIT 2
+SELECT id FROM m ORDER BY id LIMIT ALL
+SELECT count(*) FROM (SELECT id FROM m LIMIT 4) t
+
+-- more string / regex
+SELECT regexp_replace(name, '^(.)(.*)$', '\2\1') FROM m ORDER BY id
+SELECT name ~ 'a.*a' FROM m ORDER BY id
+SELECT 'foo bar' ~ '\s', 'a1' ~ '\d'
+SELECT string_agg(DISTINCT grp, '|' ORDER BY grp) FROM m
+SELECT upper(left(name, 1)) || substring(name FROM 2) FROM m ORDER BY id
+SELECT concat(id::int, '-', grp) FROM m ORDER BY id
+SELECT length(concat_ws(',', name, grp)) FROM m ORDER BY id
+SELECT replace(name, 'a', '') FROM m ORDER BY id
+SELECT split_part('2024-05-17', '-', 1)::int / 4
+
+-- date grains as BI tools write them
+SELECT date_trunc('month', ts) AS t, sum(price) FROM m GROUP BY 1 ORDER BY 1
+SELECT date_trunc('year', ts)::date FROM m ORDER BY id
+SELECT extract(year FROM ts) AS y, count(*) FROM m GROUP BY 1 ORDER BY 1
+SELECT CAST(date_trunc('day', ts) AS date) FROM m ORDER BY id
+SELECT date_trunc('hour', ts) + interval '30 minutes' FROM m ORDER BY id
+SELECT to_char(day, 'YYYY-MM') FROM m ORDER BY id
+
+-- BI-style wrappers: the tool's query inside a subquery, aggregated and limited outside
+SELECT * FROM (SELECT grp, count(*) / 2 AS half FROM m GROUP BY grp) AS virtual_table ORDER BY grp LIMIT 10
+SELECT grp, sum(n) / count(*) FROM (SELECT grp, id::bigint AS n FROM m) AS v GROUP BY grp ORDER BY grp
+SELECT grp, sum(n) / count(*) FROM (SELECT grp, id::int AS n FROM m) AS v GROUP BY grp ORDER BY grp
+SELECT grp, avg(n) FROM (SELECT grp, id::int AS n FROM m) AS v GROUP BY grp ORDER BY grp
+SELECT grp, max(n) / 2 FROM (SELECT grp, qty::int AS n FROM m) AS v GROUP BY grp ORDER BY grp
+SELECT count(*) AS count FROM (SELECT id FROM m WHERE ok) AS virtual_table
+SELECT __timestamp, c / 2 FROM (SELECT date_trunc('year', ts) AS __timestamp, count(*) AS c FROM m GROUP BY 1) t ORDER BY 1
+SELECT t.a / t.b FROM (SELECT sum(qty::int) AS a, count(*) AS b FROM m) t
+SELECT t.a / t.b FROM (SELECT sum(qty::bigint) AS a, count(*) AS b FROM m) t
+SELECT t.a / t.b FROM (SELECT sum(price) AS a, count(*) AS b FROM m) t
+SELECT x.pct FROM (SELECT 100 * count(*) FILTER (WHERE ok) / count(*) AS pct FROM m) x
+SELECT 100.0 * count(*) FILTER (WHERE ok) / count(*) FROM m
+WITH base AS (SELECT id::int AS i, grp FROM m), agg AS (SELECT grp, sum(i) AS s, count(*) AS c FROM base GROUP BY grp) SELECT grp, s / c FROM agg ORDER BY grp
+WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n / 2 FROM r ORDER BY n
+SELECT (SELECT sum(id::int) FROM m) / (SELECT count(*) FROM m)
+SELECT id FROM m WHERE id::int / 4 = 1 ORDER BY id
+SELECT id::int / 4 AS bucket, count(*) FROM m GROUP BY 1 ORDER BY 1
+SELECT id FROM m ORDER BY id::int / 5, id DESC
+SELECT floor(id / 4) FROM m ORDER BY id
+SELECT id::int % 3 FROM m ORDER BY id
+
+-- more aggregates
+SELECT count(1), count(NULL::int) FROM m
+SELECT sum(NULL::int)
+SELECT avg(NULL::float8)
+SELECT max(id) FILTER (WHERE grp = 'b') FROM m
+SELECT grp, count(*) FROM m WHERE false GROUP BY grp
+SELECT count(*) FROM m WHERE false
+SELECT sum(qty) FROM m WHERE false
+SELECT every(ok) FROM m WHERE grp = 'a'
+SELECT string_agg(grp, ',') FROM (SELECT DISTINCT grp FROM m WHERE grp IS NOT NULL ORDER BY grp) t
+SELECT min(id::int), max(id::bigint) FROM m
+
+-- more booleans and predicates
+SELECT id FROM m WHERE ok = true ORDER BY id
+SELECT id FROM m WHERE ok IS FALSE ORDER BY id
+SELECT id FROM m WHERE ok IS UNKNOWN ORDER BY id
+SELECT NOT (qty > 3) FROM m ORDER BY id
+SELECT (qty > 3) = ok FROM m ORDER BY id
+SELECT id FROM m WHERE grp = ANY (ARRAY['a', 'b']) ORDER BY id
+SELECT id FROM m WHERE name LIKE ANY (ARRAY['a%', 'o%']) ORDER BY id
+SELECT id FROM m WHERE NOT EXISTS (SELECT 1 FROM m m2 WHERE m2.qty = m.id) ORDER BY id
+SELECT id FROM m WHERE (grp, ok) = ('a', true) ORDER BY id
+SELECT count(*) FILTER (WHERE name ILIKE '%A%') FROM m
+SELECT name SIMILAR TO 'a%' FROM m ORDER BY id
+SELECT 'abc' NOT ILIKE 'A%'
+SELECT id FROM m WHERE name NOT LIKE ALL (ARRAY['a%', 'o%']) ORDER BY id
+SELECT id FROM m WHERE name ILIKE ANY (ARRAY['A%', '%Z']) ORDER BY id
+SELECT grp, every(ok) FROM m GROUP BY grp ORDER BY grp

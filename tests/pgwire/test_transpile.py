@@ -222,3 +222,12 @@ def test_sum_of_a_source_column_stays_pushable():
     # through a subquery the binder decides (the column there may be anything)
     assert "SUM(PG_SUM_ARG(id))" in tr("SELECT sum(id) FROM (SELECT id::int AS id FROM crm.deals) t").sql
     assert "SUM(PG_SUM_ARG(id))" in tr("WITH deals AS (SELECT 1 AS id) SELECT sum(id) FROM deals").sql
+
+
+def test_like_any_all_and_every():
+    con = pg_duck()
+    sql = tr("SELECT name LIKE ANY (ARRAY['a%', 'o%']), name NOT ILIKE ALL (ARRAY['A%', 'b']), "
+             "name ILIKE ALL (ARRAY['A%', '%A']) FROM (SELECT 'alpha' AS name) t").sql
+    assert con.sql(sql).fetchall() == [(True, False, True)]
+    out = tr("SELECT every(x) FROM (SELECT true AS x UNION ALL SELECT false) t")
+    assert con.sql(out.sql).fetchall() == [(False,)] and out.names == ["every"]
