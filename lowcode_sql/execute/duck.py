@@ -52,8 +52,10 @@ def normalize_directories(dirs: Sequence[str | os.PathLike[str]]) -> list[str]:
 
 def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
                    allowed_directories: Sequence[str | os.PathLike[str]] = (),
-                   settings: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
-    """A new in-memory DuckDB with ``timezone`` and ``settings`` applied globally; with
+                   settings: Mapping[str, str] | None = None, global_settings: Mapping[str, str] | None = None,
+                   init_sql: Sequence[str] = ()) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB with ``timezone`` and ``global_settings`` applied globally (its
+    cursors inherit them), ``settings`` to this connection, then ``init_sql`` run (macros); with
     ``external_access=False`` it cannot reach the host (module docstring) and its configuration
     is locked. ``allowed_directories`` (only with ``external_access=False``) are readable."""
     if allowed_directories and external_access:
@@ -70,6 +72,10 @@ def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
         con.execute(f"SET GLOBAL TimeZone = {_quote(timezone)}")
         for name, value in (settings or {}).items():  # this connection's (some are session-only)
             con.execute(f"SET {name} = {_quote(value)}")
+        for name, value in (global_settings or {}).items():
+            con.execute(f"SET GLOBAL {name} = {_quote(value)}")
+        for statement in init_sql:
+            con.execute(statement)
         if not external_access:
             if dirs:
                 # must be set while external access is still on (DuckDB refuses it at connect time)

@@ -59,16 +59,20 @@ class Engine:
 
     def __init__(self, catalog: Catalog, *, timezone: str = "UTC", readahead: int | None = None,
                  external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = (),
-                 settings: Mapping[str, str] | None = None) -> None:
+                 settings: Mapping[str, str] | None = None, global_settings: Mapping[str, str] | None = None,
+                 init_sql: Sequence[str] = ()) -> None:
         """``external_access=False``: SQL run here cannot read or write the host's files, reach the
         network or change DuckDB's settings (``execute/duck.py``), except reading
-        ``allowed_directories``. ``settings`` are DuckDB settings applied before that lock."""
+        ``allowed_directories``. ``settings`` are DuckDB settings applied before that lock;
+        ``global_settings`` and ``init_sql`` (macros) apply to the constant folder's DuckDB too, so a
+        folded constant means what the query means (the wire server's PostgreSQL semantics)."""
         self.catalog = catalog
         self.readahead = readahead
         self.timezone = timezone
         self.external_access = external_access
         opts: dict[str, Any] = {"timezone": timezone, "external_access": external_access,
-                                "allowed_directories": allowed_directories}
+                                "allowed_directories": allowed_directories, "global_settings": global_settings,
+                                "init_sql": init_sql}
         self._con = connect_duckdb(**opts, settings=settings)
         # the folder evaluates constant expressions of the user's SQL: it gets the same walls
         self._fold_con = connect_duckdb(**opts)

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.pgwire.errors import query_canceled
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
 from lowcode_sql.pgwire.stream import RowStream
 
 __all__ = ["BATCH_ROWS", "EnginePool", "engine_timezone"]
@@ -56,7 +57,8 @@ class EnginePool:
                     return Engine(self.connection.catalog, timezone=self.timezone,
                                   readahead=getattr(base, "readahead", None), external_access=False,
                                   allowed_directories=self.allowed_directories,
-                                  settings={"streaming_buffer_size": "1MB"})
+                                  settings={"streaming_buffer_size": "1MB"},
+                                  global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
         return self._engines.get()  # all busy: wait for one
 
     def give(self, engine: Any) -> None:

@@ -3,9 +3,10 @@
 sqlglot does the dialect translation; the passes here add what it cannot know without types or
 PostgreSQL's naming rules (BI-BRIDGE.md, pitfall 3):
 
-* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB: such divisions
-  become DuckDB's truncating ``//`` when both operands are known integers (literals, integer
-  columns of the catalog, integer casts and arithmetic over them);
+* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB, and
+  ``sum(bigint)`` is ``numeric`` there: DuckDB's binder types these on the served connections
+  (``pgsemantics``: ``integer_division``, ``sum(pg_sum_arg(x))``), so every nesting is right;
+* ``format('%s %I %L', ...)`` is rewritten to PostgreSQL's meaning (``pgsemantics``);
 * ``ORDER BY x DESC`` puts NULLs first in PostgreSQL (sqlglot adds the explicit NULLS FIRST);
 * unaliased output columns get PostgreSQL's names (``count``, ``sum``, ``?column?``, ``int4``)
   instead of DuckDB's (``count_star()``, ``sum(x)``, ``(1 + 2)``).
@@ -27,9 +28,9 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.annotate_types import annotate_types
 
 from lowcode_sql.pgwire.errors import permission_denied
+from lowcode_sql.pgwire.pgsemantics import int4_results, rewrite_format, rewrite_sums
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -130,9 +131,16 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _session_values(tree, settings, user)
     if target == "catalog":
         rewrite_catalog(tree)
-    _integer_division(tree, source_tables)
+    _like_any(tree)
+    _every(tree)
+    rewrite_sums(tree, functools.partial(_direct_source_type, sources=source_tables))
+    rewrite_format(tree)
     _numeric_casts(tree, source_tables)
     _similar_to(tree)
+    _like_escape(tree)
+    _extract_numeric(tree)
+    _int4_series(tree)
+    int4_results(tree)
     return Translated(tree.sql(dialect="duckdb"), target, nparams, names)
 
 
@@ -299,6 +307,32 @@ def _column_types(tree: exp.Expression,
     return found
 
 
+def _direct_source_type(col: exp.Column, sources: Mapping[str, Mapping[str, pa.Schema]]) -> pa.DataType | None:
+    """The type of ``col`` if its SELECT reads one source table directly (no join, no subquery
+    in between) and ``col`` is one of that table's columns; else None (DuckDB's binder decides)."""
+    sel = col.find_ancestor(exp.Select)
+    frm = sel.args.get("from_") if sel is not None else None
+    if sel is None or frm is None or sel.args.get("joins") or not isinstance(frm.this, exp.Table):
+        return None
+    t = frm.this
+    if not isinstance(t.this, exp.Identifier):
+        return None  # a table function
+    top = _root(sel)
+    if not t.db and any(c.alias_or_name.lower() == t.name.lower() for c in top.find_all(exp.CTE)):
+        return None  # a CTE of that name hides the source table
+    unqualified = {name: s for s, tables in sources.items() for name in tables}
+    schema = sources.get(t.db or unqualified.get(t.name, ""), {}).get(t.name)
+    if schema is None or (col.table and col.table != t.alias_or_name) or col.name not in schema.names:
+        return None
+    return schema.field(col.name).type
+
+
+def _root(node: exp.Expression) -> exp.Expression:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
 def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:
     if isinstance(node, exp.Paren):
         return _is_int(node.this, cols)
@@ -318,21 +352,6 @@ def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -
     if isinstance(node, exp.Sum | exp.Max | exp.Min):
         return _is_int(node.this, cols)
     return node.type is not None and node.type.this in _INT_TYPES
-
-
-def _integer_division(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
-    divs = list(tree.find_all(exp.Div))
-    if not divs:
-        return
-    cols = _column_types(tree, sources)
-    try:
-        annotate_types(tree, dialect="postgres")
-    except Exception:  # typing is best effort; _is_int falls back to the syntax
-        pass
-    for d in divs:
-        if _is_int(d.left, cols) and _is_int(d.right, cols):
-            # DuckDB's // truncates toward zero for integers, like PostgreSQL's int / int
-            d.replace(exp.IntDiv(this=d.left.copy(), expression=d.right.copy()))
 
 
 def _similar_to(tree: exp.Expression) -> None:
@@ -359,6 +378,90 @@ def _similar_to(tree: exp.Expression) -> None:
             else:
                 out.append(ch)
         node.replace(exp.func("regexp_full_match", node.this.copy(), exp.Literal.string("".join(out))))
+
+
+def _like_any(tree: exp.Expression) -> None:
+    """``x LIKE ANY (ARRAY['a%', 'b%'])`` (and ALL, ILIKE): DuckDB has no such form; an array
+    constructor becomes ORs (ANDs) of single LIKEs."""
+    for node in list(tree.find_all(exp.Like, exp.ILike)):
+        quant = node.expression
+        if not isinstance(quant, exp.Any | exp.All):
+            continue
+        arr = quant.this.this if isinstance(quant.this, exp.Paren) else quant.this
+        if not isinstance(arr, exp.Array) or not arr.expressions:
+            raise NotImplementedError("LIKE ANY/ALL needs an ARRAY[...] of patterns on this server")
+        kind = type(node)
+        parts: list[exp.Expression] = [kind(this=node.this.copy(), expression=p.copy()) for p in arr.expressions]
+        if node.args.get("negate"):  # x NOT LIKE ANY (...): some pattern does not match
+            parts = [exp.Not(this=p) for p in parts]
+        joined = exp.or_(*parts) if isinstance(quant, exp.Any) else exp.and_(*parts)
+        node.replace(exp.Paren(this=joined))
+
+
+def _every(tree: exp.Expression) -> None:
+    """``every(x)`` is PostgreSQL's SQL-standard name for ``bool_and(x)`` (an aggregate the planner
+    must see as one)."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "every" and len(node.expressions) == 1:
+            node.replace(exp.LogicalAnd(this=node.expressions[0].copy()))
+
+
+def _like_escape(tree: exp.Expression) -> None:
+    """PostgreSQL's LIKE escapes with a backslash by default (``'a\\_b%'`` matches ``a_b...``);
+    DuckDB's has no default escape: give literal patterns with a backslash an explicit one."""
+    for node in list(tree.find_all(exp.Like, exp.ILike)):
+        pattern = node.expression
+        if isinstance(node.parent, exp.Escape) or not (isinstance(pattern, exp.Literal) and pattern.is_string):
+            continue
+        if "\\" in pattern.this:
+            node.replace(exp.Escape(this=node.copy(), expression=exp.Literal.string("\\")))
+
+
+# PostgreSQL 14+: extract() is numeric, with the fraction digits of the field (docs, "EXTRACT")
+_EXTRACT_SCALE = {"EPOCH": 6, "SECOND": 6, "SECONDS": 6, "MILLISECONDS": 3, "MILLISECOND": 3}
+
+
+def _extract_numeric(tree: exp.Expression) -> None:
+    for node in list(tree.find_all(exp.Extract)):
+        unit = node.this.name.upper() if isinstance(node.this, exp.Var | exp.Literal) else ""
+        scale = _EXTRACT_SCALE.get(unit, 0)
+        value: exp.Expression = node.copy()
+        if unit in ("SECOND", "SECONDS"):
+            # DuckDB's second is whole; PostgreSQL's has the microseconds as its fraction
+            micros = exp.Extract(this=exp.var("MICROSECOND"), expression=node.expression.copy())
+            value = exp.Div(this=exp.Cast(this=micros, to=exp.DataType.build("DECIMAL(38, 6)")),
+                            expression=exp.Literal.number(1000000))
+        node.replace(exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL(38, {scale})")))
+
+
+def _int_literal(node: exp.Expression | None) -> int | None:
+    if isinstance(node, exp.Neg):
+        inner = _int_literal(node.this)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Literal) and node.is_int:
+        return int(node.this)
+    return None
+
+
+def _int4_series(tree: exp.Expression) -> None:
+    """``FROM generate_series(1, 10)``: PostgreSQL's column is int4 for int4 arguments (so
+    ``sum(i) / count(*)`` divides as integers); DuckDB's is BIGINT. Integer literal arguments in
+    int4's range get an int4 column."""
+    for table in list(tree.find_all(exp.Table)):
+        fn = table.this
+        if not isinstance(fn, exp.ExplodingGenerateSeries):
+            continue
+        args = [fn.args.get(k) for k in ("start", "end", "step") if fn.args.get(k) is not None]
+        values = [_int_literal(a) for a in args]
+        if not all(v is not None and -2**31 <= v < 2**31 for v in values):
+            continue
+        inner = exp.select(exp.Cast(this=exp.column("generate_series"), to=exp.DataType.build("INT"))
+                           .as_("generate_series")).from_(exp.Table(this=fn.copy()))
+        alias = table.args.get("alias")
+        alias = alias.copy() if alias is not None else exp.TableAlias(this=exp.to_identifier("generate_series"))
+        if not alias.columns:  # PostgreSQL: a scalar function's table alias names its column too
+            alias.set("columns", [alias.this.copy()])
+        table.replace(exp.Subquery(this=inner, alias=alias))
 
 
 def _numeric_casts(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:

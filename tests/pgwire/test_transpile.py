@@ -9,7 +9,9 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.pgwire.pgcatalog import rewrite_catalog
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
 from lowcode_sql.pgwire.transpile import split_statements, translate
 from lowcode_sql.pgwire.types import _numeric_binary, decode_param, encode_text_column
 
@@ -45,12 +47,51 @@ def test_routing():
     ("SELECT 10 % 4 / 2", 1),
 ])
 def test_integer_division_semantics(sql, expected):
-    assert duckdb.sql(tr(sql).sql).fetchall()[0][0] == expected
+    assert pg_duck().sql(tr(sql).sql).fetchall()[0][0] == expected
 
 
-def test_integer_division_uses_column_types():
-    out = tr("SELECT d.id / 2, amount / 2, n / id FROM crm.deals d").sql
-    assert "d.id // 2" in out and "amount / 2" in out and "n // id" in out
+def pg_duck() -> duckdb.DuckDBPyConnection:
+    """A DuckDB with the served connections' PostgreSQL semantics (pgsemantics)."""
+    return connect_duckdb(external_access=False, global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
+
+
+def test_integer_division_uses_the_binders_types_at_any_depth():
+    con = pg_duck()
+    con.execute("CREATE SCHEMA crm")
+    con.execute("CREATE TABLE crm.deals AS SELECT 2299::BIGINT AS id, 7.0::DOUBLE AS amount, 9::INTEGER AS n "
+                "UNION ALL SELECT 0, 1.0, 1")
+    rows = con.sql(tr("SELECT d.id / 2, amount / 2, n / 2 FROM crm.deals d ORDER BY 1 DESC").sql).fetchall()
+    assert rows[0] == (1149, 3.5, 4)
+    # types from the binder, not the syntax: subqueries, CTEs, aggregates (sum(bigint) is numeric)
+    for sql, expected in [
+        ("SELECT x / 4 FROM (SELECT 10 AS x) t", 2),
+        ("WITH c AS (SELECT n * 3 AS y FROM crm.deals) SELECT max(y) / 2 FROM c", 13),
+        ("SELECT max(i / 1000) FROM generate_series(1, 999999) AS g(i)", 999),
+        ("SELECT sum(id) / count(*) FROM crm.deals", 1149.5),
+        ("SELECT sum(n) / count(*) FROM crm.deals", 5),
+        ("SELECT avg(n) FROM crm.deals", 5.0),
+    ]:
+        assert con.sql(tr(sql).sql).fetchall()[0][0] == expected, sql
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT format('%s-%s', 'a', 'b')", "a-b"),
+    ("SELECT format('%I.%I', 'public', 'My T')", 'public."My T"'),
+    ("SELECT format('%L, %L, %L', 'it''s', NULL, 'a\\b')", "'it''s', NULL, E'a\\\\b'"),
+    ("SELECT format('100%% %s', NULL)", "100% "),
+    ("SELECT format('%2$s %1$s %s', 'a', 'b')", "b a b"),
+    ("SELECT format('[%5s|%-5s]', 'ab', 'cd')", "[   ab|cd   ]"),
+    ("SELECT format('%s', 42)", "42"),
+])
+def test_format_follows_postgresql(sql, expected):
+    assert pg_duck().sql(tr(sql).sql).fetchall()[0][0] == expected
+
+
+def test_format_refuses_what_it_cannot_mean():
+    with pytest.raises(NotImplementedError):
+        tr("SELECT format(relname, 'x') FROM pg_class")
+    with pytest.raises(SyntaxError, match="too few arguments"):
+        tr("SELECT format('%s %s', 'a')")
 
 
 def test_desc_puts_nulls_first():
@@ -154,3 +195,39 @@ def test_data_rows_wire_format():
     row2 = b"D" + (4 + 2 + 4 + 4 + 2).to_bytes(4, "big") + b"\x00\x02" + b"\xff" * 4 + b"\x00\x00\x00\x02xy"
     assert out == row1 + row2
     assert data_rows_arrow([pa.array(["a", "b", "c"]).slice(1, 2)], 2).endswith(b"\x00\x00\x00\x01c")
+
+
+@pytest.mark.parametrize(("sql", "expected", "type_"), [
+    (r"SELECT 'a_b%c' LIKE 'a\_b%', 'axb' LIKE 'a\_b'", (True, False), "BOOLEAN"),
+    ("SELECT extract(year FROM DATE '2024-05-17')", (Decimal("2024"),), "DECIMAL(38,0)"),
+    ("SELECT extract(second FROM TIMESTAMP '2024-05-17 01:02:03.25')", (Decimal("3.250000"),), "DECIMAL(38,6)"),
+    ("SELECT sum(i) / count(*) FROM generate_series(1, 10) AS g(i)", (5,), None),
+    ("SELECT x FROM generate_series(1, 3) x ORDER BY x DESC LIMIT 1", (3,), "INTEGER"),
+    ("SELECT length('Straße'), octet_length('Straße'), strpos('abc', 'c')", (6, 7, 3), "INTEGER"),
+    ("SELECT quote_ident('My T'), quote_ident('ok_1'), quote_literal('it''s'), quote_nullable(NULL)",
+     ('"My T"', "ok_1", "'it''s'", "NULL"), "VARCHAR"),
+])
+def test_postgresql_results_and_types(sql, expected, type_):
+    rel = pg_duck().sql(tr(sql).sql)
+    assert rel.fetchall()[0] == expected
+    if type_:
+        assert {str(t) for t in rel.types} == {type_}
+
+
+def test_sum_of_a_source_column_stays_pushable():
+    # the planner pushes SUM(column) to platforms that aggregate (Totalum, Slingr): a source column's
+    # sum keeps that shape, cast to numeric outside for a 64-bit integer (PostgreSQL's sum(int8))
+    out = tr("SELECT n, sum(id), sum(amount) FROM crm.deals GROUP BY n").sql
+    assert "CAST(SUM(id) AS DECIMAL(38, 0))" in out and "SUM(amount)" in out and "PG_SUM_ARG" not in out
+    # through a subquery the binder decides (the column there may be anything)
+    assert "SUM(PG_SUM_ARG(id))" in tr("SELECT sum(id) FROM (SELECT id::int AS id FROM crm.deals) t").sql
+    assert "SUM(PG_SUM_ARG(id))" in tr("WITH deals AS (SELECT 1 AS id) SELECT sum(id) FROM deals").sql
+
+
+def test_like_any_all_and_every():
+    con = pg_duck()
+    sql = tr("SELECT name LIKE ANY (ARRAY['a%', 'o%']), name NOT ILIKE ALL (ARRAY['A%', 'b']), "
+             "name ILIKE ALL (ARRAY['A%', '%A']) FROM (SELECT 'alpha' AS name) t").sql
+    assert con.sql(sql).fetchall() == [(True, False, True)]
+    out = tr("SELECT every(x) FROM (SELECT true AS x UNION ALL SELECT false) t")
+    assert con.sql(out.sql).fetchall() == [(False,)] and out.names == ["every"]
