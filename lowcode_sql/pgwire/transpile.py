@@ -1,7 +1,7 @@
 """PostgreSQL SQL from clients -> DuckDB SQL, with PostgreSQL's semantics where they differ.
 
 sqlglot does the dialect translation; the passes here add what it cannot know without types or
-PostgreSQL's naming rules (BI-BRIDGE.md, pitfall 3):
+PostgreSQL's naming rules (docs/notes/bi-bridge.md, pitfall 3):
 
 * ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB, and
   ``sum(bigint)`` is ``numeric`` there: DuckDB's binder types these on the served connections
