@@ -182,3 +182,17 @@ def test_not_pushed_when_a_filter_is_not_exact(env):
     api.reset_stats()
     result = compare(con, ref, "SELECT k, sum(n) FROM s.t WHERE n > 0 GROUP BY k", False)
     assert [s.mode for s in result.scans] == ["scan"] and api.stats.count(r"/agg$") == 0
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT g, min(n, 2) AS lo, count(*) FROM s.t GROUP BY g",
+    "SELECT max(x, 3) FROM s.t WHERE g = 1",
+])
+def test_top_n_min_max_are_not_pushed(env, sql):
+    """DuckDB's ``min(x, n)``/``max(x, n)`` give the n smallest/largest values as a list (sqlglot keeps
+    n in the node's ``count`` argument): an API's single MIN/MAX is not that, so the query scans and
+    DuckDB aggregates. Pushing it would answer one value where a list is due."""
+    con, ref, api = env
+    api.reset_stats()
+    result = compare(con, ref, sql, False)
+    assert [s.mode for s in result.scans] == ["scan"] and api.stats.count(r"/agg$") == 0
