@@ -21,13 +21,13 @@ from sqlglot.schema import MappingSchema
 
 from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, nid
+from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import Aggregate, And, Exactness, Pred, ScanSpec, SortKey
+from lowcode_sql.types import Aggregate, And, Const, Exactness, Pred, ScanSpec, SortKey
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 
@@ -229,6 +229,16 @@ class _ScanState:
         conv = Converter(self.alias, columns, folder)
         preds: list[tuple[exp.Expression, Pred, bool]] = []
         for node in candidates:
+            if is_constant(node):
+                # WHERE FALSE / 1 = 0 / NULL / TRUE: DuckDB evaluates it once; never sent to an API
+                res = folder(node.sql(dialect="duckdb"), "BOOLEAN")
+                if not res.ok:
+                    continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
+                if res.value is True:
+                    self.dropped.add(nid(node))  # type: ignore[arg-type]
+                    continue
+                preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
+                continue
             pred, exact = conv.convert(node)
             if pred is None:
                 self.all_exact = False
