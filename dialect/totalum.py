@@ -52,6 +52,13 @@ Pushdown (Mongo semantics; a SQL NULL is a stored null *or* a missing field):
   LIMIT/OFFSET via ``pagination`` (``page`` counts pages of ``limit`` rows from 0, so an OFFSET needs a
   page size dividing it; when none is useful, a window of up to 5 pages is one ``$skip``/``$limit``
   aggregation request, see ``_window_by_pipeline``). COUNT(*) via ``returnCount`` (``metadata.count``).
+* Boundary check while paging (``fetch/scan.py``): pages after the first are requested one row early,
+  which ``page`` alone cannot express, so they are sent as ``page: 0`` plus ``skip`` = the row to start
+  at. ``skip`` is in the query type (``interfaces.d.ts``: ``pagination?: { limit?: number; page?: number;
+  skip?: number }``, API-NOTES §4 "Query shape" [C]); that the API adds it to ``page * limit`` (Mongo's
+  ``.skip()``) is [U], so with ``page: 0`` either reading gives the same rows. A server that ignored it
+  would answer page 0 again, which the check reports as such (``InconsistentScan`` naming the option);
+  option ``drift_check = false`` then returns to plain page numbers without the check.
 * GROUP BY with COUNT(*)/COUNT/SUM/AVG/MIN/MAX over exact filters: one ``POST
   api/v1/filter/custom-mongo-aggregation-query`` (seed "Do a custom mongodb aggregation query") with
   ``[{$match}, {$group}]`` as strict JSON text; see ``can_aggregate`` and ``_mongo`` for why its groups
@@ -122,6 +129,8 @@ class Totalum(Dialect):
         "request": ("get", "'get': GET api/v1/crud/{table} with a JSON filter (seed); "
                            "'post': POST api/v1/crud/query/{table} with a JSON body (SDK 2.0.40)"),
         "in_operator": (False, "the account accepts {field: {in: [...]}} (unconfirmed; default: or-lists)"),
+        "drift_check": (True, "overlap each page with the one before by a row (sent as pagination.skip) to "
+                              "detect rows moving during a scan; false saves that row per page, unchecked"),
         "aggregate": (True, "push GROUP BY with COUNT/SUM/AVG/MIN/MAX through the custom Mongo aggregation "
                             "endpoint (POST api/v1/filter/custom-mongo-aggregation-query)"),
     }
@@ -370,7 +379,8 @@ class Totalum(Dialect):
         if self.options["request"] == "post" and link is None:
             body: dict[str, Any] = {"filter": flt, "sort": sort, "returnCount": True}
             paging = OffsetPaging("pagination.page", "pagination.limit", size, start=spec.offset,
-                                  max_rows=spec.limit, page_number=True, container="body")
+                                  max_rows=spec.limit, page_number=True, container="body",
+                                  overlap=bool(self.options["drift_check"]), skip_param="pagination.skip")
             return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{table.meta['table']}", json=body),
                                paging, tuple(notes))
         params: list[tuple[str, str]] = []
@@ -380,7 +390,8 @@ class Totalum(Dialect):
         if count:
             params.append(("returnCount", "true"))
         paging = OffsetPaging("pagination[page]", "pagination[limit]", size, start=spec.offset, max_rows=spec.limit,
-                              page_number=True)
+                              page_number=True, overlap=bool(self.options["drift_check"]),
+                              skip_param="pagination[skip]")
         return ScanRequest(HttpRequest("GET", path, tuple(params)), paging, tuple(notes))
 
     def _render_aggregate(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]],

@@ -67,12 +67,15 @@ def _predict(scan: PlannedScan, req: ScanRequest, counter: Counter | None) -> st
     if not isinstance(p, OffsetPaging | CursorPaging):
         return "1"
     size = p.page_size
+    # offset pages after the first overlap the one before by a row (fetch/scan.py, boundary check)
+    overlap = isinstance(p, OffsetPaging) and p.overlap and (not p.page_number or p.skip_param) and size >= 2
+    step = size - 1 if overlap else size
     if spec.limit is not None and counter is None:
-        return f"{max(1, math.ceil(spec.limit / size))} at most (LIMIT {spec.limit} pushed)"
+        return f"{1 + max(0, math.ceil((spec.limit - size) / step))} at most (LIMIT {spec.limit} pushed)"
     if counter is None:
-        return f"1 + ceil((N - {size}) / {size}) for N matching rows (run explain with a count for N)"
+        return f"1 + ceil((N - {size}) / {step}) for N matching rows (run explain with a count for N)"
     total = max(0, counter(scan, req) - spec.offset)
     if spec.limit is not None:
         total = min(total, spec.limit)
-    pages = max(1, math.ceil(total / size))
+    pages = 1 + max(0, math.ceil((total - size) / step))
     return f"{pages} ({total} rows; one more for the count just made)"

@@ -450,6 +450,14 @@ class OffsetPaging:
     #: name, a query parameter holding a JSON object (Alumio's ``filter``). Inside JSON, a dotted
     #: param name is a nested key (``pagination.page``) and the values are numbers.
     container: str | None = None
+    #: Boundary check (``fetch/scan.py``): every page after the first is requested one row early and
+    #: its first row must be the row the page before ended with, so rows shifting under a running scan
+    #: raise ``InconsistentScan`` instead of being skipped. Costs one row per page after the first.
+    overlap: bool = True
+    #: Page-number APIs only: a row count the API adds to ``page * limit`` (Totalum's
+    #: ``pagination.skip``). Pages after the first are then requested as page 0 plus this skip, so
+    #: they can start one row early; without it page-number paging cannot overlap (no boundary check).
+    skip_param: str | None = None
 
 
 @dataclass(frozen=True)
@@ -479,9 +487,18 @@ class ScanRequest:
     paging: Paging
     notes: tuple[str, ...] = ()  # human-readable facts for EXPLAIN (e.g. "title: superset")
 
-    def page_request(self, offset: int, size: int, cursor: Any = None) -> HttpRequest:
+    def page_request(self, offset: int, size: int, cursor: Any = None, *, by_skip: bool = False) -> HttpRequest:
+        """The request for ``size`` rows from row ``offset`` (or after ``cursor``). ``by_skip``: a
+        page-number API with a ``skip_param`` is asked for page 0 skipping ``offset`` rows, so any
+        offset can be reached."""
         p = self.paging
         if isinstance(p, OffsetPaging):
+            if by_skip:
+                if not (p.page_number and p.skip_param):
+                    raise ValueError("by_skip needs page-number paging with a skip_param")
+                return self.base.with_paging(
+                    p.container, [(p.offset_param, 0), (p.limit_param, size), (p.skip_param, offset)]
+                )
             if p.page_number and size and offset % size:
                 raise ValueError(f"page-number paging cannot fetch {size} rows from row {offset}")
             # the API computes the first row as page * limit: the page is counted in pages of `size`

@@ -15,6 +15,7 @@ import re
 import duckdb
 
 from lowcode_sql import errors as lc
+from lowcode_sql import secrets
 
 __all__ = ["INSUFFICIENT_PRIVILEGE", "INTERNAL", "PGError", "is_internal", "permission_denied", "sqlstate"]
 
@@ -81,7 +82,14 @@ def is_internal(e: BaseException) -> bool:
 
 
 def sqlstate(e: BaseException) -> tuple[str, str, str | None]:
-    """(SQLSTATE, message, hint) for any exception a statement can raise."""
+    """(SQLSTATE, message, hint) for any exception a statement can raise, through the one redaction
+    point (``lowcode_sql.secrets``): DuckDB's and Python's own texts are not ``LowcodeSQLError``s, which
+    redact themselves, and may quote a value that came from a platform's answer."""
+    code, message, hint = _classify(e)
+    return code, secrets.redact(message), None if hint is None else secrets.redact(hint)
+
+
+def _classify(e: BaseException) -> tuple[str, str, str | None]:
     if isinstance(e, PGError):
         return e.code, str(e), e.hint
     if is_internal(e):

@@ -48,7 +48,7 @@ def test_401_mid_scan_relogs_once_and_replays(make_runtime) -> None:
     api = FakeAPI(rows(100), tokens=set())
 
     def expire_after_first_page(i: int, r: httpx.Request) -> None:
-        if r.url.params.get("offset") == "30":
+        if r.url.params.get("offset") == "27":  # the 4th page (later pages start one row early)
             api.tokens.discard("tok-1")  # the platform expires the token while pages are in flight
 
     api.hook = expire_after_first_page
@@ -59,7 +59,7 @@ def test_401_mid_scan_relogs_once_and_replays(make_runtime) -> None:
     assert stats.logins == 2  # the first login and the re-login, both inside this scan
     assert stats.requests == len(api.requests)  # logins and replays are requests too
     statuses = [r.headers.get("authorization") for r in api.data_requests()]
-    assert statuses.count("Bearer tok-2") >= 7  # pages from offset 30 on, replayed with the new token
+    assert statuses.count("Bearer tok-2") >= 7  # pages from offset 27 on, replayed with the new token
     assert statuses.count("Bearer tok-1") >= 4  # the pages before it were served with the old one
 
 

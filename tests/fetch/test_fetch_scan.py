@@ -26,8 +26,10 @@ def test_offset_pages_in_order_with_exact_urls(make_runtime) -> None:
     api = FakeAPI(rows(95))
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan())) == list(range(95))
     assert str(api.requests[0].url) == "http://api.test/x/api/items?offset=0&limit=10"
+    # Every page after the first starts one row early, on the row the page before ended with (the
+    # boundary check), so a page adds 9 rows; the last page asks only for what is left.
     assert sorted(params(api, "offset", "limit")) == sorted(
-        [(str(o), "10") for o in range(0, 90, 10)] + [("90", "5")]  # the last page asks only for what is left
+        [("0", "10")] + [(str(o), "10") for o in range(9, 90, 9)] + [("90", "5")]
     )
 
 
@@ -48,14 +50,14 @@ def test_pages_are_fetched_concurrently_within_the_budget(make_runtime) -> None:
     elapsed = time.perf_counter() - started
     assert 1 < api.peak <= 4
     assert rt.budget.peak == api.peak
-    assert elapsed < 40 * 0.01 * 0.75  # clearly faster than one page after another
+    assert elapsed < len(api.requests) * 0.01 * 0.75  # clearly faster than one page after another (45 pages)
 
 
 def test_in_order_even_when_later_pages_answer_first(make_runtime) -> None:
     # Earlier offsets are slower, so the answers arrive in reverse order.
     api = FakeAPI(rows(80), latency=lambda r: 0.002 * (8 - int(r.url.params["offset"]) // 10))
     pages = list(iter_pages(make_runtime(api, concurrency=8), TABLE, offset_scan()))
-    assert [p[0]["id"] for p in pages] == list(range(0, 80, 10))
+    assert [p[0]["id"] for p in pages] == [0, *range(10, 80, 9)]  # the overlapping row is not yielded twice
     assert ids(pages) == list(range(80))
 
 
@@ -63,7 +65,7 @@ def test_server_clamp_uses_observed_page_size(make_runtime) -> None:
     api = FakeAPI(rows(50), max_page=7)
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan(page_size=10))) == list(range(50))
     offsets = sorted(int(o) for (o,) in params(api, "offset"))
-    assert offsets == list(range(0, 50, 7))
+    assert offsets == [0, *range(6, 49, 6)]  # stride 7, minus the one-row overlap
 
 
 def test_server_ignoring_page_size_uses_its_own(make_runtime) -> None:
@@ -73,7 +75,7 @@ def test_server_ignoring_page_size_uses_its_own(make_runtime) -> None:
 
     api = FakeAPI(rows(60), hook=fixed_25)
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan(page_size=10))) == list(range(60))
-    assert sorted(int(o) for (o,) in params(api, "offset")) == [0, 25, 50]
+    assert sorted(int(o) for (o,) in params(api, "offset")) == [0, 24, 48]
     api.requests.clear()
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan(page_size=10, max_rows=3))) == [0, 1, 2]
     assert len(api.requests) == 1
@@ -83,12 +85,12 @@ def test_long_page_in_the_middle_is_inconsistent(make_runtime) -> None:
     api = FakeAPI(rows(50))
 
     def long_second_page(i: int, r: httpx.Request) -> httpx.Response | None:
-        if r.url.params["offset"] == "10":
-            return httpx.Response(200, json={"items": rows(50)[10:25], "total": 50})
+        if r.url.params["offset"] == "9":
+            return httpx.Response(200, json={"items": rows(50)[9:24], "total": 50})
         return None
 
     api.hook = long_second_page
-    with pytest.raises(InconsistentScan, match="offset 10 has 15 rows instead of 10"):
+    with pytest.raises(InconsistentScan, match="offset 9 has 15 rows instead of 10"):
         list(iter_pages(make_runtime(api), TABLE, offset_scan()))
 
 
@@ -116,7 +118,7 @@ def test_page_number_cannot_start_mid_page(make_runtime) -> None:
 def test_start_and_max_rows(make_runtime) -> None:
     api = FakeAPI(rows(100))
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan(start=5, max_rows=23))) == list(range(5, 28))
-    assert sorted(params(api, "offset", "limit"), key=lambda p: int(p[0])) == [("5", "10"), ("15", "10"), ("25", "3")]
+    assert sorted(params(api, "offset", "limit"), key=lambda p: int(p[0])) == [("5", "10"), ("14", "10"), ("23", "5")]
 
 
 def test_small_limit_asks_for_a_small_page(make_runtime) -> None:
@@ -143,7 +145,7 @@ def test_empty_table(make_runtime) -> None:
 def test_sequential_without_total_stops_at_short_page(make_runtime) -> None:
     api = FakeAPI(rows(35), with_total=False)
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan())) == list(range(35))
-    assert params(api, "offset") == [("0",), ("10",), ("20",), ("30",)]
+    assert params(api, "offset") == [("0",), ("9",), ("18",), ("27",)]  # each page from the last row seen
 
 
 def test_sequential_prefetches_next_page_while_consumer_works(make_runtime) -> None:
@@ -153,13 +155,13 @@ def test_sequential_prefetches_next_page_while_consumer_works(make_runtime) -> N
     time.sleep(0.05)  # the consumer "converts" page 1; page 2 is fetched meanwhile
     assert len(api.data_requests()) == 2
     assert ids(pages) == list(range(10, 30))
-    assert len(api.data_requests()) == 4  # an exact multiple needs one empty page to see the end
+    assert len(api.data_requests()) == 4  # pages add 9 rows after the first: 10 + 9 + 9 + 2
 
 
 def test_sequential_max_rows(make_runtime) -> None:
     api = FakeAPI(rows(100), with_total=False)
     assert ids(iter_pages(make_runtime(api), TABLE, offset_scan(max_rows=15))) == list(range(15))
-    assert params(api, "offset", "limit") == [("0", "10"), ("10", "5")]
+    assert params(api, "offset", "limit") == [("0", "10"), ("9", "6")]  # 5 rows wanted, plus the overlap
 
 
 # --- cursor and single-request scans ----------------------------------------------------------
@@ -230,7 +232,7 @@ def test_short_scan_is_inconsistent(make_runtime) -> None:
         list(iter_pages(make_runtime(api), TABLE, offset_scan()))
     text = str(info.value)
     assert text.startswith("[fake] items: ")
-    assert "has 5 rows instead of 10 (expected 50 rows in all)" in text
+    assert "the page at offset 36 has 9 rows instead of 10 (expected 50 rows in all)" in text
     assert "the data changed during the scan or the API capped results; retry or narrow the query" in text
 
 
@@ -243,7 +245,7 @@ def test_empty_page_before_end_is_inconsistent(make_runtime) -> None:
         return None
 
     api.hook = capped
-    with pytest.raises(InconsistentScan, match="empty page at offset 30 before the expected end"):
+    with pytest.raises(InconsistentScan, match="empty page at offset 36 before the expected end"):
         list(iter_pages(make_runtime(api), TABLE, offset_scan()))
 
 
@@ -275,7 +277,7 @@ def test_changing_total_is_inconsistent(make_runtime) -> None:
     api = FakeAPI(rows(50))
 
     def grow(i: int, r: httpx.Request) -> httpx.Response | None:
-        if r.url.params["offset"] == "20":
+        if r.url.params["offset"] == "18":
             body = api.answer(r).json()
             body["total"] = 51
             return httpx.Response(200, json=body)
@@ -294,13 +296,13 @@ def test_unparseable_page_names_source_and_request(make_runtime) -> None:
 
 def test_error_in_a_later_page_propagates_and_stops(make_runtime) -> None:
     api = FakeAPI(rows(200))
-    api.hook = lambda i, r: httpx.Response(404, json={"detail": "gone"}) if r.url.params["offset"] == "50" else None
+    api.hook = lambda i, r: httpx.Response(404, json={"detail": "gone"}) if r.url.params["offset"] == "45" else None
     pages = iter_pages(make_runtime(api, concurrency=2), TABLE, offset_scan())
     got = []
     with pytest.raises(APIError, match="HTTP 404: gone"):
         for page in pages:
             got.extend(page)
-    assert len(got) == 50
+    assert len(got) == 46  # rows 0-45: the pages before the one at offset 45 (which starts on row 45)
 
 
 # --- early close, stats, progress, count, rate ---------------------------------------------------
@@ -336,7 +338,7 @@ def test_stats_and_progress(make_runtime) -> None:
         make_runtime(api), TABLE, offset_scan(), stats=stats, on_progress=lambda s, exp: seen.append((s.rows, exp))
     )
     assert ids(pages) == list(range(25))
-    assert seen == [(10, 25), (20, 25), (25, 25)]
+    assert seen == [(10, 25), (19, 25), (25, 25)]
     assert (stats.requests, stats.pages, stats.rows, stats.retries) == (3, 3, 25, 0)
     assert stats.bytes > 100
     assert stats.elapsed > 0 and stats.finished is not None
@@ -365,7 +367,7 @@ def test_rate_limit_spaces_requests(make_runtime) -> None:
     assert ids(iter_pages(rt, TABLE, offset_scan())) == list(range(50))
     # 100/s: request k leaves no earlier than k * 10 ms after the first. (Single gaps may be shorter
     # when a sleeper woke late: the bucket keeps the schedule, not the spacing of each pair.)
-    assert len(stamps) == 5
+    assert len(stamps) == 6  # 10 + 9 + 9 + 9 + 9 + 4 rows
     assert all(t - stamps[0] >= k * 0.01 - 0.002 for k, t in enumerate(stamps))
 
 

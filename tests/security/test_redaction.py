@@ -315,3 +315,40 @@ def test_demo_credentials_keep_working() -> None:
                     "SELECT count(*) FROM slingr.companies", "SELECT count(*) FROM alumio.tasks"):
             assert con.sql(sql).fetchall()[0][0] > 0, sql
         assert con.tables("totalum")
+
+
+@pytest.mark.parametrize("offset", [0, 150, 190, 195, 199, 205])
+def test_malformed_page_parse_error_is_redacted_before_its_cut(offset: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A dialect's page parser failing with a message that quotes the body (which may echo a header):
+    # the scan cuts that message at 200 characters, so it must redact first, and chain no raw exception.
+    import lowcode_sql
+    from dialect.coredata import CoreData
+
+    Secret(KEY)
+
+    def broken(self: Any, table: Any, body: Any) -> Any:
+        raise ValueError("x" * offset + KEY + " and more")
+
+    monkeypatch.setattr(CoreData, "parse_page", broken)
+    con = lowcode_sql.connect()
+    con.add_source("crm", "coredata", sandbox=True)
+    with pytest.raises(FetchError) as info:
+        con.sql("SELECT id FROM crm.projects")
+    texts = exception_texts(info.value)
+    assert "malformed page" in str(info.value)
+    assert not [t for t in texts if KEY[:8] in t or KEY[-8:] in t], texts
+
+
+def test_wire_error_messages_pass_the_redaction_point() -> None:
+    # The wire server's errors (pgwire/errors.py) turn DuckDB's and Python's own exceptions into
+    # client messages; those are not LowcodeSQLErrors, so the mapping must redact them itself.
+    import duckdb
+
+    from lowcode_sql.pgwire.errors import PGError, sqlstate
+
+    Secret(KEY)
+    for exc in (duckdb.ConversionException(f"Could not convert string '{KEY}' to INT32"),
+                duckdb.Error(f"something about {KEY}"), ValueError(f"bad value {KEY[:-3]}"),
+                PGError("42000", f"echo {KEY}", hint=f"hint {KEY}")):
+        code, message, hint = sqlstate(exc)
+        assert KEY[:8] not in message and KEY[:8] not in (hint or ""), (code, message, hint)

@@ -1,0 +1,131 @@
+"""The import direction of the layers: plan -> dialect -> fetch -> convert -> execute -> serve.
+
+Data flows one way, so imports do too: a module may import its own layer, the foundation (errors,
+secrets, types, sqltypes, config) and the layers it is allowed to build on below; never a layer that
+builds on it. The emulators (``sandbox``) are written from the platforms' documents independently
+of the dialects, so they import neither the dialects nor the engine: otherwise the tests that make
+the two disagree would prove nothing. Checked statically, from every module's imports (also the ones
+inside functions), so a lazy import cannot hide a cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUNDATION = {"errors", "secrets", "types", "sqltypes", "config", "__version__"}
+
+# layer -> the layers (besides itself and the foundation) it may import
+ALLOWED: dict[str, set[str]] = {
+    "dialect": set(),
+    "sandbox": set(),
+    "plan": {"dialect"},
+    "fetch": {"dialect"},
+    "convert": {"dialect"},
+    "explain": {"plan", "dialect"},
+    "catalog": {"dialect", "fetch", "sandbox"},
+    "execute": {"dialect", "plan", "fetch", "convert", "catalog"},
+    # the interfaces ("serve"): each may use the engine and what is below it, and only the
+    # interfaces it is built on (DB-API on the connection, SQLAlchemy on DB-API, the CLI on all)
+    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox"},
+    "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
+    "dbapi": {"connection"},
+    "sqlalchemy_dialect": {"dbapi"},
+    "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
+    "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
+            "duckdb_attach", "dbapi", "pgwire"},
+}
+FOUNDATION_ALLOWED: dict[str, set[str]] = {
+    "errors": {"secrets"},
+    "secrets": set(),
+    "types": {"errors", "secrets"},
+    "sqltypes": {"errors"},
+    "config": {"errors", "secrets"},
+}
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    if parts[0] == "dialect":
+        return "dialect"
+    if parts[0] != "lowcode_sql" or len(parts) < 2:
+        return None
+    return parts[1]
+
+
+def _modules() -> list[tuple[str, Path]]:
+    found = []
+    for top in ("lowcode_sql", "dialect"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            rel = path.relative_to(ROOT).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found.append((".".join(parts), path))
+    return found
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every project module ``path`` imports, as dotted names (``from a import b`` counts as both
+    ``a`` and ``a.b``, since ``b`` may be a module)."""
+    out: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)
+    return {m for m in out if m.split(".")[0] in ("lowcode_sql", "dialect")}
+
+
+def _violations() -> list[str]:
+    bad = []
+    for module, path in _modules():
+        src = _layer(module)
+        if src is None:
+            continue  # the package root re-exports the public API
+        allowed = FOUNDATION_ALLOWED.get(src)
+        if allowed is None:
+            assert src in ALLOWED, f"{module}: layer {src!r} is in no rule of this test; add it"
+            allowed = ALLOWED[src] | FOUNDATION
+        for target in sorted(_imports(path, module)):
+            dst = _layer(target)
+            if dst is None or dst == src or dst in allowed:
+                continue
+            bad.append(f"{module} imports {target} ({src} -> {dst})")
+    return bad
+
+
+def test_imports_follow_the_layer_direction() -> None:
+    assert _violations() == []
+
+
+@pytest.mark.parametrize("source, target", [
+    ("from lowcode_sql.execute.engine import Engine", "fetch imports execute"),
+    ("from lowcode_sql import pgwire", "dialect imports a server"),
+    ("import dialect.coredata", "sandbox imports a dialect"),
+])
+def test_the_check_catches_an_import_against_the_direction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           source: str, target: str) -> None:
+    # the rule is only worth having if a wrong import fails it: plant one in a copy of each layer
+    where = {"fetch imports execute": ("lowcode_sql.fetch.planted", "fetch"),
+             "dialect imports a server": ("dialect.planted", "dialect"),
+             "sandbox imports a dialect": ("lowcode_sql.sandbox.planted", "sandbox")}[target]
+    planted = tmp_path / "planted.py"
+    planted.write_text(source + "\n")
+    original = _modules
+
+    def with_planted() -> list[tuple[str, Path]]:
+        return [*original(), (where[0], planted)]
+
+    monkeypatch.setitem(globals(), "_modules", with_planted)
+    assert any(v.startswith(where[0]) for v in _violations())
