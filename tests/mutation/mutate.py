@@ -50,13 +50,16 @@ MODULES: dict[str, list[str]] = {
     "lowcode_sql/plan/rewrite.py": [*_PLAN[:2], "tests/integration/test_aggregate_pushdown.py", *_PLAN[2:]],
     "lowcode_sql/plan/params.py": ["tests/plan/test_params_order.py", "tests/interfaces/test_dbapi.py"],
     "lowcode_sql/fetch/scan.py": ["tests/fetch"],
-    "dialect/coredata.py": ["tests/dialect/test_golden.py", "tests/differential/test_coredata_diff.py",
+    "dialect/coredata.py": ["tests/dialect/test_golden.py", "tests/dialect/test_value_guards.py",
+                            "tests/differential/test_coredata_diff.py",
                             "tests/differential/test_shapes_diff.py", "-k", "coredata or not shapes"],
     "dialect/entu.py": ["tests/dialect", "tests/differential/test_entu_diff.py",
                         "tests/differential/test_shapes_diff.py", "-k", "entu or not shapes"],
-    "dialect/totalum.py": ["tests/dialect/test_golden_totalum.py", "tests/differential/test_totalum_diff.py",
+    "dialect/totalum.py": ["tests/dialect/test_golden_totalum.py", "tests/dialect/test_value_guards.py",
+                           "tests/differential/test_totalum_diff.py",
                            "tests/differential/test_shapes_diff.py", "-k", "totalum or not shapes"],
-    "dialect/alumio.py": ["tests/dialect/test_golden_alumio.py", "tests/differential/test_alumio_diff.py",
+    "dialect/alumio.py": ["tests/dialect/test_golden_alumio.py", "tests/dialect/test_value_guards.py",
+                          "tests/differential/test_alumio_diff.py",
                           "tests/differential/test_shapes_diff.py", "-k", "alumio or not shapes"],
     "dialect/slingr.py": ["tests/dialect/test_golden_slingr.py", "tests/differential/test_slingr_diff.py",
                           "tests/differential/test_shapes_diff.py", "-k", "slingr or not shapes"],
@@ -65,7 +68,9 @@ MODULES: dict[str, list[str]] = {
 #: functions whose mutants are sampled (None: the whole module). Render and classify code only in
 #: the dialects: auth, discovery and page parsing have their own tests elsewhere.
 FUNCTIONS: dict[str, re.Pattern[str] | None] = {
-    "lowcode_sql/fetch/scan.py": re.compile(r"_offset|_offset_sequential|_cursor|_check|_inconsistent|seen"),
+    # the completeness checks: offsets, cursors, seen keys, and the one-row page overlap (drift)
+    "lowcode_sql/fetch/scan.py": re.compile(r"_offset|_cursor|_check|_inconsistent|seen|_overlaps|_later_request"
+                                            r"|_same_row|_row_identity|_accept|add_page"),
     **{m: re.compile(r"classify|_value_ok|render|_cond|_filter|_where|_op|_like|_match|can_|_ok|_sort|_in")
        for m in MODULES if m.startswith("dialect/") and m != "dialect/_like.py"},
 }
