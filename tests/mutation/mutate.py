@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import dataclasses
 import hashlib
 import os
 import random
@@ -87,12 +88,14 @@ class Mutant:
     after: str  # its replacement
     start: int  # character offsets of the segment in the module's source
     end: int
+    nth: int = 1  # the same change to the same text elsewhere in the module (``0`` -> ``1``) counts up
 
     @property
     def key(self) -> str:
-        """Stable across edits elsewhere in the file: the module, the change and a digest of the text."""
+        """Stable across edits elsewhere in the file: the module, the change and a digest of the text
+        (``#n`` for its n-th occurrence in the module, so every mutant has a key of its own)."""
         digest = hashlib.sha1(f"{self.before}\0{self.after}".encode()).hexdigest()[:10]
-        return f"{self.module}:{self.kind}:{digest}"
+        return f"{self.module}:{self.kind}:{digest}" + (f"#{self.nth}" if self.nth > 1 else "")
 
     def apply(self, source: str) -> str:
         return source[: self.start] + self.after + source[self.end :]
@@ -145,6 +148,11 @@ def generate(module: str, source: str | None = None) -> list[Mutant]:
                 else:
                     add(node, kind, ast.unparse(new))
     out.sort(key=lambda m: (m.start, m.kind, m.after))
+    count: dict[tuple[str, str, str], int] = {}
+    for i, m in enumerate(out):
+        n = count[(m.kind, m.before, m.after)] = count.get((m.kind, m.before, m.after), 0) + 1
+        if n > 1:
+            out[i] = dataclasses.replace(m, nth=n)
     return out
 
 
