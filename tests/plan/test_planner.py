@@ -96,6 +96,15 @@ def test_errors_are_typed_and_helpful(toy_catalog, folder):
         plan("DELETE FROM toy.people", toy_catalog, folder)
 
 
+@pytest.mark.parametrize("sql", ["SELECT id FROM toy.people; SELECT name FROM toy.people",
+                                 "SELECT id FROM toy.people; DELETE FROM toy.people", "", ";", "-- nothing"])
+def test_exactly_one_statement_is_planned(toy_catalog, folder, sql):
+    # a second statement must not be dropped silently (the answer would be the first one's), nor
+    # must an empty text fail with anything but the engine's own error
+    with pytest.raises(UnsupportedQuery, match="one statement"):
+        plan(sql, toy_catalog, folder)
+
+
 def test_every_table_of_a_source_is_in_the_schema(toy_catalog, folder):
     # two tables of one source: both must be known to qualify (a subquery's table used to hide the other)
     with pytest.raises(UnknownColumn, match="agee"):
@@ -147,6 +156,9 @@ def test_global_aggregate_without_group_by(toy_catalog, folder):
     "SELECT age, count(*), sum(count(*)) OVER () FROM toy.people GROUP BY age",
     "SELECT age, min(tags) FROM toy.people GROUP BY age",  # the toy cannot aggregate tags
     "SELECT name, count(*) FROM toy.people GROUP BY ROLLUP (name)",
+    "SELECT name, count(*) FROM toy.people GROUP BY CUBE (name)",
+    "SELECT name, count(*) FROM toy.people GROUP BY GROUPING SETS ((name), ())",
+    "SELECT age, count(*) FROM toy.people GROUP BY ALL",  # keys in the SELECT, not in GROUP BY
     "SELECT DISTINCT age, count(*) FROM toy.people GROUP BY age",
 ])
 def test_group_by_not_pushed_when_not_provably_equal(toy_catalog, folder, sql):
