@@ -209,7 +209,9 @@ class Converter:
         if negate and has_null:
             return Const(False)  # x NOT IN (.., NULL) is never TRUE
         if not values:
-            return Const(negate) if not has_null else Const(False)
+            # x IN () is never TRUE; x NOT IN () is TRUE for every value but NULL (DuckDB: NULL NOT IN ()
+            # is NULL), which is not the same as TRUE once the conjunct is sent
+            return IsNull(col, negated=True) if negate else Const(False)
         # x IN (.., NULL) is TRUE exactly when x IN (..)
         return InList(col, tuple(values), negated=negate)
 
