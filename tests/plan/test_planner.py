@@ -164,3 +164,14 @@ def test_global_aggregate_without_group_by(toy_catalog, folder):
 def test_group_by_not_pushed_when_not_provably_equal(toy_catalog, folder, sql):
     _, spec = scan_of(sql, toy_catalog, folder)
     assert spec.group_by == () and spec.aggregates == ()
+
+
+@pytest.mark.parametrize("where, sent", [
+    ("age = gcd(4, 6)", Cmp("age", Op.EQ, 2)),  # functions sqlglot does not know (exp.Anonymous)
+    ("name = strip_accents('á')", Cmp("name", Op.EQ, "a")),
+    ("age = abs(-2)", Cmp("age", Op.EQ, 2)),  # and one it knows
+])
+def test_a_deterministic_function_of_literals_is_folded_and_sent(toy_catalog, folder, where, sent):
+    # only volatile ones (random(), nextval(), ...) must stay with DuckDB
+    _, spec = scan_of(f"SELECT id FROM toy.people WHERE {where}", toy_catalog, folder)
+    assert [p for p, _ in spec.pushed] == [sent]
