@@ -115,8 +115,11 @@ def test_every_table_of_a_source_is_in_the_schema(toy_catalog, folder):
     assert set(people.spec.columns) == {"id", "name", "age", "born", "tags"}
 
 
-def test_star_exclude_keeps_working_with_projection(toy_catalog, folder):
-    p = plan("SELECT * EXCLUDE (tags) FROM toy.people", toy_catalog, folder)
+@pytest.mark.parametrize("sql", ["SELECT * EXCLUDE (tags) FROM toy.people",
+                                 "SELECT id, * EXCLUDE (tags) FROM toy.people",  # not the first item
+                                 "SELECT age + 1, p.* EXCLUDE (tags) FROM toy.people p"])
+def test_star_exclude_keeps_working_with_projection(toy_catalog, folder, sql):
+    p = plan(sql, toy_catalog, folder)
     assert "tags" not in p.scans[0].spec.columns
     assert "EXCLUDE" not in p.sql.upper()
 
