@@ -128,6 +128,8 @@ class Converter:
             return Or(tuple(items))
         if isinstance(node, exp.In):
             return self._in(node, negate)
+        if isinstance(node, exp.Null):
+            return Const(False)  # NULL is never TRUE, and neither is NOT NULL
         leaf = self._leaf(node, state)
         if leaf is None:
             return None

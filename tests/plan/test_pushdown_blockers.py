@@ -185,3 +185,12 @@ def test_an_or_is_converted_only_with_every_branch(folder, where, sent):
         parse_one(where, read="duckdb"))
     assert (None if pred is None else str(pred)) == sent
     assert pred is None or not exact  # a weakened conjunct is a superset DuckDB re-checks
+
+
+@pytest.mark.parametrize("where, sent", [
+    ("o.amount = 3 OR NULL", "(amount = 3.0 OR FALSE)"),
+    ("NOT (o.amount = 3 AND NULL)", "(amount <> 3.0 OR FALSE)"),  # x = 3 keeps no row: NOT NULL is NULL
+])
+def test_a_null_leaf_is_never_true_in_either_polarity(folder, where, sent):
+    pred, _ = Converter("o", {"amount": "DOUBLE"}, folder).convert(parse_one(where, read="duckdb"))
+    assert str(pred) == sent
