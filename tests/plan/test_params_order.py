@@ -40,3 +40,10 @@ def test_a_bound_boolean_or_null_is_a_constant_to_the_planner(toy_catalog, folde
     # TRUE/FALSE/NULL literals, not numbers or text: a FALSE branch of an OR adds no row
     p = plan("SELECT id FROM toy.people WHERE age = 1 AND (age = 2 OR ?)", toy_catalog, folder, params=[value])
     assert p.scans[0].spec.contradiction is contradiction
+
+
+def test_named_placeholders_with_a_list_take_the_values_in_order(toy_catalog, folder):
+    p = plan("SELECT id FROM toy.people WHERE name = $who AND age = $years", toy_catalog, folder, params=["x", 7])
+    assert sorted(str(pred) for pred, _ in p.scans[0].spec.pushed) == ["age = 7", "name = 'x'"]
+    with pytest.raises(ParameterError):
+        plan("SELECT id FROM toy.people WHERE name = $who AND age = $years", toy_catalog, folder, params=["x"])
