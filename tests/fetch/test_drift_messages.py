@@ -1,4 +1,5 @@
-"""What an ``InconsistentScan`` from the one-row page overlap tells the user (``fetch/scan.py``).
+"""The one-row page overlap (``fetch/scan.py``): what its ``InconsistentScan`` tells the user, and
+its comparison of records a dialect parsed into values JSON cannot hold.
 
 Only a page-number API reached through a skip parameter can be blamed on a server that ignores the
 skip, so only there does the message name the ``drift_check`` option; a plain offset scan just says
@@ -7,14 +8,17 @@ that rows moved.
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-from fetch_fakes import TABLE, FakeAPI, ids, offset_scan, rows
+from fetch_fakes import TABLE, TABLE_NOKEY, FakeAPI, FakeDialect, ids, offset_scan, rows
 
 from lowcode_sql.errors import InconsistentScan
 from lowcode_sql.fetch import iter_pages
+from lowcode_sql.types import Page
 
 
 class SkipAPI(FakeAPI):
@@ -55,3 +59,28 @@ def test_a_plain_offset_scan_only_says_rows_moved(make_runtime) -> None:
     msg = _message(make_runtime, FakeAPI(rows(40)), offset_scan())
     assert "rows moved between pages" in msg
     assert "ignore" not in msg and "drift_check" not in msg and "None" not in msg
+
+
+class DecimalDialect(FakeDialect):
+    """Parses numbers as Decimal, which has no canonical JSON text: rows are then compared as they are."""
+
+    def parse_page(self, table: Any, body: Any) -> Page:
+        page = super().parse_page(table, body)
+        return dataclasses.replace(page, records=[{k: Decimal(v) if isinstance(v, int) else v for k, v in r.items()}
+                                                  for r in page.records])
+
+
+def test_records_without_json_text_are_compared_as_they_are(make_runtime) -> None:
+    # unchanged: every boundary row is the same record, so the scan completes
+    got = [r for page in iter_pages(make_runtime(FakeAPI(rows(40)), dialect=DecimalDialect()), TABLE_NOKEY,
+                                    offset_scan()) for r in page]
+    assert [r["id"] for r in got] == [Decimal(i) for i in range(40)]
+    # rows moved: the boundary row differs, which must still be seen
+    api = FakeAPI(rows(40))
+    with pytest.raises(InconsistentScan, match="rows moved between pages"):
+        _message_raw(make_runtime(api, dialect=DecimalDialect(), concurrency=1), api)
+
+
+def _message_raw(runtime: Any, api: FakeAPI) -> None:
+    _move_rows_after_first_page(api)
+    list(iter_pages(runtime, TABLE_NOKEY, offset_scan()))
