@@ -1,5 +1,6 @@
-"""The one-row page overlap (``fetch/scan.py``): what its ``InconsistentScan`` tells the user, and
-its comparison of records a dialect parsed into values JSON cannot hold.
+"""Details of the scan's completeness checks (``fetch/scan.py``) that the broader fetch tests leave
+open: what the one-row page overlap's ``InconsistentScan`` tells the user, how it compares records a
+dialect parsed into values JSON cannot hold, and a cursor scan ending at the reported total.
 
 Only a page-number API reached through a skip parameter can be blamed on a server that ignores the
 skip, so only there does the message name the ``drift_check`` option; a plain offset scan just says
@@ -84,3 +85,19 @@ def test_records_without_json_text_are_compared_as_they_are(make_runtime) -> Non
 def _message_raw(runtime: Any, api: FakeAPI) -> None:
     _move_rows_after_first_page(api)
     list(iter_pages(runtime, TABLE_NOKEY, offset_scan()))
+
+
+def test_a_cursor_scan_stops_at_the_reported_total(make_runtime) -> None:
+    """Some APIs hand out a cursor on the last page too: once the total is reached, another request
+    would only cost a round trip (and an empty page, which reads as rows gone missing)."""
+    from fetch_fakes import cursor_scan
+
+    class AlwaysNext(FakeAPI):
+        def answer(self, request: httpx.Request) -> httpx.Response:
+            start, limit = int(request.url.params.get("after", 0)), int(request.url.params["limit"])
+            return httpx.Response(200, json={"items": self.rows[start : start + limit], "next": start + limit,
+                                             "total": len(self.rows)})
+
+    api = AlwaysNext(rows(40))
+    assert ids(iter_pages(make_runtime(api), TABLE, cursor_scan())) == list(range(40))
+    assert len(api.data_requests()) == 4
