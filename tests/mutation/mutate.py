@@ -44,7 +44,8 @@ _PLAN = ["tests/plan", "tests/differential/test_shapes_diff.py", "-k",
 #: (its pushdown defaults are constant returns, which no operator here changes) as is
 #: ``dialect/__init__.py`` (the registry).
 MODULES: dict[str, list[str]] = {
-    "lowcode_sql/plan/__init__.py": [*_PLAN[:2], "tests/integration/test_aggregate_pushdown.py", *_PLAN[2:]],
+    "lowcode_sql/plan/__init__.py": [*_PLAN[:2], "tests/integration/test_aggregate_pushdown.py",
+                                     "tests/integration/test_identifier_case.py", *_PLAN[2:]],
     "lowcode_sql/plan/predicates.py": _PLAN,
     "lowcode_sql/plan/contradiction.py": _PLAN,
     "lowcode_sql/plan/analyze.py": _PLAN,
