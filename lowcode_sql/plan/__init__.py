@@ -21,13 +21,13 @@ from sqlglot.schema import MappingSchema
 
 from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, nid
+from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import Aggregate, And, Exactness, Pred, ScanSpec, SortKey
+from lowcode_sql.types import Aggregate, And, Const, Exactness, Pred, ScanSpec, SortKey
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 
@@ -125,11 +125,15 @@ def plan(
 
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
+    # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
+    # also expand to a grouped scan view's own columns (__lc_count, ...): such a SELECT is not grouped
+    expanding = {nid(s) for s in tree.find_all(exp.Select) if any(_expands(e) for e in s.expressions)}
     scans: list[_ScanState] = []
     for info in selects:
         for occ in info.occurrences:
             source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
             st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
+            st.expanding_select = nid(info.select) in expanding
             st.classify(occ.candidates, folder)
             scans.append(st)
 
@@ -228,12 +232,23 @@ class _ScanState:
         self.count_only = False
         self.group_by: tuple[str, ...] = ()
         self.aggregates: tuple[Aggregate, ...] = ()
+        self.expanding_select = False  # its SELECT list has a star or COLUMNS(...)
 
     def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
         conv = Converter(self.alias, columns, folder)
         preds: list[tuple[exp.Expression, Pred, bool]] = []
         for node in candidates:
+            if is_constant(node):
+                # WHERE FALSE / 1 = 0 / NULL / TRUE: DuckDB evaluates it once; never sent to an API
+                res = folder(node.sql(dialect="duckdb"), "BOOLEAN")
+                if not res.ok:
+                    continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
+                if res.value is True:
+                    self.dropped.add(nid(node))  # type: ignore[arg-type]
+                    continue
+                preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
+                continue
             pred, exact = conv.convert(node)
             if pred is None:
                 self.all_exact = False
@@ -274,7 +289,8 @@ class _ScanState:
         anything else in the SELECT (DISTINCT aggregates, FILTER, windows, other functions) keeps the
         scan row-wise. Expressions over the aggregates, HAVING, ORDER BY and LIMIT stay local, over
         DuckDB's re-aggregation of the API's groups."""
-        if sel.args.get("distinct") or sel.args.get("qualify") or _remaining_where(sel, dropped):
+        if (self.expanding_select or sel.args.get("distinct") or sel.args.get("qualify")
+                or _remaining_where(sel, dropped)):
             return False
         keys: list[str] = []
         group = sel.args.get("group")
@@ -394,6 +410,12 @@ class _ScanState:
             self.source, self.table.name, cols, tuple(self.pushed), tuple(self.local), self.order,
             self.limit, self.offset, self.count_only, self.contradiction, self.group_by, self.aggregates,
         )
+
+
+def _expands(item: exp.Expression) -> bool:
+    item = item.unalias()
+    return isinstance(item, exp.Star | exp.Columns) or (
+        isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
 
 
 def _int_literal(node: exp.Expression | None) -> int | None:

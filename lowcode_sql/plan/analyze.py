@@ -9,6 +9,12 @@ A conjunct may filter a scan only when it reads that scan's alias alone, contain
 volatile function, and the scan is not on the NULL-supplying side of an outer join (a WHERE
 ``r.x IS NULL`` above a LEFT JOIN must not be pushed into ``r``). ON conjuncts of an inner join,
 and the null-supplying side's own ON conjuncts of LEFT/SEMI/ANTI joins, qualify as well.
+
+A conjunct that reads no column (``WHERE FALSE``, ``1 = 0``, ``NULL``) has one value for every row.
+It qualifies for every scan that is not NULL-supplying (for an inner join's ON: every such scan
+joined at or before that join), and a LEFT/SEMI/ANTI join's for its null-supplying side: if it is
+false, each of those scans contributes no row to the result, so it may send no request either. It
+never qualifies for a NULL-supplying side through WHERE: the preserved side's rows would be lost.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "nid"]
+__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid"]
 
 
 def nid(node: exp.Expression) -> int | None:
@@ -70,6 +76,11 @@ def _aliases(node: exp.Expression) -> set[str]:
     return {c.table for c in node.find_all(exp.Column)}
 
 
+def is_constant(node: exp.Expression) -> bool:
+    """Reads no column, parameter or subquery and calls nothing volatile: the same for every row."""
+    return node.find(exp.Column, exp.Placeholder, exp.Star) is None and _pushable_shape(node)
+
+
 def find_selects(tree: exp.Expression, is_remote: dict[int, bool]) -> Iterator[SelectInfo]:
     """Every SELECT whose FROM/JOIN names a remote table (``is_remote`` is keyed by nid)."""
     for select in tree.find_all(exp.Select):
@@ -81,6 +92,8 @@ def find_selects(tree: exp.Expression, is_remote: dict[int, bool]) -> Iterator[S
         occs: list[Occurrence] = []
         unsafe = False
         seen: list[Occurrence] = []
+        # an inner join's ON conjuncts and the scans joined at or before it (its scope)
+        inner_on: list[tuple[list[exp.Expression], list[Occurrence]]] = []
         for source, join in items:
             occ = None
             if isinstance(source, exp.Table) and is_remote.get(nid(source) or -1, False):
@@ -104,26 +117,28 @@ def find_selects(tree: exp.Expression, is_remote: dict[int, bool]) -> Iterator[S
                         occ.null_supplying = True
                         # the null-supplying side's own ON conjuncts filter it before the join
                         occ.candidates += [c for c in conjuncts(join.args.get("on"))
-                                           if _aliases(c) == {occ.alias} and _pushable_shape(c)]
-                elif occ is not None or not side:
+                                           if (_aliases(c) == {occ.alias} and _pushable_shape(c)) or is_constant(c)]
+                elif not side:
                     # inner / cross join: its ON conjuncts act like WHERE conjuncts
-                    pass
+                    inner_on.append((conjuncts(join.args.get("on")), [*seen, *([occ] if occ else [])]))
             if occ:
                 seen.append(occ)
         if not occs:
             continue
         by_alias = {o.alias: o for o in occs}
-        inner_on: list[exp.Expression] = []
-        for j in select.args.get("joins") or []:
-            if not (j.side or "") and (j.kind or "").upper() not in {"SEMI", "ANTI"}:
-                inner_on += conjuncts(j.args.get("on"))
-        for c in conjuncts(select.args.get("where")) + inner_on:
-            names = _aliases(c)
-            if len(names) != 1 or not _pushable_shape(c):
-                continue
-            occ = by_alias.get(next(iter(names)))
-            if occ is not None and not occ.null_supplying:
-                occ.candidates.append(c)
+        for cs, scope in [(conjuncts(select.args.get("where")), occs), *inner_on]:
+            for c in cs:
+                if is_constant(c):
+                    for occ in scope:
+                        if not occ.null_supplying:
+                            occ.candidates.append(c)
+                    continue
+                names = _aliases(c)
+                if len(names) != 1 or not _pushable_shape(c):
+                    continue
+                occ = by_alias.get(next(iter(names)))
+                if occ is not None and not occ.null_supplying:
+                    occ.candidates.append(c)
         if unsafe:
             for o in occs:
                 o.candidates = []

@@ -128,6 +128,8 @@ class Converter:
             return Or(tuple(items))
         if isinstance(node, exp.In):
             return self._in(node, negate)
+        if isinstance(node, exp.Null):
+            return Const(False)  # NULL is never TRUE, and neither is NOT NULL
         leaf = self._leaf(node, state)
         if leaf is None:
             return None
@@ -209,7 +211,9 @@ class Converter:
         if negate and has_null:
             return Const(False)  # x NOT IN (.., NULL) is never TRUE
         if not values:
-            return Const(negate) if not has_null else Const(False)
+            # x IN () is never TRUE; x NOT IN () is TRUE for every value but NULL (DuckDB: NULL NOT IN ()
+            # is NULL), which is not the same as TRUE once the conjunct is sent
+            return IsNull(col, negated=True) if negate else Const(False)
         # x IN (.., NULL) is TRUE exactly when x IN (..)
         return InList(col, tuple(values), negated=negate)
 

@@ -85,8 +85,17 @@ def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: e
         if star is None:
             continue
         modifiers = star.this.args if isinstance(star, exp.Column) else star.args
-        if any(modifiers.get(k) for k in ("except_", "replace", "rename", "ilike")):
+        if not any(modifiers.get(k) for k in ("except_", "replace", "rename", "ilike")):
+            continue
+        if len(stars) > 1:  # which expansion belongs to which star is not known: take them all
             original.set("expressions", [e.copy() for e in sel.expressions])
+            continue
+        # only the star is replaced (qualify expands it in place): the other items keep the user's
+        # text, so DuckDB names them as usual (``sum(x)``, not qualify's ``_col_5``)
+        i = original.expressions.index(star)
+        n = len(sel.expressions) - len(original.expressions) + 1
+        items = list(original.expressions)
+        original.set("expressions", [*items[:i], *(e.copy() for e in sel.expressions[i:i + n]), *items[i + 1:]])
 
 
 def _reaggregate(node: exp.Expression, func: str, column: str | None) -> None:

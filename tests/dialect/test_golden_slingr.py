@@ -12,7 +12,7 @@ import pytest
 
 from dialect.slingr import Slingr
 from lowcode_sql.errors import DialectError
-from lowcode_sql.types import Aggregate, Cmp, Exactness, IsNull, Op
+from lowcode_sql.types import Aggregate, Cmp, Exactness, IsNull, Like, LikePattern, Op
 from tests.dialect.golden_harness import check
 from tests.dialect.test_golden import StaticCatalog
 
@@ -78,3 +78,19 @@ def test_sampled_text_that_looks_numeric_or_temporal_is_not_compared():
                              IsNull("rating"), Cmp("name", Op.EQ, "Blogpad"), Cmp("tax", Op.EQ, "1")])
     E, L = Exactness.EXACT, Exactness.LOCAL
     assert got == [L, L, L, E, E, E]
+
+
+@pytest.mark.parametrize("like_case, exact", [("sensitive", True), ("unknown", False), ("insensitive", False)])
+def test_every_documented_like_case_is_accepted_and_only_sensitive_makes_cased_like_exact(like_case, exact):
+    # an insensitive or unknown server's like() also matches other cases: a superset DuckDB re-checks
+    d = Slingr({"like_case": like_case})
+    table = d.table_from_sample("companies", [COMPANY], DECLARED)
+    got = d.classify(table, [Like("name", LikePattern.parse("Br%", None), False),
+                             Like("name", LikePattern.parse("1-%", None), False)])
+    assert got == [Exactness.EXACT if exact else Exactness.SUPERSET, Exactness.EXACT]
+
+
+@pytest.mark.parametrize("like_case", ["Sensitive", "", "yes", None])
+def test_an_undocumented_like_case_is_refused(like_case):
+    with pytest.raises(DialectError, match="like_case"):
+        Slingr({"like_case": like_case})

@@ -138,3 +138,61 @@ def test_contradictions_answer_without_a_request(target):
                     result = compare(target.con, target.ref, sql, True)
                     assert result is not None, sql
                     assert result.requests == 0, f"{sql}\n{target.con.explain(sql)}"
+
+
+FALSE_CONSTANTS = ["FALSE", "1 = 0", "NULL", "NOT TRUE", "(2 < 1) IS NOT DISTINCT FROM TRUE", "CAST(NULL AS BOOLEAN)"]
+TRUE_CONSTANTS = ["TRUE", "1 = 1", "NOT (1 > 2)"]
+
+
+def test_a_condition_on_no_column_is_decided_before_any_request(target):
+    """``WHERE FALSE`` / ``1 = 0`` / ``NULL`` keep no row: the scan sends nothing, like any other
+    contradiction; ``WHERE TRUE`` costs exactly what the query without it costs. (DuckDB's optimizer
+    already skips reading most of these scans; a COUNT(*) answered from the API's total did not.)"""
+    for table, key, _ in target.tables[:1]:
+        t = f"{target.source}.{table}"
+        for cond in FALSE_CONSTANTS:
+            for sql in [f"SELECT {key} FROM {t} WHERE {cond}",
+                        f"SELECT count(*) FROM {t} WHERE {cond}",  # the API's total: one request before
+                        f"SELECT count(*) FROM {t} WHERE {key} IS NOT NULL AND {cond}",
+                        f"SELECT {key} FROM {t} WHERE {cond} ORDER BY {key} LIMIT 3"]:
+                result = compare(target.con, target.ref, sql, True)
+                assert result.requests == 0, f"{sql}\n{target.con.explain(sql)}"
+        for cond in TRUE_CONSTANTS:
+            for bare in [f"SELECT count(*) FROM {t}", f"SELECT {key} FROM {t} ORDER BY {key} LIMIT 3"]:
+                sql = bare.replace(f"FROM {t}", f"FROM {t} WHERE {cond}")
+                result = compare(target.con, target.ref, sql, True)
+                assert result.requests == target.con.sql(bare).requests, f"{sql}\n{target.con.explain(sql)}"
+
+
+def test_a_constant_false_condition_in_a_join_keeps_the_preserved_side(target):
+    """A constant condition may empty only scans whose emptiness empties the result (or, in a LEFT/
+    SEMI/ANTI join's ON, the joined side): the preserved side of an outer join keeps its rows."""
+    table, key, _ = target.tables[0]
+    t = f"{target.source}.{table}"
+    on = f"a.{key} = b.{key}"
+    # (query, per scan in FROM/JOIN order: True = must send no request; False = must keep its
+    # rows, which only the answer shows: DuckDB itself may skip reading a scan it does not need)
+    cases = [
+        (f"SELECT a.{key}, b.{key} FROM {t} a LEFT JOIN {t} b ON {on} AND {{c}}", [False, True]),
+        (f"SELECT a.{key}, b.{key} FROM {t} a LEFT JOIN {t} b ON {on} WHERE {{c}}", [True, False]),
+        (f"SELECT a.{key}, b.{key} FROM {t} a RIGHT JOIN {t} b ON {on} AND {{c}}", [False, False]),
+        (f"SELECT a.{key}, b.{key} FROM {t} a FULL JOIN {t} b ON {on} AND {{c}}", [False, False]),
+        (f"SELECT a.{key}, b.{key} FROM {t} a JOIN {t} b ON {on} AND {{c}}", [True, True]),
+        (f"SELECT a.{key}, b.{key} FROM {t} a, {t} b WHERE {on} AND {{c}}", [True, True]),
+        (f"SELECT a.{key} FROM {t} a ANTI JOIN {t} b ON {on} AND {{c}}", [False, True]),
+        (f"SELECT a.{key} FROM {t} a SEMI JOIN {t} b ON {on} AND {{c}}", [False, True]),
+        (f"SELECT v.x, a.{key} FROM (VALUES (1), (2)) v(x) LEFT JOIN {t} a ON {{c}}", [True]),
+        (f"SELECT v.x, a.{key} FROM (VALUES (1)) v(x) LEFT JOIN {t} a ON TRUE WHERE {{c}}", [False]),
+        (f"SELECT a.{key}, v.x FROM {t} a LEFT JOIN (VALUES (1)) v(x) ON {{c}}", [False]),
+        (f"SELECT a.{key} FROM {t} a JOIN {t} c ON {{c}} RIGHT JOIN {t} b ON a.{key} = b.{key}",
+         [False, False, False]),
+    ]
+    for template, silent in cases:
+        for cond in ("FALSE", "1 = 0", "NULL"):
+            sql = template.format(c=cond)
+            result = compare(target.con, target.ref, sql, False)
+            assert len(result.scans) == len(silent), sql
+            assert all(s.requests == 0 for s, quiet in zip(result.scans, silent, strict=True) if quiet), (
+                f"{sql}\n{target.con.explain(sql)}")
+        sql = template.format(c="TRUE")
+        compare(target.con, target.ref, sql, False)

@@ -58,3 +58,13 @@ def test_a_mutant_is_applied_in_a_copy_and_reverted(tmp_path):
     assert path.read_text() != (mutate.ROOT / m.module).read_text()
     path.write_text(original)
     assert path.read_text() == (mutate.ROOT / m.module).read_text()  # the working tree is never touched
+
+
+def test_every_mutant_of_a_module_has_a_key_of_its_own():
+    # the same change to the same text (``0`` -> ``1``) at two places must not share a result
+    source = "def f(a):\n    return a[0] + a[0]\n"
+    mutants = [m for m in mutate.generate("lowcode_sql/plan/params.py", source) if m.kind == "const+1"]
+    assert len(mutants) == 2 and len({m.key for m in mutants}) == 2
+    for module in mutate.MODULES:
+        keys = [m.key for m in mutate.generate(module)]
+        assert len(keys) == len(set(keys)), module

@@ -35,6 +35,9 @@ def contradictions(lo, hi):
         [Cmp("a", Op.GE, lo), Cmp("a", Op.LT, lo)],  # equal bounds, one exclusive
         [Cmp("a", Op.GT, lo), Cmp("a", Op.LE, lo)],
         [Cmp("a", Op.GT, lo), Cmp("a", Op.GE, hi), Cmp("a", Op.LE, lo)],  # the tighter bound wins
+        # a bound repeated at the same value: the exclusive one wins, in either order
+        [Cmp("a", Op.LE, lo), Cmp("a", Op.LT, lo), Cmp("a", Op.GE, lo)],
+        [Cmp("a", Op.GE, lo), Cmp("a", Op.GT, lo), Cmp("a", Op.LE, lo)],
         [Cmp("a", Op.EQ, lo), Cmp("a", Op.GT, lo)],
         [Cmp("a", Op.EQ, hi), Cmp("a", Op.LT, hi)],
         [InList("a", (lo,)), InList("a", (hi,))],
@@ -113,9 +116,63 @@ def test_booleans_contradict_their_negation():
     "age NOT IN (1, NULL)",
     "list_contains(tags, 'x') AND tags IS NULL",
     "NOT (age IS NULL OR age <> 4) AND age < 4",
+    "age = 1 AND (age = 2 OR FALSE)",  # a constant inside a condition on a column
+    "age IN ()",
+    "age IN (NULL)",
 ])
 def test_the_planner_marks_the_scan_and_drops_its_conjuncts(toy_catalog, folder, where):
     p = plan(f"SELECT id FROM toy.people WHERE {where} AND id > 0 LIMIT 3", toy_catalog, folder)
     spec = p.scans[0].spec
     assert spec.contradiction, where
     assert spec.columns == ("id",) or "id" in spec.columns
+
+
+_J = "FROM toy.people a {join} toy.people b ON a.id = b.id"
+
+
+@pytest.mark.parametrize("sql, emptied", [
+    ("SELECT id FROM toy.people WHERE FALSE", [True]),
+    ("SELECT id FROM toy.people WHERE 1 = 0 AND id > 0 LIMIT 3", [True]),
+    ("SELECT count(*) FROM toy.people WHERE NULL", [True]),
+    ("SELECT id FROM toy.people WHERE NOT (1 < 2)", [True]),
+    (f"SELECT a.id {_J.format(join='LEFT JOIN')} AND FALSE", [False, True]),  # the joined side only
+    (f"SELECT a.id {_J.format(join='LEFT JOIN')} WHERE 1 = 0", [True, False]),  # never the NULL side
+    (f"SELECT a.id {_J.format(join='RIGHT JOIN')} AND FALSE", [False, False]),
+    (f"SELECT a.id {_J.format(join='FULL JOIN')} WHERE FALSE", [False, False]),
+    (f"SELECT a.id {_J.format(join='JOIN')} AND NULL", [True, True]),
+    (f"SELECT a.id {_J.format(join='SEMI JOIN')} AND FALSE", [False, True]),
+    (f"SELECT a.id {_J.format(join='ANTI JOIN')} AND FALSE", [False, True]),
+    # an inner join's ON reaches only the scans joined at or before it, and not a side a later
+    # RIGHT JOIN makes NULL-supplying
+    ("SELECT a.id FROM toy.people a JOIN toy.people c ON FALSE RIGHT JOIN toy.people b ON a.id = b.id",
+     [False, False, False]),
+    ("SELECT a.id FROM toy.people a LEFT JOIN toy.people b ON a.id = b.id JOIN toy.people c ON FALSE",
+     [True, False, True]),
+    ("SELECT a.id FROM toy.people a JOIN toy.people b ON a.id = b.id JOIN toy.people c ON 1 = 0",
+     [True, True, True]),
+    ("SELECT id FROM toy.people WHERE random() < 0", [False]),  # volatile: evaluated per row
+    ("SELECT id FROM toy.people WHERE 1", [False]),  # not a BOOLEAN: DuckDB decides what it means
+    ("SELECT id FROM toy.people WHERE CAST('x' AS INT) = 1", [False]),  # DuckDB reports the error
+])
+def test_a_condition_on_no_column_empties_exactly_the_scans_it_may(toy_catalog, folder, sql, emptied):
+    p = plan(sql, toy_catalog, folder)
+    assert [s.spec.contradiction for s in p.scans] == emptied, p.sql
+
+
+@pytest.mark.parametrize("cond", ["TRUE", "1 = 1", "NOT FALSE"])
+def test_a_true_condition_on_no_column_is_dropped(toy_catalog, folder, cond):
+    """It no longer blocks a pushed LIMIT (or COUNT) as an unexplained WHERE would."""
+    p = plan(f"SELECT id FROM toy.people WHERE {cond} AND id > 0 LIMIT 3", toy_catalog, folder)
+    spec = p.scans[0].spec
+    assert not spec.contradiction and spec.limit == 3 and "WHERE" not in p.sql.upper(), p.sql
+
+
+@pytest.mark.parametrize("where", ["age NOT IN ()", "NOT (age IN ())", "age NOT IN () OR age = 5"])
+def test_not_in_an_empty_list_keeps_every_non_null_value(toy_catalog, folder, where):
+    # DuckDB: 1 NOT IN () is TRUE but NULL NOT IN () is NULL: the condition is "age IS NOT NULL"
+    p = plan(f"SELECT id FROM toy.people WHERE {where}", toy_catalog, folder)
+    spec = p.scans[0].spec
+    assert not spec.contradiction
+    sent = [pred for pred, _ in spec.pushed] + list(spec.local)
+    assert IsNull("age", negated=True) in sent or any(
+        isinstance(x, Or) and IsNull("age", negated=True) in x.items for x in sent), (where, sent)

@@ -25,3 +25,25 @@ def test_where_and_limit_values_are_not_swapped(toy_catalog, folder):
 def test_parameter_mismatches_are_parameter_errors(toy_catalog, folder, sql, params):
     with pytest.raises(ParameterError):
         plan(sql, toy_catalog, folder, params=params)
+
+
+def test_a_syntax_error_is_reported_as_such_with_parameters(toy_catalog, folder):
+    # the tokenizer fails before any '?' is counted: no "2 parameters given but 1 placeholder"
+    from lowcode_sql.errors import SQLSyntaxError
+
+    with pytest.raises(SQLSyntaxError):
+        plan("SELECT id FROM toy.people WHERE name = ? AND name = 'unterminated", toy_catalog, folder, params=[1, 2])
+
+
+@pytest.mark.parametrize("value, contradiction", [(False, True), (None, True), (True, False)])
+def test_a_bound_boolean_or_null_is_a_constant_to_the_planner(toy_catalog, folder, value, contradiction):
+    # TRUE/FALSE/NULL literals, not numbers or text: a FALSE branch of an OR adds no row
+    p = plan("SELECT id FROM toy.people WHERE age = 1 AND (age = 2 OR ?)", toy_catalog, folder, params=[value])
+    assert p.scans[0].spec.contradiction is contradiction
+
+
+def test_named_placeholders_with_a_list_take_the_values_in_order(toy_catalog, folder):
+    p = plan("SELECT id FROM toy.people WHERE name = $who AND age = $years", toy_catalog, folder, params=["x", 7])
+    assert sorted(str(pred) for pred, _ in p.scans[0].spec.pushed) == ["age = 7", "name = 'x'"]
+    with pytest.raises(ParameterError):
+        plan("SELECT id FROM toy.people WHERE name = $who AND age = $years", toy_catalog, folder, params=["x"])

@@ -96,6 +96,15 @@ def test_errors_are_typed_and_helpful(toy_catalog, folder):
         plan("DELETE FROM toy.people", toy_catalog, folder)
 
 
+@pytest.mark.parametrize("sql", ["SELECT id FROM toy.people; SELECT name FROM toy.people",
+                                 "SELECT id FROM toy.people; DELETE FROM toy.people", "", ";", "-- nothing"])
+def test_exactly_one_statement_is_planned(toy_catalog, folder, sql):
+    # a second statement must not be dropped silently (the answer would be the first one's), nor
+    # must an empty text fail with anything but the engine's own error
+    with pytest.raises(UnsupportedQuery, match="one statement"):
+        plan(sql, toy_catalog, folder)
+
+
 def test_every_table_of_a_source_is_in_the_schema(toy_catalog, folder):
     # two tables of one source: both must be known to qualify (a subquery's table used to hide the other)
     with pytest.raises(UnknownColumn, match="agee"):
@@ -106,8 +115,11 @@ def test_every_table_of_a_source_is_in_the_schema(toy_catalog, folder):
     assert set(people.spec.columns) == {"id", "name", "age", "born", "tags"}
 
 
-def test_star_exclude_keeps_working_with_projection(toy_catalog, folder):
-    p = plan("SELECT * EXCLUDE (tags) FROM toy.people", toy_catalog, folder)
+@pytest.mark.parametrize("sql", ["SELECT * EXCLUDE (tags) FROM toy.people",
+                                 "SELECT id, * EXCLUDE (tags) FROM toy.people",  # not the first item
+                                 "SELECT age + 1, p.* EXCLUDE (tags) FROM toy.people p"])
+def test_star_exclude_keeps_working_with_projection(toy_catalog, folder, sql):
+    p = plan(sql, toy_catalog, folder)
     assert "tags" not in p.scans[0].spec.columns
     assert "EXCLUDE" not in p.sql.upper()
 
@@ -147,8 +159,22 @@ def test_global_aggregate_without_group_by(toy_catalog, folder):
     "SELECT age, count(*), sum(count(*)) OVER () FROM toy.people GROUP BY age",
     "SELECT age, min(tags) FROM toy.people GROUP BY age",  # the toy cannot aggregate tags
     "SELECT name, count(*) FROM toy.people GROUP BY ROLLUP (name)",
+    "SELECT name, count(*) FROM toy.people GROUP BY CUBE (name)",
+    "SELECT name, count(*) FROM toy.people GROUP BY GROUPING SETS ((name), ())",
+    "SELECT age, count(*) FROM toy.people GROUP BY ALL",  # keys in the SELECT, not in GROUP BY
     "SELECT DISTINCT age, count(*) FROM toy.people GROUP BY age",
 ])
 def test_group_by_not_pushed_when_not_provably_equal(toy_catalog, folder, sql):
     _, spec = scan_of(sql, toy_catalog, folder)
     assert spec.group_by == () and spec.aggregates == ()
+
+
+@pytest.mark.parametrize("where, sent", [
+    ("age = gcd(4, 6)", Cmp("age", Op.EQ, 2)),  # functions sqlglot does not know (exp.Anonymous)
+    ("name = strip_accents('á')", Cmp("name", Op.EQ, "a")),
+    ("age = abs(-2)", Cmp("age", Op.EQ, 2)),  # and one it knows
+])
+def test_a_deterministic_function_of_literals_is_folded_and_sent(toy_catalog, folder, where, sent):
+    # only volatile ones (random(), nextval(), ...) must stay with DuckDB
+    _, spec = scan_of(f"SELECT id FROM toy.people WHERE {where}", toy_catalog, folder)
+    assert [p for p, _ in spec.pushed] == [sent]

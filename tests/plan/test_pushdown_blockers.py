@@ -148,3 +148,49 @@ def test_non_finite_literal_stays_local_in_the_plan(toy_catalog, folder, value):
     spec = p.scans[0].spec
     assert spec.pushed == () and spec.limit is None and "amount" in spec.columns
     assert isinstance(parse_one(p.sql, read="duckdb").find(exp.Where), exp.Where)
+
+
+# --- volatile functions are never folded once at plan time ------------------------------------------
+# (``plan/analyze.py`` already keeps such conjuncts from every scan; the converter's own check is the
+# second line, for any other caller)
+
+@pytest.mark.parametrize("sql", ["o.name = uuid()::VARCHAR", "o.name = gen_random_uuid()::VARCHAR",
+                                 "o.amount < random()", "o.amount IN (1, random())",
+                                 "o.amount BETWEEN random() AND 2"])
+def test_a_volatile_function_is_not_folded(folder, sql):
+    pred, _ = Converter("o", {"amount": "DOUBLE", "name": "VARCHAR"}, folder).convert(parse_one(sql, read="duckdb"))
+    assert pred is None
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT id FROM toy.people WHERE age = 3 ORDER BY name LIMIT 2 + 3",
+    "SELECT id FROM toy.people WHERE age = 3 ORDER BY name LIMIT 5 OFFSET 1 + 1",
+    "SELECT id FROM toy.people WHERE age = 3 ORDER BY name LIMIT (SELECT 5)",
+])
+def test_a_limit_or_offset_that_is_an_expression_is_left_to_duckdb(toy_catalog, folder, sql):
+    p = plan(sql, toy_catalog, folder)
+    spec = p.scans[0].spec
+    assert spec.limit is None and spec.offset == 0 and "LIMIT" in p.sql
+
+
+
+@pytest.mark.parametrize("where, sent", [
+    ("o.amount = 3 OR lower(o.name) = 'x'", None),  # dropping the unknown branch would lose its rows
+    ("NOT (o.amount <> 3 AND lower(o.name) <> 'x')", None),  # the same OR, after De Morgan
+    ("(o.amount = 3 AND lower(o.name) = 'x') OR o.amount = 5", "(amount = 3.0 OR amount = 5.0)"),  # weakened
+    ("o.amount = 3 AND lower(o.name) = 'x'", "amount = 3.0"),
+])
+def test_an_or_is_converted_only_with_every_branch(folder, where, sent):
+    pred, exact = Converter("o", {"amount": "DOUBLE", "name": "VARCHAR"}, folder).convert(
+        parse_one(where, read="duckdb"))
+    assert (None if pred is None else str(pred)) == sent
+    assert pred is None or not exact  # a weakened conjunct is a superset DuckDB re-checks
+
+
+@pytest.mark.parametrize("where, sent", [
+    ("o.amount = 3 OR NULL", "(amount = 3.0 OR FALSE)"),
+    ("NOT (o.amount = 3 AND NULL)", "(amount <> 3.0 OR FALSE)"),  # x = 3 keeps no row: NOT NULL is NULL
+])
+def test_a_null_leaf_is_never_true_in_either_polarity(folder, where, sent):
+    pred, _ = Converter("o", {"amount": "DOUBLE"}, folder).convert(parse_one(where, read="duckdb"))
+    assert str(pred) == sent
