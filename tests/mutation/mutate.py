@@ -65,6 +65,9 @@ MODULES: dict[str, list[str]] = {
                           "tests/differential/test_shapes_diff.py", "-k", "alumio or not shapes"],
     "dialect/slingr.py": ["tests/dialect/test_golden_slingr.py", "tests/differential/test_slingr_diff.py",
                           "tests/differential/test_shapes_diff.py", "-k", "slingr or not shapes"],
+    # Slingr's query-language text (split out of dialect/slingr.py): rendering through and through
+    "dialect/_slingr_query.py": ["tests/dialect/test_golden_slingr.py", "tests/differential/test_slingr_diff.py",
+                                 "tests/differential/test_shapes_diff.py", "-k", "slingr or not shapes"],
     "dialect/_like.py": ["tests/differential/test_entu_diff.py", "tests/differential/test_slingr_diff.py"],
 }
 #: functions whose mutants are sampled (None: the whole module). Render and classify code only in
@@ -74,7 +77,7 @@ FUNCTIONS: dict[str, re.Pattern[str] | None] = {
     "lowcode_sql/fetch/scan.py": re.compile(r"_offset|_cursor|_check|_inconsistent|seen|_overlaps|_later_request"
                                             r"|_same_row|_row_identity|_accept|add_page"),
     **{m: re.compile(r"classify|_value_ok|render|_cond|_filter|_where|_op|_like|_match|can_|_ok|_sort|_in")
-       for m in MODULES if m.startswith("dialect/") and m != "dialect/_like.py"},
+       for m in MODULES if m.startswith("dialect/") and m not in ("dialect/_like.py", "dialect/_slingr_query.py")},
 }
 _SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
          ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
