@@ -34,6 +34,7 @@ async def send_rows(session: Session, portal: Portal, max_rows: int, *, describe
         # a row limit (fetch size): keep the rest in memory so Execute can resume at any pace
         stream, out.stream = out.stream, None
         with session.cancellable():
+            session.check_cancel()
             out.table = await session.guarded(session.in_thread(stream.read_all))
     if out.table is None:
         await session.send(p.command_complete(out.tag))
@@ -71,6 +72,7 @@ async def _send_stream(session: Session, portal: Portal, out: Outcome, stream: R
     try:
         with session.cancellable():  # a cancel stops the rows at any point
             while True:
+                session.check_cancel()  # a cancel that came while nothing was running to interrupt
                 batch = await session.guarded(session.in_thread(stream.next_batch))
                 if batch is None:
                     break

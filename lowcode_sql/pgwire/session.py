@@ -178,8 +178,9 @@ class Session:
             for stmt in statements:
                 prepared = self.prepare(stmt, [])
                 portal = Portal(prepared, [], [])
-                await self.run_portal(portal)
-                await self.send_result(portal, 0, describe=True)
+                with self.cancellable():  # one statement: a cancel at any point of it stops it
+                    await self.run_portal(portal)
+                    await self.send_result(portal, 0, describe=True)
         except (ConnectionError, asyncio.IncompleteReadError):
             raise
         except Exception as e:
@@ -259,9 +260,10 @@ class Session:
         portal = self.portals.get(name)
         if portal is None:
             raise PGError("34000", f'portal "{name}" does not exist')
-        if portal.outcome is None:
-            await self.run_portal(portal)
-        await self.send_result(portal, max_rows, describe=False)
+        with self.cancellable():  # one Execute: a cancel at any point of it stops it
+            if portal.outcome is None:
+                await self.run_portal(portal)
+            await self.send_result(portal, max_rows, describe=False)
 
     # --- statements ---------------------------------------------------------------------------
 
@@ -371,7 +373,12 @@ class Session:
     @contextlib.contextmanager
     def cancellable(self) -> Iterator[None]:
         """The span of a statement a CancelRequest may stop: the session is busy (``Server.cancel``
-        ignores an idle session) and the cancel flag starts clear."""
+        ignores an idle session) and the cancel flag starts clear. Re-entrant: a span inside
+        another (opening a result stream, then sending its rows, within one statement) keeps the
+        outer span's flag, so a cancel that arrives between the two is not forgotten."""
+        if self.busy:
+            yield
+            return
         self.busy, self.cancelled = True, False
         try:
             yield

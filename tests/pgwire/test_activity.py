@@ -106,3 +106,23 @@ def test_superset_stop_terminates_the_backend(dsn, sandbox_con):
         while admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]:
             assert time.monotonic() < deadline
             time.sleep(0.1)
+
+
+def test_a_cancel_between_two_spans_of_one_statement_is_kept():
+    # A source query is one statement in two spans: its stream is opened, then its rows are sent. A
+    # cancel (or pg_cancel_backend, once pg_stat_activity shows the query active) that lands while
+    # the stream is being opened must still stop the rows: the second span may not clear it (it did,
+    # and under load test_cancel_backend_stops_the_query then saw the query run to its end).
+    from lowcode_sql.pgwire.errors import PGError
+    from lowcode_sql.pgwire.session import Session
+
+    s = Session.__new__(Session)
+    s.busy, s.cancelled = False, False
+    with s.cancellable():  # the statement (session.simple_query / execute)
+        with s.cancellable():  # opening the stream
+            s.cancelled = True  # what Server.cancel / Server.signal do while the session is busy
+        assert s.busy  # between the spans the session still counts as running the query
+        with s.cancellable(), pytest.raises(PGError) as info:  # sending the rows
+            s.check_cancel()
+        assert info.value.code == "57014"
+    assert not s.busy
