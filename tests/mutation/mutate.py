@@ -63,10 +63,12 @@ MODULES: dict[str, list[str]] = {
     "dialect/alumio.py": ["tests/dialect/test_golden_alumio.py", "tests/dialect/test_value_guards.py",
                           "tests/differential/test_alumio_diff.py",
                           "tests/differential/test_shapes_diff.py", "-k", "alumio or not shapes"],
-    "dialect/slingr.py": ["tests/dialect/test_golden_slingr.py", "tests/differential/test_slingr_diff.py",
+    "dialect/slingr.py": ["tests/dialect/test_golden_slingr.py", "tests/dialect/test_slingr_like_regex.py",
+                          "tests/differential/test_slingr_diff.py",
                           "tests/differential/test_shapes_diff.py", "-k", "slingr or not shapes"],
     # Slingr's query-language text (split out of dialect/slingr.py): rendering through and through
-    "dialect/_slingr_query.py": ["tests/dialect/test_golden_slingr.py", "tests/differential/test_slingr_diff.py",
+    "dialect/_slingr_query.py": ["tests/dialect/test_golden_slingr.py", "tests/dialect/test_slingr_like_regex.py",
+                                 "tests/differential/test_slingr_diff.py",
                                  "tests/differential/test_shapes_diff.py", "-k", "slingr or not shapes"],
     "dialect/_like.py": ["tests/differential/test_entu_diff.py", "tests/differential/test_slingr_diff.py"],
 }
