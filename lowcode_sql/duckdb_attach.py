@@ -641,12 +641,7 @@ def detach(duck: duckdb.DuckDBPyConnection) -> None:
 
 def _undo(att: Attachment) -> None:
     for child in list(att.cursors):  # cursor()s first: they may share the catalogs and the connection
-        with _lock:
-            live = _attached.get(child.key) is child
-            if live:
-                del _attached[child.key]
-        if live:
-            _undo(child)
+        child.detach()
     att.cursors = []
     duck = att.duck
     if isinstance(duck, weakref.ProxyType):
