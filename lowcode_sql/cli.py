@@ -4,6 +4,7 @@
     lowcode-sql query "SELECT ..." [-c config.toml] [--demo] [-f table|csv|json|jsonl|parquet] [-o file]
     lowcode-sql explain "SELECT ..."                 # what is pushed, what stays local, the requests
     lowcode-sql explain --analyze "SELECT ..."       # ... and what running it actually cost
+    lowcode-sql shell [-c config.toml | --demo]     # interactive: history, multi-line, completion
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
@@ -113,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--analyze", action="store_true",
                    help="run the query and show, per scan, the requests predicted and made, rows, bytes and time")
     e.add_argument("--format", choices=("text", "json"), default="text", help="json (with --analyze) for tools")
+
+    sh = sub.add_parser("shell", help="an interactive SQL prompt: history, multi-line statements, completion "
+                                      "of table and column names, .tables/.describe/.explain",
+                        description="Statements end with ';'. Commands: .tables, .describe, .explain, .maxrows, "
+                                    ".timer, .help, .quit. Not on a terminal, statements are read from stdin.")
+    with_sources(sh)
 
     t = sub.add_parser("tables", help="list tables")
     t.add_argument("source", nargs="?")
@@ -537,6 +544,12 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(con.explain(args.sql, _params(args.param), count=args.count, analyze=args.analyze,
                               format=args.format))
         return 0
+    if args.command == "shell":
+        from lowcode_sql import shell
+
+        in_main = threading.current_thread() is threading.main_thread()
+        with _connect(args) as con:
+            return shell.run(con, interrupt=_INTERRUPT if in_main else None)
     if args.command == "tables":
         with _connect(args) as con:
             for source, table, doc in con.tables(args.source):
