@@ -141,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds of latency per request")
     serve.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
+    serve.add_argument("--load", action="append", default=[], metavar="NAME=FILE",
+                       help="serve the rows of a Parquet, CSV, JSON (array) or JSON Lines file as table NAME "
+                            "(repeatable; replaces a sample table of that name)")
+    serve.add_argument("--no-sample", action="store_true", help="start without the sample data")
     serve.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
@@ -356,11 +360,21 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         if not cls.VARIANTS:
             print(f"{args.platform}: no variants")
         return 0
+    loads = [_load_arg(a) for a in args.load]
     try:
         platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit,
-                               variants=args.variant)
+                               variants=args.variant, sample_data=not args.no_sample)
     except (KeyError, ValueError) as e:  # an unknown platform or variant: the message lists the known ones
         raise ConfigError(str(e).strip("'\"")) from None
+    from pyarrow import ArrowException
+
+    from lowcode_sql.sandbox._files import read_table_file
+
+    for name, path in loads:
+        try:
+            platform.load_table(name, read_table_file(path))
+        except (ValueError, NotImplementedError, ArrowException) as e:  # what the user's file or name got wrong
+            raise ConfigError(f"--load {name}={path}: {' '.join(str(e).split())}") from None
     try:
         running = platform.serve(port=args.port)
     except (OSError, RuntimeError) as e:  # the port is taken: say so, not 43 lines of asyncio
@@ -378,6 +392,17 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _load_arg(text: str) -> tuple[str, str]:
+    from lowcode_sql.errors import ConfigError
+
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise ConfigError(f"--load {text!r}: write NAME=FILE (e.g. --load projects=projects.parquet)")
+    if not os.path.isfile(path):
+        raise ConfigError(f"--load {name}={path}: no such file")
+    return name, path
 
 
 def _cmd_platforms(_: argparse.Namespace) -> int:

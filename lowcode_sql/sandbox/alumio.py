@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import decimal
 import json
 import random
 import re
@@ -138,6 +139,9 @@ def _parse_ts(v: Any, where: str) -> dt.datetime:
 
 
 def _jsonify(v: Any) -> Any:
+    if isinstance(v, decimal.Decimal):
+        # a JSON number when a double holds it exactly, else its text (no digit lost either way)
+        return float(v) if decimal.Decimal(repr(float(v))) == v else str(v)
     if isinstance(v, dt.datetime):
         return _iso(v)
     if isinstance(v, dt.date):
