@@ -20,8 +20,8 @@ import pytest
 import lowcode_sql
 from lowcode_sql.cli import main
 from lowcode_sql.sandbox._base import SandboxLoadWarning
-from lowcode_sql.sandbox.coredata import CoreDataSandbox
 from lowcode_sql.sandbox._files import read_table_file
+from lowcode_sql.sandbox.coredata import CoreDataSandbox
 
 D = decimal.Decimal
 ROWS = {
