@@ -154,7 +154,7 @@ class LikePattern:
             elif p is _Wild.ONE:
                 out.append(".")
             else:
-                out.append(re.escape(p))  # type: ignore[arg-type]
+                out.append(re.escape(p))
         out.append("$")
         return "".join(out)
 
