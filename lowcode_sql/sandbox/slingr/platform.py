@@ -150,7 +150,7 @@ class SlingrSandbox(Platform):
             self._sessions.pop(token or "", None)
             raise SlingrError(401, "unauthorized",
                               "Unauthorized. You need to log in or the provided token is not valid.")
-        self._sessions[token] = now  # inactivity expiry: every use extends the token
+        self._sessions[token or ""] = now  # inactivity expiry: every use extends the token
 
     # -- data loading --------------------------------------------------------------------------
 
