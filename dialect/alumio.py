@@ -510,9 +510,9 @@ class Alumio(Dialect):
             page_size = max(1, min(page_size, spec.limit))
         if "storage" in table.meta:
             storage = table.meta["storage"]
-            paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
+            cursor = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
             path = self._storage_path(storage)
-            return ScanRequest(HttpRequest("GET", path), paging, ("storage entities: next cursor, no filters",))
+            return ScanRequest(HttpRequest("GET", path), cursor, ("storage entities: next cursor, no filters",))
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
         conds: list[dict[str, Any]] = [{api: v} for api, v in table.meta["fixed"].values()]
         for pred, _ in spec.pushed:

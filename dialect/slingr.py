@@ -131,7 +131,7 @@ _PARSERS: dict[str, Any] = {
     "iso": lambda v: dt.datetime.fromisoformat(str(v)),
 }
 _TS = pa.timestamp("us", tz="UTC")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # typed: _PARSERS above uses it
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OP_LIKE = re.compile(r"^\w+\(.*\)$", re.S)
 _CMP_OP = {Op.LT: "less", Op.LE: "lessOrEquals", Op.GT: "greater", Op.GE: "greaterOrEquals"}
@@ -378,9 +378,9 @@ class Slingr(Dialect):
         if isinstance(pred, And | Or):
             parts = [self._render_pred(table, p) for p in pred.items]
             if isinstance(pred, Or):
-                if any(e is Exactness.LOCAL for _, e in parts):
+                trees = [t for t, _ in parts if t is not None]
+                if len(trees) < len(parts) or any(e is Exactness.LOCAL for _, e in parts):
                     return None, Exactness.LOCAL  # an OR with an unsendable branch cannot be narrowed
-                trees = [t for t, _ in parts]
                 exactness = min(e for _, e in parts)
                 if all(t[0] == "f" and t[1] == trees[0][1] and not _OP_LIKE.match(t[2]) for t in trees):
                     # equalities on one path: one comma list (no _query needed; quoting as for IN)
@@ -557,8 +557,9 @@ class Slingr(Dialect):
         # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there.
         if not self.options["aggregate_pushdown"]:
             return False
-        sent = [self._render_pred(table, p)[0] for p in filters]
-        if any(t is None for t in sent) or any(t[0] == "or" for t in _flatten_and(sent)):
+        rendered = [self._render_pred(table, p)[0] for p in filters]
+        sent = [t for t in rendered if t is not None]
+        if len(sent) < len(rendered) or any(t[0] == "or" for t in _flatten_and(sent)):
             return False
         cols = table.meta["cols"]
 

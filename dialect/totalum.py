@@ -302,7 +302,7 @@ class Totalum(Dialect):
                             leaf.column in cond:
                         exact = False
                         continue
-                    cond[leaf.column] = {"in": [_wire(kind, v) for v in vals]}  # type: ignore[arg-type]
+                    cond[leaf.column] = {"in": [_wire(kind, v) for v in vals]}
                     null_free.add(leaf.column)
                     continue
                 got = self._leaf(kinds, leaf)
@@ -599,7 +599,7 @@ def _mongo(kinds: Mapping[str, str], element: Mapping[str, Any]) -> dict[str, An
             elif cast is None:
                 parts.append({field: v} if op == "eq" else {field: {_MONGO_OP[op]: v}})
             else:
-                test = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
+                test: dict[str, Any] = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
                 if kind == "ref":
                     # a many-to-one "stores the referenced _id" (docs/notes/totalum-api.md), as an ObjectId or as
                     # its text: match either form (= is either equal, <> is both unequal)
