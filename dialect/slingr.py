@@ -71,7 +71,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token
 from dialect._slingr_query import (
     Rendered,
     _ascii_cased,
@@ -116,7 +116,7 @@ _INTEGER = frozenset({"integer", "autoincrement", "timeduration"})  # time durat
 _DOUBLE = frozenset({"decimal", "money", "percentage"})
 _EPOCH_MS = frozenset({"datetime", "daterecordcreated", "daterecordmodified"})  # epoch ms, UTC
 _WALL = frozenset({"datetimenotimezone"})  # `yyyy-MM-dd HH:mm` text, no zone: TIMESTAMP
-_PARSE = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
+_PARSE: dict[str, Parse] = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
 # text-valued date/time types compared for equality only; a literal in another shape matches no
 # stored value and would be a 400 (an invalid value for the type), so it stays local
 _FORMATS = {"time": r"\d{2}:\d{2}", "monthday": r"\d{2}-\d{2}", "datemonthday": r"\d{2}-\d{2}",
@@ -288,12 +288,12 @@ class Slingr(Dialect):
                 name = f"{snake(fname)}__{snake(k)}"
                 parse = _PARSE.get(kind)
                 if multiple:
-                    col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,  # type: ignore[arg-type]
+                    col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,
                                     doc=f"every non-null {fname}.{k} value (NULL when none)")
                     out.append((col, _Col("flatlist", f"{fname}.{k}", fname, integer=pa.types.is_integer(t),
                                           fmt=fmts[k])))
                 else:
-                    col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")  # type: ignore[arg-type]
+                    col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")
                     out.append((col, _Col(kind, f"{fname}.{k}", fname, integer=pa.types.is_integer(t), fmt=fmts[k])))
             return out
         scalar = self._scalar(typ, elems)
@@ -305,7 +305,7 @@ class Slingr(Dialect):
             # the engine's converters read scalars, not list elements: parse_page converts these
             return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), doc=f"multi-valued {typ or kind}"),
                      _Col("list", fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind), parse=parse))]
-        return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),  # type: ignore[arg-type]
+        return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),
                  _Col(kind, fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
 
     @staticmethod

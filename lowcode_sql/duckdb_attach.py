@@ -511,7 +511,7 @@ def _hook_cursors() -> None:
         return cur
 
     cursor.__doc__ = plain.__doc__
-    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
+    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]  # a deliberate patch of DuckDB's class
 
 
 def _forget(key: int, child: Attachment, parent: Any) -> None:

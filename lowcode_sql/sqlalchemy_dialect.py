@@ -114,7 +114,7 @@ class LowcodeDialect(default.DefaultDialect):
         kw.setdefault("dbapi", _dbapi)
         super().__init__(**kw)
         if not isinstance(self.__dict__.get("dbapi"), ModuleType):
-            self.dbapi = _dbapi  # type: ignore[assignment]
+            self.dbapi = _dbapi  # type: ignore[assignment]  # shadows the 1.4 classmethod with the module
 
     def create_connect_args(self, url: Any) -> tuple[list[Any], dict[str, Any]]:
         opts: dict[str, Any] = dict(url.query)

@@ -21,7 +21,7 @@ from sqlglot.schema import MappingSchema
 
 from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid
+from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid, node_id
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
@@ -103,7 +103,7 @@ def plan(
         if tb.catalog:
             raise UnsupportedQuery(f"three-part table names are not supported: {tb.sql('duckdb')}")
         source, table, dialect = catalog.resolve(tb.db or None, tb.name)
-        remote[nid(tb)] = (source, table, dialect)  # type: ignore[index]
+        remote[node_id(tb)] = (source, table, dialect)
         tb.set("db", exp.to_identifier(source))
         tb.set("this", exp.to_identifier(table.name))
         if not tb.alias:
@@ -131,7 +131,7 @@ def plan(
     scans: list[_ScanState] = []
     for info in selects:
         for occ in info.occurrences:
-            source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
+            source, table, dialect = remote[node_id(occ.table_node)]
             st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
             st.expanding_select = nid(info.select) in expanding
             st.classify(occ.candidates, folder)
@@ -219,7 +219,7 @@ class _ScanState:
                  node: exp.Table, info: SelectInfo) -> None:
         self.index, self.source, self.table, self.dialect = index, source, table, dialect
         self.alias, self.info = alias, info
-        self.table_nid: int = nid(node)  # type: ignore[assignment]
+        self.table_nid = node_id(node)
         self.pushed: list[tuple[Pred, Exactness]] = []
         self.local: list[Pred] = []
         self.dropped: set[int] = set()
@@ -245,7 +245,8 @@ class _ScanState:
                 if not res.ok:
                     continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
                 if res.value is True:
-                    self.dropped.add(nid(node))  # type: ignore[arg-type]
+                    if (key := nid(node)) is not None:  # one qualify built stays: DuckDB folds it
+                        self.dropped.add(key)
                     continue
                 preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
                 continue
@@ -256,7 +257,7 @@ class _ScanState:
             preds.append((node, pred, exact))
         if is_contradiction([p for _, p, _ in preds]):
             self.contradiction = True
-            self.dropped |= {nid(n) for n, _, _ in preds if nid(n) is not None}  # type: ignore[misc]
+            self.dropped |= {key for n, _, _ in preds if (key := nid(n)) is not None}
             return
         # A conjunct that is itself an AND (BETWEEN, NOT (a OR b)) is offered to the dialect item
         # by item; the SQL node is dropped only when every item is pushed exactly.
@@ -273,8 +274,8 @@ class _ScanState:
             if decision is not Exactness.EXACT:
                 node_exact[i] = False
         for (node, pred, _), exact in zip(preds, node_exact, strict=True):
-            if exact and nid(node) is not None:
-                self.dropped.add(nid(node))  # type: ignore[arg-type]
+            if exact and (key := nid(node)) is not None:
+                self.dropped.add(key)
                 continue
             self.all_exact = False
             if not any(p is pred or (isinstance(pred, And) and p in pred.items) for p, _ in self.pushed):

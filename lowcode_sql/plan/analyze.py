@@ -24,11 +24,22 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid"]
+from lowcode_sql.errors import PlanError
+
+__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid", "node_id"]
 
 
 def nid(node: exp.Expr) -> int | None:
     return node.meta.get("nid") if node._meta else None
+
+
+def node_id(node: exp.Expr) -> int:
+    """The id of a node ``plan`` numbered: every node of the parsed tree, and its copy in the
+    qualified tree (nodes qualify builds have none: use ``nid`` where those can occur)."""
+    i = nid(node)
+    if i is None:
+        raise PlanError(f"internal error: no node id on {node.key} {node.sql('duckdb')[:80]!r}")
+    return i
 
 
 def conjuncts(node: exp.Expr | None) -> list[exp.Expr]:

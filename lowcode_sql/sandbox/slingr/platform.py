@@ -56,8 +56,9 @@ class SlingrSandbox(Platform):
         if sample_data:
             self.load_sample_data()
 
+    # a property over the base's class attribute (mypy rejects that override): computed from the data
     @property
-    def DEMO_OPTIONS(self) -> dict[str, Any]:  # type: ignore[override]  # computed from the data
+    def DEMO_OPTIONS(self) -> dict[str, Any]:  # type: ignore[override]
         """The source options a user would write for this app: its entities and field types."""
         fields: dict[str, dict[str, str]] = {}
         for name, entity in self.entities.items():
