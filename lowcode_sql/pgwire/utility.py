@@ -281,7 +281,9 @@ def execute_target(session: Session, sql: str) -> tuple[Prepared, list[str]]:
 
 
 def _split_args(text: str) -> list[str]:
-    out, depth, quote, cur = [], 0, "", []
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
