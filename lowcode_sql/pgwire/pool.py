@@ -83,7 +83,7 @@ class EnginePool:
                 raise query_canceled()
             return run_analyze(engine, sql, params, fmt=fmt)
         finally:
-            if running is not None:
+            if running is not None and pid is not None:
                 with contextlib.suppress(ValueError):
                     running.remove(engine)
                 if not running:
