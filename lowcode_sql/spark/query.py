@@ -24,7 +24,7 @@ __all__ = ["QueryReader", "query_schema"]
 
 def _connect(target: Any) -> Connection:
     # external_access=False: the SQL may come from anyone who can set a DataFrame option
-    return Connection(Config((target.source,)), external_access=False)
+    return Connection(Config((target.source, *target.others)), external_access=False)
 
 
 def query_schema(target: Any) -> pa.Schema:

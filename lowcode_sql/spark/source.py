@@ -69,6 +69,7 @@ class Target:
     query: str | None
     partitions: int | None
     pushdown: bool
+    others: tuple[SourceConfig, ...] = ()  # a query's other sources
 
     @property
     def label(self) -> str:
@@ -99,8 +100,9 @@ def _bool(options: Mapping[str, str], key: str, default: bool) -> bool:
     return value == "true"
 
 
-def _source_config(options: Mapping[str, str], table: str | None) -> tuple[SourceConfig, str | None]:
-    """The one source the table lives in (or a query names), and the table's name in it."""
+def _source_config(options: Mapping[str, str], table: str | None
+                   ) -> tuple[SourceConfig, str | None, tuple[SourceConfig, ...]]:
+    """The source the table lives in and the table's name in it (a query: every source)."""
     if ("config" in options) == ("sandbox" in options):
         raise ConfigError("give exactly one of the options 'config' (a lowcode.toml path) or 'sandbox' "
                           "(a platform name, for its emulator)")
@@ -114,18 +116,18 @@ def _source_config(options: Mapping[str, str], table: str | None) -> tuple[Sourc
             src, _, table = table.partition(".")
             if src.lower() != platform:
                 raise ConfigError(f"table {src}.{table}: the sandbox source is named {platform!r}")
-        return sc, table
+        return sc, table, ()
     config = load_config(str(options["config"]))
     if table is None:
-        if len(config.sources) != 1:
-            raise ConfigError("the option 'query' needs a config with exactly one source")
-        return config.sources[0], None
+        if not config.sources:
+            raise ConfigError("the config declares no source")
+        return config.sources[0], None, config.sources[1:]
     if "." not in table:
         if len(config.sources) != 1:
             raise ConfigError(f"table {table!r}: name it as <source>.<table>")
-        return config.sources[0], table
+        return config.sources[0], table, ()
     src, _, name = table.partition(".")
-    return config.source(src), name
+    return config.source(src), name, ()
 
 
 def _target(options: Mapping[str, str]) -> Target:
@@ -145,8 +147,8 @@ def _target(options: Mapping[str, str]) -> Target:
         if parts < 1:
             raise ConfigError(f"option 'partitions' must be a positive integer, not {options['partitions']!r}")
     query = str(options["query"]) if "query" in options else None
-    sc, name = _source_config(options, str(options["table"]) if "table" in options else None)
-    if sc.secrets:
+    sc, name, others = _source_config(options, str(options["table"]) if "table" in options else None)
+    if any(c.secrets for c in (sc, *others)):
         raise ConfigError(f"source {sc.name!r}: secrets given in code cannot reach Spark executors; "
                           "name environment variables under 'credentials'")
     tdef = None
@@ -156,7 +158,7 @@ def _target(options: Mapping[str, str]) -> Target:
             _, tdef, _ = catalog.resolve(sc.name, name)
     finally:
         catalog.close()
-    return Target(sc, tdef, query, parts, _bool(options, "pushdown", SCAN_SCOPED_PUSHDOWN))
+    return Target(sc, tdef, query, parts, _bool(options, "pushdown", SCAN_SCOPED_PUSHDOWN), others)
 
 
 def spark_schema(schema: pa.Schema, where: str) -> StructType:
