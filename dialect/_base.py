@@ -50,6 +50,7 @@ REGISTRY: dict[str, type[Dialect]] = {}
 
 
 Extract = Literal["value", "first", "all"]
+Parse = Literal["iso", "epoch_ms", "date"]  # ColumnDef.parse
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ColumnDef:
     path: tuple[str, ...] = ()
     extract: Extract = "value"
     item_key: str | None = None
-    parse: Literal["iso", "epoch_ms", "date"] | None = None
+    parse: Parse | None = None
     doc: str = ""
     filter_only: bool = False
 
@@ -185,6 +186,7 @@ class Dialect(ABC):
         # the switches every source has (issue 13): what a run-time check (``execute/verify.py``)
         # names when an API answer contradicts a pushdown
         cls.OPTIONS = {**cls.OPTIONS, **COMMON_OPTIONS}
+        # wrapping a subclass's own methods at class creation (mypy forbids assigning to a method)
         if "classify" in cls.__dict__:
             cls.classify = _keep_local(cls.__dict__["classify"])  # type: ignore[method-assign]
         if "can_sort" in cls.__dict__:

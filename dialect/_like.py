@@ -25,6 +25,6 @@ def like_to_regex(pattern: LikePattern, escape: Callable[[str], str]) -> str:
         elif part is LikePattern.ONE:
             out.append(r"[\s\S]")
         else:
-            out.extend(escape(ch) for ch in part)  # type: ignore[union-attr]
+            out.extend(escape(ch) for ch in part)
     out.append(r"(?![\s\S])")
     return "".join(out)

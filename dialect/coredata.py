@@ -170,7 +170,7 @@ class CoreData(Dialect):
 
     def _classify_one(self, table: str, pred: Pred) -> tuple[Exactness, str | None]:
         text_exact = Exactness.EXACT if self.options["case_sensitive_text"] else Exactness.SUPERSET
-        if isinstance(getattr(pred, "value", None), str) and pred.value in _TASTYPIE_WORDS:  # type: ignore[union-attr]
+        if isinstance(value := getattr(pred, "value", None), str) and value in _TASTYPIE_WORDS:
             return Exactness.LOCAL, None
         if isinstance(pred, Like) and any(isinstance(p, str) and p in _TASTYPIE_WORDS for p in pred.pattern.parts[:1]):
             return Exactness.LOCAL, None

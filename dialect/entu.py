@@ -40,7 +40,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token, jwt_expiry
 from dialect._like import like_to_regex
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
@@ -66,7 +66,7 @@ from lowcode_sql.types import (
 __all__ = ["Entu"]
 
 # value key -> (Arrow type, parse)
-_VALUE_TYPES: dict[str, tuple[pa.DataType, str | None]] = {
+_VALUE_TYPES: dict[str, tuple[pa.DataType, Parse | None]] = {
     "string": (pa.string(), None),
     "number": (pa.float64(), None),
     "boolean": (pa.bool_(), None),
@@ -180,10 +180,10 @@ class Entu(Dialect):
             typ, parse = _VALUE_TYPES[key]
             props[prop] = key
             note = " (single-valued)" if prop in single else ""
-            columns.append(ColumnDef(prop, typ, path=(prop,), extract="first", item_key=key, parse=parse,  # type: ignore[arg-type]
+            columns.append(ColumnDef(prop, typ, path=(prop,), extract="first", item_key=key, parse=parse,
                                      doc=f"first {key} value of {prop}{note}"))
             columns.append(ColumnDef(prop + "__all", pa.list_(typ), path=(prop,), extract="all", item_key=key,
-                                     parse=parse, doc=f"every {key} value of {prop}"))  # type: ignore[arg-type]
+                                     parse=parse, doc=f"every {key} value of {prop}"))
         return TableDef(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
                         meta={"type": type_name, "props": props, "single": frozenset(single)})
 
@@ -345,7 +345,8 @@ class Entu(Dialect):
         return ScanRequest(HttpRequest("GET", f"api/{self.db}/entity", tuple(params)), paging)
 
     def _render(self, table: TableDef, pred: Pred) -> list[tuple[str, str]]:
-        info = self._prop(table, pred.column)  # type: ignore[union-attr]
+        column = getattr(pred, "column", None)  # And/Or/Const have none
+        info = self._prop(table, column) if column is not None else None
         if info is None:  # pragma: no cover - classify keeps these local
             raise DialectError(f"entu cannot render {pred}")
         prop, key, _, _ = info

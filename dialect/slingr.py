@@ -71,7 +71,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token
 from dialect._slingr_query import (
     Rendered,
     _ascii_cased,
@@ -116,7 +116,7 @@ _INTEGER = frozenset({"integer", "autoincrement", "timeduration"})  # time durat
 _DOUBLE = frozenset({"decimal", "money", "percentage"})
 _EPOCH_MS = frozenset({"datetime", "daterecordcreated", "daterecordmodified"})  # epoch ms, UTC
 _WALL = frozenset({"datetimenotimezone"})  # `yyyy-MM-dd HH:mm` text, no zone: TIMESTAMP
-_PARSE = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
+_PARSE: dict[str, Parse] = {"datetime": "epoch_ms", "date": "date", "naive": "iso"}
 # text-valued date/time types compared for equality only; a literal in another shape matches no
 # stored value and would be a 400 (an invalid value for the type), so it stays local
 _FORMATS = {"time": r"\d{2}:\d{2}", "monthday": r"\d{2}-\d{2}", "datemonthday": r"\d{2}-\d{2}",
@@ -131,7 +131,7 @@ _PARSERS: dict[str, Any] = {
     "iso": lambda v: dt.datetime.fromisoformat(str(v)),
 }
 _TS = pa.timestamp("us", tz="UTC")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_EPOCH: dt.datetime = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # typed: _PARSERS above uses it
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _OP_LIKE = re.compile(r"^\w+\(.*\)$", re.S)
 _CMP_OP = {Op.LT: "less", Op.LE: "lessOrEquals", Op.GT: "greater", Op.GE: "greaterOrEquals"}
@@ -288,12 +288,12 @@ class Slingr(Dialect):
                 name = f"{snake(fname)}__{snake(k)}"
                 parse = _PARSE.get(kind)
                 if multiple:
-                    col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,  # type: ignore[arg-type]
+                    col = ColumnDef(name, pa.list_(t), path=(fname,), extract="all", item_key=k, parse=parse,
                                     doc=f"every non-null {fname}.{k} value (NULL when none)")
                     out.append((col, _Col("flatlist", f"{fname}.{k}", fname, integer=pa.types.is_integer(t),
                                           fmt=fmts[k])))
                 else:
-                    col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")  # type: ignore[arg-type]
+                    col = ColumnDef(name, t, parse=parse, doc=f"{fname}.{k}")
                     out.append((col, _Col(kind, f"{fname}.{k}", fname, integer=pa.types.is_integer(t), fmt=fmts[k])))
             return out
         scalar = self._scalar(typ, elems)
@@ -305,7 +305,7 @@ class Slingr(Dialect):
             # the engine's converters read scalars, not list elements: parse_page converts these
             return [(ColumnDef(snake(fname), pa.list_(t), path=(fname,), doc=f"multi-valued {typ or kind}"),
                      _Col("list", fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind), parse=parse))]
-        return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),  # type: ignore[arg-type]
+        return [(ColumnDef(snake(fname), t, path=(fname,), parse=parse, doc=typ or kind),
                  _Col(kind, fname, fname, integer=pa.types.is_integer(t), fmt=_fmt(typ, kind)))]
 
     @staticmethod
@@ -378,9 +378,9 @@ class Slingr(Dialect):
         if isinstance(pred, And | Or):
             parts = [self._render_pred(table, p) for p in pred.items]
             if isinstance(pred, Or):
-                if any(e is Exactness.LOCAL for _, e in parts):
+                trees = [t for t, _ in parts if t is not None]
+                if len(trees) < len(parts) or any(e is Exactness.LOCAL for _, e in parts):
                     return None, Exactness.LOCAL  # an OR with an unsendable branch cannot be narrowed
-                trees = [t for t, _ in parts]
                 exactness = min(e for _, e in parts)
                 if all(t[0] == "f" and t[1] == trees[0][1] and not _OP_LIKE.match(t[2]) for t in trees):
                     # equalities on one path: one comma list (no _query needed; quoting as for IN)
@@ -557,8 +557,9 @@ class Slingr(Dialect):
         # queries": `_` parameters such as _query are ignored), so an OR cannot be sent there.
         if not self.options["aggregate_pushdown"]:
             return False
-        sent = [self._render_pred(table, p)[0] for p in filters]
-        if any(t is None for t in sent) or any(t[0] == "or" for t in _flatten_and(sent)):
+        rendered = [self._render_pred(table, p)[0] for p in filters]
+        sent = [t for t in rendered if t is not None]
+        if len(sent) < len(rendered) or any(t[0] == "or" for t in _flatten_and(sent)):
             return False
         cols = table.meta["cols"]
 

@@ -234,10 +234,9 @@ class Totalum(Dialect):
         if table.meta["link"] is not None and getattr(pred, "column", None) == "source_id":
             ok = isinstance(pred, Cmp) and pred.op is Op.EQ and _oid(pred.value)
             return [], Exactness.EXACT if ok else Exactness.LOCAL
-        if isinstance(pred, Cmp) and pred.op is Op.NE and self._leaf(kinds, pred) is not None:
+        if isinstance(pred, Cmp) and pred.op is Op.NE and (ne := self._leaf(kinds, pred)) is not None:
             # ne also matches missing/null: a separate "not null" element makes it exact
-            return [{pred.column: {"ne": self._leaf(kinds, pred)[1]["ne"]}},  # type: ignore[index]
-                    {pred.column: {"ne": None}}], Exactness.EXACT
+            return [{pred.column: {"ne": ne[1]["ne"]}}, {pred.column: {"ne": None}}], Exactness.EXACT
         if isinstance(pred, InList) and pred.negated:
             if not pred.values or any(v is None for v in pred.values) or kinds.get(pred.column) not in _EQ_KINDS:
                 return [], Exactness.LOCAL
@@ -262,26 +261,26 @@ class Totalum(Dialect):
 
     def _leaf(self, kinds: Mapping[str, str], pred: Pred) -> tuple[str, Any] | None:
         """(field, condition) for one leaf, or None when it cannot be sent."""
-        col = getattr(pred, "column", None)
+        col: str | None = getattr(pred, "column", None)
         kind = kinds.get(col) if col else None
-        if kind is None or kind == "file":
+        if not col or kind is None or kind == "file":
             return None
         if isinstance(pred, IsNull):
-            return (col, {"ne": None}) if pred.negated else (col, None)  # type: ignore[return-value]
+            return (col, {"ne": None}) if pred.negated else (col, None)
         if isinstance(pred, Cmp):
             if pred.value is None or not _value_ok(kind, pred.value, pred.op):
                 return None
             v = _wire(kind, pred.value)
             if pred.op is Op.EQ:
-                return col, v  # type: ignore[return-value]
+                return col, v
             if pred.op is Op.NE:
-                return col, {"ne": v}  # type: ignore[return-value]
+                return col, {"ne": v}
             if kind not in ("number", "date"):
                 return None  # gt/gte/lt/lte only on number and date properties (SDK README)
-            return col, {_RANGE[pred.op]: v}  # type: ignore[return-value]
+            return col, {_RANGE[pred.op]: v}
         if isinstance(pred, Like) and not pred.negated and kind == "text":
             regex = like_regex(pred.pattern, pred.case_insensitive)
-            return None if regex is None else (col, {"regex": regex})  # type: ignore[return-value]
+            return None if regex is None else (col, {"regex": regex})
         return None
 
     def _disjunction(self, kinds: Mapping[str, str], pred: Pred) -> tuple[list[dict[str, Any]], Exactness]:
@@ -302,7 +301,7 @@ class Totalum(Dialect):
                             leaf.column in cond:
                         exact = False
                         continue
-                    cond[leaf.column] = {"in": [_wire(kind, v) for v in vals]}  # type: ignore[arg-type]
+                    cond[leaf.column] = {"in": [_wire(kind, v) for v in vals]}
                     null_free.add(leaf.column)
                     continue
                 got = self._leaf(kinds, leaf)
@@ -599,7 +598,7 @@ def _mongo(kinds: Mapping[str, str], element: Mapping[str, Any]) -> dict[str, An
             elif cast is None:
                 parts.append({field: v} if op == "eq" else {field: {_MONGO_OP[op]: v}})
             else:
-                test = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
+                test: dict[str, Any] = {"$expr": {_MONGO_OP.get(op, "$eq"): ["$" + field, {cast: v}]}}
                 if kind == "ref":
                     # a many-to-one "stores the referenced _id" (docs/notes/totalum-api.md), as an ObjectId or as
                     # its text: match either form (= is either equal, <> is both unequal)
@@ -696,5 +695,5 @@ def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str | No
         elif part is LikePattern.ONE:
             out.append(r"[\s\S]")
         else:
-            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
+            out.extend(_escape(ch, case_insensitive) for ch in part)
     return ("^" if anchored_start else "") + "".join(out) + (r"(?![\s\S])" if anchored_end else "")

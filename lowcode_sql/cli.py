@@ -4,6 +4,7 @@
     lowcode-sql query "SELECT ..." [-c config.toml] [--demo] [-f table|csv|json|jsonl|parquet] [-o file]
     lowcode-sql explain "SELECT ..."                 # what is pushed, what stays local, the requests
     lowcode-sql explain --analyze "SELECT ..."       # ... and what running it actually cost
+    lowcode-sql shell [-c config.toml | --demo]     # interactive: history, multi-line, completion
     lowcode-sql tables [source]  /  lowcode-sql describe source.table
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
@@ -114,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the query and show, per scan, the requests predicted and made, rows, bytes and time")
     e.add_argument("--format", choices=("text", "json"), default="text", help="json (with --analyze) for tools")
 
+    sh = sub.add_parser("shell", help="an interactive SQL prompt: history, multi-line statements, completion "
+                                      "of table and column names, .tables/.describe/.explain",
+                        description="Statements end with ';'. Commands: .tables, .describe, .explain, .maxrows, "
+                                    ".timer, .help, .quit. Not on a terminal, statements are read from stdin.")
+    with_sources(sh)
+
     t = sub.add_parser("tables", help="list tables")
     t.add_argument("source", nargs="?")
     with_sources(t)
@@ -134,6 +141,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds of latency per request")
     serve.add_argument("--rate-limit", type=float, default=None, help="requests per second before 429")
+    serve.add_argument("--load", action="append", default=[], metavar="NAME=FILE",
+                       help="serve the rows of a Parquet, CSV, JSON (array) or JSON Lines file as table NAME "
+                            "(repeatable; replaces a sample table of that name)")
+    serve.add_argument("--no-sample", action="store_true", help="start without the sample data")
     serve.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
@@ -349,11 +360,21 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         if not cls.VARIANTS:
             print(f"{args.platform}: no variants")
         return 0
+    loads = [_load_arg(a) for a in args.load]
     try:
         platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit,
-                               variants=args.variant)
+                               variants=args.variant, sample_data=not args.no_sample)
     except (KeyError, ValueError) as e:  # an unknown platform or variant: the message lists the known ones
         raise ConfigError(str(e).strip("'\"")) from None
+    from pyarrow import ArrowException
+
+    from lowcode_sql.sandbox._files import read_table_file
+
+    for name, path in loads:
+        try:
+            platform.load_table(name, read_table_file(path))
+        except (ValueError, NotImplementedError, ArrowException) as e:  # what the user's file or name got wrong
+            raise ConfigError(f"--load {name}={path}: {' '.join(str(e).split())}") from None
     try:
         running = platform.serve(port=args.port)
     except (OSError, RuntimeError) as e:  # the port is taken: say so, not 43 lines of asyncio
@@ -371,6 +392,17 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _load_arg(text: str) -> tuple[str, str]:
+    from lowcode_sql.errors import ConfigError
+
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise ConfigError(f"--load {text!r}: write NAME=FILE (e.g. --load projects=projects.parquet)")
+    if not os.path.isfile(path):
+        raise ConfigError(f"--load {name}={path}: no such file")
+    return name, path
 
 
 def _cmd_platforms(_: argparse.Namespace) -> int:
@@ -537,6 +569,12 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             print(con.explain(args.sql, _params(args.param), count=args.count, analyze=args.analyze,
                               format=args.format))
         return 0
+    if args.command == "shell":
+        from lowcode_sql import shell
+
+        in_main = threading.current_thread() is threading.main_thread()
+        with _connect(args) as con:
+            return shell.run(con, interrupt=_INTERRUPT if in_main else None)
     if args.command == "tables":
         with _connect(args) as con:
             for source, table, doc in con.tables(args.source):

@@ -102,7 +102,7 @@ class Connection:
 
     def tables(self, source: str | None = None) -> list[tuple[str, str, str]]:
         """(source, table, description) for every table, or those of one source."""
-        out = []
+        out: list[tuple[str, str, str]] = []
         for s in self.catalog.sources.values():
             if source is not None and s.name != source:
                 continue

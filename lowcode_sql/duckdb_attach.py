@@ -268,7 +268,7 @@ class _Table:
                         batch = batch.select(names)
                     yield batch
             finally:
-                pages.close()  # type: ignore[attr-defined]  # cancels requests in flight
+                pages.close()  # cancels requests in flight
                 if local is not None:
                     local.close()
 
@@ -297,7 +297,7 @@ def _scan_source_api() -> Any:
     if not all(hasattr(nodes, k) for k in ("Binary", "Col", "Lit", "In", "Unary", "Postfix")):
         return None
 
-    class LowcodeScanSource(ArrowScanSource):  # type: ignore[misc, valid-type]
+    class LowcodeScanSource(ArrowScanSource):
         schema_is_stable = True  # a table's columns are fixed once discovered
 
         def __init__(self, table: Any) -> None:  # a _Table (or the probe of _hook_works)
@@ -511,7 +511,7 @@ def _hook_cursors() -> None:
         return cur
 
     cursor.__doc__ = plain.__doc__
-    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
+    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]  # a deliberate patch of DuckDB's class
 
 
 def _forget(key: int, child: Attachment, parent: Any) -> None:

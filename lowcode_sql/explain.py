@@ -104,12 +104,14 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
                          "pages": st.get("pages", 0) if report.mode != "count" else 0,
                          "counts": requests if report.mode == "count" else 0,
                          "logins": st.get("logins", 0), "retries": st.get("retries", 0),
-                         "throttled": st.get("throttled", 0)},
+                         "throttled": st.get("throttled", 0), "cache_hits": st.get("cache_hits", 0)},
             "rows_received": report.rows if report.mode != "count" else 0,
             "rows_counted": report.rows if report.mode == "count" else None,
             "bytes": st.get("bytes", 0),
             "network_seconds": round(report.wait_seconds, 6),
             "convert_seconds": round(report.convert_seconds, 6),
+            "slowest_request": ({"seconds": st["slowest_seconds"], "request": st["slowest_request"]}
+                                if st.get("slowest_request") else None),
         })
     in_scans = sum(s["network_seconds"] + s["convert_seconds"] for s in scans)
     query = {"rows": result.table.num_rows, "wall_seconds": round(result.elapsed, 6),
@@ -132,9 +134,12 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
 
 def _analyzed(s: dict[str, Any]) -> list[str]:
     r = s["requests"]
-    kinds = f"{r['pages']} pages, {r['counts']} counts, {r['logins']} logins, {r['retries']} retries"
+    kinds = (f"{r['pages']} pages, {r['counts']} counts, {r['logins']} logins, {r['retries']} retries, "
+             f"{r['cache_hits']} cache hits")
     rows = (f"{s['rows_counted']} counted by the API" if s["rows_counted"] is not None
             else f"{s['rows_received']} received")
     return [f"  requests: predicted {r['predicted']}; actual {r['actual']} ({kinds})",
             f"  actual:   {rows}, {s['bytes']} bytes; network {s['network_seconds']:.3f} s, "
-            f"converting {s['convert_seconds']:.3f} s"]
+            f"converting {s['convert_seconds']:.3f} s",
+            *([f"  slowest:  {s['slowest_request']['seconds']:.3f} s  {s['slowest_request']['request']}"]
+              if s["slowest_request"] else [])]

@@ -170,7 +170,7 @@ class StreamedResult:
 
     @property
     def schema(self) -> pa.Schema:
-        return self._stream.schema  # type: ignore[no-any-return]
+        return self._stream.schema
 
     @property
     def columns(self) -> list[str]:
@@ -201,7 +201,7 @@ class StreamedResult:
         batch = self._stream.read_next_batch()
         if batch is None:
             self.close()
-        return batch  # type: ignore[no-any-return]
+        return batch
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         while (batch := self.read_next_batch()) is not None:

@@ -251,6 +251,7 @@ def _install_record_factory() -> None:
         _redact_record(record)
         return record
 
+    # a marker attribute on a function object, which has no declared attributes to type
     factory._lowcode_sql_redacting = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 

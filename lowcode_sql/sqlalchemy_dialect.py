@@ -20,13 +20,21 @@ point, so ``create_engine("lowcode://...")`` finds it. To share a ``lowcode_sql.
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import default
 
 from lowcode_sql import dbapi as _dbapi
+
+if TYPE_CHECKING:  # SQLAlchemy 2.x only; annotations are never evaluated, so 1.4 still imports us
+    from sqlalchemy.engine.interfaces import (
+        IsolationLevel,
+        ReflectedColumn,
+        ReflectedPrimaryKeyConstraint,
+        ReflectedTableComment,
+    )
 
 __all__ = ["LowcodeDialect", "arrow_to_sqlalchemy"]
 
@@ -106,7 +114,7 @@ class LowcodeDialect(default.DefaultDialect):
         kw.setdefault("dbapi", _dbapi)
         super().__init__(**kw)
         if not isinstance(self.__dict__.get("dbapi"), ModuleType):
-            self.dbapi = _dbapi  # type: ignore[assignment]
+            self.dbapi = _dbapi  # type: ignore[assignment]  # shadows the 1.4 classmethod with the module
 
     def create_connect_args(self, url: Any) -> tuple[list[Any], dict[str, Any]]:
         opts: dict[str, Any] = dict(url.query)
@@ -148,16 +156,16 @@ class LowcodeDialect(default.DefaultDialect):
         finally:
             cur.close()
 
-    def get_isolation_level(self, dbapi_connection: Any) -> str:
+    def get_isolation_level(self, dbapi_connection: Any) -> IsolationLevel:
         return "AUTOCOMMIT"
 
-    def get_default_isolation_level(self, dbapi_conn: Any) -> str:
+    def get_default_isolation_level(self, dbapi_conn: Any) -> IsolationLevel:
         return "AUTOCOMMIT"
 
     def set_isolation_level(self, dbapi_connection: Any, level: str) -> None:
         pass
 
-    def get_isolation_level_values(self, dbapi_conn: Any) -> list[str]:
+    def get_isolation_level_values(self, dbapi_conn: Any) -> list[IsolationLevel]:
         return ["AUTOCOMMIT"]
 
     def _get_server_version_info(self, connection: Any) -> tuple[int, ...]:
@@ -165,7 +173,8 @@ class LowcodeDialect(default.DefaultDialect):
 
         return tuple(int(p) for p in __version__.split(".") if p.isdigit())
 
-    def _get_default_schema_name(self, connection: Any) -> str | None:
+    # None with no sources, as DefaultDialect's own default_schema_name; the stub says str
+    def _get_default_schema_name(self, connection: Any) -> str | None:  # type: ignore[override]
         names = self._sources(connection)
         return names[0] if names else None
 
@@ -227,7 +236,8 @@ class LowcodeDialect(default.DefaultDialect):
     def has_schema(self, connection: Any, schema_name: str, **kw: Any) -> bool:
         return schema_name in self._sources(connection)
 
-    def get_columns(self, connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> list[dict]:
+    def get_columns(self, connection: Any, table_name: str, schema: str | None = None,
+                    **kw: Any) -> list[ReflectedColumn]:
         tdef = self._table(connection, table_name, schema)
         return [
             {
@@ -241,7 +251,8 @@ class LowcodeDialect(default.DefaultDialect):
             for c in tdef.columns
         ]
 
-    def get_pk_constraint(self, connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> dict:
+    def get_pk_constraint(self, connection: Any, table_name: str, schema: str | None = None,
+                          **kw: Any) -> ReflectedPrimaryKeyConstraint:
         self._table(connection, table_name, schema)
         return {"constrained_columns": [], "name": None}
 
@@ -263,7 +274,8 @@ class LowcodeDialect(default.DefaultDialect):
         self._table(connection, table_name, schema)
         return []
 
-    def get_table_comment(self, connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> dict:
+    def get_table_comment(self, connection: Any, table_name: str, schema: str | None = None,
+                          **kw: Any) -> ReflectedTableComment:
         return {"text": self._table(connection, table_name, schema).doc or None}
 
     def get_view_definition(self, connection: Any, view_name: str, schema: str | None = None, **kw: Any) -> str:

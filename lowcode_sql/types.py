@@ -15,7 +15,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
 from urllib.parse import urlencode
 
 __all__ = [
@@ -88,8 +88,9 @@ class LikePattern:
 
     parts: tuple[str | _Wild, ...]
 
-    ANY = _Wild.ANY
-    ONE = _Wild.ONE
+    # Literal-typed, so `part is LikePattern.ANY` narrows `part` as `is _Wild.ANY` does
+    ANY: ClassVar[Literal[_Wild.ANY]] = _Wild.ANY
+    ONE: ClassVar[Literal[_Wild.ONE]] = _Wild.ONE
 
     @classmethod
     def parse(cls, pattern: str, escape: str | None = None) -> LikePattern:
@@ -119,9 +120,8 @@ class LikePattern:
 
     def literal(self) -> str | None:
         """The matched string when the pattern has no wildcard."""
-        if all(isinstance(p, str) for p in self.parts):
-            return "".join(self.parts)  # type: ignore[arg-type]
-        return None
+        text = [p for p in self.parts if isinstance(p, str)]
+        return "".join(text) if len(text) == len(self.parts) else None
 
     def prefix(self) -> str | None:
         """``'abc'`` for ``abc%``; None for any other shape."""
@@ -154,7 +154,7 @@ class LikePattern:
             elif p is _Wild.ONE:
                 out.append(".")
             else:
-                out.append(re.escape(p))  # type: ignore[arg-type]
+                out.append(re.escape(p))
         out.append("$")
         return "".join(out)
 

@@ -39,7 +39,8 @@ ALLOWED: dict[str, set[str]] = {
     # the Spark data source: a table's scan through the same pieces as the engine; `query` on the connection
     "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire"},
+            "duckdb_attach", "dbapi", "pgwire", "shell"},
+    "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {
     "errors": {"secrets"},

@@ -62,7 +62,7 @@ def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
         raise ValueError("allowed_directories only applies with external_access=False "
                          "(with external access every directory is readable)")
     dirs = normalize_directories(allowed_directories)
-    config: dict[str, str | bool] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {}  # connect()'s own type (dict is invariant)
     if not external_access:
         config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
                   "python_enable_replacements": False}

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,7 +190,7 @@ class Engine:
         verifier = verifier_for(scan.source, table, spec, scan.dialect)
         checked = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        def batches() -> Generator[pa.RecordBatch, None, None]:
             try:
                 while True:  # timed apart from DuckDB's own work between two pulls
                     asked = time.perf_counter()
@@ -217,7 +217,7 @@ class Engine:
 
         def close() -> None:
             gen.close()
-            pages.close()  # type: ignore[attr-defined]
+            pages.close()
             report.requests, report.rows, report.pages = stats.requests, stats.rows, stats.pages
 
         closers.append(close)

@@ -15,7 +15,7 @@ import atexit
 import concurrent.futures
 import threading
 import weakref
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, Protocol, TypeVar
 
 __all__ = ["get_loop", "in_loop_thread", "iterate", "register", "run", "shutdown", "submit"]
@@ -85,7 +85,7 @@ def run(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
         raise
 
 
-def iterate(agen: AsyncIterator[T]) -> Iterator[T]:
+def iterate(agen: AsyncIterator[T]) -> Generator[T, None, None]:
     """Consume an async iterator from sync code, one item per ``next()``; lazy.
 
     Closing the returned generator early cancels the step in flight and closes ``agen`` (whose
@@ -111,7 +111,7 @@ def iterate(agen: AsyncIterator[T]) -> Iterator[T]:
         if aclose is not None:
             await aclose()
 
-    def gen() -> Iterator[T]:
+    def gen() -> Generator[T, None, None]:
         fut: concurrent.futures.Future[tuple[bool, Any]] | None = None
         try:
             while True:

@@ -232,6 +232,6 @@ async def send_with_retry(
             stats.add(retries=1)
         await policy.sleep(delay)
     assert failure is not None
-    kind, message, status = failure
+    error, message, code = failure
     tries = f" (after {attempts} attempt{'s' if attempts != 1 else ''})"
-    raise kind(message + tries, source=source, status=status) from (scrubbed(cause) if cause is not None else None)
+    raise error(message + tries, source=source, status=code) from (scrubbed(cause) if cause is not None else None)

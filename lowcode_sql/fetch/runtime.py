@@ -11,6 +11,7 @@ The request ladder, each rung one concern::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,6 +87,8 @@ class SourceRuntime:
             return await self._send(req, stats)
         key = self.cache.key(req, self._fingerprint)
         body = self.cache.get(key)
+        if body is not None and stats is not None:
+            stats.add(cache_hits=1)
         if body is None:
             body = await self._send(req, stats)
             self.cache.put(key, body)
@@ -123,14 +126,14 @@ class SourceRuntime:
             async with self.budget:
                 return await client.send(request)
 
-        return await send_with_retry(
-            self.retry,
-            attempt,
-            source=self.name,
-            what=f"{req.method} {req.target()}",
-            stats=stats,
-            redact=self.auth.redact,
-        )
+        what = f"{req.method} {req.target()}"
+        started = time.perf_counter()
+        try:
+            return await send_with_retry(self.retry, attempt, source=self.name, what=what, stats=stats,
+                                         redact=self.auth.redact)
+        finally:
+            if stats is not None:
+                stats.note_request(time.perf_counter() - started, self.auth.redact(what))
 
     def url(self, path: str) -> str:
         """The absolute URL of a dialect's path (relative to the base; absolute only on our origin)."""

@@ -60,7 +60,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any
 
 import numpy as np
@@ -91,7 +91,7 @@ def iter_pages(
     on_progress: Progress | None = None,
     lazy_start: bool = False,
     expect_total: int | None = None,
-) -> Iterator[list[Any]]:
+) -> Generator[list[Any], None, None]:  # callers close() it to stop early
     """Yield each page's records (decoded JSON objects), in order.
 
     Lazy: nothing is sent before the first ``next()``. Closing the iterator early cancels requests

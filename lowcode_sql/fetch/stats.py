@@ -25,6 +25,9 @@ class ScanStats:
     pages: int = 0
     rows: int = 0
     bytes: int = 0
+    cache_hits: int = 0
+    slowest: float = 0.0       # seconds of the slowest request (its retries and waits included)
+    slowest_request: str = ""  # which one: method and target, credentials redacted
     started: float | None = None
     finished: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
@@ -33,6 +36,12 @@ class ScanStats:
         with self._lock:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)
+
+    def note_request(self, seconds: float, what: str) -> None:
+        """One request answered (or failed) after ``seconds``: kept if it is the slowest so far."""
+        with self._lock:
+            if seconds > self.slowest:
+                self.slowest, self.slowest_request = seconds, what
 
     def start(self) -> None:
         if self.started is None:
@@ -59,5 +68,8 @@ class ScanStats:
                 "pages": self.pages,
                 "rows": self.rows,
                 "bytes": self.bytes,
+                "cache_hits": self.cache_hits,
+                "slowest_seconds": round(self.slowest, 6),
+                "slowest_request": self.slowest_request,
                 "elapsed": round(self.elapsed, 6),
             }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling
 
 from lowcode_sql.pgwire.pgcatalog import DATABASE
 
@@ -66,7 +67,8 @@ def install_signal_function(server: Server) -> None:
         return server.signal(int(pid), user=s.user, terminate=bool(terminate))
 
     server.catalog.con.create_function("__lc_signal", signal, ["BIGINT", "BIGINT", "BOOLEAN", "BIGINT"],
-                                       "BOOLEAN", null_handling="special", side_effects=True)
+                                       "BOOLEAN", null_handling=FunctionNullHandling.SPECIAL,
+                                       side_effects=True)
 
 
 _SIGNAL = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/)|"

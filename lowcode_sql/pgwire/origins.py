@@ -44,14 +44,14 @@ def column_origins(sql: str, source_tables: Mapping[str, Mapping[str, pa.Schema]
             for key in order:
                 out.extend(_all(key, source_tables, relations))
         elif isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
-            key = tables.get(node.table)
-            if key is None:
+            found = tables.get(node.table)
+            if found is None:
                 return None
-            out.extend(_all(key, source_tables, relations))
+            out.extend(_all(found, source_tables, relations))
         elif isinstance(node, exp.Column):
-            key = tables.get(node.table) if node.table else (order[0] if len(order) == 1 else None)
-            names = source_tables[key[0]][key[1]].names if key else []
-            out.append((relations.get(key, 0), names.index(node.name) + 1) if key and node.name in names
+            found = tables.get(node.table) if node.table else (order[0] if len(order) == 1 else None)
+            names = source_tables[found[0]][found[1]].names if found else []
+            out.append((relations.get(found, 0), names.index(node.name) + 1) if found and node.name in names
                        else (0, 0))
         else:
             out.append((0, 0))

@@ -53,7 +53,7 @@ def infer_param_oids(duck_sql: str, nparams: int, given: list[int],
 
 def _infer(node: exp.Placeholder, schema_of: Callable[[str], pa.Schema]) -> int:
     parent = node.parent
-    probe: exp.Expression | None = None
+    probe: exp.Expr | None = None
     if isinstance(parent, exp.Cast):
         probe = exp.Cast(this=exp.null(), to=parent.args["to"].copy())
     elif isinstance(parent, exp.Limit | exp.Offset | exp.Fetch):
@@ -69,7 +69,7 @@ def _infer(node: exp.Placeholder, schema_of: Callable[[str], pa.Schema]) -> int:
         return 0
     select = node.find_ancestor(exp.Select)
     if select is None:
-        query: exp.Expression = exp.select(probe.copy())
+        query: exp.Select = exp.select(probe.copy())
     else:
         query = select.copy()
         for key in _DROPPED:

@@ -556,7 +556,7 @@ class CatalogDB:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
 
-    def rewrite(self, tree: exp.Expression) -> None:
+    def rewrite(self, tree: exp.Expr) -> None:
         """Point a catalog query at the emulated tables and functions (in place)."""
         rewrite_catalog(tree)
 
@@ -591,7 +591,7 @@ def _cast_type(node: exp.Cast) -> str:
     return str(to.this).lower().strip('"')
 
 
-def _maybe_name(e: exp.Expression) -> bool:
+def _maybe_name(e: exp.Expr) -> bool:
     """Whether a ``::regclass`` operand may be a relation's name rather than an OID: text built by
     an expression (concatenation, format, quote_ident, a cast to text) or a column not named like
     an OID column (``table_name``, not ``c.oid`` / ``attrelid`` / ``indexrelid``)."""
@@ -602,7 +602,7 @@ def _maybe_name(e: exp.Expression) -> bool:
     return not isinstance(e, exp.Literal)  # a subquery, a function, a concatenation: either
 
 
-def rewrite_catalog(tree: exp.Expression) -> None:
+def rewrite_catalog(tree: exp.Expr) -> None:
     for t in list(tree.find_all(exp.Table)):
         db = t.db.lower() if t.db else ""
         if db == "pg_catalog":
@@ -628,7 +628,8 @@ def rewrite_catalog(tree: exp.Expression) -> None:
             continue
         inner = cast.this
         parent = cast.parent
-        to_text = isinstance(parent, exp.Cast) and _cast_type(parent) in ("text", "varchar", "name")
+        # the enclosing ``::text`` when there is one (None otherwise)
+        to_text = parent if isinstance(parent, exp.Cast) and _cast_type(parent) in ("text", "varchar", "name") else None
         if kind == "regclass":
             if isinstance(inner, exp.Placeholder | exp.Parameter):
                 # a bound value: an OID or a (qualified) relation name
@@ -637,8 +638,8 @@ def rewrite_catalog(tree: exp.Expression) -> None:
                                       exp.func("to_regclass", as_text.copy())))
             elif inner.is_string:
                 cast.replace(exp.func("to_regclass", inner.copy()))
-            elif to_text:
-                parent.replace(exp.func("__regclass_name", inner.copy()))
+            elif to_text is not None:
+                to_text.replace(exp.func("__regclass_name", inner.copy()))
             elif _maybe_name(inner):
                 # a relation's name computed per row (Metabase: FORMAT('%I.%I', schema, table)::regclass)
                 # or an OID: either resolves, as the bound-parameter case above
@@ -651,7 +652,7 @@ def rewrite_catalog(tree: exp.Expression) -> None:
             if inner.is_string:
                 cast.replace(exp.func("to_regtype", inner.copy()))
             else:
-                target = parent if to_text else cast
+                target = to_text if to_text is not None else cast
                 target.replace(exp.func("format_type", inner.copy(), exp.Null()))
         elif kind == "regnamespace" and inner.is_string:
             cast.replace(exp.func("to_regnamespace", inner.copy()))

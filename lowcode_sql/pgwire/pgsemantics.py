@@ -55,7 +55,7 @@ PG_MACROS: tuple[str, ...] = (
 )
 
 
-def rewrite_sums(tree: exp.Expression,
+def rewrite_sums(tree: exp.Expr,
                  source_type: Callable[[exp.Column], pa.DataType | None] = lambda _: None) -> None:
     """``sum(x)`` -> ``sum(pg_sum_arg(x))`` (module docstring); DISTINCT, FILTER and OVER are kept.
 
@@ -84,35 +84,35 @@ _INT4_FUNCS = (exp.Length, exp.StrPosition)
 _INT4_WINDOW = frozenset({"ntile"})
 
 
-def int4_results(tree: exp.Expression) -> None:
+def int4_results(tree: exp.Expr) -> None:
     """Cast the results of functions PostgreSQL types ``int4`` to INTEGER, and
     ``octet_length(text)`` to its byte count."""
     for node in list(tree.find_all(exp.Anonymous)):
         if node.name.lower() == "octet_length" and len(node.expressions) == 1:
             node.replace(exp.Anonymous(this="pg_octet_length", expressions=[node.expressions[0].copy()]))
-    for node in list(tree.find_all(exp.Length, exp.StrPosition, exp.Window)):
-        if isinstance(node, exp.Window):
-            fn = node.this
+    for result in list(tree.find_all(exp.Length, exp.StrPosition, exp.Window)):
+        if isinstance(result, exp.Window):
+            fn = result.this
             name = fn.name.lower() if isinstance(fn, exp.Anonymous) else fn.sql_name().lower()
             if name not in _INT4_WINDOW:
                 continue
-        elif isinstance(node.parent, exp.Cast):
+        elif isinstance(result.parent, exp.Cast):
             continue
-        node.replace(exp.Cast(this=node.copy(), to=exp.DataType.build("INT")))
+        result.replace(exp.Cast(this=result.copy(), to=exp.DataType.build("INT")))
 
 
 _SPEC = re.compile(r"%(?:(\d+)\$)?(-)?(\d+)?([sIL%])")
 
 
-def _d(node: exp.Expression) -> str:
+def _d(node: exp.Expr) -> str:
     return node.sql(dialect="duckdb")
 
 
-def _text(arg: exp.Expression) -> str:
+def _text(arg: exp.Expr) -> str:
     return f"CAST({_d(arg)} AS VARCHAR)"
 
 
-def _piece(kind: str, arg: exp.Expression) -> str:
+def _piece(kind: str, arg: exp.Expr) -> str:
     v = _text(arg)
     if kind == "s":
         return f"COALESCE({v}, '')"
@@ -127,7 +127,7 @@ def _piece(kind: str, arg: exp.Expression) -> str:
             f"ELSE '''' || replace({v}, '''', '''''') || '''' END")
 
 
-def _format_sql(fmt: str, args: list[exp.Expression]) -> str:
+def _format_sql(fmt: str, args: list[exp.Expr]) -> str:
     parts: list[str] = []
     pos = 0  # PostgreSQL: the next unpositioned specifier takes the argument after the last one used
     last = 0
@@ -158,7 +158,7 @@ def _format_sql(fmt: str, args: list[exp.Expression]) -> str:
     return "concat(" + ", ".join(parts or ["''"]) + ")"
 
 
-def rewrite_format(tree: exp.Expression) -> None:
+def rewrite_format(tree: exp.Expr) -> None:
     """PostgreSQL's ``format(fmt, ...)`` with a literal ``fmt`` -> string expressions; any other
     ``format`` is refused (DuckDB's would silently read another syntax)."""
     for node in list(tree.find_all(exp.Format)):

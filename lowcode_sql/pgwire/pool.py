@@ -64,14 +64,30 @@ class EnginePool:
     def give(self, engine: Any) -> None:
         self._engines.put(engine)
 
-    def explain(self, sql: str, params: list[Any] | None) -> str:
-        """EXPLAIN's text, planned on a pool engine (planning folds constants in its DuckDB)."""
+    def explain(self, sql: str, params: list[Any] | None, *, analyze: bool = False, fmt: str = "text",
+                pid: int | None = None, cancelled: Callable[[], bool] = lambda: False) -> str:
+        """EXPLAIN's text, planned on a pool engine (planning folds constants in its DuckDB).
+        ``analyze`` runs the query too (``explain.analyze``), on an engine registered as session
+        ``pid``'s running query, so a cancel stops it like any other."""
+        from lowcode_sql.explain import analyze as run_analyze
         from lowcode_sql.explain import explain_plan
 
         engine = self.take()
+        running = self._running.setdefault(pid, []) if analyze and pid is not None else None
+        if running is not None:
+            running.append(engine)
         try:
-            return explain_plan(engine.plan(sql, params))
+            if not analyze:
+                return explain_plan(engine.plan(sql, params))
+            if cancelled():
+                raise query_canceled()
+            return run_analyze(engine, sql, params, fmt=fmt)
         finally:
+            if running is not None:
+                with contextlib.suppress(ValueError):
+                    running.remove(engine)
+                if not running:
+                    self._running.pop(pid, None)
             self.give(engine)
 
     def run(self, pid: int, sql: str, params: list[Any], *, cancelled: Callable[[], bool]) -> pa.Table:

@@ -23,7 +23,7 @@ import ssl
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
@@ -141,8 +141,9 @@ class Server:
         async with self._server:
             await self._server.serve_forever()
 
-    async def _handle(self, reader: ClientReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(self, reader, writer)
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio types the callback with a plain StreamReader; protocol() always hands it a ClientReader
+        session = Session(self, cast(ClientReader, reader), writer)
         try:
             if await startup(session):
                 await session.run()

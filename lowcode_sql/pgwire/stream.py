@@ -9,7 +9,7 @@ cancels, or disconnects) stops the scan. The engine it gets must be used by nobo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import pyarrow as pa
@@ -63,7 +63,7 @@ class RowStream:
             self._release()
 
 
-def _batches(engine: Any, sql: str, params: Any, batch_rows: int) -> Iterator[Any]:
+def _batches(engine: Any, sql: str, params: Any, batch_rows: int) -> Generator[Any, None, None]:
     """Yields the result schema, then its record batches (``Engine.stream``)."""
     stream = engine.stream(sql, params, batch_rows=batch_rows)
     try:

@@ -110,7 +110,7 @@ _PARAM = re.compile(r"\$(\d+)")
 
 
 def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]], catalog_tables: frozenset[str],
-              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expression], None],
+              settings: Mapping[str, str], user: str, rewrite_catalog: Callable[[exp.Expr], None],
               allowed_directories: Sequence[str] = ()) -> Translated:
     """Translate one statement. ``source_tables`` maps schema (source) -> table -> Arrow schema;
     ``catalog_tables`` are the emulated catalog's table names (already flattened);
@@ -190,7 +190,7 @@ def _function_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _host_access(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], target: str,
+def _host_access(tree: exp.Expr, sources: Mapping[str, Mapping[str, pa.Schema]], target: str,
                  allowed: Sequence[str]) -> None:
     """Refuse (42501) a query that names a route to the server's files, network or settings."""
     table_fns = duckdb_table_functions()
@@ -248,7 +248,7 @@ def _check_paths(name: str, node: exp.Func, allowed: Sequence[str]) -> None:
                                     f"({', '.join(allowed)}); paths must be absolute literals")
 
 
-def _route(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]], catalog: frozenset[str]) -> str:
+def _route(tree: exp.Expr, sources: Mapping[str, Mapping[str, pa.Schema]], catalog: frozenset[str]) -> str:
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     engine = catalog_ref = False
     unqualified = {t for tables in sources.values() for t in tables}
@@ -265,7 +265,7 @@ def _route(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]],
     return "engine" if engine else "catalog"
 
 
-def _session_values(tree: exp.Expression, settings: Mapping[str, str], user: str) -> None:
+def _session_values(tree: exp.Expr, settings: Mapping[str, str], user: str) -> None:
     """Values that belong to the session, not the shared catalog: current_setting(), the user."""
     for node in list(tree.find_all(exp.CurrentUser, exp.SessionUser, exp.Anonymous)):
         if isinstance(node, exp.CurrentUser | exp.SessionUser):
@@ -279,14 +279,14 @@ def _session_values(tree: exp.Expression, settings: Mapping[str, str], user: str
         # current_schema() follows the session's search_path (SET search_path = ...)
         for node in list(tree.find_all(exp.CurrentSchema)):
             node.replace(exp.Literal.string(schema))
-    for node in list(tree.find_all(exp.Column)):
+    for col in list(tree.find_all(exp.Column)):
         # bare keywords PostgreSQL treats as functions: `SELECT current_user, session_user`
-        if not node.table and node.name.lower() in ("current_user", "session_user", "user", "current_role") \
-                and not node.this.quoted:
-            node.replace(exp.Literal.string(user))
+        if not col.table and col.name.lower() in ("current_user", "session_user", "user", "current_role") \
+                and not col.this.quoted:
+            col.replace(exp.Literal.string(user))
 
 
-def _column_types(tree: exp.Expression,
+def _column_types(tree: exp.Expr,
                   sources: Mapping[str, Mapping[str, pa.Schema]]) -> dict[tuple[str, str], pa.DataType]:
     """(alias or table, column) and ("", column) -> Arrow type, for source tables in the query."""
     found: dict[tuple[str, str], pa.DataType] = {}
@@ -327,13 +327,13 @@ def _direct_source_type(col: exp.Column, sources: Mapping[str, Mapping[str, pa.S
     return schema.field(col.name).type
 
 
-def _root(node: exp.Expression) -> exp.Expression:
+def _root(node: exp.Expr) -> exp.Expr:
     while node.parent is not None:
         node = node.parent
     return node
 
 
-def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:
+def _is_int(node: exp.Expr, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:
     if isinstance(node, exp.Paren):
         return _is_int(node.this, cols)
     if isinstance(node, exp.Column):
@@ -354,7 +354,7 @@ def _is_int(node: exp.Expression, cols: Mapping[tuple[str, str], pa.DataType]) -
     return node.type is not None and node.type.this in _INT_TYPES
 
 
-def _similar_to(tree: exp.Expression) -> None:
+def _similar_to(tree: exp.Expr) -> None:
     """``x SIMILAR TO 'a%'``: DuckDB reads the pattern as a plain regular expression, PostgreSQL as
     SQL's mix of LIKE wildcards and regex operators; translate literal patterns to a full regex."""
     for node in list(tree.find_all(exp.SimilarTo)):
@@ -380,7 +380,7 @@ def _similar_to(tree: exp.Expression) -> None:
         node.replace(exp.func("regexp_full_match", node.this.copy(), exp.Literal.string("".join(out))))
 
 
-def _like_any(tree: exp.Expression) -> None:
+def _like_any(tree: exp.Expr) -> None:
     """``x LIKE ANY (ARRAY['a%', 'b%'])`` (and ALL, ILIKE): DuckDB has no such form; an array
     constructor becomes ORs (ANDs) of single LIKEs."""
     for node in list(tree.find_all(exp.Like, exp.ILike)):
@@ -391,14 +391,14 @@ def _like_any(tree: exp.Expression) -> None:
         if not isinstance(arr, exp.Array) or not arr.expressions:
             raise NotImplementedError("LIKE ANY/ALL needs an ARRAY[...] of patterns on this server")
         kind = type(node)
-        parts: list[exp.Expression] = [kind(this=node.this.copy(), expression=p.copy()) for p in arr.expressions]
+        parts: list[exp.Expr] = [kind(this=node.this.copy(), expression=p.copy()) for p in arr.expressions]
         if node.args.get("negate"):  # x NOT LIKE ANY (...): some pattern does not match
             parts = [exp.Not(this=p) for p in parts]
         joined = exp.or_(*parts) if isinstance(quant, exp.Any) else exp.and_(*parts)
         node.replace(exp.Paren(this=joined))
 
 
-def _every(tree: exp.Expression) -> None:
+def _every(tree: exp.Expr) -> None:
     """``every(x)`` is PostgreSQL's SQL-standard name for ``bool_and(x)`` (an aggregate the planner
     must see as one)."""
     for node in list(tree.find_all(exp.Anonymous)):
@@ -406,7 +406,7 @@ def _every(tree: exp.Expression) -> None:
             node.replace(exp.LogicalAnd(this=node.expressions[0].copy()))
 
 
-def _like_escape(tree: exp.Expression) -> None:
+def _like_escape(tree: exp.Expr) -> None:
     """PostgreSQL's LIKE escapes with a backslash by default (``'a\\_b%'`` matches ``a_b...``);
     DuckDB's has no default escape: give literal patterns with a backslash an explicit one."""
     for node in list(tree.find_all(exp.Like, exp.ILike)):
@@ -421,11 +421,11 @@ def _like_escape(tree: exp.Expression) -> None:
 _EXTRACT_SCALE = {"EPOCH": 6, "SECOND": 6, "SECONDS": 6, "MILLISECONDS": 3, "MILLISECOND": 3}
 
 
-def _extract_numeric(tree: exp.Expression) -> None:
+def _extract_numeric(tree: exp.Expr) -> None:
     for node in list(tree.find_all(exp.Extract)):
         unit = node.this.name.upper() if isinstance(node.this, exp.Var | exp.Literal) else ""
         scale = _EXTRACT_SCALE.get(unit, 0)
-        value: exp.Expression = node.copy()
+        value: exp.Expr = node.copy()
         if unit in ("SECOND", "SECONDS"):
             # DuckDB's second is whole; PostgreSQL's has the microseconds as its fraction
             micros = exp.Extract(this=exp.var("MICROSECOND"), expression=node.expression.copy())
@@ -434,7 +434,7 @@ def _extract_numeric(tree: exp.Expression) -> None:
         node.replace(exp.Cast(this=value, to=exp.DataType.build(f"DECIMAL(38, {scale})")))
 
 
-def _int_literal(node: exp.Expression | None) -> int | None:
+def _int_literal(node: exp.Expr | None) -> int | None:
     if isinstance(node, exp.Neg):
         inner = _int_literal(node.this)
         return None if inner is None else -inner
@@ -443,7 +443,7 @@ def _int_literal(node: exp.Expression | None) -> int | None:
     return None
 
 
-def _int4_series(tree: exp.Expression) -> None:
+def _int4_series(tree: exp.Expr) -> None:
     """``FROM generate_series(1, 10)``: PostgreSQL's column is int4 for int4 arguments (so
     ``sum(i) / count(*)`` divides as integers); DuckDB's is BIGINT. Integer literal arguments in
     int4's range get an int4 column."""
@@ -464,7 +464,7 @@ def _int4_series(tree: exp.Expression) -> None:
         table.replace(exp.Subquery(this=inner, alias=alias))
 
 
-def _numeric_casts(tree: exp.Expression, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
+def _numeric_casts(tree: exp.Expr, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
     """PostgreSQL's bare ``numeric`` keeps every digit; DuckDB's bare DECIMAL is DECIMAL(18,3) and
     rounds (``-0.0001::numeric`` would be ``0.000``). Decimal literals keep their own exact type,
     integers become DECIMAL(38,0) and anything else DECIMAL(38,10)."""
@@ -495,7 +495,7 @@ _FUNC_NAMES = {"current_version": "version", "group_concat": "string_agg", "arra
                "stddev_samp": "stddev", "currentschema": "current_schema"}
 
 
-def _pg_name(node: exp.Expression) -> str:
+def _pg_name(node: exp.Expr) -> str:
     """The output column name PostgreSQL gives an unaliased select item (FigureColname)."""
     if isinstance(node, exp.Alias):
         return node.alias
@@ -531,7 +531,7 @@ def _pg_name(node: exp.Expression) -> str:
     return "?column?"
 
 
-def _output_names(tree: exp.Expression) -> list[str] | None:
+def _output_names(tree: exp.Expr) -> list[str] | None:
     query = tree
     while isinstance(query, exp.SetOperation):
         query = query.left

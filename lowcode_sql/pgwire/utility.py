@@ -281,7 +281,9 @@ def execute_target(session: Session, sql: str) -> tuple[Prepared, list[str]]:
 
 
 def _split_args(text: str) -> list[str]:
-    out, depth, quote, cur = [], 0, "", []
+    out: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in text:
         if quote:
             quote = "" if ch == quote else quote
@@ -308,18 +310,54 @@ async def _type_oid(session: Session, name: str) -> int:
     return pg_type_for_arrow(table.schema[0].type)[0]
 
 
+_EXPLAIN = re.compile(r"\s*EXPLAIN\s+(?P<opts>(?:\([^)]*\)\s*|(?:ANALY[SZ]E|VERBOSE)\s+)*)(?P<q>.*)$", re.I | re.S)
+_OPTION = re.compile(r"(\w+)(?:\s+(\w+))?")
+
+
+def explain_options(opts: str) -> tuple[bool, str]:
+    """(analyze, format) from EXPLAIN's options: ``ANALYZE``, ``(ANALYZE [true|on|1|false|...],
+    FORMAT JSON|TEXT, VERBOSE ...)`` (PostgreSQL's sql-explain.html; other options are accepted and
+    change nothing here)."""
+    fmt = "text"
+    analyze = re.search(r"\bANALY[SZ]E\b", re.sub(r"\([^)]*\)", "", opts), re.I) is not None
+    for group in re.findall(r"\(([^)]*)\)", opts):
+        for item in group.split(","):
+            m = _OPTION.match(item.strip())
+            if not m:
+                continue
+            name, value = m.group(1).lower(), (m.group(2) or "true").lower()
+            if name in ("analyze", "analyse"):
+                analyze = value in ("true", "on", "1", "yes")
+            elif name == "format":
+                if value not in ("text", "json"):
+                    raise PGError("0A000", f"EXPLAIN format {value.upper()} is not available: TEXT or JSON")
+                fmt = value
+    return analyze, fmt
+
+
 async def explain(session: Session, stmt: Prepared, params: list[Any]) -> Outcome:
     """EXPLAIN answers with lowcode_sql's own plan: what each scan pushes to the platform and the
-    requests it sends (``Connection.explain``), one text row per line like PostgreSQL's."""
-    sql = stmt.sql
-    m = re.match(r"\s*EXPLAIN\s+(?:\([^)]*\)\s*|(?:ANALY[SZ]E|VERBOSE)\s+)*(?P<q>.*)$", sql, re.I | re.S)
+    requests it sends (``Connection.explain``), one text row per line like PostgreSQL's.
+    ``EXPLAIN ANALYZE`` (or ``(ANALYZE)``) runs the query and adds what each scan actually cost;
+    ``FORMAT JSON`` (with ANALYZE) answers one row holding the JSON document."""
+    m = _EXPLAIN.match(stmt.sql)
     query = m.group("q") if m else ""
+    analyze, fmt = explain_options(m.group("opts") if m else "")
+    if fmt == "json" and not analyze:
+        raise PGError("0A000", "EXPLAIN (FORMAT JSON) needs ANALYZE here: the plan itself is text")
     t = session.translate(query)
-    if t.target == "engine":
-        text = await session.in_thread(session.server.pool.explain, t.sql, list(params) or None)
-    else:
+    if t.target != "engine":
         text = "catalog query: answered by lowcode_sql's pg_catalog emulation (no platform requests)"
-    return Outcome("EXPLAIN", pa.table({"QUERY PLAN": pa.array(text.splitlines(), pa.string())}))
+    elif analyze:
+        with session.cancellable():
+            text = await session.guarded(session.in_thread(functools.partial(
+                session.server.pool.explain, t.sql, list(params) or None, analyze=True, fmt=fmt, pid=session.pid,
+                cancelled=lambda: session.cancelled)))
+        session.check_cancel()
+    else:
+        text = await session.in_thread(session.server.pool.explain, t.sql, list(params) or None)
+    lines = [text] if fmt == "json" else text.splitlines()
+    return Outcome("EXPLAIN", pa.table({"QUERY PLAN": pa.array(lines, pa.string())}))
 
 
 HANDLERS: dict[str, Handler] = {

@@ -21,7 +21,7 @@ from sqlglot.schema import MappingSchema
 
 from dialect._base import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid
+from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid, node_id
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
@@ -54,7 +54,7 @@ class QueryPlan:
     notes: tuple[str, ...] = field(default=())
 
 
-def parse(sql: str) -> exp.Expression:
+def parse(sql: str) -> exp.Query:
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except ParseError as e:
@@ -103,7 +103,7 @@ def plan(
         if tb.catalog:
             raise UnsupportedQuery(f"three-part table names are not supported: {tb.sql('duckdb')}")
         source, table, dialect = catalog.resolve(tb.db or None, tb.name)
-        remote[nid(tb)] = (source, table, dialect)  # type: ignore[index]
+        remote[node_id(tb)] = (source, table, dialect)
         tb.set("db", exp.to_identifier(source))
         tb.set("this", exp.to_identifier(table.name))
         if not tb.alias:
@@ -115,7 +115,7 @@ def plan(
     # DuckDB resolves identifiers case-insensitively, quoted or not, and so does sqlglot's qualify
     # for DuckDB (it lower-cases them all): qualify against lower-cased names, then give the
     # analysed tree back the catalog's own spelling (createdat -> createdAt).
-    schema = MappingSchema(mapping, dialect="duckdb", normalize=True)
+    schema = MappingSchema(dict(mapping), dialect="duckdb", normalize=True)  # dict(): retyped as its dict[str, object]
     try:
         qualified = qualify(tree.copy(), schema=schema, dialect="duckdb", quote_identifiers=False,
                             identify=False, validate_qualify_columns=True)
@@ -131,7 +131,7 @@ def plan(
     scans: list[_ScanState] = []
     for info in selects:
         for occ in info.occurrences:
-            source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
+            source, table, dialect = remote[node_id(occ.table_node)]
             st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
             st.expanding_select = nid(info.select) in expanding
             st.classify(occ.candidates, folder)
@@ -175,12 +175,12 @@ def _namer(scans: list[_ScanState], folder: Folder) -> Any:
         stand_in = exp.Subquery(this=sqlglot.parse_one(f"SELECT {cols}", read="duckdb"),
                                 alias=exp.TableAlias(this=exp.to_identifier(st.alias)))
         probe.set("from_", exp.From(this=stand_in))
-        return output_names(probe.sql("duckdb"))  # type: ignore[no-any-return]
+        return output_names(probe.sql("duckdb"))
 
     return names
 
 
-def _catalog_spelling(qualified: exp.Expression, tables: list[TableDef]) -> None:
+def _catalog_spelling(qualified: exp.Expr, tables: list[TableDef]) -> None:
     """Column names of the qualified tree in the catalog's spelling (a spelling two columns of the
     query's tables share case-insensitively is left lower-cased: it then matches neither)."""
     spellings: dict[str, set[str]] = {}
@@ -219,7 +219,7 @@ class _ScanState:
                  node: exp.Table, info: SelectInfo) -> None:
         self.index, self.source, self.table, self.dialect = index, source, table, dialect
         self.alias, self.info = alias, info
-        self.table_nid: int = nid(node)  # type: ignore[assignment]
+        self.table_nid = node_id(node)
         self.pushed: list[tuple[Pred, Exactness]] = []
         self.local: list[Pred] = []
         self.dropped: set[int] = set()
@@ -234,10 +234,10 @@ class _ScanState:
         self.aggregates: tuple[Aggregate, ...] = ()
         self.expanding_select = False  # its SELECT list has a star or COLUMNS(...)
 
-    def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
+    def classify(self, candidates: list[exp.Expr], folder: Folder) -> None:
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
         conv = Converter(self.alias, columns, folder)
-        preds: list[tuple[exp.Expression, Pred, bool]] = []
+        preds: list[tuple[exp.Expr, Pred, bool]] = []
         for node in candidates:
             if is_constant(node):
                 # WHERE FALSE / 1 = 0 / NULL / TRUE: DuckDB evaluates it once; never sent to an API
@@ -245,7 +245,8 @@ class _ScanState:
                 if not res.ok:
                     continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
                 if res.value is True:
-                    self.dropped.add(nid(node))  # type: ignore[arg-type]
+                    if (key := nid(node)) is not None:  # one qualify built stays: DuckDB folds it
+                        self.dropped.add(key)
                     continue
                 preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
                 continue
@@ -256,7 +257,7 @@ class _ScanState:
             preds.append((node, pred, exact))
         if is_contradiction([p for _, p, _ in preds]):
             self.contradiction = True
-            self.dropped |= {nid(n) for n, _, _ in preds if nid(n) is not None}  # type: ignore[misc]
+            self.dropped |= {key for n, _, _ in preds if (key := nid(n)) is not None}
             return
         # A conjunct that is itself an AND (BETWEEN, NOT (a OR b)) is offered to the dialect item
         # by item; the SQL node is dropped only when every item is pushed exactly.
@@ -273,8 +274,8 @@ class _ScanState:
             if decision is not Exactness.EXACT:
                 node_exact[i] = False
         for (node, pred, _), exact in zip(preds, node_exact, strict=True):
-            if exact and nid(node) is not None:
-                self.dropped.add(nid(node))  # type: ignore[arg-type]
+            if exact and (key := nid(node)) is not None:
+                self.dropped.add(key)
                 continue
             self.all_exact = False
             if not any(p is pred or (isinstance(pred, And) and p in pred.items) for p, _ in self.pushed):
@@ -308,10 +309,11 @@ class _ScanState:
             if node.parent_select is not sel:
                 continue
             asked = self._as_aggregate(node)
-            if asked is None or nid(node) is None:
+            node_id = nid(node)
+            if asked is None or node_id is None:
                 return False
             wanted.extend(asked)
-            found[nid(node)] = (type(node).__name__.lower(), asked[0].column)  # type: ignore[index]
+            found[node_id] = (type(node).__name__.lower(), asked[0].column)
         if not found:
             return False
         aggregates = tuple(dict.fromkeys(wanted))
@@ -322,13 +324,13 @@ class _ScanState:
         rewrites.update(found)
         return True
 
-    def _plain_column(self, node: exp.Expression) -> ColumnDef | None:
+    def _plain_column(self, node: exp.Expr) -> ColumnDef | None:
         if isinstance(node, exp.Column) and node.table == self.alias and self.table.has(node.name):
             col = self.table.column(node.name)
             return None if col.filter_only else col
         return None
 
-    def _as_aggregate(self, node: exp.Expression) -> list[Aggregate] | None:
+    def _as_aggregate(self, node: exp.Expr) -> list[Aggregate] | None:
         if isinstance(node.parent, exp.Filter | exp.Window) or isinstance(node, exp.Window | exp.Subquery):
             return None
         if isinstance(node, exp.Count):
@@ -382,9 +384,10 @@ class _ScanState:
         if order and max_limit is not None and limit + offset > max_limit:
             return  # a sorted multi-page fetch could reorder ties between pages
         self.order, self.limit = order, limit
-        if offset and nid(offset_node) is not None:
+        offset_id = nid(offset_node) if isinstance(offset_node, exp.Offset) else None
+        if offset and offset_id is not None:
             self.offset = offset
-            removed_offsets.add(nid(offset_node))  # type: ignore[arg-type]
+            removed_offsets.add(offset_id)
 
     def _sort_keys(self, order: exp.Order | None) -> tuple[SortKey, ...] | None:
         if order is None:
@@ -412,13 +415,13 @@ class _ScanState:
         )
 
 
-def _expands(item: exp.Expression) -> bool:
+def _expands(item: exp.Expr) -> bool:
     item = item.unalias()
     return isinstance(item, exp.Star | exp.Columns) or (
         isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
 
 
-def _int_literal(node: exp.Expression | None) -> int | None:
+def _int_literal(node: exp.Expr | None) -> int | None:
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
             v = int(node.this)
@@ -432,15 +435,15 @@ def _remaining_where(sel: exp.Select, dropped: set[int]) -> bool:
     return any(nid(c) not in dropped for c in conjuncts(sel.args.get("where")))
 
 
-def _needed_columns(qualified: exp.Expression, scans: list[_ScanState], dropped: set[int]) -> None:
+def _needed_columns(qualified: exp.Expr, scans: list[_ScanState], dropped: set[int]) -> None:
     """Columns each scan must deliver. Matched by alias over the whole tree: two scopes that reuse
     an alias only make both scans fetch a little more, never less."""
     by_alias: dict[str, list[_ScanState]] = {}
     for st in scans:
         by_alias.setdefault(st.alias, []).append(st)
 
-    def inside_dropped(node: exp.Expression) -> bool:
-        n: exp.Expression | None = node
+    def inside_dropped(node: exp.Expr) -> bool:
+        n: exp.Expr | None = node
         while n is not None:
             if nid(n) in dropped:
                 return True

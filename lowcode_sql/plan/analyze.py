@@ -24,14 +24,25 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid"]
+from lowcode_sql.errors import PlanError
+
+__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid", "node_id"]
 
 
-def nid(node: exp.Expression) -> int | None:
-    return node.meta.get("nid") if node._meta else None  # type: ignore[union-attr]
+def nid(node: exp.Expr) -> int | None:
+    return node.meta.get("nid") if node._meta else None
 
 
-def conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
+def node_id(node: exp.Expr) -> int:
+    """The id of a node ``plan`` numbered: every node of the parsed tree, and its copy in the
+    qualified tree (nodes qualify builds have none: use ``nid`` where those can occur)."""
+    i = nid(node)
+    if i is None:
+        raise PlanError(f"internal error: no node id on {node.key} {node.sql('duckdb')[:80]!r}")
+    return i
+
+
+def conjuncts(node: exp.Expr | None) -> list[exp.Expr]:
     if node is None:
         return []
     if isinstance(node, exp.Where):
@@ -47,7 +58,7 @@ class Occurrence:
     alias: str
     select: exp.Select
     null_supplying: bool
-    candidates: list[exp.Expression] = field(default_factory=list)
+    candidates: list[exp.Expr] = field(default_factory=list)
 
 
 @dataclass
@@ -61,7 +72,7 @@ class SelectInfo:
 _VOLATILE = {"RANDOM", "RAND", "UUID", "GEN_RANDOM_UUID", "NEXTVAL", "SETSEED"}
 
 
-def _pushable_shape(node: exp.Expression) -> bool:
+def _pushable_shape(node: exp.Expr) -> bool:
     if node.find(exp.Subquery, exp.Select, exp.Exists, exp.AggFunc, exp.Window):
         return False
     for f in node.find_all(exp.Func):
@@ -72,28 +83,28 @@ def _pushable_shape(node: exp.Expression) -> bool:
     return True
 
 
-def _aliases(node: exp.Expression) -> set[str]:
+def _aliases(node: exp.Expr) -> set[str]:
     return {c.table for c in node.find_all(exp.Column)}
 
 
-def is_constant(node: exp.Expression) -> bool:
+def is_constant(node: exp.Expr) -> bool:
     """Reads no column, parameter or subquery and calls nothing volatile: the same for every row."""
     return node.find(exp.Column, exp.Placeholder, exp.Star) is None and _pushable_shape(node)
 
 
-def find_selects(tree: exp.Expression, is_remote: dict[int, bool]) -> Iterator[SelectInfo]:
+def find_selects(tree: exp.Expr, is_remote: dict[int, bool]) -> Iterator[SelectInfo]:
     """Every SELECT whose FROM/JOIN names a remote table (``is_remote`` is keyed by nid)."""
     for select in tree.find_all(exp.Select):
         from_ = select.args.get("from_")
         if from_ is None:
             continue
-        items: list[tuple[exp.Expression, exp.Join | None]] = [(from_.this, None)]
+        items: list[tuple[exp.Expr, exp.Join | None]] = [(from_.this, None)]
         items += [(j.this, j) for j in select.args.get("joins") or []]
         occs: list[Occurrence] = []
         unsafe = False
         seen: list[Occurrence] = []
         # an inner join's ON conjuncts and the scans joined at or before it (its scope)
-        inner_on: list[tuple[list[exp.Expression], list[Occurrence]]] = []
+        inner_on: list[tuple[list[exp.Expr], list[Occurrence]]] = []
         for source, join in items:
             occ = None
             if isinstance(source, exp.Table) and is_remote.get(nid(source) or -1, False):

@@ -15,7 +15,7 @@ from lowcode_sql.errors import ParameterError
 __all__ = ["bind_params", "number_qmarks", "to_literal"]
 
 
-def to_literal(value: Any) -> exp.Expression:
+def to_literal(value: Any) -> exp.Expr:
     """A Python value as a typed SQL literal."""
     if value is None:
         return exp.Null()
@@ -67,7 +67,7 @@ def number_qmarks(sql: str) -> tuple[str, int]:
     return "".join(out), len(marks)
 
 
-def bind_params(tree: exp.Expression, params: Sequence[Any] | dict[str, Any]) -> None:
+def bind_params(tree: exp.Expr, params: Sequence[Any] | dict[str, Any]) -> None:
     """Replace placeholders in place. ``?`` takes values in order (see ``number_qmarks``); ``$n``
     the n-th (1-based); ``$name`` a key of a mapping."""
     placeholders = list(tree.find_all(exp.Placeholder, exp.Parameter))

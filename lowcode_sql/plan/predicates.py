@@ -50,7 +50,7 @@ class FoldResult:
 Folder = Callable[[str, "str | None"], FoldResult]
 
 
-def _is_constant(node: exp.Expression) -> bool:
+def _is_constant(node: exp.Expr) -> bool:
     if node.find(exp.Column, exp.Subquery, exp.Select, exp.Placeholder, exp.Star):
         return False
     # Volatile functions must not be folded once at plan time.
@@ -61,7 +61,7 @@ def _is_constant(node: exp.Expression) -> bool:
     return True
 
 
-def _unwrap(node: exp.Expression) -> exp.Expression:
+def _unwrap(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
     return node
@@ -80,7 +80,7 @@ class Converter:
         self.folder = folder
 
     # -- public --------------------------------------------------------------------------------
-    def convert(self, node: exp.Expression) -> tuple[Pred | None, bool]:
+    def convert(self, node: exp.Expr) -> tuple[Pred | None, bool]:
         """``(pred, exact)``: ``pred`` is None when nothing can be sent; ``exact`` is False when
         parts were weakened to TRUE (the predicate is then a superset of the conjunct)."""
         state = {"exact": True}
@@ -88,7 +88,7 @@ class Converter:
         return pred, state["exact"]
 
     # -- helpers -------------------------------------------------------------------------------
-    def _column(self, node: exp.Expression) -> str | None:
+    def _column(self, node: exp.Expr) -> str | None:
         node = _unwrap(node)
         if isinstance(node, exp.Column) and node.table == self.alias and not node.args.get("db"):
             name = node.name
@@ -96,7 +96,7 @@ class Converter:
                 return name
         return None
 
-    def _fold(self, node: exp.Expression, column: str) -> FoldResult:
+    def _fold(self, node: exp.Expr, column: str) -> FoldResult:
         if not _is_constant(node):
             return FoldResult(False)
         if isinstance(_unwrap(node), exp.Null):
@@ -106,7 +106,7 @@ class Converter:
             return FoldResult(False)  # NaN/inf order differently in every system: keep local
         return res
 
-    def _conv(self, node: exp.Expression, negate: bool, state: dict[str, bool]) -> Pred | None:
+    def _conv(self, node: exp.Expr, negate: bool, state: dict[str, bool]) -> Pred | None:
         node = _unwrap(node)
         if isinstance(node, exp.Not):
             return self._conv(node.this, not negate, state)
@@ -135,7 +135,7 @@ class Converter:
             return None
         return leaf.negate() if negate else leaf
 
-    def _leaf(self, node: exp.Expression, state: dict[str, bool]) -> Pred | None:
+    def _leaf(self, node: exp.Expr, state: dict[str, bool]) -> Pred | None:
         if isinstance(node, exp.Boolean):
             return Const(bool(node.this))
         col = self._column(node)
@@ -179,7 +179,7 @@ class Converter:
             return Const(False) if res.is_null else ListContains(col, res.value)
         return None
 
-    def _comparison(self, node: exp.Expression, op: Op) -> Pred | None:
+    def _comparison(self, node: exp.Expr, op: Op) -> Pred | None:
         left, right = node.this, node.expression
         col = self._column(left)
         other = right

@@ -18,19 +18,19 @@ __all__ = ["rewrite"]
 
 
 def rewrite(
-    tree: exp.Expression,
+    tree: exp.Expr,
     views: dict[int, str],
     dropped: set[int],
     removed_offsets: set[int],
     sources: set[str],
-    qualified: exp.Expression | None = None,
+    qualified: exp.Expr | None = None,
     aggregates: dict[int, tuple[str, str | None]] | None = None,
     namer: Callable[[exp.Select], list[str] | None] | None = None,
 ) -> str:
     nodes = {nid(n): n for n in tree.walk() if nid(n) is not None}
     # qualify may rebuild a repeated aggregate (ORDER BY count(*)) without its node id: rewrite
     # every aggregate of the same SELECT that is equal to one the planner saw
-    seen: dict[int, tuple[exp.Expression, list[tuple[exp.Expression, str, str | None]]]] = {}
+    seen: dict[int, tuple[exp.Select, list[tuple[exp.Expr, str, str | None]]]] = {}
     for key, (func, column) in (aggregates or {}).items():
         node = nodes.get(key)
         select = node.parent_select if node is not None else None
@@ -72,7 +72,7 @@ def rewrite(
     return tree.sql(dialect="duckdb")
 
 
-def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: exp.Expression) -> None:
+def _expand_modified_stars(nodes: dict[int | None, exp.Expr], qualified: exp.Expr) -> None:
     """``* EXCLUDE (x)`` / ``* REPLACE (...)`` name columns a scan view may not hold (the view has
     only the columns the query needs): use the qualified copy's explicit expansion instead."""
     for sel in qualified.find_all(exp.Select):
@@ -98,17 +98,17 @@ def _expand_modified_stars(nodes: dict[int | None, exp.Expression], qualified: e
         original.set("expressions", [*items[:i], *(e.copy() for e in sel.expressions[i:i + n]), *items[i + 1:]])
 
 
-def _reaggregate(node: exp.Expression, func: str, column: str | None) -> None:
+def _reaggregate(node: exp.Expr, func: str, column: str | None) -> None:
     """An aggregate over a grouped scan view, computed from the API's per-group aggregates
     (``Aggregate.name`` columns), with SQL's result type and NULL rules."""
 
-    def agg(outer: type[exp.AggFunc], name: str) -> exp.Expression:
+    def agg(outer: type[exp.AggFunc], name: str) -> exp.Expr:
         return outer(this=exp.column(name))
 
     count_col = GROUP_COUNT if column is None else f"__lc_count__{column}"
     if func == "count":
         # COUNT is never NULL, also over no groups at all (a global aggregate of no rows)
-        new: exp.Expression = exp.Cast(this=exp.func("coalesce", agg(exp.Sum, count_col), exp.Literal.number(0)),
+        new: exp.Expr = exp.Cast(this=exp.func("coalesce", agg(exp.Sum, count_col), exp.Literal.number(0)),
                                        to=exp.DataType.build("BIGINT"))
     elif func == "sum":
         new = exp.Case(ifs=[exp.If(this=exp.GT(this=agg(exp.Sum, count_col), expression=exp.Literal.number(0)),
@@ -122,11 +122,11 @@ def _reaggregate(node: exp.Expression, func: str, column: str | None) -> None:
     node.replace(new)
 
 
-def _is_true(node: exp.Expression | None) -> bool:
+def _is_true(node: exp.Expr | None) -> bool:
     return isinstance(node, exp.Boolean) and node.this is True
 
 
-def _fold_true(tree: exp.Expression) -> None:
+def _fold_true(tree: exp.Expr) -> None:
     changed = True
     while changed:
         changed = False
@@ -136,9 +136,9 @@ def _fold_true(tree: exp.Expression) -> None:
                 node.replace((right if _is_true(left) else left).copy())
                 changed = True
                 break
-        for node in list(tree.find_all(exp.Paren)):
-            if _is_true(node.this):
-                node.replace(exp.true())
+        for paren in list(tree.find_all(exp.Paren)):
+            if _is_true(paren.this):
+                paren.replace(exp.true())
                 changed = True
     for where in list(tree.find_all(exp.Where)):
         if _is_true(where.this):

@@ -58,4 +58,4 @@ def get_sandbox(name: str, **kw: Any) -> Platform:
     if target is None:
         raise ConfigError(f"unknown sandbox {name!r}{close_matches(name, SANDBOXES)} (known: {', '.join(names())})")
     cls = importlib.import_module(target).SANDBOX
-    return cls(**kw)  # type: ignore[no-any-return]
+    return cls(**kw)

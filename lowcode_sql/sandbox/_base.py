@@ -63,6 +63,7 @@ __all__ = [
     "Platform",
     "Request",
     "Response",
+    "SandboxLoadWarning",
     "SandboxStats",
     "encode_response",
     "json_response",
@@ -121,6 +122,22 @@ class Response:
     status: int = 200
     body: Any = None  # JSON-serialisable object, or raw bytes (None: empty body)
     headers: dict[str, str] = field(default_factory=dict)
+
+
+class SandboxLoadWarning(UserWarning):
+    """``load_table`` had to change values the way the real platform would store them (an integer
+    beyond 2**53 where the platform keeps numbers as doubles): what SQL reads back differs."""
+
+
+def warn_beyond_double(platform: str, table: str, column: str, values: Iterable[Any]) -> None:
+    """Warn when integers of ``column`` cannot survive the platform's doubles (2**53 and beyond)."""
+    big = next((v for v in values if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2**53), None)
+    if big is not None:
+        import warnings
+
+        warnings.warn(f"{platform} stores numbers as doubles: {table}.{column} has integers beyond 2**53 "
+                      f"(e.g. {big}) that come back rounded (load them as strings to keep every digit)",
+                      SandboxLoadWarning, stacklevel=3)
 
 
 def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

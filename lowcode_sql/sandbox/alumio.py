@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import decimal
 import json
 import random
 import re
@@ -138,6 +139,9 @@ def _parse_ts(v: Any, where: str) -> dt.datetime:
 
 
 def _jsonify(v: Any) -> Any:
+    if isinstance(v, decimal.Decimal):
+        # a JSON number when a double holds it exactly, else its text (no digit lost either way)
+        return float(v) if decimal.Decimal(repr(float(v))) == v else str(v)
     if isinstance(v, dt.datetime):
         return _iso(v)
     if isinstance(v, dt.date):
@@ -302,7 +306,7 @@ class AlumioSandbox(Platform):
             random.Random(f"{skip}:{limit}:{len(matched)}").shuffle(matched)
         for field, desc in reversed(order):  # stable sorts, last key first
             # reverse=True keeps ties in their natural order; NULLs lowest, so last when descending
-            matched.sort(key=lambda r, f=field: _sort_key(r.get(f)), reverse=desc)
+            matched.sort(key=lambda r: _sort_key(r.get(field)), reverse=desc)  # used at once: no late binding
         page = matched[skip: skip + limit]
         return {"metadata": {"totalCount": len(matched)}, "results": [_jsonify(r) for r in page]}
 
@@ -578,7 +582,8 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
         # a third of the timestamps carry milliseconds, like real server clocks
         return v + dt.timedelta(milliseconds=r.randrange(1000)) if r.random() < 0.33 else v
 
-    routes, configs = [], []
+    routes: list[dict[str, Any]] = []
+    configs: list[dict[str, Any]] = []
     for i, (ident, name, _) in enumerate(_ROUTES):
         for space in _SPACES if i < 3 else _SPACES[:1]:
             created = ts(-200 + i * 7)
@@ -620,7 +625,7 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
             })  # fmt: skip
     sb.rows["routes"], sb.rows["configurations"] = routes, configs
 
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for n in range(720):
         ident, _, entity = _ROUTES[n % len(_ROUTES)]
         # every route has tasks in every status (n // 8 cycles the statuses per route)
@@ -698,7 +703,8 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
         created = ts(-14 + n * 0.1)
         started = None if status == "scheduled" else created + dt.timedelta(seconds=r.randrange(1, 120))
         run = r.randrange(1, 900)
-        finished = started + dt.timedelta(seconds=run) if status in ("finished", "failed", "killed") else None
+        ends = status in ("finished", "failed", "killed")  # never a scheduled one: started is set
+        finished = started + dt.timedelta(seconds=run) if ends and started is not None else None
         command = r.choice(["incoming:run", "outgoing:run", "route:run"])
         procs.append({
             "status": status, "identifier": f"proc-{n + 1:05d}", "jobId": f"job-{n // 4 + 1:04d}",
@@ -714,14 +720,14 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
         entities: dict[str, tuple[Any, dt.datetime]] = {}
         for k in range(count):
             if storage == "product-hashes":
-                key, value = f"SKU-{k * 7:04d}", {"hash": f"{r.getrandbits(64):016x}", "stock": r.randrange(500)}
+                name, value = f"SKU-{k * 7:04d}", {"hash": f"{r.getrandbits(64):016x}", "stock": r.randrange(500)}
             elif storage == "order-sync-state":
-                key, value = f"NL{100000 + k * 37}", {"status": r.choice(["exported", "shipped", "cancelled"]),
+                name, value = f"NL{100000 + k * 37}", {"status": r.choice(["exported", "shipped", "cancelled"]),
                                                      "attempts": r.randrange(1, 4)}
             else:
-                key, value = f"customer{k}", {"crmId": f"CRM-{r.randrange(10**6):06d}", "erpId": r.randrange(10**5),
+                name, value = f"customer{k}", {"crmId": f"CRM-{r.randrange(10**6):06d}", "erpId": r.randrange(10**5),
                                               "email": f"customer{k}@mail.example"}
-            entities[key] = (value, ts(-30 + k * 0.3))
+            entities[name] = (value, ts(-30 + k * 0.3))
         sb.storages[storage] = entities
 
     # drawn last, so the data above stays what it was before these resources existed

@@ -81,3 +81,24 @@ def test_help_lists_explain_analyze(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "explain --analyze" in capsys.readouterr().out
+
+
+def test_cache_hits_and_the_slowest_request():
+    """A source with a response cache: the second run is answered from memory, and ANALYZE says
+    so (0 requests, 1 cache hit); every run names its slowest request (latency 0.05 s each)."""
+    from lowcode_sql.sandbox.coredata import CoreDataSandbox
+
+    sandbox = CoreDataSandbox(latency=0.05)
+    with lowcode_sql.connect() as c:
+        c.add_source("crm", "coredata", sandbox=sandbox, cache_ttl=60, options={"page_size": 1000})
+        sql = "SELECT id FROM crm.projects WHERE title LIKE 'A%'"
+        first = json.loads(c.explain(sql, analyze=True, format="json"))["scans"][0]
+        sandbox.stats.clear()
+        second = json.loads(c.explain(sql, analyze=True, format="json"))["scans"][0]
+        text = c.explain(sql, analyze=True)
+    assert first["requests"]["actual"] == 1 and first["requests"]["cache_hits"] == 0
+    assert first["slowest_request"]["request"] == "GET api/v2/projects/?title__startswith=A&offset=0&limit=1000"
+    assert first["slowest_request"]["seconds"] >= 0.05
+    assert second["requests"]["actual"] == 0 and second["requests"]["cache_hits"] == 1
+    assert sandbox.stats.requests == 0 and second["slowest_request"] is None
+    assert "0 retries, 1 cache hits" in text

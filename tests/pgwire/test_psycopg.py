@@ -224,6 +224,35 @@ def test_explain_shows_the_pushdown(dsn):
         assert "scan entu.item" in plan and "price > 2" in plan
 
 
+def test_explain_analyze_runs_the_query_and_counts_its_requests(dsn, sandbox_con):
+    """EXPLAIN ANALYZE through the wire (issue 17 §1): the plan plus, per scan, the requests the
+    emulator really served; FORMAT JSON gives one row holding the document; a bad option is a
+    clean error and the session goes on."""
+    import json
+
+    sandbox = sandbox_con.sandbox("entu")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        sandbox.stats.clear()
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN ANALYZE SELECT name FROM entu.item WHERE price > 2"))
+        served = sandbox.stats.requests
+        assert served >= 1
+        assert "scan entu.item" in plan and f"; actual {served} (" in plan and "received" in plan
+        assert plan.splitlines()[-1].startswith("analyze: 2 rows in ")
+        for sql in ("EXPLAIN (ANALYZE, FORMAT JSON) SELECT name FROM entu.item WHERE price > 2",
+                    "EXPLAIN (FORMAT JSON, ANALYZE true) SELECT name FROM entu.item WHERE price > 2"):
+            sandbox.stats.clear()
+            rows = c.execute(sql).fetchall()
+            assert len(rows) == 1
+            doc = json.loads(rows[0][0])
+            assert doc["query"]["rows"] == 2 and doc["scans"][0]["requests"]["actual"] == sandbox.stats.requests
+        sandbox.stats.clear()
+        plain = "\n".join(r[0] for r in c.execute("EXPLAIN (ANALYZE false) SELECT name FROM entu.item"))
+        assert "actual" not in plain and sandbox.stats.requests == 0  # a plan only: nothing sent
+        with pytest.raises(psycopg.errors.FeatureNotSupported, match="format XML"):
+            c.execute("EXPLAIN (ANALYZE, FORMAT XML) SELECT 1")
+        assert c.execute("SELECT 1").fetchone() == (1,)
+
+
 def test_source_queries_run_in_parallel(dsn, server, sandbox_con):
     sandbox = sandbox_con.sandbox("entu")
     old = sandbox.latency

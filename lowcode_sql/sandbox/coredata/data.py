@@ -75,6 +75,24 @@ def _typed(kind: str, value: Any) -> Any:
     return value
 
 
+# The fields CoreData's five resources return (seed: "Endpoint response format" and its
+# examples; the sample builder writes exactly these). A loaded column outside them would be
+# served over HTTP but is no column of the SQL table, so load_table refuses it.
+_COMMON_FIELDS = ("id", "snapshot_id", "type", "title", "description", "created", "modified", "created_by",
+                  "modified_by", "tags", "dynatype", "version", "resource_uri", "aspects")
+_WORK_FIELDS = ("status", "status_message", "due_date", "space", "contacts", "connected_users",
+                "responsible_users", "associated_users", "associated_contacts_id")
+_FIELDS: dict[str, frozenset[str]] = {
+    "projects": frozenset((*_COMMON_FIELDS, *_WORK_FIELDS, "identifier")),
+    "tasks": frozenset((*_COMMON_FIELDS, *_WORK_FIELDS, "project")),
+    "files": frozenset((*_COMMON_FIELDS, "category", "digest", "filename", "folder", "mime_type", "owner",
+                        "parent", "project", "size", "space")),
+    "contacts": frozenset((*_COMMON_FIELDS, "contact_addresses", "emails", "identifier", "organization",
+                           "phones", "role", "status", "urls")),
+    "spaces": frozenset((*_COMMON_FIELDS, "is_hidden", "path", "status", "template")),
+}
+
+
 def _kind_of_arrow(name: str, typ: pa.DataType, known: bool) -> str:
     import pyarrow as pa
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 from lowcode_sql.sandbox.coredata import auth, filters, paging
-from lowcode_sql.sandbox.coredata.data import _kind_of_arrow, _new_resource, _Resource
+from lowcode_sql.sandbox.coredata.data import _FIELDS, _kind_of_arrow, _new_resource, _Resource
 from lowcode_sql.sandbox.coredata.filters import _FILTERING, _ORDERING_FIELDS
 from lowcode_sql.sandbox.coredata.sample import _SampleBuilder
 from lowcode_sql.sandbox.coredata.values import BASE, DEFAULT_LIMIT, _BadRequest, _norm_uuid, _to_json
@@ -183,10 +183,22 @@ class CoreDataSandbox(Platform):
     def load_table(self, name: str, table: pa.Table, **options: Any) -> None:
         """Replace (or define) resource ``name`` with the rows of an Arrow table.
 
-        Options: ``filtering`` ({field: [lookups]}) and ``ordering`` ([fields]) for resources that
-        are not CoreData's own (the known ones keep their whitelists).
+        CoreData's resources are fixed (projects, tasks, files, contacts, spaces), and so are their
+        fields: a name or a column outside them is refused with what can be served, since SQL would
+        never see it. ``unchecked=True`` serves them over HTTP all the same (the emulator's own
+        tests); another resource takes ``filtering`` ({field: [lookups]}) and ``ordering``
+        ([fields]) (the known resources keep their whitelists).
         """
         known = name in _FILTERING
+        options = dict(options)
+        if not options.pop("unchecked", False):
+            if name not in _FIELDS:
+                raise ValueError(f"coredata serves the fixed resources {', '.join(_FIELDS)}, not {name!r} "
+                                 "(unchecked=True serves it over HTTP only: it is no SQL table)")
+            extra = sorted(set(table.column_names) - _FIELDS[name])
+            if extra:
+                raise ValueError(f"coredata {name} has no field {', '.join(map(repr, extra))}: its fields are "
+                                 f"{', '.join(sorted(_FIELDS[name]))}")
         kinds = {f.name: _kind_of_arrow(f.name, f.type, known) for f in table.schema}
         kinds.setdefault("id", "str")
         kinds.setdefault("resource_uri", "str")

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import random
 import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from lowcode_sql.sandbox.coredata.values import _KNOWN_KINDS, BASE, _iso
@@ -132,7 +133,7 @@ class _SampleBuilder:
             "version": self.rng.choice(["None.0", "0.1", "0.2", "1.0"]),
         }
 
-    def store(self, res: str, objs: list[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
+    def store(self, res: str, objs: Sequence[tuple[dict[str, Any], dict[str, Any] | None]]) -> None:
         kinds: dict[str, str] = {}
         for obj, hidden in objs:
             for k in list(obj) + list(hidden or {}):
@@ -256,10 +257,10 @@ class _SampleBuilder:
         files = []
         for n in range(250):
             fid = self.uid()
-            title = self.title(n, 0.03)
+            name = self.title(n, 0.03)
             ext, mime = rng.choice(_MIME)
             project = rng.choice(project_objs) if rng.random() < 0.9 else None
-            obj = self.common("File", "files", fid, title, self.dynatype(rng.choice(["File", "File", "Report"])))
+            obj = self.common("File", "files", fid, name, self.dynatype(rng.choice(["File", "File", "Report"])))
             data = f"{fid}{n}".encode()
             size = 0 if rng.random() < 0.3 else rng.randrange(1, 50_000_000)
             obj.update(
@@ -267,7 +268,7 @@ class _SampleBuilder:
                     "aspects": {"digitalsignature": {"digital_signature": ""}},
                     "category": "main",
                     "digest": hashlib.md5(data).hexdigest() if size else "",
-                    "filename": f"{title if title else 'untitled'}.{ext}",
+                    "filename": f"{name if name else 'untitled'}.{ext}",
                     "folder": None,
                     "mime_type": mime,
                     "owner": None,

@@ -52,13 +52,12 @@ def _parse_datetime(value: str) -> dt.datetime:
     m = _DATETIME_RE.match(value)
     bad = f"\u201c{value}\u201d value has an invalid format. It must be in YYYY-MM-DD HH:MM[:ss[.uuuuuu]][TZ] format."
     if m:
-        kw = m.groupdict()
-        tz = kw.pop("tzinfo")
-        micro = kw.pop("microsecond")
+        tz, micro, second = m["tzinfo"], m["microsecond"], m["second"]
         try:
             out = dt.datetime(
-                **{k: int(v) for k, v in kw.items() if v is not None},
-                microsecond=int(micro.ljust(6, "0")) if micro else 0,
+                int(m["year"]), int(m["month"]), int(m["day"]), int(m["hour"]), int(m["minute"]),
+                int(second) if second else 0,
+                int(micro.ljust(6, "0")) if micro else 0,
             )
         except ValueError:
             raise _BadRequest(bad) from None

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox._base import Platform, Request, Response, json_response, warn_beyond_double
 from lowcode_sql.sandbox._mongo import (
     MISSING,
     ObjectId,
@@ -519,6 +520,10 @@ class EntuSandbox(Platform):
             if not _WORD.fullmatch(col_name) or col_name.startswith("_"):
                 raise ValueError(f"Entu property names must match /^\\w+$/ and not start with _: {col_name!r}")
             kind, rows = _arrow_values(column)
+            if kind == "number":  # the raw values: _arrow_values has made doubles of the big ones
+                nested = pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
+                flat = pc.list_flatten(column) if nested else column
+                warn_beyond_double("entu", name, col_name, flat.to_pylist())
             if col_name in references:
                 kind = "reference"
                 rows = [None if r is None else [_load_oid(x) for x in r] for r in rows]

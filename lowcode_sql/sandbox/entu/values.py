@@ -35,12 +35,13 @@ class EntuHTTPError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason: str | None = None  # a 500's hidden cause (_server_error)
 
 
 def _server_error(reason: str) -> EntuHTTPError:
     # An unhandled exception in Nitro becomes a 500 whose message hides the cause; keep it for debugging.
     err = EntuHTTPError(500, "Server Error")
-    err.reason = reason  # type: ignore[attr-defined]
+    err.reason = reason
     return err
 
 

@@ -50,7 +50,7 @@ def _aggregate(entity: _Entity, request: Request, like_case_insensitive: bool) -
             for key, direction in reversed(list(arg.items())):
                 if direction not in ("asc", "desc"):
                     raise _bad(f"Invalid sort direction [{direction}]")
-                docs.sort(key=lambda d, k=key: (_bracket(_get(d, k)), _get(d, k) if _get(d, k) is not None else 0),
+                docs.sort(key=lambda d: (_bracket(_get(d, key)), _get(d, key) if _get(d, key) is not None else 0),
                           reverse=direction == "desc")
         elif name in ("limit", "skip"):
             if not isinstance(arg, int) or isinstance(arg, bool) or arg < 0:

@@ -27,6 +27,8 @@ def _field_from_arrow(name: str, t: pa.DataType) -> FieldDef:
         typ = "boolean"
     elif pa.types.is_integer(t):
         typ = "integer"
+    elif pa.types.is_decimal(t) and t.precision > 15:
+        typ = "bigNumber"  # more digits than a JSON number (a double) keeps: Slingr's string-valued type
     elif pa.types.is_floating(t) or pa.types.is_decimal(t):
         typ = "decimal"
     elif pa.types.is_timestamp(t):
@@ -48,6 +50,8 @@ def _wire(v: Any, typ: str | None = None) -> Any:
         return f"{v.hour:02d}:{v.minute:02d}"
     if isinstance(v, int | float | decimal.Decimal) and not isinstance(v, bool) and typ == "bigNumber":
         return str(v)
+    if isinstance(v, decimal.Decimal):  # a decimal field is a JSON number (seed, record format)
+        return float(v)
     if isinstance(v, dt.datetime):
         if v.tzinfo is None:
             v = v.replace(tzinfo=dt.UTC)

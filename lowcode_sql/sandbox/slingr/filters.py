@@ -76,8 +76,8 @@ def _condition(entity: _Entity, path: str, expr: str, like_case_insensitive: boo
     if op == "between":
         lo, hi = typed
         # MongoDB {$gte, $lte} on an array: each bound may be met by a different element.
-        return lambda rec: (any(_cmp(v, lo) is not None and _cmp(v, lo) >= 0 for v in values_of(rec))
-                            and any(_cmp(v, hi) is not None and _cmp(v, hi) <= 0 for v in values_of(rec)))
+        return lambda rec: (any((c := _cmp(v, lo)) is not None and c >= 0 for v in values_of(rec))
+                            and any((c := _cmp(v, hi)) is not None and c <= 0 for v in values_of(rec)))
     w = typed[0]
     test = {"greater": lambda c: c > 0, "greaterOrEquals": lambda c: c >= 0,
             "less": lambda c: c < 0, "lessOrEquals": lambda c: c <= 0}[op]

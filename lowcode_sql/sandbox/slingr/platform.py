@@ -56,8 +56,9 @@ class SlingrSandbox(Platform):
         if sample_data:
             self.load_sample_data()
 
+    # a property over the base's class attribute (mypy rejects that override): computed from the data
     @property
-    def DEMO_OPTIONS(self) -> dict[str, Any]:  # type: ignore[override]  # computed from the data
+    def DEMO_OPTIONS(self) -> dict[str, Any]:  # type: ignore[override]
         """The source options a user would write for this app: its entities and field types."""
         fields: dict[str, dict[str, str]] = {}
         for name, entity in self.entities.items():
@@ -150,7 +151,7 @@ class SlingrSandbox(Platform):
             self._sessions.pop(token or "", None)
             raise SlingrError(401, "unauthorized",
                               "Unauthorized. You need to log in or the provided token is not valid.")
-        self._sessions[token] = now  # inactivity expiry: every use extends the token
+        self._sessions[token or ""] = now  # inactivity expiry: every use extends the token
 
     # -- data loading --------------------------------------------------------------------------
 

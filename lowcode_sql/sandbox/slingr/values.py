@@ -122,10 +122,10 @@ def _typed(fd: FieldDef, text: str, path: str) -> Any:
                 raise ValueError(text)
             return v
         if kind == "number":
-            v = float(text)
-            if not math.isfinite(v):
+            f = float(text)
+            if not math.isfinite(f):
                 raise ValueError(text)
-            return v
+            return f
         if fd.type in EPOCH_MS_TYPES:
             return int(text)  # notes "Value formats": epoch milliseconds (UTC)
     except (ValueError, decimal.InvalidOperation):

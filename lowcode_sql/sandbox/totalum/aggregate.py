@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId, compare, group_key
@@ -84,7 +84,7 @@ def _mongo_query(table: _Table, q: Any) -> Any:
     """A ``$match`` document (Mongo query language with ``$`` operators)."""
     if not isinstance(q, dict):
         raise TotalumHTTPError(400, "$match needs an object")
-    parts = []
+    parts: list[Callable[..., bool]] = []  # lambdas binding loop values as defaults
     for key, cond in q.items():
         if key == "$expr":
             parts.append(lambda d, e=cond: _expr(d, e) not in (None, False, 0, MISSING))
@@ -110,7 +110,7 @@ def _mongo_query(table: _Table, q: Any) -> Any:
                 mapped[name] = v
             if mapped:
                 # $match is raw Mongo: no property-type restriction on ranges
-                tests = []
+                tests: list[Callable[..., Any]] = []
                 for name, v in mapped.items():
                     if name in _RANGE:
                         tests.append(_range_test(name, v))

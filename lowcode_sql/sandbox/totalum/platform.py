@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox._base import Platform, Request, Response, json_response, warn_beyond_double
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
 from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
@@ -338,8 +338,10 @@ class TotalumSandbox(Platform):
         columns; ``options`` ({column: [choices]} or a list of columns) makes options properties;
         ``id_column`` (default ``_id``; otherwise ids are generated); ``nulls``: how a NULL is stored:
         ``"absent"`` (default: the field is left out), ``"null"`` (stored null) or ``"mixed"``
-        (alternating, so both shapes occur). Types: strings -> text, integers/floats/decimals -> number,
-        bool -> boolean, date/timestamp -> date (UTC, milliseconds, floored).
+        (alternating, so both shapes occur). Types: strings (any Arrow string type) -> text,
+        integers/floats/decimals -> number (a double: integers beyond 2**53 warn), bool -> boolean,
+        date/timestamp -> date (UTC, milliseconds, floored). Totalum has one date type, a date-time,
+        so a DATE column reads back as TIMESTAMPTZ at midnight UTC.
         """
         refs = dict(options.get("references") or {})
         opts_opt = options.get("options") or {}
@@ -363,12 +365,13 @@ class TotalumSandbox(Platform):
                 kind = "many-to-one"
             elif col_name in choices:
                 kind = "options"
-            elif pa.types.is_string(typ) or pa.types.is_large_string(typ):
+            elif pa.types.is_string(typ) or pa.types.is_large_string(typ) or str(typ) == "string_view":
                 kind = "text"
             elif pa.types.is_boolean(typ):
                 kind = "boolean"
             elif pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ):
                 kind = "number"
+                warn_beyond_double("totalum", name, col_name, values)
                 values = [None if v is None else float(v) for v in values]
             elif pa.types.is_date(typ) or pa.types.is_timestamp(typ):
                 kind = "date"
