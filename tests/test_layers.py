@@ -36,6 +36,8 @@ ALLOWED: dict[str, set[str]] = {
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},
     "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
+    # the Spark data source: a table's scan through the same pieces as the engine; `query` on the connection
+    "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
             "duckdb_attach", "dbapi", "pgwire", "shell"},
     "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own

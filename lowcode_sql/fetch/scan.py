@@ -90,6 +90,7 @@ def iter_pages(
     readahead: int | None = None,
     on_progress: Progress | None = None,
     lazy_start: bool = False,
+    expect_total: int | None = None,
 ) -> Generator[list[Any], None, None]:  # callers close() it to stop early
     """Yield each page's records (decoded JSON objects), in order.
 
@@ -99,10 +100,13 @@ def iter_pages(
     nothing beyond the first page until the consumer asks for the second (read-ahead then ramps up
     as usual): for consumers that may stop after one page without telling us why, such as a DuckDB
     scan under a ``LIMIT`` (docs/notes/duckdb-sources.md §3: no LIMIT reaches the source).
+    ``expect_total``: the total a COUNT reported earlier (a Spark partition planned from it); any page
+    reporting another total raises ``InconsistentScan``, as a total changing within one scan does.
     """
     stats = stats if stats is not None else ScanStats()
     window = readahead if readahead is not None else 2 * runtime.concurrency
     worker = _Scan(runtime, table, scan, stats, max(1, window), lazy_start=lazy_start)
+    worker._total = expect_total  # the guard in _accept compares every page's total with it
     stats.start()
     pages = loop.iterate(worker.pages())
     try:
