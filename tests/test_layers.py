@@ -41,6 +41,7 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
             "duckdb_attach", "dbapi", "pgwire", "shell"},
     "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own
+    "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {
     "errors": {"secrets"},

@@ -15,96 +15,25 @@ read_sql_table) again with the Python of a second environment holding SQLAlchemy
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
-import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.cached_venv import ROOT, cached_python, engine_requirements
+
 # Superset's pins of the time; numpy < 2 because pandas 2.1 wheels are built against numpy 1.
 EXTRA = ["sqlalchemy>=1.4,<2", "pandas>=2.1.4,<2.2", "numpy<2", "pyarrow>=16.1,<19", "pytest>=8"]
-BUILD_TIMEOUT = 600
-
-
-def _requirements() -> list[str]:
-    """The engine's own dependencies (from pyproject.toml) plus the 1.4 line's pins."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [*project["dependencies"], *EXTRA]
-
-
-def _key() -> str:
-    """What the environment depends on: rebuilt when any of it changes."""
-    parts = [sys.version, str(ROOT), (ROOT / "pyproject.toml").read_text(), *_requirements()]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def _venv_dir(key: str) -> Path:
-    base = os.environ.get("LOWCODE_SQLA14_VENV")
-    if base:
-        return Path(base)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "lowcode-sql"
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError:  # no writable home (some CI users): the temp directory still allows reuse
-        cache = Path(tempfile.gettempdir()) / "lowcode-sql-cache"
-    return cache / f"venv-sqla14-{key}"
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    # pytest-xdist workers (or two checkouts' runs) must not build the same environment at once
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _run(cmd: list[str], what: str) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
-    if done.returncode != 0:
-        pytest.fail(f"building the SQLAlchemy 1.4 environment failed at {what} (exit {done.returncode}); "
-                    f"set LOWCODE_SQLA14_PYTHON to a ready Python (or to 'skip' offline):\n"
-                    f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
 
 
 def _python14() -> str:
-    given = os.environ.get("LOWCODE_SQLA14_PYTHON")
-    if given == "skip":
-        pytest.skip("LOWCODE_SQLA14_PYTHON=skip")
-    if given:
-        return given
-    key = _key()
-    venv = _venv_dir(key)
-    python = venv / "bin" / "python"
-    ready = venv / ".lowcode-ready"  # the key, written last: a half-built or outdated environment is rebuilt
-    with _locked(venv.with_name(venv.name + ".lock")):
-        if not ready.exists() or ready.read_text().strip() != key:
-            shutil.rmtree(venv, ignore_errors=True)
-            _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
-            pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-            # wheels only: pandas 2.1 and numpy 1.26 have none past Python 3.12, and compiling them
-            # would take many minutes; better to fail at once with pip's explanation
-            _run([*pip, "--only-binary=:all:", *_requirements()],
-                 "pip install (SQLAlchemy 1.4, pandas 2.1, the engine's dependencies)")
-            # --no-deps: the engine's dependencies are above; the dev extra would pull SQLAlchemy 2.
-            # Installed (not just on sys.path) so the sqlalchemy.dialects entry point exists.
-            _run([*pip, "--no-deps", "-e", str(ROOT)], "pip install -e (this checkout)")
-            ready.write_text(key + "\n")
-    return str(python)
+    # wheels only: pandas 2.1 and numpy 1.26 have none past Python 3.12, and compiling them would
+    # take many minutes; better to fail at once with pip's explanation. The checkout goes in with
+    # --no-deps: the dev extra would pull SQLAlchemy 2.
+    return cached_python("sqla14", [*engine_requirements(), *EXTRA], pip_options=["--only-binary=:all:"])
 
 
 @pytest.mark.slow
