@@ -101,3 +101,28 @@ def test_an_ignored_sort_whose_rows_happen_to_be_in_order_is_not_detected():
                                                                                                     ("k001",)]
     finally:
         con.close()
+
+
+def test_an_attached_table_checks_the_filters_it_pushed():
+    """DuckDB attach (``lowcode_sql.attach``): DuckDB never re-checks a filter the scan accepted, so
+    an API that reads it differently would give it other rows; the same check as an engine scan runs."""
+    import duckdb
+
+    with connect(sandbox("case_insensitive_eq")) as con:
+        duck = duckdb.connect()
+        try:
+            lowcode_sql.attach(duck, con)
+            # DuckDB reports a failing stream as its own error, our typed error's message inside
+            with pytest.raises(duckdb.Error, match=r'AssumptionFailed.*name = \'alice\'.*local_filters = \["name"\]'):
+                duck.sql("SELECT v FROM tl__people WHERE name = 'alice'").fetchall()
+        finally:
+            lowcode_sql.detach(duck)
+            duck.close()
+    with connect(sandbox("case_insensitive_eq"), local_filters=["name"]) as con:
+        duck = duckdb.connect()
+        try:
+            lowcode_sql.attach(duck, con)
+            assert duck.sql("SELECT count(*) FROM tl__people WHERE name = 'alice'").fetchall() == [(50,)]
+        finally:
+            lowcode_sql.detach(duck)
+            duck.close()
