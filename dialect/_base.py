@@ -212,6 +212,11 @@ class Dialect(ABC):
 
             raise ConfigError(f"{self.name}: sort_pushdown must be true, false or \"trusted\"")
 
+    def sort_confirmed(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        """Whether the platform's docs confirm the API orders rows by ``keys`` exactly as SQL does
+        (a documented default order on a unique key): a sorted LIMIT then skips the boundary check."""
+        return False
+
     @property
     def sort_trusted(self) -> bool:
         """Whether the source says its API sorts exactly as SQL (``sort_pushdown = "trusted"``): a

@@ -101,7 +101,8 @@ def verifier_for(source: str, table: TableDef, spec: ScanSpec, dialect: Dialect,
     if not preds and not order:
         return None
     boundary = None
-    if runtime is not None and order and spec.limit is not None and not spec.offset and not dialect.sort_trusted:
+    trusted = dialect.sort_trusted or dialect.sort_confirmed(table, spec.order)
+    if runtime is not None and order and spec.limit is not None and not spec.offset and not trusted:
         boundary = _Boundary(runtime, dialect, spec)
     return ScanVerifier(source, table, preds, order, boundary)
 

@@ -402,7 +402,7 @@ class _ScanState:
         max_limit = self.dialect.max_pushed_limit
         if order and max_limit is not None and limit + offset > max_limit:
             return  # a sorted multi-page fetch could reorder ties between pages
-        if order and offset and not self.dialect.sort_trusted:
+        if order and offset and not self._sort_trusted(order):
             # the boundary check of an untrusted sort (execute/verify.py) cannot see the rows an
             # OFFSET skips: ask for them too and let DuckDB skip them
             self.order, self.limit = order, limit + offset
@@ -430,9 +430,12 @@ class _ScanState:
         keys_t = tuple(keys)
         if not self.dialect.can_sort(self.table, keys_t):
             return None
-        if not (self.dialect.sort_trusted or self._boundary_checkable(keys_t)):
+        if not (self._sort_trusted(keys_t) or self._boundary_checkable(keys_t)):
             return None  # a sorted LIMIT that cannot be proven (execute/verify.py): sorted locally
         return keys_t
+
+    def _sort_trusted(self, keys: Sequence[SortKey]) -> bool:
+        return self.dialect.sort_trusted or self.dialect.sort_confirmed(self.table, keys)
 
     def _boundary_checkable(self, keys: Sequence[SortKey]) -> bool:
         """Whether the boundary check of a sorted LIMIT (``execute/verify.py``) can send its parts
@@ -440,12 +443,18 @@ class _ScanState:
         with a stand-in value of the key's type. Otherwise the check would read every matching row,
         more than not pushing the sort at all."""
         probes: list[Pred] = [p for p, _ in self.pushed]
-        for k in keys:
+        for i, k in enumerate(keys):
             value = _stand_in(self.table.column(k.column).type)
             if value is None:
                 return False
-            probes += [Cmp(k.column, op, value) for op in (Op.LT, Op.GT, Op.EQ)]
-            probes += [IsNull(k.column), IsNull(k.column, True)]
+            # the parts a check sends whenever the last row has values: the strict comparison of
+            # each key's direction, equality on the keys before, IS NULL where NULLs sort first
+            # (the rarer parts, with a NULL last value, fall back to reading the rows: still sound)
+            probes.append(Cmp(k.column, Op.GT if k.descending else Op.LT, value))
+            if i < len(keys) - 1:
+                probes.append(Cmp(k.column, Op.EQ, value))
+            if k.nulls_first:
+                probes.append(IsNull(k.column))
         return all(d is Exactness.EXACT for d in self.dialect.classify(self.table, probes))
 
     def spec(self) -> ScanSpec:
