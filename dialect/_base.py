@@ -139,7 +139,8 @@ def jwt_expiry(token: str) -> float | None:
 COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
     "local_filters": ([], "columns whose WHERE conditions are never sent to the API, only evaluated locally "
                           "(\"*\": all): for a filter the API ignores or reads differently"),
-    "sort_pushdown": (True, "send ORDER BY to the API where the dialect can; false sorts locally"),
+    "sort_pushdown": (True, "send ORDER BY to the API where the dialect can; false sorts locally; \"trusted\" "
+                            "also skips the check that a sorted LIMIT's rows are the first ones (one request)"),
 }
 
 
@@ -208,6 +209,21 @@ class Dialect(ABC):
             from lowcode_sql.errors import ConfigError
 
             raise ConfigError(f"{self.name}: local_filters must be a list of column names, e.g. [\"title\"]")
+        if self.options["sort_pushdown"] not in (True, False, "trusted"):
+            from lowcode_sql.errors import ConfigError
+
+            raise ConfigError(f"{self.name}: sort_pushdown must be true, false or \"trusted\"")
+
+    def sort_confirmed(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        """Whether the platform's docs confirm the API orders rows by ``keys`` exactly as SQL does
+        (a documented default order on a unique key): a sorted LIMIT then skips the boundary check."""
+        return False
+
+    @property
+    def sort_trusted(self) -> bool:
+        """Whether the source says its API sorts exactly as SQL (``sort_pushdown = "trusted"``): a
+        sorted LIMIT then skips the boundary check of ``execute/verify.py``."""
+        return self.options.get("sort_pushdown") == "trusted"
 
     # --- auth ---------------------------------------------------------------------------------
     @abstractmethod

@@ -299,6 +299,10 @@ class Entu(Dialect):
                 return False
         return True
 
+    def sort_confirmed(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
+        # seed "GET /api/{account}/entity", sort: "If not set sorts by _id" (unique: no ties)
+        return len(keys) >= 1 and keys[0].column == "_id" and not keys[0].descending
+
     def count_sql_only(self) -> bool:  # pragma: no cover - symmetry with other dialects
         return False
 

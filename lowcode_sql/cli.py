@@ -148,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
+    serve.add_argument("--strict", action="store_const", const=True, default=None,
+                       help="reject request parameters, filter operators and body keys the platform's docs do not "
+                            "document (default: accept them, as the real services do)")
 
     from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
@@ -363,7 +366,7 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
     loads = [_load_arg(a) for a in args.load]
     try:
         platform = get_sandbox(args.platform, latency=args.latency, rate_limit=args.rate_limit,
-                               variants=args.variant, sample_data=not args.no_sample)
+                               variants=args.variant, sample_data=not args.no_sample, strict=args.strict)
     except (KeyError, ValueError) as e:  # an unknown platform or variant: the message lists the known ones
         raise ConfigError(str(e).strip("'\"")) from None
     from pyarrow import ArrowException

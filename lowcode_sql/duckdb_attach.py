@@ -67,6 +67,7 @@ import pyarrow as pa
 from dialect._base import TableDef
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
+from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.scan import ScanStats, iter_pages
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
@@ -242,6 +243,10 @@ class _Table:
         fetch = tuple(c for c in self.schema.names if c in needed)
         spec = ScanSpec(self.source, self.tdef.name, fetch, tuple(pushed),
                         tuple(accepted[i][1] for i in recheck))
+        # the same run-time checks as an engine scan (execute/verify.py): an API that ignores an
+        # exact filter is an AssumptionFailed, never rows DuckDB (which trusts an accepted filter) keeps
+        verifier = verifier_for(self.source, self.tdef, spec, self.dialect)
+        checked = tuple(dict.fromkeys((*fetch, *(verifier.columns if verifier else ()))))
         request = self.dialect.render_scan(self.tdef, spec)
         echo = self.dialect.echo_values(spec)
         log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
@@ -258,7 +263,9 @@ class _Table:
             local = duckdb.connect() if where else None
             try:
                 for records in pages:
-                    batch = records_to_batch(tdef, fetch, records, echo)
+                    batch = records_to_batch(tdef, checked, records, echo)
+                    if verifier is not None:
+                        verifier.check(batch)
                     if local is not None and batch.num_rows:
                         # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
                         # its own arrays, so no type makes a round trip through DuckDB
@@ -271,6 +278,8 @@ class _Table:
                 pages.close()  # cancels requests in flight
                 if local is not None:
                     local.close()
+                if verifier is not None:
+                    verifier.close()
 
         return pa.RecordBatchReader.from_batches(out_schema, batches())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
 from lowcode_sql.errors import UnknownTable
 from lowcode_sql.execute.folder import DuckDBFolder
+from lowcode_sql.sandbox._base import STRICT_ENV
 from lowcode_sql.types import (
     Aggregate,
     Cmp,
@@ -26,6 +28,12 @@ from lowcode_sql.types import (
     ScanSpec,
     SortKey,
 )
+
+# Every emulator in the tests is strict (lowcode_sql/sandbox/_base.py "Strict mode"): a dialect that
+# sends a parameter, operator or body key the platform's docs do not document fails its tests. Set in
+# the environment, so emulators that subprocesses start are strict too; a test about lenient answers
+# passes strict=False.
+os.environ[STRICT_ENV] = "1"
 
 
 class ToyDialect(Dialect):

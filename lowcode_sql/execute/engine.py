@@ -187,7 +187,7 @@ class Engine:
 
         pages = iter_pages(src.runtime, table, request, stats=stats, readahead=self.readahead,
                            on_progress=on_progress)
-        verifier = verifier_for(scan.source, table, spec, scan.dialect)
+        verifier = verifier_for(scan.source, table, spec, scan.dialect, src.runtime)
         checked = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
 
         def batches() -> Generator[pa.RecordBatch, None, None]:
@@ -198,6 +198,8 @@ class Engine:
                     got = time.perf_counter()
                     report.wait_seconds += got - asked
                     if records is None:
+                        if verifier is not None:
+                            verifier.finish(stats)  # a sorted LIMIT's boundary check
                         break
                     batch = records_to_batch(table, checked, records, echo)
                     if verifier is not None:

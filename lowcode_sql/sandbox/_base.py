@@ -27,6 +27,16 @@ Writing an emulator::
         def expire_tokens(self) -> None: ...                                  # if it issues tokens
         def load_table(self, name: str, table: pa.Table, **options: Any) -> None: ...
         def load_sample_data(self) -> None: ...
+
+Strict mode (issue 13): ``Platform(strict=True)`` makes an emulator reject, with the platform's own
+error shape (or a 400), any request parameter, filter operator or body key its seed and notes do not
+document, instead of ignoring it or answering it the way the emulator guesses. It is how the tests
+prove the dialects send only documented things. ``strict=None`` (the default) reads the
+environment variable ``LOWCODE_SQL_SANDBOX_STRICT`` ("1": on): the test suite sets it (``tests/conftest.py``),
+so every emulator in the tests, also one a subprocess starts, is strict; a user's
+``lowcode-sql sandbox serve`` is lenient unless given ``--strict`` (a demo should answer what the real
+service would, and the real services accept more than their docs say). Each emulator lists what its
+strict mode rejects in its module docstring.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import enum
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
@@ -57,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAULT_KINDS",
+    "STRICT_ENV",
     "Fault",
     "Faults",
     "LogEntry",
@@ -70,6 +82,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: the environment variable that turns strict mode on where a constructor leaves it open (``strict=None``)
+STRICT_ENV = "LOWCODE_SQL_SANDBOX_STRICT"
 
 FAULT_KINDS = frozenset({"status", "timeout", "reset", "truncate", "expire_token"})
 
@@ -346,7 +361,10 @@ class Platform(ABC):
         sample_data: bool = True,
         seed: int = 0,
         variants: Iterable[str] = (),
+        strict: bool | None = None,
     ) -> None:
+        #: reject what the seed does not document (see "Strict mode" above)
+        self.strict = strict if strict is not None else os.environ.get(STRICT_ENV, "") not in ("", "0")
         chosen = frozenset(variants)
         unknown = sorted(chosen - set(self.VARIANTS))
         if unknown:

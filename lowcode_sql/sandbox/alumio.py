@@ -49,6 +49,9 @@ What is emulated:
   ``storages_404``/``storages_403`` (the storage listing fails), ``queue_path_dashed`` (an inferred path
   is wrong), ``timestamps_as_strings`` (``where`` compares timestamps as text, as the notes say),
   ``case_insensitive_eq``.
+* Strict mode (``strict=True``, ``Platform``): a query parameter other than ``filter`` (and ``entity`` on
+  the single-entity endpoint) or a ``filter`` key other than the confirmed ``where order limit skip``
+  (and the seed's ``next`` on storage entities) is a 400 problem.
 * Errors in the seed's problem-details shape: ``{status, context, type, title, detail, violations}``
   (``status`` is a string in the seed's schema).
 """
@@ -104,6 +107,10 @@ _CONFIRMED_OPS = frozenset({"gte"})
 _LOOPBACK_OPS = frozenset({"gte", "gt", "lt", "lte", "neq", "inq", "nin", "like", "between"})
 _PREFIX = "/api/v1/"
 
+
+
+#: strict mode: the ``filter`` keys docs/notes/alumio-api.md confirms ("Confirmed keys", from a real call)
+_FILTER_KEYS = frozenset({"where", "order", "limit", "skip"})
 
 class Problem(Exception):
     """An HTTP error in the seed's problem-details shape."""
@@ -263,8 +270,14 @@ class AlumioSandbox(Platform):
 
     # -- the filter ---------------------------------------------------------------------------
 
-    def _filter(self, request: Request) -> dict[str, Any]:
+    def _filter(self, request: Request, *, keys: frozenset[str] = _FILTER_KEYS) -> dict[str, Any]:
         raw = request.arg("filter")
+        if self.strict:
+            for name, _ in request.query:
+                if name != "filter":
+                    raise Problem(400, f"Undocumented query parameter \"{name}\".",
+                                  [{"propertyPath": name, "title": "This parameter is not documented.",
+                                    "type": "strict"}])
         if raw is None or raw == "":
             return {}
         try:
@@ -275,6 +288,10 @@ class AlumioSandbox(Platform):
         if not isinstance(doc, dict):
             raise Problem(400, "The filter must be a JSON object.",
                           [{"propertyPath": "filter", "title": "This value should be of type object.", "type": "type"}])
+        if self.strict and (extra := sorted(set(doc) - keys)):
+            raise Problem(400, f"Undocumented filter key \"{extra[0]}\".",
+                          [{"propertyPath": f"filter.{extra[0]}", "title": "This key is not documented.",
+                            "type": "strict"}])
         return doc
 
     def _paging(self, doc: Mapping[str, Any]) -> tuple[int, int]:
@@ -428,6 +445,8 @@ class AlumioSandbox(Platform):
 
     def _entity(self, storage: str, request: Request) -> dict[str, Any]:
         key = request.arg("entity")
+        if self.strict and (extra := sorted({k for k, _ in request.query} - {"entity"})):
+            raise Problem(400, f"Undocumented query parameter \"{extra[0]}\".")
         if not key:
             raise Problem(400, "The entity query parameter is required.",
                           [{"propertyPath": "entity", "title": "This value should not be blank.", "type": "blank"}])
@@ -437,7 +456,7 @@ class AlumioSandbox(Platform):
         return {"value": _jsonify(found[0]), "updatedAt": _iso(found[1])}
 
     def _entities(self, storage: str, request: Request) -> dict[str, Any]:
-        doc = self._filter(request)
+        doc = self._filter(request, keys=_FILTER_KEYS | {"next"})  # seed: the entity list's ``next`` array
         skip, limit = self._paging(doc)
         keys = sorted(self.storages[storage])
         after = doc.get("next")

@@ -48,9 +48,13 @@ def test_query_csv_and_json(capsys):
 
 
 def test_query_parameters_and_stats(capsys):
-    code, _, err = run(capsys, "query", "--demo", "-f", "csv", "--stats", "-p", '"A%"',
-                         "SELECT count(*) AS n FROM coredata.tasks WHERE title LIKE ?")
+    code, _, err = run(capsys, "query", "--demo", "-f", "csv", "--stats", "-p", '"2020-01-01"',
+                         "SELECT count(*) AS n FROM coredata.tasks WHERE created >= ?")
     assert code == 0 and "coredata.tasks: count, 1 requests" in err
+    # a text comparison is not answered from the API's total (lowcode_sql/plan: _compares_text)
+    code, _, err = run(capsys, "query", "--demo", "-f", "csv", "--stats", "-p", '"A%"',
+                       "SELECT count(*) AS n FROM coredata.tasks WHERE title LIKE ?")
+    assert code == 0 and "coredata.tasks: count" not in err and "coredata.tasks:" in err
 
 
 def test_explain_shows_split_and_request(capsys):

@@ -48,7 +48,9 @@ def test_actual_requests_equal_the_emulators_counters(con):
 def test_count_scans_are_reported_as_counts(con):
     crm = con.sandbox("crm")
     crm.stats.clear()
-    doc = json.loads(con.explain("SELECT count(*) FROM crm.tasks WHERE title = 'x'", analyze=True, format="json"))
+    # a date filter: a text one is not answered from the total (lowcode_sql/plan: _compares_text)
+    doc = json.loads(con.explain("SELECT count(*) FROM crm.tasks WHERE created >= '2020-01-01'", analyze=True,
+                                 format="json"))
     req = doc["scans"][0]["requests"]
     assert (req["predicted"], req["actual"], req["counts"], req["pages"]) == ("1", 1, 1, 0)
     assert crm.stats.requests == 1

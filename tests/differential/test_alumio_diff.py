@@ -263,7 +263,11 @@ def test_sorted_limit_over_ties_and_pages(env, desc):
     assert len({r[0] for r in got}) == 97
     pushed = [json.loads(dict(e.query)["filter"]) for e in sandbox.stats.log]
     if sandbox.loopback_operators:  # the key breaks ties, so skip pages (of 40) are consistent
-        assert [p["order"] for p in pushed] == [[f"createdAt {'desc' if desc else 'asc'}", "identifier asc"]] * 3
+        # pushed only where the boundary check (execute/verify.py) can send its parts exactly; then
+        # in 3 pages, each with the tie-breaker, followed by the unsorted checks
+        sorted_pages = [p for p in pushed if "order" in p]
+        assert len(sorted_pages) in (0, 3)
+        assert all(p["order"] == [f"createdAt {'desc' if desc else 'asc'}", "identifier asc"] for p in sorted_pages)
     else:  # the confirmed one-key order leaves ties unordered: 108 rows do not fit one page of 40
         assert all("order" not in p for p in pushed)
 
@@ -279,7 +283,10 @@ def test_confirmed_sort_within_one_request(env, limit, offset):
     if sandbox.loopback_operators:
         assert pushed[0]["order"] == ["failed desc", "identifier asc"]
     elif limit + offset <= 40:  # page_size: the whole LIMIT in one request, ties in any order
-        assert pushed == [{"order": "failed desc", "skip": offset, "limit": limit}]
+        # the OFFSET is skipped locally (an untrusted sort: execute/verify.py), then one boundary
+        # check: rows with failed above the last one returned, no order
+        assert pushed[0] == {"order": "failed desc", "skip": 0, "limit": limit + offset}
+        assert len(pushed) == 2 and "order" not in pushed[1] and set(pushed[1]["where"]) == {"failed"}
     else:
         assert all("order" not in p for p in pushed)
 

@@ -357,7 +357,9 @@ def test_pushdown_shapes(env):
         assert [(s.mode, s.requests) for s in r.scans] == [("group", 1)], sql
     if config == "single":
         assert "title = 'tie'" in lines["exact"]
-        plan = con.explain("SELECT title FROM en.item WHERE num > 0 ORDER BY num DESC LIMIT 3")
+        # (a filter on the sort key itself would keep the sort local: the boundary check of
+        # execute/verify.py cannot send a second condition on the same property)
+        plan = con.explain("SELECT title FROM en.item WHERE flag = true ORDER BY num DESC LIMIT 3")
         assert "sort=-num.number%2C_type._id" in plan and "limit=3" in plan, plan
         plan = con.explain("SELECT title FROM en.item ORDER BY _id LIMIT 3 OFFSET 4")
         assert "sort=" not in plan and "skip=4&limit=3" in plan, plan

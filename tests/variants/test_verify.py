@@ -90,14 +90,83 @@ def test_an_ignored_sort_never_answers_wrong_rows(platform):
         con.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (issue 13 §3, the probe): an API ignoring a sort can return "
-                   "rows that happen to be in order; a sorted LIMIT then gives other rows than SQL's, unseen")
-def test_an_ignored_sort_whose_rows_happen_to_be_in_order_is_not_detected():
-    data = pa.table({"s": [f"k{(i * 7) % 300:03d}" for i in range(300)]})
+@pytest.mark.parametrize("column", ["s", "n"])
+def test_an_ignored_sort_whose_rows_happen_to_be_in_order_never_answers_other_rows(column):
+    """The API ignores the sort, and its natural order (0, 7, 14, ...) is ascending, so the rows
+    look sorted. A number key: the boundary check (rows before the last one sent, one request) sees
+    that 1..6 were left out. A text key: Totalum sends no range on text, so the check could not be
+    sent and the sort is not pushed; the answer is SQL's."""
+    data = pa.table({"s": [f"k{(i * 7) % 300:03d}" for i in range(300)],
+                     "n": [float((i * 7) % 300) for i in range(300)]})
     con = lowcode_sql.connect_sandbox("totalum", {"things": data}, variants=["sort_ignored"])
     try:
-        # natural order k000, k007, k014, ...: ascending, so nothing looks wrong
-        assert con.sql("SELECT s FROM totalum.things ORDER BY s NULLS FIRST LIMIT 2").fetchall() == [("k000",),
-                                                                                                    ("k001",)]
+        sql = f"SELECT {column} FROM totalum.things ORDER BY {column} NULLS FIRST LIMIT 2"
+        if column == "n":
+            with pytest.raises(AssumptionFailed, match=r"n < 7.0 than it sent.*sort_pushdown = false"):
+                con.sql(sql).fetchall()
+        else:
+            assert con.sql(sql).fetchall() == [("k000",), ("k001",)]
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("order", ["x", "x DESC", "x NULLS FIRST", "x DESC NULLS LAST", "n, x", "n DESC, x DESC",
+                                   "n NULLS FIRST, x DESC NULLS FIRST"])
+@pytest.mark.parametrize("trusted", [False, True])
+def test_the_boundary_check_passes_a_right_answer_with_ties_and_nulls(order, trusted):
+    """A sort the API honours: the check finds nothing before the last row (ties with it and NULLs
+    included), costs requests only unless the source trusts the sort, and the answer is SQL's."""
+    data = pa.table({"x": [None if i % 11 == 0 else float(i % 13) for i in range(120)],
+                     "n": [None if i % 17 == 0 else float(i % 4) for i in range(120)]})
+    options = {"sort_pushdown": "trusted"} if trusted else {}
+    con = lowcode_sql.connect_sandbox("totalum", {"things": data}, options={"page_size": 50, **options})
+    sb = con.sandbox("totalum")
+    ref = duckdb_ref(data)
+    keys = [c.split()[0] for c in order.split(", ")]
+    # Mongo sorts NULLs lowest: only these orders can be sent at all (dialect/totalum.py can_sort)
+    pushable = order in ("x DESC", "x NULLS FIRST", "x DESC NULLS LAST", "n DESC, x DESC")
+    checked = 0
+    try:
+        for limit, offset in ((7, 0), (12, 5), (1, 0), (30, 90)):
+            sql = f"SELECT {', '.join(keys)} FROM {{t}} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            sb.stats.clear()
+            got = con.sql(sql.format(t="totalum.things")).fetchall()
+            assert got == ref.sql(sql.format(t="things")).fetchall(), sql
+            sent = [dict(e.query) for e in sb.stats.log if "/crud/" in e.path]
+            sorted_by_key = [q for q in sent if "sort[x]" in q or "sort[n]" in q]
+            assert bool(sorted_by_key) is pushable, (sql, sent)
+            if pushable:
+                checked += len(sent) - len(sorted_by_key)
+                assert not (trusted and len(sent) > len(sorted_by_key)), (sql, sent)
+        assert checked or trusted or not pushable, "no boundary check was sent"
+    finally:
+        con.close()
+        ref.close()
+
+
+def test_the_boundary_check_costs_one_request_and_trusted_none():
+    data = pa.table({"n": [float(i) for i in range(300)]})
+    for options, extra in (({}, 1), ({"sort_pushdown": "trusted"}, 0)):
+        con = lowcode_sql.connect_sandbox("totalum", {"things": data}, options=options)
+        sb = con.sandbox("totalum")
+        try:
+            con.sql("SELECT n FROM totalum.things LIMIT 1").fetchall()
+            sb.stats.clear()
+            assert con.sql("SELECT n FROM totalum.things ORDER BY n DESC LIMIT 3").fetchall() == [
+                (299.0,), (298.0,), (297.0,)]
+            assert sb.stats.requests == 1 + extra
+        finally:
+            con.close()
+
+
+def test_sort_pushdown_accepts_true_false_and_trusted_only():
+    with pytest.raises(ConfigError, match="sort_pushdown"):
+        connect(sandbox(), sort_pushdown="yes").tables()
+
+
+def duckdb_ref(data: pa.Table) -> object:
+    import duckdb
+
+    ref = duckdb.connect()
+    ref.register("things", data)
+    return ref

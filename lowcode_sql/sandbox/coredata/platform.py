@@ -47,7 +47,6 @@ class CoreDataSandbox(Platform):
         users: dict[str, str] | None = None,
         max_limit: int = 1000,
         ordering: bool = False,
-        strict: bool = False,
         sample_data: bool = True,
         **kw: Any,
     ) -> None:
@@ -55,7 +54,6 @@ class CoreDataSandbox(Platform):
         self.users: dict[str, str] = dict(users) if users is not None else {"demo": "demo-key"}
         self.max_limit = max_limit  # tastypie Paginator default (notes: CoreData's own value unknown)
         self.ordering = ordering
-        self.strict = strict
         self.resources: dict[str, _Resource] = {}
         for name in _FILTERING:
             self.resources[name] = self._new_resource(name, {})

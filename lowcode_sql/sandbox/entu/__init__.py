@@ -30,6 +30,11 @@ the real stack (each such place is marked "MONGO:" below):
   (dotAll) flag is silently dropped, and ``x`` makes ``new RegExp`` throw (-> 400 "Invalid regex").
 
 Assumptions: the server's time zone is UTC (JS parses zone-less date-times as local time).
+
+Strict mode (``strict=True``, ``Platform``): a list parameter other than the seed's ``q props group sort
+limit skip`` and ``property.type[.operator]`` filters, an operator outside the seed's ``gt gte lt lte ne
+regex exists`` and the notes' ``in``, a detail parameter other than ``props`` and an auth parameter other
+than ``account``/``db`` are a 400 in Entu's error shape.
 """
 
 from __future__ import annotations

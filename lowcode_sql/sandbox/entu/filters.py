@@ -98,6 +98,25 @@ def _convert(type_: str, op: str | None, v: str | tuple[str, ...]) -> Any:
     return v
 
 
+#: strict mode: the list parameters the seed documents ("GET /api/{account}/entity"); every other
+#: key must be a filter ``property.type[.operator]`` with one of the seed's operators, or ``in``
+#: (docs/notes/entu-api.md "Filters (parsed in routes/[db]/entity/index.get.js)" lists it [C])
+_LIST_PARAMS = frozenset({"q", "props", "group", "sort", "limit", "skip"})
+_DOCUMENTED_OPERATORS = frozenset({"gt", "gte", "lt", "lte", "ne", "regex", "exists", "in"})
+
+
+def undocumented_list_params(request: Request) -> str | None:
+    """The first list parameter strict mode rejects, or None."""
+    for k, _ in request.query:
+        if k in _LIST_PARAMS:
+            continue
+        parts = k.split(".")
+        if len(parts) == 2 or (len(parts) == 3 and parts[2] in _DOCUMENTED_OPERATORS):
+            continue
+        return k
+    return None
+
+
 def _query_args(request: Request) -> dict[str, str | tuple[str, ...]]:
     """h3 ``getQuery``: first-appearance key order; a repeated key becomes an array."""
     out: dict[str, str | tuple[str, ...]] = {}

@@ -28,7 +28,13 @@ from lowcode_sql.sandbox._mongo import (
     sort_key,
 )
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
-from lowcode_sql.sandbox.entu.filters import _WORD, _match_cond, _query_args, parse_filters
+from lowcode_sql.sandbox.entu.filters import (
+    _WORD,
+    _match_cond,
+    _query_args,
+    parse_filters,
+    undocumented_list_params,
+)
 from lowcode_sql.sandbox.entu.paths import _agg_path, _project, _projection_tree, _set_path, _sort_values
 from lowcode_sql.sandbox.entu.sample import _SampleBuilder
 from lowcode_sql.sandbox.entu.values import (
@@ -221,7 +227,14 @@ class EntuSandbox(Platform):
                 raise EntuHTTPError(401, "jwt expired")  # expire_tokens(): as if the clock jumped
         return payload
 
+    def _only(self, request: Request, *documented: str) -> None:
+        for k, _ in request.query:
+            if k not in documented:
+                raise EntuHTTPError(400, f"Undocumented query parameter: {k}")
+
     def _auth(self, request: Request) -> Response:
+        if self.strict:  # seed "GET /api/auth": account; docs/notes/entu-api.md "Auth": db too
+            self._only(request, "account", "db")
         key = self._bearer(request)
         if not key:
             raise EntuHTTPError(400, "No key")
@@ -277,6 +290,8 @@ class EntuSandbox(Platform):
         return user == self.user_id
 
     def _one(self, request: Request, raw_id: str, user: ObjectId | None) -> Response:
+        if self.strict:  # seed "GET /api/{account}/entity/{_id}": props only
+            self._only(request, "props")
         query = _query_args(request)
         props = self._split_param(query, "props")
         oid = object_id(raw_id)
@@ -296,6 +311,8 @@ class EntuSandbox(Platform):
         return [x for x in v.split(",") if x]
 
     def _list(self, request: Request, user: ObjectId | None) -> dict[str, Any]:
+        if self.strict and (bad := undocumented_list_params(request)) is not None:
+            raise EntuHTTPError(400, f"Undocumented query parameter: {bad}")
         query = _query_args(request)
         props = self._split_param(query, "props")
         group = self._split_param(query, "group")

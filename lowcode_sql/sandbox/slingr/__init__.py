@@ -42,6 +42,10 @@ case-insensitive unless ``like_case_insensitive=False``; sorting puts missing va
 come back in an order that varies with ``_offset``/``_size`` (MongoDB's "sort consistency" note: a
 sort on duplicate values promises no order among them, add a unique key for consistent paging), so
 a client that pages a non-unique sort across requests is caught.
+
+Strict mode (``strict=True``, ``Platform``): a ``_`` parameter the notes' "System parameters" table does
+not list (nor ``_query``), or on a record read anything but ``_fields`` and the format parameters, is a
+400 ``badRequest``; unsupported filter operators are a 400 in any mode.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from lowcode_sql.sandbox.slingr.aggregate import _aggregate
 from lowcode_sql.sandbox.slingr.data import _field_from_arrow, _wire
 from lowcode_sql.sandbox.slingr.listing import _list, _project
 from lowcode_sql.sandbox.slingr.sample import _sample
-from lowcode_sql.sandbox.slingr.values import _SYSTEM, FieldDef, SlingrError, _Entity
+from lowcode_sql.sandbox.slingr.values import _SYSTEM, FieldDef, SlingrError, _bad, _Entity
 
 _PREFIX = re.compile(r"^/(?:[^/]+/)?runtime/api(?=/)")
 
@@ -107,6 +107,8 @@ class SlingrSandbox(Platform):
             entity = self.entities.get(parts[1])
             if entity is None:
                 raise SlingrError(404, "notFound", f"Entity [{parts[1]}] does not exist")
+            if self.strict and request.method == "GET":
+                _check_system_params(request, single=len(parts) == 3)
             if len(parts) == 2 and request.method == "GET":
                 if self.variant("sort_ignored"):
                     kept = [(k, v) for k, v in request.query if k not in ("_sortField", "_sortType")]
@@ -206,3 +208,20 @@ class SlingrSandbox(Platform):
         _sample(self, random.Random(self.seed))
 
 
+
+
+#: strict mode: the system parameters docs/notes/slingr-api.md "System parameters" lists [C], and
+#: ``_query`` ("Field filters": complex boolean logic); a record read takes ``_fields`` and the format ones
+_LIST_SYSTEM_PARAMS = frozenset({
+    "_size", "_offset", "_sortField", "_sortType", "_fields", "_format", "_formatForUser",
+    "_relationshipsToFetch", "_indexedFilter", "_indexedFilterQuery", "_indexedFilterEmbedding",
+    "_vectorSearchLimit", "_numCandidates", "_queryScoring", "_taskType", "_query",
+})
+_RECORD_SYSTEM_PARAMS = frozenset({"_fields", "_format", "_formatForUser", "_relationshipsToFetch"})
+
+
+def _check_system_params(request: Request, *, single: bool) -> None:
+    documented = _RECORD_SYSTEM_PARAMS if single else _LIST_SYSTEM_PARAMS
+    for key, _ in request.query:
+        if (key.startswith("_") or single) and key not in documented:
+            raise _bad(f"Parameter [{key}] is not documented", key)

@@ -56,6 +56,12 @@ What is emulated:
   ``$project`` (inclusion). Answers ``{data: [...]}``. Only strict JSON is parsed (the seed's example is
   JavaScript-like text; what the server really parses is [U]).
 
+Strict mode (``strict=True``, ``Platform``): a list query parameter other than ``filter sort pagination
+returnCount page limit`` (no ``returnCount`` on the many-to-many endpoint), a body key other than
+``FilterSearchQueryI``'s, a pagination key other than ``limit page skip``, a sort direction other than
+1/-1, a filter operator other than ``regex options gte lte gt lt ne in nin`` (interfaces.d.ts and the
+newer docs' index, notes), or an aggregation body key other than ``customMongoQuery``/``type`` is a 400.
+
 Variants (``TotalumSandbox(variants=[...])``, ``lowcode-sql sandbox serve totalum --variant NAME``;
 issue 13): answers a real account may plausibly give where the seed leaves the fact open. Each is
 listed with its reason in ``TotalumSandbox.VARIANTS``: ``bare_array`` (list answers are the bare array

@@ -16,7 +16,16 @@ from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
 from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
-from lowcode_sql.sandbox.totalum.query import _int, _json_or_qs, _strict_json, _truthy
+from lowcode_sql.sandbox.totalum.query import (
+    BODY_KEYS,
+    LIST_PARAMS,
+    _int,
+    _json_or_qs,
+    _strict_json,
+    _truthy,
+    undocumented_params,
+    undocumented_query,
+)
 from lowcode_sql.sandbox.totalum.sample import _build_sample
 from lowcode_sql.sandbox.totalum.values import API, TotalumHTTPError, _Prop, _Table
 
@@ -148,6 +157,8 @@ class TotalumSandbox(Platform):
             if len(parts) == 3 and parts[1] == "query" and method == "POST":
                 table = self._table(parts[2], allowed)
                 body = self._body(request)
+                if self.strict and (extra := sorted(set(body) - BODY_KEYS)):
+                    raise TotalumHTTPError(400, f"undocumented body key {extra[0]!r}")
                 return json_response(self._list(table, table.rows, body.get("filter"), body.get("sort"),
                                                 body.get("pagination"), _truthy(body.get("returnCount")), False))
             if method != "GET" or len(parts) not in (2, 3, 4):
@@ -170,6 +181,8 @@ class TotalumSandbox(Platform):
             return self._list_get(request, target, linked, count_allowed=False)
         if parts == ["filter", "custom-mongo-aggregation-query"] and method == "POST":
             body = self._body(request)
+            if self.strict and (extra := sorted(set(body) - {"customMongoQuery", "type"})):  # seed's example body
+                raise TotalumHTTPError(400, f"undocumented body key {extra[0]!r}")
             table = self._table(str(body.get("type") or ""), allowed)
             text = body.get("customMongoQuery")
             try:
@@ -237,6 +250,9 @@ class TotalumSandbox(Platform):
     # -- lists -------------------------------------------------------------------------------
 
     def _list_get(self, request: Request, table: _Table, rows: list[dict[str, Any]], count_allowed: bool) -> Response:
+        allowed = LIST_PARAMS if count_allowed else LIST_PARAMS - {"returnCount"}
+        if self.strict and (bad := undocumented_params(request, allowed)) is not None:
+            raise TotalumHTTPError(400, f"undocumented query parameter {bad!r}")
         flt, flt_text = _json_or_qs(request, "filter")
         sort, _ = _json_or_qs(request, "sort")
         pagination, _ = _json_or_qs(request, "pagination")
@@ -249,6 +265,8 @@ class TotalumSandbox(Platform):
               return_count: bool, flt_text: bool) -> dict[str, Any] | list[dict[str, Any]]:
         if not self.supports_in and flt is not None and re.search(r'"n?in"\s*:', json.dumps(flt)):
             raise TotalumHTTPError(400, "unknown filter operator 'in': use 'or' with equalities")
+        if self.strict and (bad := undocumented_query(flt, sort, pagination)) is not None:
+            raise TotalumHTTPError(400, f"undocumented: {bad}")
         if self.variant("case_insensitive_eq"):
             flt = _fold_equalities(table, flt)
         match = compile_filter(table, flt, from_text=flt_text)

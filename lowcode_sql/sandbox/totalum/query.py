@@ -76,3 +76,57 @@ def _int(value: Any, name: str, default: int) -> int:
 
 def _truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() in ("true", "1"))
+
+
+# --------------------------------------------------------------------------------------------
+# Strict mode: what the seed and the SDK's interfaces.d.ts document (docs/notes/totalum-api.md)
+# --------------------------------------------------------------------------------------------
+
+#: list query parameters: the seed's ``filter``, ``sort``, ``pagination`` (JSON or qs brackets),
+#: ``returnCount`` and its pagination prose's ``page``/``limit``; the many-to-many endpoint lists no
+#: ``returnCount`` (seed)
+LIST_PARAMS = frozenset({"filter", "sort", "pagination", "returnCount", "page", "limit"})
+#: ``FilterSearchQueryI`` (notes "Query shape"), the body of ``POST api/v1/crud/query/{table}``
+BODY_KEYS = frozenset({"filter", "sort", "pagination", "returnCount"})
+_PAGINATION_KEYS = frozenset({"limit", "page", "skip"})
+#: ``Cond`` operators in interfaces.d.ts, and ``in``/``nin`` from the newer docs' operator index (notes)
+_OPERATORS = frozenset({"regex", "options", "gte", "lte", "gt", "lt", "ne", "in", "nin"})
+
+
+def undocumented_params(request: Request, allowed: frozenset[str]) -> str | None:
+    """The first query parameter (by its name before any ``[``) strict mode rejects, or None."""
+    for key, _ in request.query:
+        if key.split("[", 1)[0] not in allowed:
+            return key
+    return None
+
+
+def undocumented_query(flt: Any, sort: Any, pagination: Any) -> str | None:
+    """What in a list query strict mode rejects (a description), or None."""
+    if isinstance(pagination, dict):
+        extra = sorted(set(pagination) - _PAGINATION_KEYS)
+        if extra:
+            return f"pagination.{extra[0]}"
+    if isinstance(sort, dict):
+        for field, direction in sort.items():
+            if str(direction) not in ("1", "-1"):
+                return f"sort.{field} = {direction!r} (1 or -1)"
+    elements = flt if isinstance(flt, list) else [flt] if isinstance(flt, dict) else []
+    return _undocumented_conds(elements)
+
+
+def _undocumented_conds(conds: list[Any]) -> str | None:
+    for cond in conds:
+        if not isinstance(cond, dict):
+            continue
+        for field, value in cond.items():
+            if field == "or" and isinstance(value, list):
+                found = _undocumented_conds(value)
+            elif isinstance(value, dict):
+                extra = sorted(set(value) - _OPERATORS)
+                found = f"filter operator {extra[0]!r} on {field!r}" if extra else None
+            else:
+                found = None
+            if found:
+                return found
+    return None
