@@ -9,6 +9,7 @@
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
     lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50   # as a real server may
+    lowcode-sql probe crm -c config.toml             # check the dialect's assumptions against an account
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
 Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
@@ -148,6 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--variant", action="append", default=[], metavar="NAME",
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
+
+    from lowcode_sql.probe.cli import DESCRIPTION as PROBE_DESCRIPTION
+    from lowcode_sql.probe.cli import add_arguments as add_probe_arguments
+
+    pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
+                                      "(read-only, at most 50 requests)", description=PROBE_DESCRIPTION)
+    add_probe_arguments(pr, _count)
 
     from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
@@ -405,6 +413,12 @@ def _load_arg(text: str) -> tuple[str, str]:
     return name, path
 
 
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from lowcode_sql.probe.cli import run
+
+    return run(args)
+
+
 def _cmd_platforms(_: argparse.Namespace) -> int:
     import dialect
 
@@ -591,6 +605,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _cmd_demo(args)
     if args.command == "sandbox":
         return _cmd_sandbox(args)
+    if args.command == "probe":
+        return _cmd_probe(args)
     if args.command == "serve":
         from lowcode_sql.pgwire.cli import run as run_serve
 

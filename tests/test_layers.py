@@ -35,9 +35,11 @@ ALLOWED: dict[str, set[str]] = {
     "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},
+    # lowcode-sql probe: renders with dialects, sends through fetch, judges with execute's checks
+    "probe": {"dialect", "fetch", "convert", "catalog", "execute", "sandbox"},
     "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire", "shell"},
+            "duckdb_attach", "dbapi", "pgwire", "shell", "probe"},
     "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {
