@@ -151,7 +151,8 @@ class Context:
         try:
             verifier.check(answer.batch)
         except AssumptionFailed as e:
-            return str(e).split("]", 1)[-1].split(" although", 1)[0].split(": it ignores", 1)[0].strip()
+            text = str(e).split("] ", 1)[-1].split(" although", 1)[0].split(": it ignores", 1)[0]
+            return text.removeprefix(f"{self.table.name}: ").strip()
         finally:
             verifier.close()
         return None

@@ -107,7 +107,7 @@ class Session:
 
     def with_options(self, extra: Mapping[str, Any]) -> None:
         """Render with the source's options plus ``extra`` (e.g. an opt-in pushdown to test)."""
-        opts = {k: v for k, v in self.user_dialect.options.items()}
+        opts = dict(self.user_dialect.options)
         opts.update(extra)
         self.dialect = type(self.user_dialect)(opts)
 
