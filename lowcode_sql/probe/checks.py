@@ -415,7 +415,7 @@ def _aggregate(ctx: Context) -> list[Finding]:
         ans = ctx.session.fetch(ctx.table, spec, 0, BIG_PAGE, convert=False)
         groups = len(ans.page.records)
         seen = len(set(ctx.sample.values(key)))
-        total = ctx.sample.page.total if key == ctx.table.key else None
+        total = ctx.row_count() if key == ctx.table.key else None
         confirm = ctx.hints.confirms.get("aggregate")
         if groups < seen:
             off = {confirm[0]: False} if confirm and ctx.session.user_dialect.options.get(confirm[0]) else {}
@@ -424,8 +424,8 @@ def _aggregate(ctx: Context) -> list[Finding]:
         if total is not None and groups == total:
             return Finding("aggregate", "confirmed", f"GROUP BY {key}: {groups} groups, one per row",
                            ctx.justified("aggregate"))
-        return Finding("aggregate", "inconclusive", f"GROUP BY {key}: {groups} groups ({seen} values sampled; no "
-                       "total to compare)")
+        return Finding("aggregate", "inconclusive", f"GROUP BY {key}: {groups} groups ({seen} values sampled; the "
+                       "table's size is unknown)")
 
     return [attempt("aggregate", run)]
 

@@ -95,6 +95,15 @@ class Context:
     #: the findings so far (a check may read an earlier one's result)
     findings: list[Finding] = field(default_factory=list)
 
+    def row_count(self) -> int | None:
+        """The table's rows: the reported total, or the sample's when it was the whole table (shorter
+        than asked, and the page cap check found nothing after it)."""
+        if self.sample.page.total is not None:
+            return self.sample.page.total
+        if len(self.sample.rows) < BIG_PAGE and self.result("page cap") == "confirmed":
+            return len(self.sample.rows)
+        return None
+
     def result(self, check: str) -> str | None:
         return next((f.result for f in self.findings if f.check == check), None)
 

@@ -123,6 +123,25 @@ def test_the_probe_names_the_variant(platform, variant):
             assert secret not in text
 
 
+#: variants together: a page cap or ignored paging without a total (the cap is then told by asking on)
+COMBINED = {
+    ("bare_array", "page_cap_50"): ({"answer shape", "totals", "page cap"}, {"page_size": 50}),
+    ("bare_array", "ignore_pagination"): ({"answer shape", "totals", "paging", "skip"}, {"drift_check": None}),
+    ("bare_array", "aggregation_cap_20"): ({"answer shape", "totals", "aggregate"}, {"aggregate": None}),
+    ("bare_array", "ignore_skip"): ({"answer shape", "totals", "skip"}, {"aggregate": True, "drift_check": False}),
+}
+
+
+@pytest.mark.parametrize("variants", sorted(COMBINED))
+def test_combined_totalum_variants(variants):
+    sandbox = get_sandbox("totalum", variants=list(variants))
+    report = probe(source_from_mapping("tl", {"platform": "totalum", "sandbox": True}), sandbox)
+    differs, options = COMBINED[variants]
+    assert {f.check for f in report.findings if f.result == "differs"} == differs, report.text()
+    for name, value in options.items():
+        assert report.options().get(name) == value, (name, report.toml())
+
+
 def test_slingr_like_case_sensitive_is_confirmed():
     report, _ = run("slingr", None, like_case_insensitive=False)
     assert report.result("LIKE case-sensitive") == "confirmed"
