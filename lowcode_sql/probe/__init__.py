@@ -54,6 +54,8 @@ class Report:
     requests: int = 0
     findings: list[Finding] = field(default_factory=list)
     user_local_filters: list[str] = field(default_factory=list)
+    #: the checks as planned: name, what each asks, what it costs
+    plan: list[dict[str, str]] = field(default_factory=list)
 
     def options(self) -> dict[str, Any]:
         """The source options the findings justify (``local_filters`` with the source's own)."""
@@ -96,7 +98,7 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "platform": self.platform, "table": self.table,
-                "max_requests": self.max_requests, "requests": self.requests,
+                "max_requests": self.max_requests, "requests": self.requests, "plan": self.plan,
                 "findings": [f.as_dict() for f in self.findings], "options": self.options(),
                 "toml": self.toml()}
 
@@ -127,7 +129,8 @@ def probe(sc: SourceConfig, sandbox: Any = None, *, max_requests: int = DEFAULT_
         raise ConfigError("probe: --max-requests must be at least 1")
     session = Session(sc, sandbox, limit=max_requests)
     report = Report(sc.name, sc.platform, max_requests,
-                    user_local_filters=list(session.user_dialect.options.get("local_filters") or ()))
+                    user_local_filters=list(session.user_dialect.options.get("local_filters") or ()),
+                    plan=[{"check": c.name, "asks": c.asks, "requests": c.cost} for c in checks])
     try:
         _run(session, report, checks)
     finally:

@@ -58,8 +58,7 @@ class Skip(Exception):
 class Check:
     name: str
     asks: str
-    cost: str  # "1", "≤ 3", "≤ 1 per table": shown in the plan
-    max_cost: int
+    cost: str  # requests it sends: "1", "≤ 3", "≤ 1 per table" (shown in the plan)
     run: Callable[[Context], list[Finding]]
 
 

@@ -57,6 +57,7 @@ def test_probe_a_sandbox_variant_as_json(capsys):
     assert code == 0, err
     doc = json.loads(out)  # nothing but the JSON document on stdout
     assert doc["platform"] == "totalum" and doc["requests"] <= 50
+    assert {"check": "paging", "asks": "does a page asked from row k start at row k?", "requests": "1"} in doc["plan"]
     found = {f["check"]: f["result"] for f in doc["findings"]}
     assert found["page cap"] == "differs" and found["sort ascending"] == "confirmed"
     assert doc["options"]["page_size"] == 20
