@@ -150,12 +150,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
 
-    from lowcode_sql.probe.cli import DESCRIPTION as PROBE_DESCRIPTION
-    from lowcode_sql.probe.cli import add_arguments as add_probe_arguments
+    from lowcode_sql.probe import cli as probe_cli
 
     pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
-                                      "(read-only, at most 50 requests)", description=PROBE_DESCRIPTION)
-    add_probe_arguments(pr, _count)
+                                      "(read-only, at most 50 requests)",
+                        description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
+    probe_cli.add_arguments(pr, _count)
 
     from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 

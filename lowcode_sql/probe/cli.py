@@ -10,7 +10,7 @@ from lowcode_sql.config import SourceConfig, load_config, source_from_mapping
 from lowcode_sql.errors import ConfigError
 from lowcode_sql.probe import DEFAULT_MAX_REQUESTS, plan_text, probe
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["DESCRIPTION", "EPILOG", "add_arguments", "run"]
 
 DESCRIPTION = (
     "Check what lowcode-sql assumes about a platform's API against your account: is an impossible "
@@ -19,6 +19,9 @@ DESCRIPTION = (
     "and bounded: at most --max-requests requests, logins and discovery included; the plan is printed "
     "before anything is sent. Prints the findings and a TOML snippet of the source options they justify."
 )
+
+EPILOG = ("examples: lowcode-sql probe crm -c lowcode.toml  |  lowcode-sql probe --sandbox totalum --variant "
+          "sort_ignored  |  lowcode-sql probe crm --json --max-requests 20")
 
 
 def add_arguments(p: argparse.ArgumentParser, count: Any) -> None:
