@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import httpx
 
 import dialect as dialects
 from dialect._base import Dialect, TableDef
@@ -50,7 +52,12 @@ class Catalog:
         for sc in config.sources:
             self.add(sc)
 
-    def add(self, sc: SourceConfig, sandbox: Any = None) -> Source:
+    def add(self, sc: SourceConfig, sandbox: Any = None, *,
+            wrap_transport: Callable[[httpx.AsyncBaseTransport | None], httpx.AsyncBaseTransport] | None = None,
+            ) -> Source:
+        """Add a source. ``wrap_transport`` receives the transport requests would use (None: httpx's
+        own) and returns the one to use instead: ``lowcode-sql probe`` counts and bounds its requests
+        there, at the last step before the network."""
         if sc.name in self.sources:
             raise ConfigError(f"source {sc.name!r} is declared twice")
         dialect_cls = dialects.get(sc.platform)
@@ -68,6 +75,8 @@ class Catalog:
         else:
             credentials = sc.resolve_credentials()
         dialect = dialect_cls(options)
+        if wrap_transport is not None:
+            transport = wrap_transport(transport)
         runtime = SourceRuntime(sc.name, base_url or "", dialect, credentials, transport=transport,
                                 concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout,
                                 cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb)

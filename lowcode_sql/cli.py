@@ -9,6 +9,7 @@
     lowcode-sql platforms                            # platforms, their credentials and options
     lowcode-sql sandbox serve coredata --port 8001   # an emulator over real HTTP on 127.0.0.1
     lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50   # as a real server may
+    lowcode-sql probe crm -c config.toml             # check the dialect's assumptions against an account
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
 
 Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
@@ -151,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_const", const=True, default=None,
                        help="reject request parameters, filter operators and body keys the platform's docs do not "
                             "document (default: accept them, as the real services do)")
+
+    from lowcode_sql.probe import cli as probe_cli
+
+    pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
+                                      "(read-only, at most 50 requests)",
+                        description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
+    probe_cli.add_arguments(pr, _count)
 
     from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
@@ -408,6 +416,12 @@ def _load_arg(text: str) -> tuple[str, str]:
     return name, path
 
 
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from lowcode_sql.probe.cli import run
+
+    return run(args)
+
+
 def _cmd_platforms(_: argparse.Namespace) -> int:
     import dialect
 
@@ -594,6 +608,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _cmd_demo(args)
     if args.command == "sandbox":
         return _cmd_sandbox(args)
+    if args.command == "probe":
+        return _cmd_probe(args)
     if args.command == "serve":
         from lowcode_sql.pgwire.cli import run as run_serve
 

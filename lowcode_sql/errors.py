@@ -18,8 +18,9 @@ Every error a user can cause or meet is one of these; each stage translates fore
      │    ├── RequestTimeout         timed out after retries
      │    ├── ConnectionFailed       reset / refused after retries
      │    ├── InconsistentScan       short/duplicated/looping pages: never a quiet partial answer
-     │    └── AssumptionFailed       the API broke a documented-or-inferred pushdown (a row failing
-     │                               a filter sent as exact, rows out of a pushed order, no total)
+     │    ├── AssumptionFailed       the API broke a documented-or-inferred pushdown (a row failing
+     │    │                          a filter sent as exact, rows out of a pushed order, no total)
+     │    └── RequestRefused         not sent: over `lowcode-sql probe`'s bound, or not a read
      ├── ConversionError             a page did not match the declared schema
      └── ExecutionError              DuckDB failed running the residual query
 
@@ -50,6 +51,7 @@ __all__ = [
     "LowcodeSQLError",
     "MissingRequiredFilter",
     "PlanError",
+    "RequestRefused",
     "RequestTimeout",
     "SQLSyntaxError",
     "UnknownColumn",
@@ -178,6 +180,11 @@ class AssumptionFailed(FetchError):
         super().__init__(message, source=source)
         self.table = table
         self.option = option
+
+
+class RequestRefused(FetchError):
+    """A request was refused before it was sent: ``lowcode-sql probe`` sends at most its bound of
+    requests, and only reads."""
 
 
 class DiscoveryWarning(UserWarning):

@@ -35,11 +35,13 @@ ALLOWED: dict[str, set[str]] = {
     "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},
+    # lowcode-sql probe: renders with dialects, sends through fetch, judges with execute's checks
+    "probe": {"dialect", "fetch", "convert", "catalog", "execute", "sandbox"},
     "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
     # the Spark data source: a table's scan through the same pieces as the engine; `query` on the connection
     "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire", "shell"},
+            "duckdb_attach", "dbapi", "pgwire", "shell", "probe"},
     "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
