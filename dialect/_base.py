@@ -141,6 +141,9 @@ COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
                           "(\"*\": all): for a filter the API ignores or reads differently"),
     "sort_pushdown": (True, "send ORDER BY to the API where the dialect can; false sorts locally; \"trusted\" "
                             "also skips the check that a sorted LIMIT's rows are the first ones (one request)"),
+    "count_from_total": (False, "answer COUNT(*) with a text condition from the API's reported total (one "
+                                "request) instead of reading and checking the rows; set it once you know the "
+                                "API compares text as SQL does (case, collation): a total cannot be checked"),
 }
 
 
@@ -213,6 +216,10 @@ class Dialect(ABC):
             from lowcode_sql.errors import ConfigError
 
             raise ConfigError(f"{self.name}: sort_pushdown must be true, false or \"trusted\"")
+        if not isinstance(self.options["count_from_total"], bool):
+            from lowcode_sql.errors import ConfigError
+
+            raise ConfigError(f"{self.name}: count_from_total must be true or false")
 
     def sort_confirmed(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         """Whether the platform's docs confirm the API orders rows by ``keys`` exactly as SQL does

@@ -376,12 +376,15 @@ class _ScanState:
         if self.contradiction:
             return
         if (not self.needed and self.all_exact and self.dialect.can_count(self.table)
-                and not any(_compares_text(p) for p, _ in self.pushed)):
+                and (self.dialect.options.get("count_from_total")
+                     or not any(_compares_text(p) for p, _ in self.pushed))):
             # A COUNT from the API's total is never checked (no rows arrive: execute/verify.py), so it
             # is used only where no text comparison is pushed: how an API compares text (collation,
             # case) is unconfirmed on every platform (docs/notes/*-api.md), and a server that ignores
             # case would give another count without a sign (issue 13 matrix, case_insensitive_eq).
             # Otherwise the rows are read and checked; a selective text filter costs one page anyway.
+            # The source option count_from_total = true (the user checked the API's text
+            # comparisons) brings back the one-request COUNT.
             self.count_only = True
             return
         sel = self.info.select

@@ -22,7 +22,7 @@ from typing import Any
 from lowcode_sql.config import SourceConfig
 from lowcode_sql.errors import ConfigError, DialectError, FetchError, LowcodeSQLError, RequestRefused
 from lowcode_sql.probe.checks import CHECKS
-from lowcode_sql.probe.context import BIG_PAGE, Check, Context, Finding, rows
+from lowcode_sql.probe.context import BIG_PAGE, Check, Context, Finding, Result, rows
 from lowcode_sql.probe.platforms import hints_for
 from lowcode_sql.probe.session import BOUND_SPENT, Session
 from lowcode_sql.secrets import redact
@@ -152,7 +152,7 @@ def _run(session: Session, report: Report, checks: Sequence[Check]) -> None:
     shown = f"{rows(len(tables), 'table')} with {rows(session.used, 'request')}"
     warned = session.discovery_warnings
     # a listing the dialect could do without (it warned) was refused by the bound, not the API
-    verdict = "skipped" if any(BOUND_SPENT in w for w in warned) else "differs" if warned else "confirmed"
+    verdict: Result = "skipped" if any(BOUND_SPENT in w for w in warned) else "differs" if warned else "confirmed"
     found.append(Finding("discovery", verdict, "; ".join([shown, *warned])[:400]))
     ctx = _sample(session, tables, found)
     if ctx is None:
