@@ -73,7 +73,19 @@ def _count(text: str) -> int:
     return n
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMMANDS = ("query", "explain", "tables", "describe", "platforms", "demo", "sandbox")
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` when it is one of ``_COMMANDS`` (the options before it take no
+    value), else None (``serve``, ``--help``, a typo: the full parser then)."""
+    for a in argv:
+        if not a.startswith("-"):
+            return a if a in _COMMANDS else None
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lowcode-sql",
         description="Query low-code platforms (CoreData, Entu, Totalum, Slingr, Alumio) with SQL (DuckDB syntax).",
@@ -137,9 +149,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="answer the way a real service plausibly may where the docs leave it open "
                             "(repeatable; --variant list shows the platform's)")
 
-    from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
+    if command is None:  # serve, help or a typo only: the other commands never import the wire server
+        from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
-    add_serve_parser(sub)
+        add_serve_parser(sub)
     return p
 
 
@@ -485,8 +498,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
     argv, debug = _split_debug(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_command(argv))
     args = parser.parse_args(argv)
     args.debug = debug
     if not args.command:
