@@ -227,19 +227,28 @@ class _SeenKeys:
 
     def add_page(self, keys: list[Any]) -> int | None:
         """Add a page's keys; the index of the first one seen before (then nothing is added)."""
-        hashes = [_key_hash(k) for k in keys]
-        page: set[int] = set()
-        for i, h in enumerate(hashes):
-            if h in self._recent or h in page:
-                return i
-            page.add(h)
+        try:
+            hashes = list(map(hash, keys))  # the common case, scalar keys: no Python-level loop
+        except TypeError:
+            hashes = [_key_hash(k) for k in keys]
+        page = set(hashes)
+        first: int | None = None  # the first key seen before, in order (it goes into the error message)
+        if len(page) != len(hashes) or not self._recent.isdisjoint(page):
+            seen: set[int] = set()
+            for i, h in enumerate(hashes):
+                if h in self._recent or h in seen:
+                    first = i
+                    break
+                seen.add(h)
         if self._sorted.size and hashes:
-            arr = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
+            arr = np.array(hashes, dtype=np.int64)
             pos = np.searchsorted(self._sorted, arr)
             np.minimum(pos, self._sorted.size - 1, out=pos)
             hits = np.flatnonzero(self._sorted[pos] == arr)
             if hits.size:
-                return int(hits[0])
+                first = int(hits[0]) if first is None else min(first, int(hits[0]))
+        if first is not None:
+            return first
         self._recent |= page
         if len(self._recent) >= self._MERGE:
             merged = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
