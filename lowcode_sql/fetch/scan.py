@@ -102,8 +102,8 @@ def iter_pages(
     scan under a ``LIMIT`` (docs/notes/duckdb-sources.md §3: no LIMIT reaches the source).
     ``ramp=False`` is for a consumer that reads every page (a query without a LIMIT): once the total
     is known, every remaining page up to the read-ahead window is requested at once, instead of
-    doubling the read-ahead page by page (which costs a 100-page scan at concurrency 8 about 15
-    round trips where 13 would do).
+    doubling the read-ahead page by page (which costs a 100-page scan at concurrency 8 15 round
+    trips where 1 + 13 would do).
 
     The default read-ahead is bounded by rows as well as pages (``_readahead``): pages not yet
     consumed are held decoded, ~5 KB a record of 21 fields, so 16 pages of 1,000 rows were ~100 MB.
