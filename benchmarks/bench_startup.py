@@ -53,11 +53,11 @@ print(json.dumps({"connect": t1 - t0, "first": t2 - t1, "warm": warm[len(warm) /
 
 def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Wall and CPU (user + sys of the child) seconds of one run, and its stdout. The child runs in
-    its tree (``python -c`` puts the working directory before PYTHONPATH)."""
+    its tree, ``BENCH_TREE`` (``python -c`` puts the working directory before PYTHONPATH)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120,
-                         cwd=env.get("PYTHONPATH", str(ROOT)))
+                         cwd=env.get("BENCH_TREE", str(ROOT)))
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             [sys.executable, "-c", FLOOR], dict(os.environ)),
     }
     for label, tree in trees.items():
-        env = {**os.environ, "PYTHONPATH": tree}
+        env = {**os.environ, "PYTHONPATH": tree, "BENCH_TREE": tree}
         cmds[f"lowcode-sql query --demo 'SELECT 1' ({label})"] = (cli, env)
     inproc: dict[str, list[dict[str, float]]] = {t: [] for t in trees}
     for cmd, env in cmds.values():
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 assert out.replace('"', "").split() == ["one", "1"], out
             runs.setdefault(label, []).append((wall, cpu))
         for label, tree in trees.items():
-            _, _, out = timed([sys.executable, "-c", IN_PROCESS], {**os.environ, "PYTHONPATH": tree})
+            env = {**os.environ, "PYTHONPATH": tree, "BENCH_TREE": tree}
+            _, _, out = timed([sys.executable, "-c", IN_PROCESS], env)
             inproc[label].append(json.loads(out))
     rows: list[list[Any]] = []
     med: dict[str, float] = {}
