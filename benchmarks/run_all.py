@@ -2,7 +2,7 @@
 
     python benchmarks/run_all.py            # full runs (several minutes on 2 cores)
     python benchmarks/run_all.py --quick    # smallest sizes, seconds: checks they run, figures meaningless
-    python benchmarks/run_all.py --quick --parallel   # the same, all four at once (the smoke test)
+    python benchmarks/run_all.py --quick --parallel   # the same, all five at once (the smoke test)
     python benchmarks/run_all.py convert memory   # a selection
 
 Exit status: 0 when every benchmark ran and met its target (with ``--quick``: when every one
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["concurrency", "convert", "economy", "memory"]
+BENCHES = ["concurrency", "convert", "economy", "memory", "startup"]
 MISSED = 3
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -19,18 +18,55 @@ from lowcode_sql.fetch.runtime import SourceRuntime
 __all__ = ["Catalog", "Source"]
 
 
-@dataclass
 class Source:
-    config: SourceConfig
-    dialect: Dialect
-    runtime: SourceRuntime
-    sandbox: Any = None  # the embedded emulator, for sandbox sources
-    _tables: dict[str, TableDef] | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    """One configured source: its dialect, HTTP runtime, embedded emulator (sandbox sources) and
+    tables (discovered on first use).
+
+    A sandbox source without an emulator instance (``lowcode_sql.demo()``, ``sandbox = true``) is
+    built on first use: a query that leaves a demo platform out (``lowcode-sql query --demo "SELECT
+    1"``) neither imports its emulator nor builds its sample data (issue 15, item 5)."""
+
+    def __init__(self, config: SourceConfig, build: Callable[[], tuple[Dialect, SourceRuntime, Any]],
+                 *, lazy: bool = False) -> None:
+        self.config = config
+        self._build: Callable[[], tuple[Dialect, SourceRuntime, Any]] | None = build
+        self._parts: tuple[Dialect, SourceRuntime, Any] | None = None
+        self._tables: dict[str, TableDef] | None = None
+        self._lock = threading.Lock()
+        self._build_lock = threading.Lock()
+        if not lazy:
+            self._get()
+
+    def _get(self) -> tuple[Dialect, SourceRuntime, Any]:
+        parts = self._parts
+        if parts is None:
+            with self._build_lock:
+                if self._parts is None:
+                    assert self._build is not None
+                    self._parts, self._build = self._build(), None
+                parts = self._parts
+        return parts
+
+    @property
+    def built(self) -> bool:
+        return self._parts is not None
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._get()[0]
+
+    @property
+    def runtime(self) -> SourceRuntime:
+        return self._get()[1]
+
+    @property
+    def sandbox(self) -> Any:
+        """The embedded emulator, for sandbox sources."""
+        return self._get()[2]
 
     def tables(self) -> dict[str, TableDef]:
         with self._lock:
@@ -61,26 +97,37 @@ class Catalog:
         if sc.name in self.sources:
             raise ConfigError(f"source {sc.name!r} is declared twice")
         dialect_cls = dialects.get(sc.platform)
-        transport = None
-        base_url = sc.base_url
-        options = dict(sc.options)
-        if sc.sandbox:
-            from lowcode_sql.sandbox import get_sandbox
+        lazy = bool(sc.sandbox) and sandbox is None and not sc.options  # options are checked at once
+        if lazy:
+            from lowcode_sql.sandbox import SANDBOXES, get_sandbox
 
-            sandbox = sandbox or get_sandbox(sc.platform)
-            transport = sandbox.transport()
-            base_url = base_url or "http://sandbox.invalid/"
-            options = {**sandbox.DEMO_OPTIONS, **options}
-            credentials = sc.resolve_credentials() if (sc.credentials or sc.secrets) else sandbox_credentials(sandbox)
-        else:
-            credentials = sc.resolve_credentials()
-        dialect = dialect_cls(options)
-        if wrap_transport is not None:
-            transport = wrap_transport(transport)
-        runtime = SourceRuntime(sc.name, base_url or "", dialect, credentials, transport=transport,
-                                concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout,
-                                cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb)
-        src = Source(sc, dialect, runtime, sandbox)
+            if sc.platform.lower() not in SANDBOXES:
+                get_sandbox(sc.platform)  # raises the ConfigError naming the known ones
+        credentials = sc.resolve_credentials() if not sc.sandbox or sc.credentials or sc.secrets else None
+
+        def build() -> tuple[Dialect, SourceRuntime, Any]:
+            transport = None
+            base_url = sc.base_url
+            options = dict(sc.options)
+            emulator = sandbox
+            creds = credentials
+            if sc.sandbox:
+                if emulator is None:
+                    from lowcode_sql.sandbox import get_sandbox
+
+                    emulator = get_sandbox(sc.platform)
+                transport = emulator.transport()
+                base_url = base_url or "http://sandbox.invalid/"
+                options = {**emulator.DEMO_OPTIONS, **options}
+                creds = creds if creds is not None else sandbox_credentials(emulator)
+            if wrap_transport is not None:
+                transport = wrap_transport(transport)
+            runtime = SourceRuntime(sc.name, base_url or "", dialect_cls(options), creds or {}, transport=transport,
+                                    concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout,
+                                    cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb)
+            return runtime.dialect, runtime, emulator
+
+        src = Source(sc, build, lazy=lazy)
         self.sources[sc.name] = src
         return src
 
@@ -121,7 +168,8 @@ class Catalog:
 
     def close(self) -> None:
         for s in self.sources.values():
-            s.runtime.close()
+            if s.built:  # a lazy source nobody used has nothing to close
+                s.runtime.close()
 
 
 def sandbox_credentials(sandbox: Any) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import signal
@@ -76,7 +75,19 @@ def _count(text: str) -> int:
     return n
 
 
-def _parser() -> argparse.ArgumentParser:
+_COMMANDS = ("query", "explain", "tables", "describe", "platforms", "demo", "sandbox")
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` when it is one of ``_COMMANDS`` (the options before it take no
+    value), else None (``serve``, ``--help``, a typo: the full parser then)."""
+    for a in argv:
+        if not a.startswith("-"):
+            return a if a in _COMMANDS else None
+    return None
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lowcode-sql",
         description="Query low-code platforms (CoreData, Entu, Totalum, Slingr, Alumio) with SQL (DuckDB syntax).",
@@ -160,9 +171,10 @@ def _parser() -> argparse.ArgumentParser:
                         description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
     probe_cli.add_arguments(pr, _count)
 
-    from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
+    if command is None:  # serve, help or a typo only: the other commands never import the wire server
+        from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
-    add_serve_parser(sub)
+        add_serve_parser(sub)
     return p
 
 
@@ -214,29 +226,6 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _format_table(table: Any, max_rows: int) -> str:
-    cols = table.column_names
-    rows = table.slice(0, max_rows).to_pylist()
-    cells = [[_cell(r[c]) for c in cols] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
-    widths = [min(w, 60) for w in widths]
-    line = "-+-".join("-" * w for w in widths)
-    out = [" | ".join(c.ljust(w)[:w] for c, w in zip(cols, widths, strict=True)), line]
-    out += [" | ".join(v.ljust(w)[:w] for v, w in zip(row, widths, strict=True)) for row in cells]
-    more = table.num_rows - len(rows)
-    out.append(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}" +
-               (f", {more} not shown: use -f csv or -o" if more > 0 else "") + ")")
-    return "\n".join(out)
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, list | dict):
-        return json.dumps(v, default=str, ensure_ascii=False)
-    return str(v)
-
-
 def _output_format(args: argparse.Namespace) -> str:
     """-f wins; else the -o extension (writing CSV into x.parquet surprised users); else table on a
     terminal, CSV otherwise."""
@@ -264,85 +253,33 @@ def _check_output(args: argparse.Namespace) -> None:
         raise ConfigError(f"-o {args.output!r}: the directory {parent!r} is not writable")
 
 
-def _json_safe(v: Any) -> Any:
-    # JSON has no NaN/Infinity (RFC 8259 §6); json.dumps would write them and break every parser
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, list | tuple):
-        return [_json_safe(x) for x in v]
-    return v
-
-
-def _json_text(table: Any, lines: bool) -> str:
-    rows = [json.dumps(_json_safe(r), default=str, ensure_ascii=False, allow_nan=False) for r in table.to_pylist()]
-    if lines:
-        return "".join(r + "\n" for r in rows)
-    return "[" + ",\n ".join(rows) + "]\n"
-
-
-def _write(result: Any, args: argparse.Namespace) -> None:
-    import pyarrow as pa
-
-    table: pa.Table = result.arrow()
-    fmt = _output_format(args)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        pq.write_table(table, args.output)
-        return
-    if fmt == "table":
-        text = _format_table(table, args.max_rows) + "\n"
-    elif fmt in ("json", "jsonl"):
-        text = _json_text(table, lines=fmt == "jsonl")
-    else:
-        import io
-
-        import pyarrow.csv as pcsv
-
-        buf = io.BytesIO()
-        flat = pa.table({n: _csv_safe(c) for n, c in zip(table.column_names, table.columns, strict=True)})
-        pcsv.write_csv(flat, buf)
-        text = buf.getvalue().decode()
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
-
-
-def _csv_safe(col: Any) -> Any:
-    import pyarrow as pa
-
-    if pa.types.is_nested(col.type):  # CSV has no nested values: write them as JSON text
-        return pa.array([None if v is None else json.dumps(v, default=str, ensure_ascii=False)
-                         for v in col.to_pylist()], pa.string())
-    return col
-
-
 def _cmd_query(args: argparse.Namespace) -> int:
     sql = sys.stdin.read() if args.sql == "-" else args.sql
     args.sql_text = sql
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = _Progress() if show else None
     _check_output(args)
+    from lowcode_sql.cli_output import write_batches
+
     with _connect(args) as con:
+        started = time.perf_counter()
+        # streamed: the answer is written batch by batch as the pages arrive (cli_output)
         try:
-            result = con.sql(sql, _params(args.param), progress=progress)
+            with con.stream(sql, _params(args.param), progress=progress) as result:
+                write_batches(_output_format(args), result.schema, result.batches(), args.output, args.max_rows)
         finally:
             if progress:
                 progress.done()
-        _write(result, args)
         if args.stats:
             for s in result.scans:
                 sys.stderr.write(f"{s.source}.{s.table}: {s.mode}, {s.requests} requests, {s.rows} rows\n")
-            sys.stderr.write(f"{result.elapsed:.3f} s\n")
+            sys.stderr.write(f"{time.perf_counter() - started:.3f} s\n")
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     import lowcode_sql
+    from lowcode_sql.cli_output import format_table
 
     with lowcode_sql.demo() as con:
         platforms = ", ".join(sorted({s for s, _, _ in con.tables()}))
@@ -352,7 +289,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             if args.explain:
                 print(con.explain(sql))
             result = con.sql(sql)
-            print(_format_table(result.arrow(), 20))
+            print(format_table(result.arrow(), 20))
             print(f"[{result.requests} request{'s' if result.requests != 1 else ''}, {result.elapsed:.2f} s]\n")
     return 0
 
@@ -618,8 +555,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
     argv, debug = _split_debug(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_command(argv))
     args = parser.parse_args(argv)
     args.debug = debug
     if not args.command:

@@ -8,6 +8,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+# sqlglot loads a dialect's parser and generator on first use (~0.1 s of class building for DuckDB's):
+# loaded with the engine, so a connection's first query costs what a later one does (issue 15, item 5)
+import sqlglot.dialects.duckdb  # noqa: F401
+
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.config import Config, load_config, source_from_mapping
 from lowcode_sql.errors import ConfigError, UnknownTable

@@ -84,7 +84,7 @@ def _has_code(rest: str) -> bool:
 # --- result tables ----------------------------------------------------------------------------
 
 def _cell(v: Any) -> str:
-    from lowcode_sql.cli import _cell as cli_cell
+    from lowcode_sql.cli_output import _cell as cli_cell
 
     return cli_cell(v).replace("\n", "\\n").replace("\t", " ")
 

@@ -40,9 +40,10 @@ ALLOWED: dict[str, set[str]] = {
     "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
     # the Spark data source: a table's scan through the same pieces as the engine; `query` on the connection
     "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
+    "cli_output": set(),  # the CLI's writers: Arrow batches to files, the foundation only
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire", "shell", "probe"},
-    "shell": {"cli"},  # the CLI's interactive command: its error lines and cells are the CLI's own
+            "duckdb_attach", "dbapi", "pgwire", "cli_output", "shell", "probe"},
+    "shell": {"cli", "cli_output"},  # the CLI's interactive command: its error lines and cells are the CLI's own
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from dialect._base import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
@@ -102,6 +101,8 @@ def _merge_struct(a: pa.StructType, b: pa.StructType) -> pa.StructType:
 
 
 def _path(arr: pa.Array, path: Sequence[str], top: Mapping[str, pa.Array] | None = None) -> pa.Array:
+    import pyarrow.compute as pc  # lazily: ~50 ms of kernel wrapping that a query without a scan never needs
+
     if top is not None and path:  # the record's own fields, flattened once per page
         arr, path = top[path[0]], path[1:]
     for part in path:
@@ -111,6 +112,8 @@ def _path(arr: pa.Array, path: Sequence[str], top: Mapping[str, pa.Array] | None
 
 def _values_lists(lists: pa.ListArray, key: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """Non-null ``key`` values of every list element, with per-row offsets and counts."""
+    import pyarrow.compute as pc
+
     n = len(lists)
     values = pc.struct_field(lists.flatten(), [key])
     parents = pc.list_parent_indices(lists)
@@ -123,6 +126,8 @@ def _values_lists(lists: pa.ListArray, key: str) -> tuple[pa.Array, np.ndarray, 
 
 
 def _convert_column(col: ColumnDef, raw: pa.Array, top: Mapping[str, pa.Array] | None = None) -> pa.Array:
+    import pyarrow.compute as pc
+
     arr = _path(raw, col.json_path(), top)
     if col.extract in ("first", "all"):
         kept, offsets, counts = _values_lists(arr, col.item_key or "value")
@@ -140,6 +145,8 @@ def _convert_column(col: ColumnDef, raw: pa.Array, top: Mapping[str, pa.Array] |
 
 
 def _parse(col: ColumnDef, arr: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     target = col.type.value_type if col.extract == "all" else col.type
     if col.parse == "epoch_ms":
         return arr.cast(pa.int64()).cast(pa.timestamp("ms", tz="UTC")).cast(target)

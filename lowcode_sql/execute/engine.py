@@ -98,7 +98,7 @@ class Engine:
             failures: list[BaseException] = []
             try:
                 for scan in qp.scans:
-                    reports.append(self._register(scan, closers, failures, progress))
+                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql)))
                 try:
                     table = self._con.sql(qp.sql).to_arrow_table()
                 except duckdb.Error as e:
@@ -128,7 +128,7 @@ class Engine:
         try:
             with self._lock:
                 for scan in qp.scans:
-                    reports.append(self._register(scan, closers, failures, progress))
+                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql)))
                 stream._start(self._con.sql(qp.sql).to_arrow_reader(batch_rows))
         except duckdb.Error as e:
             stream.close()
@@ -149,7 +149,7 @@ class Engine:
             return str(self._con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
 
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
-                  progress: Progress | None) -> ScanReport:
+                  progress: Progress | None, may_stop_early: bool = True) -> ScanReport:
         spec, table = scan.spec, scan.table
         report = ScanReport(scan.source, table.name)
         if spec.contradiction:
@@ -186,7 +186,7 @@ class Engine:
                 progress(label, s, total)
 
         pages = iter_pages(src.runtime, table, request, stats=stats, readahead=self.readahead,
-                           on_progress=on_progress)
+                           on_progress=on_progress, ramp=may_stop_early)
         verifier = verifier_for(scan.source, table, spec, scan.dialect, src.runtime)
         checked = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
 
@@ -338,6 +338,16 @@ def _typed_error(e: BaseException, failures: list[BaseException],
     err = ExecutionError(text)
     err.__cause__ = e if isinstance(e, duckdb.Error) else None  # its class tells the SQLSTATE
     return err
+
+
+_EARLY_STOP = re.compile(r"\b(LIMIT|FETCH)\b", re.I)
+
+
+def _may_stop_early(sql: str) -> bool:
+    """Whether DuckDB may stop reading a scan before its end: only under a LIMIT (or FETCH FIRST).
+    Then the scans ramp their read-ahead up page by page; otherwise every page is read anyway, so
+    all are requested at once. A word "limit" in a name or a string only costs the ramp."""
+    return _EARLY_STOP.search(sql) is not None
 
 
 def _aggregate_column(table: TableDef, dialect: Dialect, agg: Aggregate) -> ColumnDef:

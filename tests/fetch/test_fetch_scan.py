@@ -419,3 +419,65 @@ def test_runtime_refuses_foreign_loops(make_runtime) -> None:
 
     with pytest.raises(RuntimeError, match="I/O loop"):
         asyncio.run(direct())
+
+
+# --- read-ahead without the ramp ----------------------------------------------------------------
+
+
+def _held_api(n_rows: int, hold_until: int) -> tuple[FakeAPI, list[int]]:
+    """An API that answers the first page at once and holds every later one until ``hold_until``
+    requests are in flight together (or 2 s went by); records how many were in flight at release."""
+    released: list[int] = []
+    gate = asyncio.Event()
+
+    async def hook(index: int, request: httpx.Request) -> None:
+        if index == 0:
+            return
+        if api.in_flight >= hold_until:
+            gate.set()
+        try:
+            await asyncio.wait_for(gate.wait(), 2.0)
+        except TimeoutError:
+            gate.set()
+        if not released:
+            released.append(api.peak)
+
+    api = FakeAPI(rows(n_rows), hook=hook)
+    return api, released
+
+
+def test_full_scan_requests_every_page_of_the_window_at_once(make_runtime) -> None:
+    # ramp=False (a consumer that reads every page): once the total is known, the whole window is
+    # requested; the old ramp had 4 in flight (2, then 4 once the first page was taken) and waited
+    api, released = _held_api(200, hold_until=8)
+    pages = iter_pages(make_runtime(api, concurrency=8), TABLE, offset_scan(), ramp=False)
+    assert ids(pages) == list(range(200))
+    assert released == [8]
+
+
+def test_the_ramp_stays_for_a_consumer_that_may_stop_early(make_runtime) -> None:
+    api, released = _held_api(200, hold_until=8)
+    pages = iter_pages(make_runtime(api, concurrency=8), TABLE, offset_scan())  # ramp=True by default
+    assert len(next(pages)) == 10
+    assert len(next(pages)) == 9  # waited for the 2 s fallback: the ramp never had 8 in flight
+    pages.close()
+    assert released == [4]
+
+
+def test_default_read_ahead_is_bounded_by_rows() -> None:
+    from lowcode_sql.fetch.scan import READAHEAD_ROWS, _readahead
+
+    assert _readahead(8, 100) == 16  # small pages: twice the concurrency
+    assert _readahead(8, 1000) == 8  # 1,000-row pages: the concurrency, not 16 decoded pages
+    assert _readahead(8, 10 * READAHEAD_ROWS) == 8  # never below the concurrency
+    assert _readahead(1, 1) == 2
+
+
+def test_big_pages_keep_at_most_the_concurrency_unconsumed(make_runtime) -> None:
+    api = FakeAPI(rows(20_000), max_page=None, latency=0.001)
+    scan = offset_scan(page_size=1000)
+    pages = iter_pages(make_runtime(api, concurrency=4), TABLE, scan, ramp=False)
+    assert len(next(pages)) == 1000
+    time.sleep(0.2)  # a consumer that does not read: the scan fills its window and stops
+    assert len(api.data_requests()) == 1 + 4  # 2 x 4 = 8 pages of 1,000 rows before
+    assert ids(pages) == list(range(1000, 20_000))

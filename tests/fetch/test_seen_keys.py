@@ -27,3 +27,40 @@ def test_unhashable_keys_compare_by_their_json():
     seen = _SeenKeys()
     assert seen.add_page([{"a": 1, "b": [2]}, ["x"]]) is None
     assert seen.add_page([{"b": [2], "a": 1}]) == 0
+
+
+class _ReferenceSeenKeys:
+    """The guard as it was before the page's hashes were checked as a set (kept as the oracle)."""
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def add_page(self, keys: list[object]) -> int | None:
+        from lowcode_sql.fetch.scan import _key_hash
+
+        page: set[int] = set()
+        hashes = [_key_hash(k) for k in keys]
+        for i, h in enumerate(hashes):
+            if h in self.seen or h in page:
+                return i
+            page.add(h)
+        self.seen |= page
+        return None
+
+
+def test_the_page_at_once_check_agrees_with_the_key_by_key_one():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    key = st.one_of(st.integers(-3, 40), st.text("ab", max_size=3), st.lists(st.integers(0, 2), max_size=2),
+                    st.dictionaries(st.sampled_from("xy"), st.integers(0, 1), max_size=2), st.none())
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.lists(key, max_size=8), max_size=12), st.integers(1, 6))
+    def check(pages: list[list[object]], merge: int) -> None:
+        fast, ref = _SeenKeys(), _ReferenceSeenKeys()
+        fast._MERGE = merge  # type: ignore[misc]  # exercise the sorted array too
+        for page in pages:
+            assert fast.add_page(page) == ref.add_page(page)
+
+    check()

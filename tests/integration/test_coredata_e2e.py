@@ -140,3 +140,12 @@ def test_cross_source_join_and_window(sandbox):
             WHERE p.id IN (SELECT id FROM cd.projects) AND EXISTS (SELECT 1 FROM other.spaces)
             ORDER BY rk, p.title LIMIT 3""")
         assert len(r) == 3 and r.columns == ["title", "n", "rk"]
+
+
+def test_only_a_limit_keeps_the_read_ahead_ramp():
+    from lowcode_sql.execute.engine import _may_stop_early
+
+    assert not _may_stop_early('SELECT "id" FROM "__lc_q1_0" WHERE "n" > 2')
+    assert _may_stop_early('SELECT "id" FROM "__lc_q1_0" LIMIT 5')
+    assert _may_stop_early('SELECT "id" FROM "__lc_q1_0" OFFSET 1 ROWS FETCH FIRST 2 ROWS ONLY')
+    assert _may_stop_early('SELECT * FROM (SELECT "id" FROM "__lc_q1_0" limit 1) AS t')

@@ -1,0 +1,136 @@
+"""(e) Start-up: ``lowcode-sql query --demo "SELECT 1"`` and the first query of a connection.
+
+Hyperfine-style: each command runs ``--repeat`` times in a fresh process (after one warm-up, so
+the files are in the page cache), alternating, and the medians (wall and CPU) are printed side by
+side with the floor, a bare ``python -c "import duckdb, pyarrow, sqlglot..., httpx, orjson"`` (what
+any lowcode_sql query must import). ``--baseline DIR`` also times a checkout of another commit (e.g.
+``git archive main | tar -x -C /tmp/main``) in the same alternation.
+
+In process (a child per run): ``lowcode_sql.demo()``, then the first ``SELECT 1`` and then the
+median of 20 more, so "first / warm" is what a connection's first query pays beyond a warm one.
+
+Targets (issue 15, item 5): CLI wall <= 0.35 s; first query <= 1.3x a warm one. On a shared
+machine the wall times follow the load average (printed); the CPU times are the steadier figure.
+
+    python benchmarks/bench_startup.py [--repeat 10] [--baseline DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import MISSED, ROOT, machine, print_table, verdict
+
+TARGET_WALL = 0.35
+TARGET_FIRST = 1.3
+FLOOR = "import duckdb, pyarrow, sqlglot.dialects.duckdb, httpx, orjson"
+IN_PROCESS = """
+import json, time
+t0 = time.perf_counter()
+import lowcode_sql
+con = lowcode_sql.demo()
+t1 = time.perf_counter()
+con.sql("SELECT 1")
+t2 = time.perf_counter()
+warm = []
+for _ in range(20):
+    s = time.perf_counter(); con.sql("SELECT 1"); warm.append(time.perf_counter() - s)
+warm.sort()
+print(json.dumps({"connect": t1 - t0, "first": t2 - t1, "warm": warm[len(warm) // 2]}))
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall and CPU (user + sys of the child) seconds of one run, and its stdout. The child runs in
+    its tree, ``BENCH_TREE`` (``python -c`` puts the working directory before PYTHONPATH)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120,
+                         cwd=env.get("BENCH_TREE", str(ROOT)))
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode != 0:
+        raise RuntimeError(f"{cmd} failed:\n{out.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, out.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--baseline", help="a checkout of another commit, timed side by side")
+    ap.add_argument("--quick", action="store_true", help="2 runs (a smoke run: no meaningful figure)")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.repeat = 2
+    print(f"bench_startup: median of {args.repeat} fresh processes ({machine()}, "
+          f"loadavg {os.getloadavg()[0]:.2f})")
+    trees = {"this tree": str(ROOT)}
+    if args.baseline:
+        trees["baseline"] = str(Path(args.baseline).resolve())
+    cli = [sys.executable, "-c", "import sys; from lowcode_sql.cli import main; sys.exit(main())",
+           "query", "--demo", "-f", "csv", "SELECT 1 AS one"]
+    runs: dict[str, list[tuple[float, float]]] = {}
+    cmds: dict[str, tuple[list[str], dict[str, str]]] = {
+        "floor: python -c 'import duckdb, pyarrow, sqlglot, httpx, orjson'": (
+            [sys.executable, "-c", FLOOR], dict(os.environ)),
+    }
+    for label, tree in trees.items():
+        env = {**os.environ, "PYTHONPATH": tree, "BENCH_TREE": tree}
+        cmds[f"lowcode-sql query --demo 'SELECT 1' ({label})"] = (cli, env)
+    inproc: dict[str, list[dict[str, float]]] = {t: [] for t in trees}
+    for cmd, env in cmds.values():
+        timed(cmd, env)  # warm-up: page cache, .pyc files
+    for _ in range(args.repeat):
+        for label, (cmd, env) in cmds.items():
+            wall, cpu, out = timed(cmd, env)
+            if "query" in label:
+                assert out.replace('"', "").split() == ["one", "1"], out
+            runs.setdefault(label, []).append((wall, cpu))
+        for label, tree in trees.items():
+            env = {**os.environ, "PYTHONPATH": tree, "BENCH_TREE": tree}
+            _, _, out = timed([sys.executable, "-c", IN_PROCESS], env)
+            inproc[label].append(json.loads(out))
+    rows: list[list[Any]] = []
+    med: dict[str, float] = {}
+    for label, rs in runs.items():
+        walls, cpus = [w for w, _ in rs], [c for _, c in rs]
+        med[label] = statistics.median(walls)
+        rows.append([label, med[label], min(walls), statistics.median(cpus)])
+    print()
+    print_table(["command", "median wall s", "best wall s", "median CPU s"], rows)
+    floor = next(iter(med.values()))
+    print()
+    first: dict[str, float] = {}
+    table2 = []
+    for label, ms in inproc.items():
+        f = statistics.median(m["first"] for m in ms)
+        w = statistics.median(m["warm"] for m in ms)
+        first[label] = f / w
+        table2.append([label, statistics.median(m["connect"] for m in ms), f, w, f"{f / w:.2f}x"])
+    print_table(["tree", "import + demo() s", "first SELECT 1 s", "warm SELECT 1 s", "first / warm"], table2)
+    print()
+    ours = med["lowcode-sql query --demo 'SELECT 1' (this tree)"]
+    print(f"CLI / floor: {ours / floor:.2f}x wall")
+    if args.baseline:
+        base = med["lowcode-sql query --demo 'SELECT 1' (baseline)"]
+        print(f"CLI this tree / baseline: {ours / base:.2f}x wall")
+    ok = verdict("CLI query --demo 'SELECT 1' median wall", ours, TARGET_WALL, higher_is_better=False, unit=" s")
+    ok &= verdict("first query / warm query of a connection", first["this tree"], TARGET_FIRST,
+                  higher_is_better=False, unit="x")
+    return 0 if ok or args.quick else MISSED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Start-up stays cheap (issue 15, item 5), checked by what is imported and built, never by timing
+(benchmarks/bench_startup.py prints the times)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import lowcode_sql
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# what `lowcode-sql query --demo "SELECT 1"` must not import: optional libraries, the wire server,
+# the DuckDB attachment, the emulators and their sample data (no demo table is read), Arrow's
+# compute kernels (no page is converted)
+NOT_NEEDED = ("pandas", "polars", "sqlalchemy", "lowcode_sql.pgwire", "lowcode_sql.duckdb_attach",
+              "lowcode_sql.sqlalchemy_dialect", "lowcode_sql.dbapi", "lowcode_sql.sandbox.coredata",
+              "lowcode_sql.sandbox.entu", "lowcode_sql.sandbox.slingr", "lowcode_sql.sandbox.totalum",
+              "lowcode_sql.sandbox.alumio", "pyarrow.compute")
+
+SCRIPT = """
+import sys
+from lowcode_sql.cli import main
+code = main(["query", "--demo", "-f", "csv", "SELECT 1 AS one"])
+sys.stdout.flush()
+print("\\n".join(sorted(sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_cli_query_on_the_demo_imports_only_what_select_1_needs() -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", SCRIPT], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.replace('"', "").split() == ["one", "1"]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    imported |= {line.strip() for line in done.stderr.splitlines() if not line.startswith("import time:")}
+    assert "duckdb" in imported and "lowcode_sql.execute.engine" in imported  # the measure works
+    heavy = sorted(m for m in imported if m.split(".")[0] in NOT_NEEDED or m.startswith(NOT_NEEDED))
+    assert heavy == []
+
+
+def test_demo_sources_are_built_when_first_used() -> None:
+    with lowcode_sql.demo() as con:
+        sources = con.catalog.sources
+        assert set(sources) == {"alumio", "coredata", "entu", "slingr", "totalum"}
+        assert con.sql("SELECT 1 AS one").fetchall() == [(1,)]
+        assert not any(s.built for s in sources.values())  # no emulator, no sample data
+        assert con.sql("SELECT count(*) FROM coredata.projects").fetchall()[0][0] > 0
+        assert [n for n, s in sources.items() if s.built] == ["coredata"]
+        assert con.sandbox("entu").stats.requests == 0 and sources["entu"].built
+
+
+def test_a_sandbox_source_with_an_unknown_platform_fails_at_once() -> None:
+    from lowcode_sql.errors import ConfigError
+
+    with lowcode_sql.connect() as con, pytest.raises(ConfigError):
+        con.add_source("x", "nosuchplatform", sandbox=True)
