@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dialect._base import ColumnDef, TableDef
+from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
 
 __all__ = ["paused_gc", "raw_type", "records_to_batch"]

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dialect._base import Dialect, TableDef
+from dialect import Dialect, TableDef
 from lowcode_sql.errors import AssumptionFailed
 from lowcode_sql.types import (
     And,

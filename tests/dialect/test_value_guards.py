@@ -14,7 +14,7 @@ import math
 import pyarrow as pa
 import pytest
 
-from dialect._base import ColumnDef, TableDef
+from dialect import ColumnDef, TableDef
 from dialect.alumio import Alumio
 from dialect.coredata import CoreData
 from dialect.entu import Entu
