@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 
 from dialect._base import (
     COMMON_OPTIONS,
+    PUSH_OPS,
     REGISTRY,
     AuthPlan,
     ColumnDef,
@@ -25,10 +26,25 @@ from dialect._base import (
     TableDef,
     Token,
     jwt_expiry,
+    push_op,
 )
 
-__all__ = ["COMMON_OPTIONS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery", "Secret", "TableDef",
-           "Token", "get", "jwt_expiry", "names"]
+__all__ = [
+    "COMMON_OPTIONS",
+    "PUSH_OPS",
+    "REGISTRY",
+    "AuthPlan",
+    "ColumnDef",
+    "Dialect",
+    "Discovery",
+    "Secret",
+    "TableDef",
+    "Token",
+    "get",
+    "jwt_expiry",
+    "names",
+    "push_op",
+]
 
 # every public module of this package is a platform: adding one needs no edit here
 _BUILTIN = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))

@@ -17,15 +17,20 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 import pyarrow as pa
 
 from lowcode_sql.secrets import Secret  # re-exported: it moved to lowcode_sql.secrets
 from lowcode_sql.types import (
     Aggregate,
+    Cmp,
     Exactness,
     HttpRequest,
+    InList,
+    IsNull,
+    Like,
+    ListContains,
     Page,
     Pred,
     ScanRequest,
@@ -35,6 +40,7 @@ from lowcode_sql.types import (
 
 __all__ = [
     "COMMON_OPTIONS",
+    "PUSH_OPS",
     "REGISTRY",
     "AuthPlan",
     "ColumnDef",
@@ -44,6 +50,8 @@ __all__ = [
     "TableDef",
     "Token",
     "jwt_expiry",
+    "push_op",
+    "table_as",
 ]
 
 REGISTRY: dict[str, type[Dialect]] = {}
@@ -76,13 +84,51 @@ class ColumnDef:
         return self.path or (self.name,)
 
 
+#: The operators a table may declare pushable for a column: a leaf predicate's ``push_op``.
+PUSH_OPS = frozenset({"=", "<>", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL", "LIKE",
+                      "ILIKE", "CONTAINS", "NOT CONTAINS"})
+
+
+def push_op(pred: Pred) -> str | None:
+    """The operator of a leaf predicate as ``TableDef.pushable`` names it; None for AND/OR/constants."""
+    if isinstance(pred, Cmp):
+        return pred.op.value
+    if isinstance(pred, InList):
+        return "NOT IN" if pred.negated else "IN"
+    if isinstance(pred, IsNull):
+        return "IS NOT NULL" if pred.negated else "IS NULL"
+    if isinstance(pred, Like):
+        return ("NOT " if pred.negated else "") + ("ILIKE" if pred.case_insensitive else "LIKE")
+    if isinstance(pred, ListContains):
+        return "NOT CONTAINS" if pred.negated else "CONTAINS"
+    return None
+
+
 @dataclass(frozen=True)
 class TableDef:
+    """One remote table. A dialect subclasses it (a frozen dataclass with keyword-only fields) for
+    what its rendering needs to know about the table (its resource, field kinds, ...).
+
+    ``pushable`` declares, per column, the operators (``PUSH_OPS``) the dialect may send to the API
+    for some values of the column's type, with the source's default options applied and before the
+    ``local_filters`` option; every other leaf condition on the column stays local. Whether a given
+    value is sent, and how exactly, is still ``classify``'s answer (a literal the API cannot write
+    stays local). ``required_filters`` are columns a scan of the table must filter on with ``=``
+    (``MissingRequiredFilter`` otherwise). The conformance suite checks both against ``classify``
+    and the platform's emulator.
+    """
+
     name: str
     columns: tuple[ColumnDef, ...]
     doc: str = ""
     key: str | None = None  # a unique column: used for duplicate detection across pages
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    pushable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    required_filters: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = {op for ops in self.pushable.values() for op in ops} - PUSH_OPS
+        if unknown or not set(self.pushable) <= {c.name for c in self.columns}:
+            raise ValueError(f"table {self.name}: pushable names an unknown column or operator {sorted(unknown)}")
 
     def column(self, name: str) -> ColumnDef:
         for c in self.columns:
@@ -96,6 +142,20 @@ class TableDef:
     def schema(self, names: Sequence[str] | None = None) -> pa.Schema:
         cols = self.columns if names is None else [self.column(n) for n in names]
         return pa.schema([pa.field(c.name, c.type) for c in cols])
+
+
+_T = TypeVar("_T", bound=TableDef)
+
+
+def table_as(table: TableDef, cls: type[_T]) -> _T:
+    """``table`` as the dialect's own ``TableDef`` subclass: a table built elsewhere (by hand, or by
+    another dialect) is a typed error, not an AttributeError deep in rendering."""
+    if not isinstance(table, cls):
+        from lowcode_sql.errors import DialectError
+
+        raise DialectError(f"table {table.name!r} is a {type(table).__name__}, not a {cls.__name__}: "
+                           "build it with the dialect's own discovery")
+    return table
 
 
 @dataclass(frozen=True)
@@ -176,7 +236,6 @@ class Dialect(ABC):
     OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
     #: credential name -> help (values come from environment variables named in the config)
     CREDENTIALS: ClassVar[dict[str, str]] = {}
-    default_page_size: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)

@@ -60,6 +60,7 @@ Pushdown, through the LoopBack-style ``filter`` JSON (docs/notes/alumio-api.md "
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -70,7 +71,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
 from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
 from lowcode_sql.types import (
     And,
@@ -216,6 +217,23 @@ def _ident(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AlumioTable(TableDef):
+    """A resource (or a storage's entities, ``storage``): ``fields`` maps the API's own top-level fields
+    to their kind (S text, N number, B boolean, T timestamp, D date; J/L JSON and lists, never sent),
+    ``api`` to their API names; ``fixed`` are (API name, value) filters always sent (a configuration
+    type); ``byte_order_key`` is the key when its text order is byte order; ``ints`` integer columns."""
+
+    url: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    api: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    notnull: frozenset[str] = frozenset()
+    fixed: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    byte_order_key: str | None = None
+    ints: frozenset[str] = frozenset()
+    storage: str | None = None
+
+
 class Alumio(Dialect):
     name = "alumio"
     title = "Alumio REST API v1"
@@ -235,7 +253,6 @@ class Alumio(Dialect):
         "storage_values": (True, "the storage entity listing carries each entity's value (assumed: the seed's "
                                  "listing shows only identifier and updatedAt); false lists identifiers only"),
     }
-    default_page_size = 500
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -274,11 +291,10 @@ class Alumio(Dialect):
     def discover(self) -> Discovery:
         tables = [self._table(*spec) for spec in _TABLES]
         for type_ in self.options["configuration_types"] or []:
-            tables.append(TableDef(
-                f"configurations_{_ident(type_)}", _CONFIG_COLS, doc=f"configurations of type {type_!r}",
-                key="identifier", meta=self._meta("configurations", _CONFIG_COLS, "identifier",
-                                                  frozenset({"type", "identifier", "createdAt"}),
-                                                  fixed={"type": type_})))
+            tables.append(self._table_def(
+                f"configurations_{_ident(type_)}", "configurations", _CONFIG_COLS, "identifier",
+                frozenset({"type", "identifier", "createdAt"}), f"configurations of type {type_!r}",
+                fixed={"type": type_}))
         storages = self.options["storages"]
         if storages is None:
             storages = []
@@ -317,18 +333,38 @@ class Alumio(Dialect):
             tables.append(table)
         return tables
 
-    def _meta(self, resource: str, cols: Sequence[ColumnDef], key: str | None, notnull: frozenset[str],
-              fixed: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def _table_def(self, name: str, resource: str, cols: tuple[ColumnDef, ...], key: str | None,
+                   notnull: frozenset[str], doc: str, fixed: Mapping[str, str] | None = None) -> AlumioTable:
         # ``fields``: SQL column -> kind, for the API's own top-level fields (the only names ever sent);
         # ``api``: SQL column -> the API's field name
         own = [c for c in cols if len(c.json_path()) == 1 and not c.path[0].startswith(_PATH_KEY)]
         fields = {c.name: _kind(c) for c in own}
         api = {c.name: c.path[0][len(_JSON_KEY):] if c.path[0].startswith(_JSON_KEY) else c.path[0] for c in own}
         byte_order_key = key if resource == "configurations" and key is not None else None
-        return {"path": resource, "fields": fields, "api": api, "notnull": frozenset(map(snake, notnull)),
-                "fixed": {snake(k): (k, v) for k, v in (fixed or {}).items()},
-                "byte_order_key": byte_order_key,
-                "ints": frozenset(c.name for c in cols if pa.types.is_integer(c.type))}
+        fixed_cols = {snake(k): (k, v) for k, v in (fixed or {}).items()}
+        notnull = frozenset(map(snake, notnull))
+        url = self._path(name, resource)
+        pushable = {c: self._pushable(k) for c, k in fields.items() if c not in fixed_cols}
+        return AlumioTable(name, cols, doc=f"{doc} (GET {url})", key=key,
+                           pushable={c: ops for c, ops in pushable.items() if ops}, url=url, fields=fields,
+                           api=api, notnull=notnull, fixed=fixed_cols, byte_order_key=byte_order_key,
+                           ints=frozenset(c.name for c in cols if pa.types.is_integer(c.type)))
+
+    def _pushable(self, kind: str) -> frozenset[str]:
+        """What ``_classify`` may send on a field of this kind (see there and the module docstring):
+        confirmed, ``=`` (and ``<>`` on booleans, as ``= NOT v``), ``gte`` and ``>`` written with it; with
+        ``loopback_operators`` also the other comparisons, IS [NOT] NULL, [NOT] IN and LIKE on text."""
+        if kind in ("J", "L"):
+            return frozenset()
+        ops = {"="} | ({"<>"} if kind == "B" else set()) | ({">=", ">"} if kind in ("N", "T", "D") else set())
+        if not self.loopback:
+            return frozenset(ops)
+        ci_text = kind == "S" and bool(self.options["case_insensitive_text"])
+        ops |= {"IS NULL", "IS NOT NULL"} | ({"<>"} if not ci_text else set())
+        ops |= {"IN"} if kind != "T" else set()
+        ops |= {"NOT IN"} if not ci_text else set()
+        ops |= {"<", "<="} if kind in ("N", "T", "D") else {"LIKE"} if kind == "S" else set()
+        return frozenset(ops)
 
     def _table(self, name: str, path: str, cols: tuple[ColumnDef, ...], key: str | None,
                notnull: frozenset[str], doc: str) -> TableDef:
@@ -344,10 +380,7 @@ class Alumio(Dialect):
                 extra.append(ColumnDef(col_name, arrow, path=(f"{_PATH_KEY}entityData.{field}",),
                                        parse=parse, doc=f"entityData.{field}"))  # type: ignore[arg-type]
             cols = cols + tuple(extra)
-        meta = self._meta(path, cols, key, notnull)
-        meta["doc_path"] = path
-        meta["url"] = self._path(name, path)
-        return TableDef(name, cols, doc=f"{doc} (GET {meta['url']})", key=key, meta=meta)
+        return self._table_def(name, path, cols, key, notnull, doc)
 
     def _path(self, table: str, resource: str) -> str:
         """The request path of a table: the ``paths`` option's, else the inferred ``api_prefix + resource``."""
@@ -371,10 +404,9 @@ class Alumio(Dialect):
             parse = "iso" if arrow == _TS else "date" if arrow == _DATE else None
             cols.append(ColumnDef(name, arrow, path=(f"{_PATH_KEY}value.{field}",), parse=parse,  # type: ignore[arg-type]
                                   doc=f"value.{field}"))
-        return TableDef(f"storage_{_ident(storage)}", tuple(cols),
-                        doc=f"entities of storage {storage!r} (GET {self._storage_path(storage)})",
-                        key="identifier", meta={"storage": storage, "fields": {}, "notnull": frozenset(),
-                                                "fixed": {}, "byte_order_key": None, "ints": frozenset()})
+        url = self._storage_path(storage)
+        return AlumioTable(f"storage_{_ident(storage)}", tuple(cols), key="identifier", url=url, storage=storage,
+                           doc=f"entities of storage {storage!r} (GET {url})")
 
     def _storage_path(self, storage: str) -> str:
         return self.paths.get(f"storage_{_ident(storage)}") or f"{self.prefix}storages/{storage}/entities"
@@ -382,13 +414,14 @@ class Alumio(Dialect):
     # --- pushdown --------------------------------------------------------------------------------
 
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
-        if "storage" in table.meta:
+        tdef = table_as(table, AlumioTable)
+        if tdef.storage is not None:
             return [Exactness.LOCAL] * len(conjuncts)
         out = [self._classify(table, p) for p in conjuncts]
         if self.loopback:
             return out  # repeated fields go into an "and" array (render_scan)
         # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
-        used = set(table.meta["fixed"])
+        used = set(tdef.fixed)
         for rank in (Exactness.EXACT, Exactness.SUPERSET):
             for i, pred in enumerate(conjuncts):
                 if out[i] is rank:
@@ -400,18 +433,19 @@ class Alumio(Dialect):
         return out
 
     def _classify(self, table: TableDef, pred: Pred) -> Exactness:
+        tdef = table_as(table, AlumioTable)
         if isinstance(pred, And | Or):
             if not self.loopback or not pred.items:
                 return Exactness.LOCAL
             parts = [self._classify(table, p) for p in pred.items]
             return min(parts)
         col = getattr(pred, "column", None)
-        if col is None or col in table.meta["fixed"]:
+        if col is None or col in tdef.fixed:
             return Exactness.LOCAL
-        kind = table.meta["fields"].get(col)
+        kind = tdef.fields.get(col)
         if kind is None or kind in ("J", "L"):
             return Exactness.LOCAL  # not an API field of this resource (or not comparable): never sent
-        nullable = col not in table.meta["notnull"]
+        nullable = col not in tdef.notnull
         text_eq = Exactness.SUPERSET if self.options["case_insensitive_text"] else Exactness.EXACT
         if isinstance(pred, Cmp):
             if not _value_ok(kind, pred.value):
@@ -431,7 +465,7 @@ class Alumio(Dialect):
             if pred.op is Op.GT and not self.loopback:
                 if kind == "D" and pred.value == dt.date.max:
                     return Exactness.LOCAL  # no next day to write
-                ints = col in table.meta["ints"] and isinstance(pred.value, int)
+                ints = col in tdef.ints and isinstance(pred.value, int)
                 return Exactness.EXACT if ints or kind == "D" else Exactness.SUPERSET
             if not self.loopback:
                 return Exactness.LOCAL
@@ -480,41 +514,41 @@ class Alumio(Dialect):
         return Exactness.SUPERSET  # NE
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        if "storage" in table.meta or not keys:
+        tdef = table_as(table, AlumioTable)
+        if tdef.storage is not None or not keys:
             return False
         key = table.key
         if not self.loopback:
             if len(keys) != 1:
                 return False  # the confirmed ``order`` is one "field asc|desc" string
-            if keys[0].column == key and key == table.meta["byte_order_key"]:
+            if keys[0].column == key and key == tdef.byte_order_key:
                 return True  # a total order: pages are consistent
             # One key that is never NULL (the server's NULL placement is unknown) and orders like SQL
             # (numbers, dates, timestamps; text follows the server's collation). Ties are not ordered,
             # so the planner pushes it only when LIMIT + OFFSET fit one request (max_pushed_limit).
             col = keys[0].column
-            return col in table.meta["notnull"] and table.meta["fields"].get(col) in ("N", "T", "D")
+            return col in tdef.notnull and tdef.fields.get(col) in ("N", "T", "D")
         for k in keys:
-            kind = table.meta["fields"].get(k.column)
-            if k.column == key and key == table.meta["byte_order_key"]:
+            kind = tdef.fields.get(k.column)
+            if k.column == key and key == tdef.byte_order_key:
                 continue
-            if k.column not in table.meta["notnull"] or kind not in ("N", "T", "D"):
+            if k.column not in tdef.notnull or kind not in ("N", "T", "D"):
                 return False
         # a total order needs the key as the last tie-breaker
-        return key is not None and (key == table.meta["byte_order_key"] or keys[-1].column != key)
+        return key is not None and (key == tdef.byte_order_key or keys[-1].column != key)
 
     # --- rendering -------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        tdef = table_as(table, AlumioTable)
         page_size = max(1, int(self.options["page_size"]))
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
-        if "storage" in table.meta:
-            storage = table.meta["storage"]
+        if tdef.storage is not None:
             paging = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
-            path = self._storage_path(storage)
-            return ScanRequest(HttpRequest("GET", path), paging, ("storage entities: next cursor, no filters",))
+            return ScanRequest(HttpRequest("GET", tdef.url), paging, ("storage entities: next cursor, no filters",))
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
-        conds: list[dict[str, Any]] = [{api: v} for api, v in table.meta["fixed"].values()]
+        conds: list[dict[str, Any]] = [{api: v} for api, v in tdef.fixed.values()]
         for pred, _ in spec.pushed:
             conds.append(self._render(table, pred))
         doc: dict[str, Any] = {}
@@ -528,7 +562,7 @@ class Alumio(Dialect):
             else:
                 doc["where"] = {"and": conds}
         if spec.order:
-            api = table.meta["api"]
+            api = tdef.api
             order = [f"{api[k.column]} {'desc' if k.descending else 'asc'}" for k in spec.order]
             if self.loopback:
                 if table.key is not None and spec.order[-1].column != table.key:
@@ -538,17 +572,17 @@ class Alumio(Dialect):
                 doc["order"] = order[0]
         params = (("filter", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)),) if doc else ()
         paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit, container="filter")
-        url = table.meta.get("url") or self._path(table.name, table.meta["path"])
-        return ScanRequest(HttpRequest("GET", url, params), paging, tuple(notes))
+        return ScanRequest(HttpRequest("GET", tdef.url, params), paging, tuple(notes))
 
     def _render(self, table: TableDef, pred: Pred) -> dict[str, Any]:
+        tdef = table_as(table, AlumioTable)
         if isinstance(pred, And):
             return {"and": [self._render(table, p) for p in pred.items]}
         if isinstance(pred, Or):
             return {"or": [self._render(table, p) for p in pred.items]}
         col = pred.column  # type: ignore[union-attr]
-        kind = table.meta["fields"][col]
-        name = table.meta["api"][col]  # the API's field name: only declared fields are ever sent
+        kind = tdef.fields[col]
+        name = tdef.api[col]  # the API's field name: only declared fields are ever sent
         if isinstance(pred, Cmp):
             v = pred.value
             if kind == "T" and pred.op in (Op.EQ, Op.GT, Op.LE):
@@ -563,7 +597,7 @@ class Alumio(Dialect):
             if pred.op is Op.GT and not self.loopback:
                 if kind == "D":
                     return {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}}
-                if col in table.meta["ints"] and isinstance(v, int):
+                if col in tdef.ints and isinstance(v, int):
                     return {name: {"gte": v + 1}}
                 return {name: {"gte": _wire(kind, v)}}  # superset: re-checked locally
             return {name: {_OPS[pred.op]: _wire(kind, v)}}
@@ -576,6 +610,7 @@ class Alumio(Dialect):
         raise DialectError(f"alumio cannot render {pred}")  # pragma: no cover - classify keeps it local
 
     def parse_page(self, table: TableDef, body: Any) -> Page:
+        tdef = table_as(table, AlumioTable)
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise DialectError(f"alumio {table.name}: expected a JSON object with 'results', "
                                f"got {type(body).__name__}")
@@ -583,7 +618,7 @@ class Alumio(Dialect):
         # ASSUMPTION [U]: a storage listing carries each entity's value (the seed's listing schema shows
         # only identifier and updatedAt). Without it every value would read as NULL: a wrong answer,
         # so say so instead.
-        if ("storage" in table.meta and self.options["storage_values"]
+        if (tdef.storage is not None and self.options["storage_values"]
                 and any(isinstance(r, dict) and "value" not in r for r in records)):
             raise DialectError(
                 f"alumio {table.name}: the storage entity listing carries no 'value' field on this "
@@ -611,7 +646,7 @@ class Alumio(Dialect):
                         node = json.dumps(node, ensure_ascii=False, sort_keys=True)  # as ->> reads it
                     rec[key] = node  # other types: a mismatch is the converter's typed error
         total = (body.get("metadata") or {}).get("totalCount") if isinstance(body.get("metadata"), dict) else None
-        cursor = body.get("next") if "storage" in table.meta else None
+        cursor = body.get("next") if tdef.storage is not None else None
         if not cursor:
             cursor = None
         return Page(records, total if isinstance(total, int) and not isinstance(total, bool) else None, cursor)

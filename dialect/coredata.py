@@ -115,6 +115,16 @@ _EQ_FILTERS = {"files": ("parent", "associated_contacts_id"), "projects": ("asso
                "tasks": ("associated_contacts_id",)}
 _DATE_FILTERS = {"projects", "files", "contacts", "tasks"}  # seed: "works for ... these endpoints"
 _SORTABLE = ("created", "modified")
+
+
+def _pushable(table: str) -> dict[str, frozenset[str]]:
+    """What ``classify`` may send for ``table``: the filterable fields above, with their operators."""
+    out = {c: frozenset({"=", "LIKE"}) for c in _TEXT_FILTERS.get(table, ())}
+    out.update((c, frozenset({"="})) for c in _EQ_FILTERS.get(table, ()))
+    if table in _DATE_FILTERS:
+        out.update((c, frozenset({"=", "<", "<=", ">", ">="})) for c in ("created", "modified"))
+    return out
+
 # tastypie's filter_value_to_python turns these whole values into True/False/None before Django
 # sees them (title=None means IS NULL, title=true matches "True"): such values stay local.
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -139,7 +149,6 @@ class CoreData(Dialect):
                                       "re-checked locally, since tastypie ignores a filter on a field it "
                                       "does not know"),
     }
-    default_page_size = 1000
 
     def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
         try:
@@ -150,7 +159,8 @@ class CoreData(Dialect):
         return AuthPlan(headers=(("Authorization", Secret(f"apikey {user.reveal()}:{key.reveal()}")),))
 
     def discover(self) -> Discovery:
-        return [TableDef(name, cols, doc=f"/api/v2/{name}/", key="id") for name, cols in _TABLES.items()]
+        return [TableDef(name, cols, doc=f"/api/v2/{name}/", key="id", pushable=_pushable(name))
+                for name, cols in _TABLES.items()]
         yield  # pragma: no cover - a fixed set of resources: no discovery requests
 
     # --- pushdown -----------------------------------------------------------------------------

@@ -36,11 +36,12 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry, table_as
 from dialect._like import like_to_regex
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
@@ -80,6 +81,34 @@ _IDENT = re.compile(r"^\w+$")
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EntuTable(TableDef):
+    """An entity type: ``props`` maps each property column to its value key (string, number, ...);
+    ``single`` are the properties declared single-valued (their filters are exact)."""
+
+    entity_type: str
+    props: Mapping[str, str]
+    single: frozenset[str]
+
+
+def _pushable(props: Mapping[str, str], single: frozenset[str]) -> dict[str, frozenset[str]]:
+    """What ``_classify_one`` may send, per column (see there for why)."""
+    out: dict[str, frozenset[str]] = {}
+    for prop, key in props.items():
+        ops = {"IS NULL", "IS NOT NULL", "="}
+        if key not in ("boolean", "reference"):
+            ops |= {"<", "<=", ">", ">="}
+        if prop in single:
+            ops.add("<>")  # a multi-valued property's ne means "no value equals": not SQL's <> on the first
+        if key in ("string", "reference"):
+            ops.add("IN")
+        if key == "string":
+            ops |= {"LIKE", "ILIKE"}
+        out[prop] = frozenset(ops)
+        out[prop + "__all"] = frozenset({"IS NULL", "IS NOT NULL", "CONTAINS", "NOT CONTAINS"})
+    return out
+
+
 class Entu(Dialect):
     name = "entu"
     title = "Entu (entu.app)"
@@ -92,7 +121,6 @@ class Entu(Dialect):
         "sample_size": (200, "entities sampled per type to infer its properties"),
         "types": ([], "restrict discovery to these entity types"),
     }
-    default_page_size = 500
     projects_columns = True  # the field list names spec.columns only
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -184,21 +212,23 @@ class Entu(Dialect):
                                      doc=f"first {key} value of {prop}{note}"))
             columns.append(ColumnDef(prop + "__all", pa.list_(typ), path=(prop,), extract="all", item_key=key,
                                      parse=parse, doc=f"every {key} value of {prop}"))  # type: ignore[arg-type]
-        return TableDef(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
-                        meta={"type": type_name, "props": props, "single": frozenset(single)})
+        return EntuTable(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
+                         pushable=_pushable(props, frozenset(single)), entity_type=type_name, props=props,
+                         single=frozenset(single))
 
     # --- pushdown -------------------------------------------------------------------------------
 
     def _prop(self, table: TableDef, column: str) -> tuple[str, str, bool, bool] | None:
         """(property, value key, is the LIST column, single-valued) for a column, None for _id."""
+        tdef = table_as(table, EntuTable)
         if column == "_id":
             return None
         is_list = column.endswith("__all")
         prop = column[:-5] if is_list else column
-        key = table.meta["props"].get(prop)
+        key = tdef.props.get(prop)
         if key is None:
             return None
-        return prop, key, is_list, prop in table.meta["single"]
+        return prop, key, is_list, prop in tdef.single
 
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
         out = [self._classify_one(table, p) for p in conjuncts]
@@ -208,7 +238,8 @@ class Entu(Dialect):
         # overwritten, depending on the order. So each (prop, type) takes either one plain key or
         # distinct operators; a conjunct that would collide stays local (exact ones are placed first).
         # An identical key=value pair is rendered once (render_scan) and so never collides.
-        used: dict[tuple[str, str], dict[str | None, str]] = {("_type", "string"): {None: table.meta["type"]}}
+        entity_type = table_as(table, EntuTable).entity_type
+        used: dict[tuple[str, str], dict[str | None, str]] = {("_type", "string"): {None: entity_type}}
         for rank in (Exactness.EXACT, Exactness.SUPERSET):
             for i, pred in enumerate(conjuncts):
                 if out[i] is not rank:
@@ -320,7 +351,8 @@ class Entu(Dialect):
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
-        params: list[tuple[str, str]] = [("_type.string", table.meta["type"])]
+        tdef = table_as(table, EntuTable)
+        params: list[tuple[str, str]] = [("_type.string", tdef.entity_type)]
         for pred, _ in spec.pushed:
             # a key given twice is an array to the server: render an identical pair once (see classify)
             params.extend(p for p in self._render(table, pred) if p not in params)
@@ -333,7 +365,7 @@ class Entu(Dialect):
         props = sorted({c[:-5] if c.endswith("__all") else c for c in spec.columns} - {"_id"})
         params.append(("props", ",".join(props) if props else "_id"))
         if spec.order and spec.order[0].column != "_id":  # ORDER BY _id: the default order (can_sort)
-            sort = [("-" if k.descending else "") + f"{k.column}.{table.meta['props'][k.column]}" for k in spec.order]
+            sort = [("-" if k.descending else "") + f"{k.column}.{tdef.props[k.column]}" for k in spec.order]
             # A total order, so pages never overlap or skip ties: every entity has exactly one _type
             # value, whose own value-object _id is unique (the entity _id itself cannot be sorted on).
             sort.append("_type._id")

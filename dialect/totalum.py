@@ -81,11 +81,12 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
 from lowcode_sql.errors import DialectError, MissingRequiredFilter
 from lowcode_sql.types import (
     Aggregate,
@@ -131,6 +132,33 @@ _SYSTEM = (
 _SYSTEM_KINDS = {"_id": "id", "createdAt": "date", "updatedAt": "date"}
 
 
+@dataclass(frozen=True, kw_only=True)
+class TotalumTable(TableDef):
+    """A Totalum table: ``kinds`` maps each column to its property kind (text, number, date, boolean,
+    id, ref, file); a many-to-many ``link`` table reads ``table_id`` records per (source table,
+    property) through ``source_id``."""
+
+    table_id: str
+    kinds: Mapping[str, str]
+    link: tuple[str, str] | None = None
+
+
+def _pushable(kinds: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """What ``_translate`` may send, per column: ranges on numbers and dates only (SDK README), a
+    regex for LIKE on text; files never."""
+    out: dict[str, frozenset[str]] = {}
+    for col, kind in kinds.items():
+        if kind == "file":
+            continue
+        ops = {"IS NULL", "IS NOT NULL", "=", "<>", "IN", "NOT IN"}
+        if kind in ("number", "date"):
+            ops |= {"<", "<=", ">", ">="}
+        if kind == "text":
+            ops |= {"LIKE", "ILIKE"}
+        out[col] = frozenset(ops)
+    return out
+
+
 class Totalum(Dialect):
     name = "totalum"
     title = "Totalum (totalum.app)"
@@ -148,7 +176,6 @@ class Totalum(Dialect):
                              "opt-in: its body is inferred from the seed's example and its answer has no "
                              "total, so a server-side cap on it could not be detected"),
     }
-    default_page_size = 200
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -206,20 +233,21 @@ class Totalum(Dialect):
                     if target is not None:
                         links.append((tid, name, target))
             columns.extend(_SYSTEM[1:])
-            tables[tid] = TableDef(tid, tuple(columns), doc=f"Totalum table {labels.get(tid, tid)!r}", key="_id",
-                                   meta={"table": tid, "kinds": kinds, "link": None})
+            tables[tid] = TotalumTable(tid, tuple(columns), doc=f"Totalum table {labels.get(tid, tid)!r}",
+                                       key="_id", pushable=_pushable(kinds), table_id=tid, kinds=kinds)
         for tid, prop, target in links:
             if target not in tables:
                 continue
-            tgt = tables[target]
+            tgt = table_as(tables[target], TotalumTable)
             name = f"{tid}__{prop}"
             source = ColumnDef("source_id", pa.string(), filter_only=True,
                                doc=f"_id of the {tid} record; required: WHERE source_id = '<id>'")
-            tables[name] = TableDef(
+            tables[name] = TotalumTable(
                 name, (source, *tgt.columns),
                 doc=f"Totalum many-to-many {tid}.{prop}: {target} records linked to one {tid} record",
-                key="_id", meta={"table": target, "kinds": dict(tgt.meta["kinds"]),
-                                 "link": {"source": tid, "property": prop}},
+                key="_id", pushable={**tgt.pushable, "source_id": frozenset({"="})},
+                required_filters=frozenset({"source_id"}), table_id=target, kinds=dict(tgt.kinds),
+                link=(tid, prop),
             )
         return list(tables.values())
 
@@ -230,8 +258,9 @@ class Totalum(Dialect):
 
     def _translate(self, table: TableDef, pred: Pred) -> tuple[list[dict[str, Any]], Exactness]:
         """One top-level conjunct as filter-array elements and how exactly they select it."""
-        kinds = table.meta["kinds"]
-        if table.meta["link"] is not None and getattr(pred, "column", None) == "source_id":
+        tdef = table_as(table, TotalumTable)
+        kinds = tdef.kinds
+        if tdef.link is not None and getattr(pred, "column", None) == "source_id":
             ok = isinstance(pred, Cmp) and pred.op is Op.EQ and _oid(pred.value)
             return [], Exactness.EXACT if ok else Exactness.LOCAL
         if isinstance(pred, Cmp) and pred.op is Op.NE and self._leaf(kinds, pred) is not None:
@@ -324,7 +353,7 @@ class Totalum(Dialect):
         return [element], Exactness.EXACT if exact else Exactness.SUPERSET
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        kinds = table.meta["kinds"]
+        kinds = table_as(table, TotalumTable).kinds
         for k in keys:
             # not references: a many-to-one may hold an ObjectId or its text (see ``_mongo``), and
             # BSON sorts every string before every ObjectId, whatever the hex digits say
@@ -337,19 +366,20 @@ class Totalum(Dialect):
         return True
 
     def can_count(self, table: TableDef) -> bool:
-        return table.meta["link"] is None  # the many-to-many endpoint documents no returnCount
+        return table_as(table, TotalumTable).link is None  # the many-to-many endpoint documents no returnCount
 
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:
+        tdef = table_as(table, TotalumTable)
         # ``$group`` on ``{k: "$k"}`` keys groups by BSON equality: 1 and 1.0 together, strings
         # binary, dates by instant, as SQL's GROUP BY on these types. A missing key and a stored null
         # are two Mongo groups (``{}`` vs ``{k: null}``) but one SQL group: a split DuckDB merges again.
         # ``$sum`` ignores non-numbers (NULL and missing) and answers 0 over none: the engine also asks
         # ``count`` and makes such a SUM NULL. ``$min``/``$max`` ignore null and missing and order a
         # single-typed column as SQL does. File and many-to-many data stay out (objects, junctions).
-        if not self.options["aggregate"] or table.meta["link"] is not None:
+        if not self.options["aggregate"] or tdef.link is not None:
             return False
-        kinds = table.meta["kinds"]
+        kinds = tdef.kinds
         if any(kinds.get(k) not in _EQ_KINDS for k in keys):
             return False
         for a in aggregates:
@@ -365,6 +395,7 @@ class Totalum(Dialect):
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        tdef = table_as(table, TotalumTable)
         flt: list[dict[str, Any]] = []
         notes = []
         for pred, exactness in spec.pushed:
@@ -374,7 +405,7 @@ class Totalum(Dialect):
         for k in spec.order:
             sort.setdefault(k.column, -1 if k.descending else 1)  # a repeated key is moot: the first wins
         sort.setdefault("_id", 1)  # a total order, so pages never overlap or skip ties
-        link = table.meta["link"]
+        link = tdef.link
         if spec.grouped:
             return self._render_aggregate(table, spec, flt, tuple(notes))
         if link is not None:
@@ -382,11 +413,11 @@ class Totalum(Dialect):
             if len(ids) != 1:
                 # a query error, not a dialect bug: the platform serves these rows per source record only
                 raise MissingRequiredFilter(
-                    f"totalum {table.name}: many-to-many rows are read per {link['source']} record; "
-                    f"add WHERE source_id = '<{link['source']} _id>' (one {link['source']} record's _id)")
-            path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
+                    f"totalum {table.name}: many-to-many rows are read per {link[0]} record; "
+                    f"add WHERE source_id = '<{link[0]} _id>' (one {link[0]} record's _id)")
+            path = f"api/v1/crud/{link[0]}/{ids.pop()}/{link[1]}"
         else:
-            path = f"api/v1/crud/{table.meta['table']}"
+            path = f"api/v1/crud/{tdef.table_id}"
             if self._window_by_pipeline(spec):
                 return self._render_window(table, spec, flt, sort, tuple(notes))
         size = self._page_size(spec, link is not None)
@@ -397,7 +428,7 @@ class Totalum(Dialect):
                                   max_rows=spec.limit, page_number=True, container="body",
                                   overlap=bool(self.options["drift_check"]), skip_param="pagination.skip",
                                   short_page_ends=False, untotalled_page_size=_DEFAULT_LIMIT)
-            return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{table.meta['table']}", json=body),
+            return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{tdef.table_id}", json=body),
                                paging, tuple(notes))
         params: list[tuple[str, str]] = []
         if flt:
@@ -414,7 +445,7 @@ class Totalum(Dialect):
     def _render_aggregate(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]],
                           notes: tuple[str, ...]) -> ScanRequest:
         """One pipeline: ``$match`` (the pushed filter in Mongo's own language), ``$group``."""
-        kinds = table.meta["kinds"]
+        kinds = table_as(table, TotalumTable).kinds
         group: dict[str, Any] = {"_id": {k: "$" + k for k in spec.group_by} if spec.group_by else None}
         for a in spec.aggregates:
             field = "$" + (a.column or "")
@@ -449,7 +480,7 @@ class Totalum(Dialect):
                        notes: tuple[str, ...]) -> ScanRequest:
         """``[{$match}, {$sort}, {$skip: OFFSET}, {$limit: LIMIT}]``: the same rows, order and tie-breaker
         as the REST pages, in one request (``_window_by_pipeline``)."""
-        stages = [*_match(table.meta["kinds"], flt), {"$sort": sort}, {"$skip": spec.offset},
+        stages = [*_match(table_as(table, TotalumTable).kinds, flt), {"$sort": sort}, {"$skip": spec.offset},
                   {"$limit": spec.limit}]
         why = f"OFFSET {spec.offset}: no useful page size divides it, one $skip/$limit aggregation request"
         return _pipeline_request(table, stages, (*notes, why))
@@ -566,7 +597,7 @@ def _match(kinds: Mapping[str, str], flt: Sequence[Mapping[str, Any]]) -> list[d
 def _pipeline_request(table: TableDef, stages: list[dict[str, Any]], notes: tuple[str, ...]) -> ScanRequest:
     """One ``POST api/v1/filter/custom-mongo-aggregation-query``; the pipeline goes as strict JSON text."""
     body = {"customMongoQuery": json.dumps(stages, ensure_ascii=False, separators=(",", ":")),
-            "type": table.meta["table"]}
+            "type": table_as(table, TotalumTable).table_id}
     return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
                        NoPaging(), notes)
 
