@@ -63,7 +63,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -72,6 +71,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
+from dialect._render import finite_number, int_if_whole, ms_instant, plain_date
 from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
 from lowcode_sql.types import (
     And,
@@ -658,12 +658,12 @@ def _value_ok(kind: str, v: Any) -> bool:
     if kind == "B":
         return isinstance(v, bool)
     if kind == "N":
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return finite_number(v)
     if kind == "T":
         # ISO text with milliseconds (docs/notes/alumio-api.md): a finer literal cannot be written exactly
-        return isinstance(v, dt.datetime) and v.tzinfo is not None and v.microsecond % 1000 == 0
+        return ms_instant(v)
     if kind == "D":
-        return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+        return plain_date(v)
     return False
 
 
@@ -673,6 +673,4 @@ def _wire(kind: str, v: Any) -> Any:
         return v.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind == "D":
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v) if kind == "N" else v
-    return v
+    return int_if_whole(v) if kind == "N" else v

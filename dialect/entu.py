@@ -32,7 +32,6 @@ it is paired with ``p._id.exists=true``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry, table_as
-from dialect._like import like_to_regex
+from dialect._render import ascii_cased, case_class, finite_number, like_to_regex, ms_instant, plain_date
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
     Aggregate,
@@ -289,7 +288,7 @@ class Entu(Dialect):
                 return scalar_exact
             return Exactness.LOCAL
         if isinstance(pred, Like) and key == "string" and not pred.negated:
-            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+            if pred.case_insensitive and not ascii_cased(pred.pattern):
                 return Exactness.LOCAL
             return scalar_exact
         return Exactness.LOCAL
@@ -300,14 +299,13 @@ class Entu(Dialect):
             # NaN and infinities order differently in Mongo and DuckDB (NaN is below every number in
             # Mongo, above in DuckDB) and have no JSON form: never sent. The planner keeps them local
             # too; this is the dialect's own guard, like Totalum's and Alumio's.
-            return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            return finite_number(value)
         if key == "boolean":
             return isinstance(value, bool) and op in (Op.EQ, Op.NE)
         if key == "date":
-            return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+            return plain_date(value)
         if key == "datetime":
-            # Mongo dates hold milliseconds: a sub-millisecond literal would be rounded.
-            return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
+            return ms_instant(value)  # Mongo dates hold milliseconds
         if key == "reference":
             return isinstance(value, str) and bool(_OBJECT_ID.match(value)) and op in (Op.EQ, Op.NE)
         return isinstance(value, str)
@@ -422,24 +420,11 @@ def _value(key: str, value: Any) -> str:
 
 
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
-# Characters outside ASCII whose lowercase (DuckDB's simple mapping) is an ASCII letter.
-_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
-
-
-def _ascii_cased(pattern: LikePattern) -> bool:
-    """Every literal character either has no case or is an ASCII letter."""
-    for part in pattern.parts:
-        if isinstance(part, str):
-            for ch in part:
-                if not ch.isascii() and (ch.lower() != ch or ch.upper() != ch):
-                    return False
-    return True
 
 
 def _escape(ch: str, case_insensitive: bool) -> str:
     if case_insensitive and _ASCII_LETTER.match(ch):
-        low = ch.lower()
-        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+        return case_class(ch)
     if ch == "/":
         return r"\x2f"  # the server splits the value on '/' (docs/notes/entu-api.md "Regex with / ... breaks")
     if ch.isascii() and not ch.isalnum():

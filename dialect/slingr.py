@@ -72,9 +72,9 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, table_as
+from dialect._render import ascii_cased
 from dialect._slingr_query import (
     Rendered,
-    _ascii_cased,
     _flatten_and,
     _merge_between,
     _NotSendable,
@@ -489,7 +489,7 @@ class Slingr(Dialect):
         if isinstance(pred, Like):
             if kind != "text" or pred.negated:
                 raise _NotSendable
-            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+            if pred.case_insensitive and not ascii_cased(pred.pattern):
                 raise _NotSendable
             regex = like_regex(pred.pattern, pred.case_insensitive)
             literal = "".join(p for p in pred.pattern.parts if isinstance(p, str))

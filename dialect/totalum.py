@@ -78,7 +78,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,6 +86,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
+from dialect._render import ascii_cased, case_class, finite_number, int_if_whole, like_to_regex, ms_instant
 from lowcode_sql.errors import DialectError, MissingRequiredFilter
 from lowcode_sql.types import (
     Aggregate,
@@ -563,12 +563,11 @@ def _oid(value: Any) -> bool:
 def _value_ok(kind: str, value: Any, op: Op) -> bool:
     if kind == "number":
         # JSON has no NaN or Infinity (json.dumps would write a token the server cannot parse)
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return finite_number(value)
     if kind == "boolean":
         return isinstance(value, bool) and op in (Op.EQ, Op.NE)
     if kind == "date":
-        # BSON dates hold milliseconds: a finer literal would be rounded by the server
-        return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
+        return ms_instant(value)  # BSON dates hold milliseconds
     if kind in ("id", "ref"):
         # the server casts to ObjectId (a non-hex string would be a cast error, not "no match")
         return _oid(value) and op in (Op.EQ, Op.NE)
@@ -581,9 +580,7 @@ def _wire(kind: str, value: Any) -> Any:
     if kind == "date":
         v = value.astimezone(dt.UTC)
         return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
-    if kind == "number" and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
+    return int_if_whole(value) if kind == "number" else value
 
 
 def _match(kinds: Mapping[str, str], flt: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -692,14 +689,11 @@ def _dnf(pred: Pred, in_operator: bool) -> list[list[Pred]] | None:
 # --- LIKE -> PCRE -------------------------------------------------------------------------------
 
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
-# Characters outside ASCII whose lowercase (DuckDB's simple mapping, used by ILIKE) is an ASCII letter.
-_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
 
 
 def _escape(ch: str, case_insensitive: bool) -> str:
     if case_insensitive and _ASCII_LETTER.match(ch):
-        low = ch.lower()
-        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+        return case_class(ch)
     if ch == "\n":
         return r"\n"
     if ch.isascii() and not ch.isalnum():
@@ -710,22 +704,6 @@ def _escape(ch: str, case_insensitive: bool) -> str:
 def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str | None:
     """A PCRE regex (no options) matching exactly the strings the (I)LIKE pattern matches, or None
     when ILIKE would need Unicode case folding (a cased non-ASCII literal)."""
-    parts = list(pattern.parts)
-    if case_insensitive:
-        for part in parts:
-            if isinstance(part, str) and any(
-                not ch.isascii() and (ch.lower() != ch or ch.upper() != ch) for ch in part
-            ):
-                return None
-    out = []
-    anchored_start = not (parts and parts[0] is LikePattern.ANY)
-    anchored_end = not (parts and parts[-1] is LikePattern.ANY)
-    body = parts[(0 if anchored_start else 1):(len(parts) if anchored_end else -1)] if parts else []
-    for part in body:
-        if part is LikePattern.ANY:
-            out.append(r"[\s\S]*")
-        elif part is LikePattern.ONE:
-            out.append(r"[\s\S]")
-        else:
-            out.extend(_escape(ch, case_insensitive) for ch in part)  # type: ignore[union-attr]
-    return ("^" if anchored_start else "") + "".join(out) + (r"(?![\s\S])" if anchored_end else "")
+    if case_insensitive and not ascii_cased(pattern):
+        return None
+    return like_to_regex(pattern, lambda ch: _escape(ch, case_insensitive), trim=True)
