@@ -17,7 +17,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import pyarrow as pa
 
@@ -40,6 +40,7 @@ from lowcode_sql.types import (
 
 __all__ = [
     "COMMON_OPTIONS",
+    "NOT_SENT",
     "PUSH_OPS",
     "REGISTRY",
     "AuthPlan",
@@ -49,6 +50,7 @@ __all__ = [
     "Secret",
     "TableDef",
     "Token",
+    "Translated",
     "jwt_expiry",
     "push_op",
     "table_as",
@@ -156,6 +158,17 @@ def table_as(table: TableDef, cls: type[_T]) -> _T:
         raise DialectError(f"table {table.name!r} is a {type(table).__name__}, not a {cls.__name__}: "
                            "build it with the dialect's own discovery")
     return table
+
+
+class Translated(NamedTuple):
+    """A conjunct's exactness and what the dialect sends for it (its own rendering: a parameter, a
+    JSON condition, ...; None when it is not sent)."""
+
+    exactness: Exactness
+    sent: Any = None
+
+
+NOT_SENT = Translated(Exactness.LOCAL)
 
 
 @dataclass(frozen=True)
@@ -279,12 +292,44 @@ class Dialect(ABC):
         """Yield discovery requests; return the tables. Fixed-resource platforms yield nothing."""
 
     # --- pushdown -----------------------------------------------------------------------------
-    @abstractmethod
+    def translate(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Translated]:
+        """How exactly each top-level conjunct is sent, and what is sent for it, from one walk: a
+        dialect that implements ``translate_one`` (and ``settle``) gets ``classify`` from it and
+        renders ``spec.pushed`` through it, so what it claims and what it sends cannot disagree."""
+        return self.settle(table, conjuncts, [self.translate_one(table, p) for p in conjuncts])
+
+    def translate_one(self, table: TableDef, pred: Pred) -> Translated:
+        """One conjunct alone: its exactness and the dialect's rendering of it (None when LOCAL)."""
+        return NOT_SENT
+
+    def settle(self, table: TableDef, conjuncts: Sequence[Pred], translated: list[Translated]) -> list[Translated]:
+        """Conflicts between conjuncts (a parameter the API takes once): the ones that lose become
+        ``NOT_SENT``. Must keep every conjunct of a set it already settled: ``render_scan`` translates
+        the pushed conjuncts again, without the local ones."""
+        return translated
+
+    def translate_pushed(self, table: TableDef, spec: ScanSpec) -> list[tuple[Pred, Any]]:
+        """The pushed conjuncts with their renderings (for ``render_scan``); a conjunct ``translate``
+        would not send is a ``DialectError`` (it was not classified by this dialect)."""
+        preds = [p for p, _ in spec.pushed]
+        out = []
+        for pred, t in zip(preds, self.translate(table, preds), strict=True):
+            if t.exactness is Exactness.LOCAL:
+                from lowcode_sql.errors import DialectError
+
+                raise DialectError(f"{self.name} cannot render {pred}: it is not sent to the API")
+            out.append((pred, t.sent))
+        return out
+
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
         """Decide, for each top-level conjunct, whether it is sent and how exactly.
 
         Must be deterministic: ``render_scan`` renders exactly the conjuncts marked non-local.
+        By default ``translate``'s answer.
         """
+        return [t.exactness for t in self.translate(table, conjuncts)]
+
+    classify = _keep_local(classify)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         """Whether the API orders rows exactly as SQL's ORDER BY ``keys`` would."""
