@@ -44,7 +44,7 @@ Pushdown, through the LoopBack-style ``filter`` JSON (docs/notes/alumio-api.md "
   a literal with sub-millisecond digits cannot be written so and stays local. Because the notes say
   dates are *compared as strings*, only forms that stay right under text comparison of the seed's
   ``...:22Z`` format are exact: ``gte``/``lt`` with whole-second literals; ``=``, ``>``, ``<=``, ``<>``
-  go out as superset forms and are re-checked (``Alumio._classify_ts``).
+  go out as superset forms and are re-checked (``Alumio._translate_ts``).
 * Sorting: the order of ties is unspecified, and skip paging over ties can repeat or drop rows, so
   a pushed sort is total or answered by one request. Confirmed form (one ``"f asc|desc"``): a unique
   key whose text order is byte order (configuration identifiers match ``^[a-z0-9-]+$``), or one
@@ -70,7 +70,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
+from dialect._base import NOT_SENT, AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Translated, table_as
 from dialect._render import finite_number, int_if_whole, ms_instant, plain_date
 from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
 from lowcode_sql.types import (
@@ -351,7 +351,7 @@ class Alumio(Dialect):
                            ints=frozenset(c.name for c in cols if pa.types.is_integer(c.type)))
 
     def _pushable(self, kind: str) -> frozenset[str]:
-        """What ``_classify`` may send on a field of this kind (see there and the module docstring):
+        """What ``translate_one`` may send on a field of this kind (see there and the module docstring):
         confirmed, ``=`` (and ``<>`` on booleans, as ``= NOT v``), ``gte`` and ``>`` written with it; with
         ``loopback_operators`` also the other comparisons, IS [NOT] NULL, [NOT] IN and LIKE on text."""
         if kind in ("J", "L"):
@@ -413,105 +413,118 @@ class Alumio(Dialect):
 
     # --- pushdown --------------------------------------------------------------------------------
 
-    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
+    def translate_one(self, table: TableDef, pred: Pred) -> Translated:
+        """A conjunct as one ``where`` condition (``{field: value}`` or ``{field: {op: value}}``)."""
         tdef = table_as(table, AlumioTable)
         if tdef.storage is not None:
-            return [Exactness.LOCAL] * len(conjuncts)
-        out = [self._classify(table, p) for p in conjuncts]
-        if self.loopback:
-            return out  # repeated fields go into an "and" array (render_scan)
-        # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
-        used = set(tdef.fixed)
-        for rank in (Exactness.EXACT, Exactness.SUPERSET):
-            for i, pred in enumerate(conjuncts):
-                if out[i] is rank:
-                    col = pred.column  # type: ignore[union-attr]
-                    if col in used:
-                        out[i] = Exactness.LOCAL
-                    else:
-                        used.add(col)
-        return out
-
-    def _classify(self, table: TableDef, pred: Pred) -> Exactness:
-        tdef = table_as(table, AlumioTable)
+            return NOT_SENT
         if isinstance(pred, And | Or):
             if not self.loopback or not pred.items:
-                return Exactness.LOCAL
-            parts = [self._classify(table, p) for p in pred.items]
-            return min(parts)
+                return NOT_SENT
+            parts = [self.translate_one(table, p) for p in pred.items]
+            exactness = min(t.exactness for t in parts)
+            if exactness is Exactness.LOCAL:
+                return NOT_SENT
+            return Translated(exactness, {"and" if isinstance(pred, And) else "or": [t.sent for t in parts]})
         col = getattr(pred, "column", None)
         if col is None or col in tdef.fixed:
-            return Exactness.LOCAL
+            return NOT_SENT
         kind = tdef.fields.get(col)
         if kind is None or kind in ("J", "L"):
-            return Exactness.LOCAL  # not an API field of this resource (or not comparable): never sent
+            return NOT_SENT  # not an API field of this resource (or not comparable): never sent
+        name = tdef.api[col]  # the API's field name: only declared fields are ever sent
         nullable = col not in tdef.notnull
-        text_eq = Exactness.SUPERSET if self.options["case_insensitive_text"] else Exactness.EXACT
+        ci_text = kind == "S" and bool(self.options["case_insensitive_text"])
+        E, S = Exactness.EXACT, Exactness.SUPERSET
         if isinstance(pred, Cmp):
-            if not _value_ok(kind, pred.value):
-                return Exactness.LOCAL
+            v, op = pred.value, pred.op
+            if not _value_ok(kind, v):
+                return NOT_SENT
             if kind == "T":
-                return self._classify_ts(pred)
-            if pred.op is Op.EQ:
-                return text_eq if kind == "S" else Exactness.EXACT
-            if kind == "B" and pred.op is Op.NE:
-                return Exactness.EXACT  # `b <> v` is `b = NOT v` (NULLs fail both)
+                return self._translate_ts(name, pred)
+            if op is Op.EQ:
+                return Translated(S if ci_text else E, {name: _wire(kind, v)})
+            if kind == "B" and op is Op.NE:
+                return Translated(E, {name: not v})  # `b <> v` is `b = NOT v` (NULLs fail both)
+            if kind == "S" and op is Op.NE and self.loopback and not ci_text:
+                return Translated(S if nullable else E, {name: {"neq": v}})
             if kind in ("S", "B"):
-                if pred.op is Op.NE and self.loopback and not (kind == "S" and self.options["case_insensitive_text"]):
-                    return Exactness.SUPERSET if nullable else Exactness.EXACT
-                return Exactness.LOCAL  # text order is the server's collation, unknown
-            if pred.op is Op.GE:
-                return Exactness.EXACT
-            if pred.op is Op.GT and not self.loopback:
-                if kind == "D" and pred.value == dt.date.max:
-                    return Exactness.LOCAL  # no next day to write
-                ints = col in tdef.ints and isinstance(pred.value, int)
-                return Exactness.EXACT if ints or kind == "D" else Exactness.SUPERSET
+                return NOT_SENT  # text order is the server's collation, unknown
+            if op is Op.GE:
+                return Translated(E, {name: {"gte": _wire(kind, v)}})
+            if op is Op.GT and not self.loopback:
+                if kind == "D":
+                    if v == dt.date.max:
+                        return NOT_SENT  # no next day to write
+                    return Translated(E, {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}})
+                if col in tdef.ints and isinstance(v, int):
+                    return Translated(E, {name: {"gte": v + 1}})
+                return Translated(S, {name: {"gte": _wire(kind, v)}})  # re-checked locally
             if not self.loopback:
-                return Exactness.LOCAL
-            if pred.op is Op.NE:
-                return Exactness.SUPERSET if nullable else Exactness.EXACT
-            return Exactness.EXACT
+                return NOT_SENT
+            return Translated(S if op is Op.NE and nullable else E, {name: {_OPS[op]: _wire(kind, v)}})
         if not self.loopback:
-            return Exactness.LOCAL
+            return NOT_SENT
         if isinstance(pred, IsNull):
-            return Exactness.EXACT
+            return Translated(E, {name: {"neq": None}} if pred.negated else {name: None})
         if isinstance(pred, InList) and 0 < len(pred.values) <= _MAX_IN:
-            if kind == "S" and self.options["case_insensitive_text"]:
-                return Exactness.LOCAL if pred.negated else Exactness.SUPERSET
-            if not all(_value_ok(kind, v) for v in pred.values):
-                return Exactness.LOCAL
-            if kind == "T":  # equality on timestamp text is not reliable (see _classify_ts)
-                return Exactness.SUPERSET if pred.negated else Exactness.LOCAL
-            return Exactness.SUPERSET if pred.negated and nullable else Exactness.EXACT
+            if ci_text and pred.negated:
+                return NOT_SENT
+            if not ci_text and not all(_value_ok(kind, v) for v in pred.values):
+                return NOT_SENT
+            sent = {name: {"nin" if pred.negated else "inq": [_wire(kind, v) for v in pred.values]}}
+            if ci_text:
+                return Translated(S, sent)
+            if kind == "T":  # equality on timestamp text is not reliable (see _translate_ts)
+                return Translated(S, sent) if pred.negated else NOT_SENT
+            return Translated(S if pred.negated and nullable else E, sent)
         # Whether ``like`` is SQL LIKE or a regex, and its case rule, are unknown: send it only when the
         # literal text means the same either way, and always re-check.
         if (isinstance(pred, Like) and kind == "S" and not pred.negated and not pred.case_insensitive
                 and all(not isinstance(p, str) or _SAFE_LIKE.match(p) for p in pred.pattern.parts)):
-            return Exactness.SUPERSET
-        return Exactness.LOCAL
+            return Translated(S, {name: {"like": pred.pattern.sql()}})
+        return NOT_SENT
 
-    def _classify_ts(self, pred: Cmp) -> Exactness:
+    def settle(self, table: TableDef, conjuncts: Sequence[Pred], translated: list[Translated]) -> list[Translated]:
+        if self.loopback:
+            return translated  # repeated fields go into an "and" array (render_scan)
+        # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
+        out = list(translated)
+        used = set(table_as(table, AlumioTable).fixed)
+        for rank in (Exactness.EXACT, Exactness.SUPERSET):
+            for i, pred in enumerate(conjuncts):
+                if out[i].exactness is rank:
+                    col = pred.column  # type: ignore[union-attr]
+                    if col in used:
+                        out[i] = NOT_SENT
+                    else:
+                        used.add(col)
+        return out
+
+    def _translate_ts(self, name: str, pred: Cmp) -> Translated:
         """Timestamps. "Dates are compared as ISO-8601 strings with .000Z" (docs/notes/alumio-api.md): if the server
         compares text, a stored ``...:22Z`` (the seed's own format) sorts *after* ``...:22.000Z`` ('Z' >
         '.'), so the same instant is "greater". What stays right whether the server compares instants
         or such text: ``gte`` with a whole-second literal (exact; with milliseconds a superset), ``lt``
         with a whole-second literal (exact), ``gt``/``neq`` (superset), ``lte v`` sent as ``lt v+1s``
         (superset), and ``=`` sent as ``gte`` (superset). IN on timestamps stays local."""
-        whole = pred.value.microsecond == 0
-        op = pred.op
+        v, op = pred.value, pred.op
+        whole = v.microsecond == 0
         if op is Op.GE:
-            return Exactness.EXACT if whole else Exactness.SUPERSET
+            return Translated(Exactness.EXACT if whole else Exactness.SUPERSET, {name: {"gte": _wire("T", v)}})
         if op in (Op.EQ, Op.GT):
-            return Exactness.SUPERSET
+            return Translated(Exactness.SUPERSET,
+                              {name: {"gte" if op is Op.EQ or not self.loopback else "gt": _wire("T", v)}})
         if not self.loopback:
-            return Exactness.LOCAL
+            return NOT_SENT
         if op is Op.LT:
-            return Exactness.EXACT if whole else Exactness.LOCAL
+            return Translated(Exactness.EXACT, {name: {"lt": _wire("T", v)}}) if whole else NOT_SENT
         if op is Op.LE:
-            fits = pred.value < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(seconds=1)
-            return Exactness.SUPERSET if whole and fits else Exactness.LOCAL
-        return Exactness.SUPERSET  # NE
+            fits = v < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(seconds=1)
+            if not (whole and fits):
+                return NOT_SENT
+            return Translated(Exactness.SUPERSET, {name: {"lt": _wire("T", v + dt.timedelta(seconds=1))}})
+        return Translated(Exactness.SUPERSET, {name: {"neq": _wire("T", v)}})  # NE
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         tdef = table_as(table, AlumioTable)
@@ -549,8 +562,7 @@ class Alumio(Dialect):
             return ScanRequest(HttpRequest("GET", tdef.url), paging, ("storage entities: next cursor, no filters",))
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
         conds: list[dict[str, Any]] = [{api: v} for api, v in tdef.fixed.values()]
-        for pred, _ in spec.pushed:
-            conds.append(self._render(table, pred))
+        conds += [sent for _, sent in self.translate_pushed(table, spec)]
         doc: dict[str, Any] = {}
         if conds:
             keys = [next(iter(c)) for c in conds]
@@ -573,41 +585,6 @@ class Alumio(Dialect):
         params = (("filter", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)),) if doc else ()
         paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit, container="filter")
         return ScanRequest(HttpRequest("GET", tdef.url, params), paging, tuple(notes))
-
-    def _render(self, table: TableDef, pred: Pred) -> dict[str, Any]:
-        tdef = table_as(table, AlumioTable)
-        if isinstance(pred, And):
-            return {"and": [self._render(table, p) for p in pred.items]}
-        if isinstance(pred, Or):
-            return {"or": [self._render(table, p) for p in pred.items]}
-        col = pred.column  # type: ignore[union-attr]
-        kind = tdef.fields[col]
-        name = tdef.api[col]  # the API's field name: only declared fields are ever sent
-        if isinstance(pred, Cmp):
-            v = pred.value
-            if kind == "T" and pred.op in (Op.EQ, Op.GT, Op.LE):
-                # superset forms (see _classify_ts)
-                if pred.op is Op.LE:
-                    return {name: {"lt": _wire(kind, v + dt.timedelta(seconds=1))}}
-                return {name: {"gte" if pred.op is Op.EQ or not self.loopback else "gt": _wire(kind, v)}}
-            if pred.op is Op.EQ:
-                return {name: _wire(kind, v)}
-            if kind == "B" and pred.op is Op.NE:
-                return {name: not v}
-            if pred.op is Op.GT and not self.loopback:
-                if kind == "D":
-                    return {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}}
-                if col in tdef.ints and isinstance(v, int):
-                    return {name: {"gte": v + 1}}
-                return {name: {"gte": _wire(kind, v)}}  # superset: re-checked locally
-            return {name: {_OPS[pred.op]: _wire(kind, v)}}
-        if isinstance(pred, IsNull):
-            return {name: {"neq": None}} if pred.negated else {name: None}
-        if isinstance(pred, InList):
-            return {name: {"nin" if pred.negated else "inq": [_wire(kind, v) for v in pred.values]}}
-        if isinstance(pred, Like):
-            return {name: {"like": pred.pattern.sql()}}
-        raise DialectError(f"alumio cannot render {pred}")  # pragma: no cover - classify keeps it local
 
     def parse_page(self, table: TableDef, body: Any) -> Page:
         tdef = table_as(table, AlumioTable)
