@@ -29,22 +29,8 @@ from dialect._base import (
     push_op,
 )
 
-__all__ = [
-    "COMMON_OPTIONS",
-    "PUSH_OPS",
-    "REGISTRY",
-    "AuthPlan",
-    "ColumnDef",
-    "Dialect",
-    "Discovery",
-    "Secret",
-    "TableDef",
-    "Token",
-    "get",
-    "jwt_expiry",
-    "names",
-    "push_op",
-]
+__all__ = ["COMMON_OPTIONS", "PUSH_OPS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery", "Secret",
+           "TableDef", "Token", "get", "jwt_expiry", "names", "push_op"]
 
 # every public module of this package is a platform: adding one needs no edit here
 _BUILTIN = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))

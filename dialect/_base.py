@@ -21,40 +21,12 @@ from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import pyarrow as pa
 
+from lowcode_sql import types as _types
 from lowcode_sql.secrets import Secret  # re-exported: it moved to lowcode_sql.secrets
-from lowcode_sql.types import (
-    Aggregate,
-    Cmp,
-    Exactness,
-    HttpRequest,
-    InList,
-    IsNull,
-    Like,
-    ListContains,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.types import Aggregate, Exactness, HttpRequest, Page, Pred, ScanRequest, ScanSpec, SortKey
 
-__all__ = [
-    "COMMON_OPTIONS",
-    "NOT_SENT",
-    "PUSH_OPS",
-    "REGISTRY",
-    "AuthPlan",
-    "ColumnDef",
-    "Dialect",
-    "Discovery",
-    "Secret",
-    "TableDef",
-    "Token",
-    "Translated",
-    "jwt_expiry",
-    "push_op",
-    "table_as",
-]
+__all__ = ["COMMON_OPTIONS", "NOT_SENT", "PUSH_OPS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery",
+           "Secret", "TableDef", "Token", "Translated", "jwt_expiry", "push_op", "table_as"]
 
 REGISTRY: dict[str, type[Dialect]] = {}
 
@@ -93,15 +65,15 @@ PUSH_OPS = frozenset({"=", "<>", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL"
 
 def push_op(pred: Pred) -> str | None:
     """The operator of a leaf predicate as ``TableDef.pushable`` names it; None for AND/OR/constants."""
-    if isinstance(pred, Cmp):
+    if isinstance(pred, _types.Cmp):
         return pred.op.value
-    if isinstance(pred, InList):
+    if isinstance(pred, _types.InList):
         return "NOT IN" if pred.negated else "IN"
-    if isinstance(pred, IsNull):
+    if isinstance(pred, _types.IsNull):
         return "IS NOT NULL" if pred.negated else "IS NULL"
-    if isinstance(pred, Like):
+    if isinstance(pred, _types.Like):
         return ("NOT " if pred.negated else "") + ("ILIKE" if pred.case_insensitive else "LIKE")
-    if isinstance(pred, ListContains):
+    if isinstance(pred, _types.ListContains):
         return "NOT CONTAINS" if pred.negated else "CONTAINS"
     return None
 

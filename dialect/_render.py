@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
-from lowcode_sql.types import LikePattern
+from lowcode_sql.types import LikePattern, Op
 
 __all__ = ["ascii_cased", "case_class", "finite_number", "int_if_whole", "like_to_regex", "ms_instant",
-           "plain_date"]
+           "object_id", "plain_date", "sendable"]
 
 
 def finite_number(value: Any) -> bool:
@@ -35,6 +36,33 @@ def ms_instant(value: Any) -> bool:
     """An instant (a TIMESTAMPTZ literal) in whole milliseconds: the APIs store dates in milliseconds
     (BSON, epoch ms, ISO text with ``.000``), so a finer literal would be rounded by the server."""
     return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
+
+
+_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+
+
+def object_id(value: Any) -> bool:
+    """A MongoDB ObjectId in its lower-case hex form (the server casts the text; other text would be a
+    cast error, not "no match")."""
+    return isinstance(value, str) and bool(_OBJECT_ID.match(value))
+
+
+# what a literal must be to be sent to a field stored as ...
+_STORED: dict[str, Callable[[Any], bool]] = {
+    "number": finite_number, "boolean": lambda v: isinstance(v, bool), "date": plain_date, "instant": ms_instant,
+    "objectid": object_id, "text": lambda v: isinstance(v, str),
+}
+
+
+def sendable(value: Any, stored: str, op: Op, *, text_ranges: bool = True) -> bool:
+    """Whether ``field op value`` can be sent for a field stored as ``stored`` (number, boolean, date,
+    instant, objectid, text; anything else never): the value has that type and a faithful wire form,
+    and ``op`` is ``=``/``<>`` or the stored type is ordered as SQL orders it (never booleans or
+    ObjectIds; text only where ``text_ranges``)."""
+    check = _STORED.get(stored)
+    if check is None or not check(value):
+        return False
+    return op in (Op.EQ, Op.NE) or (stored not in ("boolean", "objectid") and (text_ranges or stored != "text"))
 
 
 def int_if_whole(value: Any) -> Any:

@@ -41,7 +41,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Token, jwt_expiry, table_as
-from dialect._render import ascii_cased, case_class, finite_number, like_to_regex, ms_instant, plain_date
+from dialect._render import ascii_cased, case_class, like_to_regex, sendable
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
     Aggregate,
@@ -77,7 +77,8 @@ _VALUE_TYPES: dict[str, tuple[pa.DataType, str | None]] = {
 _KEY_ORDER = ("reference", "datetime", "date", "number", "boolean", "string")
 _OP_NAME = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte", Op.NE: "ne"}
 _IDENT = re.compile(r"^\w+$")
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# value key -> how ``sendable`` checks a literal for it
+_STORED = {"number": "number", "boolean": "boolean", "date": "date", "datetime": "instant", "reference": "objectid"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -295,20 +296,9 @@ class Entu(Dialect):
 
     @staticmethod
     def _value_ok(key: str, value: Any, op: Op) -> bool:
-        if key == "number":
-            # NaN and infinities order differently in Mongo and DuckDB (NaN is below every number in
-            # Mongo, above in DuckDB) and have no JSON form: never sent. The planner keeps them local
-            # too; this is the dialect's own guard, like Totalum's and Alumio's.
-            return finite_number(value)
-        if key == "boolean":
-            return isinstance(value, bool) and op in (Op.EQ, Op.NE)
-        if key == "date":
-            return plain_date(value)
-        if key == "datetime":
-            return ms_instant(value)  # Mongo dates hold milliseconds
-        if key == "reference":
-            return isinstance(value, str) and bool(_OBJECT_ID.match(value)) and op in (Op.EQ, Op.NE)
-        return isinstance(value, str)
+        # NaN and infinities order differently in Mongo and DuckDB and have no JSON form; Mongo dates
+        # hold milliseconds; references are ObjectIds (see ``sendable``)
+        return sendable(value, _STORED.get(key, "text"), op)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         # ``sort=f`` becomes ``$sort: {private.<f>: ±1}`` (docs/notes/entu-api.md "Other parameters"): the entity

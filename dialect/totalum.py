@@ -86,7 +86,7 @@ from typing import Any
 import pyarrow as pa
 
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
-from dialect._render import ascii_cased, case_class, finite_number, int_if_whole, like_to_regex, ms_instant
+from dialect._render import ascii_cased, case_class, int_if_whole, like_to_regex, object_id, sendable
 from lowcode_sql.errors import DialectError, MissingRequiredFilter
 from lowcode_sql.types import (
     Aggregate,
@@ -115,7 +115,9 @@ __all__ = ["Totalum", "like_regex"]
 _TEXT_TYPES = frozenset({"text", "long-text", "longtext", "string", "options", "select", "email", "phone", "url"})
 _REF_TYPES = frozenset({"many-to-one", "objectReference"})
 _TS = pa.timestamp("us", tz="UTC")
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# property kind -> how ``sendable`` checks a literal for it
+_STORED = {"number": "number", "boolean": "boolean", "date": "instant", "id": "objectid", "ref": "objectid",
+           "text": "text"}
 _RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
 _MAX_BRANCHES = 32
 _MAX_IN = 200  # values in one ``in`` array (option in_operator)
@@ -143,20 +145,15 @@ class TotalumTable(TableDef):
     link: tuple[str, str] | None = None
 
 
+_EQUALITY = frozenset({"IS NULL", "IS NOT NULL", "=", "<>", "IN", "NOT IN"})
+# What ``_translate`` may send, per property kind: ranges on numbers and dates only (SDK README), a
+# regex for LIKE on text; files never.
+_PUSHABLE = {"text": _EQUALITY | {"LIKE", "ILIKE"}, "number": _EQUALITY | {"<", "<=", ">", ">="},
+             "date": _EQUALITY | {"<", "<=", ">", ">="}, "boolean": _EQUALITY, "id": _EQUALITY, "ref": _EQUALITY}
+
+
 def _pushable(kinds: Mapping[str, str]) -> dict[str, frozenset[str]]:
-    """What ``_translate`` may send, per column: ranges on numbers and dates only (SDK README), a
-    regex for LIKE on text; files never."""
-    out: dict[str, frozenset[str]] = {}
-    for col, kind in kinds.items():
-        if kind == "file":
-            continue
-        ops = {"IS NULL", "IS NOT NULL", "=", "<>", "IN", "NOT IN"}
-        if kind in ("number", "date"):
-            ops |= {"<", "<=", ">", ">="}
-        if kind == "text":
-            ops |= {"LIKE", "ILIKE"}
-        out[col] = frozenset(ops)
-    return out
+    return {col: _PUSHABLE[kind] for col, kind in kinds.items() if kind in _PUSHABLE}
 
 
 class Totalum(Dialect):
@@ -261,7 +258,7 @@ class Totalum(Dialect):
         tdef = table_as(table, TotalumTable)
         kinds = tdef.kinds
         if tdef.link is not None and getattr(pred, "column", None) == "source_id":
-            ok = isinstance(pred, Cmp) and pred.op is Op.EQ and _oid(pred.value)
+            ok = isinstance(pred, Cmp) and pred.op is Op.EQ and object_id(pred.value)
             return [], Exactness.EXACT if ok else Exactness.LOCAL
         if isinstance(pred, Cmp) and pred.op is Op.NE and self._leaf(kinds, pred) is not None:
             # ne also matches missing/null: a separate "not null" element makes it exact
@@ -556,24 +553,10 @@ def _column(name: str, ptype: str, prop: Mapping[str, Any]) -> ColumnDef | None:
     return None  # one-to-many (the other side's many-to-one), many-to-many (a link table), unknown
 
 
-def _oid(value: Any) -> bool:
-    return isinstance(value, str) and bool(_OBJECT_ID.match(value))
-
-
 def _value_ok(kind: str, value: Any, op: Op) -> bool:
-    if kind == "number":
-        # JSON has no NaN or Infinity (json.dumps would write a token the server cannot parse)
-        return finite_number(value)
-    if kind == "boolean":
-        return isinstance(value, bool) and op in (Op.EQ, Op.NE)
-    if kind == "date":
-        return ms_instant(value)  # BSON dates hold milliseconds
-    if kind in ("id", "ref"):
-        # the server casts to ObjectId (a non-hex string would be a cast error, not "no match")
-        return _oid(value) and op in (Op.EQ, Op.NE)
-    if kind == "text":
-        return isinstance(value, str) and op in (Op.EQ, Op.NE)
-    return False
+    # JSON has no NaN or Infinity; BSON dates hold milliseconds; the server casts ids to ObjectId;
+    # text is compared for (in)equality only (see ``sendable``); files never
+    return sendable(value, _STORED.get(kind, ""), op, text_ranges=False)
 
 
 def _wire(kind: str, value: Any) -> Any:

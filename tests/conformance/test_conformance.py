@@ -27,7 +27,7 @@ import pytest
 
 import dialect
 import lowcode_sql
-from dialect import PUSH_OPS, Dialect, TableDef
+from dialect import PUSH_OPS, Dialect, TableDef, push_op
 from lowcode_sql.errors import DialectError, LowcodeSQLError, MissingRequiredFilter
 from lowcode_sql.sandbox import get_sandbox
 from lowcode_sql.sandbox import names as sandbox_names
@@ -265,6 +265,7 @@ def declaration_mismatches(dia: Dialect, tdef: TableDef, data: pa.Table) -> list
             if not preds:
                 assert op not in declared, f"{tdef.name}.{col.name}: {op} declared on a column of type {col.type}"
                 continue
+            assert {push_op(p) for p in preds} == {op}, (op, preds[0])  # the vocabulary's one definition
             sent = [p for p in preds if dia.classify(tdef, [p])[0] is not Exactness.LOCAL]
             if op in declared and not sent:
                 out.append(f"{tdef.name}.{col.name}: {op} is declared pushable, but classify keeps "
