@@ -17,6 +17,7 @@ import ast
 import dataclasses
 import datetime as dt
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -246,6 +247,8 @@ def _preds(op: str, column: str, typ: pa.DataType, values: list[Any]) -> list[Pr
         words = [str(v) for v in values]
         patterns = [w.replace("%", "").replace("_", "") for w in words]
         patterns += [p[: max(1, len(p) // 2)] + "%" for p in patterns]
+        # a plain word: an API matching LIKE as a regex takes only such literals (Alumio)
+        patterns += [m.group() + "%" for w in words if (m := re.search(r"[A-Za-z0-9]+", w))]
         return [Like(column, LikePattern.parse(p), case_insensitive="ILIKE" in op, negated=op.startswith("NOT"))
                 for p in patterns if p.strip("%")]
     return [Cmp(column, Op(op), v) for v in values]
@@ -356,5 +359,34 @@ def test_required_filters_are_required(platform: str) -> None:
             assert tdef.required_filters <= set(tdef.pushable), tdef.name
             with pytest.raises(MissingRequiredFilter):
                 con.sql(f"SELECT * FROM {t}").fetchall()
+    finally:
+        con.close()
+
+
+# options that change what a dialect sends: the declarations must follow them
+OPTION_VARIANTS = [
+    ("alumio", {"loopback_operators": True}),
+    ("alumio", {"loopback_operators": True, "case_insensitive_text": True}),
+    ("entu", {"single_valued": {"book": ["isbn", "pages", "in_stock", "author"], "invoice": ["amount", "issued"]}}),
+    ("coredata", {"case_sensitive_text": False, "project_identifier": True}),
+    ("totalum", {"in_operator": True}),
+]
+
+
+@pytest.mark.parametrize("platform, options", [v for v in OPTION_VARIANTS if v[0] in PLATFORMS],
+                         ids=lambda v: v if isinstance(v, str) else ",".join(v))
+def test_declarations_follow_the_options(platform: str, options: dict[str, Any]) -> None:
+    con = lowcode_sql.connect_sandbox(platform, options=options)
+    try:
+        source = con.engine.catalog.source(platform)
+        mismatches, read = [], 0
+        for name, tdef in source.tables().items():
+            try:
+                data = con.sql(f"SELECT * FROM {_ident(platform)}.{_ident(name)}").arrow()
+            except LowcodeSQLError:
+                continue
+            read += 1
+            mismatches += declaration_mismatches(source.dialect, tdef, data)
+        assert read and not mismatches, "\n".join(mismatches[:20])
     finally:
         con.close()
