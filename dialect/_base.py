@@ -101,8 +101,12 @@ class TableDef:
 
     def __post_init__(self) -> None:
         unknown = {op for ops in self.pushable.values() for op in ops} - PUSH_OPS
-        if unknown or not set(self.pushable) <= {c.name for c in self.columns}:
-            raise ValueError(f"table {self.name}: pushable names an unknown column or operator {sorted(unknown)}")
+        strays = set(self.pushable) - {c.name for c in self.columns}
+        if unknown or strays:
+            from lowcode_sql.errors import DialectError
+
+            raise DialectError(f"table {self.name}: pushable names unknown columns {sorted(strays)} or "
+                               f"operators {sorted(unknown)} (operators: {', '.join(sorted(PUSH_OPS))})")
 
     def column(self, name: str) -> ColumnDef:
         for c in self.columns:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from dialect import Dialect, TableDef
+from dialect import ColumnDef, Dialect, TableDef
 from dialect.alumio import Alumio
 from dialect.coredata import CoreData
 from lowcode_sql.errors import DialectError
@@ -82,3 +83,9 @@ def test_render_sends_what_translate_gave_for_the_pushed_conjuncts(d: Dialect, t
     assert [t for t in translated if t.exactness is not Exactness.LOCAL] == again
     request = d.render_scan(tdef, _spec(tdef, pushed)).base
     assert request.params or request.json is not None
+
+
+@pytest.mark.parametrize("pushable", [{"a": frozenset({"~"})}, {"nope": frozenset({"="})}])
+def test_a_declaration_naming_an_unknown_operator_or_column_is_a_dialect_error(pushable: Any) -> None:
+    with pytest.raises(DialectError, match="pushable names"):
+        TableDef("t", (ColumnDef("a", pa.string()),), pushable=pushable)
