@@ -2,6 +2,10 @@
 
 ``get(name)`` returns the dialect class; built-in dialects are imported lazily and third-party
 ones are found through the ``lowcode_sql.dialects`` entry-point group.
+
+This package is the dialect layer's public face: the other layers (and the tests) import
+``Dialect``, ``TableDef``, ``ColumnDef``, ``AuthPlan`` ... from ``dialect``; ``dialect._base`` is the
+implementation and may move.
 """
 
 from __future__ import annotations
@@ -10,9 +14,24 @@ import importlib
 import pkgutil
 from importlib.metadata import entry_points
 
-from dialect._base import REGISTRY, ColumnDef, Dialect, Secret, TableDef
+from dialect._base import (
+    COMMON_OPTIONS,
+    PUSH_OPS,
+    REGISTRY,
+    AuthPlan,
+    ColumnDef,
+    Dialect,
+    Discovery,
+    Secret,
+    TableDef,
+    Token,
+    jwt_expiry,
+    push_op,
+    table_as,
+)
 
-__all__ = ["ColumnDef", "Dialect", "Secret", "TableDef", "get", "names"]
+__all__ = ["COMMON_OPTIONS", "PUSH_OPS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery", "Secret",
+           "TableDef", "Token", "get", "jwt_expiry", "names", "push_op", "table_as"]
 
 # every public module of this package is a platform: adding one needs no edit here
 _BUILTIN = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")))

@@ -17,34 +17,16 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 
 import pyarrow as pa
 
+from lowcode_sql import types as _types
 from lowcode_sql.secrets import Secret  # re-exported: it moved to lowcode_sql.secrets
-from lowcode_sql.types import (
-    Aggregate,
-    Exactness,
-    HttpRequest,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.types import Aggregate, Exactness, HttpRequest, Page, Pred, ScanRequest, ScanSpec, SortKey
 
-__all__ = [
-    "COMMON_OPTIONS",
-    "REGISTRY",
-    "AuthPlan",
-    "ColumnDef",
-    "Dialect",
-    "Discovery",
-    "Secret",
-    "TableDef",
-    "Token",
-    "jwt_expiry",
-]
+__all__ = ["COMMON_OPTIONS", "NOT_SENT", "PUSH_OPS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery",
+           "Secret", "TableDef", "Token", "Translated", "jwt_expiry", "push_op", "table_as"]
 
 REGISTRY: dict[str, type[Dialect]] = {}
 
@@ -77,13 +59,55 @@ class ColumnDef:
         return self.path or (self.name,)
 
 
+#: The operators a table may declare pushable for a column: a leaf predicate's ``push_op``.
+PUSH_OPS = frozenset({"=", "<>", "<", "<=", ">", ">=", "IN", "NOT IN", "IS NULL", "IS NOT NULL", "LIKE",
+                      "ILIKE", "CONTAINS", "NOT CONTAINS"})
+
+
+def push_op(pred: Pred) -> str | None:
+    """The operator of a leaf predicate as ``TableDef.pushable`` names it; None for AND/OR/constants."""
+    if isinstance(pred, _types.Cmp):
+        return pred.op.value
+    if isinstance(pred, _types.InList):
+        return "NOT IN" if pred.negated else "IN"
+    if isinstance(pred, _types.IsNull):
+        return "IS NOT NULL" if pred.negated else "IS NULL"
+    if isinstance(pred, _types.Like):
+        return ("NOT " if pred.negated else "") + ("ILIKE" if pred.case_insensitive else "LIKE")
+    if isinstance(pred, _types.ListContains):
+        return "NOT CONTAINS" if pred.negated else "CONTAINS"
+    return None
+
+
 @dataclass(frozen=True)
 class TableDef:
+    """One remote table. A dialect subclasses it (a frozen dataclass with keyword-only fields) for
+    what its rendering needs to know about the table (its resource, field kinds, ...).
+
+    ``pushable`` declares, per column, the operators (``PUSH_OPS``) the dialect may send to the API
+    for some values of the column's type, with the source's default options applied and before the
+    ``local_filters`` option; every other leaf condition on the column stays local. Whether a given
+    value is sent, and how exactly, is still ``classify``'s answer (a literal the API cannot write
+    stays local). ``required_filters`` are columns a scan of the table must filter on with ``=``
+    (``MissingRequiredFilter`` otherwise). The conformance suite checks both against ``classify``
+    and the platform's emulator.
+    """
+
     name: str
     columns: tuple[ColumnDef, ...]
     doc: str = ""
     key: str | None = None  # a unique column: used for duplicate detection across pages
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    pushable: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    required_filters: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        unknown = {op for ops in self.pushable.values() for op in ops} - PUSH_OPS
+        strays = set(self.pushable) - {c.name for c in self.columns}
+        if unknown or strays:
+            from lowcode_sql.errors import DialectError
+
+            raise DialectError(f"table {self.name}: pushable names unknown columns {sorted(strays)} or "
+                               f"operators {sorted(unknown)} (operators: {', '.join(sorted(PUSH_OPS))})")
 
     def column(self, name: str) -> ColumnDef:
         for c in self.columns:
@@ -97,6 +121,31 @@ class TableDef:
     def schema(self, names: Sequence[str] | None = None) -> pa.Schema:
         cols = self.columns if names is None else [self.column(n) for n in names]
         return pa.schema([pa.field(c.name, c.type) for c in cols])
+
+
+_T = TypeVar("_T", bound=TableDef)
+
+
+def table_as(table: TableDef, cls: type[_T]) -> _T:
+    """``table`` as the dialect's own ``TableDef`` subclass: a table built elsewhere (by hand, or by
+    another dialect) is a typed error, not an AttributeError deep in rendering."""
+    if not isinstance(table, cls):
+        from lowcode_sql.errors import DialectError
+
+        raise DialectError(f"table {table.name!r} is a {type(table).__name__}, not a {cls.__name__}: "
+                           "build it with the dialect's own discovery")
+    return table
+
+
+class Translated(NamedTuple):
+    """A conjunct's exactness and what the dialect sends for it (its own rendering: a parameter, a
+    JSON condition, ...; None when it is not sent)."""
+
+    exactness: Exactness
+    sent: Any = None
+
+
+NOT_SENT = Translated(Exactness.LOCAL)
 
 
 @dataclass(frozen=True)
@@ -181,7 +230,6 @@ class Dialect(ABC):
     OPTIONS: ClassVar[dict[str, tuple[Any, str]]] = {}
     #: credential name -> help (values come from environment variables named in the config)
     CREDENTIALS: ClassVar[dict[str, str]] = {}
-    default_page_size: ClassVar[int] = 100
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
@@ -245,12 +293,44 @@ class Dialect(ABC):
         """Yield discovery requests; return the tables. Fixed-resource platforms yield nothing."""
 
     # --- pushdown -----------------------------------------------------------------------------
-    @abstractmethod
+    def translate(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Translated]:
+        """How exactly each top-level conjunct is sent, and what is sent for it, from one walk: a
+        dialect that implements ``translate_one`` (and ``settle``) gets ``classify`` from it and
+        renders ``spec.pushed`` through it, so what it claims and what it sends cannot disagree."""
+        return self.settle(table, conjuncts, [self.translate_one(table, p) for p in conjuncts])
+
+    def translate_one(self, table: TableDef, pred: Pred) -> Translated:
+        """One conjunct alone: its exactness and the dialect's rendering of it (None when LOCAL)."""
+        return NOT_SENT
+
+    def settle(self, table: TableDef, conjuncts: Sequence[Pred], translated: list[Translated]) -> list[Translated]:
+        """Conflicts between conjuncts (a parameter the API takes once): the ones that lose become
+        ``NOT_SENT``. Must keep every conjunct of a set it already settled: ``render_scan`` translates
+        the pushed conjuncts again, without the local ones."""
+        return translated
+
+    def translate_pushed(self, table: TableDef, spec: ScanSpec) -> list[tuple[Pred, Any]]:
+        """The pushed conjuncts with their renderings (for ``render_scan``); a conjunct ``translate``
+        would not send is a ``DialectError`` (it was not classified by this dialect)."""
+        preds = [p for p, _ in spec.pushed]
+        out = []
+        for pred, t in zip(preds, self.translate(table, preds), strict=True):
+            if t.exactness is Exactness.LOCAL:
+                from lowcode_sql.errors import DialectError
+
+                raise DialectError(f"{self.name} cannot render {pred}: it is not sent to the API")
+            out.append((pred, t.sent))
+        return out
+
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
         """Decide, for each top-level conjunct, whether it is sent and how exactly.
 
         Must be deterministic: ``render_scan`` renders exactly the conjuncts marked non-local.
+        By default ``translate``'s answer.
         """
+        return [t.exactness for t in self.translate(table, conjuncts)]
+
+    classify = _keep_local(classify)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         """Whether the API orders rows exactly as SQL's ORDER BY ``keys`` would."""

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dialect._like import like_to_regex
+from dialect._render import case_class, like_to_regex
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import LikePattern
 
@@ -89,20 +89,9 @@ def _quote(value: str) -> str:
     return f'"{value}"'
 
 
-def _ascii_cased(pattern: LikePattern) -> bool:
-    """Every literal character either has no case or is an ASCII letter."""
-    return all(ch.isascii() or (ch.lower() == ch and ch.upper() == ch)
-               for part in pattern.parts if isinstance(part, str) for ch in part)
-
-
-# Characters outside ASCII whose lowercase (DuckDB's simple mapping) is an ASCII letter.
-_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
-
-
 def _escape(ch: str, case_insensitive: bool) -> str:
     if case_insensitive and ch.isascii() and ch.isalpha():
-        low = ch.lower()
-        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+        return case_class(ch)
     if ch.isascii() and not ch.isalnum():
         if ch == " ":
             return " "

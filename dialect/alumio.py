@@ -44,7 +44,7 @@ Pushdown, through the LoopBack-style ``filter`` JSON (docs/notes/alumio-api.md "
   a literal with sub-millisecond digits cannot be written so and stays local. Because the notes say
   dates are *compared as strings*, only forms that stay right under text comparison of the seed's
   ``...:22Z`` format are exact: ``gte``/``lt`` with whole-second literals; ``=``, ``>``, ``<=``, ``<>``
-  go out as superset forms and are re-checked (``Alumio._classify_ts``).
+  go out as superset forms and are re-checked (``Alumio._translate_ts``).
 * Sorting: the order of ties is unspecified, and skip paging over ties can repeat or drop rows, so
   a pushed sort is total or answered by one request. Confirmed form (one ``"f asc|desc"``): a unique
   key whose text order is byte order (configuration identifiers match ``^[a-z0-9-]+$``), or one
@@ -60,9 +60,9 @@ Pushdown, through the LoopBack-style ``filter`` JSON (docs/notes/alumio-api.md "
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import math
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -70,12 +70,23 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef
+from dialect._base import (
+    NOT_SENT,
+    AuthPlan,
+    ColumnDef,
+    Dialect,
+    Discovery,
+    Parse,
+    Secret,
+    TableDef,
+    Translated,
+    table_as,
+)
+from dialect._render import finite_number, int_if_whole, ms_instant, plain_date
 from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
 from lowcode_sql.types import (
     And,
     Cmp,
-    Const,
     CursorPaging,
     Exactness,
     HttpRequest,
@@ -217,6 +228,23 @@ def _ident(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AlumioTable(TableDef):
+    """A resource (or a storage's entities, ``storage``): ``fields`` maps the API's own top-level fields
+    to their kind (S text, N number, B boolean, T timestamp, D date; J/L JSON and lists, never sent),
+    ``api`` to their API names; ``fixed`` are (API name, value) filters always sent (a configuration
+    type); ``byte_order_key`` is the key when its text order is byte order; ``ints`` integer columns."""
+
+    url: str
+    fields: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    api: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    notnull: frozenset[str] = frozenset()
+    fixed: Mapping[str, tuple[str, str]] = dataclasses.field(default_factory=dict)
+    byte_order_key: str | None = None
+    ints: frozenset[str] = frozenset()
+    storage: str | None = None
+
+
 class Alumio(Dialect):
     name = "alumio"
     title = "Alumio REST API v1"
@@ -236,7 +264,6 @@ class Alumio(Dialect):
         "storage_values": (True, "the storage entity listing carries each entity's value (assumed: the seed's "
                                  "listing shows only identifier and updatedAt); false lists identifiers only"),
     }
-    default_page_size = 500
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -275,11 +302,10 @@ class Alumio(Dialect):
     def discover(self) -> Discovery:
         tables = [self._table(*spec) for spec in _TABLES]
         for type_ in self.options["configuration_types"] or []:
-            tables.append(TableDef(
-                f"configurations_{_ident(type_)}", _CONFIG_COLS, doc=f"configurations of type {type_!r}",
-                key="identifier", meta=self._meta("configurations", _CONFIG_COLS, "identifier",
-                                                  frozenset({"type", "identifier", "createdAt"}),
-                                                  fixed={"type": type_})))
+            tables.append(self._table_def(
+                f"configurations_{_ident(type_)}", "configurations", _CONFIG_COLS, "identifier",
+                frozenset({"type", "identifier", "createdAt"}), f"configurations of type {type_!r}",
+                fixed={"type": type_}))
         storages = self.options["storages"]
         if storages is None:
             storages = []
@@ -318,18 +344,38 @@ class Alumio(Dialect):
             tables.append(table)
         return tables
 
-    def _meta(self, resource: str, cols: Sequence[ColumnDef], key: str | None, notnull: frozenset[str],
-              fixed: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def _table_def(self, name: str, resource: str, cols: tuple[ColumnDef, ...], key: str | None,
+                   notnull: frozenset[str], doc: str, fixed: Mapping[str, str] | None = None) -> AlumioTable:
         # ``fields``: SQL column -> kind, for the API's own top-level fields (the only names ever sent);
         # ``api``: SQL column -> the API's field name
         own = [c for c in cols if len(c.json_path()) == 1 and not c.path[0].startswith(_PATH_KEY)]
         fields = {c.name: _kind(c) for c in own}
         api = {c.name: c.path[0][len(_JSON_KEY):] if c.path[0].startswith(_JSON_KEY) else c.path[0] for c in own}
         byte_order_key = key if resource == "configurations" and key is not None else None
-        return {"path": resource, "fields": fields, "api": api, "notnull": frozenset(map(snake, notnull)),
-                "fixed": {snake(k): (k, v) for k, v in (fixed or {}).items()},
-                "byte_order_key": byte_order_key,
-                "ints": frozenset(c.name for c in cols if pa.types.is_integer(c.type))}
+        fixed_cols = {snake(k): (k, v) for k, v in (fixed or {}).items()}
+        notnull = frozenset(map(snake, notnull))
+        url = self._path(name, resource)
+        pushable = {c: self._pushable(k) for c, k in fields.items() if c not in fixed_cols}
+        return AlumioTable(name, cols, doc=f"{doc} (GET {url})", key=key,
+                           pushable={c: ops for c, ops in pushable.items() if ops}, url=url, fields=fields,
+                           api=api, notnull=notnull, fixed=fixed_cols, byte_order_key=byte_order_key,
+                           ints=frozenset(c.name for c in cols if pa.types.is_integer(c.type)))
+
+    def _pushable(self, kind: str) -> frozenset[str]:
+        """What ``translate_one`` may send on a field of this kind (see there and the module docstring):
+        confirmed, ``=`` (and ``<>`` on booleans, as ``= NOT v``), ``gte`` and ``>`` written with it; with
+        ``loopback_operators`` also the other comparisons, IS [NOT] NULL, [NOT] IN and LIKE on text."""
+        if kind in ("J", "L"):
+            return frozenset()
+        ops = {"="} | ({"<>"} if kind == "B" else set()) | ({">=", ">"} if kind in ("N", "T", "D") else set())
+        if not self.loopback:
+            return frozenset(ops)
+        ci_text = kind == "S" and bool(self.options["case_insensitive_text"])
+        ops |= {"IS NULL", "IS NOT NULL"} | ({"<>"} if not ci_text else set())
+        ops |= {"IN"} if kind != "T" else set()
+        ops |= {"NOT IN"} if not ci_text else set()
+        ops |= {"<", "<="} if kind in ("N", "T", "D") else {"LIKE"} if kind == "S" else set()
+        return frozenset(ops)
 
     def _table(self, name: str, path: str, cols: tuple[ColumnDef, ...], key: str | None,
                notnull: frozenset[str], doc: str) -> TableDef:
@@ -345,10 +391,7 @@ class Alumio(Dialect):
                 extra.append(ColumnDef(col_name, arrow, path=(f"{_PATH_KEY}entityData.{field}",),
                                        parse=parse, doc=f"entityData.{field}"))
             cols = cols + tuple(extra)
-        meta = self._meta(path, cols, key, notnull)
-        meta["doc_path"] = path
-        meta["url"] = self._path(name, path)
-        return TableDef(name, cols, doc=f"{doc} (GET {meta['url']})", key=key, meta=meta)
+        return self._table_def(name, path, cols, key, notnull, doc)
 
     def _path(self, table: str, resource: str) -> str:
         """The request path of a table: the ``paths`` option's, else the inferred ``api_prefix + resource``."""
@@ -372,152 +415,165 @@ class Alumio(Dialect):
             parse: Parse | None = "iso" if arrow == _TS else "date" if arrow == _DATE else None
             cols.append(ColumnDef(name, arrow, path=(f"{_PATH_KEY}value.{field}",), parse=parse,
                                   doc=f"value.{field}"))
-        return TableDef(f"storage_{_ident(storage)}", tuple(cols),
-                        doc=f"entities of storage {storage!r} (GET {self._storage_path(storage)})",
-                        key="identifier", meta={"storage": storage, "fields": {}, "notnull": frozenset(),
-                                                "fixed": {}, "byte_order_key": None, "ints": frozenset()})
+        url = self._storage_path(storage)
+        return AlumioTable(f"storage_{_ident(storage)}", tuple(cols), key="identifier", url=url, storage=storage,
+                           doc=f"entities of storage {storage!r} (GET {url})")
 
     def _storage_path(self, storage: str) -> str:
         return self.paths.get(f"storage_{_ident(storage)}") or f"{self.prefix}storages/{storage}/entities"
 
     # --- pushdown --------------------------------------------------------------------------------
 
-    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
-        if "storage" in table.meta:
-            return [Exactness.LOCAL] * len(conjuncts)
-        out = [self._classify(table, p) for p in conjuncts]
-        if self.loopback:
-            return out  # repeated fields go into an "and" array (render_scan)
-        # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
-        used = set(table.meta["fixed"])
-        for rank in (Exactness.EXACT, Exactness.SUPERSET):
-            for i, pred in enumerate(conjuncts):
-                if out[i] is rank:
-                    col = getattr(pred, "column", None)  # an And/Or/Const is LOCAL without loopback
-                    if col in used:
-                        out[i] = Exactness.LOCAL
-                    else:
-                        used.add(col)
-        return out
-
-    def _classify(self, table: TableDef, pred: Pred) -> Exactness:
+    def translate_one(self, table: TableDef, pred: Pred) -> Translated:
+        """A conjunct as one ``where`` condition (``{field: value}`` or ``{field: {op: value}}``)."""
+        tdef = table_as(table, AlumioTable)
+        if tdef.storage is not None:
+            return NOT_SENT
         if isinstance(pred, And | Or):
             if not self.loopback or not pred.items:
-                return Exactness.LOCAL
-            parts = [self._classify(table, p) for p in pred.items]
-            return min(parts)
+                return NOT_SENT
+            parts = [self.translate_one(table, p) for p in pred.items]
+            exactness = min(t.exactness for t in parts)
+            if exactness is Exactness.LOCAL:
+                return NOT_SENT
+            return Translated(exactness, {"and" if isinstance(pred, And) else "or": [t.sent for t in parts]})
         col = getattr(pred, "column", None)
-        if col is None or col in table.meta["fixed"]:
-            return Exactness.LOCAL
-        kind = table.meta["fields"].get(col)
+        if col is None or col in tdef.fixed:
+            return NOT_SENT
+        kind = tdef.fields.get(col)
         if kind is None or kind in ("J", "L"):
-            return Exactness.LOCAL  # not an API field of this resource (or not comparable): never sent
-        nullable = col not in table.meta["notnull"]
-        text_eq = Exactness.SUPERSET if self.options["case_insensitive_text"] else Exactness.EXACT
+            return NOT_SENT  # not an API field of this resource (or not comparable): never sent
+        name = tdef.api[col]  # the API's field name: only declared fields are ever sent
+        nullable = col not in tdef.notnull
+        ci_text = kind == "S" and bool(self.options["case_insensitive_text"])
+        E, S = Exactness.EXACT, Exactness.SUPERSET
         if isinstance(pred, Cmp):
-            if not _value_ok(kind, pred.value):
-                return Exactness.LOCAL
+            v, op = pred.value, pred.op
+            if not _value_ok(kind, v):
+                return NOT_SENT
             if kind == "T":
-                return self._classify_ts(pred)
-            if pred.op is Op.EQ:
-                return text_eq if kind == "S" else Exactness.EXACT
-            if kind == "B" and pred.op is Op.NE:
-                return Exactness.EXACT  # `b <> v` is `b = NOT v` (NULLs fail both)
+                return self._translate_ts(name, pred)
+            if op is Op.EQ:
+                return Translated(S if ci_text else E, {name: _wire(kind, v)})
+            if kind == "B" and op is Op.NE:
+                return Translated(E, {name: not v})  # `b <> v` is `b = NOT v` (NULLs fail both)
+            if kind == "S" and op is Op.NE and self.loopback and not ci_text:
+                return Translated(S if nullable else E, {name: {"neq": v}})
             if kind in ("S", "B"):
-                if pred.op is Op.NE and self.loopback and not (kind == "S" and self.options["case_insensitive_text"]):
-                    return Exactness.SUPERSET if nullable else Exactness.EXACT
-                return Exactness.LOCAL  # text order is the server's collation, unknown
-            if pred.op is Op.GE:
-                return Exactness.EXACT
-            if pred.op is Op.GT and not self.loopback:
-                if kind == "D" and pred.value == dt.date.max:
-                    return Exactness.LOCAL  # no next day to write
-                ints = col in table.meta["ints"] and isinstance(pred.value, int)
-                return Exactness.EXACT if ints or kind == "D" else Exactness.SUPERSET
+                return NOT_SENT  # text order is the server's collation, unknown
+            if op is Op.GE:
+                return Translated(E, {name: {"gte": _wire(kind, v)}})
+            if op is Op.GT and not self.loopback:
+                if kind == "D":
+                    if v == dt.date.max:
+                        return NOT_SENT  # no next day to write
+                    return Translated(E, {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}})
+                if col in tdef.ints and isinstance(v, int):
+                    return Translated(E, {name: {"gte": v + 1}})
+                return Translated(S, {name: {"gte": _wire(kind, v)}})  # re-checked locally
             if not self.loopback:
-                return Exactness.LOCAL
-            if pred.op is Op.NE:
-                return Exactness.SUPERSET if nullable else Exactness.EXACT
-            return Exactness.EXACT
+                return NOT_SENT
+            return Translated(S if op is Op.NE and nullable else E, {name: {_OPS[op]: _wire(kind, v)}})
         if not self.loopback:
-            return Exactness.LOCAL
+            return NOT_SENT
         if isinstance(pred, IsNull):
-            return Exactness.EXACT
+            return Translated(E, {name: {"neq": None}} if pred.negated else {name: None})
         if isinstance(pred, InList) and 0 < len(pred.values) <= _MAX_IN:
-            if kind == "S" and self.options["case_insensitive_text"]:
-                return Exactness.LOCAL if pred.negated else Exactness.SUPERSET
-            if not all(_value_ok(kind, v) for v in pred.values):
-                return Exactness.LOCAL
-            if kind == "T":  # equality on timestamp text is not reliable (see _classify_ts)
-                return Exactness.SUPERSET if pred.negated else Exactness.LOCAL
-            return Exactness.SUPERSET if pred.negated and nullable else Exactness.EXACT
+            if ci_text and pred.negated:
+                return NOT_SENT
+            if not ci_text and not all(_value_ok(kind, v) for v in pred.values):
+                return NOT_SENT
+            sent = {name: {"nin" if pred.negated else "inq": [_wire(kind, v) for v in pred.values]}}
+            if ci_text:
+                return Translated(S, sent)
+            if kind == "T":  # equality on timestamp text is not reliable (see _translate_ts)
+                return Translated(S, sent) if pred.negated else NOT_SENT
+            return Translated(S if pred.negated and nullable else E, sent)
         # Whether ``like`` is SQL LIKE or a regex, and its case rule, are unknown: send it only when the
         # literal text means the same either way, and always re-check.
         if (isinstance(pred, Like) and kind == "S" and not pred.negated and not pred.case_insensitive
                 and all(not isinstance(p, str) or _SAFE_LIKE.match(p) for p in pred.pattern.parts)):
-            return Exactness.SUPERSET
-        return Exactness.LOCAL
+            return Translated(S, {name: {"like": pred.pattern.sql()}})
+        return NOT_SENT
 
-    def _classify_ts(self, pred: Cmp) -> Exactness:
+    def settle(self, table: TableDef, conjuncts: Sequence[Pred], translated: list[Translated]) -> list[Translated]:
+        if self.loopback:
+            return translated  # repeated fields go into an "and" array (render_scan)
+        # Confirmed form: one key per field in one JSON object; the fixed type filter takes its key.
+        out = list(translated)
+        used = set(table_as(table, AlumioTable).fixed)
+        for rank in (Exactness.EXACT, Exactness.SUPERSET):
+            for i, pred in enumerate(conjuncts):
+                if out[i].exactness is rank:
+                    col = pred.column  # type: ignore[union-attr]
+                    if col in used:
+                        out[i] = NOT_SENT
+                    else:
+                        used.add(col)
+        return out
+
+    def _translate_ts(self, name: str, pred: Cmp) -> Translated:
         """Timestamps. "Dates are compared as ISO-8601 strings with .000Z" (docs/notes/alumio-api.md): if the server
         compares text, a stored ``...:22Z`` (the seed's own format) sorts *after* ``...:22.000Z`` ('Z' >
         '.'), so the same instant is "greater". What stays right whether the server compares instants
         or such text: ``gte`` with a whole-second literal (exact; with milliseconds a superset), ``lt``
         with a whole-second literal (exact), ``gt``/``neq`` (superset), ``lte v`` sent as ``lt v+1s``
         (superset), and ``=`` sent as ``gte`` (superset). IN on timestamps stays local."""
-        whole = pred.value.microsecond == 0
-        op = pred.op
+        v, op = pred.value, pred.op
+        whole = v.microsecond == 0
         if op is Op.GE:
-            return Exactness.EXACT if whole else Exactness.SUPERSET
+            return Translated(Exactness.EXACT if whole else Exactness.SUPERSET, {name: {"gte": _wire("T", v)}})
         if op in (Op.EQ, Op.GT):
-            return Exactness.SUPERSET
+            return Translated(Exactness.SUPERSET,
+                              {name: {"gte" if op is Op.EQ or not self.loopback else "gt": _wire("T", v)}})
         if not self.loopback:
-            return Exactness.LOCAL
+            return NOT_SENT
         if op is Op.LT:
-            return Exactness.EXACT if whole else Exactness.LOCAL
+            return Translated(Exactness.EXACT, {name: {"lt": _wire("T", v)}}) if whole else NOT_SENT
         if op is Op.LE:
-            fits = pred.value < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(seconds=1)
-            return Exactness.SUPERSET if whole and fits else Exactness.LOCAL
-        return Exactness.SUPERSET  # NE
+            fits = v < dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(seconds=1)
+            if not (whole and fits):
+                return NOT_SENT
+            return Translated(Exactness.SUPERSET, {name: {"lt": _wire("T", v + dt.timedelta(seconds=1))}})
+        return Translated(Exactness.SUPERSET, {name: {"neq": _wire("T", v)}})  # NE
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        if "storage" in table.meta or not keys:
+        tdef = table_as(table, AlumioTable)
+        if tdef.storage is not None or not keys:
             return False
         key = table.key
         if not self.loopback:
             if len(keys) != 1:
                 return False  # the confirmed ``order`` is one "field asc|desc" string
-            if keys[0].column == key and key == table.meta["byte_order_key"]:
+            if keys[0].column == key and key == tdef.byte_order_key:
                 return True  # a total order: pages are consistent
             # One key that is never NULL (the server's NULL placement is unknown) and orders like SQL
             # (numbers, dates, timestamps; text follows the server's collation). Ties are not ordered,
             # so the planner pushes it only when LIMIT + OFFSET fit one request (max_pushed_limit).
             col = keys[0].column
-            return col in table.meta["notnull"] and table.meta["fields"].get(col) in ("N", "T", "D")
+            return col in tdef.notnull and tdef.fields.get(col) in ("N", "T", "D")
         for k in keys:
-            kind = table.meta["fields"].get(k.column)
-            if k.column == key and key == table.meta["byte_order_key"]:
+            kind = tdef.fields.get(k.column)
+            if k.column == key and key == tdef.byte_order_key:
                 continue
-            if k.column not in table.meta["notnull"] or kind not in ("N", "T", "D"):
+            if k.column not in tdef.notnull or kind not in ("N", "T", "D"):
                 return False
         # a total order needs the key as the last tie-breaker
-        return key is not None and (key == table.meta["byte_order_key"] or keys[-1].column != key)
+        return key is not None and (key == tdef.byte_order_key or keys[-1].column != key)
 
     # --- rendering -------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        tdef = table_as(table, AlumioTable)
         page_size = max(1, int(self.options["page_size"]))
         if spec.limit is not None:
             page_size = max(1, min(page_size, spec.limit))
-        if "storage" in table.meta:
-            storage = table.meta["storage"]
+        if tdef.storage is not None:
             cursor = CursorPaging("next", "limit", page_size, max_rows=spec.limit, container="filter")
-            path = self._storage_path(storage)
-            return ScanRequest(HttpRequest("GET", path), cursor, ("storage entities: next cursor, no filters",))
+            return ScanRequest(HttpRequest("GET", tdef.url), cursor, ("storage entities: next cursor, no filters",))
         notes = [f"{p}: {e.name.lower()}" for p, e in spec.pushed]
-        conds: list[dict[str, Any]] = [{api: v} for api, v in table.meta["fixed"].values()]
-        for pred, _ in spec.pushed:
-            conds.append(self._render(table, pred))
+        conds: list[dict[str, Any]] = [{api: v} for api, v in tdef.fixed.values()]
+        conds += [sent for _, sent in self.translate_pushed(table, spec)]
         doc: dict[str, Any] = {}
         if conds:
             keys = [next(iter(c)) for c in conds]
@@ -529,7 +585,7 @@ class Alumio(Dialect):
             else:
                 doc["where"] = {"and": conds}
         if spec.order:
-            api = table.meta["api"]
+            api = tdef.api
             order = [f"{api[k.column]} {'desc' if k.descending else 'asc'}" for k in spec.order]
             if self.loopback:
                 if table.key is not None and spec.order[-1].column != table.key:
@@ -539,46 +595,10 @@ class Alumio(Dialect):
                 doc["order"] = order[0]
         params = (("filter", json.dumps(doc, separators=(",", ":"), ensure_ascii=False)),) if doc else ()
         paging = OffsetPaging("skip", "limit", page_size, start=spec.offset, max_rows=spec.limit, container="filter")
-        url = table.meta.get("url") or self._path(table.name, table.meta["path"])
-        return ScanRequest(HttpRequest("GET", url, params), paging, tuple(notes))
-
-    def _render(self, table: TableDef, pred: Pred) -> dict[str, Any]:
-        if isinstance(pred, And):
-            return {"and": [self._render(table, p) for p in pred.items]}
-        if isinstance(pred, Or):
-            return {"or": [self._render(table, p) for p in pred.items]}
-        if isinstance(pred, Const):  # pragma: no cover - classify keeps these local
-            raise DialectError(f"alumio cannot render {pred}")
-        col = pred.column
-        kind = table.meta["fields"][col]
-        name = table.meta["api"][col]  # the API's field name: only declared fields are ever sent
-        if isinstance(pred, Cmp):
-            v = pred.value
-            if kind == "T" and pred.op in (Op.EQ, Op.GT, Op.LE):
-                # superset forms (see _classify_ts)
-                if pred.op is Op.LE:
-                    return {name: {"lt": _wire(kind, v + dt.timedelta(seconds=1))}}
-                return {name: {"gte" if pred.op is Op.EQ or not self.loopback else "gt": _wire(kind, v)}}
-            if pred.op is Op.EQ:
-                return {name: _wire(kind, v)}
-            if kind == "B" and pred.op is Op.NE:
-                return {name: not v}
-            if pred.op is Op.GT and not self.loopback:
-                if kind == "D":
-                    return {name: {"gte": _wire(kind, v + dt.timedelta(days=1))}}
-                if col in table.meta["ints"] and isinstance(v, int):
-                    return {name: {"gte": v + 1}}
-                return {name: {"gte": _wire(kind, v)}}  # superset: re-checked locally
-            return {name: {_OPS[pred.op]: _wire(kind, v)}}
-        if isinstance(pred, IsNull):
-            return {name: {"neq": None}} if pred.negated else {name: None}
-        if isinstance(pred, InList):
-            return {name: {"nin" if pred.negated else "inq": [_wire(kind, v) for v in pred.values]}}
-        if isinstance(pred, Like):
-            return {name: {"like": pred.pattern.sql()}}
-        raise DialectError(f"alumio cannot render {pred}")  # pragma: no cover - classify keeps it local
+        return ScanRequest(HttpRequest("GET", tdef.url, params), paging, tuple(notes))
 
     def parse_page(self, table: TableDef, body: Any) -> Page:
+        tdef = table_as(table, AlumioTable)
         if not isinstance(body, dict) or not isinstance(body.get("results"), list):
             raise DialectError(f"alumio {table.name}: expected a JSON object with 'results', "
                                f"got {type(body).__name__}")
@@ -586,7 +606,7 @@ class Alumio(Dialect):
         # ASSUMPTION [U]: a storage listing carries each entity's value (the seed's listing schema shows
         # only identifier and updatedAt). Without it every value would read as NULL: a wrong answer,
         # so say so instead.
-        if ("storage" in table.meta and self.options["storage_values"]
+        if (tdef.storage is not None and self.options["storage_values"]
                 and any(isinstance(r, dict) and "value" not in r for r in records)):
             raise DialectError(
                 f"alumio {table.name}: the storage entity listing carries no 'value' field on this "
@@ -614,7 +634,7 @@ class Alumio(Dialect):
                         node = json.dumps(node, ensure_ascii=False, sort_keys=True)  # as ->> reads it
                     rec[key] = node  # other types: a mismatch is the converter's typed error
         total = (body.get("metadata") or {}).get("totalCount") if isinstance(body.get("metadata"), dict) else None
-        cursor = body.get("next") if "storage" in table.meta else None
+        cursor = body.get("next") if tdef.storage is not None else None
         if not cursor:
             cursor = None
         return Page(records, total if isinstance(total, int) and not isinstance(total, bool) else None, cursor)
@@ -626,12 +646,12 @@ def _value_ok(kind: str, v: Any) -> bool:
     if kind == "B":
         return isinstance(v, bool)
     if kind == "N":
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return finite_number(v)
     if kind == "T":
         # ISO text with milliseconds (docs/notes/alumio-api.md): a finer literal cannot be written exactly
-        return isinstance(v, dt.datetime) and v.tzinfo is not None and v.microsecond % 1000 == 0
+        return ms_instant(v)
     if kind == "D":
-        return isinstance(v, dt.date) and not isinstance(v, dt.datetime)
+        return plain_date(v)
     return False
 
 
@@ -641,6 +661,4 @@ def _wire(kind: str, v: Any) -> Any:
         return v.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     if kind == "D":
         return v.isoformat()
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v) if kind == "N" else v
-    return v
+    return int_if_whole(v) if kind == "N" else v

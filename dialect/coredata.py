@@ -31,11 +31,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from dialect._base import NOT_SENT, AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Translated
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import (
     Cmp,
@@ -115,11 +115,20 @@ _EQ_FILTERS = {"files": ("parent", "associated_contacts_id"), "projects": ("asso
                "tasks": ("associated_contacts_id",)}
 _DATE_FILTERS = {"projects", "files", "contacts", "tasks"}  # seed: "works for ... these endpoints"
 _SORTABLE = ("created", "modified")
+
+
+def _pushable(table: str) -> dict[str, frozenset[str]]:
+    """What ``classify`` may send for ``table``: the filterable fields above, with their operators."""
+    out = {c: frozenset({"=", "LIKE"}) for c in _TEXT_FILTERS.get(table, ())}
+    out.update((c, frozenset({"="})) for c in _EQ_FILTERS.get(table, ()))
+    if table in _DATE_FILTERS:
+        out.update((c, frozenset({"=", "<", "<=", ">", ">="})) for c in ("created", "modified"))
+    return out
+
 # tastypie's filter_value_to_python turns these whole values into True/False/None before Django
 # sees them (title=None means IS NULL, title=true matches "True"): such values stay local.
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TASTYPIE_WORDS = frozenset({"true", "True", "false", "False", "nil", "none", "None"})
-_OP_SUFFIX = {Op.GT: "gt", Op.GE: "gte", Op.LT: "lt", Op.LE: "lte"}
 
 
 class CoreData(Dialect):
@@ -139,7 +148,6 @@ class CoreData(Dialect):
                                       "re-checked locally, since tastypie ignores a filter on a field it "
                                       "does not know"),
     }
-    default_page_size = 1000
 
     def auth(self, credentials: Mapping[str, Secret]) -> AuthPlan:
         try:
@@ -150,50 +158,59 @@ class CoreData(Dialect):
         return AuthPlan(headers=(("Authorization", Secret(f"apikey {user.reveal()}:{key.reveal()}")),))
 
     def discover(self) -> Discovery:
-        return [TableDef(name, cols, doc=f"/api/v2/{name}/", key="id") for name, cols in _TABLES.items()]
+        return [TableDef(name, cols, doc=f"/api/v2/{name}/", key="id", pushable=_pushable(name))
+                for name, cols in _TABLES.items()]
         yield  # pragma: no cover - a fixed set of resources: no discovery requests
 
     # --- pushdown -----------------------------------------------------------------------------
 
-    def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
-        out: list[Exactness] = []
-        used: set[str] = set()
-        for pred in conjuncts:
-            decision, key = self._classify_one(table.name, pred)
-            if decision is not Exactness.LOCAL and key is not None:
-                if key in used:  # Django keeps only the last value of a repeated parameter
-                    decision = Exactness.LOCAL
-                else:
-                    used.add(key)
-            out.append(decision)
-        return out
-
-    def _classify_one(self, table: str, pred: Pred) -> tuple[Exactness, str | None]:
+    def translate_one(self, table: TableDef, pred: Pred) -> Translated:
+        """A conjunct as query parameters ``((name, value), ...)``; a date bound as ``_Bound``s, merged
+        with the others at render time (never a repeated parameter)."""
+        name = table.name
         text_exact = Exactness.EXACT if self.options["case_sensitive_text"] else Exactness.SUPERSET
         if isinstance(value := getattr(pred, "value", None), str) and value in _TASTYPIE_WORDS:
-            return Exactness.LOCAL, None
+            return NOT_SENT
         if isinstance(pred, Like) and any(isinstance(p, str) and p in _TASTYPIE_WORDS for p in pred.pattern.parts[:1]):
-            return Exactness.LOCAL, None
+            return NOT_SENT
         if isinstance(pred, Cmp):
             col = pred.column
-            if pred.op is Op.EQ and col in _TEXT_FILTERS.get(table, ()) and isinstance(pred.value, str):
-                return self._unconfirmed(table, col, text_exact), col
-            if pred.op is Op.EQ and col in _EQ_FILTERS.get(table, ()) and isinstance(pred.value, str):
+            if pred.op is Op.EQ and col in _TEXT_FILTERS.get(name, ()) and isinstance(pred.value, str):
+                return Translated(self._unconfirmed(name, col, text_exact), ((self._eq_key(col), pred.value),))
+            if pred.op is Op.EQ and col in _EQ_FILTERS.get(name, ()) and isinstance(pred.value, str):
                 # the API validates and normalises uuids (case, dashes); SQL compares text exactly
-                return (Exactness.EXACT, col) if _UUID.match(pred.value) else (Exactness.LOCAL, None)
-            if col in ("created", "modified") and table in _DATE_FILTERS and isinstance(pred.value, dt.datetime):
+                if _UUID.match(pred.value):
+                    return Translated(Exactness.EXACT, ((self._eq_key(col), pred.value),))
+                return NOT_SENT
+            if col in ("created", "modified") and name in _DATE_FILTERS and isinstance(pred.value, dt.datetime):
                 if pred.op is Op.NE or pred.value.tzinfo is not None:
-                    return Exactness.LOCAL, None
-                return Exactness.EXACT, None  # bounds are merged at render time, never repeated
+                    return NOT_SENT
+                bounds = [_Bound(col, op is not Op.LT and op is not Op.LE, pred.value, op not in (Op.GT, Op.LT))
+                          for op in ((Op.GE, Op.LE) if pred.op is Op.EQ else (pred.op,))]
+                return Translated(Exactness.EXACT, tuple(bounds))
         if (isinstance(pred, Like) and not pred.negated and not pred.case_insensitive
-                and pred.column in _TEXT_FILTERS.get(table, ())):
-            if pred.pattern.literal() is not None:
-                return self._unconfirmed(table, pred.column, text_exact), pred.column
+                and pred.column in _TEXT_FILTERS.get(name, ())):
+            col, literal = pred.column, pred.pattern.literal()
+            if literal is not None:
+                return Translated(self._unconfirmed(name, col, text_exact), ((self._eq_key(col), literal),))
             if pred.pattern.prefix():
-                return self._unconfirmed(table, pred.column, text_exact), pred.column + "__startswith"
+                return Translated(self._unconfirmed(name, col, text_exact),
+                                  ((col + "__startswith", pred.pattern.prefix()),))
             if pred.pattern.leading_literal():
-                return Exactness.SUPERSET, pred.column + "__startswith"
-        return Exactness.LOCAL, None
+                return Translated(Exactness.SUPERSET, ((col + "__startswith", pred.pattern.leading_literal()),))
+        return NOT_SENT
+
+    def settle(self, table: TableDef, conjuncts: Sequence[Pred], translated: list[Translated]) -> list[Translated]:
+        # Django keeps only the last value of a repeated parameter: the first conjunct to use one keeps it
+        used: set[str] = set()
+        out = []
+        for t in translated:
+            names = {item[0] for item in t.sent or () if not isinstance(item, _Bound)}
+            if names & used:
+                t = NOT_SENT
+            used |= names
+            out.append(t)
+        return out
 
     def _unconfirmed(self, table: str, column: str, exactness: Exactness) -> Exactness:
         """SUPERSET for a filter the seed does not confirm: ``identifier`` on projects appears only in
@@ -217,24 +234,13 @@ class CoreData(Dialect):
         notes: list[str] = []
         lower: dict[str, tuple[dt.datetime, bool]] = {}  # column -> (bound, inclusive)
         upper: dict[str, tuple[dt.datetime, bool]] = {}
-        for pred, _ in spec.pushed:
-            if isinstance(pred, Cmp) and pred.column in ("created", "modified"):
-                v = pred.value
-                if pred.op in (Op.GT, Op.GE, Op.EQ):
-                    _tighten(lower, pred.column, v, pred.op is not Op.GT, lambda a, b: a > b)
-                if pred.op in (Op.LT, Op.LE, Op.EQ):
-                    _tighten(upper, pred.column, v, pred.op is not Op.LT, lambda a, b: a < b)
-            elif isinstance(pred, Cmp):
-                params.append((self._eq_key(pred.column), pred.value))
-            elif isinstance(pred, Like):
-                literal = pred.pattern.literal()
-                if literal is not None:
-                    params.append((self._eq_key(pred.column), literal))
+        for _, sent in self.translate_pushed(table, spec):
+            for item in sent:
+                if isinstance(item, _Bound):
+                    _tighten(lower if item.lower else upper, item.column, item.value, item.inclusive,
+                             (lambda a, b: a > b) if item.lower else (lambda a, b: a < b))
                 else:
-                    prefix = pred.pattern.prefix() or pred.pattern.leading_literal()
-                    params.append((pred.column + "__startswith", prefix))
-            else:  # pragma: no cover - classify never marks anything else as pushed
-                raise DialectError(f"coredata cannot render {pred}")
+                    params.append(item)
         for col, (v, inclusive) in lower.items():
             params.append((f"{col}__{'gte' if inclusive else 'gt'}", _iso(v)))
         for col, (v, inclusive) in upper.items():
@@ -265,6 +271,15 @@ class CoreData(Dialect):
         """Values of filter-only columns: the pushed equality's value."""
         return {p.column: p.value for p, _ in spec.pushed
                 if isinstance(p, Cmp) and p.column == "associated_contacts_id" and p.op is Op.EQ}
+
+
+class _Bound(NamedTuple):
+    """One side of a ``created``/``modified`` range: ``column__gt[e]`` (lower) or ``__lt[e]``."""
+
+    column: str
+    lower: bool
+    value: dt.datetime
+    inclusive: bool
 
 
 def _tighten(bounds: dict[str, tuple[dt.datetime, bool]], col: str, v: dt.datetime, inclusive: bool,

@@ -32,16 +32,16 @@ it is paired with ``p._id.exists=true``).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token, jwt_expiry
-from dialect._like import like_to_regex
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token, jwt_expiry, table_as
+from dialect._render import ascii_cased, case_class, like_to_regex, sendable
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.types import (
     Aggregate,
@@ -77,7 +77,36 @@ _VALUE_TYPES: dict[str, tuple[pa.DataType, Parse | None]] = {
 _KEY_ORDER = ("reference", "datetime", "date", "number", "boolean", "string")
 _OP_NAME = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte", Op.NE: "ne"}
 _IDENT = re.compile(r"^\w+$")
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# value key -> how ``sendable`` checks a literal for it
+_STORED = {"number": "number", "boolean": "boolean", "date": "date", "datetime": "instant", "reference": "objectid"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntuTable(TableDef):
+    """An entity type: ``props`` maps each property column to its value key (string, number, ...);
+    ``single`` are the properties declared single-valued (their filters are exact)."""
+
+    entity_type: str
+    props: Mapping[str, str]
+    single: frozenset[str]
+
+
+def _pushable(props: Mapping[str, str], single: frozenset[str]) -> dict[str, frozenset[str]]:
+    """What ``_classify_one`` may send, per column (see there for why)."""
+    out: dict[str, frozenset[str]] = {}
+    for prop, key in props.items():
+        ops = {"IS NULL", "IS NOT NULL", "="}
+        if key not in ("boolean", "reference"):
+            ops |= {"<", "<=", ">", ">="}
+        if prop in single:
+            ops.add("<>")  # a multi-valued property's ne means "no value equals": not SQL's <> on the first
+        if key in ("string", "reference"):
+            ops.add("IN")
+        if key == "string":
+            ops |= {"LIKE", "ILIKE"}
+        out[prop] = frozenset(ops)
+        out[prop + "__all"] = frozenset({"IS NULL", "IS NOT NULL", "CONTAINS", "NOT CONTAINS"})
+    return out
 
 
 class Entu(Dialect):
@@ -92,7 +121,6 @@ class Entu(Dialect):
         "sample_size": (200, "entities sampled per type to infer its properties"),
         "types": ([], "restrict discovery to these entity types"),
     }
-    default_page_size = 500
     projects_columns = True  # the field list names spec.columns only
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
@@ -184,21 +212,23 @@ class Entu(Dialect):
                                      doc=f"first {key} value of {prop}{note}"))
             columns.append(ColumnDef(prop + "__all", pa.list_(typ), path=(prop,), extract="all", item_key=key,
                                      parse=parse, doc=f"every {key} value of {prop}"))
-        return TableDef(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
-                        meta={"type": type_name, "props": props, "single": frozenset(single)})
+        return EntuTable(type_name, tuple(columns), doc=f"Entu entities of type {type_name!r}", key="_id",
+                         pushable=_pushable(props, frozenset(single)), entity_type=type_name, props=props,
+                         single=frozenset(single))
 
     # --- pushdown -------------------------------------------------------------------------------
 
     def _prop(self, table: TableDef, column: str) -> tuple[str, str, bool, bool] | None:
         """(property, value key, is the LIST column, single-valued) for a column, None for _id."""
+        tdef = table_as(table, EntuTable)
         if column == "_id":
             return None
         is_list = column.endswith("__all")
         prop = column[:-5] if is_list else column
-        key = table.meta["props"].get(prop)
+        key = tdef.props.get(prop)
         if key is None:
             return None
-        return prop, key, is_list, prop in table.meta["single"]
+        return prop, key, is_list, prop in tdef.single
 
     def classify(self, table: TableDef, conjuncts: Sequence[Pred]) -> list[Exactness]:
         out = [self._classify_one(table, p) for p in conjuncts]
@@ -208,7 +238,8 @@ class Entu(Dialect):
         # overwritten, depending on the order. So each (prop, type) takes either one plain key or
         # distinct operators; a conjunct that would collide stays local (exact ones are placed first).
         # An identical key=value pair is rendered once (render_scan) and so never collides.
-        used: dict[tuple[str, str], dict[str | None, str]] = {("_type", "string"): {None: table.meta["type"]}}
+        entity_type = table_as(table, EntuTable).entity_type
+        used: dict[tuple[str, str], dict[str | None, str]] = {("_type", "string"): {None: entity_type}}
         for rank in (Exactness.EXACT, Exactness.SUPERSET):
             for i, pred in enumerate(conjuncts):
                 if out[i] is not rank:
@@ -258,28 +289,16 @@ class Entu(Dialect):
                 return scalar_exact
             return Exactness.LOCAL
         if isinstance(pred, Like) and key == "string" and not pred.negated:
-            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+            if pred.case_insensitive and not ascii_cased(pred.pattern):
                 return Exactness.LOCAL
             return scalar_exact
         return Exactness.LOCAL
 
     @staticmethod
     def _value_ok(key: str, value: Any, op: Op) -> bool:
-        if key == "number":
-            # NaN and infinities order differently in Mongo and DuckDB (NaN is below every number in
-            # Mongo, above in DuckDB) and have no JSON form: never sent. The planner keeps them local
-            # too; this is the dialect's own guard, like Totalum's and Alumio's.
-            return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        if key == "boolean":
-            return isinstance(value, bool) and op in (Op.EQ, Op.NE)
-        if key == "date":
-            return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
-        if key == "datetime":
-            # Mongo dates hold milliseconds: a sub-millisecond literal would be rounded.
-            return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
-        if key == "reference":
-            return isinstance(value, str) and bool(_OBJECT_ID.match(value)) and op in (Op.EQ, Op.NE)
-        return isinstance(value, str)
+        # NaN and infinities order differently in Mongo and DuckDB and have no JSON form; Mongo dates
+        # hold milliseconds; references are ObjectIds (see ``sendable``)
+        return sendable(value, _STORED.get(key, "text"), op)
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
         # ``sort=f`` becomes ``$sort: {private.<f>: ±1}`` (docs/notes/entu-api.md "Other parameters"): the entity
@@ -324,7 +343,8 @@ class Entu(Dialect):
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
-        params: list[tuple[str, str]] = [("_type.string", table.meta["type"])]
+        tdef = table_as(table, EntuTable)
+        params: list[tuple[str, str]] = [("_type.string", tdef.entity_type)]
         for pred, _ in spec.pushed:
             # a key given twice is an array to the server: render an identical pair once (see classify)
             params.extend(p for p in self._render(table, pred) if p not in params)
@@ -337,7 +357,7 @@ class Entu(Dialect):
         props = sorted({c[:-5] if c.endswith("__all") else c for c in spec.columns} - {"_id"})
         params.append(("props", ",".join(props) if props else "_id"))
         if spec.order and spec.order[0].column != "_id":  # ORDER BY _id: the default order (can_sort)
-            sort = [("-" if k.descending else "") + f"{k.column}.{table.meta['props'][k.column]}" for k in spec.order]
+            sort = [("-" if k.descending else "") + f"{k.column}.{tdef.props[k.column]}" for k in spec.order]
             # A total order, so pages never overlap or skip ties: every entity has exactly one _type
             # value, whose own value-object _id is unique (the entity _id itself cannot be sorted on).
             sort.append("_type._id")
@@ -395,24 +415,11 @@ def _value(key: str, value: Any) -> str:
 
 
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
-# Characters outside ASCII whose lowercase (DuckDB's simple mapping) is an ASCII letter.
-_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
-
-
-def _ascii_cased(pattern: LikePattern) -> bool:
-    """Every literal character either has no case or is an ASCII letter."""
-    for part in pattern.parts:
-        if isinstance(part, str):
-            for ch in part:
-                if not ch.isascii() and (ch.lower() != ch or ch.upper() != ch):
-                    return False
-    return True
 
 
 def _escape(ch: str, case_insensitive: bool) -> str:
     if case_insensitive and _ASCII_LETTER.match(ch):
-        low = ch.lower()
-        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+        return case_class(ch)
     if ch == "/":
         return r"\x2f"  # the server splits the value on '/' (docs/notes/entu-api.md "Regex with / ... breaks")
     if ch.isascii() and not ch.isalnum():

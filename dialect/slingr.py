@@ -71,10 +71,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token, table_as
+from dialect._render import ascii_cased
 from dialect._slingr_query import (
     Rendered,
-    _ascii_cased,
     _flatten_and,
     _merge_between,
     _NotSendable,
@@ -157,6 +157,32 @@ class _Col:
 
 
 
+@dataclass(frozen=True, kw_only=True)
+class SlingrTable(TableDef):
+    """An entity: ``cols`` maps each SQL column to its field; ``flat`` are the (column, field, inner)
+    keys ``parse_page`` lifts out of single nested groups; ``lists`` the multi-valued date/time
+    fields it parses (path, parse)."""
+
+    entity: str
+    cols: Mapping[str, _Col]
+    flat: tuple[tuple[str, str, str], ...] = ()
+    lists: tuple[tuple[str, str], ...] = ()
+
+
+_NULLS = frozenset({"IS NULL", "IS NOT NULL"})
+_EQ = frozenset({"=", "<>", "IN", "NOT IN"})
+_RANGE_OPS = frozenset({"<", "<=", ">", ">="})
+# What ``_leaf`` may send per field kind (see there for why): booleans equals/notEquals only, ranges on
+# numbers and dates, like() on text; empty() on a list only as IS NULL (it also matches []).
+_PUSHABLE: dict[str, frozenset[str]] = {
+    "id": _EQ, "boolean": frozenset({"=", "<>"}), "struct": frozenset(), "system": frozenset(),
+    "list": frozenset({"IS NULL", "CONTAINS", "NOT CONTAINS"}), "flatlist": _NULLS | {"CONTAINS", "NOT CONTAINS"},
+    "relationship": _NULLS, "opaque": _NULLS, "naive": _NULLS | {"="} | _RANGE_OPS,
+    "number": _NULLS | _EQ | _RANGE_OPS, "datetime": _NULLS | _EQ | _RANGE_OPS, "date": _NULLS | _EQ | _RANGE_OPS,
+    "text": _NULLS | _EQ | {"LIKE", "ILIKE"}, "string": _NULLS | _EQ, "choice": _NULLS | _EQ, "other": _NULLS | _EQ,
+}
+
+
 class Slingr(Dialect):
     name = "slingr"
     title = "Slingr runtime REST API"
@@ -174,7 +200,6 @@ class Slingr(Dialect):
         "aggregate_pushdown": (True, "GROUP BY with COUNT/SUM/AVG/MIN/MAX through PUT /data/{entity}/aggregate; "
                                      "false: grouped locally over a plain scan"),
     }
-    default_page_size = 1000
     projects_columns = True  # the field list names spec.columns only
     max_pushed_limit = 1000  # a sorted LIMIT is pushed only when it fits one page
 
@@ -246,9 +271,10 @@ class Slingr(Dialect):
                 info[col.name] = meta
                 if meta.path != fname and meta.kind != "flatlist":
                     flat.append((col.name, fname, meta.path.split(".", 1)[1]))
-        lists = tuple((m.path, m.parse) for m in info.values() if m.kind == "list" and m.parse)
-        return TableDef(entity, tuple(columns), doc=f"Slingr entity {entity}", key="id",
-                        meta={"entity": entity, "cols": info, "flat": tuple(flat), "lists": lists})
+        lists = tuple((m.path, m.parse) for m in info.values() if m.kind == "list" and m.parse is not None)
+        return SlingrTable(entity, tuple(columns), doc=f"Slingr entity {entity}", key="id",
+                           pushable={c: _PUSHABLE[m.kind] for c, m in info.items() if _PUSHABLE.get(m.kind)},
+                           entity=entity, cols=info, flat=tuple(flat), lists=lists)
 
     def _field_columns(self, fname: str, values: list[Any],
                        declared: Mapping[str, str]) -> list[tuple[ColumnDef, _Col]]:
@@ -391,7 +417,8 @@ class Slingr(Dialect):
                 return None, Exactness.LOCAL
             exact = Exactness.EXACT if len(kept) == len(parts) else Exactness.SUPERSET
             return ("and", [t for t, _ in kept]), min(exact, *(e for _, e in kept))
-        info = table.meta["cols"].get(getattr(pred, "column", None))
+        column = getattr(pred, "column", None)  # And/Or/Const have none
+        info = table_as(table, SlingrTable).cols.get(column) if column is not None else None
         if info is None:
             return None, Exactness.LOCAL
         try:
@@ -463,7 +490,7 @@ class Slingr(Dialect):
         if isinstance(pred, Like):
             if kind != "text" or pred.negated:
                 raise _NotSendable
-            if pred.case_insensitive and not _ascii_cased(pred.pattern):
+            if pred.case_insensitive and not ascii_cased(pred.pattern):
                 raise _NotSendable
             regex = like_regex(pred.pattern, pred.case_insensitive)
             literal = "".join(p for p in pred.pattern.parts if isinstance(p, str))
@@ -535,7 +562,7 @@ class Slingr(Dialect):
         if not keys:
             return True
         first = keys[0]
-        info = table.meta["cols"].get(first.column)
+        info = table_as(table, SlingrTable).cols.get(first.column)
         if info is None:
             return False
         if info.kind == "id":
@@ -561,10 +588,10 @@ class Slingr(Dialect):
         sent = [t for t in rendered if t is not None]
         if len(sent) < len(rendered) or any(t[0] == "or" for t in _flatten_and(sent)):
             return False
-        cols = table.meta["cols"]
+        cols = table_as(table, SlingrTable).cols
 
         def top(name: str | None, kinds: frozenset[str]) -> bool:
-            info = cols.get(name)
+            info = cols.get(name) if name is not None else None
             return info is not None and info.path == info.field and info.kind in kinds
 
         if not all(top(k, _GROUPABLE) for k in keys):
@@ -590,13 +617,15 @@ class Slingr(Dialect):
             # only when two scans of one table in one query disagree (see classify)
             raise DialectError(f"slingr {table.name}: an OR cannot be sent to the aggregate endpoint; "
                                "rewrite the query with the grouped table in a subquery of its own")
-        cols = table.meta["cols"]
+        cols = table_as(table, SlingrTable).cols
         by = [cols[k].path for k in spec.group_by]
         group: dict[str, str] = {}
         for agg in spec.aggregates:
             if agg.func == "count_star":
                 group[_agg_name(agg)] = "count()"
                 continue
+            if agg.column is None:  # pragma: no cover - only count_star has no column
+                raise DialectError(f"slingr cannot aggregate {agg}")
             path = cols[agg.column].path
             if agg.func in ("count", "sum"):
                 by.append(path)  # see can_aggregate: COUNT(col) per API group is count() or 0
@@ -631,7 +660,7 @@ class Slingr(Dialect):
                 params.append(("_query", query))
             else:
                 params.extend((t[1], t[2]) for t in items)
-        cols = table.meta["cols"]
+        cols = table_as(table, SlingrTable).cols
         fields = sorted({cols[c].field for c in spec.columns if c in cols} - {"id", "label", "version"})
         params.append(("_fields", ",".join(fields) if fields else "id"))
         size = int(self.options["page_size"])
@@ -664,6 +693,7 @@ class Slingr(Dialect):
         return self._parse(table, body, aggregate=isinstance(body, dict) and "offset" not in body)
 
     def _parse(self, table: TableDef, body: Any, *, aggregate: bool) -> Page:
+        tdef = table_as(table, SlingrTable)
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise DialectError(f"slingr {table.name}: expected a JSON object with 'items', got {type(body).__name__}")
         records = body["items"]
@@ -676,7 +706,7 @@ class Slingr(Dialect):
                                    "groups (a limit the API does not document); set the source option "
                                    "aggregate_pushdown = false")
             _fix_counts(table, records)
-        flat = table.meta.get("flat") or ()
+        flat = tdef.flat
         if flat:
             # inner fields of single nested groups / relationships as top-level keys, so the STRUCT
             # column and its `__` columns can be read in one pass (see the module docstring)
@@ -685,7 +715,7 @@ class Slingr(Dialect):
                     for col, fname, inner in flat:
                         parent = rec.get(fname)
                         rec[col] = parent.get(inner) if isinstance(parent, dict) else None
-        for path, parse in table.meta.get("lists") or ():
+        for path, parse in tdef.lists:
             for rec in records:
                 if isinstance(rec, dict) and isinstance(rec.get(path), list):
                     try:
@@ -723,7 +753,7 @@ def _agg_name(agg: Aggregate) -> str:
 
 def _fix_counts(table: TableDef, records: list[Any]) -> None:
     """COUNT(col) from count() of groups split by ``col``: 0 where ``col`` is null (see can_aggregate)."""
-    cols = table.meta["cols"]
+    cols = table_as(table, SlingrTable).cols
     for rec in records:
         if not isinstance(rec, dict):
             continue

@@ -78,14 +78,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef
+from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
+from dialect._render import ascii_cased, case_class, int_if_whole, like_to_regex, object_id, sendable
 from lowcode_sql.errors import DialectError, MissingRequiredFilter
 from lowcode_sql.types import (
     Aggregate,
@@ -114,7 +115,9 @@ __all__ = ["Totalum", "like_regex"]
 _TEXT_TYPES = frozenset({"text", "long-text", "longtext", "string", "options", "select", "email", "phone", "url"})
 _REF_TYPES = frozenset({"many-to-one", "objectReference"})
 _TS = pa.timestamp("us", tz="UTC")
-_OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
+# property kind -> how ``sendable`` checks a literal for it
+_STORED = {"number": "number", "boolean": "boolean", "date": "instant", "id": "objectid", "ref": "objectid",
+           "text": "text"}
 _RANGE = {Op.LT: "lt", Op.LE: "lte", Op.GT: "gt", Op.GE: "gte"}
 _MAX_BRANCHES = 32
 _MAX_IN = 200  # values in one ``in`` array (option in_operator)
@@ -129,6 +132,28 @@ _SYSTEM = (
     ColumnDef("updatedAt", _TS, parse="iso", doc="last modification time"),
 )
 _SYSTEM_KINDS = {"_id": "id", "createdAt": "date", "updatedAt": "date"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TotalumTable(TableDef):
+    """A Totalum table: ``kinds`` maps each column to its property kind (text, number, date, boolean,
+    id, ref, file); a many-to-many ``link`` table reads ``table_id`` records per (source table,
+    property) through ``source_id``."""
+
+    table_id: str
+    kinds: Mapping[str, str]
+    link: tuple[str, str] | None = None
+
+
+_EQUALITY = frozenset({"IS NULL", "IS NOT NULL", "=", "<>", "IN", "NOT IN"})
+# What ``_translate`` may send, per property kind: ranges on numbers and dates only (SDK README), a
+# regex for LIKE on text; files never.
+_PUSHABLE = {"text": _EQUALITY | {"LIKE", "ILIKE"}, "number": _EQUALITY | {"<", "<=", ">", ">="},
+             "date": _EQUALITY | {"<", "<=", ">", ">="}, "boolean": _EQUALITY, "id": _EQUALITY, "ref": _EQUALITY}
+
+
+def _pushable(kinds: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    return {col: _PUSHABLE[kind] for col, kind in kinds.items() if kind in _PUSHABLE}
 
 
 class Totalum(Dialect):
@@ -148,7 +173,6 @@ class Totalum(Dialect):
                              "opt-in: its body is inferred from the seed's example and its answer has no "
                              "total, so a server-side cap on it could not be detected"),
     }
-    default_page_size = 200
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -206,20 +230,21 @@ class Totalum(Dialect):
                     if target is not None:
                         links.append((tid, name, target))
             columns.extend(_SYSTEM[1:])
-            tables[tid] = TableDef(tid, tuple(columns), doc=f"Totalum table {labels.get(tid, tid)!r}", key="_id",
-                                   meta={"table": tid, "kinds": kinds, "link": None})
+            tables[tid] = TotalumTable(tid, tuple(columns), doc=f"Totalum table {labels.get(tid, tid)!r}",
+                                       key="_id", pushable=_pushable(kinds), table_id=tid, kinds=kinds)
         for tid, prop, target in links:
             if target not in tables:
                 continue
-            tgt = tables[target]
+            tgt = table_as(tables[target], TotalumTable)
             name = f"{tid}__{prop}"
             source = ColumnDef("source_id", pa.string(), filter_only=True,
                                doc=f"_id of the {tid} record; required: WHERE source_id = '<id>'")
-            tables[name] = TableDef(
+            tables[name] = TotalumTable(
                 name, (source, *tgt.columns),
                 doc=f"Totalum many-to-many {tid}.{prop}: {target} records linked to one {tid} record",
-                key="_id", meta={"table": target, "kinds": dict(tgt.meta["kinds"]),
-                                 "link": {"source": tid, "property": prop}},
+                key="_id", pushable={**tgt.pushable, "source_id": frozenset({"="})},
+                required_filters=frozenset({"source_id"}), table_id=target, kinds=dict(tgt.kinds),
+                link=(tid, prop),
             )
         return list(tables.values())
 
@@ -230,9 +255,10 @@ class Totalum(Dialect):
 
     def _translate(self, table: TableDef, pred: Pred) -> tuple[list[dict[str, Any]], Exactness]:
         """One top-level conjunct as filter-array elements and how exactly they select it."""
-        kinds = table.meta["kinds"]
-        if table.meta["link"] is not None and getattr(pred, "column", None) == "source_id":
-            ok = isinstance(pred, Cmp) and pred.op is Op.EQ and _oid(pred.value)
+        tdef = table_as(table, TotalumTable)
+        kinds = tdef.kinds
+        if tdef.link is not None and getattr(pred, "column", None) == "source_id":
+            ok = isinstance(pred, Cmp) and pred.op is Op.EQ and object_id(pred.value)
             return [], Exactness.EXACT if ok else Exactness.LOCAL
         if isinstance(pred, Cmp) and pred.op is Op.NE and (ne := self._leaf(kinds, pred)) is not None:
             # ne also matches missing/null: a separate "not null" element makes it exact
@@ -323,7 +349,7 @@ class Totalum(Dialect):
         return [element], Exactness.EXACT if exact else Exactness.SUPERSET
 
     def can_sort(self, table: TableDef, keys: Sequence[SortKey]) -> bool:
-        kinds = table.meta["kinds"]
+        kinds = table_as(table, TotalumTable).kinds
         for k in keys:
             # not references: a many-to-one may hold an ObjectId or its text (see ``_mongo``), and
             # BSON sorts every string before every ObjectId, whatever the hex digits say
@@ -336,19 +362,20 @@ class Totalum(Dialect):
         return True
 
     def can_count(self, table: TableDef) -> bool:
-        return table.meta["link"] is None  # the many-to-many endpoint documents no returnCount
+        return table_as(table, TotalumTable).link is None  # the many-to-many endpoint documents no returnCount
 
     def can_aggregate(self, table: TableDef, keys: Sequence[str], aggregates: Sequence[Aggregate],
                       filters: Sequence[Pred] = ()) -> bool:
+        tdef = table_as(table, TotalumTable)
         # ``$group`` on ``{k: "$k"}`` keys groups by BSON equality: 1 and 1.0 together, strings
         # binary, dates by instant, as SQL's GROUP BY on these types. A missing key and a stored null
         # are two Mongo groups (``{}`` vs ``{k: null}``) but one SQL group: a split DuckDB merges again.
         # ``$sum`` ignores non-numbers (NULL and missing) and answers 0 over none: the engine also asks
         # ``count`` and makes such a SUM NULL. ``$min``/``$max`` ignore null and missing and order a
         # single-typed column as SQL does. File and many-to-many data stay out (objects, junctions).
-        if not self.options["aggregate"] or table.meta["link"] is not None:
+        if not self.options["aggregate"] or tdef.link is not None:
             return False
-        kinds = table.meta["kinds"]
+        kinds = tdef.kinds
         if any(kinds.get(k) not in _EQ_KINDS for k in keys):
             return False
         for a in aggregates:
@@ -364,6 +391,7 @@ class Totalum(Dialect):
     # --- rendering ------------------------------------------------------------------------------
 
     def render_scan(self, table: TableDef, spec: ScanSpec) -> ScanRequest:
+        tdef = table_as(table, TotalumTable)
         flt: list[dict[str, Any]] = []
         notes = []
         for pred, exactness in spec.pushed:
@@ -373,7 +401,7 @@ class Totalum(Dialect):
         for k in spec.order:
             sort.setdefault(k.column, -1 if k.descending else 1)  # a repeated key is moot: the first wins
         sort.setdefault("_id", 1)  # a total order, so pages never overlap or skip ties
-        link = table.meta["link"]
+        link = tdef.link
         if spec.grouped:
             return self._render_aggregate(table, spec, flt, tuple(notes))
         if link is not None:
@@ -381,11 +409,11 @@ class Totalum(Dialect):
             if len(ids) != 1:
                 # a query error, not a dialect bug: the platform serves these rows per source record only
                 raise MissingRequiredFilter(
-                    f"totalum {table.name}: many-to-many rows are read per {link['source']} record; "
-                    f"add WHERE source_id = '<{link['source']} _id>' (one {link['source']} record's _id)")
-            path = f"api/v1/crud/{link['source']}/{ids.pop()}/{link['property']}"
+                    f"totalum {table.name}: many-to-many rows are read per {link[0]} record; "
+                    f"add WHERE source_id = '<{link[0]} _id>' (one {link[0]} record's _id)")
+            path = f"api/v1/crud/{link[0]}/{ids.pop()}/{link[1]}"
         else:
-            path = f"api/v1/crud/{table.meta['table']}"
+            path = f"api/v1/crud/{tdef.table_id}"
             if self._window_by_pipeline(spec):
                 return self._render_window(table, spec, flt, sort, tuple(notes))
         size = self._page_size(spec, link is not None)
@@ -396,7 +424,7 @@ class Totalum(Dialect):
                                   max_rows=spec.limit, page_number=True, container="body",
                                   overlap=bool(self.options["drift_check"]), skip_param="pagination.skip",
                                   short_page_ends=False, untotalled_page_size=_DEFAULT_LIMIT)
-            return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{table.meta['table']}", json=body),
+            return ScanRequest(HttpRequest("POST", f"api/v1/crud/query/{tdef.table_id}", json=body),
                                paging, tuple(notes))
         params: list[tuple[str, str]] = []
         if flt:
@@ -413,7 +441,7 @@ class Totalum(Dialect):
     def _render_aggregate(self, table: TableDef, spec: ScanSpec, flt: list[dict[str, Any]],
                           notes: tuple[str, ...]) -> ScanRequest:
         """One pipeline: ``$match`` (the pushed filter in Mongo's own language), ``$group``."""
-        kinds = table.meta["kinds"]
+        kinds = table_as(table, TotalumTable).kinds
         group: dict[str, Any] = {"_id": {k: "$" + k for k in spec.group_by} if spec.group_by else None}
         for a in spec.aggregates:
             field = "$" + (a.column or "")
@@ -448,7 +476,7 @@ class Totalum(Dialect):
                        notes: tuple[str, ...]) -> ScanRequest:
         """``[{$match}, {$sort}, {$skip: OFFSET}, {$limit: LIMIT}]``: the same rows, order and tie-breaker
         as the REST pages, in one request (``_window_by_pipeline``)."""
-        stages = [*_match(table.meta["kinds"], flt), {"$sort": sort}, {"$skip": spec.offset},
+        stages = [*_match(table_as(table, TotalumTable).kinds, flt), {"$sort": sort}, {"$skip": spec.offset},
                   {"$limit": spec.limit}]
         why = f"OFFSET {spec.offset}: no useful page size divides it, one $skip/$limit aggregation request"
         return _pipeline_request(table, stages, (*notes, why))
@@ -524,34 +552,17 @@ def _column(name: str, ptype: str, prop: Mapping[str, Any]) -> ColumnDef | None:
     return None  # one-to-many (the other side's many-to-one), many-to-many (a link table), unknown
 
 
-def _oid(value: Any) -> bool:
-    return isinstance(value, str) and bool(_OBJECT_ID.match(value))
-
-
 def _value_ok(kind: str, value: Any, op: Op) -> bool:
-    if kind == "number":
-        # JSON has no NaN or Infinity (json.dumps would write a token the server cannot parse)
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if kind == "boolean":
-        return isinstance(value, bool) and op in (Op.EQ, Op.NE)
-    if kind == "date":
-        # BSON dates hold milliseconds: a finer literal would be rounded by the server
-        return isinstance(value, dt.datetime) and value.tzinfo is not None and value.microsecond % 1000 == 0
-    if kind in ("id", "ref"):
-        # the server casts to ObjectId (a non-hex string would be a cast error, not "no match")
-        return _oid(value) and op in (Op.EQ, Op.NE)
-    if kind == "text":
-        return isinstance(value, str) and op in (Op.EQ, Op.NE)
-    return False
+    # JSON has no NaN or Infinity; BSON dates hold milliseconds; the server casts ids to ObjectId;
+    # text is compared for (in)equality only (see ``sendable``); files never
+    return sendable(value, _STORED.get(kind, ""), op, text_ranges=False)
 
 
 def _wire(kind: str, value: Any) -> Any:
     if kind == "date":
         v = value.astimezone(dt.UTC)
         return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond // 1000:03d}Z"
-    if kind == "number" and isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    return value
+    return int_if_whole(value) if kind == "number" else value
 
 
 def _match(kinds: Mapping[str, str], flt: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -565,7 +576,7 @@ def _match(kinds: Mapping[str, str], flt: Sequence[Mapping[str, Any]]) -> list[d
 def _pipeline_request(table: TableDef, stages: list[dict[str, Any]], notes: tuple[str, ...]) -> ScanRequest:
     """One ``POST api/v1/filter/custom-mongo-aggregation-query``; the pipeline goes as strict JSON text."""
     body = {"customMongoQuery": json.dumps(stages, ensure_ascii=False, separators=(",", ":")),
-            "type": table.meta["table"]}
+            "type": table_as(table, TotalumTable).table_id}
     return ScanRequest(HttpRequest("POST", "api/v1/filter/custom-mongo-aggregation-query", json=body),
                        NoPaging(), notes)
 
@@ -660,14 +671,11 @@ def _dnf(pred: Pred, in_operator: bool) -> list[list[Pred]] | None:
 # --- LIKE -> PCRE -------------------------------------------------------------------------------
 
 _ASCII_LETTER = re.compile(r"[A-Za-z]")
-# Characters outside ASCII whose lowercase (DuckDB's simple mapping, used by ILIKE) is an ASCII letter.
-_EXTRA_CASE = {"i": "\u0130", "k": "\u212a"}
 
 
 def _escape(ch: str, case_insensitive: bool) -> str:
     if case_insensitive and _ASCII_LETTER.match(ch):
-        low = ch.lower()
-        return "[" + low + low.upper() + _EXTRA_CASE.get(low, "") + "]"
+        return case_class(ch)
     if ch == "\n":
         return r"\n"
     if ch.isascii() and not ch.isalnum():
@@ -678,22 +686,6 @@ def _escape(ch: str, case_insensitive: bool) -> str:
 def like_regex(pattern: LikePattern, case_insensitive: bool = False) -> str | None:
     """A PCRE regex (no options) matching exactly the strings the (I)LIKE pattern matches, or None
     when ILIKE would need Unicode case folding (a cased non-ASCII literal)."""
-    parts = list(pattern.parts)
-    if case_insensitive:
-        for part in parts:
-            if isinstance(part, str) and any(
-                not ch.isascii() and (ch.lower() != ch or ch.upper() != ch) for ch in part
-            ):
-                return None
-    out = []
-    anchored_start = not (parts and parts[0] is LikePattern.ANY)
-    anchored_end = not (parts and parts[-1] is LikePattern.ANY)
-    body = parts[(0 if anchored_start else 1):(len(parts) if anchored_end else -1)] if parts else []
-    for part in body:
-        if part is LikePattern.ANY:
-            out.append(r"[\s\S]*")
-        elif part is LikePattern.ONE:
-            out.append(r"[\s\S]")
-        else:
-            out.extend(_escape(ch, case_insensitive) for ch in part)
-    return ("^" if anchored_start else "") + "".join(out) + (r"(?![\s\S])" if anchored_end else "")
+    if case_insensitive and not ascii_cased(pattern):
+        return None
+    return like_to_regex(pattern, lambda ch: _escape(ch, case_insensitive), trim=True)

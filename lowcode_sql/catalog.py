@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 import dialect as dialects
-from dialect._base import Dialect, TableDef
+from dialect import Dialect, TableDef
 from lowcode_sql.config import Config, SourceConfig
 from lowcode_sql.errors import ConfigError, UnknownTable, close_matches
 from lowcode_sql.fetch import loop
@@ -174,7 +174,7 @@ class Catalog:
 
 def sandbox_credentials(sandbox: Any) -> dict[str, Any]:
     """The demo credentials an embedded emulator accepts."""
-    from dialect._base import Secret
+    from dialect import Secret
 
     return {k: Secret(v) for k, v in sandbox.DEMO_CREDENTIALS.items()}
 

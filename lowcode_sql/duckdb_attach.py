@@ -64,7 +64,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dialect._base import TableDef
+from dialect import TableDef
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
 from lowcode_sql.execute.verify import verifier_for

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
+from dialect import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
 from lowcode_sql.errors import UnknownTable
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.sandbox._base import STRICT_ENV

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from dialect._base import ColumnDef, TableDef
+from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
 
 __all__ = ["paused_gc", "raw_type", "records_to_batch"]

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dialect._base import ColumnDef, Dialect, TableDef
+from dialect import ColumnDef, Dialect, TableDef
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError

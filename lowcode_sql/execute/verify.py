@@ -54,7 +54,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from dialect._base import Dialect, TableDef
+from dialect import Dialect, TableDef
 from lowcode_sql.errors import AssumptionFailed
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.stats import ScanStats

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from dialect._base import AuthPlan, Dialect, Token
+from dialect import AuthPlan, Dialect, Token
 from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, AuthError, ConfigError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch.stats import ScanStats

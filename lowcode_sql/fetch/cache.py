@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from dialect._base import Secret
+from dialect import Secret
 from lowcode_sql.types import HttpRequest
 
 __all__ = ["ResponseCache", "credential_fingerprint"]

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from dialect._base import Dialect, Secret, TableDef
+from dialect import Dialect, Secret, TableDef
 from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.auth import AuthSession

@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from dialect._base import TableDef
+from dialect import TableDef
 from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, DialectError, InconsistentScan, LowcodeSQLError
 from lowcode_sql.fetch import loop

@@ -19,7 +19,7 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from dialect._base import ColumnDef, Dialect, TableDef
+from dialect import ColumnDef, Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
 from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid, node_id
 from lowcode_sql.plan.contradiction import is_contradiction

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dialect._base import TableDef
+from dialect import TableDef
 from lowcode_sql.errors import FetchError, LowcodeSQLError
 from lowcode_sql.probe.context import BIG_PAGE, Check, Context, Finding, Skip, attempt, rows, shown
 from lowcode_sql.probe.session import Answer

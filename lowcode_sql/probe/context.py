@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from dialect._base import TableDef
+from dialect import TableDef
 from lowcode_sql.errors import AssumptionFailed, FetchError, RequestRefused
 from lowcode_sql.execute.verify import ScanVerifier
 from lowcode_sql.probe.session import Answer, Session

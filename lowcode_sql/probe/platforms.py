@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from dialect._base import TableDef
+from dialect import TableDef, table_as
+from dialect.entu import EntuTable, _pushable
 from lowcode_sql.probe.context import Hints
 
 __all__ = ["hints_for"]
@@ -19,11 +20,13 @@ def _keys(*names: str) -> Any:
 
 def _entu_single(table: TableDef, rows: list[dict[str, Any]]) -> TableDef:
     # sorting and exact filters need single-valued properties (the source's ``single_valued``, kept in
-    # the table's meta by discovery): the probe treats so those whose every sampled entity holds at
+    # the table by discovery): the probe treats so those whose every sampled entity holds at
     # most one value, since it tests the API, not the account's data model
     single = {c.name for c in table.columns if table.has(c.name + "__all")
               and all(len(r.get(c.name + "__all") or ()) <= 1 for r in rows)}
-    return dataclasses.replace(table, meta={**table.meta, "single": frozenset(table.meta.get("single", ())) | single})
+    entu = table_as(table, EntuTable)
+    both = entu.single | single
+    return dataclasses.replace(entu, single=both, pushable=_pushable(entu.props, both))
 
 
 _HINTS: dict[str, Hints] = {

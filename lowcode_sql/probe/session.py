@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from dialect._base import Dialect, TableDef
+from dialect import Dialect, TableDef
 from lowcode_sql.catalog import Catalog, Source
 from lowcode_sql.config import Config, SourceConfig
 from lowcode_sql.convert.arrow import records_to_batch

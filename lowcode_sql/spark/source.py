@@ -37,7 +37,7 @@ from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructType
 
-from dialect._base import TableDef
+from dialect import TableDef
 from lowcode_sql.catalog import Catalog, Source
 from lowcode_sql.config import Config, SourceConfig, load_config
 from lowcode_sql.convert.arrow import records_to_batch

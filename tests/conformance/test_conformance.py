@@ -4,16 +4,20 @@ Parametrized over the platforms found by module name, so a sixth platform is cov
 dialect and sandbox modules exist. For each table the reference is a full scan (nothing pushed)
 loaded into DuckDB; then, per scalar column, leaf predicates, sorted LIMITs, counts and GROUP BYs
 run through lowcode_sql must give DuckDB's answer over the reference, whatever the dialect declared
-exact, superset or local. Capabilities are checked as declared: an exact COUNT(*) is one request,
-a contradiction none; ``parse_page`` rejects malformed bodies with a typed error; no dialect module
-does I/O; credentials never show in EXPLAIN.
+exact, superset or local. Capabilities are checked as declared: each table's ``pushable`` operators
+are exactly the ones ``classify`` sends (for some sample value) and give DuckDB's answer, its
+``required_filters`` are required; an exact COUNT(*) is one request, a contradiction none;
+``parse_page`` rejects malformed bodies with a typed error; no dialect module does I/O; credentials
+never show in EXPLAIN.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +28,11 @@ import pytest
 
 import dialect
 import lowcode_sql
-from lowcode_sql.errors import DialectError, LowcodeSQLError
+from dialect import PUSH_OPS, Dialect, TableDef, push_op
+from lowcode_sql.errors import DialectError, LowcodeSQLError, MissingRequiredFilter
 from lowcode_sql.sandbox import get_sandbox
 from lowcode_sql.sandbox import names as sandbox_names
-from lowcode_sql.types import Cmp, Exactness, Op
+from lowcode_sql.types import Cmp, Exactness, InList, IsNull, Like, LikePattern, ListContains, Op, Pred
 from tests.differential.harness import compare
 
 PLATFORMS = sorted(set(dialect.names()) & set(sandbox_names()))
@@ -63,6 +68,7 @@ class Env:
         self.ref.execute("SET TimeZone = 'UTC'")
         self.ref.execute(f"CREATE SCHEMA {_ident(platform)}")
         self.tables: dict[str, list[tuple[str, pa.DataType, list[Any]]]] = {}
+        self.scans: dict[str, tuple[TableDef, pa.Table]] = {}  # every table a full scan can read
         candidates = []
         for _, name, _ in self.con.tables():
             try:
@@ -73,6 +79,7 @@ class Env:
                 continue
             source = self.con.engine.catalog.source(platform)
             tdef = source.tables()[name]
+            self.scans[name] = (tdef, data)
             cols, pushable = [], 0
             for field in data.schema:
                 if any(check(field.type) for check in SCALAR):
@@ -203,5 +210,183 @@ def test_credentials_never_show_in_explain_or_errors(platform: str) -> None:
             text += str(e) + repr(e)
         for secret in secrets:
             assert secret not in text
+    finally:
+        con.close()
+
+
+# --- declared pushdown (TableDef.pushable, TableDef.required_filters) -------------------------------
+
+SAMPLES = 8  # distinct sample values tried per column: an operator is "sent" if one of them is
+
+
+def _samples(tdef: TableDef, data: pa.Table, column: str) -> list[Any]:
+    """Distinct non-NULL values of ``column``; for a filter-only column (no values in the records)
+    the table key's values, which is what such a column is compared with (an id)."""
+    source = tdef.key if tdef.column(column).filter_only and tdef.key else column
+    values = [v for v in data.column(source).to_pylist() if v is not None]
+    distinct = list({repr(v): v for v in values}.values())
+    return sorted(distinct, key=repr)[:SAMPLES]
+
+
+def _preds(op: str, column: str, typ: pa.DataType, values: list[Any]) -> list[Pred]:
+    """Leaf predicates with operator ``op`` over the sample values (none where ``op`` does not apply
+    to the column's type)."""
+    is_list = pa.types.is_list(typ) or pa.types.is_large_list(typ)
+    if op in ("CONTAINS", "NOT CONTAINS"):
+        elems = [e for v in values if isinstance(v, list) for e in v if e is not None]
+        return [ListContains(column, e, op == "NOT CONTAINS") for e in elems[:SAMPLES]]
+    if is_list or pa.types.is_struct(typ):
+        return [IsNull(column, op == "IS NOT NULL")] if op in ("IS NULL", "IS NOT NULL") else []
+    if op in ("IS NULL", "IS NOT NULL"):
+        return [IsNull(column, op == "IS NOT NULL")]
+    if op in ("IN", "NOT IN"):
+        return [InList(column, tuple(values[i:i + 2]), op == "NOT IN") for i in range(0, len(values), 2)]
+    if "LIKE" in op:
+        if not pa.types.is_string(typ):
+            return []
+        words = [str(v) for v in values]
+        patterns = [w.replace("%", "").replace("_", "") for w in words]
+        patterns += [p[: max(1, len(p) // 2)] + "%" for p in patterns]
+        # a plain word: an API matching LIKE as a regex takes only such literals (Alumio)
+        patterns += [m.group() + "%" for w in words if (m := re.search(r"[A-Za-z0-9]+", w))]
+        return [Like(column, LikePattern.parse(p), case_insensitive="ILIKE" in op, negated=op.startswith("NOT"))
+                for p in patterns if p.strip("%")]
+    return [Cmp(column, Op(op), v) for v in values]
+
+
+def declaration_mismatches(dia: Dialect, tdef: TableDef, data: pa.Table) -> list[str]:
+    """Where ``tdef.pushable`` and ``dia.classify`` disagree: a declared operator that no sample value
+    sends, or an undeclared one that some sample value does."""
+    out = []
+    for col in tdef.columns:
+        values = _samples(tdef, data, col.name)
+        if not values:
+            continue  # nothing to try it with
+        declared = tdef.pushable.get(col.name, frozenset())
+        for op in sorted(PUSH_OPS):
+            preds = _preds(op, col.name, col.type, values)
+            if not preds:
+                assert op not in declared, f"{tdef.name}.{col.name}: {op} declared on a column of type {col.type}"
+                continue
+            assert {push_op(p) for p in preds} == {op}, (op, preds[0])  # the vocabulary's one definition
+            sent = [p for p in preds if dia.classify(tdef, [p])[0] is not Exactness.LOCAL]
+            if op in declared and not sent:
+                out.append(f"{tdef.name}.{col.name}: {op} is declared pushable, but classify keeps "
+                           f"{preds[0]} (and every other sample) local")
+            elif op not in declared and sent:
+                out.append(f"{tdef.name}.{col.name}: {op} is not declared pushable, but classify sends {sent[0]}")
+    return out
+
+
+def _declared_sql(op: str, c: str, lit: str) -> str:
+    if op in ("IS NULL", "IS NOT NULL"):
+        return f"{c} {op}"
+    if op in ("IN", "NOT IN"):
+        return f"{c} {op} ({lit})"
+    if op == "CONTAINS":
+        return f"list_contains({c}, {lit})"
+    if op == "NOT CONTAINS":
+        return f"NOT list_contains({c}, {lit})"
+    return f"{c} {op} {lit}"
+
+
+def test_declared_pushable_operators_are_the_ones_classify_sends(env: Env) -> None:
+    dia = env.con.engine.catalog.source(env.platform).dialect
+    mismatches = [m for tdef, data in env.scans.values() for m in declaration_mismatches(dia, tdef, data)]
+    assert not mismatches, "\n".join(mismatches[:20])
+    assert any(t.pushable for t, _ in env.scans.values()), f"{env.platform}: no table declares a pushable operator"
+
+
+def test_every_declared_operator_gives_duckdbs_answer(env: Env) -> None:
+    failures, n = [], 0
+    for table in env.tables:
+        tdef, data = env.scans[table]
+        t = f"{_ident(env.platform)}.{_ident(table)}"
+        for col, ops in sorted(tdef.pushable.items()):
+            if col not in data.column_names or tdef.column(col).filter_only:
+                continue
+            values = _samples(tdef, data, col)
+            typ = tdef.column(col).type
+            for op in sorted(ops):
+                if not values or "LIKE" in op:  # LIKE/ILIKE: test_every_declared_capability_gives_duckdbs_answer
+                    continue
+                if op in ("IS NULL", "IS NOT NULL"):
+                    lit = ""
+                elif "CONTAINS" in op:
+                    elems = [e for v in values for e in v if e is not None]
+                    if not elems:
+                        continue
+                    lit = _lit(elems[0], typ.value_type)
+                elif op in ("IN", "NOT IN"):
+                    lit = ", ".join(_lit(v, typ) for v in values[:2])
+                else:
+                    lit = _lit(values[len(values) // 2], typ)
+                n += 1
+                try:
+                    where = _declared_sql(op, _ident(col), lit)
+                    compare(env.con, env.ref, f"SELECT {_ident(col)} FROM {t} WHERE {where}", False)
+                except AssertionError as e:
+                    failures.append(str(e)[:1500])
+    assert n > 0, f"{env.platform}: no declared operator on the tables under test"
+    assert not failures, f"{len(failures)} of {n} declared operators disagree:\n\n" + "\n\n".join(failures[:5])
+
+
+def test_a_wrong_declaration_is_caught(env: Env) -> None:
+    # the check is only worth having if a declaration that does not match classify fails it, both ways
+    dia = env.con.engine.catalog.source(env.platform).dialect
+    tdef, data = next((t, d) for t, d in env.scans.values()
+                      if any(_samples(t, d, c) and not t.column(c).filter_only for c in t.pushable))
+    col = next(c for c in sorted(tdef.pushable) if _samples(tdef, data, c) and not tdef.column(c).filter_only)
+    dropped = {**tdef.pushable, col: frozenset()}  # an operator classify sends, not declared
+    assert declaration_mismatches(dia, dataclasses.replace(tdef, pushable=dropped), data)
+    never = next(c for c in tdef.columns if not c.filter_only and pa.types.is_string(c.type)
+                 and "<" not in tdef.pushable.get(c.name, ()) and _samples(tdef, data, c.name))
+    # text ranges follow the server's collation: no platform sends them
+    added = {**tdef.pushable, never.name: tdef.pushable.get(never.name, frozenset()) | {"<"}}
+    assert declaration_mismatches(dia, dataclasses.replace(tdef, pushable=added), data)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_required_filters_are_required(platform: str) -> None:
+    con = lowcode_sql.connect_sandbox(platform)
+    try:
+        source = con.engine.catalog.source(platform)
+        for tdef in source.tables().values():
+            t = f"{_ident(platform)}.{_ident(tdef.name)}"
+            if not tdef.required_filters:
+                con.explain(f"SELECT * FROM {t}")  # plans without any filter
+                continue
+            assert tdef.required_filters <= set(tdef.pushable), tdef.name
+            with pytest.raises(MissingRequiredFilter):
+                con.sql(f"SELECT * FROM {t}").fetchall()
+    finally:
+        con.close()
+
+
+# options that change what a dialect sends: the declarations must follow them
+OPTION_VARIANTS = [
+    ("alumio", {"loopback_operators": True}),
+    ("alumio", {"loopback_operators": True, "case_insensitive_text": True}),
+    ("entu", {"single_valued": {"book": ["isbn", "pages", "in_stock", "author"], "invoice": ["amount", "issued"]}}),
+    ("coredata", {"case_sensitive_text": False, "project_identifier": True}),
+    ("totalum", {"in_operator": True}),
+]
+
+
+@pytest.mark.parametrize("platform, options", [v for v in OPTION_VARIANTS if v[0] in PLATFORMS],
+                         ids=lambda v: v if isinstance(v, str) else ",".join(v))
+def test_declarations_follow_the_options(platform: str, options: dict[str, Any]) -> None:
+    con = lowcode_sql.connect_sandbox(platform, options=options)
+    try:
+        source = con.engine.catalog.source(platform)
+        mismatches, read = [], 0
+        for name, tdef in source.tables().items():
+            try:
+                data = con.sql(f"SELECT * FROM {_ident(platform)}.{_ident(name)}").arrow()
+            except LowcodeSQLError:
+                continue
+            read += 1
+            mismatches += declaration_mismatches(source.dialect, tdef, data)
+        assert read and not mismatches, "\n".join(mismatches[:20])
     finally:
         con.close()

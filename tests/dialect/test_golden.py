@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dialect._base import Dialect, TableDef
+from dialect import Dialect, TableDef
 from dialect.coredata import CoreData
 from dialect.entu import Entu
 from lowcode_sql.errors import UnknownTable

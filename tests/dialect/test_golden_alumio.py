@@ -78,7 +78,7 @@ def test_api_prefix_moves_every_path(folder):
 
 
 def test_bearer_auth_and_accept_header():
-    from dialect._base import Secret
+    from dialect import Secret
 
     plan = Alumio({}).auth({"token": Secret("t0k")})
     headers = dict(plan.headers)

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from dialect._base import Dialect, Secret, TableDef
+from dialect import Dialect, Secret, TableDef
 from dialect.totalum import Totalum, like_regex
 from lowcode_sql.errors import ConfigError, DialectError, UnknownTable
 from lowcode_sql.sandbox.totalum import compile_regex

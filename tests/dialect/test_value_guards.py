@@ -14,10 +14,10 @@ import math
 import pyarrow as pa
 import pytest
 
-from dialect._base import ColumnDef, TableDef
+from dialect import ColumnDef, TableDef
 from dialect.alumio import Alumio
 from dialect.coredata import CoreData
-from dialect.entu import Entu
+from dialect.entu import Entu, EntuTable
 from dialect.totalum import Totalum
 from lowcode_sql.types import Cmp, Exactness, InList, ListContains, Op, ScanSpec, SortKey
 
@@ -27,7 +27,7 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
 def entu_table() -> TableDef:
     cols = (ColumnDef("_id", pa.string()), ColumnDef("num", pa.float64()),
             ColumnDef("num__all", pa.list_(pa.float64())))
-    return TableDef("item", cols, meta={"type": "item", "props": {"num": "number"}, "single": frozenset({"num"})})
+    return EntuTable("item", cols, entity_type="item", props={"num": "number"}, single=frozenset({"num"}))
 
 
 @pytest.mark.parametrize("value", NON_FINITE)

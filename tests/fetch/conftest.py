@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fetch_fakes import API_KEY, BASE, PASSWORD, FakeAPI, FakeDialect, Sleeper
 
-from dialect._base import Dialect, Secret
+from dialect import Dialect, Secret
 from lowcode_sql.fetch import RetryPolicy, SourceRuntime
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from dialect._base import AuthPlan, Dialect, Discovery, Secret, TableDef, Token
+from dialect import AuthPlan, Dialect, Discovery, Secret, TableDef, Token
 from lowcode_sql.types import CursorPaging, Exactness, HttpRequest, OffsetPaging, Page, ScanRequest
 
 BASE = "http://api.test/x"  # a base with a path and no trailing slash: the join must keep "/x"

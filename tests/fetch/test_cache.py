@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import lowcode_sql
-from dialect._base import Secret
+from dialect import Secret
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.types import HttpRequest
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fetch_fakes import API_KEY, PASSWORD, TABLE, FakeAPI, FakeDialect, ids, offset_scan, rows
 
-from dialect._base import AuthPlan, Secret, Token
+from dialect import AuthPlan, Secret, Token
 from lowcode_sql.errors import AuthError, DialectError
 from lowcode_sql.fetch import AuthSession, ScanStats, iter_pages, loop
 from lowcode_sql.types import HttpRequest

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 import lowcode_sql
-from dialect._base import REGISTRY, AuthPlan, ColumnDef, Dialect, Discovery, TableDef
+from dialect import REGISTRY, AuthPlan, ColumnDef, Dialect, Discovery, TableDef
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 from lowcode_sql.types import (
     Aggregate,

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from dialect._base import AuthPlan, Dialect, Secret, TableDef
+from dialect import AuthPlan, Dialect, Secret, TableDef
 from lowcode_sql.fetch import SourceRuntime, iter_pages
 from lowcode_sql.types import CursorPaging, Exactness, HttpRequest, OffsetPaging, Page, ScanRequest
 

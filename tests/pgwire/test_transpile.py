@@ -163,7 +163,7 @@ def test_interval_literal_keeps_its_time_part():
 def test_a_broken_source_is_left_out_of_the_catalog(caplog):
     from types import SimpleNamespace
 
-    from dialect._base import ColumnDef, TableDef
+    from dialect import ColumnDef, TableDef
     from lowcode_sql.errors import AuthError
     from lowcode_sql.pgwire.pgcatalog import describe_sources
 

@@ -18,7 +18,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 import pytest
 
-from dialect._base import Secret as SecretFromDialect
+from dialect import Secret as SecretFromDialect
 from lowcode_sql import secrets
 from lowcode_sql.config import CredentialWarning, load_config
 from lowcode_sql.errors import ConfigError, ConnectionFailed, FetchError, LowcodeSQLError
