@@ -57,7 +57,7 @@ import threading
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -65,9 +65,9 @@ import duckdb
 import pyarrow as pa
 
 from dialect._base import TableDef
-from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
-from lowcode_sql.fetch.scan import ScanStats, iter_pages
+from lowcode_sql.execute.scan import open_scan
+from lowcode_sql.fetch.scan import ScanStats
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
@@ -242,37 +242,17 @@ class _Table:
         fetch = tuple(c for c in self.schema.names if c in needed)
         spec = ScanSpec(self.source, self.tdef.name, fetch, tuple(pushed),
                         tuple(accepted[i][1] for i in recheck))
-        request = self.dialect.render_scan(self.tdef, spec)
-        echo = self.dialect.echo_values(spec)
         log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
                       tuple(_fragment(accepted[i][0]) for i in recheck))
         self.att.scans.append(log)
-        where = " AND ".join(_fragment(accepted[i][0]) for i in recheck)
-        out_schema = self.tdef.schema(names)
-        tdef, runtime, readahead = self.tdef, self.runtime, self.att.readahead
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the first is
-            # requested before DuckDB asks for a second batch: `LIMIT 10` costs one request
-            pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead, lazy_start=True)
-            local = duckdb.connect() if where else None
-            try:
-                for records in pages:
-                    batch = records_to_batch(tdef, fetch, records, echo)
-                    if local is not None and batch.num_rows:
-                        # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
-                        # its own arrays, so no type makes a round trip through DuckDB
-                        mask = local.from_arrow(batch).project(f"coalesce(({where}), false)").to_arrow_table()
-                        batch = batch.filter(mask.column(0).combine_chunks())
-                    if list(batch.schema.names) != names:
-                        batch = batch.select(names)
-                    yield batch
-            finally:
-                pages.close()  # type: ignore[attr-defined]  # cancels requests in flight
-                if local is not None:
-                    local.close()
-
-        return pa.RecordBatchReader.from_batches(out_schema, batches())
+        # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
+        # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
+        # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
+        opened = open_scan(self.source, self.tdef, self.dialect, spec, self.runtime, readahead=self.att.readahead,
+                           lazy_start=True, stats=log.stats, output=names,
+                           recheck=" AND ".join(_fragment(accepted[i][0]) for i in recheck))
+        assert isinstance(opened.data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
+        return opened.data
 
 
 def _fragment(node: Any) -> str:
