@@ -68,6 +68,7 @@ from dialect._base import TableDef
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
 from lowcode_sql.execute.scan import open_scan
 from lowcode_sql.fetch.scan import ScanStats
+from lowcode_sql.plan.split import items_of, split
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
@@ -183,10 +184,6 @@ def node_to_pred(node: Any, types: dict[str, str]) -> Pred | None:
     return None
 
 
-def _items(pred: Pred) -> tuple[Pred, ...]:
-    return pred.items if isinstance(pred, And) else (pred,)
-
-
 # --- the scan source ---------------------------------------------------------------------------
 
 
@@ -213,7 +210,7 @@ class _Table:
             # a superset filter is accepted too: the reader re-checks it on every batch (DuckDB
             # never re-checks an accepted one), so the API still narrows what it sends
             ok = pred is not None and all(
-                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(_items(pred)))
+                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(items_of(pred)))
             )
         except Exception as exc:  # a dialect bug must not fail the user's query: DuckDB filters instead
             log.warning("%s: refusing the filter %s: %s: %s", self.label, _fragment(node), type(exc).__name__, exc)
@@ -230,12 +227,11 @@ class _Table:
             if pred is None:  # accepted earlier, so this cannot happen; never drop it silently
                 raise LowcodeSQLError(f"{self.label}: cannot translate the accepted filter {_fragment(node)}")
             accepted.append((node, pred))
-        flat = [(i, item) for i, (_, pred) in enumerate(accepted) for item in _items(pred)]
-        decisions = self.dialect.classify(self.tdef, [p for _, p in flat]) if flat else []
-        pushed = [(p, d) for (_, p), d in zip(flat, decisions, strict=True) if d is not Exactness.LOCAL]
+        shares = split(self.dialect, self.tdef, [pred for _, pred in accepted])
+        pushed = shares.pushed
         # Each predicate was exact alone; together the dialect may send fewer of them (one value
         # per parameter): those DuckDB no longer checks are re-applied here, batch by batch.
-        recheck = sorted({i for (i, _), d in zip(flat, decisions, strict=True) if d is not Exactness.EXACT})
+        recheck = [i for i, exact in enumerate(shares.exact) if not exact]
         needed = set(names)
         for i in recheck:
             needed |= columns_of(accepted[i][1])

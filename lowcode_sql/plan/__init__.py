@@ -26,6 +26,7 @@ from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.rewrite import rewrite
+from lowcode_sql.plan.split import split
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.types import Aggregate, And, Const, Exactness, Pred, ScanSpec, SortKey
 
@@ -258,20 +259,10 @@ class _ScanState:
             self.contradiction = True
             self.dropped |= {nid(n) for n, _, _ in preds if nid(n) is not None}  # type: ignore[misc]
             return
-        # A conjunct that is itself an AND (BETWEEN, NOT (a OR b)) is offered to the dialect item
-        # by item; the SQL node is dropped only when every item is pushed exactly.
-        flat: list[tuple[int, Pred]] = []
-        for i, (_, pred, _) in enumerate(preds):
-            flat.extend((i, item) for item in (pred.items if isinstance(pred, And) else (pred,)))
-        decisions = self.dialect.classify(self.table, [p for _, p in flat]) if flat else []
-        node_exact = [conv_exact for _, _, conv_exact in preds]
-        for (i, item), decision in zip(flat, decisions, strict=True):
-            if decision is Exactness.EXACT and not preds[i][2]:
-                decision = Exactness.SUPERSET
-            if decision is not Exactness.LOCAL:
-                self.pushed.append((item, decision))
-            if decision is not Exactness.EXACT:
-                node_exact[i] = False
+        # the API's share of the conjuncts (plan/split.py: flatten, classify, demote)
+        shares = split(self.dialect, self.table, [p for _, p, _ in preds], [e for _, _, e in preds])
+        self.pushed.extend(shares.pushed)
+        node_exact = shares.exact
         for (node, pred, _), exact in zip(preds, node_exact, strict=True):
             if exact and nid(node) is not None:
                 self.dropped.add(nid(node))  # type: ignore[arg-type]
