@@ -68,9 +68,10 @@ from dialect._base import TableDef
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
 from lowcode_sql.execute.scan import open_scan
 from lowcode_sql.fetch.scan import ScanStats
+from lowcode_sql.ir import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, columns_of
 from lowcode_sql.plan.split import items_of, split
+from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
 __all__ = ["Attachment", "PushdownUnavailable", "ScanLog", "attach", "attached", "detach", "node_to_pred"]
 

@@ -29,7 +29,7 @@ from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
-from lowcode_sql.types import Aggregate, ScanSpec
+from lowcode_sql.scanspec import Aggregate, ScanSpec
 
 __all__ = ["OpenScan", "Progress", "ScanReport", "open_scan"]
 

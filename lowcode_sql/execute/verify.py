@@ -30,21 +30,8 @@ import pyarrow as pa
 
 from dialect._base import Dialect, TableDef
 from lowcode_sql.errors import AssumptionFailed
-from lowcode_sql.types import (
-    And,
-    Cmp,
-    Const,
-    Exactness,
-    InList,
-    IsNull,
-    Like,
-    ListContains,
-    Or,
-    Pred,
-    ScanSpec,
-    SortKey,
-    columns_of,
-)
+from lowcode_sql.ir import And, Cmp, Const, Exactness, InList, IsNull, Like, ListContains, Or, Pred, columns_of
+from lowcode_sql.scanspec import ScanSpec, SortKey
 
 __all__ = ["ScanVerifier", "verifier_for"]
 

@@ -26,8 +26,8 @@ from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.plan.scans import ScanState
+from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import ScanSpec
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 

@@ -7,12 +7,13 @@ import pyarrow as pa
 from sqlglot import exp
 
 from dialect._base import ColumnDef, Dialect, TableDef
+from lowcode_sql.ir import And, Const, Exactness, Pred
 from lowcode_sql.plan.analyze import SelectInfo, conjuncts, is_constant, nid
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.predicates import Converter, Folder
 from lowcode_sql.plan.split import split
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import Aggregate, And, Const, Exactness, Pred, ScanSpec, SortKey
 
 __all__ = ["ScanState"]
 

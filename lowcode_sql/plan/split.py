@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dialect._base import Dialect, TableDef
-from lowcode_sql.types import And, Exactness, Pred
+from lowcode_sql.ir import And, Exactness, Pred
 
 __all__ = ["Split", "items_of", "split"]
 
