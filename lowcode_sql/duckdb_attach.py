@@ -57,7 +57,7 @@ import threading
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -65,12 +65,13 @@ import duckdb
 import pyarrow as pa
 
 from dialect import TableDef
-from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
-from lowcode_sql.execute.verify import verifier_for
-from lowcode_sql.fetch.scan import ScanStats, iter_pages
+from lowcode_sql.execute.scan import open_scan
+from lowcode_sql.fetch.scan import ScanStats
+from lowcode_sql.ir import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, columns_of
+from lowcode_sql.plan.split import items_of, split
+from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import And, Cmp, Exactness, InList, IsNull, Op, Or, Pred, ScanSpec, columns_of
 
 __all__ = ["Attachment", "PushdownUnavailable", "ScanLog", "attach", "attached", "detach", "node_to_pred"]
 
@@ -184,10 +185,6 @@ def node_to_pred(node: Any, types: dict[str, str]) -> Pred | None:
     return None
 
 
-def _items(pred: Pred) -> tuple[Pred, ...]:
-    return pred.items if isinstance(pred, And) else (pred,)
-
-
 # --- the scan source ---------------------------------------------------------------------------
 
 
@@ -214,7 +211,7 @@ class _Table:
             # a superset filter is accepted too: the reader re-checks it on every batch (DuckDB
             # never re-checks an accepted one), so the API still narrows what it sends
             ok = pred is not None and all(
-                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(_items(pred)))
+                d is not Exactness.LOCAL for d in self.dialect.classify(self.tdef, list(items_of(pred)))
             )
         except Exception as exc:  # a dialect bug must not fail the user's query: DuckDB filters instead
             log.warning("%s: refusing the filter %s: %s: %s", self.label, _fragment(node), type(exc).__name__, exc)
@@ -231,57 +228,28 @@ class _Table:
             if pred is None:  # accepted earlier, so this cannot happen; never drop it silently
                 raise LowcodeSQLError(f"{self.label}: cannot translate the accepted filter {_fragment(node)}")
             accepted.append((node, pred))
-        flat = [(i, item) for i, (_, pred) in enumerate(accepted) for item in _items(pred)]
-        decisions = self.dialect.classify(self.tdef, [p for _, p in flat]) if flat else []
-        pushed = [(p, d) for (_, p), d in zip(flat, decisions, strict=True) if d is not Exactness.LOCAL]
+        shares = split(self.dialect, self.tdef, [pred for _, pred in accepted])
+        pushed = shares.pushed
         # Each predicate was exact alone; together the dialect may send fewer of them (one value
         # per parameter): those DuckDB no longer checks are re-applied here, batch by batch.
-        recheck = sorted({i for (i, _), d in zip(flat, decisions, strict=True) if d is not Exactness.EXACT})
+        recheck = [i for i, exact in enumerate(shares.exact) if not exact]
         needed = set(names)
         for i in recheck:
             needed |= columns_of(accepted[i][1])
         fetch = tuple(c for c in self.schema.names if c in needed)
         spec = ScanSpec(self.source, self.tdef.name, fetch, tuple(pushed),
                         tuple(accepted[i][1] for i in recheck))
-        # the same run-time checks as an engine scan (execute/verify.py): an API that ignores an
-        # exact filter is an AssumptionFailed, never rows DuckDB (which trusts an accepted filter) keeps
-        verifier = verifier_for(self.source, self.tdef, spec, self.dialect)
-        checked = tuple(dict.fromkeys((*fetch, *(verifier.columns if verifier else ()))))
-        request = self.dialect.render_scan(self.tdef, spec)
-        echo = self.dialect.echo_values(spec)
         log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
                       tuple(_fragment(accepted[i][0]) for i in recheck))
         self.att.scans.append(log)
-        where = " AND ".join(_fragment(accepted[i][0]) for i in recheck)
-        out_schema = self.tdef.schema(names)
-        tdef, runtime, readahead = self.tdef, self.runtime, self.att.readahead
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the first is
-            # requested before DuckDB asks for a second batch: `LIMIT 10` costs one request
-            pages = iter_pages(runtime, tdef, request, stats=log.stats, readahead=readahead, lazy_start=True)
-            local = duckdb.connect() if where else None
-            try:
-                for records in pages:
-                    batch = records_to_batch(tdef, checked, records, echo)
-                    if verifier is not None:
-                        verifier.check(batch)
-                    if local is not None and batch.num_rows:
-                        # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
-                        # its own arrays, so no type makes a round trip through DuckDB
-                        mask = local.from_arrow(batch).project(f"coalesce(({where}), false)").to_arrow_table()
-                        batch = batch.filter(mask.column(0).combine_chunks())
-                    if list(batch.schema.names) != names:
-                        batch = batch.select(names)
-                    yield batch
-            finally:
-                pages.close()  # cancels requests in flight
-                if local is not None:
-                    local.close()
-                if verifier is not None:
-                    verifier.close()
-
-        return pa.RecordBatchReader.from_batches(out_schema, batches())
+        # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
+        # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
+        # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
+        opened = open_scan(self.source, self.tdef, self.dialect, spec, self.runtime, readahead=self.att.readahead,
+                           lazy_start=True, stats=log.stats, output=names,
+                           recheck=" AND ".join(_fragment(accepted[i][0]) for i in recheck))
+        assert isinstance(opened.data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
+        return opened.data
 
 
 def _fragment(node: Any) -> str:
@@ -520,7 +488,7 @@ def _hook_cursors() -> None:
         return cur
 
     cursor.__doc__ = plain.__doc__
-    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]  # a deliberate patch of DuckDB's class
+    duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
 
 
 def _forget(key: int, child: Attachment, parent: Any) -> None:

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from lowcode_sql.ir import Exactness
 from lowcode_sql.plan import PlannedScan, QueryPlan
+from lowcode_sql.requests import CursorPaging, OffsetPaging, ScanRequest
 from lowcode_sql.secrets import redact
-from lowcode_sql.types import CursorPaging, Exactness, OffsetPaging, ScanRequest
 
 __all__ = ["analyze", "explain_plan"]
 

@@ -1,11 +1,11 @@
 """The import direction of the layers: plan -> dialect -> fetch -> convert -> execute -> serve.
 
 Data flows one way, so imports do too: a module may import its own layer, the foundation (errors,
-secrets, types, sqltypes, config) and the layers it is allowed to build on below; never a layer that
-builds on it. The emulators (``sandbox``) are written from the platforms' documents independently
-of the dialects, so they import neither the dialects nor the engine: otherwise the tests that make
-the two disagree would prove nothing. Checked statically, from every module's imports (also the ones
-inside functions), so a lazy import cannot hide a cycle.
+secrets, types (ir, scanspec, requests), sqltypes, config) and the layers it is allowed to build on
+below; never a layer that builds on it. The emulators (``sandbox``) are written from the platforms'
+documents independently of the dialects, so they import neither the dialects nor the engine:
+otherwise the tests that make the two disagree would prove nothing. Checked statically, from every
+module's imports (also the ones inside functions), so a lazy import cannot hide a cycle.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FOUNDATION = {"errors", "secrets", "types", "sqltypes", "config", "__version__"}
+FOUNDATION = {"errors", "secrets", "types", "ir", "scanspec", "requests", "sqltypes", "config", "__version__"}
 
 # layer -> the layers (besides itself and the foundation) it may import
 ALLOWED: dict[str, set[str]] = {
@@ -49,7 +49,12 @@ ALLOWED: dict[str, set[str]] = {
 FOUNDATION_ALLOWED: dict[str, set[str]] = {
     "errors": {"secrets"},
     "secrets": set(),
-    "types": {"errors", "secrets"},
+    # the values that cross the stages: the predicate IR, the scan spec built on it, the HTTP
+    # requests and pages; types re-exports all three
+    "ir": set(),
+    "scanspec": {"ir"},
+    "requests": set(),
+    "types": {"errors", "secrets", "ir", "scanspec", "requests"},
     "sqltypes": {"errors"},
     "config": {"errors", "secrets"},
 }

@@ -9,49 +9,25 @@ from one request; contradictory scans an empty view with no request at all.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from dialect import ColumnDef, Dialect, TableDef
 from lowcode_sql.catalog import Catalog
-from lowcode_sql.convert.arrow import records_to_batch
-from lowcode_sql.errors import ExecutionError, LowcodeSQLError
+from lowcode_sql.errors import ExecutionError
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
-from lowcode_sql.execute.verify import verifier_for
-from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
+from lowcode_sql.execute.scan import Progress, ScanReport, internal_error, open_scan
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
-from lowcode_sql.types import Aggregate
 
-__all__ = ["Engine", "Result", "ResultStream", "ScanReport"]
-
-Progress = Callable[[str, ScanStats, int | None], None]
-
-
-@dataclass
-class ScanReport:
-    """What one remote scan did: for EXPLAIN ANALYZE-style output and tests."""
-
-    source: str
-    table: str
-    requests: int = 0
-    rows: int = 0
-    pages: int = 0
-    mode: str = "scan"  # scan | count | group | none
-    # for EXPLAIN ANALYZE: the fetcher's counters, and the scan's time as DuckDB pulled it
-    stats: ScanStats | None = None
-    wait_seconds: float = 0.0  # waiting for the next page (the network)
-    convert_seconds: float = 0.0  # JSON records to Arrow
+__all__ = ["Engine", "Progress", "Result", "ResultStream", "ScanReport"]
 
 
 class Engine:
@@ -150,81 +126,12 @@ class Engine:
 
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
                   progress: Progress | None, may_stop_early: bool = True) -> ScanReport:
-        spec, table = scan.spec, scan.table
-        report = ScanReport(scan.source, table.name)
-        if spec.contradiction:
-            report.mode = "none"
-            cols = spec.columns or (_cheapest_column(table),)
-            self._con.register(scan.view, table.schema(cols).empty_table())
-            return report
         src = self.catalog.source(scan.source)
-        request = scan.dialect.render_scan(table, spec)
-        if spec.count_only:
-            stats = ScanStats()
-            asked = time.perf_counter()
-            n = fetch_count(src.runtime, table, request, stats=stats, read_rows=True)
-            report.wait_seconds = time.perf_counter() - asked
-            report.mode, report.requests, report.rows, report.stats = "count", stats.requests, n, stats
-            self._con.register(scan.view, pa.table({"__lc_row": pa.nulls(n)}))
-            return report
-        columns = spec.columns or (_cheapest_column(table),)
-        if spec.grouped:
-            # one row per API group: the keys and the group's aggregates (see ScanSpec.aggregates)
-            extra = tuple(_aggregate_column(table, scan.dialect, a) for a in spec.aggregates)
-            table = dataclasses.replace(table, columns=(*table.columns, *extra))
-            columns = (*spec.group_by, *(c.name for c in extra))
-            report.mode = "group"
-        schema = table.schema(columns)
-        echo = scan.dialect.echo_values(spec)
-        stats = ScanStats()
-        report.stats = stats
-        label = f"{scan.source}.{table.name}"
-
-        def on_progress(s: ScanStats, total: int | None) -> None:
-            report.requests, report.rows, report.pages = s.requests, s.rows, s.pages
-            if progress is not None:
-                progress(label, s, total)
-
-        pages = iter_pages(src.runtime, table, request, stats=stats, readahead=self.readahead,
-                           on_progress=on_progress, ramp=may_stop_early)
-        verifier = verifier_for(scan.source, table, spec, scan.dialect, src.runtime)
-        checked = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
-
-        def batches() -> Generator[pa.RecordBatch, None, None]:
-            try:
-                while True:  # timed apart from DuckDB's own work between two pulls
-                    asked = time.perf_counter()
-                    records = next(pages, None)
-                    got = time.perf_counter()
-                    report.wait_seconds += got - asked
-                    if records is None:
-                        if verifier is not None:
-                            verifier.finish(stats)  # a sorted LIMIT's boundary check
-                        break
-                    batch = records_to_batch(table, checked, records, echo)
-                    if verifier is not None:
-                        verifier.check(batch)  # the API's answer against what was pushed
-                        if len(checked) != len(columns):
-                            batch = batch.select(list(columns))
-                    report.convert_seconds += time.perf_counter() - got
-                    yield batch
-            except Exception as e:
-                failures.append(e if isinstance(e, LowcodeSQLError) else _internal(label, e))
-                raise
-            finally:
-                if verifier is not None:
-                    verifier.close()
-
-        gen = batches()
-
-        def close() -> None:
-            gen.close()
-            pages.close()
-            report.requests, report.rows, report.pages = stats.requests, stats.rows, stats.pages
-
-        closers.append(close)
-        self._con.register(scan.view, pa.RecordBatchReader.from_batches(schema, gen))
-        return report
+        opened = open_scan(scan.source, scan.table, scan.dialect, scan.spec, src.runtime, readahead=self.readahead,
+                           progress=progress, failures=failures, ramp=may_stop_early)
+        closers.append(opened.close)
+        self._con.register(scan.view, opened.data)
+        return opened.report
 
     def close(self) -> None:
         with self._lock:
@@ -308,15 +215,6 @@ class ResultStream:
         self.close()
 
 
-def _internal(label: str, e: BaseException) -> ExecutionError:
-    """A scan broke with something other than a ``LowcodeSQLError`` (a bug, an OSError): the
-    message names the scan only; the original stays attached as ``__cause__`` (tracebacks, logs),
-    so no path or class name of the host reaches whoever ran the SQL."""
-    err = ExecutionError(f"{label}: internal error while reading the scan")
-    err.__cause__ = e
-    return err
-
-
 _TRACEBACK = re.compile(r"(\. )?(Detail: )?Python exception: Traceback.*|Traceback \(most recent call last\).*", re.S)
 
 
@@ -334,7 +232,7 @@ def _typed_error(e: BaseException, failures: list[BaseException],
     # pyarrow reports a DuckDB failure between batches as an errno-less OSError carrying its text
     from_duckdb = isinstance(e, duckdb.Error | pa.ArrowException) or (type(e) is OSError and e.errno is None)
     if not from_duckdb:
-        return _internal("query", e)
+        return internal_error("query", e)
     err = ExecutionError(text)
     err.__cause__ = e if isinstance(e, duckdb.Error) else None  # its class tells the SQLSTATE
     return err
@@ -348,24 +246,3 @@ def _may_stop_early(sql: str) -> bool:
     Then the scans ramp their read-ahead up page by page; otherwise every page is read anyway, so
     all are requested at once. A word "limit" in a name or a string only costs the ramp."""
     return _EARLY_STOP.search(sql) is not None
-
-
-def _aggregate_column(table: TableDef, dialect: Dialect, agg: Aggregate) -> ColumnDef:
-    """How a grouped answer's record holds ``agg``: counts as BIGINT; a sum in its column's numeric
-    type; MIN/MAX parsed like the column itself (ISO text, epoch milliseconds)."""
-    path = dialect.aggregate_path(agg)
-    if agg.column is None or agg.func == "count":
-        return ColumnDef(agg.name, pa.int64(), path=path)
-    col = table.column(agg.column)
-    if agg.func == "sum":
-        return ColumnDef(agg.name, pa.int64() if pa.types.is_integer(col.type) else pa.float64(), path=path)
-    return dataclasses.replace(col, name=agg.name, path=path, extract="value", item_key=None, filter_only=False)
-
-
-def _cheapest_column(table: Any) -> str:
-    # Rows are needed but no column is (SELECT 1 FROM t, joins counting rows): fetch the key.
-    if table.key:
-        return table.key
-    return next(c.name for c in table.columns if not c.filter_only)
-
-

@@ -58,22 +58,8 @@ from dialect import Dialect, TableDef
 from lowcode_sql.errors import AssumptionFailed
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql.types import (
-    And,
-    Cmp,
-    Const,
-    Exactness,
-    InList,
-    IsNull,
-    Like,
-    ListContains,
-    Op,
-    Or,
-    Pred,
-    ScanSpec,
-    SortKey,
-    columns_of,
-)
+from lowcode_sql.ir import And, Cmp, Const, Exactness, InList, IsNull, Like, ListContains, Op, Or, Pred, columns_of
+from lowcode_sql.scanspec import ScanSpec, SortKey
 
 __all__ = ["ScanVerifier", "verifier_for"]
 

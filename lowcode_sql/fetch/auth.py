@@ -18,8 +18,8 @@ from dialect import AuthPlan, Dialect, Token
 from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, AuthError, ConfigError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import Secret
-from lowcode_sql.types import HttpRequest
 
 __all__ = ["AuthSession", "Sender"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from dialect import Secret
-from lowcode_sql.types import HttpRequest
+from lowcode_sql.requests import HttpRequest
 
 __all__ = ["ResponseCache", "credential_fingerprint"]
 

@@ -26,8 +26,8 @@ from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import scrubbed
-from lowcode_sql.types import HttpRequest
 
 __all__ = ["SourceRuntime"]
 

@@ -72,7 +72,7 @@ from lowcode_sql.errors import APIError, DialectError, InconsistentScan, Lowcode
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql.types import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.requests import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
 
 __all__ = ["ScanStats", "afetch_count", "fetch_count", "iter_pages"]
 

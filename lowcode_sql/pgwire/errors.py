@@ -82,7 +82,7 @@ def is_internal(e: BaseException) -> bool:
     """Whether ``e`` is not an error of the query but a bug or a failure of the host (an OSError):
     the client gets ``INTERNAL`` and the server log the traceback. lowcode_sql's own errors are
     written for users (a scan that broke on something unexpected says only which scan: see
-    ``execute/engine.py``, ``_internal``)."""
+    ``execute/scan.py``, ``internal_error``)."""
     return not isinstance(e, PGError | lc.LowcodeSQLError | duckdb.Error | SyntaxError | NotImplementedError
                           | ValueError | UnicodeDecodeError)
 

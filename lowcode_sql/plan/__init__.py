@@ -1,9 +1,10 @@
 """SQL text -> ``QueryPlan``: one ``ScanSpec`` per remote table reference plus the SQL DuckDB runs.
 
-Passes, in order: parse -> bind parameters -> tag nodes -> resolve remote tables -> qualify a copy
--> find scans and candidate conjuncts (``analyze``) -> convert to the predicate IR
-(``predicates``) -> contradiction check -> the dialect classifies exact/superset/local ->
-needed columns -> COUNT/LIMIT/ORDER pushdown -> rewrite the original AST (``rewrite``).
+Passes, in order (each a function called from ``plan``): parse and bind parameters -> tag nodes ->
+resolve remote tables -> qualify a copy -> find scans and candidate conjuncts (``analyze``), each
+scan's conjuncts converted to the predicate IR (``predicates``), checked for a contradiction
+(``contradiction``) and split exact/superset/local (``split``) -> needed columns -> COUNT /
+aggregate / ORDER / LIMIT pushdown (``scans``) -> rewrite the original AST (``rewrite``).
 """
 
 from __future__ import annotations
@@ -12,37 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from dialect import ColumnDef, Dialect, TableDef
+from dialect import Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import SelectInfo, conjuncts, find_selects, is_constant, nid, node_id
-from lowcode_sql.plan.contradiction import is_contradiction
+from lowcode_sql.plan.analyze import find_selects, nid
 from lowcode_sql.plan.params import bind_params, number_qmarks
-from lowcode_sql.plan.predicates import Converter, Folder
+from lowcode_sql.plan.predicates import Folder
 from lowcode_sql.plan.rewrite import rewrite
+from lowcode_sql.plan.scans import ScanState
+from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
-from lowcode_sql.types import (
-    Aggregate,
-    And,
-    Cmp,
-    Const,
-    Exactness,
-    InList,
-    IsNull,
-    Like,
-    ListContains,
-    Op,
-    Or,
-    Pred,
-    ScanSpec,
-    SortKey,
-)
 
 __all__ = ["CatalogView", "PlannedScan", "QueryPlan", "plan"]
 
@@ -88,6 +73,9 @@ def parse(sql: str) -> exp.Query:
     return tree
 
 
+Remote = dict[int, tuple[str, TableDef, Dialect]]  # a remote table node's id -> (source, table, dialect)
+
+
 def plan(
     sql: str,
     catalog: CatalogView,
@@ -95,35 +83,65 @@ def plan(
     params: Sequence[Any] | dict[str, Any] | None = None,
     view_prefix: str = "__lc_scan",
 ) -> QueryPlan:
-    marks = 0
+    tree = _parse_and_bind(sql, params)
+    _tag_nodes(tree)
+    remote = _resolve_tables(tree, catalog)
+    qualified = _qualify(tree, remote)
+    scans = _find_scans(tree, qualified, remote, folder)
+    dropped = {n for st in scans for n in st.dropped}
+    _needed_columns(qualified, scans, dropped)
+    removed_offsets, rewrites = _decide_pushdowns(scans, dropped)
+    views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
+    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
+                      rewrites, _namer(scans, folder))
+    planned = tuple(
+        PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
+    )
+    return QueryPlan(out_sql, planned, sql)
+
+
+def _parse_and_bind(sql: str, params: Sequence[Any] | dict[str, Any] | None) -> exp.Expr:
+    """Parse one query and bind its parameters (``?`` numbered first for a sequence of values)."""
     if params is not None and not isinstance(params, dict):
-        sql_text, marks = number_qmarks(sql)
+        sql, marks = number_qmarks(sql)
         if marks and marks != len(params):
             raise ParameterError(f"{len(params)} parameters given but the query has {marks} '?' placeholders")
-    else:
-        sql_text = sql
-    tree = parse(sql_text)
+    tree = parse(sql)
     if params is not None:
         bind_params(tree, params)
     elif tree.find(exp.Placeholder, exp.Parameter):
         raise ParameterError("the query has parameters ($1, ?) but no values were given")
+    return tree
+
+
+def _tag_nodes(tree: exp.Expr) -> None:
+    """Number every node (``nid``): the qualified copy keeps the numbers, so a decision taken on the
+    copy finds its node in the original tree."""
     for i, node in enumerate(tree.walk()):
         node.meta["nid"] = i
 
+
+def _resolve_tables(tree: exp.Expr, catalog: CatalogView) -> Remote:
+    """Resolve every table reference that is not a CTE against the catalog, and spell it as
+    ``source.table AS alias`` in the tree."""
     cte_names = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
-    remote: dict[int, tuple[str, TableDef, Dialect]] = {}
+    remote: Remote = {}
     for tb in tree.find_all(exp.Table):
         if not isinstance(tb.this, exp.Identifier) or (not tb.db and tb.name.lower() in cte_names):
             continue
         if tb.catalog:
             raise UnsupportedQuery(f"three-part table names are not supported: {tb.sql('duckdb')}")
         source, table, dialect = catalog.resolve(tb.db or None, tb.name)
-        remote[node_id(tb)] = (source, table, dialect)
+        remote[nid(tb)] = (source, table, dialect)  # type: ignore[index]
         tb.set("db", exp.to_identifier(source))
         tb.set("this", exp.to_identifier(table.name))
         if not tb.alias:
             tb.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+    return remote
 
+
+def _qualify(tree: exp.Expr, remote: Remote) -> exp.Expr:
+    """A copy of the tree with every column qualified by its table's alias (stars expanded)."""
     mapping: dict[str, dict[str, dict[str, str]]] = {}
     for s, t, _ in remote.values():
         mapping.setdefault(s, {})[t.name] = {c.name: sql_type(c.type) for c in t.columns}
@@ -137,39 +155,39 @@ def plan(
     except OptimizeError as e:
         raise _column_error(e, remote.values()) from None
     _catalog_spelling(qualified, [t for _, t, _ in remote.values()])
+    return qualified
 
+
+def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Folder) -> list[ScanState]:
+    """One ``ScanState`` per remote table occurrence, its candidate conjuncts already split
+    between the API and DuckDB."""
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
     # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
     # also expand to a grouped scan view's own columns (__lc_count, ...): such a SELECT is not grouped
     expanding = {nid(s) for s in tree.find_all(exp.Select) if any(_expands(e) for e in s.expressions)}
-    scans: list[_ScanState] = []
+    scans: list[ScanState] = []
     for info in selects:
         for occ in info.occurrences:
-            source, table, dialect = remote[node_id(occ.table_node)]
-            st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
+            source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
+            st = ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
             st.expanding_select = nid(info.select) in expanding
             st.classify(occ.candidates, folder)
             scans.append(st)
+    return scans
 
-    dropped = {n for st in scans for n in st.dropped}
-    _needed_columns(qualified, scans, dropped)
+
+def _decide_pushdowns(scans: list[ScanState], dropped: set[int]) -> tuple[set[int], dict[int, tuple[str, str | None]]]:
+    """COUNT / aggregate / ORDER BY / LIMIT pushdown per scan: the OFFSET nodes the API now applies,
+    and the aggregates it computes (node id -> (function, column), re-aggregated over its groups)."""
     removed_offsets: set[int] = set()
-    # aggregates an API computes: node id -> (function, column), re-aggregated over the API's groups
     rewrites: dict[int, tuple[str, str | None]] = {}
     for st in scans:
         st.decide_pushdowns(dropped, removed_offsets, rewrites)
-
-    views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
-    out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
-                      rewrites, _namer(scans, folder))
-    planned = tuple(
-        PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
-    )
-    return QueryPlan(out_sql, planned, sql)
+    return removed_offsets, rewrites
 
 
-def _namer(scans: list[_ScanState], folder: Folder) -> Any:
+def _namer(scans: list[ScanState], folder: Folder) -> Any:
     """Names DuckDB gives a SELECT's outputs, found by running it over an empty stand-in of its one
     remote table (only asked for SELECTs whose aggregates the API computes)."""
     output_names = getattr(folder, "output_names", None)
@@ -227,307 +245,16 @@ def _column_error(e: OptimizeError, tables: Any) -> Exception:
     return UnsupportedQuery(f"cannot analyse the query: {msg}")
 
 
-class _ScanState:
-    """Decisions for one table occurrence while planning."""
-
-    def __init__(self, index: int, source: str, table: TableDef, dialect: Dialect, alias: str,
-                 node: exp.Table, info: SelectInfo) -> None:
-        self.index, self.source, self.table, self.dialect = index, source, table, dialect
-        self.alias, self.info = alias, info
-        self.table_nid = node_id(node)
-        self.pushed: list[tuple[Pred, Exactness]] = []
-        self.local: list[Pred] = []
-        self.dropped: set[int] = set()
-        self.all_exact = True
-        self.contradiction = False
-        self.needed: set[str] = set()
-        self.order: tuple[SortKey, ...] = ()
-        self.limit: int | None = None
-        self.offset = 0
-        self.count_only = False
-        self.group_by: tuple[str, ...] = ()
-        self.aggregates: tuple[Aggregate, ...] = ()
-        self.expanding_select = False  # its SELECT list has a star or COLUMNS(...)
-
-    def classify(self, candidates: list[exp.Expr], folder: Folder) -> None:
-        columns = {c.name: sql_type(c.type) for c in self.table.columns}
-        conv = Converter(self.alias, columns, folder)
-        preds: list[tuple[exp.Expr, Pred, bool]] = []
-        for node in candidates:
-            if is_constant(node):
-                # WHERE FALSE / 1 = 0 / NULL / TRUE: DuckDB evaluates it once; never sent to an API
-                res = folder(node.sql(dialect="duckdb"), "BOOLEAN")
-                if not res.ok:
-                    continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
-                if res.value is True:
-                    if (key := nid(node)) is not None:  # one qualify built stays: DuckDB folds it
-                        self.dropped.add(key)
-                    continue
-                preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
-                continue
-            pred, exact = conv.convert(node)
-            if pred is None:
-                self.all_exact = False
-                continue
-            preds.append((node, pred, exact))
-        if is_contradiction([p for _, p, _ in preds]):
-            self.contradiction = True
-            self.dropped |= {key for n, _, _ in preds if (key := nid(n)) is not None}
-            return
-        # A conjunct that is itself an AND (BETWEEN, NOT (a OR b)) is offered to the dialect item
-        # by item; the SQL node is dropped only when every item is pushed exactly.
-        flat: list[tuple[int, Pred]] = []
-        for i, (_, pred, _) in enumerate(preds):
-            flat.extend((i, item) for item in (pred.items if isinstance(pred, And) else (pred,)))
-        decisions = self.dialect.classify(self.table, [p for _, p in flat]) if flat else []
-        node_exact = [conv_exact for _, _, conv_exact in preds]
-        for (i, item), decision in zip(flat, decisions, strict=True):
-            if decision is Exactness.EXACT and not preds[i][2]:
-                decision = Exactness.SUPERSET
-            if decision is not Exactness.LOCAL:
-                self.pushed.append((item, decision))
-            if decision is not Exactness.EXACT:
-                node_exact[i] = False
-        for (node, pred, _), exact in zip(preds, node_exact, strict=True):
-            if exact and (key := nid(node)) is not None:
-                self.dropped.add(key)
-                continue
-            self.all_exact = False
-            if not any(p is pred or (isinstance(pred, And) and p in pred.items) for p, _ in self.pushed):
-                self.local.append(pred)
-            elif isinstance(pred, And):
-                self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
-
-    def _aggregate(self, sel: exp.Select, dropped: set[int], rewrites: dict[int, tuple[str, str | None]]) -> bool:
-        """``SELECT keys, aggregates ... [GROUP BY keys]`` over exact filters: let the API aggregate.
-
-        COUNT(*), COUNT(col), SUM, AVG, MIN and MAX of plain columns are sent (see ``Aggregate``);
-        anything else in the SELECT (DISTINCT aggregates, FILTER, windows, other functions) keeps the
-        scan row-wise. Expressions over the aggregates, HAVING, ORDER BY and LIMIT stay local, over
-        DuckDB's re-aggregation of the API's groups."""
-        if (self.expanding_select or sel.args.get("distinct") or sel.args.get("qualify")
-                or _remaining_where(sel, dropped)):
-            return False
-        keys: list[str] = []
-        group = sel.args.get("group")
-        if group is not None:
-            if any(group.args.get(k) for k in ("grouping_sets", "cube", "rollup", "totals", "all")):
-                return False
-            for g in group.expressions:
-                col = self._plain_column(g)
-                if col is None:
-                    return False
-                keys.append(col.name)
-        wanted: list[Aggregate] = []
-        found: dict[int, tuple[str, str | None]] = {}
-        for node in sel.find_all(exp.AggFunc, exp.Window, exp.Subquery):
-            if node.parent_select is not sel:
-                continue
-            asked = self._as_aggregate(node)
-            node_id = nid(node)
-            if asked is None or node_id is None:
-                return False
-            wanted.extend(asked)
-            found[node_id] = (type(node).__name__.lower(), asked[0].column)
-        if not found:
-            return False
-        aggregates = tuple(dict.fromkeys(wanted))
-        keys = list(dict.fromkeys(keys))
-        if not self.dialect.can_aggregate(self.table, keys, aggregates, filters=[p for p, _ in self.pushed]):
-            return False
-        self.group_by, self.aggregates = tuple(keys), aggregates
-        rewrites.update(found)
-        return True
-
-    def _plain_column(self, node: exp.Expr) -> ColumnDef | None:
-        if isinstance(node, exp.Column) and node.table == self.alias and self.table.has(node.name):
-            col = self.table.column(node.name)
-            return None if col.filter_only else col
-        return None
-
-    def _as_aggregate(self, node: exp.Expr) -> list[Aggregate] | None:
-        if isinstance(node.parent, exp.Filter | exp.Window) or isinstance(node, exp.Window | exp.Subquery):
-            return None
-        if isinstance(node, exp.Count):
-            if isinstance(node.this, exp.Distinct):
-                return None
-            if isinstance(node.this, exp.Star):
-                return [Aggregate("count_star")]
-        if not isinstance(node, exp.Count | exp.Sum | exp.Avg | exp.Min | exp.Max):
-            return None
-        if node.expressions or any(k not in ("this",) and v for k, v in node.args.items() if k != "big_int"):
-            return None  # extra arguments (MIN(x, n)), ordered or ignore-nulls variants
-        col = self._plain_column(node.this)
-        if col is None:
-            return None
-        kind = col.type
-        if isinstance(node, exp.Count):
-            return [Aggregate("count", col.name)]
-        if isinstance(node, exp.Sum | exp.Avg):
-            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
-                return None  # DECIMAL sums keep their exact type only if DuckDB computes them
-            return [Aggregate("sum", col.name), Aggregate("count", col.name)]
-        if pa.types.is_nested(kind):
-            return None
-        return [Aggregate("min" if isinstance(node, exp.Min) else "max", col.name)]
-
-    def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int],
-                         rewrites: dict[int, tuple[str, str | None]]) -> None:
-        if self.contradiction:
-            return
-        if (not self.needed and self.all_exact and self.dialect.can_count(self.table)
-                and (self.dialect.options.get("count_from_total")
-                     or not any(_compares_text(p) for p, _ in self.pushed))):
-            # A COUNT from the API's total is never checked (no rows arrive: execute/verify.py), so it
-            # is used only where no text comparison is pushed: how an API compares text (collation,
-            # case) is unconfirmed on every platform (docs/notes/*-api.md), and a server that ignores
-            # case would give another count without a sign (issue 13 matrix, case_insensitive_eq).
-            # Otherwise the rows are read and checked; a selective text filter costs one page anyway.
-            # The source option count_from_total = true (the user checked the API's text
-            # comparisons) brings back the one-request COUNT.
-            self.count_only = True
-            return
-        sel = self.info.select
-        if not (self.info.single_source and self.all_exact):
-            return
-        if (sel.args.get("group") or sel.find(exp.AggFunc)) and self._aggregate(sel, dropped, rewrites):
-            return
-        if any(sel.args.get(k) for k in ("group", "having", "distinct", "qualify")):
-            return
-        if sel.find(exp.AggFunc, exp.Window) or _remaining_where(sel, dropped):
-            return
-        limit_node, offset_node = sel.args.get("limit"), sel.args.get("offset")
-        limit = _int_literal(limit_node.expression) if isinstance(limit_node, exp.Limit) else None
-        offset = _int_literal(offset_node.expression) if isinstance(offset_node, exp.Offset) else 0
-        if limit is None or offset is None:
-            return
-        order = self._sort_keys(sel.args.get("order"))
-        if order is None:
-            return
-        max_limit = self.dialect.max_pushed_limit
-        if order and max_limit is not None and limit + offset > max_limit:
-            return  # a sorted multi-page fetch could reorder ties between pages
-        if order and offset and not self._sort_trusted(order):
-            # the boundary check of an untrusted sort (execute/verify.py) cannot see the rows an
-            # OFFSET skips: ask for them too and let DuckDB skip them
-            self.order, self.limit = order, limit + offset
-            return
-        self.order, self.limit = order, limit
-        offset_id = nid(offset_node) if isinstance(offset_node, exp.Offset) else None
-        if offset and offset_id is not None:
-            self.offset = offset
-            removed_offsets.add(offset_id)
-
-    def _sort_keys(self, order: exp.Order | None) -> tuple[SortKey, ...] | None:
-        if order is None:
-            return ()
-        keys = []
-        projections = {e.alias_or_name: e.unalias() for e in self.info.select.expressions}
-        for o in order.expressions:
-            col = o.this
-            if isinstance(col, exp.Column) and not col.table and col.name in projections:
-                col = projections[col.name]  # ORDER BY an output column: qualify leaves it bare
-            if not (isinstance(col, exp.Column) and col.table == self.alias and self.table.has(col.name)):
-                return None
-            desc = bool(o.args.get("desc"))
-            nulls_first = o.args.get("nulls_first")
-            # DuckDB's default is NULLS LAST for both directions.
-            keys.append(SortKey(col.name, desc, bool(nulls_first)))
-        keys_t = tuple(keys)
-        if not self.dialect.can_sort(self.table, keys_t):
-            return None
-        if not (self._sort_trusted(keys_t) or self._boundary_checkable(keys_t)):
-            return None  # a sorted LIMIT that cannot be proven (execute/verify.py): sorted locally
-        return keys_t
-
-    def _sort_trusted(self, keys: Sequence[SortKey]) -> bool:
-        return self.dialect.sort_trusted or self.dialect.sort_confirmed(self.table, keys)
-
-    def _boundary_checkable(self, keys: Sequence[SortKey]) -> bool:
-        """Whether the boundary check of a sorted LIMIT (``execute/verify.py``) can send its parts
-        exactly: the scan's filters plus ``<``/``>``/``=``/``IS [NOT] NULL`` on each sort key, tried
-        with a stand-in value of the key's type. Otherwise the check would read every matching row,
-        more than not pushing the sort at all."""
-        probes: list[Pred] = [p for p, _ in self.pushed]
-        for i, k in enumerate(keys):
-            value = _stand_in(self.table.column(k.column).type)
-            if value is None:
-                return False
-            # the parts a check sends whenever the last row has values: the strict comparison of
-            # each key's direction, equality on the keys before, IS NULL where NULLs sort first
-            # (the rarer parts, with a NULL last value, fall back to reading the rows: still sound)
-            probes.append(Cmp(k.column, Op.GT if k.descending else Op.LT, value))
-            if i < len(keys) - 1:
-                probes.append(Cmp(k.column, Op.EQ, value))
-            if k.nulls_first:
-                probes.append(IsNull(k.column))
-        return all(d is Exactness.EXACT for d in self.dialect.classify(self.table, probes))
-
-    def spec(self) -> ScanSpec:
-        cols = tuple(c.name for c in self.table.columns if c.name in self.needed)
-        return ScanSpec(
-            self.source, self.table.name, cols, tuple(self.pushed), tuple(self.local), self.order,
-            self.limit, self.offset, self.count_only, self.contradiction, self.group_by, self.aggregates,
-        )
-
-
-def _compares_text(pred: Pred) -> bool:
-    """Whether a conjunct compares text (a string value, a LIKE), in any branch."""
-    if isinstance(pred, And | Or):
-        return any(_compares_text(p) for p in pred.items)
-    if isinstance(pred, Like):
-        return True
-    if isinstance(pred, Cmp | ListContains):
-        return isinstance(pred.value, str)
-    if isinstance(pred, InList):
-        return any(isinstance(v, str) for v in pred.values)
-    return False
-
-
-def _stand_in(t: pa.DataType) -> Any:
-    """A value of an Arrow type, to ask a dialect whether it sends a comparison (None: no idea)."""
-    import datetime as dt
-    import decimal
-
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "m"
-    if pa.types.is_integer(t):
-        return 1
-    if pa.types.is_floating(t):
-        return 1.5
-    if pa.types.is_decimal(t):
-        return decimal.Decimal(1)
-    if pa.types.is_timestamp(t):
-        return dt.datetime(2020, 6, 15, 12, 30, tzinfo=dt.UTC if t.tz else None)
-    if pa.types.is_date(t):
-        return dt.date(2020, 6, 15)
-    return None
-
-
 def _expands(item: exp.Expr) -> bool:
     item = item.unalias()
     return isinstance(item, exp.Star | exp.Columns) or (
         isinstance(item, exp.Column) and isinstance(item.this, exp.Star))
 
 
-def _int_literal(node: exp.Expr | None) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            v = int(node.this)
-        except ValueError:
-            return None
-        return v if v >= 0 else None
-    return None
-
-
-def _remaining_where(sel: exp.Select, dropped: set[int]) -> bool:
-    return any(nid(c) not in dropped for c in conjuncts(sel.args.get("where")))
-
-
-def _needed_columns(qualified: exp.Expr, scans: list[_ScanState], dropped: set[int]) -> None:
+def _needed_columns(qualified: exp.Expr, scans: list[ScanState], dropped: set[int]) -> None:
     """Columns each scan must deliver. Matched by alias over the whole tree: two scopes that reuse
     an alias only make both scans fetch a little more, never less."""
-    by_alias: dict[str, list[_ScanState]] = {}
+    by_alias: dict[str, list[ScanState]] = {}
     for st in scans:
         by_alias.setdefault(st.alias, []).append(st)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from lowcode_sql.types import And, Cmp, Const, InList, IsNull, Like, ListContains, Op, Or, Pred
+from lowcode_sql.ir import And, Cmp, Const, InList, IsNull, Like, ListContains, Op, Or, Pred
 
 __all__ = ["is_contradiction"]
 

@@ -20,19 +20,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from lowcode_sql.types import (
-    And,
-    Cmp,
-    Const,
-    InList,
-    IsNull,
-    Like,
-    LikePattern,
-    ListContains,
-    Op,
-    Or,
-    Pred,
-)
+from lowcode_sql.ir import And, Cmp, Const, InList, IsNull, Like, LikePattern, ListContains, Op, Or, Pred
 
 __all__ = ["Converter", "FoldResult", "Folder"]
 

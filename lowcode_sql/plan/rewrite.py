@@ -12,7 +12,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from lowcode_sql.plan.analyze import nid
-from lowcode_sql.types import GROUP_COUNT
+from lowcode_sql.scanspec import GROUP_COUNT
 
 __all__ = ["rewrite"]
 

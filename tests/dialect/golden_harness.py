@@ -10,10 +10,34 @@ import json
 import os
 from pathlib import Path
 
+from dialect._base import Dialect, TableDef
+from lowcode_sql.errors import UnknownTable
 from lowcode_sql.plan import plan
 from lowcode_sql.types import CursorPaging, Exactness, HttpRequest, OffsetPaging
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+class StaticCatalog:
+    """One source's tables, fixed: what the planner resolves names against in the golden tests."""
+
+    def __init__(self, source: str, dialect: Dialect, tables: list[TableDef]) -> None:
+        self.source, self.dialect, self.tables = source, dialect, {t.name: t for t in tables}
+
+    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
+        if (db not in (None, self.source)) or name not in self.tables:
+            raise UnknownTable(name, list(self.tables))
+        return self.source, self.tables[name], self.dialect
+
+
+def offline_catalog(source: str, dialect: Dialect, why: str) -> StaticCatalog:
+    """The catalog a dialect discovers without a request (its options name every table)."""
+    gen = dialect.discover()
+    try:
+        next(gen)
+    except StopIteration as stop:
+        return StaticCatalog(source, dialect, stop.value)
+    raise AssertionError(why)
 
 
 def render(sql: str, catalog, folder) -> str:

@@ -6,21 +6,9 @@ from typing import Any
 
 import pytest
 
-from dialect import Dialect, TableDef
 from dialect.coredata import CoreData
 from dialect.entu import Entu
-from lowcode_sql.errors import UnknownTable
-from tests.dialect.golden_harness import check
-
-
-class StaticCatalog:
-    def __init__(self, source: str, dialect: Dialect, tables: list[TableDef]) -> None:
-        self.source, self.dialect, self.tables = source, dialect, {t.name: t for t in tables}
-
-    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
-        if (db not in (None, self.source)) or name not in self.tables:
-            raise UnknownTable(name, list(self.tables))
-        return self.source, self.tables[name], self.dialect
+from tests.dialect.golden_harness import StaticCatalog, check, offline_catalog
 
 
 def entu_catalog() -> StaticCatalog:
@@ -36,13 +24,7 @@ def entu_catalog() -> StaticCatalog:
 
 
 def coredata_catalog(**options: Any) -> StaticCatalog:
-    d = CoreData(options)
-    gen = d.discover()
-    try:
-        next(gen)
-    except StopIteration as stop:
-        return StaticCatalog("coredata", d, stop.value)
-    raise AssertionError("coredata discovery makes no requests")
+    return offline_catalog("coredata", CoreData(options), "coredata discovery makes no requests")
 
 
 def coredata_options_catalog() -> StaticCatalog:

@@ -15,8 +15,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from dialect.alumio import Alumio
-from tests.dialect.golden_harness import render
-from tests.dialect.test_golden import StaticCatalog
+from tests.dialect.golden_harness import StaticCatalog, offline_catalog, render
 
 GOLDEN = Path(__file__).parent / "golden"
 OPTIONS: dict[str, Any] = {
@@ -27,13 +26,8 @@ OPTIONS: dict[str, Any] = {
 
 
 def catalog(**options: Any) -> StaticCatalog:
-    d = Alumio({**OPTIONS, **options})
-    gen = d.discover()
-    try:
-        next(gen)
-    except StopIteration as stop:
-        return StaticCatalog("alumio", d, stop.value)
-    raise AssertionError("with the storages option, discovery makes no requests")
+    return offline_catalog("alumio", Alumio({**OPTIONS, **options}),
+                           "with the storages option, discovery makes no requests")
 
 
 def readable(text: str) -> str:

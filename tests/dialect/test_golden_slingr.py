@@ -13,8 +13,7 @@ import pytest
 from dialect.slingr import Slingr
 from lowcode_sql.errors import DialectError
 from lowcode_sql.types import Aggregate, Cmp, Exactness, IsNull, Like, LikePattern, Op
-from tests.dialect.golden_harness import check
-from tests.dialect.test_golden import StaticCatalog
+from tests.dialect.golden_harness import StaticCatalog, check
 
 COMPANY: dict[str, Any] = {
     "id": "57fd2d65e4b0ce322b0c8665", "version": 379, "label": "Browsezoom", "name": "Browsezoom",

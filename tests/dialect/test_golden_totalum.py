@@ -9,22 +9,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from dialect import Dialect, Secret, TableDef
+from dialect import Secret
 from dialect.totalum import Totalum, like_regex
-from lowcode_sql.errors import ConfigError, DialectError, UnknownTable
+from lowcode_sql.errors import ConfigError, DialectError
 from lowcode_sql.sandbox.totalum import compile_regex
 from lowcode_sql.types import Aggregate, Cmp, Exactness, LikePattern, Op, SortKey
-from tests.dialect.golden_harness import check
-
-
-class StaticCatalog:
-    def __init__(self, source: str, dialect: Dialect, tables: list[TableDef]) -> None:
-        self.source, self.dialect, self.tables = source, dialect, {t.name: t for t in tables}
-
-    def resolve(self, db: str | None, name: str) -> tuple[str, TableDef, Dialect]:
-        if (db not in (None, self.source)) or name not in self.tables:
-            raise UnknownTable(name, list(self.tables))
-        return self.source, self.tables[name], self.dialect
+from tests.dialect.golden_harness import StaticCatalog, check
 
 
 def _p(name: str, type_: str, target: str | None = None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 import lowcode_sql
 from dialect.alumio import snake
 from lowcode_sql.sandbox.alumio import AlumioSandbox
-from tests.differential.harness import compare, reference
+from tests.differential.harness import DifferentialSuite, Env, compare, reference
 from tests.differential.querygen import Column, QueryGen
 
 WORDS = [
@@ -149,13 +149,31 @@ def connect(mode: str) -> tuple[lowcode_sql.Connection, AlumioSandbox]:
     return con, sandbox
 
 
-@pytest.fixture(scope="module", params=MODES)
-def env(request: pytest.FixtureRequest) -> Iterator[tuple[lowcode_sql.Connection, Any, AlumioSandbox]]:
-    con, sandbox = connect(request.param)
-    ref = reference(reference_tables(), "al")
-    yield con, ref, sandbox
-    con.close()
-    ref.close()
+class AlumioSuite(DifferentialSuite):
+    schema = "al"
+    configs = MODES
+    connect = staticmethod(connect)
+
+    def reference_tables(self, config: str) -> dict[str, pa.Table]:
+        return reference_tables()
+
+    def query(self, env: Env, r: random.Random) -> tuple[str, bool]:
+        name = r.choices(list(SOURCES), weights=(6, 2, 2))[0]
+        key, cols = columns(name)
+        gen = QueryGen(name, key, cols, r)
+        return gen.sorted_query("al") if r.random() < 0.25 else gen.query("al")
+
+    def ordered(self, sql: str) -> bool:
+        return "ORDER BY" in sql
+
+    def after(self, env: Env, sql: str) -> None:
+        # the sandbox answers 400 to an operator it does not know: none may have been sent
+        assert not [e for e in env.sandbox.stats.log if e.status == 400], sql
+
+
+SUITE = AlumioSuite()
+env = SUITE.env_fixture()
+test_generated_queries_agree = SUITE.generated_test(max_examples=250)
 
 
 def test_schema_matches_the_reference(env):
@@ -164,20 +182,6 @@ def test_schema_matches_the_reference(env):
         got = {n: t for n, t, _ in con.describe(f"al.{name}")}
         want = {n: t for n, t, *_ in ref.sql(f"DESCRIBE al.{name}").fetchall()}
         assert got == want, name
-
-
-@settings(max_examples=250, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2**32 - 1))
-def test_generated_queries_agree(env, seed):
-    con, ref, sandbox = env
-    r = random.Random(seed)
-    name = r.choices(list(SOURCES), weights=(6, 2, 2))[0]
-    key, cols = columns(name)
-    gen = QueryGen(name, key, cols, r)
-    sql, ordered = gen.sorted_query("al") if r.random() < 0.25 else gen.query("al")
-    compare(con, ref, sql, ordered)
-    # the sandbox answers 400 to an operator it does not know: none may have been sent
-    assert not [e for e in sandbox.stats.log if e.status == 400], sql
 
 
 EDGE_CASES = [
@@ -232,11 +236,7 @@ EDGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("sql", EDGE_CASES)
-def test_edge_cases(env, sql):
-    con, ref, sandbox = env
-    compare(con, ref, sql, "ORDER BY" in sql)
-    assert not [e for e in sandbox.stats.log if e.status == 400], sql
+test_edge_cases = SUITE.edge_test(EDGE_CASES)
 
 
 def test_count_and_limit_economy(env):

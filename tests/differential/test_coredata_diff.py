@@ -5,16 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Iterator
 
 import pyarrow as pa
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import lowcode_sql
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
-from tests.differential.harness import compare, reference
+from tests.differential.harness import DifferentialSuite, Env
 from tests.differential.querygen import TEXT_EDGES, Column, QueryGen
 
 WORDS = ["Board", "board", "Budget", "İstanbul", "istanbul", "Straße", "STRASSE", "None", "true", "True",
@@ -59,28 +55,7 @@ def columns() -> list[Column]:
     ]
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["plain", "order_by"])
-def env(request: pytest.FixtureRequest) -> Iterator[tuple[lowcode_sql.Connection, object]]:
-    ordering = request.param
-    sandbox = CoreDataSandbox(sample_data=False, ordering=ordering)
-    sandbox.load_table("projects", PROJECTS)
-    con = lowcode_sql.connect()
-    con.add_source("cd", "coredata", sandbox=sandbox, options={"page_size": 40, "order_by": ordering})
-    ref = reference({"projects": PROJECTS}, "cd")
-    yield con, ref
-    con.close()
-    ref.close()
-
-
-@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2**32 - 1))
-def test_generated_queries_agree(env, seed):
-    con, ref = env
-    sql, ordered = QueryGen("projects", "id", columns(), random.Random(seed)).query("cd")
-    compare(con, ref, sql, ordered)
-
-
-@pytest.mark.parametrize("sql", [
+EDGE_CASES = [
     "SELECT id FROM cd.projects WHERE title = 'None'",
     "SELECT id FROM cd.projects WHERE title LIKE 'true%'",
     "SELECT id FROM cd.projects WHERE title LIKE '50\\% off%' ESCAPE '\\'",
@@ -97,10 +72,34 @@ def test_generated_queries_agree(env, seed):
     "SELECT modified FROM cd.projects ORDER BY modified DESC NULLS FIRST LIMIT 12",
     "SELECT modified FROM cd.projects ORDER BY modified LIMIT 12",
     "SELECT created FROM cd.projects WHERE title LIKE 'B%' ORDER BY created DESC LIMIT 9 OFFSET 4",
-])
-def test_edge_cases_agree(env, sql):
-    con, ref = env
-    compare(con, ref, sql, "ORDER BY" in sql)
+]
+
+
+class CoreDataSuite(DifferentialSuite):
+    schema = "cd"
+    configs = ["plain", "order_by"]  # the sandbox and the dialect without / with ORDER BY (order_by)
+    edge_cases = EDGE_CASES
+    env_fields = ("con", "ref")
+
+    def connect(self, config: str) -> tuple[lowcode_sql.Connection, CoreDataSandbox]:
+        ordering = config == "order_by"
+        sandbox = CoreDataSandbox(sample_data=False, ordering=ordering)
+        sandbox.load_table("projects", PROJECTS)
+        con = lowcode_sql.connect()
+        con.add_source("cd", "coredata", sandbox=sandbox, options={"page_size": 40, "order_by": ordering})
+        return con, sandbox
+
+    def reference_tables(self, config: str) -> dict[str, pa.Table]:
+        return {"projects": PROJECTS}
+
+    def query(self, env: Env, r: random.Random) -> tuple[str, bool]:
+        return QueryGen("projects", "id", columns(), r).query("cd")
+
+    def ordered(self, sql: str) -> bool:
+        return "ORDER BY" in sql
+
+    def leaf_cases(self, config: str) -> list[str]:
+        return _leaf_cases()
 
 
 def _leaf_cases() -> list[str]:
@@ -127,7 +126,9 @@ def lit_of(col: Column, v: object) -> str:
     return lit(v, col.kind)
 
 
-@pytest.mark.parametrize("sql", _leaf_cases())
-def test_each_leaf_agrees(env, sql):
-    con, ref = env
-    compare(con, ref, sql, False)
+SUITE = CoreDataSuite()
+env = SUITE.env_fixture()
+leaf_envs = SUITE.leaf_envs_fixture()
+test_generated_queries_agree = SUITE.generated_test(max_examples=150)
+test_edge_cases_agree = SUITE.edge_test()
+test_each_leaf_agrees = SUITE.leaf_test()

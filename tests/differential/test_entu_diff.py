@@ -16,18 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import lowcode_sql
 from lowcode_sql.sandbox.entu import EntuSandbox
-from tests.differential.harness import compare, reference
-from tests.differential.querygen import Column, QueryGen, lit
+from tests.differential.harness import DifferentialSuite, leaf_cases
+from tests.differential.querygen import Column
 
 # Regex metacharacters, LIKE wildcards, a newline (PCRE's `$` also matches before a final "\n"),
 # commas (the server splits `.in` values on them) and unicode case traps: İ lowers to i, ß has no
@@ -155,14 +151,26 @@ def connect(config: str) -> tuple[lowcode_sql.Connection, EntuSandbox]:
     return con, sandbox
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def env(request: pytest.FixtureRequest) -> Iterator[tuple[lowcode_sql.Connection, Any, str]]:
-    config = request.param
-    con, _ = connect(config)
-    ref = reference({"item": reference_table(CONFIGS[config][0])}, "en")
-    yield con, ref, config
-    con.close()
-    ref.close()
+class EntuSuite(DifferentialSuite):
+    schema = "en"
+    configs = list(CONFIGS)
+    env_fields = ("con", "ref", "config")
+    key = "_id"
+    connect = staticmethod(connect)
+    columns = staticmethod(columns)
+
+    def reference_tables(self, config: str) -> dict[str, pa.Table]:
+        return {"item": reference_table(CONFIGS[config][0])}
+
+    def leaf_cases(self, config: str) -> list[str]:
+        like = {"LIKE": 3, "NOT LIKE": 2, "ILIKE": 3, "NOT ILIKE": 2}
+        return leaf_cases("en.item", "_id", columns(config), like=like)
+
+
+SUITE = EntuSuite()
+env = SUITE.env_fixture()
+leaf_envs = SUITE.leaf_envs_fixture()
+test_generated_queries_agree = SUITE.generated_test(max_examples=150)
 
 
 def test_schema_matches_the_reference(env):
@@ -170,16 +178,6 @@ def test_schema_matches_the_reference(env):
     got = {name: typ for name, typ, _ in con.describe("en.item")}
     want = {name: typ for name, typ, *_ in ref.sql("DESCRIBE en.item").fetchall()}
     assert got == want
-
-
-@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2**32 - 1))
-def test_generated_queries_agree(env, seed):
-    con, ref, config = env
-    r = random.Random(seed)
-    gen = QueryGen("item", "_id", columns(config), r)
-    sql, ordered = gen.sorted_query("en") if r.random() < 0.25 else gen.query("en")
-    compare(con, ref, sql, ordered)
 
 
 EDGE_CASES = [
@@ -287,62 +285,8 @@ EDGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("sql", EDGE_CASES)
-def test_edge_cases_agree(env, sql):
-    con, ref, _ = env
-    compare(con, ref, sql, "ORDER BY" in sql and "LIMIT" in sql and "IN (SELECT" not in sql)
-
-
-def _leaf_cases(config: str) -> list[str]:
-    """Every operator on every column, one conjunct at a time, with values from the data."""
-    r = random.Random(5)
-    gen = QueryGen("item", "_id", [], r)
-    out = []
-    for col in columns(config):
-        name, kind = col.name, col.kind
-        if kind.startswith("list_"):
-            item = kind.removeprefix("list_")
-            for _ in range(4):
-                v = lit(gen.value(col), item)
-                out.append(f"SELECT _id FROM en.item WHERE list_contains({name}, {v})")
-                out.append(f"SELECT _id FROM en.item WHERE NOT list_contains({name}, {v})")
-            out.append(f"SELECT _id FROM en.item WHERE {name} IS NULL")
-            out.append(f"SELECT _id FROM en.item WHERE {name} IS NOT NULL")
-            continue
-        for op in ("=", "<>", "<", "<=", ">", ">="):
-            for _ in range(2 if op == "=" and kind != "bool" else 1):
-                out.append(f"SELECT _id FROM en.item WHERE {name} {op} {lit(gen.value(col), kind)}")
-        for neg in ("", "NOT "):
-            vals = ", ".join(lit(gen.value(col), kind) for _ in range(3))
-            out.append(f"SELECT _id FROM en.item WHERE {name} {neg}IN ({vals})")
-        out.append(f"SELECT _id FROM en.item WHERE {name} IS NULL")
-        out.append(f"SELECT _id FROM en.item WHERE {name} IS NOT NULL")
-        if kind == "text":
-            for op in ("LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE"):
-                for _ in range(3 if op in ("LIKE", "ILIKE") else 2):
-                    out.append(f"SELECT _id FROM en.item WHERE {name} {op} {lit(gen.like_pattern(col), 'text')}")
-    return out
-
-
-LEAVES = [(c, sql) for c in CONFIGS for sql in _leaf_cases(c)]
-
-
-@pytest.mark.parametrize("config,sql", LEAVES)
-def test_each_leaf_agrees(leaf_envs, config, sql):
-    con, ref = leaf_envs[config]
-    compare(con, ref, sql, False)
-
-
-@pytest.fixture(scope="module")
-def leaf_envs() -> Iterator[dict[str, tuple[lowcode_sql.Connection, Any]]]:
-    out = {}
-    for config in CONFIGS:
-        con, _ = connect(config)
-        out[config] = (con, reference({"item": reference_table(CONFIGS[config][0])}, "en"))
-    yield out
-    for con, ref in out.values():
-        con.close()
-        ref.close()
+test_edge_cases_agree = SUITE.edge_test(EDGE_CASES)
+test_each_leaf_agrees = SUITE.leaf_test()
 
 
 def test_pushdown_shapes(env):

@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lowcode_sql
 from lowcode_sql.sandbox.slingr import SlingrSandbox
-from tests.differential.harness import compare, reference
-from tests.differential.querygen import Column, QueryGen, lit
+from tests.differential.harness import DifferentialSuite, compare, leaf_cases
+from tests.differential.querygen import Column, QueryGen
 
 # Quotes, commas and parentheses (the query language's own syntax), operator look-alikes, regex
 # metacharacters, LIKE wildcards, slashes (like() forms), unicode case traps (İ, Kelvin sign, long s U+017F, ß).
@@ -164,13 +162,26 @@ def connect(config: str) -> tuple[lowcode_sql.Connection, SlingrSandbox]:
     return con, sandbox
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def env(request: pytest.FixtureRequest) -> Iterator[tuple[lowcode_sql.Connection, Any, str]]:
-    con, _ = connect(request.param)
-    ref = reference({"item": reference_table()}, "sl")
-    yield con, ref, request.param
-    con.close()
-    ref.close()
+class SlingrSuite(DifferentialSuite):
+    schema = "sl"
+    configs = list(CONFIGS)
+    env_fields = ("con", "ref", "config")
+    connect = staticmethod(connect)
+
+    def reference_tables(self, config: str) -> dict[str, pa.Table]:
+        return {"item": reference_table()}
+
+    def columns(self, config: str) -> list[Column]:
+        return COLUMNS
+
+    def leaf_cases(self, config: str) -> list[str]:
+        return leaf_cases("sl.item", "id", COLUMNS, like={"LIKE": 3, "NOT LIKE": 1, "ILIKE": 3})
+
+
+SUITE = SlingrSuite()
+env = SUITE.env_fixture()
+leaf_envs = SUITE.leaf_envs_fixture()
+test_generated_queries_agree = SUITE.generated_test(max_examples=130)
 
 
 def test_schema_matches_the_reference(env):
@@ -179,16 +190,6 @@ def test_schema_matches_the_reference(env):
     got = {name: typ.replace('"', "") for name, typ, _ in con.describe("sl.item")}
     want = {name: typ.replace('"', "") for name, typ, *_ in ref.sql("DESCRIBE sl.item").fetchall()}
     assert got == want
-
-
-@settings(max_examples=130, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2**32 - 1))
-def test_generated_queries_agree(env, seed):
-    con, ref, _ = env
-    r = random.Random(seed)
-    gen = QueryGen("item", "id", COLUMNS, r)
-    sql, ordered = gen.sorted_query("sl") if r.random() < 0.25 else gen.query("sl")
-    compare(con, ref, sql, ordered)
 
 
 AGG_KEYS = ["kind", "flag", "day", "cnt", "title", "wall", "hhmm", "ts", "id"]
@@ -337,63 +338,8 @@ EDGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("sql", EDGE_CASES)
-def test_edge_cases_agree(env, sql):
-    con, ref, _ = env
-    compare(con, ref, sql, "ORDER BY" in sql and "LIMIT" in sql and "IN (SELECT" not in sql)
-
-
-def _leaf_cases() -> list[str]:
-    """Every operator on every column, one conjunct at a time, with values from the data."""
-    r = random.Random(5)
-    gen = QueryGen("item", "id", [], r)
-    out = []
-    for col in COLUMNS:
-        name, kind = col.name, col.kind
-        if kind.startswith("list_"):
-            item = kind.removeprefix("list_")
-            for _ in range(4):
-                v = lit(gen.value(col), item)
-                out.append(f"SELECT id FROM sl.item WHERE list_contains({name}, {v})")
-                out.append(f"SELECT id FROM sl.item WHERE NOT list_contains({name}, {v})")
-            out.append(f"SELECT id FROM sl.item WHERE {name} IS NULL")
-            out.append(f"SELECT id FROM sl.item WHERE {name} IS NOT NULL")
-            continue
-        for op in ("=", "<>", "<", "<=", ">", ">="):
-            for _ in range(2 if op == "=" and kind != "bool" else 1):
-                out.append(f"SELECT id FROM sl.item WHERE {name} {op} {lit(gen.value(col), kind)}")
-        for neg in ("", "NOT "):
-            vals = ", ".join(lit(gen.value(col), kind) for _ in range(3))
-            out.append(f"SELECT id FROM sl.item WHERE {name} {neg}IN ({vals})")
-        out.append(f"SELECT id FROM sl.item WHERE {name} IS NULL")
-        out.append(f"SELECT id FROM sl.item WHERE {name} IS NOT NULL")
-        if kind == "text":
-            for op in ("LIKE", "NOT LIKE", "ILIKE"):
-                for _ in range(3 if op != "NOT LIKE" else 1):
-                    out.append(f"SELECT id FROM sl.item WHERE {name} {op} {lit(gen.like_pattern(col), 'text')}")
-    return out
-
-
-LEAVES = _leaf_cases()
-
-
-@pytest.fixture(scope="module")
-def leaf_envs() -> Iterator[dict[str, tuple[lowcode_sql.Connection, Any]]]:
-    out = {}
-    for config in CONFIGS:
-        con, _ = connect(config)
-        out[config] = (con, reference({"item": reference_table()}, "sl"))
-    yield out
-    for con, ref in out.values():
-        con.close()
-        ref.close()
-
-
-@pytest.mark.parametrize("config", list(CONFIGS))
-def test_each_leaf_agrees(leaf_envs, config):
-    con, ref = leaf_envs[config]
-    for sql in LEAVES:
-        compare(con, ref, sql, False)
+test_edge_cases_agree = SUITE.edge_test(EDGE_CASES)
+test_each_leaf_agrees = SUITE.leaf_test()  # one test per leaf and configuration (was one per configuration)
 
 
 def test_pushdown_shapes(env):

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import lowcode_sql
 from lowcode_sql.sandbox.totalum import TotalumSandbox
-from tests.differential.harness import compare, reference
-from tests.differential.querygen import Column, QueryGen, lit
+from tests.differential.harness import DifferentialSuite, compare, leaf_cases, reference
+from tests.differential.querygen import Column, QueryGen
 
 WORDS = [
     "apple", "Apple", "APPLE", "a.b", "axb", "x*y+z?", "(paren)", "[br]", "{3}", "p|q", "^caret", "dollar$",
@@ -94,13 +92,28 @@ def columns() -> list[Column]:
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def env(request: pytest.FixtureRequest) -> Iterator[tuple[lowcode_sql.Connection, Any, TotalumSandbox]]:
-    con, sb = connect(request.param)
-    ref = reference({"item": arrow_table()}, "tl")
-    yield con, ref, sb
-    con.close()
-    ref.close()
+class TotalumSuite(DifferentialSuite):
+    schema = "tl"
+    configs = list(CONFIGS)
+    leaf_configs = ["get"]
+    key, sorted_share = "_id", 0.3
+    connect = staticmethod(connect)
+
+    def reference_tables(self, config: str) -> dict[str, pa.Table]:
+        return {"item": arrow_table()}
+
+    def columns(self, config: str) -> list[Column]:
+        return columns()
+
+    def leaf_cases(self, config: str) -> list[str]:
+        like = {"LIKE": 4, "NOT LIKE": 1, "ILIKE": 4, "NOT ILIKE": 1}
+        return leaf_cases("tl.item", "_id", columns(), repeat=("=", "<>"), like=like)
+
+
+SUITE = TotalumSuite()
+env = SUITE.env_fixture()
+leaf_envs = SUITE.leaf_envs_fixture()
+test_generated_queries_agree = SUITE.generated_test(max_examples=150)
 
 
 def test_schema_matches_the_reference(env):
@@ -109,16 +122,6 @@ def test_schema_matches_the_reference(env):
     want = {name: typ for name, typ, *_ in ref.sql("DESCRIBE tl.item").fetchall()}
     assert {k: got[k] for k in want} == want
     assert got["createdAt"] == got["updatedAt"] == "TIMESTAMP WITH TIME ZONE"
-
-
-@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-@given(seed=st.integers(0, 2**32 - 1))
-def test_generated_queries_agree(env, seed):
-    con, ref, _ = env
-    r = random.Random(seed)
-    gen = QueryGen("item", "_id", columns(), r)
-    sql, ordered = gen.sorted_query("tl") if r.random() < 0.3 else gen.query("tl")
-    compare(con, ref, sql, ordered)
 
 
 @settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
@@ -246,47 +249,8 @@ for _lit in (_TS0, _TS0 + dt.timedelta(microseconds=500), _TS0 - dt.timedelta(mi
                       "GROUP BY flag")
 
 
-@pytest.mark.parametrize("sql", EDGE_CASES)
-def test_edge_cases_agree(env, sql):
-    con, ref, _ = env
-    compare(con, ref, sql, "ORDER BY" in sql and "LIMIT" in sql and "IN (SELECT" not in sql)
-
-
-def _leaf_cases() -> list[str]:
-    """Every operator on every column, one conjunct at a time, with values from the data."""
-    r = random.Random(5)
-    gen = QueryGen("item", "_id", [], r)
-    out = []
-    for col in columns():
-        name, kind = col.name, col.kind
-        for op in ("=", "<>", "<", "<=", ">", ">="):
-            for _ in range(2 if op in ("=", "<>") and kind != "bool" else 1):
-                out.append(f"SELECT _id FROM tl.item WHERE {name} {op} {lit(gen.value(col), kind)}")
-        for neg in ("", "NOT "):
-            vals = ", ".join(lit(gen.value(col), kind) for _ in range(3))
-            out.append(f"SELECT _id FROM tl.item WHERE {name} {neg}IN ({vals})")
-        out.append(f"SELECT _id FROM tl.item WHERE {name} IS NULL")
-        out.append(f"SELECT _id FROM tl.item WHERE {name} IS NOT NULL")
-        if kind == "text":
-            for op in ("LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE"):
-                for _ in range(4 if op in ("LIKE", "ILIKE") else 1):
-                    out.append(f"SELECT _id FROM tl.item WHERE {name} {op} {lit(gen.like_pattern(col), 'text')}")
-    return out
-
-
-@pytest.mark.parametrize("sql", _leaf_cases())
-def test_each_leaf_agrees(leaf_env, sql):
-    con, ref = leaf_env
-    compare(con, ref, sql, False)
-
-
-@pytest.fixture(scope="module")
-def leaf_env() -> Iterator[tuple[lowcode_sql.Connection, Any]]:
-    con, _ = connect("get")
-    ref = reference({"item": arrow_table()}, "tl")
-    yield con, ref
-    con.close()
-    ref.close()
+test_edge_cases_agree = SUITE.edge_test(EDGE_CASES)
+test_each_leaf_agrees = SUITE.leaf_test()
 
 
 def test_pushdown_shapes(env):

@@ -14,6 +14,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, DialectError, LowcodeSQLError, UnknownColumn
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.alumio import SCHEMAS, AlumioSandbox
+from tests.integration.e2e import TRANSIENT_FAULTS, check_retried, clean
 
 TASKS = r"^/api/v1/tasks$"
 OPTIONS = {"page_size": 100, "entity_fields": {"sku": "VARCHAR", "customer.email": "VARCHAR", "grandTotal": "DOUBLE"},
@@ -42,12 +43,7 @@ def shared() -> AlumioSandbox:
 
 @pytest.fixture
 def sandbox(shared):
-    shared.faults.clear()
-    shared.latency = 0.0
-    shared.reset_stats()
-    yield shared
-    shared.faults.clear()
-    shared.latency = 0.0
+    yield from clean(shared)
 
 
 @pytest.fixture(scope="module")
@@ -256,18 +252,10 @@ def test_bearer_token_is_sent_and_never_leaks(sandbox):
     con.close()
 
 
-@pytest.mark.parametrize("kind,kw", [
-    ("status", {"status": 429, "retry_after": 0}),
-    ("status", {"status": 503, "times": 2}),
-    ("reset", {}),
-    ("truncate", {}),
-])  # fmt: skip
+@pytest.mark.parametrize("kind,kw", TRANSIENT_FAULTS)
 def test_transient_faults_are_retried(con, sandbox, kind, kw):
     sql = "SELECT identifier, status FROM al.tasks WHERE created_at >= TIMESTAMPTZ '2026-01-01 00:00:00+00' ORDER BY 1"
-    expected = con.sql(sql).fetchall()
-    sandbox.faults.add(kind, path=TASKS, after=1, **kw)
-    assert con.sql(sql).fetchall() == expected
-    assert not len(sandbox.faults)
+    check_retried(con, sandbox, sql, TASKS, kind, kw)
 
 
 def test_persistent_error_names_the_problem_detail(con, sandbox):

@@ -7,6 +7,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, InconsistentScan, UnknownColumn, UnknownTable
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
+from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, check_retried
 
 
 def connect(sandbox: CoreDataSandbox, **options: object) -> lowcode_sql.Connection:
@@ -71,17 +72,9 @@ def test_limit_over_local_filter_stops_early(sandbox):
         assert data_requests(sandbox) <= 6  # of 40 pages: the read-ahead window starts small and grows
 
 
-@pytest.mark.parametrize("kind,kw", [
-    ("status", {"status": 429, "retry_after": 0}),
-    ("status", {"status": 503, "times": 2}),
-    ("reset", {}),
-    ("truncate", {}),
-    ("timeout", {}),
-])
+@pytest.mark.parametrize("kind,kw", [*TRANSIENT_FAULTS, TIMEOUT])
 def test_transient_faults_are_retried(con, sandbox, kind, kw):
-    expected = con.sql("SELECT id FROM cd.tasks ORDER BY id").fetchall()
-    sandbox.faults.add(kind, path="/api/v2/tasks/", after=1, **kw)
-    assert con.sql("SELECT id FROM cd.tasks ORDER BY id").fetchall() == expected
+    check_retried(con, sandbox, "SELECT id FROM cd.tasks ORDER BY id", "/api/v2/tasks/", kind, kw)
 
 
 def test_persistent_error_is_typed_and_names_the_platform_message(con, sandbox):

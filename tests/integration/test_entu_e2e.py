@@ -11,6 +11,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, LowcodeSQLError, UnknownColumn, UnknownTable
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.entu import EntuSandbox
+from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, check_retried, clean
 
 LIST = r"^/api/demo/entity$"
 # invoices hold one value per property in the sample data; books do not (two prices, two authors ...)
@@ -46,12 +47,7 @@ def shared_con(shared):
 @pytest.fixture
 def sandbox(shared):
     """The shared sample sandbox (building one takes a while), clean for each test."""
-    shared.faults.clear()
-    shared.latency = 0.0
-    shared.reset_stats()
-    yield shared
-    shared.faults.clear()
-    shared.latency = 0.0
+    yield from clean(shared)
 
 
 @pytest.fixture
@@ -200,19 +196,10 @@ def test_key_for_another_database_is_an_auth_error(sandbox):
 # --- faults -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind,kw", [
-    ("status", {"status": 429, "retry_after": 0}),
-    ("status", {"status": 503, "times": 2}),
-    ("reset", {}),
-    ("truncate", {}),
-    ("timeout", {}),
-])
+@pytest.mark.parametrize("kind,kw", [*TRANSIENT_FAULTS, TIMEOUT])
 def test_transient_faults_are_retried(con, sandbox, kind, kw):
     sql = "SELECT _id, price__all FROM en.book WHERE list_contains(tags__all, 'classic') OR price > 50 ORDER BY _id"
-    expected = con.sql(sql).fetchall()
-    sandbox.faults.add(kind, path=LIST, after=1, **kw)
-    assert con.sql(sql).fetchall() == expected
-    assert not len(sandbox.faults)  # the fault did fire
+    check_retried(con, sandbox, sql, LIST, kind, kw)
 
 
 def test_persistent_error_is_typed_and_names_the_platform_message(con, sandbox):

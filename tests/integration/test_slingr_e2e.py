@@ -13,6 +13,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.slingr import FieldDef, SlingrSandbox
+from tests.integration.e2e import TRANSIENT_FAULTS, check_retried, clean
 
 N_BIG = 2345
 DATA = r"^/data/\w+$"
@@ -46,11 +47,7 @@ def shared() -> SlingrSandbox:
 
 @pytest.fixture
 def sandbox(shared):
-    shared.faults.clear()
-    shared.latency = 0.0
-    shared.reset_stats()
-    yield shared
-    shared.faults.clear()
+    yield from clean(shared)
 
 
 @pytest.fixture
@@ -210,18 +207,10 @@ def test_bad_password_is_an_auth_error_without_the_secret(sandbox):
 # --- faults -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind,kw", [
-    ("status", {"status": 429, "retry_after": 0}),
-    ("status", {"status": 503, "times": 2}),
-    ("reset", {}),
-    ("truncate", {}),
-])
+@pytest.mark.parametrize("kind,kw", TRANSIENT_FAULTS)
 def test_transient_faults_are_retried(con, sandbox, kind, kw):
     sql = "SELECT id, n FROM sl.big WHERE grp <> 3 ORDER BY id"
-    expected = con.sql(sql).fetchall()
-    sandbox.faults.add(kind, path=DATA, after=1, **kw)
-    assert con.sql(sql).fetchall() == expected
-    assert not len(sandbox.faults)  # the fault did fire
+    check_retried(con, sandbox, sql, DATA, kind, kw)
 
 
 def test_rate_limit_429_is_waited_out():

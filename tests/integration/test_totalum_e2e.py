@@ -10,6 +10,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, MissingRequiredFilter
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.totalum import TotalumSandbox
+from tests.integration.e2e import TRANSIENT_FAULTS, check_retried, clean
 
 CRUD = r"^/api/v1/crud/"
 
@@ -29,14 +30,7 @@ def shared() -> TotalumSandbox:
 
 @pytest.fixture
 def sandbox(shared):
-    shared.faults.clear()
-    shared.latency = 0.0
-    shared.max_page_size = None
-    shared.reset_stats()
-    yield shared
-    shared.faults.clear()
-    shared.latency = 0.0
-    shared.max_page_size = None
+    yield from clean(shared, max_page_size=None)
 
 
 @pytest.fixture
@@ -272,18 +266,10 @@ def test_the_key_stays_out_of_explain_and_errors(sandbox):
 # --- faults -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind,kw", [
-    ("status", {"status": 429, "retry_after": 0}),
-    ("status", {"status": 503, "times": 2}),
-    ("reset", {}),
-    ("truncate", {}),
-])
+@pytest.mark.parametrize("kind,kw", TRANSIENT_FAULTS)
 def test_transient_faults_are_retried(con, sandbox, kind, kw):
     sql = "SELECT _id, total FROM tl.\"order\" WHERE status = 'paid' OR total > 100 ORDER BY _id"
-    expected = con.sql(sql).fetchall()
-    sandbox.faults.add(kind, path=CRUD, after=1, **kw)
-    assert con.sql(sql).fetchall() == expected
-    assert not len(sandbox.faults)  # the fault did fire
+    check_retried(con, sandbox, sql, CRUD, kind, kw)
 
 
 def test_rate_limited_sandbox_still_answers(sandbox):

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import lowcode_sql
-import lowcode_sql.execute.engine as engine_module
+import lowcode_sql.execute.scan as scan_module  # where a scan converts its pages
 from lowcode_sql.pgwire import ServerThread, md5_hash, scram_hash
 
 USER, PASSWORD = "erin", "pw secure"
@@ -241,12 +241,12 @@ def test_every_route_is_refused_through_psql(served, dirs, tmp_path):
 def test_a_failing_scan_sends_no_traceback_class_or_path(served, dsn, monkeypatch, caplog):
     """A scan breaking mid-stream with a non-platform error (an OSError naming a server path) gives
     the client XX000 and a plain message; the detail and traceback go to the server log."""
-    real = engine_module.records_to_batch
+    real = scan_module.records_to_batch
 
     def broken(*args, **kw):
         raise OSError(2, "No such file or directory", "/srv/lowcode/secret-path.toml")
 
-    monkeypatch.setattr(engine_module, "records_to_batch", broken)
+    monkeypatch.setattr(scan_module, "records_to_batch", broken)
     caplog.set_level(logging.ERROR, logger="lowcode_sql.pgwire")
     with psycopg.connect(dsn, autocommit=True) as c:
         with pytest.raises(psycopg.errors.InternalError_) as info:
@@ -256,7 +256,7 @@ def test_a_failing_scan_sends_no_traceback_class_or_path(served, dsn, monkeypatc
         assert msg.startswith("entu.item: internal error"), msg
         for leak in ("Traceback", "OSError", "FileNotFoundError", "/srv/lowcode", "secret-path", ".py"):
             assert leak not in msg, leak
-        monkeypatch.setattr(engine_module, "records_to_batch", real)
+        monkeypatch.setattr(scan_module, "records_to_batch", real)
         _normal(c.cursor())
     assert "/srv/lowcode/secret-path.toml" in caplog.text and "Traceback" in caplog.text
 

@@ -4,6 +4,10 @@ gives a typed error naming the option that turns the pushdown off, never a diffe
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -170,3 +174,27 @@ def duckdb_ref(data: pa.Table) -> object:
     ref = duckdb.connect()
     ref.register("things", data)
     return ref
+
+
+@contextlib.contextmanager
+def attached(con: lowcode_sql.Connection) -> Iterator[duckdb.DuckDBPyConnection]:
+    duck = duckdb.connect()
+    try:
+        lowcode_sql.attach(duck, con)
+        yield duck
+    finally:
+        lowcode_sql.detach(duck)
+        duck.close()
+
+
+def test_an_attached_table_checks_its_pages_too():
+    """``duckdb_attach`` opens its scans through the engine's one scan path (``execute/scan.py``),
+    so a filter DuckDB handed over as exact is verified too: the user's DuckDB raises with the
+    ``AssumptionFailed`` text (its own error class: a scan's exception reaches it as text) instead
+    of counting every case of 'alice'."""
+    sql = "SELECT count(*), min(v) FROM tl.people WHERE name = 'alice'"
+    failed = pytest.raises(duckdb.Error, match=r'people: .*name = \'alice\'.*local_filters = \["name"\]')
+    with connect(sandbox("case_insensitive_eq")) as con, attached(con) as duck, failed:
+        duck.sql(sql).fetchall()
+    with connect(sandbox("case_insensitive_eq"), local_filters=["name"]) as con, attached(con) as duck:
+        assert duck.sql(sql).fetchall() == [(50, 1.0)]
