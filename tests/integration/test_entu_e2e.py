@@ -36,6 +36,21 @@ def shared() -> EntuSandbox:
     return EntuSandbox()
 
 
+# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
+# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
+# request-economy tests that use it measure that configuration; the default's extra checks and
+# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
+TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
+
+
+@pytest.fixture(scope="module")
+def trusting_con(shared):
+    c = connect(shared, **TRUSTED)
+    c.tables()
+    yield c
+    c.close()
+
+
 @pytest.fixture(scope="module")
 def shared_con(shared):
     c = connect(shared)
@@ -91,18 +106,18 @@ def test_discovery_requests_are_counted_separately(sandbox):
         assert sandbox.stats.requests == 1  # discovery and the token are cached
 
 
-def test_count_with_exact_filter_is_one_request(shared_con, shared):
-    full = shared_con.sql("SELECT amount FROM en.invoice").arrow()
+def test_count_with_exact_filter_is_one_request(trusting_con, shared):
+    full = trusting_con.sql("SELECT amount FROM en.invoice").arrow()
     expected = sum(1 for a in full.column("amount").to_pylist() if a is not None and a > 1000)
     shared.reset_stats()
-    assert shared_con.sql("SELECT count(*) FROM en.invoice WHERE amount > 1000").fetchall() == [(expected,)]
+    assert trusting_con.sql("SELECT count(*) FROM en.invoice WHERE amount > 1000").fetchall() == [(expected,)]
     [req] = data_requests(shared)
     assert ("limit", "1") in req.query and ("amount.number.gt", "1000.0") in req.query
 
-    books = shared_con.sql("SELECT tags__all FROM en.book").fetchall()
+    books = trusting_con.sql("SELECT tags__all FROM en.book").fetchall()
     expected = sum(1 for (tags,) in books if tags and "classic" in tags)
     shared.reset_stats()
-    r = shared_con.sql("SELECT count(*) FROM en.book WHERE list_contains(tags__all, 'classic')")
+    r = trusting_con.sql("SELECT count(*) FROM en.book WHERE list_contains(tags__all, 'classic')")
     assert r.fetchall() == [(expected,)] and len(data_requests(shared)) == 1
 
 
@@ -114,14 +129,14 @@ def test_limit_on_exact_filter_is_one_request(shared_con, shared):
     assert ("limit", "5") in req.query
 
 
-def test_sorted_limit_is_one_request(shared_con, shared):
-    everything = shared_con.sql("SELECT amount FROM en.invoice").fetchall()
+def test_sorted_limit_is_one_request(trusting_con, shared):
+    everything = trusting_con.sql("SELECT amount FROM en.invoice").fetchall()
     top = sorted((a for (a,) in everything if a is not None), reverse=True)[:5]
     shared.reset_stats()
-    r = shared_con.sql("SELECT number FROM en.invoice ORDER BY amount DESC LIMIT 5")
+    r = trusting_con.sql("SELECT number FROM en.invoice ORDER BY amount DESC LIMIT 5")
     assert len(r) == 5 and len(data_requests(shared)) == 1
     assert ("sort", "-amount.number,_type._id") in data_requests(shared)[0].query
-    got = shared_con.sql("SELECT amount FROM en.invoice ORDER BY amount DESC LIMIT 5").fetchall()
+    got = trusting_con.sql("SELECT amount FROM en.invoice ORDER BY amount DESC LIMIT 5").fetchall()
     assert [a for (a,) in got] == top
 
 

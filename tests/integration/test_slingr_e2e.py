@@ -50,6 +50,21 @@ def sandbox(shared):
     yield from clean(shared)
 
 
+# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
+# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
+# request-economy tests that use it measure that configuration; the default's extra checks and
+# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
+TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
+
+
+@pytest.fixture
+def trusting_con(sandbox):
+    c = connect(sandbox, **TRUSTED)
+    sandbox.reset_stats()
+    yield c
+    c.close()
+
+
 @pytest.fixture
 def con(sandbox):
     c = connect(sandbox)
@@ -88,8 +103,9 @@ def test_numeric_offset_pages_run_concurrently(sandbox):
         assert sandbox.stats.max_in_flight > 1
 
 
-def test_count_is_one_request(con, sandbox):
-    assert con.sql("SELECT count(*) FROM sl.big WHERE grp = 3 OR name = 'ACME, Inc (US)'").fetchall()[0][0] == len(
+def test_count_is_one_request(trusting_con, sandbox):
+    sql = "SELECT count(*) FROM sl.big WHERE grp = 3 OR name = 'ACME, Inc (US)'"
+    assert trusting_con.sql(sql).fetchall()[0][0] == len(
         [i for i, row in enumerate(big_table().to_pylist()) if row["grp"] == 3 or row["name"] == "ACME, Inc (US)"])
     [req] = data_requests(sandbox)
     assert dict(req.query)["_size"] == "1"
@@ -101,8 +117,8 @@ def test_limit_on_exact_filter_is_one_request(con, sandbox):
     assert dict(req.query)["_size"] == "600"
 
 
-def test_sorted_limit_is_one_request(con, sandbox):
-    rows = con.sql("SELECT n FROM sl.big WHERE grp = 6 ORDER BY n DESC LIMIT 3").fetchall()
+def test_sorted_limit_is_one_request(trusting_con, sandbox):
+    rows = trusting_con.sql("SELECT n FROM sl.big WHERE grp = 6 ORDER BY n DESC LIMIT 3").fetchall()
     assert rows == [(2344,), (2337,), (2330,)]
     [req] = data_requests(sandbox)
     assert ("_sortField", "n") in req.query and ("_sortType", "desc") in req.query
@@ -111,7 +127,7 @@ def test_sorted_limit_is_one_request(con, sandbox):
 def test_sorted_limit_over_ties_is_one_request_whatever_the_page_size(sandbox):
     # grp has ~335 rows per value; the sandbox orders ties differently for each _offset/_size (as
     # MongoDB may), so two numeric pages of one sort could repeat some rows and miss others
-    with connect(sandbox, page_size=40) as c:
+    with connect(sandbox, page_size=40, **TRUSTED) as c:
         sandbox.reset_stats()
         rows = c.sql("SELECT id, grp FROM sl.big ORDER BY grp DESC LIMIT 45 OFFSET 300").fetchall()
         assert len({i for i, _ in rows}) == 45

@@ -33,6 +33,22 @@ def sandbox(shared):
     yield from clean(shared, max_page_size=None)
 
 
+# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
+# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
+# request-economy tests that use it measure that configuration; the default's extra checks and
+# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
+TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
+
+
+@pytest.fixture
+def trusting_con(sandbox):
+    c = connect(sandbox, **TRUSTED)
+    c.tables()
+    sandbox.reset_stats()
+    yield c
+    c.close()
+
+
 @pytest.fixture
 def con(sandbox):
     c = connect(sandbox)
@@ -62,10 +78,10 @@ def test_discovery_is_one_list_plus_one_structure_per_table(sandbox):
         assert all(("usage", "read") in e.query for e in sandbox.stats.log if e.path.endswith("structure"))
 
 
-def test_count_with_exact_filter_is_one_request(con, sandbox):
+def test_count_with_exact_filter_is_one_request(trusting_con, sandbox):
     rows = everything(sandbox, "order")
     want = sum(1 for r in rows if r.get("status") in ("pending", "shipped") or (r.get("total") or 0) > 1000)
-    got = con.sql("SELECT count(*) FROM tl.\"order\" WHERE status IN ('pending', 'shipped') OR total > 1000")
+    got = trusting_con.sql("SELECT count(*) FROM tl.\"order\" WHERE status IN ('pending', 'shipped') OR total > 1000")
     assert got.fetchall() == [(want,)]
     [req] = data_requests(sandbox)
     assert ("returnCount", "true") in req.query and ("pagination[limit]", "1") in req.query
@@ -78,19 +94,19 @@ def test_limit_on_exact_filter_is_one_request(con, sandbox):
     assert ("pagination[limit]", "5") in req.query
 
 
-def test_sorted_limit_is_one_request(con, sandbox):
+def test_sorted_limit_is_one_request(trusting_con, sandbox):
     rows = everything(sandbox, "order")
     top = sorted((r["total"] for r in rows if isinstance(r.get("total"), float)), reverse=True)[:5]
-    got = con.sql("SELECT total FROM tl.\"order\" ORDER BY total DESC LIMIT 5").fetchall()
+    got = trusting_con.sql("SELECT total FROM tl.\"order\" ORDER BY total DESC LIMIT 5").fetchall()
     assert [t for (t,) in got] == top
     [req] = data_requests(sandbox)
     assert ("sort[total]", "-1") in req.query and ("sort[_id]", "1") in req.query
 
 
-def test_offset_pages_line_up(con, sandbox):
-    full = con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC, _id").fetchall()
+def test_offset_pages_line_up(trusting_con, sandbox):
+    full = trusting_con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC, _id").fetchall()
     sandbox.reset_stats()
-    got = con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC LIMIT 12 OFFSET 18").fetchall()
+    got = trusting_con.sql("SELECT number FROM tl.\"order\" ORDER BY ordered DESC LIMIT 12 OFFSET 18").fetchall()
     assert got == full[18:30]
     # page size 9, the largest divisor of 18 up to 12: page 2 (rows 18-26), then the rest from row 26
     # (one row early, the boundary check) as page 0 + skip, which asks only for what is left
@@ -101,39 +117,39 @@ def test_offset_pages_line_up(con, sandbox):
 def test_offset_without_a_useful_divisor_is_one_aggregation_request(sandbox):
     """OFFSET 41 (prime): REST pages would have to be one row each; one $skip/$limit pipeline instead."""
     sql = "SELECT number, total FROM tl.\"order\" WHERE total > 50 ORDER BY total DESC NULLS LAST LIMIT 30 OFFSET 41"
-    with connect(sandbox, aggregate=True) as con:  # the aggregation endpoint is opt-in (issue 13)
+    with connect(sandbox, aggregate=True, **TRUSTED) as con:  # the aggregation endpoint is opt-in (issue 13)
         con.tables()
         want = con.sql(sql.replace(" LIMIT 30 OFFSET 41", ", _id")).fetchall()[41:71]
         sandbox.reset_stats()
         assert con.sql(sql).fetchall() == want and len(want) == 30
         [req] = sandbox.stats.log
         assert req.path == "/api/v1/filter/custom-mongo-aggregation-query"
-    with connect(sandbox, aggregate=False) as con:  # the option turns the endpoint off: pages again
+    with connect(sandbox, aggregate=False, **TRUSTED) as con:  # the option turns the endpoint off: pages again
         con.tables()
         sandbox.reset_stats()
         assert con.sql(sql).fetchall() == want
         assert len(data_requests(sandbox)) == 30  # the largest page size dividing 41 (under 40) is 1
 
 
-def test_offset_past_the_end_through_the_pipeline_is_empty(con, sandbox):
-    assert con.sql("SELECT name FROM tl.client ORDER BY _id LIMIT 20 OFFSET 61").fetchall() == []
+def test_offset_past_the_end_through_the_pipeline_is_empty(trusting_con, sandbox):
+    assert trusting_con.sql("SELECT name FROM tl.client ORDER BY _id LIMIT 20 OFFSET 61").fetchall() == []
     assert sandbox.stats.requests == 1
 
 
-def test_offset_past_the_end_through_rest_pages_is_empty(con, sandbox):
-    assert con.sql("SELECT name FROM tl.client ORDER BY _id LIMIT 20 OFFSET 100").fetchall() == []
+def test_offset_past_the_end_through_rest_pages_is_empty(trusting_con, sandbox):
+    assert trusting_con.sql("SELECT name FROM tl.client ORDER BY _id LIMIT 20 OFFSET 100").fetchall() == []
     [req] = data_requests(sandbox)
     assert dict(req.query)["pagination[page]"] == "5"
 
 
-def test_paging_over_ties_is_consistent(con, sandbox):
+def test_paging_over_ties_is_consistent(trusting_con, sandbox):
     """Pages sorted on a non-unique key: the sandbox orders ties differently on every request (as
     MongoDB may), so without the ``_id`` tie-breaker rows would repeat or go missing between pages."""
     values = [r.get("status") for r in everything(sandbox, "order")]
     statuses = sorted((s for s in values if s is not None), reverse=True) + [s for s in values if s is None]
     for limit, offset in ((200, 0), (120, 40)):
         sandbox.reset_stats()
-        got = con.sql(f"SELECT _id, status FROM tl.\"order\" ORDER BY status DESC NULLS LAST "
+        got = trusting_con.sql(f"SELECT _id, status FROM tl.\"order\" ORDER BY status DESC NULLS LAST "
                       f"LIMIT {limit} OFFSET {offset}").fetchall()
         assert len({i for i, _ in got}) == len(got) == limit
         assert [s for _, s in got] == statuses[offset:offset + limit]
