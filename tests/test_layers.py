@@ -31,13 +31,16 @@ ALLOWED: dict[str, set[str]] = {
     "execute": {"dialect", "plan", "fetch", "convert", "catalog", "result"},
     # the interfaces ("serve"): each may use the engine and what is below it, and only the
     # interfaces it is built on (DB-API on the connection, SQLAlchemy on DB-API, the CLI on all)
-    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result"},
+    # verify: a query run with and without pushdown, compared (on a connection's engine)
+    "verify_query": {"plan", "execute", "result"},
+    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result",
+                   "verify_query"},
     "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},
     "pgwire": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "connection"},
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire"},
+            "duckdb_attach", "dbapi", "pgwire", "verify_query"},
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {
     "errors": {"secrets"},

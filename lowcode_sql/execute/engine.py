@@ -29,6 +29,7 @@ from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
+from lowcode_sql.fetch.stats import RequestCap
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
 from lowcode_sql.types import Aggregate
@@ -80,25 +81,32 @@ class Engine:
         self._lock = threading.RLock()
         self._counter = 0
 
-    def plan(self, sql: str, params: Any = None) -> QueryPlan:
+    def plan(self, sql: str, params: Any = None, *, pushdown: bool = True) -> QueryPlan:
+        """``pushdown=False``: nothing is pushed to the APIs (see ``lowcode_sql.plan``)."""
         with self._lock:
             self._counter += 1
-            return plan(sql, self.catalog, self.folder, params, view_prefix=f"__lc_q{self._counter}")
+            return plan(sql, self.catalog, self.folder, params, view_prefix=f"__lc_q{self._counter}",
+                        pushdown=pushdown)
 
-    def execute(self, sql: str, params: Any = None, progress: Progress | None = None) -> Result:
+    def execute(self, sql: str, params: Any = None, progress: Progress | None = None, *, pushdown: bool = True,
+                max_requests: int | None = None) -> Result:
         started = time.perf_counter()
-        return self.run(self.plan(sql, params), progress, started)
+        return self.run(self.plan(sql, params, pushdown=pushdown), progress, started, max_requests=max_requests)
 
-    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None) -> Result:
-        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran)."""
+    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None, *,
+            max_requests: int | None = None) -> Result:
+        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran). ``max_requests``
+        bounds the HTTP requests of all its scans together: the one that would pass it is not sent
+        and the query fails with ``RequestLimitExceeded`` (never a partial answer)."""
         started = time.perf_counter() if started is None else started
+        cap = RequestCap(max_requests) if max_requests is not None else None
         with self._lock:
             reports: list[ScanReport] = []
             closers: list[Callable[[], None]] = []
             failures: list[BaseException] = []
             try:
                 for scan in qp.scans:
-                    reports.append(self._register(scan, closers, failures, progress))
+                    reports.append(self._register(scan, closers, failures, progress, cap))
                 try:
                     table = self._con.sql(qp.sql).to_arrow_table()
                 except duckdb.Error as e:
@@ -149,7 +157,7 @@ class Engine:
             return str(self._con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
 
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
-                  progress: Progress | None) -> ScanReport:
+                  progress: Progress | None, cap: RequestCap | None = None) -> ScanReport:
         spec, table = scan.spec, scan.table
         report = ScanReport(scan.source, table.name)
         if spec.contradiction:
@@ -160,7 +168,7 @@ class Engine:
         src = self.catalog.source(scan.source)
         request = scan.dialect.render_scan(table, spec)
         if spec.count_only:
-            stats = ScanStats()
+            stats = ScanStats(cap=cap)
             asked = time.perf_counter()
             n = fetch_count(src.runtime, table, request, stats=stats, read_rows=True)
             report.wait_seconds = time.perf_counter() - asked
@@ -176,7 +184,7 @@ class Engine:
             report.mode = "group"
         schema = table.schema(columns)
         echo = scan.dialect.echo_values(spec)
-        stats = ScanStats()
+        stats = ScanStats(cap=cap)
         report.stats = stats
         label = f"{scan.source}.{table.name}"
 

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from dialect._base import Dialect, Secret, TableDef
 from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
@@ -25,6 +26,8 @@ from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql import secrets
+from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.secrets import scrubbed
 from lowcode_sql.types import HttpRequest
 
@@ -54,6 +57,7 @@ class SourceRuntime:
         retry: RetryPolicy | None = None,
         cache_ttl: float = 0.0,
         cache_max_mb: float = 64.0,
+        recorder: Recorder | None = None,
     ) -> None:
         self.name = name
         # Relative paths ("api/v2/projects/") are appended to the base, so it must end in '/':
@@ -71,6 +75,7 @@ class SourceRuntime:
         self.cache = ResponseCache(cache_ttl, int(cache_max_mb * (1 << 20))) if cache_ttl > 0 else None
         self._fingerprint = credential_fingerprint(credentials) if self.cache is not None else ""
         self._transport = transport
+        self.recorder = recorder  # writes each exchange, redacted (fetch/record.py)
         self._client: httpx.AsyncClient | None = None
         loop.register(self)
 
@@ -105,9 +110,10 @@ class SourceRuntime:
         return await self._request(req, headers, stats)
 
     async def _send_unauthenticated(self, req: HttpRequest, headers: Mapping[str, str], stats: ScanStats | None) -> Any:
-        return await self._request(req, headers, stats)
+        return await self._request(req, headers, stats, login=True)  # only logins go out without auth
 
-    async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None) -> Any:
+    async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None, *,
+                       login: bool = False) -> Any:
         client = self._get_client()
         headers = dict(req.headers)
         headers.update(auth_headers)
@@ -121,7 +127,10 @@ class SourceRuntime:
 
         async def attempt() -> httpx.Response:
             async with self.budget:
-                return await client.send(request)
+                response = await client.send(request)
+            if self.recorder is not None:
+                self._record(request, response, login)
+            return response
 
         return await send_with_retry(
             self.retry,
@@ -131,6 +140,17 @@ class SourceRuntime:
             stats=stats,
             redact=self.auth.redact,
         )
+
+    def _record(self, request: httpx.Request, response: httpx.Response, login: bool) -> None:
+        if login:
+            # The token a login returns is registered for redaction once the auth session has
+            # parsed it, after this exchange is written: learn it now.
+            try:
+                secrets.register(self.dialect.parse_login(orjson.loads(response.content)).value)
+            except Exception:  # a refused login has no token; the recorder masks token keys anyway
+                pass
+        assert self.recorder is not None
+        self.recorder.record(self.name, request, response, self.auth.redact, login=login)
 
     def url(self, path: str) -> str:
         """The absolute URL of a dialect's path (relative to the base; absolute only on our origin)."""

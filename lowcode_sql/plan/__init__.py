@@ -4,6 +4,11 @@ Passes, in order: parse -> bind parameters -> tag nodes -> resolve remote tables
 -> find scans and candidate conjuncts (``analyze``) -> convert to the predicate IR
 (``predicates``) -> contradiction check -> the dialect classifies exact/superset/local ->
 needed columns -> COUNT/LIMIT/ORDER pushdown -> rewrite the original AST (``rewrite``).
+
+``pushdown=False`` plans the same query with nothing pushed (``lowcode_sql.verify``'s reference
+run): every condition, sort, limit, projection and aggregate is DuckDB's; only the equalities on
+``filter_only`` columns are still sent, since they address the rows (a Totalum many-to-many table
+is read per source record) rather than narrow them.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ def plan(
     folder: Folder,
     params: Sequence[Any] | dict[str, Any] | None = None,
     view_prefix: str = "__lc_scan",
+    pushdown: bool = True,
 ) -> QueryPlan:
     marks = 0
     if params is not None and not isinstance(params, dict):
@@ -134,11 +140,15 @@ def plan(
             source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
             st = _ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
             st.expanding_select = nid(info.select) in expanding
+            st.pushdown = pushdown
             st.classify(occ.candidates, folder)
             scans.append(st)
 
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)
+    for st in scans:
+        if not pushdown:  # no projection either: every column the API returns
+            st.needed |= {c.name for c in st.table.columns if not c.filter_only}
     removed_offsets: set[int] = set()
     # aggregates an API computes: node id -> (function, column), re-aggregated over the API's groups
     rewrites: dict[int, tuple[str, str | None]] = {}
@@ -233,8 +243,14 @@ class _ScanState:
         self.group_by: tuple[str, ...] = ()
         self.aggregates: tuple[Aggregate, ...] = ()
         self.expanding_select = False  # its SELECT list has a star or COLUMNS(...)
+        self.pushdown = True  # False: push nothing (see the module docstring)
 
     def classify(self, candidates: list[exp.Expression], folder: Folder) -> None:
+        if not self.pushdown:
+            addressing = [n for n in candidates if self._on_filter_only(n)]
+            if len(addressing) < len(candidates):
+                self.all_exact = False  # the rest stay in the SQL, untouched: DuckDB evaluates them
+            candidates = addressing
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
         conv = Converter(self.alias, columns, folder)
         preds: list[tuple[exp.Expression, Pred, bool]] = []
@@ -281,6 +297,10 @@ class _ScanState:
                 self.local.append(pred)
             elif isinstance(pred, And):
                 self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
+
+    def _on_filter_only(self, node: exp.Expression) -> bool:
+        filter_only = {c.name.lower() for c in self.table.columns if c.filter_only}
+        return any(c.table == self.alias and c.name.lower() in filter_only for c in node.find_all(exp.Column))
 
     def _aggregate(self, sel: exp.Select, dropped: set[int], rewrites: dict[int, tuple[str, str | None]]) -> bool:
         """``SELECT keys, aggregates ... [GROUP BY keys]`` over exact filters: let the API aggregate.
@@ -356,7 +376,7 @@ class _ScanState:
 
     def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int],
                          rewrites: dict[int, tuple[str, str | None]]) -> None:
-        if self.contradiction:
+        if self.contradiction or not self.pushdown:
             return
         if not self.needed and self.all_exact and self.dialect.can_count(self.table):
             self.count_only = True
