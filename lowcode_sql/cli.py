@@ -13,9 +13,10 @@
     lowcode-sql query "SELECT ..." --record DIR      # ... saving the HTTP exchanges, credentials redacted
     lowcode-sql query "SELECT ..." --replay DIR      # ... answered from such a recording
 
-Exit status: 0 on success (for verify: the same answer), 1 for any error (and verify's "different") (one line on stderr, ``lowcode-sql: <Type>: <message>``,
+Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
 never a traceback; ``--debug``, anywhere on the line, shows one; a syntax error adds the SQL line and
-a caret), 2 for bad command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
+a caret) and for verify's "different answers" (the report on stdout, nothing on stderr), 2 for bad
+command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
 Everything printed about an error (the line, and the traceback with ``--debug``) passes
 ``lowcode_sql.secrets.redact``.
 """

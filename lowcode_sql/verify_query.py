@@ -77,7 +77,12 @@ def verify(con: Any, sql: str, params: Any = None, *, max_requests: int | None =
     engine = con.engine
     pushed = engine.execute(sql, params, max_requests=max_requests)
     unpushed = engine.execute(sql, params, pushdown=False, max_requests=max_requests)
-    a, b = pushed.arrow(), unpushed.arrow()
+    return _compare(sql, pushed.arrow(), unpushed.arrow(), ordered=ordered,
+                    requests=(pushed.requests, unpushed.requests))
+
+
+def _compare(sql: str, a: pa.Table, b: pa.Table, *, ordered: bool, requests: tuple[int, int]) -> VerifyReport:
+    """The report on two answers: ``a`` with pushdown, ``b`` without."""
     rows_a, rows_b = _rows(a), _rows(b)
     only_a: list[tuple[Any, ...]] = []
     only_b: list[tuple[Any, ...]] = []
@@ -85,10 +90,9 @@ def verify(con: Any, sql: str, params: Any = None, *, max_requests: int | None =
     if rows_a != rows_b:
         only_a, only_b = _extra(rows_a, rows_b), _extra(rows_b, rows_a)
         order_differs = ordered and not only_a and not only_b
-    same_columns = a.column_names == b.column_names
-    equal = same_columns and not only_a and not only_b and not order_differs
-    return VerifyReport(sql, equal, ordered, a.num_rows, b.num_rows, pushed.requests, unpushed.requests,
-                        tuple(a.column_names), tuple(b.column_names), tuple(only_a), tuple(only_b), order_differs)
+    equal = a.column_names == b.column_names and not only_a and not only_b and not order_differs
+    return VerifyReport(sql, equal, ordered, a.num_rows, b.num_rows, *requests, tuple(a.column_names),
+                        tuple(b.column_names), tuple(only_a), tuple(only_b), order_differs)
 
 
 def _extra(rows: list[tuple[Any, ...]], other: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:

@@ -1,19 +1,22 @@
 """Recordings of the HTTP a connection sends, with every credential redacted, and their replay.
 
-``connect(..., record=DIR)`` (``--record DIR`` on ``query``, ``verify`` and ``serve``) writes each
-request/response pair the engine exchanges with a platform to ``DIR/NNNNN.json``::
+``connect(..., record=DIR)`` (``--record DIR`` on ``query``, ``serve`` and every command that
+connects) writes each request/response pair the engine exchanges with a platform to
+``DIR/NNNNN.json``::
 
     {"source": "crm", "login": false,
      "request":  {"method": "GET", "url": "https://h/api/v2/tasks/?offset=0", "headers": {...}, "json": ...},
      "response": {"status": 200, "headers": {...}, "json": {...}}}
 
 A body is ``"json"`` when it parses, else ``"text"``. ``sources.json`` notes each source's platform,
-base URL and dialect options, so a replay needs no config (and no emulator for a sandbox source). Credentials never reach the disk: every URL,
-header value and body passes the source's redaction (``lowcode_sql.secrets``: every form of every
-credential, raw, URL-encoded, base64 of ``user:key``, JSON-escaped, and the tokens logins return,
-learnt from the login answer before it is written), the values of headers and JSON keys named like
-credentials (``Authorization``, ``Cookie``, ``api-key``, ``token``, ``password``...) are masked
-whatever they hold, and so is every string of a login request's body. A masked value reads ``***``.
+base URL and dialect options, so a replay needs no config (and no emulator for a sandbox source).
+
+Credentials never reach the disk: every URL, header value and body passes the source's redaction
+(``lowcode_sql.secrets``: every form of every credential, raw, URL-encoded, base64 of ``user:key``,
+JSON-escaped, and the tokens logins return, learnt from the login answer before it is written); the
+values of headers, query parameters and JSON keys named like credentials (``Authorization``,
+``Cookie``, ``api-key``, ``token``, ``password``...) are masked whatever they hold, and so is every
+string of a login request's body. A masked value reads ``***``.
 
 ``ReplayTransport(DIR)`` (``connect(..., replay=DIR)``, ``--replay DIR``) is an httpx transport
 that answers from such a folder: a request matches a recorded one by method, URL and body, where a
@@ -36,8 +39,8 @@ from urllib.parse import unquote_plus
 
 import httpx
 
-from lowcode_sql.errors import ConfigError, FetchError
 from lowcode_sql import secrets
+from lowcode_sql.errors import ConfigError, FetchError
 from lowcode_sql.secrets import MASK
 
 __all__ = ["NotRecorded", "Recorder", "ReplayTransport", "load_recording", "read_sources"]

@@ -19,15 +19,15 @@ import httpx
 import orjson
 
 from dialect._base import Dialect, Secret, TableDef
+from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.auth import AuthSession
 from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
+from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql import secrets
-from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.secrets import scrubbed
 from lowcode_sql.types import HttpRequest
 
