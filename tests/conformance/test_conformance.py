@@ -102,6 +102,10 @@ class Env:
             self.ref.unregister("__src")
             self.tables[name] = cols[:MAX_COLUMNS]
 
+    def close(self) -> None:
+        self.con.close()
+        self.ref.close()
+
     def queries(self, seed: int) -> Iterator[tuple[str, bool]]:
         r = random.Random(seed)
         for table, cols in self.tables.items():
@@ -133,8 +137,7 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
     e = Env(request.param)
     assert e.tables, f"{request.param}: no table of the sample data could be read"
     yield e
-    e.con.close()
-    e.ref.close()
+    e.close()
 
 
 def test_every_declared_capability_gives_duckdbs_answer(env: Env) -> None:

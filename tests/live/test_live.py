@@ -45,11 +45,10 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
     e = Env(source.config.platform, con=con, source=request.param,
             max_rows=int(os.environ.get(MAX_ROWS_ENV, "5000")))
     if not e.tables:
-        con.close()
+        e.close()
         pytest.skip(f"{request.param}: no table with rows (and at most the {MAX_ROWS_ENV} limit) to check")
     yield e
-    e.con.close()
-    e.ref.close()
+    e.close()
 
 
 def test_every_declared_capability_gives_duckdbs_answer(env: Env) -> None:
