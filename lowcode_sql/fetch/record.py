@@ -23,7 +23,8 @@ that answers from such a folder: a request matches a recorded one by method, URL
 masked ``***`` matches anything (the credentials of the replaying side are placeholders: the
 recording's owner's are not needed). The same request recorded several times is answered in the
 recorded order, the last answer again once they are used up (a query run twice). A request that
-was never recorded raises ``NotRecorded``, which names it.
+was never recorded raises ``NotRecorded``, which names it. A login's masked token is answered as
+``REPLAYED_TOKEN``: were it ``***``, the header ``Bearer ***`` would be registered as a secret.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ SENSITIVE = re.compile(r"authori[sz]ation|cookie|token|secret|passw|api[-_]?key|
 _SKIPPED_HEADERS = {"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"}
 _FILE = re.compile(r"^(\d+)\.json$")
 SOURCES_FILE = "sources.json"
+REPLAYED_TOKEN = "replayed-token-placeholder"  # a masked login token, as a replay hands it out
 
 
 class NotRecorded(FetchError):
@@ -147,6 +149,14 @@ def _mask(value: Any, every_string: bool, by_key: bool) -> Any:
     if every_string and isinstance(value, str):
         return MASK
     return value
+
+
+def _unmask(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _unmask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmask(v) for v in value]
+    return REPLAYED_TOKEN if value == MASK else value
 
 
 # --- replay ------------------------------------------------------------------------------------
@@ -248,7 +258,12 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             self._used[i] += 1
         resp = self._entries[i]["response"]
         if "json" in resp:
-            data = json.dumps(resp["json"], ensure_ascii=False).encode()
+            value = resp["json"]
+            if self._entries[i].get("login"):
+                # The token is masked: hand out a placeholder, or the auth session would register
+                # "***" (in "Bearer ***") as a secret and mask every redacted text again.
+                value = _unmask(value)
+            data = json.dumps(value, ensure_ascii=False).encode()
         else:
             data = str(resp.get("text", "")).encode()
         headers = {k: v for k, v in dict(resp.get("headers") or {}).items() if k.lower() not in _SKIPPED_HEADERS}

@@ -17,8 +17,8 @@ from lowcode_sql.cli import main
 from lowcode_sql.config import Config
 from lowcode_sql.errors import ConfigError
 from lowcode_sql.fetch import loop
-from lowcode_sql.fetch.record import NotRecorded, ReplayTransport
-from lowcode_sql.secrets import forms
+from lowcode_sql.fetch.record import REPLAYED_TOKEN, NotRecorded, ReplayTransport
+from lowcode_sql.secrets import forms, redact
 from tests.recordings.make import QUERIES, plain
 
 RECORDINGS = Path(__file__).resolve().parent.parent / "recordings"
@@ -89,6 +89,9 @@ def test_the_committed_recording_answers_as_it_did(platform: str, no_emulator: N
         assert [s for s, *_ in con.tables()] and {s for s, *_ in con.tables()} == {platform}
         for answer in answers:
             assert plain(con.sql(answer["sql"]).fetchall()) == answer["rows"], answer["sql"]
+    # a replayed login must not make masked text a secret ("Bearer ***" was registered, and then
+    # redacted whole wherever it appeared)
+    assert redact("Bearer ***") == "Bearer ***" and redact("token ***") == "token ***"
 
 
 def test_a_sandbox_source_replays_with_its_config_and_no_emulator(tmp_path: Path, no_emulator: None) -> None:
@@ -104,8 +107,8 @@ def test_a_sandbox_source_replays_with_its_config_and_no_emulator(tmp_path: Path
             con.sql("SELECT count(*) FROM coredata.tasks WHERE title LIKE 'B%'")
 
 
-def _entry(url: str, body: Any, answer: Any, status: int = 200) -> dict[str, Any]:
-    return {"source": "s", "login": False, "request": {"method": "POST", "url": url, "headers": {}, "json": body},
+def _entry(url: str, body: Any, answer: Any, status: int = 200, login: bool = False) -> dict[str, Any]:
+    return {"source": "s", "login": login, "request": {"method": "POST", "url": url, "headers": {}, "json": body},
             "response": {"status": status, "headers": {"content-type": "application/json"}, "json": answer}}
 
 
@@ -118,14 +121,15 @@ def _ask(transport: ReplayTransport, url: str, body: Any) -> httpx.Response:
 
 
 def test_replay_matching(tmp_path: Path) -> None:
-    entries = [_entry("https://h/login", {"email": "***", "password": "***"}, {"token": "***"}),
+    entries = [_entry("https://h/login", {"email": "***", "password": "***"}, {"token": "***"}, login=True),
                _entry("https://h/q?a=1&token=***", {"b": 1, "a": [1, 2]}, {"n": 1}, status=503),
                _entry("https://h/q?a=1&token=***", {"a": [1, 2], "b": 1}, {"n": 2})]
     for i, e in enumerate(entries, 1):
         (tmp_path / f"{i:05d}.json").write_text(json.dumps(e))
     replay = ReplayTransport(tmp_path)
     # masked parts match anything (the replaying side has other credentials); key order is moot
-    assert _ask(replay, "https://h/login", {"password": "pw", "email": "me@x"}).json() == {"token": "***"}
+    login = _ask(replay, "https://h/login", {"password": "pw", "email": "me@x"}).json()
+    assert login == {"token": REPLAYED_TOKEN}  # the masked token, as a placeholder
     answers = [_ask(replay, "https://h/q?a=1&token=t0k", {"a": [1, 2], "b": 1}) for _ in range(3)]
     assert [r.status_code for r in answers] == [503, 200, 200]  # in order, then the last again
     for url, body in (("https://h/q?a=2&token=t", {"a": [1, 2], "b": 1}), ("https://h/q?a=1&token=t", {"a": [2]})):
