@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -10,10 +11,12 @@ import httpx
 
 import dialect as dialects
 from dialect import Dialect, TableDef
-from lowcode_sql.config import Config, SourceConfig
+from lowcode_sql.config import Config, SourceConfig, source_from_mapping
 from lowcode_sql.errors import ConfigError, UnknownTable, close_matches
 from lowcode_sql.fetch import loop
+from lowcode_sql.fetch.record import Recorder, ReplayTransport
 from lowcode_sql.fetch.runtime import SourceRuntime
+from lowcode_sql.secrets import Secret
 
 __all__ = ["Catalog", "Source"]
 
@@ -83,9 +86,18 @@ class Source:
 class Catalog:
     """Resolves ``source.table`` names for the planner (``lowcode_sql.plan.CatalogView``)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, record: str | os.PathLike[str] | None = None,
+                 replay: str | os.PathLike[str] | None = None) -> None:
+        """``record``: write every exchange into that folder, redacted; ``replay``: answer every
+        request from such a folder instead of the platforms (``lowcode_sql.fetch.record``)."""
         self.sources: dict[str, Source] = {}
-        for sc in config.sources:
+        self.recorder = Recorder(record) if record is not None else None
+        self.replay = ReplayTransport(replay) if replay is not None else None
+        sources = config.sources
+        if self.replay is not None and not sources:  # a recording alone: its own sources
+            sources = tuple(source_from_mapping(name, {"platform": d["platform"], "base_url": d["base_url"]})
+                            for name, d in self.replay.sources.items())
+        for sc in sources:
             self.add(sc)
 
     def add(self, sc: SourceConfig, sandbox: Any = None, *,
@@ -97,21 +109,33 @@ class Catalog:
         if sc.name in self.sources:
             raise ConfigError(f"source {sc.name!r} is declared twice")
         dialect_cls = dialects.get(sc.platform)
-        lazy = bool(sc.sandbox) and sandbox is None and not sc.options  # options are checked at once
+        lazy = (bool(sc.sandbox) and sandbox is None and not sc.options  # options are checked at once
+                and self.replay is None)
         if lazy:
             from lowcode_sql.sandbox import SANDBOXES, get_sandbox
 
             if sc.platform.lower() not in SANDBOXES:
                 get_sandbox(sc.platform)  # raises the ConfigError naming the known ones
-        credentials = sc.resolve_credentials() if not sc.sandbox or sc.credentials or sc.secrets else None
+        replaying = self.replay is not None
+        credentials = (sc.resolve_credentials() if not replaying and (not sc.sandbox or sc.credentials or sc.secrets)
+                       else None)
 
         def build() -> tuple[Dialect, SourceRuntime, Any]:
-            transport = None
+            transport: Any = None
             base_url = sc.base_url
             options = dict(sc.options)
             emulator = sandbox
             creds = credentials
-            if sc.sandbox:
+            if self.replay is not None:
+                # no emulator and no credentials: the answers are recorded, the credentials in them
+                # masked; the recording says where the source was and with which options
+                transport = self.replay
+                described = self.replay.sources.get(sc.name, {})
+                base_url = base_url or described.get("base_url") or "http://sandbox.invalid/"
+                options = {**described.get("options", {}), **options}
+                emulator = None
+                creds = {k: Secret(f"replayed-{k}-placeholder") for k in dialect_cls.CREDENTIALS}
+            elif sc.sandbox:
                 if emulator is None:
                     from lowcode_sql.sandbox import get_sandbox
 
@@ -124,7 +148,9 @@ class Catalog:
                 transport = wrap_transport(transport)
             runtime = SourceRuntime(sc.name, base_url or "", dialect_cls(options), creds or {}, transport=transport,
                                     concurrency=sc.concurrency, rate_limit=sc.rate_limit, timeout=sc.timeout,
-                                    cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb)
+                                    cache_ttl=sc.cache_ttl, cache_max_mb=sc.cache_max_mb, recorder=self.recorder)
+            if self.recorder is not None:
+                self.recorder.describe(sc.name, sc.platform, runtime.base_url, options)
             return runtime.dialect, runtime, emulator
 
         src = Source(sc, build, lazy=lazy)

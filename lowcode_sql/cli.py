@@ -11,10 +11,14 @@
     lowcode-sql sandbox serve totalum --variant bare_array --variant page_cap_50   # as a real server may
     lowcode-sql probe crm -c config.toml             # check the dialect's assumptions against an account
     lowcode-sql serve -c config.toml                 # PostgreSQL wire protocol on 127.0.0.1:5433 (BI, ODBC, JDBC)
+    lowcode-sql verify "SELECT ..." [--max-requests N]   # the answer with and without pushdown, compared
+    lowcode-sql query "SELECT ..." --record DIR      # ... saving the HTTP exchanges, credentials redacted
+    lowcode-sql query "SELECT ..." --replay DIR      # ... answered from such a recording
 
 Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
 never a traceback; ``--debug``, anywhere on the line, shows one; a syntax error adds the SQL line and
-a caret), 2 for bad command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
+a caret) and for verify's "different answers" (the report on stdout, nothing on stderr), 2 for bad
+command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
 Everything printed about an error (the line, and the traceback with ``--debug``) passes
 ``lowcode_sql.secrets.redact``.
 """
@@ -31,6 +35,8 @@ import threading
 import time
 from collections.abc import Sequence
 from typing import Any
+
+from lowcode_sql.verify_query import DEFAULT_MAX_REQUESTS  # stdlib only: --help stays quick
 
 __all__ = ["main"]
 
@@ -100,6 +106,7 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     def with_sources(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("-c", "--config", help="TOML file declaring the sources")
         sp.add_argument("--demo", action="store_true", help="use the embedded sandboxes (no account needed)")
+        add_recording_arguments(sp)
 
     q = sub.add_parser("query", help="run a query and print or save the result")
     q.add_argument("sql", help="the query; '-' reads it from stdin")
@@ -115,6 +122,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show scan progress on stderr (default: when stderr is a terminal)")
     q.add_argument("--stats", action="store_true", help="print requests and rows per scan to stderr")
+
+    v = sub.add_parser("verify", help="run a query with pushdown and with nothing pushed, compare the answers "
+                                      "and show the rows that differ (exit 0: the same, 1: different)")
+    v.add_argument("sql", help="the query; '-' reads it from stdin")
+    with_sources(v)
+    v.add_argument("-p", "--param", action="append", default=[], metavar="VALUE")
+    v.add_argument("--max-requests", type=_count, default=DEFAULT_MAX_REQUESTS, metavar="N",
+                   help=f"requests each run may send (default {DEFAULT_MAX_REQUESTS}): the run without pushdown "
+                        "reads whole tables; past N it stops with an error instead of comparing part of them")
 
     e = sub.add_parser("explain", help="show the pushdown split and the requests a query would send "
                                        "(explain --analyze: run it and show what it cost)")
@@ -174,14 +190,24 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     if command is None:  # serve, help or a typo only: the other commands never import the wire server
         from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
-        add_serve_parser(sub)
+        add_recording_arguments(add_serve_parser(sub))
     return p
+
+
+def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--record DIR`` / ``--replay DIR`` (``lowcode_sql.fetch.record``) for a command that connects."""
+    parser.add_argument("--record", metavar="DIR", help="save every HTTP request and response to DIR (one JSON "
+                        "file each), credentials redacted: attach it to a bug report")
+    parser.add_argument("--replay", metavar="DIR", help="answer every request from a recording made with --record "
+                        "(no platform, credentials or config needed)")
 
 
 def _connect(args: argparse.Namespace) -> Any:
     import lowcode_sql
 
-    con = lowcode_sql.demo() if getattr(args, "demo", False) else lowcode_sql.connect(args.config)
+    recording = {k: v for k in ("record", "replay") if (v := getattr(args, k, None)) is not None}
+    con = lowcode_sql.demo(**recording) if getattr(args, "demo", False) else lowcode_sql.connect(args.config,
+                                                                                                  **recording)
     _INTERRUPT.connection = con
     if not con.catalog.sources:
         con.close()
@@ -275,6 +301,14 @@ def _cmd_query(args: argparse.Namespace) -> int:
                 sys.stderr.write(f"{s.source}.{s.table}: {s.mode}, {s.requests} requests, {s.rows} rows\n")
             sys.stderr.write(f"{time.perf_counter() - started:.3f} s\n")
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    args.sql_text = sys.stdin.read() if args.sql == "-" else args.sql
+    with _connect(args) as con:
+        report = con.verify(args.sql_text, _params(args.param), max_requests=args.max_requests)
+    print(report)
+    return 0 if report.equal else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -514,6 +548,8 @@ def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
 def _dispatch(args: argparse.Namespace) -> int | None:
     if args.command == "query":
         return _cmd_query(args)
+    if args.command == "verify":
+        return _cmd_verify(args)
     if args.command == "explain":
         with _connect(args) as con:
             if args.format == "json" and not args.analyze:

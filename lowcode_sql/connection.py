@@ -19,6 +19,8 @@ from lowcode_sql.execute.engine import Engine, Progress
 from lowcode_sql.explain import explain_plan
 from lowcode_sql.result import BATCH_ROWS, Result, StreamedResult
 from lowcode_sql.sqltypes import sql_type
+from lowcode_sql.verify_query import DEFAULT_MAX_REQUESTS, VerifyReport
+from lowcode_sql.verify_query import verify as verify_query
 
 __all__ = ["Connection", "connect", "connect_sandbox", "demo"]
 
@@ -27,12 +29,15 @@ class Connection:
     """Query configured sources with SQL (DuckDB syntax); tables are ``<source>.<table>``."""
 
     def __init__(self, config: Config, *, timezone: str = "UTC", readahead: int | None = None,
-                 external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = ()) -> None:
+                 external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = (),
+                 record: str | os.PathLike[str] | None = None, replay: str | os.PathLike[str] | None = None) -> None:
         """``external_access`` (default True: your own SQL may join local files, e.g.
         ``read_parquet('x.parquet')``): False for applications that run SQL they did not write;
         then no file, network, extension or DuckDB setting is reachable from SQL, except reading
-        ``allowed_directories`` (README, "Security")."""
-        self.catalog = Catalog(config)
+        ``allowed_directories`` (README, "Security"). ``record=DIR`` writes every HTTP exchange
+        into DIR with the credentials redacted; ``replay=DIR`` answers every request from such a
+        recording, with no platform, emulator or credential (``lowcode_sql.fetch.record``)."""
+        self.catalog = Catalog(config, record=record, replay=replay)
         try:
             self.engine = Engine(self.catalog, timezone=timezone, readahead=readahead,
                                  external_access=external_access, allowed_directories=allowed_directories)
@@ -75,6 +80,15 @@ class Connection:
                              self._streams.discard)
         self._streams.add(out)
         return out
+
+    def verify(self, query: str, params: Any = None, *,
+               max_requests: int | None = DEFAULT_MAX_REQUESTS) -> VerifyReport:
+        """Run ``query`` with pushdown and with nothing pushed and compare the answers: a
+        ``VerifyReport`` (``.equal``, the differing rows, rows and requests of each run; print it).
+        Each run sends at most ``max_requests`` requests (``RequestLimitExceeded`` beyond):
+        ``lowcode_sql.verify_query``."""
+        self._settle_streams()
+        return verify_query(self, query, params, max_requests=max_requests)
 
     def _settle_streams(self) -> None:
         # The engine's DuckDB connection runs one query at a time: running another would end an
@@ -147,7 +161,8 @@ def connect(config: str | Path | Mapping[str, Any] | Config | None = None, **kw:
 
     Without a config, ``$LOWCODE_SQL_CONFIG`` is read; with neither, the connection starts empty
     (add sources with ``add_source``). Keywords go to ``Connection``: ``timezone``, ``readahead``,
-    ``external_access=False`` (for SQL you did not write) and ``allowed_directories``.
+    ``external_access=False`` (for SQL you did not write), ``allowed_directories``, ``record=DIR``
+    and ``replay=DIR``.
     """
     return Connection(load_config(config), **kw)
 

@@ -17,6 +17,7 @@ Every error a user can cause or meet is one of these; each stage translates fore
      │    ├── APIError               4xx/5xx after retries: source, status, platform message
      │    ├── RequestTimeout         timed out after retries
      │    ├── ConnectionFailed       reset / refused after retries
+     │    ├── RequestLimitExceeded   a query would send more requests than its max_requests
      │    ├── InconsistentScan       short/duplicated/looping pages: never a quiet partial answer
      │    ├── AssumptionFailed       the API broke a documented-or-inferred pushdown (a row failing
      │    │                          a filter sent as exact, rows out of a pushed order, no total)
@@ -51,6 +52,7 @@ __all__ = [
     "LowcodeSQLError",
     "MissingRequiredFilter",
     "PlanError",
+    "RequestLimitExceeded",
     "RequestRefused",
     "RequestTimeout",
     "SQLSyntaxError",
@@ -163,6 +165,11 @@ class RequestTimeout(FetchError):
 
 class ConnectionFailed(FetchError):
     """The connection was refused or reset after all retries."""
+
+
+class RequestLimitExceeded(FetchError):
+    """A query would send more HTTP requests than the ``max_requests`` it was given (``verify``):
+    it stops before the request that would pass the limit, with no answer."""
 
 
 class InconsistentScan(FetchError):

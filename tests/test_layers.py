@@ -31,7 +31,10 @@ ALLOWED: dict[str, set[str]] = {
     "execute": {"dialect", "plan", "fetch", "convert", "catalog", "result"},
     # the interfaces ("serve"): each may use the engine and what is below it, and only the
     # interfaces it is built on (DB-API on the connection, SQLAlchemy on DB-API, the CLI on all)
-    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result"},
+    # verify: a query run with and without pushdown, compared (on a connection's engine)
+    "verify_query": {"plan", "execute", "result"},
+    "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result",
+                   "verify_query"},
     "duckdb_attach": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "connection"},
     "dbapi": {"connection"},
     "sqlalchemy_dialect": {"dbapi"},
@@ -42,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
     "cli_output": set(),  # the CLI's writers: Arrow batches to files, the foundation only
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire", "cli_output", "shell", "probe"},
+            "duckdb_attach", "dbapi", "pgwire", "cli_output", "shell", "probe", "verify_query"},
     "shell": {"cli", "cli_output"},  # the CLI's interactive command: its error lines and cells are the CLI's own
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }

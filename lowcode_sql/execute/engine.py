@@ -24,6 +24,7 @@ from lowcode_sql.errors import ExecutionError
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.execute.scan import Progress, ScanReport, internal_error, open_scan
+from lowcode_sql.fetch.stats import RequestCap, ScanStats
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
 
@@ -56,25 +57,33 @@ class Engine:
         self._lock = threading.RLock()
         self._counter = 0
 
-    def plan(self, sql: str, params: Any = None) -> QueryPlan:
+    def plan(self, sql: str, params: Any = None, *, pushdown: bool = True) -> QueryPlan:
+        """``pushdown=False``: nothing is pushed to the APIs (see ``lowcode_sql.plan``)."""
         with self._lock:
             self._counter += 1
-            return plan(sql, self.catalog, self.folder, params, view_prefix=f"__lc_q{self._counter}")
+            return plan(sql, self.catalog, self.folder, params, view_prefix=f"__lc_q{self._counter}",
+                        pushdown=pushdown)
 
-    def execute(self, sql: str, params: Any = None, progress: Progress | None = None) -> Result:
+    def execute(self, sql: str, params: Any = None, progress: Progress | None = None, *, pushdown: bool = True,
+                max_requests: int | None = None) -> Result:
         started = time.perf_counter()
-        return self.run(self.plan(sql, params), progress, started)
+        return self.run(self.plan(sql, params, pushdown=pushdown), progress, started, max_requests=max_requests)
 
-    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None) -> Result:
-        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran)."""
+    def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None, *,
+            max_requests: int | None = None) -> Result:
+        """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran). ``max_requests``
+        bounds the HTTP requests of all its scans together: the one that would pass it is not sent
+        and the query fails with ``RequestLimitExceeded`` (never a partial answer)."""
         started = time.perf_counter() if started is None else started
+        cap = RequestCap(max_requests) if max_requests is not None else None
         with self._lock:
             reports: list[ScanReport] = []
             closers: list[Callable[[], None]] = []
             failures: list[BaseException] = []
             try:
                 for scan in qp.scans:
-                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql)))
+                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql),
+                                                  cap))
                 try:
                     table = self._con.sql(qp.sql).to_arrow_table()
                 except duckdb.Error as e:
@@ -125,10 +134,11 @@ class Engine:
             return str(self._con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
 
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
-                  progress: Progress | None, may_stop_early: bool = True) -> ScanReport:
+                  progress: Progress | None, may_stop_early: bool = True,
+                  cap: RequestCap | None = None) -> ScanReport:
         src = self.catalog.source(scan.source)
         opened = open_scan(scan.source, scan.table, scan.dialect, scan.spec, src.runtime, readahead=self.readahead,
-                           progress=progress, failures=failures, ramp=may_stop_early)
+                           progress=progress, failures=failures, ramp=may_stop_early, stats=ScanStats(cap=cap))
         closers.append(opened.close)
         self._con.register(scan.view, opened.data)
         return opened.report

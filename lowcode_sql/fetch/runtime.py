@@ -17,13 +17,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 
 from dialect import Dialect, Secret, TableDef
+from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, AuthError, DialectError, FetchError, LowcodeSQLError
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.auth import AuthSession
 from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
+from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.requests import HttpRequest
@@ -55,6 +58,7 @@ class SourceRuntime:
         retry: RetryPolicy | None = None,
         cache_ttl: float = 0.0,
         cache_max_mb: float = 64.0,
+        recorder: Recorder | None = None,
     ) -> None:
         self.name = name
         # Relative paths ("api/v2/projects/") are appended to the base, so it must end in '/':
@@ -72,6 +76,7 @@ class SourceRuntime:
         self.cache = ResponseCache(cache_ttl, int(cache_max_mb * (1 << 20))) if cache_ttl > 0 else None
         self._fingerprint = credential_fingerprint(credentials) if self.cache is not None else ""
         self._transport = transport
+        self.recorder = recorder  # writes each exchange, redacted (fetch/record.py)
         self._client: httpx.AsyncClient | None = None
         loop.register(self)
 
@@ -108,9 +113,10 @@ class SourceRuntime:
         return await self._request(req, headers, stats)
 
     async def _send_unauthenticated(self, req: HttpRequest, headers: Mapping[str, str], stats: ScanStats | None) -> Any:
-        return await self._request(req, headers, stats)
+        return await self._request(req, headers, stats, login=True)  # only logins go out without auth
 
-    async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None) -> Any:
+    async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None, *,
+                       login: bool = False) -> Any:
         client = self._get_client()
         headers = dict(req.headers)
         headers.update(auth_headers)
@@ -124,7 +130,10 @@ class SourceRuntime:
 
         async def attempt() -> httpx.Response:
             async with self.budget:
-                return await client.send(request)
+                response = await client.send(request)
+            if self.recorder is not None:
+                self._record(request, response, login)
+            return response
 
         what = f"{req.method} {req.target()}"
         started = time.perf_counter()
@@ -134,6 +143,17 @@ class SourceRuntime:
         finally:
             if stats is not None:
                 stats.note_request(time.perf_counter() - started, self.auth.redact(what))
+
+    def _record(self, request: httpx.Request, response: httpx.Response, login: bool) -> None:
+        if login:
+            # The token a login returns is registered for redaction once the auth session has
+            # parsed it, after this exchange is written: learn it now.
+            try:
+                secrets.register(self.dialect.parse_login(orjson.loads(response.content)).value)
+            except Exception:  # a refused login has no token; the recorder masks token keys anyway
+                pass
+        assert self.recorder is not None
+        self.recorder.record(self.name, request, response, self.auth.redact, login=login)
 
     def url(self, path: str) -> str:
         """The absolute URL of a dialect's path (relative to the base; absolute only on our origin)."""

@@ -7,7 +7,30 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ScanStats"]
+from lowcode_sql.errors import RequestLimitExceeded
+
+__all__ = ["RequestCap", "ScanStats"]
+
+
+class RequestCap:
+    """At most ``limit`` HTTP requests for one query, shared by its scans (``ScanStats.cap``):
+    taken before each attempt, so the request that would pass the limit is never sent."""
+
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("max_requests must be at least 0")
+        self.limit = limit
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, n: int = 1) -> None:
+        with self._lock:
+            if self.used + n > self.limit:
+                raise RequestLimitExceeded(
+                    f"the query needs more than {self.limit} request{'s' if self.limit != 1 else ''} "
+                    f"(max_requests={self.limit}); "
+                    "nothing was answered: raise the limit or narrow the query")
+            self.used += n
 
 
 @dataclass
@@ -30,9 +53,14 @@ class ScanStats:
     slowest_request: str = ""  # which one: method and target, credentials redacted
     started: float | None = None
     finished: float | None = None
+    cap: RequestCap | None = field(default=None, repr=False, compare=False)  # the query's request limit
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **counts: int) -> None:
+        """Add to the counters; counting a request past ``cap`` raises ``RequestLimitExceeded``
+        (``send_with_retry`` counts each attempt before sending it)."""
+        if self.cap is not None and counts.get("requests"):
+            self.cap.take(counts["requests"])
         with self._lock:
             for name, n in counts.items():
                 setattr(self, name, getattr(self, name) + n)

@@ -5,6 +5,11 @@ resolve remote tables -> qualify a copy -> find scans and candidate conjuncts (`
 scan's conjuncts converted to the predicate IR (``predicates``), checked for a contradiction
 (``contradiction``) and split exact/superset/local (``split``) -> needed columns -> COUNT /
 aggregate / ORDER / LIMIT pushdown (``scans``) -> rewrite the original AST (``rewrite``).
+
+``pushdown=False`` plans the same query with nothing pushed (``lowcode_sql.verify``'s reference
+run): every condition, sort, limit, projection and aggregate is DuckDB's; only the equalities on
+``filter_only`` columns are still sent, since they address the rows (a Totalum many-to-many table
+is read per source record) rather than narrow them.
 """
 
 from __future__ import annotations
@@ -82,14 +87,18 @@ def plan(
     folder: Folder,
     params: Sequence[Any] | dict[str, Any] | None = None,
     view_prefix: str = "__lc_scan",
+    pushdown: bool = True,
 ) -> QueryPlan:
     tree = _parse_and_bind(sql, params)
     _tag_nodes(tree)
     remote = _resolve_tables(tree, catalog)
     qualified = _qualify(tree, remote)
-    scans = _find_scans(tree, qualified, remote, folder)
+    scans = _find_scans(tree, qualified, remote, folder, pushdown)
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)
+    for st in scans:
+        if not pushdown:  # no projection either: every column the API returns
+            st.needed |= {c.name for c in st.table.columns if not c.filter_only}
     removed_offsets, rewrites = _decide_pushdowns(scans, dropped)
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
     out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
@@ -158,9 +167,10 @@ def _qualify(tree: exp.Expr, remote: Remote) -> exp.Expr:
     return qualified
 
 
-def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Folder) -> list[ScanState]:
+def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Folder,
+                pushdown: bool = True) -> list[ScanState]:
     """One ``ScanState`` per remote table occurrence, its candidate conjuncts already split
-    between the API and DuckDB."""
+    between the API and DuckDB (none sent with ``pushdown=False`` but those addressing rows)."""
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
     # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
@@ -172,6 +182,7 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
             source, table, dialect = remote[nid(occ.table_node)]  # type: ignore[index]
             st = ScanState(len(scans) + 1, source, table, dialect, occ.alias, occ.table_node, info)
             st.expanding_select = nid(info.select) in expanding
+            st.pushdown = pushdown
             st.classify(occ.candidates, folder)
             scans.append(st)
     return scans

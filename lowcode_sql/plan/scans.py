@@ -42,8 +42,14 @@ class ScanState:
         self.group_by: tuple[str, ...] = ()
         self.aggregates: tuple[Aggregate, ...] = ()
         self.expanding_select = False  # its SELECT list has a star or COLUMNS(...)
+        self.pushdown = True  # False: push nothing (see the plan package's docstring)
 
     def classify(self, candidates: list[exp.Expr], folder: Folder) -> None:
+        if not self.pushdown:
+            addressing = [n for n in candidates if self._on_filter_only(n)]
+            if len(addressing) < len(candidates):
+                self.all_exact = False  # the rest stay in the SQL, untouched: DuckDB evaluates them
+            candidates = addressing
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
         conv = Converter(self.alias, columns, folder)
         preds: list[tuple[exp.Expr, Pred, bool]] = []
@@ -80,6 +86,10 @@ class ScanState:
                 self.local.append(pred)
             elif isinstance(pred, And):
                 self.local.append(pred)  # partly pushed: DuckDB re-checks the whole conjunct
+
+    def _on_filter_only(self, node: exp.Expr) -> bool:
+        filter_only = {c.name.lower() for c in self.table.columns if c.filter_only}
+        return any(c.table == self.alias and c.name.lower() in filter_only for c in node.find_all(exp.Column))
 
     def _aggregate(self, sel: exp.Select, dropped: set[int], rewrites: dict[int, tuple[str, str | None]]) -> bool:
         """``SELECT keys, aggregates ... [GROUP BY keys]`` over exact filters: let the API aggregate.
@@ -155,7 +165,7 @@ class ScanState:
 
     def decide_pushdowns(self, dropped: set[int], removed_offsets: set[int],
                          rewrites: dict[int, tuple[str, str | None]]) -> None:
-        if self.contradiction:
+        if self.contradiction or not self.pushdown:
             return
         if (not self.needed and self.all_exact and self.dialect.can_count(self.table)
                 and (self.dialect.options.get("count_from_total")
