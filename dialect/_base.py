@@ -22,8 +22,10 @@ from typing import Any, ClassVar, Literal, NamedTuple, TypeVar
 import pyarrow as pa
 
 from lowcode_sql import types as _types
+from lowcode_sql.ir import Exactness, Pred
+from lowcode_sql.requests import HttpRequest, Page, ScanRequest
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 from lowcode_sql.secrets import Secret  # re-exported: it moved to lowcode_sql.secrets
-from lowcode_sql.types import Aggregate, Exactness, HttpRequest, Page, Pred, ScanRequest, ScanSpec, SortKey
 
 __all__ = ["COMMON_OPTIONS", "NOT_SENT", "PUSH_OPS", "REGISTRY", "AuthPlan", "ColumnDef", "Dialect", "Discovery",
            "Secret", "TableDef", "Token", "Translated", "jwt_expiry", "push_op", "table_as"]

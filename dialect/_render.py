@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from lowcode_sql.types import LikePattern, Op
+from lowcode_sql.ir import LikePattern, Op
 
 __all__ = ["ascii_cased", "case_class", "finite_number", "int_if_whole", "like_to_regex", "ms_instant",
            "object_id", "plain_date", "sendable"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from dialect._render import case_class, like_to_regex
 from lowcode_sql.errors import DialectError
-from lowcode_sql.types import LikePattern
+from lowcode_sql.ir import LikePattern
 
 Rendered = tuple[Any, ...]  # ("f", path, expr) | ("and", [...]) | ("or", [...])
 

@@ -84,24 +84,9 @@ from dialect._base import (
 )
 from dialect._render import finite_number, int_if_whole, ms_instant, plain_date
 from lowcode_sql.errors import AuthError, DialectError, DiscoveryWarning, FetchError
-from lowcode_sql.types import (
-    And,
-    Cmp,
-    CursorPaging,
-    Exactness,
-    HttpRequest,
-    InList,
-    IsNull,
-    Like,
-    OffsetPaging,
-    Op,
-    Or,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.ir import And, Cmp, Exactness, InList, IsNull, Like, Op, Or, Pred
+from lowcode_sql.requests import CursorPaging, HttpRequest, OffsetPaging, Page, ScanRequest
+from lowcode_sql.scanspec import ScanSpec, SortKey
 
 __all__ = ["Alumio"]
 

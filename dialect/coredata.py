@@ -37,19 +37,9 @@ import pyarrow as pa
 
 from dialect._base import NOT_SENT, AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, Translated
 from lowcode_sql.errors import DialectError
-from lowcode_sql.types import (
-    Cmp,
-    Exactness,
-    HttpRequest,
-    Like,
-    OffsetPaging,
-    Op,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.ir import Cmp, Exactness, Like, Op, Pred
+from lowcode_sql.requests import HttpRequest, OffsetPaging, Page, ScanRequest
+from lowcode_sql.scanspec import ScanSpec, SortKey
 
 __all__ = ["CoreData"]
 

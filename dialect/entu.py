@@ -43,25 +43,9 @@ import pyarrow as pa
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Parse, Secret, TableDef, Token, jwt_expiry, table_as
 from dialect._render import ascii_cased, case_class, like_to_regex, sendable
 from lowcode_sql.errors import AuthError, DialectError
-from lowcode_sql.types import (
-    Aggregate,
-    Cmp,
-    Exactness,
-    HttpRequest,
-    InList,
-    IsNull,
-    Like,
-    LikePattern,
-    ListContains,
-    NoPaging,
-    OffsetPaging,
-    Op,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.ir import Cmp, Exactness, InList, IsNull, Like, LikePattern, ListContains, Op, Pred
+from lowcode_sql.requests import HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 
 __all__ = ["Entu"]
 

@@ -85,27 +85,9 @@ from dialect._slingr_query import (
     snake,
 )
 from lowcode_sql.errors import DialectError
-from lowcode_sql.types import (
-    Aggregate,
-    And,
-    Cmp,
-    CursorPaging,
-    Exactness,
-    HttpRequest,
-    InList,
-    IsNull,
-    Like,
-    ListContains,
-    NoPaging,
-    OffsetPaging,
-    Op,
-    Or,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.ir import And, Cmp, Exactness, InList, IsNull, Like, ListContains, Op, Or, Pred
+from lowcode_sql.requests import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 
 __all__ = ["Slingr"]
 

@@ -88,27 +88,9 @@ import pyarrow as pa
 from dialect._base import AuthPlan, ColumnDef, Dialect, Discovery, Secret, TableDef, table_as
 from dialect._render import ascii_cased, case_class, int_if_whole, like_to_regex, object_id, sendable
 from lowcode_sql.errors import DialectError, MissingRequiredFilter
-from lowcode_sql.types import (
-    Aggregate,
-    And,
-    Cmp,
-    Const,
-    Exactness,
-    HttpRequest,
-    InList,
-    IsNull,
-    Like,
-    LikePattern,
-    NoPaging,
-    OffsetPaging,
-    Op,
-    Or,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.ir import And, Cmp, Const, Exactness, InList, IsNull, Like, LikePattern, Op, Or, Pred
+from lowcode_sql.requests import HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 
 __all__ = ["Totalum", "like_regex"]
 

@@ -13,21 +13,10 @@ import pytest
 from dialect import AuthPlan, ColumnDef, Dialect, Discovery, TableDef
 from lowcode_sql.errors import UnknownTable
 from lowcode_sql.execute.folder import DuckDBFolder
+from lowcode_sql.ir import Cmp, Exactness, Like, Op, Pred
+from lowcode_sql.requests import HttpRequest, NoPaging, Page, ScanRequest
 from lowcode_sql.sandbox._base import STRICT_ENV
-from lowcode_sql.types import (
-    Aggregate,
-    Cmp,
-    Exactness,
-    HttpRequest,
-    Like,
-    NoPaging,
-    Op,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-    SortKey,
-)
+from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 
 # Every emulator in the tests is strict (lowcode_sql/sandbox/_base.py "Strict mode"): a dialect that
 # sends a parameter, operator or body key the platform's docs do not document fails its tests. Set in

@@ -18,20 +18,10 @@ import pytest
 
 import lowcode_sql
 from dialect import REGISTRY, AuthPlan, ColumnDef, Dialect, Discovery, TableDef
+from lowcode_sql.ir import Cmp, Exactness, Op, Pred
+from lowcode_sql.requests import HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
-from lowcode_sql.types import (
-    Aggregate,
-    Cmp,
-    Exactness,
-    HttpRequest,
-    NoPaging,
-    OffsetPaging,
-    Op,
-    Page,
-    Pred,
-    ScanRequest,
-    ScanSpec,
-)
+from lowcode_sql.scanspec import Aggregate, ScanSpec
 from tests.differential.harness import compare, reference
 
 COLUMNS = (
