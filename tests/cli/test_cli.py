@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -16,6 +15,7 @@ from lowcode_sql.cli import main
 from lowcode_sql.config import load_config
 from lowcode_sql.errors import ConfigError
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
+from tests.served import CD_ENV, coredata_config
 
 
 def run(capsys, *argv):
@@ -108,14 +108,8 @@ def test_real_http_with_toml_config_and_env_credentials(tmp_path):
     """The console entry point against a sandbox served over real HTTP, credentials from env."""
     sandbox = CoreDataSandbox()
     with sandbox.serve() as server:
-        cfg = tmp_path / "lowcode.toml"
-        cfg.write_text(textwrap.dedent(f"""
-            [sources.crm]
-            platform = "coredata"
-            base_url = "{server.url}"
-            credentials = {{ user = "CD_USER", key = "CD_KEY" }}
-        """))
-        env = {"CD_USER": "demo", "CD_KEY": "demo-key", "PATH": "/usr/bin:/bin"}
+        cfg = coredata_config(tmp_path / "lowcode.toml", server.url)
+        env = {**CD_ENV, "PATH": "/usr/bin:/bin"}
         cmd = [sys.executable, "-m", "lowcode_sql.cli", "query", "-c", str(cfg), "-f", "csv",
                "SELECT count(*) AS n FROM crm.tasks"]
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path)

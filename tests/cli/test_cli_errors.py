@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -21,6 +20,7 @@ from lowcode_sql import cli
 from lowcode_sql.cli import main
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
 from lowcode_sql.secrets import register
+from tests.served import CD_ENV, coredata_config
 
 
 def run(capsys, *argv):
@@ -179,16 +179,8 @@ def test_ctrl_c_cancels_the_scans_and_exits_130(tmp_path):
     after the signal (every 0.3 s page would otherwise keep coming)."""
     sandbox = CoreDataSandbox(latency=0.3)
     with sandbox.serve() as server:
-        cfg = tmp_path / "c.toml"
-        cfg.write_text(textwrap.dedent(f"""
-            [sources.crm]
-            platform = "coredata"
-            base_url = "{server.url}"
-            concurrency = 2
-            options = {{ page_size = 10 }}
-            credentials = {{ user = "CD_USER", key = "CD_KEY" }}
-        """))
-        env = dict(os.environ, CD_USER="demo", CD_KEY="demo-key")
+        cfg = coredata_config(tmp_path / "c.toml", server.url, concurrency=2, page_size=10)
+        env = dict(os.environ, **CD_ENV)
         proc = subprocess.Popen([sys.executable, "-m", "lowcode_sql.cli", "query", "-c", str(cfg), "-f", "csv",
                                  "SELECT * FROM crm.tasks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env, cwd=tmp_path)

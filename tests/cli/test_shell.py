@@ -16,6 +16,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql import shell
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
+from tests.served import CD_ENV, coredata_config
 
 
 @pytest.fixture(scope="module")
@@ -175,16 +176,8 @@ def test_terminal_session_with_ctrl_c_mid_scan(tmp_path):
 
     sandbox = CoreDataSandbox(latency=0.3)
     with sandbox.serve() as server:
-        cfg = tmp_path / "c.toml"
-        cfg.write_text(textwrap.dedent(f"""
-            [sources.crm]
-            platform = "coredata"
-            base_url = "{server.url}"
-            concurrency = 2
-            options = {{ page_size = 10 }}
-            credentials = {{ user = "CD_USER", key = "CD_KEY" }}
-        """))
-        env = dict(os.environ, CD_USER="demo", CD_KEY="demo-key", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
+        cfg = coredata_config(tmp_path / "c.toml", server.url, concurrency=2, page_size=10)
+        env = dict(os.environ, **CD_ENV, TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1",
                    LOWCODE_SQL_HISTORY=str(tmp_path / "hist"), COLUMNS="100", LINES="40")
         pid, fd = pty.fork()
         if pid == 0:  # pragma: no cover - the child

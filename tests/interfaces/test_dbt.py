@@ -17,6 +17,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
 from tests.cached_venv import cached_python, engine_requirements
+from tests.served import CD_ENV, coredata_config
 
 DBT = ["dbt-core>=1.10,<1.11", "dbt-duckdb>=1.9,<1.12"]
 
@@ -83,18 +84,12 @@ def test_dbt_run_and_test_through_the_plugin(tmp_path, monkeypatch):
     dbt = str(Path(python).parent / "dbt")
     sandbox = CoreDataSandbox()
     with sandbox.serve() as server:
-        config = tmp_path / "lowcode.toml"
-        config.write_text(textwrap.dedent(f"""
-            [sources.crm]
-            platform = "coredata"
-            base_url = "{server.url}"
-            credentials = {{ user = "CD_USER", key = "CD_KEY" }}
-        """))
+        config = coredata_config(tmp_path / "lowcode.toml", server.url)
         project = tmp_path / "project"
         project.mkdir()
         _project(project, config)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        env.update(CD_USER="demo", CD_KEY="demo-key", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        env.update(CD_ENV, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
         args = ["--profiles-dir", str(project), "--project-dir", str(project)]
         for command in ("run", "test"):
             done = subprocess.run([dbt, command, *args], capture_output=True, text=True, timeout=600, env=env,
@@ -105,8 +100,8 @@ def test_dbt_run_and_test_through_the_plugin(tmp_path, monkeypatch):
         projects = [e for e in sandbox.stats.log if e.path.rstrip("/").endswith("projects")]
         assert projects and all(("created__gte", "2020-06-01T00:00:00") in e.query for e in projects), projects
 
-        monkeypatch.setenv("CD_USER", "demo")
-        monkeypatch.setenv("CD_KEY", "demo-key")
+        for name, value in CD_ENV.items():
+            monkeypatch.setenv(name, value)
         with lowcode_sql.connect(config) as con:
             want_active = sorted(con.sql(ACTIVE.format(src="crm.projects")).fetchall())
             want_per = sorted(con.sql(PER_PROJECT.format(active=f"({ACTIVE.format(src='crm.projects')})",
