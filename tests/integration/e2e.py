@@ -39,3 +39,10 @@ def check_retried(con: Any, sandbox: Any, sql: str, path: str, kind: str, kw: di
     sandbox.faults.add(kind, path=path, after=1, **kw)
     assert con.sql(sql).fetchall() == expected
     assert not len(sandbox.faults)  # the fault did fire
+
+
+# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
+# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
+# request-economy tests that use it measure that configuration; the default's extra checks and
+# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
+TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}

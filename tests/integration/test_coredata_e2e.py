@@ -7,7 +7,7 @@ import pytest
 import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, InconsistentScan, UnknownColumn, UnknownTable
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
-from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, check_retried
+from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, TRUSTED, check_retried
 
 
 def connect(sandbox: CoreDataSandbox, **options: object) -> lowcode_sql.Connection:
@@ -19,13 +19,6 @@ def connect(sandbox: CoreDataSandbox, **options: object) -> lowcode_sql.Connecti
 @pytest.fixture
 def sandbox() -> CoreDataSandbox:
     return CoreDataSandbox()
-
-
-# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
-# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
-# request-economy tests that use it measure that configuration; the default's extra checks and
-# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
-TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, LowcodeSQLError, UnknownColumn, UnknownTable
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.entu import EntuSandbox
-from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, check_retried, clean
+from tests.integration.e2e import TIMEOUT, TRANSIENT_FAULTS, TRUSTED, check_retried, clean
 
 LIST = r"^/api/demo/entity$"
 # invoices hold one value per property in the sample data; books do not (two prices, two authors ...)
@@ -34,13 +34,6 @@ def fast_retries(con: lowcode_sql.Connection) -> None:
 @pytest.fixture(scope="module")
 def shared() -> EntuSandbox:
     return EntuSandbox()
-
-
-# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
-# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
-# request-economy tests that use it measure that configuration; the default's extra checks and
-# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
-TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.slingr import FieldDef, SlingrSandbox
-from tests.integration.e2e import TRANSIENT_FAULTS, check_retried, clean
+from tests.integration.e2e import TRANSIENT_FAULTS, TRUSTED, check_retried, clean
 
 N_BIG = 2345
 DATA = r"^/data/\w+$"
@@ -48,13 +48,6 @@ def shared() -> SlingrSandbox:
 @pytest.fixture
 def sandbox(shared):
     yield from clean(shared)
-
-
-# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
-# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
-# request-economy tests that use it measure that configuration; the default's extra checks and
-# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
-TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import lowcode_sql
 from lowcode_sql.errors import APIError, AuthError, MissingRequiredFilter
 from lowcode_sql.fetch.retry import RetryPolicy
 from lowcode_sql.sandbox.totalum import TotalumSandbox
-from tests.integration.e2e import TRANSIENT_FAULTS, check_retried, clean
+from tests.integration.e2e import TRANSIENT_FAULTS, TRUSTED, check_retried, clean
 
 CRUD = r"^/api/v1/crud/"
 
@@ -31,13 +31,6 @@ def shared() -> TotalumSandbox:
 @pytest.fixture
 def sandbox(shared):
     yield from clean(shared, max_page_size=None)
-
-
-# What a user whose account was checked (``lowcode-sql probe``) configures: text compared as SQL
-# does (a COUNT(*) from the API's total) and a trusted sort (no boundary check). The
-# request-economy tests that use it measure that configuration; the default's extra checks and
-# their cost are tested in tests/variants/test_verify.py and the Alumio e2e tests.
-TRUSTED = {"count_from_total": True, "sort_pushdown": "trusted"}
 
 
 @pytest.fixture
@@ -262,7 +255,6 @@ def test_forbidden_table_is_an_auth_error_naming_the_detail():
     with pytest.raises(AuthError, match="does not have access"):
         con.sql("SELECT count(*) FROM tl.client")
     con.close()
-
 
 
 def test_the_key_stays_out_of_explain_and_errors(sandbox):
