@@ -43,29 +43,30 @@ __all__ = ["main"]
 DEMO_QUERIES = (
     ("Projects per status (CoreData)",
      "SELECT status, count(*) AS projects FROM coredata.projects GROUP BY status ORDER BY projects DESC"),
-    ("COUNT(*) answered from the API's reported total: one request",
-     "SELECT count(*) AS n FROM coredata.tasks WHERE title LIKE 'A%'"),
+    ("COUNT(*) of a filtered table: one request",
+     "SELECT count(*) AS n FROM coredata.tasks WHERE status = 'space_status:active:'"),
     ("Entu: a multi-valued property as a LIST column, filtered exactly by the API",
-     "SELECT name, price, tags__all FROM entu.book WHERE list_contains(tags__all, 'sci-fi') "
+     "SELECT name, price, tags__all FROM entu.product WHERE list_contains(tags__all, 'ergonomic') "
      "ORDER BY price DESC NULLS LAST, name LIMIT 5"),
-    ("Entu: references joined (book.author -> person._id)",
-     "SELECT p.name AS author, count(*) AS books, round(avg(b.price), 2) AS avg_price "
-     "FROM entu.book b JOIN entu.person p ON b.author = p._id GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"),
-    ("Totalum: revenue per order status, aggregated by the API in one request",
+    ("Entu: references joined (invoice.customer -> person._id)",
+     "SELECT p.company, count(*) AS invoices, round(sum(i.amount), 2) AS invoiced "
+     "FROM entu.invoice i JOIN entu.person p ON i.customer = p._id GROUP BY 1 ORDER BY 3 DESC, 1 LIMIT 5"),
+    ("Totalum: revenue per order status in 2026, aggregated by the API in one request",
      "SELECT status, count(*) AS orders, round(sum(total), 2) AS revenue FROM totalum.\"order\" "
-     "WHERE ordered >= TIMESTAMPTZ '2022-01-01 00:00:00+00' GROUP BY status ORDER BY revenue DESC"),
-    ("Slingr: customers sorted and limited by the API",
-     "SELECT name, state, number_of_employees FROM slingr.companies WHERE is_customer "
+     "WHERE ordered >= TIMESTAMPTZ '2026-01-01 00:00:00+00' GROUP BY status ORDER BY revenue DESC"),
+    ("Slingr: the largest customers, sorted and limited by the API",
+     "SELECT name, type, number_of_employees FROM slingr.companies WHERE is_customer "
      "ORDER BY number_of_employees DESC NULLS LAST LIMIT 5"),
     ("Alumio: failed tasks per route (the filter goes in the LoopBack `filter` JSON)",
      "SELECT route, count(*) AS failed FROM alumio.tasks WHERE status = 'failed' GROUP BY route "
      "ORDER BY failed DESC, route LIMIT 5"),
-    ("Across platforms in one query",
-     "SELECT 'coredata' AS platform, count(*) AS records FROM coredata.projects "
-     "UNION ALL SELECT 'entu', count(*) FROM entu.book "
-     "UNION ALL SELECT 'totalum', count(*) FROM totalum.client "
-     "UNION ALL SELECT 'slingr', count(*) FROM slingr.contacts "
-     "UNION ALL SELECT 'alumio', count(*) FROM alumio.routes"),
+    ("Across platforms: Totalum's orders against Entu's invoices, by order number",
+     "SELECT o.status, count(*) AS orders, count(i.number) AS invoiced, round(sum(i.amount), 2) AS amount "
+     "FROM totalum.\"order\" o LEFT JOIN entu.invoice i ON i.number = o.number GROUP BY 1 ORDER BY 2 DESC"),
+    ("Across platforms: the CRM's companies (Slingr) with their revenue in the shop (Totalum)",
+     "SELECT s.name, s.number_of_employees AS employees, count(*) AS orders, round(sum(o.total), 2) AS revenue "
+     "FROM slingr.companies s JOIN totalum.client c ON c.name = s.name JOIN totalum.\"order\" o ON o.client = c._id "
+     "GROUP BY 1, 2 ORDER BY revenue DESC LIMIT 5"),
 )
 
 

@@ -15,7 +15,7 @@ from lowcode_sql.errors import UnknownTable
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.ir import Cmp, Exactness, Like, Op, Pred
 from lowcode_sql.requests import HttpRequest, NoPaging, Page, ScanRequest
-from lowcode_sql.sandbox._base import STRICT_ENV
+from lowcode_sql.sandbox._base import SAMPLE_ENV, STRICT_ENV
 from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 
 # Every emulator in the tests is strict (lowcode_sql/sandbox/_base.py "Strict mode"): a dialect that
@@ -23,6 +23,10 @@ from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 # the environment, so emulators that subprocesses start are strict too; a test about lenient answers
 # passes strict=False.
 os.environ[STRICT_ENV] = "1"
+# The emulators' edge-case samples (case variants, wildcards in values, NULL vs missing, extreme
+# numbers) are what the suites test against; users get the plausible business by default. Tests of
+# what a user sees (the demo, the README) ask for "business" themselves.
+os.environ[SAMPLE_ENV] = "traps"
 
 
 class ToyDialect(Dialect):

@@ -3,6 +3,7 @@ works from a clean clone (a new venv, `pip install -e .`, `lowcode-sql demo`).""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -45,7 +46,8 @@ def test_quickstart_from_a_clean_clone(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
     command = _command("Try it (no account needed)").replace("python3 ", f"{sys.executable} ", 1)
-    done = subprocess.run(["bash", "-c", command], cwd=clone, capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items() if k != "LOWCODE_SQL_SANDBOX_SAMPLE"}  # a user's default sample
+    done = subprocess.run(["bash", "-c", command], cwd=clone, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     out = done.stdout
     # the tour shows answers and what each cost, for every platform's sandbox

@@ -74,6 +74,7 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "lowcode.toml").write_text(CONFIG)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LOWCODE_SQL_CONFIG", raising=False)
+    monkeypatch.setenv("LOWCODE_SQL_SANDBOX_SAMPLE", "business")  # what a user gets (tests/conftest.py picks traps)
     return tmp_path
 
 

@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAULT_KINDS",
+    "SAMPLES",
+    "SAMPLE_ENV",
     "STRICT_ENV",
     "Fault",
     "Faults",
@@ -85,6 +87,12 @@ logger = logging.getLogger(__name__)
 
 #: the environment variable that turns strict mode on where a constructor leaves it open (``strict=None``)
 STRICT_ENV = "LOWCODE_SQL_SANDBOX_STRICT"
+#: Which sample data ``sample_data=True`` loads when the environment names one: ``business`` (the
+#: default: one plausible business, the same on every platform, ``sandbox/_business.py``) or
+#: ``traps`` (each emulator's edge cases: case variants, wildcards in values, NULL vs missing,
+#: extreme numbers), which ``tests/conftest.py`` selects for the whole suite.
+SAMPLE_ENV = "LOWCODE_SQL_SANDBOX_SAMPLE"
+SAMPLES = ("business", "traps")
 
 FAULT_KINDS = frozenset({"status", "timeout", "reset", "truncate", "expire_token"})
 
@@ -358,7 +366,7 @@ class Platform(ABC):
         latency: float = 0.0,
         rate_limit: float | None = None,
         burst: int = 20,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         seed: int = 0,
         variants: Iterable[str] = (),
         strict: bool | None = None,
@@ -375,7 +383,9 @@ class Platform(ABC):
         self.latency = latency
         self.rate_limit = rate_limit  # requests per second; None: unlimited
         self.burst = burst
-        self.sample_data = sample_data
+        #: the sample loaded at start: "business", "traps" or None (``sample_data=False``)
+        self.sample = _sample_name(sample_data)
+        self.sample_data = self.sample is not None
         self.seed = seed
         # Replaceable so rate-limit tests can drive time by hand.
         self.clock: Callable[[], float] = time.monotonic
@@ -409,7 +419,7 @@ class Platform(ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot load tables")
 
     def load_sample_data(self) -> None:
-        """Load the deterministic sample data (seeded by ``self.seed``)."""
+        """Load the deterministic sample data named by ``self.sample`` (seeded by ``self.seed``)."""
 
     def error_response(self, status: int, message: str) -> Response:
         """An error in the platform's own JSON shape (used by the framework for 429 etc.)."""
@@ -618,3 +628,13 @@ class _SyncTransport(httpx.BaseTransport):
         body = request.read()
         result = asyncio.run(self.platform.dispatch(_from_httpx(request, body)))
         return _to_httpx(result, request)
+
+
+def _sample_name(sample_data: bool | str) -> str | None:
+    """``sample_data`` as the name of a sample: True is ``$LOWCODE_SQL_SANDBOX_SAMPLE`` or "business"."""
+    if sample_data is False:
+        return None
+    name = (os.environ.get(SAMPLE_ENV) or "business") if sample_data is True else sample_data
+    if name not in SAMPLES:
+        raise ValueError(f"unknown sample data {name!r} (known: {', '.join(SAMPLES)})")
+    return name

@@ -70,6 +70,7 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox._business import World, world
 
 __all__ = ["AlumioSandbox"]
 
@@ -197,7 +198,7 @@ class AlumioSandbox(Platform):
         case_insensitive_text: bool = False,
         list_values: bool = True,
         max_limit: int = 1000,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         **kw: Any,
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
@@ -210,7 +211,7 @@ class AlumioSandbox(Platform):
         self.schemas: dict[str, dict[str, str]] = {k: dict(v) for k, v in SCHEMAS.items()}
         # storage identifier -> {entity identifier: (value, updatedAt)}
         self.storages: dict[str, dict[str, tuple[Any, dt.datetime]]] = {}
-        if sample_data:
+        if self.sample_data:
             self.load_sample_data()
 
     # -- framework hooks ---------------------------------------------------------------------
@@ -595,6 +596,7 @@ _USERS = [
 
 def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
     base = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    w = world(sb.seed) if sb.sample == "business" else None  # else the edge cases the tests need
 
     def ts(days: float) -> dt.datetime:
         v = base + dt.timedelta(seconds=int(days * 86400))
@@ -653,7 +655,9 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
         created = ts(-60 + n * 60 / 720)
         number = 100000 + r.randrange(900000)
         data: dict[str, Any] = {"id": number, "store": r.choice(["nl", "be", "de"])}
-        if entity == "order":
+        if w is not None and entity in ("order", "product", "customer"):  # the shared business's keys
+            data |= _business_entity(w, entity, n)
+        elif entity == "order":
             data |= {"incrementId": f"NL{number}", "grandTotal": round(r.uniform(5, 900), 2),
                      "customer": {"email": f"customer{r.randrange(300)}@mail.example",
                                   "group": r.choice(["retail", "b2b"])},
@@ -738,7 +742,9 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
     for storage, count in (("product-hashes", 60), ("order-sync-state", 25), ("customer-map", 40)):
         entities: dict[str, tuple[Any, dt.datetime]] = {}
         for k in range(count):
-            if storage == "product-hashes":
+            if w is not None:
+                name, value = _business_storage(w, storage, k, r)
+            elif storage == "product-hashes":
                 name, value = f"SKU-{k * 7:04d}", {"hash": f"{r.getrandbits(64):016x}", "stock": r.randrange(500)}
             elif storage == "order-sync-state":
                 name, value = f"NL{100000 + k * 37}", {"status": r.choice(["exported", "shipped", "cancelled"]),
@@ -762,6 +768,28 @@ def _build_sample(sb: AlumioSandbox, r: random.Random) -> None:
         {"identifier": f"mw-{i:03d}", "dateStart": ts(-170 + 28 * i), "dateEnd": ts(-170 + 28 * i + 0.125),
          "timezone": "Europe/Amsterdam", "createdAt": ts(-180 + 28 * i)} for i in range(7)
     ]  # fmt: skip
+
+
+def _business_entity(w: World, entity: str, n: int) -> dict[str, Any]:
+    """An order, product or customer of the shared business, as the webshop's JSON carries it."""
+    o = w.orders[n % len(w.orders)]
+    c, p = w.customers[o.customer - 1], w.products[o.product - 1]
+    if entity == "order":
+        return {"incrementId": o.number, "grandTotal": o.total, "customer": {"email": c.email, "group": "b2b"},
+                "items": [{"sku": p.sku, "qty": o.quantity}]}
+    return {"sku": p.sku, "stock": 5 * o.quantity, "price": p.price} if entity == "product" else {
+        "email": c.email, "group": "b2b"}
+
+
+def _business_storage(w: World, storage: str, k: int, r: random.Random) -> tuple[str, dict[str, Any]]:
+    if storage == "product-hashes":
+        p = w.products[k % len(w.products)]
+        return p.sku, {"hash": f"{r.getrandbits(64):016x}", "stock": r.randrange(500)}
+    if storage == "order-sync-state":
+        o = w.orders[-1 - k]
+        return o.number, {"status": {"paid": "exported"}.get(o.status, o.status), "attempts": r.randrange(1, 3)}
+    c = w.customers[k % len(w.customers)]
+    return f"CUST-{c.key:04d}", {"crmId": f"CRM-{r.randrange(10**6):06d}", "erpId": 20000 + c.key, "email": c.email}
 
 
 SANDBOX = AlumioSandbox

@@ -47,7 +47,7 @@ class CoreDataSandbox(Platform):
         users: dict[str, str] | None = None,
         max_limit: int = 1000,
         ordering: bool = False,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         **kw: Any,
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
@@ -57,7 +57,7 @@ class CoreDataSandbox(Platform):
         self.resources: dict[str, _Resource] = {}
         for name in _FILTERING:
             self.resources[name] = self._new_resource(name, {})
-        if sample_data:
+        if self.sample_data:
             self.load_sample_data()
 
     # -- framework hooks ---------------------------------------------------------------------
@@ -218,8 +218,12 @@ class CoreDataSandbox(Platform):
         self.resources[name] = res
 
     def load_sample_data(self) -> None:
-        """Deterministic sample data from ``random.Random(self.seed)``."""
-        _SampleBuilder(self, random.Random(self.seed)).build()
+        """Deterministic sample data from ``random.Random(self.seed)``: the shared business, or the edge
+        cases the tests need (``sample_data="traps"``)."""
+        from lowcode_sql.sandbox.coredata.business import BusinessBuilder
+
+        builder = BusinessBuilder if self.sample == "business" else _SampleBuilder
+        builder(self, random.Random(self.seed)).build()
 
 
 def _not_found_page() -> Response:

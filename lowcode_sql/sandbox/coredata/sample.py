@@ -50,6 +50,8 @@ _MIME = [
 class _SampleBuilder:
     """Builds spaces, contacts, projects, files and tasks (about 5/80/60/250/400 objects)."""
 
+    SPACES = ("Fjármál", "Starfsmenn", "Stjórnarfundir", "Upplýsingar", "Space title")
+
     def __init__(self, sandbox: CoreDataSandbox, rng: random.Random) -> None:
         self.sb = sandbox
         self.rng = rng
@@ -106,6 +108,10 @@ class _SampleBuilder:
         words = self.rng.sample(_WORDS, self.rng.randint(1, 3))
         return " ".join(words) + (f" {self.rng.randint(1, 30)}" if self.rng.random() < 0.5 else "")
 
+    def title_for(self, kind: str, n: int, null_rate: float = 0.0) -> str | None:
+        """The title of the n-th object of ``kind`` (Organization, Person, Project, File, Task)."""
+        return self.title(n, null_rate)
+
     def person(self, null_rate: float = 0.2) -> str | None:
         if self.rng.random() < null_rate:
             return None
@@ -148,12 +154,12 @@ class _SampleBuilder:
     def build(self) -> None:
         rng = self.rng
         spaces = []
-        for title in ["Fjármál", "Starfsmenn", "Stjórnarfundir", "Upplýsingar", "Space title"]:
+        for title in self.SPACES:
             sid = self.uid()
             obj = self.common("Space", "spaces", sid, title, {})
             obj.update(
                 {
-                    "is_hidden": title == "Upplýsingar",
+                    "is_hidden": title == self.SPACES[3],
                     "path": f"/domain/spaces/{title}",
                     "status": rng.choice(["space_status:active:", ""]),
                     "template": None,
@@ -169,7 +175,8 @@ class _SampleBuilder:
             cid = self.uid()
             org = rng.random() < 0.25
             obj = self.common(
-                "Contact", "contacts", cid, self.title(n, 0.03), self.dynatype("Organization" if org else "Person")
+                "Contact", "contacts", cid, self.title_for("Organization" if org else "Person", n, 0.03),
+                self.dynatype("Organization" if org else "Person"),
             )
             r = rng.random()
             if r < 0.08:
@@ -222,7 +229,8 @@ class _SampleBuilder:
         for n in range(60):
             pid = self.uid()
             obj = self.common(
-                "Project", "projects", pid, self.title(n, 0.03), self.dynatype(rng.choice(["Project", "Case"]))
+                "Project", "projects", pid, self.title_for("Project", n, 0.03),
+                self.dynatype(rng.choice(["Project", "Case"])),
             )
             year = rng.randint(2013, 2026)
             ident = None if rng.random() < 0.1 else f"{year}-{rng.randint(1, 40)}"
@@ -257,7 +265,7 @@ class _SampleBuilder:
         files = []
         for n in range(250):
             fid = self.uid()
-            name = self.title(n, 0.03)
+            name = self.title_for("File", n, 0.03)
             ext, mime = rng.choice(_MIME)
             project = rng.choice(project_objs) if rng.random() < 0.9 else None
             obj = self.common("File", "files", fid, name, self.dynatype(rng.choice(["File", "File", "Report"])))
@@ -290,7 +298,7 @@ class _SampleBuilder:
         for n in range(400):
             tid = self.uid()
             project = rng.choice(project_objs)  # every task is linked to a project
-            obj = self.common("Task", "tasks", tid, self.title(n, 0.02), self.dynatype("timetask"))
+            obj = self.common("Task", "tasks", tid, self.title_for("Task", n, 0.02), self.dynatype("timetask"))
             start = self.timestamp()
             assoc = [c for c in project["associated_contacts_id"] if rng.random() < 0.7]
             responsible = people()

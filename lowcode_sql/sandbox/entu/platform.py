@@ -27,6 +27,7 @@ from lowcode_sql.sandbox._mongo import (
     iso_ms,
     sort_key,
 )
+from lowcode_sql.sandbox.entu import sample
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
 from lowcode_sql.sandbox.entu.filters import (
     _WORD,
@@ -36,7 +37,6 @@ from lowcode_sql.sandbox.entu.filters import (
     undocumented_list_params,
 )
 from lowcode_sql.sandbox.entu.paths import _agg_path, _project, _projection_tree, _set_path, _sort_values
-from lowcode_sql.sandbox.entu.sample import _SampleBuilder
 from lowcode_sql.sandbox.entu.values import (
     _HEX24,
     EntuHTTPError,
@@ -84,7 +84,7 @@ class EntuSandbox(Platform):
         db: str = "demo",
         api_keys: tuple[str, ...] = ("demo-api-key",),
         token_ttl: float = 12 * 3600,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         **kw: Any,
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
@@ -107,7 +107,7 @@ class EntuSandbox(Platform):
         self._meta_entity = self._new_oid()
         self._meta_property = self._new_oid()
         self._bootstrap_meta()
-        if sample_data:
+        if self.sample_data:
             self.load_sample_data()
 
     # -- framework hooks ---------------------------------------------------------------------
@@ -573,5 +573,5 @@ class EntuSandbox(Platform):
             del self._entities[oid]
 
     def load_sample_data(self) -> None:
-        _SampleBuilder(self, random.Random(self.seed)).build()
+        sample.load(self)
         self._resolve()

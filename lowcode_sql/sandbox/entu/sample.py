@@ -1,11 +1,15 @@
-"""The deterministic Entu sample database (persons, books, invoices).
+"""The deterministic Entu sample database: the shared business (``sandbox/_business.py``: persons,
+products, invoices) by default, or the edge cases the tests need (``sample_data="traps"``: persons,
+books, invoices).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import TYPE_CHECKING, Any
 
+from lowcode_sql.sandbox._business import world
 from lowcode_sql.sandbox._mongo import (
     BDate,
     ObjectId,
@@ -43,6 +47,61 @@ _SPECIAL_TITLES = [
 ]  # fmt: skip
 _TAGS = ["classic", "fantasy", "sci-fi", "Sci-Fi", "history", "c++", "c#", "über", "tag with space", "a,b", "%", "_"]
 _CURRENCIES = ["EUR", "USD", "GBP", "JPY", "eur", "€"]
+
+
+def load(sb: EntuSandbox) -> None:
+    """The sample ``sb.sample`` names, seeded by ``sb.seed``."""
+    if sb.sample == "business":
+        _business(sb)
+    else:
+        _SampleBuilder(sb, random.Random(sb.seed)).build()
+
+
+def _day(d: dt.date) -> BDate:
+    return BDate(days_from_civil(d.year, d.month, d.day) * 86_400_000)
+
+
+def _business(s: EntuSandbox) -> None:
+    """The business's contact persons, its catalogue (tags multi-valued) and one invoice per order."""
+    w = world(s.seed)
+    s._define_type("person", [
+        _PropDef("name", "string", search=True), _PropDef("forename", "string", search=True),
+        _PropDef("surname", "string", search=True), _PropDef("email", "string", search=True, list=True),
+        _PropDef("company", "string", search=True), _PropDef("birthday", "date"),
+    ])  # fmt: skip
+    s._define_type("product", [
+        _PropDef("name", "string", search=True), _PropDef("sku", "string", search=True),
+        _PropDef("category", "string"), _PropDef("price", "number"), _PropDef("launched", "date"),
+        _PropDef("in_stock", "boolean"), _PropDef("tags", "string", search=True, list=True),
+    ])  # fmt: skip
+    s._define_type("invoice", [
+        _PropDef("number", "string", search=True), _PropDef("amount", "number"), _PropDef("currency", "string"),
+        _PropDef("issued", "datetime"), _PropDef("paid", "boolean"),
+        _PropDef("customer", "reference", reference_type="person"),
+    ])  # fmt: skip
+    people: dict[int, ObjectId] = {}
+    for c in w.customers:
+        v: dict[str, list[tuple[str, Any]]] = {
+            "name": [("string", f"{c.first_name} {c.last_name}")], "forename": [("string", c.first_name)],
+            "surname": [("string", c.last_name)], "email": [("string", c.email)], "company": [("string", c.company)],
+        }
+        if c.birthday is not None:
+            v["birthday"] = [("date", _day(c.birthday))]
+        people[c.key] = s._add_entity("person", v, search_props=("name", "forename", "surname", "email", "company"))
+    for p in w.products:
+        s._add_entity("product", {
+            "name": [("string", p.name)], "sku": [("string", p.sku)], "category": [("string", p.category)],
+            "price": [("number", _num(p.price))], "launched": [("date", _day(p.launched))],
+            "in_stock": [("boolean", p.in_stock)], "tags": [("string", t) for t in p.tags],
+        }, search_props=("name", "sku", "tags"))  # fmt: skip
+    for o in w.orders:
+        if o.status == "cancelled":
+            continue  # a cancelled order is never invoiced
+        s._add_entity("invoice", {
+            "number": [("string", o.number)], "amount": [("number", _num(o.total))], "currency": [("string", "EUR")],
+            "issued": [("datetime", BDate(int(o.ordered.timestamp() * 1000)))],
+            "paid": [("boolean", o.status in ("paid", "shipped"))], "customer": [("reference", people[o.customer])],
+        }, search_props=("number",))  # fmt: skip
 
 
 class _SampleBuilder:

@@ -12,10 +12,10 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+from lowcode_sql.sandbox.slingr import sample
 from lowcode_sql.sandbox.slingr.aggregate import _aggregate
 from lowcode_sql.sandbox.slingr.data import _field_from_arrow, _wire
 from lowcode_sql.sandbox.slingr.listing import _list, _project
-from lowcode_sql.sandbox.slingr.sample import _sample
 from lowcode_sql.sandbox.slingr.values import _SYSTEM, FieldDef, SlingrError, _bad, _Entity
 
 _PREFIX = re.compile(r"^/(?:[^/]+/)?runtime/api(?=/)")
@@ -41,7 +41,7 @@ class SlingrSandbox(Platform):
         users: Mapping[str, str] | None = None,
         token_ttl: float = 8 * 3600,
         like_case_insensitive: bool = True,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         **kw: Any,
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
@@ -53,7 +53,7 @@ class SlingrSandbox(Platform):
         self._oid_counter = 0
         self._oid_rng = random.Random(f"slingr-oid:{self.seed}")
         self.logins = 0
-        if sample_data:
+        if self.sample_data:
             self.load_sample_data()
 
     # a property over the base's class attribute (mypy rejects that override): computed from the data
@@ -205,7 +205,7 @@ class SlingrSandbox(Platform):
                             record_id=None if rid is None else str(rid))
 
     def load_sample_data(self) -> None:
-        _sample(self, random.Random(self.seed))
+        sample.load(self)
 
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response, warn_beyond_double
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
+from lowcode_sql.sandbox.totalum import sample
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
 from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
 from lowcode_sql.sandbox.totalum.query import (
@@ -26,7 +27,6 @@ from lowcode_sql.sandbox.totalum.query import (
     undocumented_params,
     undocumented_query,
 )
-from lowcode_sql.sandbox.totalum.sample import _build_sample
 from lowcode_sql.sandbox.totalum.values import API, TotalumHTTPError, _Prop, _Table
 
 
@@ -83,7 +83,7 @@ class TotalumSandbox(Platform):
         restricted_keys: Mapping[str, Iterable[str]] | None = None,
         max_page_size: int | None = None,
         supports_in: bool = True,
-        sample_data: bool = True,
+        sample_data: bool | str = True,
         **kw: Any,
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
@@ -100,7 +100,7 @@ class TotalumSandbox(Platform):
         self._sorts = 0
         self._oid_rng = random.Random(f"totalum-oid:{self.seed}")
         self._oid_process = self._oid_rng.getrandbits(40)
-        if sample_data:
+        if self.sample_data:
             self.load_sample_data()
 
     # -- framework hooks ---------------------------------------------------------------------
@@ -422,4 +422,4 @@ class TotalumSandbox(Platform):
             self.add_row(name, doc, oid=oid)
 
     def load_sample_data(self) -> None:
-        _build_sample(self, random.Random(self.seed))
+        sample.load(self)

@@ -1,4 +1,5 @@
-"""The deterministic Totalum sample data (clients, products, orders, favourites).
+"""The deterministic Totalum sample data (clients, products, orders, favourites): the shared business
+(``sandbox/_business.py``) by default, or the edge cases the tests need (``sample_data="traps"``).
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import datetime as dt
 import random
 from typing import TYPE_CHECKING, Any
 
+from lowcode_sql.sandbox._business import world
 from lowcode_sql.sandbox._mongo import MISSING, BDate
 from lowcode_sql.sandbox.totalum.values import _Prop
 
@@ -29,17 +31,24 @@ _PRODUCTS = ["Widget", "Gadget (XL)", "Cable [2m]", "Adapter 50% off", "Router*"
 _STATUSES = ["pending", "paid", "shipped", "cancelled"]
 
 
-def _build_sample(sb: TotalumSandbox, r: random.Random) -> None:
-    """clients, products, orders (many-to-one to both) and clients.favorites <-> products.fans."""
+def load(sb: TotalumSandbox) -> None:
+    """The sample ``sb.sample`` names, seeded by ``sb.seed``."""
+    if sb.sample == "business":
+        _build_business(sb, random.Random(sb.seed))
+    else:
+        _build_sample(sb, random.Random(sb.seed))
+
+
+def _define_tables(sb: TotalumSandbox, countries: list[str], categories: list[str]) -> None:
     sb.define_table("client", [
         _Prop("name", "text", "Name", required=True), _Prop("email", "text", "E-mail"),
-        _Prop("country", "options", "Country", choices=tuple(_COUNTRIES)), _Prop("vip", "boolean", "VIP"),
+        _Prop("country", "options", "Country", choices=tuple(countries)), _Prop("vip", "boolean", "VIP"),
         _Prop("credit", "number", "Credit limit"), _Prop("since", "date", "Client since"),
         _Prop("contract", "file", "Signed contract"),
     ], "Clients")
     sb.define_table("product", [
         _Prop("name", "text", "Name", required=True), _Prop("price", "number", "Price"),
-        _Prop("category", "options", "Category", choices=tuple(_CATEGORIES)), _Prop("launched", "date", "Launched"),
+        _Prop("category", "options", "Category", choices=tuple(categories)), _Prop("launched", "date", "Launched"),
     ], "Products")
     sb.define_table("order", [
         _Prop("number", "text", "Order number", required=True),
@@ -50,6 +59,34 @@ def _build_sample(sb: TotalumSandbox, r: random.Random) -> None:
     ], "Orders")
     sb.tables["client"].props["orders"] = _Prop("orders", "one-to-many", "Orders", target="order")
     sb.define_many_to_many("client", "favorites", "product", "fans")
+
+
+def _build_business(sb: TotalumSandbox, r: random.Random) -> None:
+    """The shared business: its customers as clients, its catalogue and its orders."""
+    w = world(sb.seed)
+    _define_tables(sb, sorted({c.country for c in w.customers}), sorted({p.category for p in w.products}))
+    clients = {c.key: sb.add_row("client", {
+        "name": c.company, "email": c.email, "country": c.country,
+        "vip": c.vip, "credit": c.credit_limit, "since": BDate.of(dt.datetime.combine(c.since, dt.time(), dt.UTC)),
+        "contract": {"name": f"contract-{c.key:03d}.pdf"} if c.key % 3 else MISSING,
+    }) for c in w.customers}  # fmt: skip
+    products = {p.key: sb.add_row("product", {
+        "name": p.name, "price": p.price, "category": p.category,
+        "launched": BDate.of(dt.datetime.combine(p.launched, dt.time(), dt.UTC)),
+    }) for p in w.products}  # fmt: skip
+    for o in w.orders:
+        sb.add_row("order", {
+            "number": o.number, "client": clients[o.customer], "product": products[o.product],
+            "quantity": float(o.quantity), "total": o.total, "status": o.status, "ordered": BDate.of(o.ordered),
+        })
+    for c in clients.values():
+        for p in r.sample(list(products.values()), r.choice([0, 1, 2, 3])):
+            sb.link("client", "favorites", c, p)
+
+
+def _build_sample(sb: TotalumSandbox, r: random.Random) -> None:
+    """clients, products, orders (many-to-one to both) and clients.favorites <-> products.fans."""
+    _define_tables(sb, _COUNTRIES, _CATEGORIES)
     base = dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
 
     def maybe(v: Any, p_missing: float = 0.08, p_null: float = 0.05) -> Any:
