@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lowcode_sql.ir import Exactness
@@ -94,9 +94,11 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
     text = explain_plan(qp, counter)  # the prediction plain EXPLAIN prints, made before the run
     predicted = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("  requests:")]
     started = time.perf_counter()
-    result = engine.run(qp, started=started)
+    result = engine.run(qp, started=started, profile=True)
+    profile = json.loads(result.table.column(1)[0].as_py())
+    kept = _rows_kept(profile, qp.scans, result.scans)
     scans: list[dict[str, Any]] = []
-    for scan, report, pred in zip(qp.scans, result.scans, predicted, strict=True):
+    for scan, report, pred, rows_kept in zip(qp.scans, result.scans, predicted, kept, strict=True):
         st = report.stats.as_dict() if report.stats is not None else {}
         requests = st.get("requests", 0)
         scans.append({
@@ -108,6 +110,7 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
                          "throttled": st.get("throttled", 0), "cache_hits": st.get("cache_hits", 0)},
             "rows_received": report.rows if report.mode != "count" else 0,
             "rows_counted": report.rows if report.mode == "count" else None,
+            "rows_kept": rows_kept,
             "bytes": st.get("bytes", 0),
             "network_seconds": round(report.wait_seconds, 6),
             "convert_seconds": round(report.convert_seconds, 6),
@@ -115,7 +118,7 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
                                 if st.get("slowest_request") else None),
         })
     in_scans = sum(s["network_seconds"] + s["convert_seconds"] for s in scans)
-    query = {"rows": result.table.num_rows, "wall_seconds": round(result.elapsed, 6),
+    query = {"rows": _result_rows(profile), "wall_seconds": round(result.elapsed, 6),
              "scans_seconds": round(in_scans, 6), "duckdb_seconds": round(max(0.0, result.elapsed - in_scans), 6)}
     if fmt == "json":
         return redact(json.dumps({"scans": scans, "query": query, "duckdb_sql": qp.sql}, indent=2))
@@ -139,8 +142,87 @@ def _analyzed(s: dict[str, Any]) -> list[str]:
              f"{r['cache_hits']} cache hits")
     rows = (f"{s['rows_counted']} counted by the API" if s["rows_counted"] is not None
             else f"{s['rows_received']} received")
+    if s["rows_kept"] is not None:
+        rows += f", {s['rows_kept']} kept by DuckDB's filters"
     return [f"  requests: predicted {r['predicted']}; actual {r['actual']} ({kinds})",
             f"  actual:   {rows}, {s['bytes']} bytes; network {s['network_seconds']:.3f} s, "
             f"converting {s['convert_seconds']:.3f} s",
             *([f"  slowest:  {s['slowest_request']['seconds']:.3f} s  {s['slowest_request']['request']}"]
               if s["slowest_request"] else [])]
+
+
+# --------------------------------------------------------------------------------------------
+# Rows kept: read from DuckDB's own profile of the run
+# --------------------------------------------------------------------------------------------
+
+_PASS_THROUGH = {"FILTER", "PROJECTION"}
+
+
+def _result_rows(profile: dict[str, Any]) -> int:
+    """The rows of the answer: what the operator under EXPLAIN_ANALYZE passed on."""
+    node = profile["operator"][0]
+    while node.get("name") in ("RESULT_COLLECTOR", "EXPLAIN_ANALYZE") and node.get("children"):
+        node = node["children"][0]
+    return int(node.get("intermediate_rows", 0))
+
+
+def _scan_leaves(profile: dict[str, Any]) -> list[tuple[set[str], int, bool, int]]:
+    """Each Arrow scan in DuckDB's plan: (columns it read, rows it produced, whether DuckDB pushed a
+    filter into it, rows left after the FILTER/PROJECTION chain right above it)."""
+    leaves: list[tuple[set[str], int, bool, int]] = []
+
+    def walk(node: dict[str, Any], chain_rows: int | None) -> None:
+        name = node.get("name", "")
+        rows = int(node.get("intermediate_rows", 0))
+        if name == "PYTHON_ARROW_SCAN" or node.get("extra_info", {}).get("Function") == "PYTHON_ARROW_SCAN":
+            info = node.get("extra_info", {})
+            cols = info.get("Projections", [])
+            cols = [cols] if isinstance(cols, str) else list(cols)
+            leaves.append(({c.strip() for c in cols}, rows, bool(info.get("Filters")), rows if chain_rows is None
+                           else chain_rows))
+            return
+        for child in node.get("children", []):
+            # a FILTER/PROJECTION chain keeps the rows of its top; anything else starts a new chain
+            top = (chain_rows if chain_rows is not None else rows) if name in _PASS_THROUGH else None
+            walk(child, top)
+
+    for op in profile.get("operator", []):
+        walk(op, None)
+    return leaves
+
+
+def _rows_kept(profile: dict[str, Any], planned: Sequence[PlannedScan], reports: Sequence[Any]) -> list[int | None]:
+    """Per scan, the rows DuckDB's own filters above that scan let through, or None where the profile
+    cannot say which scan is which. DuckDB's profile names no view, so each Arrow scan of its plan is
+    matched to a scan by the columns it read and the rows it produced; a scan is attributed only
+    when every consistent matching gives it the same Arrow scan (a self-join reading the same
+    columns and rows stays unattributed rather than guessed)."""
+    leaves = _scan_leaves(profile)
+
+    def fits(leaf: tuple[set[str], int, bool, int], k: int) -> bool:
+        columns = set(planned[k].spec.columns) or {c.name for c in planned[k].table.columns}
+        rows = reports[k].rows
+        return leaf[0] <= columns and (leaf[1] == rows or (leaf[2] and leaf[1] <= rows))
+
+    options = [[k for k in range(len(planned)) if fits(leaf, k)] for leaf in leaves]
+    matchings: list[tuple[int, ...]] = []
+
+    def assign(j: int, used: tuple[int, ...]) -> None:
+        if len(matchings) > 256:  # enough to know it is ambiguous
+            return
+        if j == len(leaves):
+            matchings.append(used)
+            return
+        for k in options[j]:
+            if k not in used:
+                assign(j + 1, (*used, k))
+
+    assign(0, ())
+    out: list[int | None] = [None] * len(planned)
+    if not matchings or len(matchings) > 256:
+        return out
+    for k in range(len(planned)):
+        chosen = {m.index(k) if k in m else None for m in matchings}
+        if len(chosen) == 1 and (j := chosen.pop()) is not None:
+            out[k] = leaves[j][3]
+    return out

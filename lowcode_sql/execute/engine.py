@@ -70,10 +70,12 @@ class Engine:
         return self.run(self.plan(sql, params, pushdown=pushdown), progress, started, max_requests=max_requests)
 
     def run(self, qp: QueryPlan, progress: Progress | None = None, started: float | None = None, *,
-            max_requests: int | None = None) -> Result:
+            max_requests: int | None = None, profile: bool = False) -> Result:
         """Run a plan from ``plan`` (EXPLAIN ANALYZE shows the very plan it ran). ``max_requests``
         bounds the HTTP requests of all its scans together: the one that would pass it is not sent
-        and the query fails with ``RequestLimitExceeded`` (never a partial answer)."""
+        and the query fails with ``RequestLimitExceeded`` (never a partial answer). ``profile``: DuckDB
+        runs it as ``EXPLAIN (ANALYZE, FORMAT JSON)``, and the table is that profile (one row), not
+        the answer (``lowcode_sql.explain.analyze`` reads the rows each operator passed on)."""
         started = time.perf_counter() if started is None else started
         cap = RequestCap(max_requests) if max_requests is not None else None
         with self._lock:
@@ -85,7 +87,8 @@ class Engine:
                     reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql),
                                                   cap))
                 try:
-                    table = self._con.sql(qp.sql).to_arrow_table()
+                    sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {qp.sql}" if profile else qp.sql
+                    table = self._con.sql(sql).to_arrow_table()
                 except duckdb.Error as e:
                     # DuckDB re-raises a stream's exception as its own error with the traceback as
                     # text: report the typed error the scan raised instead.

@@ -104,3 +104,31 @@ def test_cache_hits_and_the_slowest_request():
     assert second["requests"]["actual"] == 0 and second["requests"]["cache_hits"] == 1
     assert sandbox.stats.requests == 0 and second["slowest_request"] is None
     assert "0 retries, 1 cache hits" in text
+
+
+def test_rows_kept_by_duckdbs_filters_per_scan(con):
+    """Rows received vs rows kept (issue 17 §1): a filter DuckDB applies above a scan (here one no API
+    can take) shows in that scan's "kept", equal to DuckDB's own count over the same rows."""
+    sql = ("SELECT t.title, b.name FROM crm.tasks t JOIN books.book b ON b.name = t.title "
+           "WHERE length(t.title) % 2 = 0 AND b.price IS NOT NULL")
+    doc = json.loads(con.explain(sql, analyze=True, format="json"))
+    by = {s["scan"]: s for s in doc["scans"]}
+    tasks = con.sql("SELECT title FROM crm.tasks").arrow().column("title").to_pylist()
+    even = sum(1 for t in tasks if t is not None and len(t) % 2 == 0)
+    assert by["crm.tasks"]["rows_received"] == len(tasks) and by["crm.tasks"]["rows_kept"] == even
+    # IS NOT NULL went to the API; DuckDB carries length(...) % 2 = 0 across the join to the books too
+    (books,), = con.sql("SELECT count(*) FROM books.book WHERE price IS NOT NULL").fetchall()
+    (even_books,), = con.sql("SELECT count(*) FROM books.book WHERE price IS NOT NULL AND length(name) % 2 = 0"
+                             ).fetchall()
+    assert (by["books.book"]["rows_received"], by["books.book"]["rows_kept"]) == (books, even_books)
+    assert doc["query"]["rows"] == len(con.sql(sql).fetchall())
+    text = con.explain(sql, analyze=True)
+    assert f"{len(tasks)} received, {even} kept by DuckDB's filters" in text
+
+
+def test_rows_kept_is_left_out_where_the_profile_cannot_tell_scans_apart(con):
+    """DuckDB's profile names no view: two references reading the same columns and rows are not
+    guessed at."""
+    doc = json.loads(con.explain("SELECT count(*) FROM crm.tasks a JOIN crm.tasks b ON a.id = b.id "
+                                 "WHERE length(a.title) > 3 AND length(b.title) > 5", analyze=True, format="json"))
+    assert [s["rows_kept"] for s in doc["scans"]] == [None, None]
