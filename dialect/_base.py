@@ -193,8 +193,10 @@ COMMON_OPTIONS: dict[str, tuple[Any, str]] = {
     "sort_pushdown": (True, "send ORDER BY to the API where the dialect can; false sorts locally; \"trusted\" "
                             "also skips the check that a sorted LIMIT's rows are the first ones (one request)"),
     "count_from_total": (False, "answer COUNT(*) with a text condition from the API's reported total (one "
-                                "request) instead of reading and checking the rows; set it once you know the "
-                                "API compares text as SQL does (case, collation): a total cannot be checked"),
+                                "request), and let the API aggregate (GROUP BY, SUM...) over text conditions, "
+                                "instead of reading and checking the rows; set it once you know the API "
+                                "compares text as SQL does (case, collation): totals and aggregates cannot "
+                                "be checked"),
 }
 
 

@@ -198,3 +198,28 @@ def test_an_attached_table_checks_its_pages_too():
         duck.sql(sql).fetchall()
     with connect(sandbox("case_insensitive_eq"), local_filters=["name"]) as con, attached(con) as duck:
         assert duck.sql(sql).fetchall() == [(50, 1.0)]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT name, count(*) AS n FROM tl.people WHERE name = 'alice' GROUP BY name",
+    "SELECT sum(v) AS s, count(*) AS n FROM tl.people WHERE name = 'alice'",
+    "SELECT min(v) AS lo FROM tl.people WHERE name IN ('alice', 'bob')",
+])
+def test_an_api_aggregate_over_a_text_filter_is_never_answered_without_rows(sql):
+    """An API-side GROUP BY answers with no rows to check, like a COUNT from a total: over a text
+    comparison (how an API compares text is unconfirmed) the rows are read and checked instead, so a
+    server that ignores case fails loudly rather than summing other people's rows. The source option
+    count_from_total (the user checked the API's text comparisons) brings the aggregate back."""
+    with connect(sandbox("case_insensitive_eq"), aggregate=True) as con, pytest.raises(AssumptionFailed,
+                                                                                      match="name"):
+        con.sql(sql).fetchall()
+    with connect(sandbox(), aggregate=True) as con:
+        plain = con.sql(sql)
+        rows = sorted(plain.fetchall())
+        assert all(s.mode == "scan" for s in plain.scans)  # rows, checked: not the API's aggregate
+    duck = duckdb.connect()
+    duck.register("people", pa.table({"name": NAMES * 50, "v": [float(i) for i in range(300)]}))
+    assert rows == sorted(duck.sql(sql.replace("tl.people", "people")).fetchall())
+    with connect(sandbox(), aggregate=True, count_from_total=True) as con:
+        trusted = con.sql(sql)
+        assert sorted(trusted.fetchall()) == rows and [s.mode for s in trusted.scans] == ["group"]

@@ -80,8 +80,16 @@ def _expr_cmp(a: Any, b: Any) -> int:
     return compare(a, b)
 
 
-def _mongo_query(table: _Table, q: Any) -> Any:
-    """A ``$match`` document (Mongo query language with ``$`` operators)."""
+def _mongo_query(table: _Table, q: Any, caseless: bool = False) -> Any:
+    """A ``$match`` document (Mongo query language with ``$`` operators). ``caseless``: the variant
+    ``case_insensitive_eq``, text equality under a case-insensitive collation (as in ``filter``)."""
+
+    def eq(key: str, v: Any) -> Callable[[Any], bool]:
+        prop = table.props.get(key)
+        if caseless and isinstance(v, str) and prop is not None and prop.type in ("text", "options"):
+            return lambda x: isinstance(x, str) and x.casefold() == v.casefold()
+        return lambda x: _eq(x, v)
+
     if not isinstance(q, dict):
         raise TotalumHTTPError(400, "$match needs an object")
     parts: list[Callable[..., bool]] = []  # lambdas binding loop values as defaults
@@ -90,7 +98,7 @@ def _mongo_query(table: _Table, q: Any) -> Any:
             parts.append(lambda d, e=cond: _expr(d, e) not in (None, False, 0, MISSING))
             continue
         if key in ("$and", "$or", "$nor"):
-            subs = [_mongo_query(table, c) for c in cond]
+            subs = [_mongo_query(table, c, caseless) for c in cond]
             if key == "$and":
                 parts.append(lambda d, s=subs: all(m(d) for m in s))
             elif key == "$or":
@@ -103,7 +111,8 @@ def _mongo_query(table: _Table, q: Any) -> Any:
             for op, v in cond.items():
                 name = op[1:]
                 if name == "eq":
-                    parts.append(lambda d, k=key, v=v: _eq(_get(d, k), v))
+                    test = eq(key, v)
+                    parts.append(lambda d, k=key, t=test: t(_get(d, k)))
                     continue
                 if name not in _OPS:
                     raise TotalumHTTPError(400, f"unsupported query operator {op!r}")
@@ -120,13 +129,15 @@ def _mongo_query(table: _Table, q: Any) -> Any:
                         rx = compile_regex(v, mapped.get("options", ""))
                         tests.append(rx.search)
                     elif name in ("in", "nin"):
-                        hit = lambda x, vals=v: any(_eq(x, y) for y in vals)  # noqa: E731
+                        each = [eq(key, y) for y in v]
+                        hit = lambda x, ts=each: any(t(x) for t in ts)  # noqa: E731
                         tests.append(hit if name == "in" else (lambda x, hit=hit: not hit(x)))
                     elif name == "exists":
                         tests.append(lambda x, w=bool(v): (x is not MISSING) == w)
                 parts.append(lambda d, k=key, t=tests: all(f(_get(d, k)) for f in t))
             continue
-        parts.append(lambda d, k=key, v=cond: _eq(_get(d, k), v))
+        test = eq(key, cond)
+        parts.append(lambda d, k=key, t=test: t(_get(d, k)))
     return lambda d: all(m(d) for m in parts)
 
 
@@ -165,14 +176,14 @@ def _bson_ids(table: _Table, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _aggregate(table: _Table, docs: list[dict[str, Any]], pipeline: list[Any],
-               rng: random.Random | None = None) -> list[dict[str, Any]]:
+               rng: random.Random | None = None, caseless: bool = False) -> list[dict[str, Any]]:
     docs = [_bson_ids(table, d) for d in docs]
     for stage in pipeline:
         if not isinstance(stage, dict) or len(stage) != 1:
             raise TotalumHTTPError(400, "each pipeline stage must be an object with one operator")
         (op, arg), = stage.items()
         if op == "$match":
-            m = _mongo_query(table, arg)
+            m = _mongo_query(table, arg, caseless)
             docs = [d for d in docs if m(d)]
         elif op == "$group":
             if not isinstance(arg, dict) or "_id" not in arg:

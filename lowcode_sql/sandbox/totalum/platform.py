@@ -191,7 +191,8 @@ class TotalumSandbox(Platform):
                 raise TotalumHTTPError(400, f"customMongoQuery is not valid JSON: {exc}") from None
             if not isinstance(pipeline, list):
                 raise TotalumHTTPError(400, "customMongoQuery must be an array of pipeline stages")
-            docs = _aggregate(table, list(table.rows), pipeline, self._tie_rng())
+            docs = _aggregate(table, list(table.rows), pipeline, self._tie_rng(),
+                              caseless=self.variant("case_insensitive_eq"))
             if self.variant("aggregation_cap_20"):
                 docs = docs[:20]
             return json_response({"data": [self._out(d) for d in docs]})
