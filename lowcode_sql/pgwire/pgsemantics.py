@@ -101,6 +101,13 @@ PG_MACROS: tuple[str, ...] = (
         THEN 'E''' || replace(replace(CAST(x AS VARCHAR), '\', '\\'), '''', '''''') || ''''
         ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END""",
     "CREATE OR REPLACE MACRO quote_nullable(x) AS coalesce(quote_literal(x), 'NULL')",
+    # parse_ident('s.t') -> ['s', 't'] (Grafana's column list): quoted parts keep their case and
+    # dots, unquoted ones are lower-cased, as PostgreSQL's (functions-string.html)
+    r"""CREATE OR REPLACE MACRO parse_ident(x) AS list_transform(
+        regexp_extract_all(CAST(x AS VARCHAR), '"(?:[^"]|"")*"|[^."]+'),
+        lambda p: CASE WHEN starts_with(p, '"') THEN replace(p[2:-2], '""', '"') ELSE lower(trim(p)) END)""",
+    # the session's pid, written into the call by pgtext.backend_pid
+    "CREATE OR REPLACE MACRO pg_backend_pid(p) AS CAST(p AS INTEGER)",
 )
 
 

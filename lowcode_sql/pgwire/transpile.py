@@ -453,6 +453,10 @@ def _pg_name(node: exp.Expr) -> str:
         return _pg_name(node.this)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return _pg_name(node.expression)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "__lc_signal" and len(node.expressions) == 4:
+        # pg_cancel_backend / pg_terminate_backend, rewritten with the caller's key (activity.py)
+        terminate = node.expressions[2]
+        return "pg_terminate_backend" if isinstance(terminate, exp.Boolean) and terminate.this else "pg_cancel_backend"
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
     if isinstance(node, exp.CurrentTimestamp):
