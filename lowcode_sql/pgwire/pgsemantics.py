@@ -39,7 +39,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["PG_GLOBAL_SETTINGS", "PG_MACROS", "int4_results", "rewrite_format", "rewrite_sums", "rewrite_types"]
+__all__ = ["PG_GLOBAL_SETTINGS", "PG_MACROS", "duckdb_function_names", "int4_results", "rewrite_format",
+           "rewrite_sums", "rewrite_types"]
 
 PG_GLOBAL_SETTINGS: dict[str, str] = {"integer_division": "true"}
 
@@ -149,12 +150,13 @@ class _NoProbe(Exception):
 
 
 @functools.cache
-def _duckdb_aggregates() -> frozenset[str]:
+def duckdb_function_names(*kinds: str) -> frozenset[str]:
+    """The (lower-case) names of DuckDB's functions of these ``function_type``s."""
     con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
                                  "autoinstall_known_extensions": False})
     try:
         rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-                           "WHERE function_type = 'aggregate'").fetchall()
+                           "WHERE list_contains(?, function_type)", [list(kinds)]).fetchall()
     finally:
         con.close()
     return frozenset(r[0] for r in rows)
@@ -190,7 +192,7 @@ def _probe(node: exp.Expr) -> exp.Expr:
     if isinstance(node, exp.Anonymous) and node.name.lower() in _PROBES and len(node.expressions) == 2:
         return exp.Anonymous(this=_PROBES[node.name.lower()], expressions=[node.expressions[1].copy()])
     if isinstance(node, exp.AggFunc) or (isinstance(node, exp.Anonymous)
-                                         and node.name.lower() in _duckdb_aggregates()):
+                                         and node.name.lower() in duckdb_function_names("aggregate")):
         raise _NoProbe
     out = node.copy()
     for child in list(out.iter_expressions()):

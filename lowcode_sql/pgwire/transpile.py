@@ -25,14 +25,19 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lowcode_sql.pgwire.errors import permission_denied
-from lowcode_sql.pgwire.pgsemantics import int4_results, rewrite_format, rewrite_sums, rewrite_types
+from lowcode_sql.pgwire.pgsemantics import (
+    duckdb_function_names,
+    int4_results,
+    rewrite_format,
+    rewrite_sums,
+    rewrite_types,
+)
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -163,14 +168,7 @@ _PATH_LIKE = re.compile(r"[/\\]|://|\.(csv|tsv|txt|json|jsonl|ndjson|parquet|db|
 def duckdb_table_functions() -> frozenset[str]:
     """Every table function and table macro DuckDB knows (the second wall refuses these outside
     ``ALLOWED_TABLE_FUNCTIONS`` wherever they appear)."""
-    con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
-                                 "autoinstall_known_extensions": False})
-    try:
-        rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-                           "WHERE function_type IN ('table', 'table_macro')").fetchall()
-    finally:
-        con.close()
-    return frozenset(r[0] for r in rows)
+    return duckdb_function_names("table", "table_macro")
 
 
 def _refuse_unparsed(sql: str) -> None:
