@@ -67,7 +67,8 @@ _BACKEND_PID = re.compile(rf"({_SKIP})|\b(?:pg_catalog\s*\.\s*)?pg_backend_pid\s
 
 
 def backend_pid(sql: str, pid: int) -> str:
-    """``pg_backend_pid()`` as the session's pid (the one in BackendKeyData and pg_stat_activity)."""
+    """``pg_backend_pid()`` as the session's pid (the one in BackendKeyData and pg_stat_activity):
+    ``pg_backend_pid(<pid>)``, a macro (``pgsemantics``), so the column keeps PostgreSQL's name."""
     if "pg_backend_pid" not in sql.lower():
         return sql
-    return _BACKEND_PID.sub(lambda m: m.group(1) or str(pid), sql)
+    return _BACKEND_PID.sub(lambda m: m.group(1) or f"pg_backend_pid({int(pid)})", sql)

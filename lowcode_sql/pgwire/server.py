@@ -29,7 +29,7 @@ from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.activity import install_signal_function
 from lowcode_sql.pgwire.pgcatalog import CatalogDB, describe_sources
-from lowcode_sql.pgwire.pool import EnginePool, engine_timezone
+from lowcode_sql.pgwire.pool import EnginePool, engine_timezone, limit_malloc_arenas, release_free_memory
 from lowcode_sql.pgwire.session import ClientReader, Session
 from lowcode_sql.pgwire.startup import startup
 
@@ -45,7 +45,8 @@ class Server:
     def __init__(self, connection: Any, *, host: str = "127.0.0.1", port: int = 5433,
                  users: Mapping[str, str] | None = None, auth: str = "scram",
                  tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False,
-                 engines: int = 4, allowed_directories: Sequence[str] = (), auth_secret: bytes | None = None) -> None:
+                 engines: int = 4, allowed_directories: Sequence[str] = (), auth_secret: bytes | None = None,
+                 engine_idle_seconds: float = 30.0) -> None:
         if auth not in ("scram", "md5", "trust"):
             raise ValueError(f"auth must be scram, md5 or trust, not {auth!r}")
         if require_tls and not tls_cert:
@@ -68,6 +69,7 @@ class Server:
             self.ssl_context = ctx
         self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
         install_signal_function(self)  # pg_cancel_backend / pg_terminate_backend (activity.py)
+        limit_malloc_arenas()  # before the worker threads exist (pool.py: memory after a burst)
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
@@ -75,6 +77,8 @@ class Server:
         # read now, while nothing runs: DuckDB 2.0 refuses a second call on a busy connection
         self.pool = EnginePool(connection, size=engines, timezone=engine_timezone(connection.engine),
                                allowed_directories=self.allowed_directories)
+        self.engine_idle_seconds = engine_idle_seconds  # pool engines idle this long are closed
+        self._trimmer: asyncio.Task[None] | None = None
         self._server: asyncio.base_events.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._next_pid = os.getpid() % 10000 * 1000
@@ -133,6 +137,23 @@ class Server:
 
         self._server = await loop.create_server(protocol, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
+        self._trimmer = loop.create_task(self._trim_engines())
+
+    async def _trim_engines(self) -> None:
+        """Close the pool's long-idle engines now and then (``EnginePool.trim``), and give free
+        memory back once no session is running anything."""
+        loop = asyncio.get_running_loop()
+        released = True
+        while True:
+            await asyncio.sleep(max(0.2, self.engine_idle_seconds / 2))
+            try:
+                closed = await loop.run_in_executor(self.executor, self.pool.trim, self.engine_idle_seconds)
+                busy = any(s.busy for s in self.sessions.values())
+                if not busy and not released and not closed:
+                    await loop.run_in_executor(self.executor, release_free_memory)
+                released = not busy
+            except RuntimeError:  # the executor is shut down: the server is closing
+                return
 
     async def serve_forever(self) -> None:
         if self._server is None:
@@ -163,6 +184,8 @@ class Server:
     def stop_accepting(self) -> None:
         if self._server is not None:
             self._server.close()
+        if self._trimmer is not None and self.loop is not None and not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._trimmer.cancel)  # close() may come from another thread
 
     def close(self) -> None:
         self.stop_accepting()

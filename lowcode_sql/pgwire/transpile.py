@@ -3,9 +3,11 @@
 sqlglot does the dialect translation; the passes here add what it cannot know without types or
 PostgreSQL's naming rules (docs/notes/bi-bridge.md, pitfall 3):
 
-* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB, and
-  ``sum(bigint)`` is ``numeric`` there: DuckDB's binder types these on the served connections
-  (``pgsemantics``: ``integer_division``, ``sum(pg_sum_arg(x))``), so every nesting is right;
+* ``int / int`` divides and truncates in PostgreSQL but gives a DOUBLE in DuckDB, numeric
+  division and ``avg(int)`` are numeric there, ``sum(bigint)`` numeric and ``sum(int)`` int8:
+  DuckDB's binder types these on the served connections (``pgsemantics``: ``pg_div``,
+  ``pg_avg``, ``pg_sum_result``, ``pg_numeric``, macros overloaded on their arguments' types),
+  so every nesting is right, with no guess from the syntax;
 * ``format('%s %I %L', ...)`` is rewritten to PostgreSQL's meaning (``pgsemantics``);
 * ``ORDER BY x DESC`` puts NULLs first in PostgreSQL (sqlglot adds the explicit NULLS FIRST);
 * unaliased output columns get PostgreSQL's names (``count``, ``sum``, ``?column?``, ``int4``)
@@ -23,20 +25,21 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lowcode_sql.pgwire.errors import permission_denied
-from lowcode_sql.pgwire.pgsemantics import int4_results, rewrite_format, rewrite_sums
+from lowcode_sql.pgwire.pgsemantics import (
+    duckdb_function_names,
+    int4_results,
+    rewrite_format,
+    rewrite_sums,
+    rewrite_types,
+)
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
-
-_INT_TYPES = frozenset({exp.DType.TINYINT, exp.DType.SMALLINT, exp.DType.INT, exp.DType.BIGINT,
-                        exp.DType.UTINYINT, exp.DType.USMALLINT, exp.DType.UINT, exp.DType.UBIGINT})
-
 
 def split_statements(sql: str) -> list[str]:
     """Split on top-level ``;`` (not inside quotes, dollar quotes or comments); drop empty ones."""
@@ -133,9 +136,10 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
         rewrite_catalog(tree)
     _like_any(tree)
     _every(tree)
-    rewrite_sums(tree, functools.partial(_direct_source_type, sources=source_tables))
+    source_type = functools.partial(_direct_source_type, sources=source_tables)
+    rewrite_sums(tree, source_type)
     rewrite_format(tree)
-    _numeric_casts(tree, source_tables)
+    rewrite_types(tree, source_type)
     _similar_to(tree)
     _like_escape(tree)
     _extract_numeric(tree)
@@ -164,14 +168,7 @@ _PATH_LIKE = re.compile(r"[/\\]|://|\.(csv|tsv|txt|json|jsonl|ndjson|parquet|db|
 def duckdb_table_functions() -> frozenset[str]:
     """Every table function and table macro DuckDB knows (the second wall refuses these outside
     ``ALLOWED_TABLE_FUNCTIONS`` wherever they appear)."""
-    con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False,
-                                 "autoinstall_known_extensions": False})
-    try:
-        rows = con.execute("SELECT DISTINCT lower(function_name) FROM duckdb_functions() "
-                           "WHERE function_type IN ('table', 'table_macro')").fetchall()
-    finally:
-        con.close()
-    return frozenset(r[0] for r in rows)
+    return duckdb_function_names("table", "table_macro")
 
 
 def _refuse_unparsed(sql: str) -> None:
@@ -286,27 +283,6 @@ def _session_values(tree: exp.Expr, settings: Mapping[str, str], user: str) -> N
             col.replace(exp.Literal.string(user))
 
 
-def _column_types(tree: exp.Expr,
-                  sources: Mapping[str, Mapping[str, pa.Schema]]) -> dict[tuple[str, str], pa.DataType]:
-    """(alias or table, column) and ("", column) -> Arrow type, for source tables in the query."""
-    found: dict[tuple[str, str], pa.DataType] = {}
-    seen: dict[str, list[pa.DataType]] = {}
-    unqualified = {t: s for s, tables in sources.items() for t in tables}
-    for t in tree.find_all(exp.Table):
-        src = t.db or unqualified.get(t.name)
-        schema = sources.get(src or "", {}).get(t.name)
-        if schema is None:
-            continue
-        alias = t.alias_or_name
-        for f in schema:
-            found[(alias, f.name)] = f.type
-            seen.setdefault(f.name, []).append(f.type)
-    for name, types in seen.items():
-        if len(types) == 1:
-            found[("", name)] = types[0]
-    return found
-
-
 def _direct_source_type(col: exp.Column, sources: Mapping[str, Mapping[str, pa.Schema]]) -> pa.DataType | None:
     """The type of ``col`` if its SELECT reads one source table directly (no join, no subquery
     in between) and ``col`` is one of that table's columns; else None (DuckDB's binder decides)."""
@@ -331,27 +307,6 @@ def _root(node: exp.Expr) -> exp.Expr:
     while node.parent is not None:
         node = node.parent
     return node
-
-
-def _is_int(node: exp.Expr, cols: Mapping[tuple[str, str], pa.DataType]) -> bool:
-    if isinstance(node, exp.Paren):
-        return _is_int(node.this, cols)
-    if isinstance(node, exp.Column):
-        t = cols.get((node.table, node.name))
-        return t is not None and pa.types.is_integer(t)
-    if isinstance(node, exp.Literal):
-        return node.is_int
-    if isinstance(node, exp.Cast):
-        return node.to.this in _INT_TYPES
-    if isinstance(node, exp.Neg):
-        return _is_int(node.this, cols)
-    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Mod | exp.IntDiv):
-        return _is_int(node.left, cols) and _is_int(node.right, cols)
-    if isinstance(node, exp.Count):
-        return True
-    if isinstance(node, exp.Sum | exp.Max | exp.Min):
-        return _is_int(node.this, cols)
-    return node.type is not None and node.type.this in _INT_TYPES
 
 
 def _similar_to(tree: exp.Expr) -> None:
@@ -464,25 +419,6 @@ def _int4_series(tree: exp.Expr) -> None:
         table.replace(exp.Subquery(this=inner, alias=alias))
 
 
-def _numeric_casts(tree: exp.Expr, sources: Mapping[str, Mapping[str, pa.Schema]]) -> None:
-    """PostgreSQL's bare ``numeric`` keeps every digit; DuckDB's bare DECIMAL is DECIMAL(18,3) and
-    rounds (``-0.0001::numeric`` would be ``0.000``). Decimal literals keep their own exact type,
-    integers become DECIMAL(38,0) and anything else DECIMAL(38,10)."""
-    casts = [c for c in tree.find_all(exp.Cast)
-             if c.to.this == exp.DType.DECIMAL and not c.to.expressions]
-    if not casts:
-        return
-    cols = _column_types(tree, sources)
-    for c in casts:
-        inner = c.this.this if isinstance(c.this, exp.Neg) else c.this
-        if isinstance(inner, exp.Literal) and not inner.is_string and not inner.is_int:
-            c.replace(c.this.copy())
-        elif _is_int(c.this, cols):
-            c.set("to", exp.DataType.build("DECIMAL(38, 0)"))
-        else:
-            c.set("to", exp.DataType.build("DECIMAL(38, 10)"))
-
-
 _TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "float8", "FLOAT": "float4",
                "TEXT": "text", "VARCHAR": "varchar", "BOOLEAN": "bool", "DECIMAL": "numeric", "DATE": "date",
                "TIMESTAMP": "timestamp", "TIMESTAMPTZ": "timestamptz", "JSON": "json", "CHAR": "bpchar"}
@@ -515,6 +451,10 @@ def _pg_name(node: exp.Expr) -> str:
         return _pg_name(node.this)
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Func):
         return _pg_name(node.expression)
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "__lc_signal" and len(node.expressions) == 4:
+        # pg_cancel_backend / pg_terminate_backend, rewritten with the caller's key (activity.py)
+        terminate = node.expressions[2]
+        return "pg_terminate_backend" if isinstance(terminate, exp.Boolean) and terminate.this else "pg_cancel_backend"
     if isinstance(node, exp.Anonymous):
         return node.name.lower()
     if isinstance(node, exp.CurrentTimestamp):

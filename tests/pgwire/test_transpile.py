@@ -152,8 +152,42 @@ def test_bare_numeric_keeps_digits_and_names():
     t = tr("SELECT -0.0001::numeric, CAST(n AS numeric), amount::numeric, current_setting('application_name') "
            "FROM crm.deals")
     assert t.names == ["?column?", "n", "amount", "current_setting"]  # `-x::numeric` is -(x::numeric)
-    assert "DECIMAL(38, 0)" in t.sql and "DECIMAL(38, 10)" in t.sql and "-0.0001" in t.sql
-    assert duckdb.sql(tr("SELECT -0.0001::numeric").sql).fetchall() == [(Decimal("-0.0001"),)]
+    con = pg_duck()
+    con.execute("CREATE SCHEMA crm")
+    con.execute("CREATE TABLE crm.deals (id BIGINT, amount DOUBLE, n INTEGER)")
+    # integers keep every digit (DECIMAL(38,0)), other types 10 fraction digits, decimals their own
+    assert [str(x) for x in con.sql(t.sql).types[:3]] == ["DECIMAL(5,4)",
+                                                          "DECIMAL(38,0)", "DECIMAL(38,10)"]
+    assert con.sql(tr("SELECT -0.0001::numeric").sql).fetchall() == [(Decimal("-0.0001"),)]
+
+
+def test_result_types_come_from_the_binder():
+    """numeric division, avg(int) and sum(int) have PostgreSQL's result types at any depth (issue 14)."""
+    con = pg_duck()
+    con.execute("CREATE SCHEMA crm")
+    con.execute("CREATE TABLE crm.deals AS SELECT 2299::BIGINT AS id, 7.5::DOUBLE AS amount, 9::INTEGER AS n "
+                "UNION ALL SELECT 0, 1.0, 1")
+    for sql, value, kind in [
+        ("SELECT 10 / 4.0", Decimal("2.5"), "DECIMAL(38,16)"),
+        ("SELECT x / 4 FROM (SELECT 10.0 AS x) t", Decimal("2.5"), "DECIMAL(38,16)"),
+        ("SELECT count(*) / 5.0 FROM crm.deals", Decimal("0.4"), "DECIMAL(38,16)"),
+        ("SELECT sum(id) / count(*) FROM crm.deals", Decimal("1149.5"), "DECIMAL(38,16)"),
+        ("SELECT t.a / t.b FROM (SELECT sum(n) AS a, count(*) AS b FROM crm.deals) t", 5, "BIGINT"),
+        ("SELECT sum(n) FROM crm.deals", 10, "BIGINT"),
+        ("SELECT sum(n) OVER () FROM crm.deals", 10, "BIGINT"),
+        ("SELECT sum(v) FROM (SELECT n AS v FROM crm.deals) s", 10, "BIGINT"),
+        ("SELECT avg(n) FROM crm.deals", Decimal("5"), "DECIMAL(38,16)"),
+        ("SELECT avg(v) FROM (SELECT n AS v FROM crm.deals) s", Decimal("5"), "DECIMAL(38,16)"),
+        ("SELECT avg(amount) FROM crm.deals", 4.25, "DOUBLE"),
+        ("SELECT amount / 2 FROM crm.deals ORDER BY 1 DESC LIMIT 1", 3.75, "DOUBLE"),
+        # computed in double precision: 16 to 17 significant digits (pgsemantics)
+        ("SELECT 123456789012.123456 / 7", Decimal("17636684144.58906514"), "DECIMAL(38,16)"),
+        ("SELECT max(amount::numeric) / 2 FROM crm.deals", Decimal("3.75"), "DECIMAL(38,16)"),
+    ]:
+        rel = con.sql(tr(sql).sql)
+        got = rel.fetchall()[0][0]
+        assert str(rel.types[0]) == kind, sql
+        assert got == value or abs(got - value) <= abs(value) * Decimal("1e-16"), (sql, got)
 
 
 def test_interval_literal_keeps_its_time_part():
