@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -58,7 +58,7 @@ _AS_NUMERIC = "CAST(CAST(CAST({} AS DOUBLE) AS VARCHAR) AS DECIMAL(38, 16))"
 _NUMERIC_QUOTIENT = _AS_NUMERIC.format("CAST(a AS DOUBLE) / CAST(b AS DOUBLE)")
 
 
-def _overloads(name: str, params: str, cases: list[tuple[tuple[str, ...], str]], default: str) -> str:
+def _overloads(name: str, params: str, cases: Sequence[tuple[tuple[str, ...], str]], default: str) -> str:
     """A macro ``name(params..., probes...)`` with one overload per tuple of probe types (exact
     integer types listed one by one: DuckDB would otherwise pick a DECIMAL overload for them)."""
     lead = f"{params}, " if params else ""
