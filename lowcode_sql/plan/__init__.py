@@ -29,8 +29,10 @@ from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, Un
 from lowcode_sql.plan.analyze import find_selects, nid
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
+from lowcode_sql.plan.pushthrough import push_through
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.plan.scans import ScanState
+from lowcode_sql.plan.unwrap import unwrap
 from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
 
@@ -90,6 +92,7 @@ def plan(
     pushdown: bool = True,
 ) -> QueryPlan:
     tree = _parse_and_bind(sql, params)
+    unwrap(tree)  # (SELECT * FROM t) AS s -> t AS s: BI tools' wrappers cost nothing
     _tag_nodes(tree)
     remote = _resolve_tables(tree, catalog)
     qualified = _qualify(tree, remote)
@@ -173,6 +176,7 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
     between the API and DuckDB (none sent with ``pushdown=False`` but those addressing rows)."""
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
+    push_through(qualified, selects)  # outer filters through derived tables, CTEs, UNION ALL
     # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
     # also expand to a grouped scan view's own columns (__lc_count, ...): such a SELECT is not grouped
     expanding = {nid(s) for s in tree.find_all(exp.Select) if any(_expands(e) for e in s.expressions)}
