@@ -26,7 +26,7 @@ from sqlglot.schema import MappingSchema
 
 from dialect import Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import find_selects, nid
+from lowcode_sql.plan.analyze import find_selects, nid, node_id
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
 from lowcode_sql.plan.pushthrough import push_through
@@ -176,7 +176,7 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
     between the API and DuckDB (none sent with ``pushdown=False`` but those addressing rows)."""
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
-    push_through(qualified, selects)  # outer filters through derived tables, CTEs, UNION ALL
+    push_through(qualified, selects, lambda t, c: _column_type(remote, t, c))  # through wrappers
     # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
     # also expand to a grouped scan view's own columns (__lc_count, ...): such a SELECT is not grouped
     expanding = {nid(s) for s in tree.find_all(exp.Select) if any(_expands(e) for e in s.expressions)}
@@ -190,6 +190,11 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
             st.classify(occ.candidates, folder)
             scans.append(st)
     return scans
+
+
+def _column_type(remote: Remote, node: exp.Table, column: str) -> str | None:
+    _, table, _ = remote[node_id(node)]
+    return sql_type(table.column(column).type) if table.has(column) else None
 
 
 def _decide_pushdowns(scans: list[ScanState], dropped: set[int]) -> tuple[set[int], dict[int, tuple[str, str | None]]]:

@@ -35,6 +35,7 @@ only queries are accepted), so there is nothing to see through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -56,10 +57,15 @@ class _Cte:
     wanted: dict[int, list[tuple[exp.Expr, int | None]]] = field(default_factory=dict)  # id(ref) -> filters
 
 
+ColumnType = Callable[[exp.Table, str], "str | None"]  # a remote table node's column -> its SQL type
+
+
 class _Pusher:
-    def __init__(self, qualified: exp.Expr, selects: list[SelectInfo]) -> None:
+    def __init__(self, qualified: exp.Expr, selects: list[SelectInfo], column_type: ColumnType) -> None:
         self.occurrences: dict[int, Occurrence] = {
             id(o.table_node): o for info in selects if not info.unsafe for o in info.occurrences}
+        self.remote = {id(o.table_node) for info in selects for o in info.occurrences}
+        self.column_type = column_type
         self.ctes: dict[str, _Cte] = {}
         ctes = list(qualified.find_all(exp.CTE))
         names = [c.alias_or_name.lower() for c in ctes]
@@ -108,6 +114,11 @@ class _Pusher:
             if (query.args.get("distinct") or query.args.get("by_name") or query.args.get("side")
                     or query.args.get("kind") or any(query.args.get(k) for k in ("order", "limit", "offset"))):
                 return
+            # a branch's values are cast to the union's type: a comparison inside a branch may
+            # compare differently (int 10 < 5, but '10' < '5' as text), so only where all agree
+            for col in template.find_all(exp.Column):
+                if self._type(query, int(col.name)) is None:
+                    return
             for branch in (query.this, query.expression):
                 self.push(_unparen(branch), template.copy(), None)
             return
@@ -134,6 +145,35 @@ class _Pusher:
         src = by_alias.get(next(iter(names))) if len(names) == 1 else None
         if src is not None and not src.null_supplying:
             self.deliver(src, pred, origin)
+
+    def _type(self, query: exp.Expr, i: int) -> str | None:
+        """The SQL type of output ``i`` of ``query`` when it is a remote table's column in every
+        branch, the same type in all (None: not known, or not the same)."""
+        query = _unparen(query)
+        if isinstance(query, exp.Union):
+            left, right = self._type(query.this, i), self._type(query.expression, i)
+            return left if left == right else None
+        if not isinstance(query, exp.Select) or i >= len(query.expressions):
+            return None
+        expr = query.expressions[i].unalias()
+        if not isinstance(expr, exp.Column):
+            return None
+        src = next((s for s in select_sources(query)[0] if s.alias == expr.table), None)
+        if src is None:
+            return None
+        if id(src.node) in self.remote:
+            return self.column_type(src.node, expr.name)  # type: ignore[arg-type]
+        inner: exp.Expr | None = None
+        alias = None
+        if isinstance(src.node, exp.Subquery):
+            inner, alias = src.node.this, src.node.args.get("alias")
+        elif isinstance(src.node, exp.Table) and not src.node.db and src.node.name.lower() in self.ctes:
+            cte = self.ctes[src.node.name.lower()].node
+            inner, alias = cte.this, cte.args.get("alias")
+        names = _output_names(inner, alias) if inner is not None else None
+        if names is None or names.count(expr.name.lower()) != 1:
+            return None
+        return self._type(inner, names.index(expr.name.lower()))  # type: ignore[arg-type]
 
     def _cte_order(self) -> list[_Cte]:
         """CTEs in an order where each comes after every CTE whose body references it (a CTE's
@@ -162,9 +202,9 @@ class _Pusher:
         self.push(cte.node.this, either, None)
 
 
-def push_through(qualified: exp.Expr, selects: list[SelectInfo]) -> None:
+def push_through(qualified: exp.Expr, selects: list[SelectInfo], column_type: ColumnType) -> None:
     """Add to the candidates of the scans in ``selects`` the outer filters that reach them."""
-    _Pusher(qualified, selects).run(qualified)
+    _Pusher(qualified, selects, column_type).run(qualified)
 
 
 def _decorated(node: exp.Expr) -> bool:
