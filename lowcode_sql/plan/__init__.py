@@ -29,6 +29,7 @@ from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, Un
 from lowcode_sql.plan.analyze import find_selects, nid, node_id
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
+from lowcode_sql.plan.prune import prune_outputs
 from lowcode_sql.plan.pushthrough import push_through
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.plan.scans import ScanState
@@ -96,6 +97,7 @@ def plan(
     _tag_nodes(tree)
     remote = _resolve_tables(tree, catalog)
     qualified = _qualify(tree, remote)
+    prune_outputs(tree, qualified)  # a derived table's outputs its outer query never reads
     scans = _find_scans(tree, qualified, remote, folder, pushdown)
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)

@@ -228,3 +228,34 @@ def test_unwrapping_keeps_the_result_names_and_the_outer_scopes(duck, toy_catalo
              "WHERE v.id = 2 OR v.id = 3", toy_catalog, folder)
     assert "AS v" in p.sql and "p." not in p.sql
     assert "(v.age > 1 OR v.name = 'x') AND (v.id = 2 OR v.id = 3)" in p.sql
+
+
+@pytest.mark.parametrize("wrapped", [
+    "SELECT id FROM (SELECT * FROM toy.people) AS people WHERE age = 3 AND name LIKE 'A%'",
+    "SELECT id FROM (SELECT id, name, age FROM toy.people) AS v WHERE age = 3 AND name LIKE 'A%'",
+    "WITH v AS (SELECT id, age, name FROM toy.people) SELECT id FROM v WHERE age = 3 AND name LIKE 'A%'",
+])
+def test_explain_shows_the_pushed_filters_as_without_the_wrapper(toy_catalog, folder, wrapped):
+    from lowcode_sql.explain import explain_plan
+
+    def filters(sql: str) -> list[str]:
+        text = explain_plan(plan(sql, toy_catalog, folder))
+        return [line for line in text.splitlines() if line.strip().startswith(("exact:", "superset:"))]
+
+    bare = filters("SELECT id FROM toy.people WHERE age = 3 AND name LIKE 'A%'")
+    assert filters(wrapped) == bare and "age = 3" in bare[0]
+
+
+def test_outputs_the_outer_query_never_reads_are_not_fetched(toy_catalog, folder):
+    p, [spec] = specs("SELECT name, count(*) AS n FROM (SELECT id, name, age, born FROM toy.people) AS v "
+                      "WHERE age = 3 GROUP BY name ORDER BY n", toy_catalog, folder)
+    assert spec.columns == ("name", "age") and "born" not in p.sql
+    for sql in ["SELECT * FROM (SELECT id, name, born FROM toy.people) AS v",
+                "SELECT v FROM (SELECT id, name, born FROM toy.people) AS v",  # the row as a struct
+                "SELECT id FROM (SELECT DISTINCT id, name, born FROM toy.people) AS v",
+                "SELECT id FROM (SELECT id, name AS nm, born FROM toy.people ORDER BY nm, born) AS v",
+                "SELECT id FROM (SELECT id, name, born FROM toy.people GROUP BY 1, 2, 3) AS v",
+                "SELECT id FROM (SELECT id, name, born FROM toy.people UNION ALL SELECT id, name, born "
+                "FROM toy.people) AS v"]:
+        p = plan(sql, toy_catalog, folder)
+        assert all({"name", "born"} <= set(s.spec.columns) for s in p.scans), sql
