@@ -240,13 +240,13 @@ def _to_positions(pred: exp.Expr, alias: str, names: list[str] | None) -> exp.Ex
     unknown or given to two outputs)."""
     if names is None:
         return None
-    out = pred.copy()
-    for col in list(out.find_all(exp.Column)):
+    holder = exp.Paren(this=pred.copy())  # a bare boolean column is the root: replace it in a holder
+    for col in list(holder.find_all(exp.Column)):
         if col.table != alias or names.count(col.name.lower()) != 1:
             return None
         col.replace(exp.Column(this=exp.to_identifier(str(names.index(col.name.lower()))),
                                table=exp.to_identifier(_POS)))
-    return out
+    return holder.this
 
 
 def _substitute(select: exp.Select, template: exp.Expr) -> tuple[exp.Expr | None, bool]:
@@ -266,9 +266,9 @@ def _substitute(select: exp.Select, template: exp.Expr) -> tuple[exp.Expr | None
                                                                           "totals", "all"))):
         return None, False  # a global aggregate has a row for no input; rollups add NULL-key rows
     keys = list(group.expressions) if group is not None else []
-    out = template.copy()
+    holder = exp.Paren(this=template.copy())
     plain = True
-    for col in list(out.find_all(exp.Column)):
+    for col in list(holder.find_all(exp.Column)):
         if col.table != _POS:
             return None, False
         i = int(col.name)
@@ -281,7 +281,7 @@ def _substitute(select: exp.Select, template: exp.Expr) -> tuple[exp.Expr | None
             return None, False
         plain = plain and isinstance(expr, exp.Column)
         col.replace(expr.copy())
-    return out, plain
+    return holder.this, plain
 
 
 def _deterministic(node: exp.Expr) -> bool:

@@ -259,3 +259,18 @@ def test_outputs_the_outer_query_never_reads_are_not_fetched(toy_catalog, folder
                 "FROM toy.people) AS v"]:
         p = plan(sql, toy_catalog, folder)
         assert all({"name", "born"} <= set(s.spec.columns) for s in p.scans), sql
+
+
+def test_a_bare_boolean_column_is_a_filter_too(toy_catalog, folder):
+    """``WHERE ok``: the column is the whole conjunct (a UNION ALL once raised a ValueError on it)."""
+    import pyarrow as pa
+
+    from dialect import ColumnDef, TableDef
+
+    toy_catalog.tables[("toy", "flags")] = TableDef("flags", (ColumnDef("id", pa.int64()), ColumnDef("ok", pa.bool_())))
+    ok = (Cmp("ok", Op.EQ, True), Exactness.EXACT)
+    for sql, n in [("SELECT * FROM (SELECT id, ok FROM toy.flags) AS v WHERE ok", 1),
+                   ("SELECT * FROM (SELECT id, ok FROM toy.flags UNION ALL SELECT id, ok FROM toy.flags) AS v "
+                    "WHERE ok", 2)]:
+        _, ss = specs(sql, toy_catalog, folder)
+        assert [s.pushed for s in ss] == [(ok,)] * n, sql
