@@ -147,9 +147,9 @@ def select_sources(select: exp.Select) -> tuple[list[Source], bool]:
             names = _aliases(c)
             if len(names) != 1 or not _pushable_shape(c):
                 continue
-            s = by_alias.get(next(iter(names)))
-            if s is not None and not s.null_supplying:
-                s.candidates.append(c)
+            target = by_alias.get(next(iter(names)))
+            if target is not None and not target.null_supplying:
+                target.candidates.append(c)
     if unsafe:
         for s in sources:
             s.candidates = []
