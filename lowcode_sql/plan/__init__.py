@@ -26,11 +26,14 @@ from sqlglot.schema import MappingSchema
 
 from dialect import Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
-from lowcode_sql.plan.analyze import find_selects, nid
+from lowcode_sql.plan.analyze import find_selects, nid, node_id
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
+from lowcode_sql.plan.prune import prune_outputs
+from lowcode_sql.plan.pushthrough import push_through
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.plan.scans import ScanState
+from lowcode_sql.plan.unwrap import unwrap
 from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
 
@@ -90,9 +93,11 @@ def plan(
     pushdown: bool = True,
 ) -> QueryPlan:
     tree = _parse_and_bind(sql, params)
+    unwrap(tree)  # (SELECT * FROM t) AS s -> t AS s: BI tools' wrappers cost nothing
     _tag_nodes(tree)
     remote = _resolve_tables(tree, catalog)
     qualified = _qualify(tree, remote)
+    prune_outputs(tree, qualified)  # a derived table's outputs its outer query never reads
     scans = _find_scans(tree, qualified, remote, folder, pushdown)
     dropped = {n for st in scans for n in st.dropped}
     _needed_columns(qualified, scans, dropped)
@@ -173,6 +178,7 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
     between the API and DuckDB (none sent with ``pushdown=False`` but those addressing rows)."""
     is_remote = {k: True for k in remote}
     selects = list(find_selects(qualified, is_remote))
+    push_through(qualified, selects, lambda t, c: _column_type(remote, t, c))  # through wrappers
     # SELECT * / t.* / COLUMNS(...) (expanded in the qualified copy, not in the SQL DuckDB runs) would
     # also expand to a grouped scan view's own columns (__lc_count, ...): such a SELECT is not grouped
     expanding = {nid(s) for s in tree.find_all(exp.Select) if any(_expands(e) for e in s.expressions)}
@@ -186,6 +192,11 @@ def _find_scans(tree: exp.Expr, qualified: exp.Expr, remote: Remote, folder: Fol
             st.classify(occ.candidates, folder)
             scans.append(st)
     return scans
+
+
+def _column_type(remote: Remote, node: exp.Table, column: str) -> str | None:
+    _, table, _ = remote[node_id(node)]
+    return sql_type(table.column(column).type) if table.has(column) else None
 
 
 def _decide_pushdowns(scans: list[ScanState], dropped: set[int]) -> tuple[set[int], dict[int, tuple[str, str | None]]]:

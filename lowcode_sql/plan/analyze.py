@@ -26,7 +26,8 @@ from sqlglot import exp
 
 from lowcode_sql.errors import PlanError
 
-__all__ = ["Occurrence", "SelectInfo", "conjuncts", "find_selects", "is_constant", "nid", "node_id"]
+__all__ = ["Occurrence", "SelectInfo", "Source", "conjuncts", "find_selects", "is_constant", "nid", "node_id",
+           "select_sources"]
 
 
 def nid(node: exp.Expr) -> int | None:
@@ -92,65 +93,74 @@ def is_constant(node: exp.Expr) -> bool:
     return node.find(exp.Column, exp.Placeholder, exp.Star) is None and _pushable_shape(node)
 
 
+@dataclass
+class Source:
+    """One FROM/JOIN item of a SELECT (a table, a derived table, a CTE reference, ...)."""
+
+    node: exp.Expr
+    alias: str
+    null_supplying: bool
+    candidates: list[exp.Expr] = field(default_factory=list)
+
+
+def select_sources(select: exp.Select) -> tuple[list[Source], bool]:
+    """The FROM/JOIN items of ``select`` with the WHERE/ON conjuncts that may filter each one (see
+    the module docstring), and whether a join kind makes filtering any of them unsafe (ASOF,
+    POSITIONAL, LATERAL: then no item gets a candidate)."""
+    from_ = select.args.get("from_")
+    if from_ is None:
+        return [], False
+    items: list[tuple[exp.Expr, exp.Join | None]] = [(from_.this, None)]
+    items += [(j.this, j) for j in select.args.get("joins") or []]
+    sources: list[Source] = []
+    unsafe = False
+    # an inner join's ON conjuncts and the items joined at or before it (its scope)
+    inner_on: list[tuple[list[exp.Expr], list[Source]]] = []
+    for node, join in items:
+        src = Source(node, node.alias_or_name, False)
+        if join is not None:
+            side, kind = (join.side or "").upper(), (join.kind or "").upper()
+            method = (join.args.get("method") or "").upper()
+            if method in {"ASOF", "POSITIONAL"} or kind in {"LATERAL"}:
+                unsafe = True
+            if side in {"RIGHT", "FULL"}:
+                for prev in sources:
+                    prev.null_supplying = True
+                src.null_supplying = side == "FULL"
+            elif side == "LEFT" or kind in {"SEMI", "ANTI"}:
+                src.null_supplying = True
+                # the null-supplying side's own ON conjuncts filter it before the join
+                src.candidates += [c for c in conjuncts(join.args.get("on"))
+                                   if (_aliases(c) == {src.alias} and _pushable_shape(c)) or is_constant(c)]
+            elif not side:
+                # inner / cross join: its ON conjuncts act like WHERE conjuncts
+                inner_on.append((conjuncts(join.args.get("on")), [*sources, src]))
+        sources.append(src)
+    by_alias = {s.alias: s for s in sources}
+    for cs, scope in [(conjuncts(select.args.get("where")), sources), *inner_on]:
+        for c in cs:
+            if is_constant(c):
+                for s in scope:
+                    if not s.null_supplying:
+                        s.candidates.append(c)
+                continue
+            names = _aliases(c)
+            if len(names) != 1 or not _pushable_shape(c):
+                continue
+            target = by_alias.get(next(iter(names)))
+            if target is not None and not target.null_supplying:
+                target.candidates.append(c)
+    if unsafe:
+        for s in sources:
+            s.candidates = []
+    return sources, unsafe
+
+
 def find_selects(tree: exp.Expr, is_remote: dict[int, bool]) -> Iterator[SelectInfo]:
     """Every SELECT whose FROM/JOIN names a remote table (``is_remote`` is keyed by nid)."""
     for select in tree.find_all(exp.Select):
-        from_ = select.args.get("from_")
-        if from_ is None:
-            continue
-        items: list[tuple[exp.Expr, exp.Join | None]] = [(from_.this, None)]
-        items += [(j.this, j) for j in select.args.get("joins") or []]
-        occs: list[Occurrence] = []
-        unsafe = False
-        seen: list[Occurrence] = []
-        # an inner join's ON conjuncts and the scans joined at or before it (its scope)
-        inner_on: list[tuple[list[exp.Expr], list[Occurrence]]] = []
-        for source, join in items:
-            occ = None
-            if isinstance(source, exp.Table) and is_remote.get(nid(source) or -1, False):
-                occ = Occurrence(source, source.alias_or_name, select, False)
-                occs.append(occ)
-            if join is not None:
-                side, kind = (join.side or "").upper(), (join.kind or "").upper()
-                method = (join.args.get("method") or "").upper()
-                if method in {"ASOF", "POSITIONAL"} or kind in {"LATERAL"}:
-                    unsafe = True
-                if side == "RIGHT":
-                    for prev in seen:
-                        prev.null_supplying = True
-                elif side == "FULL":
-                    for prev in seen:
-                        prev.null_supplying = True
-                    if occ:
-                        occ.null_supplying = True
-                elif side == "LEFT" or kind in {"SEMI", "ANTI"}:
-                    if occ:
-                        occ.null_supplying = True
-                        # the null-supplying side's own ON conjuncts filter it before the join
-                        occ.candidates += [c for c in conjuncts(join.args.get("on"))
-                                           if (_aliases(c) == {occ.alias} and _pushable_shape(c)) or is_constant(c)]
-                elif not side:
-                    # inner / cross join: its ON conjuncts act like WHERE conjuncts
-                    inner_on.append((conjuncts(join.args.get("on")), [*seen, *([occ] if occ else [])]))
-            if occ:
-                seen.append(occ)
-        if not occs:
-            continue
-        by_alias = {o.alias: o for o in occs}
-        for cs, scope in [(conjuncts(select.args.get("where")), occs), *inner_on]:
-            for c in cs:
-                if is_constant(c):
-                    for occ in scope:
-                        if not occ.null_supplying:
-                            occ.candidates.append(c)
-                    continue
-                names = _aliases(c)
-                if len(names) != 1 or not _pushable_shape(c):
-                    continue
-                occ = by_alias.get(next(iter(names)))
-                if occ is not None and not occ.null_supplying:
-                    occ.candidates.append(c)
-        if unsafe:
-            for o in occs:
-                o.candidates = []
-        yield SelectInfo(select, occs, single_source=not select.args.get("joins"), unsafe=unsafe)
+        sources, unsafe = select_sources(select)
+        occs = [Occurrence(s.node, s.alias, select, s.null_supplying, s.candidates) for s in sources
+                if isinstance(s.node, exp.Table) and is_remote.get(nid(s.node) or -1, False)]
+        if occs:
+            yield SelectInfo(select, occs, single_source=not select.args.get("joins"), unsafe=unsafe)

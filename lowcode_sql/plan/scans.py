@@ -14,6 +14,7 @@ from lowcode_sql.ir import And, Cmp, Const, Exactness, InList, IsNull, Like, Lis
 from lowcode_sql.plan.analyze import SelectInfo, conjuncts, is_constant, nid
 from lowcode_sql.plan.contradiction import is_contradiction
 from lowcode_sql.plan.predicates import Converter, Folder
+from lowcode_sql.plan.pushthrough import COPY
 from lowcode_sql.plan.split import split
 from lowcode_sql.scanspec import Aggregate, ScanSpec, SortKey
 from lowcode_sql.sqltypes import sql_type
@@ -53,6 +54,7 @@ class ScanState:
         columns = {c.name: sql_type(c.type) for c in self.table.columns}
         conv = Converter(self.alias, columns, folder)
         preds: list[tuple[exp.Expr, Pred, bool]] = []
+        copies = {id(n) for n in candidates if n.meta.get(COPY)}  # plan/pushthrough.py's outer filters
         for node in candidates:
             if is_constant(node):
                 # WHERE FALSE / 1 = 0 / NULL / TRUE: DuckDB evaluates it once; never sent to an API
@@ -60,13 +62,14 @@ class ScanState:
                 if not res.ok:
                     continue  # not a boolean DuckDB can fold: it stays in the SQL, DuckDB decides
                 if res.value is True:
-                    self.dropped.add(nid(node))  # type: ignore[arg-type]
+                    if nid(node) is not None:
+                        self.dropped.add(nid(node))  # type: ignore[arg-type]
                     continue
                 preds.append((node, Const(False), True))  # FALSE or NULL keeps no row
                 continue
             pred, exact = conv.convert(node)
             if pred is None:
-                self.all_exact = False
+                self.all_exact = self.all_exact and id(node) in copies
                 continue
             preds.append((node, pred, exact))
         if is_contradiction([p for _, p, _ in preds]):
@@ -81,6 +84,8 @@ class ScanState:
             if exact and nid(node) is not None:
                 self.dropped.add(nid(node))  # type: ignore[arg-type]
                 continue
+            if id(node) in copies:
+                continue  # the outer conjunct stays in DuckDB's SQL: any rows between it and all do
             self.all_exact = False
             if not any(p is pred or (isinstance(pred, And) and p in pred.items) for p, _ in self.pushed):
                 self.local.append(pred)
