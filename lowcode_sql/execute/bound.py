@@ -13,7 +13,8 @@ request stays within ``URL_BUDGET`` characters. Then, by request counts:
 * more: one COUNT request on the probe tells the pages of a full scan; the batches are sent only
   when there are fewer of them than those pages.
 
-A key a dialect cannot send exactly, a dialect without totals, or too many batches: the full scan, as
+A key a dialect cannot send exactly, a dialect without totals, too many batches, or a build side of
+more than ``MAX_BUILD_ROWS`` rows (then streamed to DuckDB as usual, nothing held): the full scan, as
 without a bound join. The batches of one probe are read concurrently (``BATCH_CONCURRENCY``) with one
 ``ScanStats``, so the source's rate budget and the query's request cap hold across them. The join
 itself stays in DuckDB's SQL: the probe's rows only have to include every row the join can match.
@@ -21,6 +22,7 @@ itself stays in DuckDB's SQL: the probe's rows only have to include every row th
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,10 +39,11 @@ from lowcode_sql.plan import PlannedScan, QueryPlan
 from lowcode_sql.plan.joins import MAX_BATCH, BoundJoin, full_scan_pages, page_size
 from lowcode_sql.scanspec import ScanSpec
 
-__all__ = ["BATCH_CONCURRENCY", "URL_BUDGET", "BoundRun", "Opener", "batches"]
+__all__ = ["BATCH_CONCURRENCY", "MAX_BUILD_ROWS", "URL_BUDGET", "BoundRun", "Opener", "batches"]
 
 URL_BUDGET = 4000  # characters of a request target: well under the 8 KB most servers and proxies accept
 BATCH_CONCURRENCY = 4
+MAX_BUILD_ROWS = 100_000  # a bigger build side is streamed to DuckDB as usual, its keys not sent
 
 #: Opens one scan of a planned table with the given spec, counting into the given stats.
 Opener = Callable[[ScanSpec, ScanStats], OpenScan]
@@ -67,15 +70,37 @@ class BoundRun:
         return self._opener_for(scan)(scan.spec, ScanStats(cap=self._cap))
 
     def _build(self, view: str) -> OpenScan:
+        """The build scan, read whole; past ``MAX_BUILD_ROWS`` it is handed on as a stream (the rows
+        read so far, then the rest), so a big build side costs no memory and no request more."""
         if view not in self._read:
             scan = self._scans[view]
             opened = self._opener_for(scan)(scan.spec, ScanStats(cap=self._cap))
-            self._read[view] = OpenScan(self._read_all(opened), opened.report, _nothing)
+            if isinstance(opened.data, pa.Table):
+                self._read[view] = OpenScan(opened.data, opened.report, opened.close)
+                return self._read[view]
+            reader = opened.data
+            read: list[pa.RecordBatch] = []
+            rows = 0
+            try:
+                while rows <= MAX_BUILD_ROWS and (batch := _next(reader)) is not None:
+                    read.append(batch)
+                    rows += batch.num_rows
+            except Exception as e:
+                opened.close()
+                raise self._failures[0] if self._failures else e from None
+            if rows <= MAX_BUILD_ROWS:
+                opened.close()
+                self._read[view] = OpenScan(pa.Table.from_batches(read, reader.schema), opened.report, _nothing)
+            else:
+                rest = pa.RecordBatchReader.from_batches(reader.schema, itertools.chain(read, reader))
+                self._read[view] = OpenScan(rest, opened.report, opened.close)
         return self._read[view]
 
     def _open_probe(self, scan: PlannedScan, join: BoundJoin) -> OpenScan:
         build = self._build(join.build).data
-        assert isinstance(build, pa.Table)
+        if not isinstance(build, pa.Table):
+            return _noted(self._opener_for(scan)(scan.spec, ScanStats(cap=self._cap)),
+                          f"bound join not used: {join.build_alias} has more than {MAX_BUILD_ROWS:,} rows; full scan")
         keys = _keys(build.column(join.build_column))
         stats = ScanStats(cap=self._cap)
         opener = self._opener_for(scan)
@@ -133,6 +158,13 @@ class BoundRun:
 
 def _nothing() -> None:
     return None
+
+
+def _next(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
 
 
 def _noted(opened: OpenScan, detail: str) -> OpenScan:

@@ -185,3 +185,15 @@ def test_no_key_no_request(env):
 ])
 def test_answers_are_duckdbs(env, sql):
     compare(env[0], reference(TABLES, "tl"), sql, ordered=False)
+
+
+def test_a_build_side_past_the_row_cap_is_streamed_and_its_keys_not_sent(env, monkeypatch):
+    from lowcode_sql.execute import bound
+
+    monkeypatch.setattr(bound, "MAX_BUILD_ROWS", 50)
+    con, sb = env
+    sql = "SELECT t._id FROM tl.tasks t JOIN tl.projects p ON t.project = p._id WHERE p.kind <> 'none'"
+    rows, requests = _run(con, sb, sql)
+    assert rows == sorted(reference(TABLES, "tl").sql(sql).fetchall(), key=repr)
+    assert requests == 3 + 21  # both scans as without bound joins: no COUNT, no batch
+    assert any("more than 50 rows; full scan" in s.detail for s in con.sql(sql).scans)
