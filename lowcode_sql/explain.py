@@ -15,6 +15,7 @@ from typing import Any
 
 from lowcode_sql.ir import Exactness
 from lowcode_sql.plan import PlannedScan, QueryPlan
+from lowcode_sql.plan.joins import MAX_BATCH, full_scan_pages
 from lowcode_sql.requests import CursorPaging, OffsetPaging, ScanRequest
 from lowcode_sql.secrets import redact
 
@@ -46,6 +47,7 @@ def explain_plan(qp: QueryPlan, counter: Counter | None = None) -> str:
             lines.append("  requests: none (the filter can never be true)")
             continue
         req = scan.dialect.render_scan(scan.table, spec)
+        lines.extend(_bound_lines(qp, scan, req, counter))
         if spec.count_only:
             first = req.page_request(spec.offset, 1)
             lines.append("  mode:     COUNT(*) from the API's reported total")
@@ -64,6 +66,27 @@ def explain_plan(qp: QueryPlan, counter: Counter | None = None) -> str:
     lines.append("duckdb:")
     lines.append("  " + qp.sql)
     return redact("\n".join(lines))
+
+
+def _bound_lines(qp: QueryPlan, scan: PlannedScan, req: ScanRequest,
+                counter: Counter | None) -> list[str]:
+    lines: list[str] = []
+    for join in qp.joins:
+        if join.build == scan.view:
+            lines.append(f"  bound:    read first: its {join.build_column} values are sent to scan {join.probe}")
+        if join.probe != scan.view:
+            continue
+        lines.append(f"  bound:    {join.describe()}")
+        lines.append("  choice:   batches when 1, or fewer than the full scan's pages (one COUNT request tells "
+                     "them); else the full scan below")
+        if counter is None:
+            continue
+        build = next(s for s in qp.scans if s.view == join.build)
+        keys = counter(build, build.dialect.render_scan(build.table, build.spec))
+        pages = full_scan_pages(req, counter(scan, req))
+        lines.append(f"  estimate: the build side has {keys} rows, so at most {keys} keys (at least "
+                     f"{math.ceil(keys / MAX_BATCH)} batches); a full scan here is {pages} pages")
+    return lines
 
 
 def _predict(scan: PlannedScan, req: ScanRequest, counter: Counter | None) -> str:
@@ -112,6 +135,7 @@ def analyze(engine: Any, sql: str, params: Any = None, counter: Counter | None =
             "rows_counted": report.rows if report.mode == "count" else None,
             "rows_kept": rows_kept,
             "bytes": st.get("bytes", 0),
+            "detail": report.detail,
             "network_seconds": round(report.wait_seconds, 6),
             "convert_seconds": round(report.convert_seconds, 6),
             "slowest_request": ({"seconds": st["slowest_seconds"], "request": st["slowest_request"]}
@@ -145,6 +169,7 @@ def _analyzed(s: dict[str, Any]) -> list[str]:
     if s["rows_kept"] is not None:
         rows += f", {s['rows_kept']} kept by DuckDB's filters"
     return [f"  requests: predicted {r['predicted']}; actual {r['actual']} ({kinds})",
+            *([f"  chosen:   {s['detail']}"] if s.get("detail") else []),
             f"  actual:   {rows}, {s['bytes']} bytes; network {s['network_seconds']:.3f} s, "
             f"converting {s['convert_seconds']:.3f} s",
             *([f"  slowest:  {s['slowest_request']['seconds']:.3f} s  {s['slowest_request']['request']}"]

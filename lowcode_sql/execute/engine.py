@@ -21,12 +21,14 @@ import pyarrow as pa
 
 from lowcode_sql.catalog import Catalog
 from lowcode_sql.errors import ExecutionError
+from lowcode_sql.execute.bound import BoundRun, Opener
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
-from lowcode_sql.execute.scan import Progress, ScanReport, internal_error, open_scan
+from lowcode_sql.execute.scan import OpenScan, Progress, ScanReport, internal_error, open_scan
 from lowcode_sql.fetch.stats import RequestCap, ScanStats
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
+from lowcode_sql.scanspec import ScanSpec
 
 __all__ = ["Engine", "Progress", "Result", "ResultStream", "ScanReport"]
 
@@ -83,9 +85,10 @@ class Engine:
             closers: list[Callable[[], None]] = []
             failures: list[BaseException] = []
             try:
+                bound = self._bound(qp, failures, progress, cap)
                 for scan in qp.scans:
                     reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql),
-                                                  cap))
+                                                  cap, bound))
                 try:
                     sql = f"EXPLAIN (ANALYZE, FORMAT JSON) {qp.sql}" if profile else qp.sql
                     table = self._con.sql(sql).to_arrow_table()
@@ -115,8 +118,10 @@ class Engine:
         stream = ResultStream(self, qp, reports, closers, failures)
         try:
             with self._lock:
+                bound = self._bound(qp, failures, progress)
                 for scan in qp.scans:
-                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql)))
+                    reports.append(self._register(scan, closers, failures, progress, _may_stop_early(qp.sql),
+                                                  bound=bound))
                 stream._start(self._con.sql(qp.sql).to_arrow_reader(batch_rows))
         except duckdb.Error as e:
             stream.close()
@@ -138,13 +143,30 @@ class Engine:
 
     def _register(self, scan: PlannedScan, closers: list[Callable[[], None]], failures: list[BaseException],
                   progress: Progress | None, may_stop_early: bool = True,
-                  cap: RequestCap | None = None) -> ScanReport:
-        src = self.catalog.source(scan.source)
-        opened = open_scan(scan.source, scan.table, scan.dialect, scan.spec, src.runtime, readahead=self.readahead,
-                           progress=progress, failures=failures, ramp=may_stop_early, stats=ScanStats(cap=cap))
+                  cap: RequestCap | None = None, bound: BoundRun | None = None) -> ScanReport:
+        opened = (bound.open(scan) if bound is not None
+                  else self._opener(scan, failures, progress, may_stop_early)(scan.spec, ScanStats(cap=cap)))
         closers.append(opened.close)
         self._con.register(scan.view, opened.data)
         return opened.report
+
+    def _opener(self, scan: PlannedScan, failures: list[BaseException], progress: Progress | None,
+                may_stop_early: bool) -> Opener:
+        src = self.catalog.source(scan.source)
+
+        def opener(spec: ScanSpec, stats: ScanStats) -> OpenScan:
+            return open_scan(scan.source, scan.table, scan.dialect, spec, src.runtime, readahead=self.readahead,
+                             progress=progress, failures=failures, ramp=may_stop_early, stats=stats)
+
+        return opener
+
+    def _bound(self, qp: QueryPlan, failures: list[BaseException], progress: Progress | None,
+               cap: RequestCap | None = None) -> BoundRun | None:
+        """The plan's bound joins (``execute/bound.py``): build scans read first, probes given their keys."""
+        if not qp.joins:
+            return None
+        return BoundRun(qp, lambda s: self._opener(s, failures, progress, False),
+                        lambda s: self.catalog.source(s.source).runtime, cap, failures)
 
     def close(self) -> None:
         with self._lock:

@@ -50,6 +50,7 @@ class ScanReport:
     stats: ScanStats | None = None
     wait_seconds: float = 0.0  # waiting for the next page (the network)
     convert_seconds: float = 0.0  # JSON records to Arrow
+    detail: str = ""  # how the scan was read, when not as planned alone (a bound join: execute/bound.py)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from sqlglot.schema import MappingSchema
 from dialect import Dialect, TableDef
 from lowcode_sql.errors import ParameterError, SQLSyntaxError, UnknownColumn, UnsupportedQuery
 from lowcode_sql.plan.analyze import find_selects, nid, node_id
+from lowcode_sql.plan.joins import BoundJoin, bound_joins
 from lowcode_sql.plan.params import bind_params, number_qmarks
 from lowcode_sql.plan.predicates import Folder
 from lowcode_sql.plan.prune import prune_outputs
@@ -60,6 +61,7 @@ class QueryPlan:
     scans: tuple[PlannedScan, ...]
     original: str
     notes: tuple[str, ...] = field(default=())
+    joins: tuple[BoundJoin, ...] = ()  # scans reduced by another scan's join keys (plan/joins.py)
 
 
 def parse(sql: str) -> exp.Query:
@@ -111,7 +113,8 @@ def plan(
     planned = tuple(
         PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
     )
-    return QueryPlan(out_sql, planned, sql)
+    joins = bound_joins(qualified, scans, views) if pushdown else ()
+    return QueryPlan(out_sql, planned, sql, joins=joins)
 
 
 def _parse_and_bind(sql: str, params: Sequence[Any] | dict[str, Any] | None) -> exp.Expr:
