@@ -125,11 +125,13 @@ def test_through_group_by_only_on_its_keys(toy_catalog, folder):
 
 def test_an_unsendable_copy_leaves_the_inner_aggregate_pushed(toy_catalog, folder):
     """A copy the API cannot take must not cost the inner query its own pushdowns."""
-    sql = "SELECT * FROM (SELECT name, count(*) AS n FROM toy.people GROUP BY name) AS v WHERE {w}"
-    _, [spec] = specs(sql.format(w="upper(name) = 'X'"), toy_catalog, folder)
+    # (grouped on a number: over a pushed text comparison the API's aggregate is not used unless
+    # count_from_total, plan/scans.py _aggregate)
+    sql = "SELECT * FROM (SELECT age, count(*) AS n FROM toy.people GROUP BY age) AS v WHERE {w}"
+    _, [spec] = specs(sql.format(w="abs(age) = 3"), toy_catalog, folder)
     assert spec.aggregates and spec.pushed == ()
-    _, [spec] = specs(sql.format(w="name = 'X'"), toy_catalog, folder)
-    assert spec.aggregates and spec.pushed == ((Cmp("name", Op.EQ, "X"), Exactness.EXACT),)
+    _, [spec] = specs(sql.format(w="age = 3"), toy_catalog, folder)
+    assert spec.aggregates and spec.pushed == (AGE3,)
 
 
 def test_through_distinct_on_its_columns(toy_catalog, folder):
