@@ -33,6 +33,9 @@ def explain_plan(qp: QueryPlan, counter: Counter | None = None) -> str:
         spec = scan.spec
         lines.append(f"scan {scan.source}.{scan.table.name} AS {scan.alias}  (view {scan.view})")
         lines.append(f"  columns:  {', '.join(spec.columns) or '(none)'}")
+        if scan.feeds:  # plan/sharing.py: one fetch for several references; DuckDB applies each one's filters
+            fed = "; ".join(f"{f.alias} (view {f.view}: {', '.join(f.columns)})" for f in scan.feeds)
+            lines.append(f"  shared:   one fetch feeds {fed}")
         exact = [str(p) for p, e in spec.pushed if e is Exactness.EXACT]
         superset = [str(p) for p, e in spec.pushed if e is Exactness.SUPERSET]
         lines.append(f"  exact:    {' AND '.join(exact) or '-'}")

@@ -25,6 +25,7 @@ from lowcode_sql.execute.bound import BoundRun, Opener
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.execute.folder import DuckDBFolder
 from lowcode_sql.execute.scan import OpenScan, Progress, ScanReport, internal_error, open_scan
+from lowcode_sql.execute.shared import register, views_of
 from lowcode_sql.fetch.stats import RequestCap, ScanStats
 from lowcode_sql.plan import PlannedScan, QueryPlan, plan
 from lowcode_sql.result import Result  # the answer's Python face lives in its own module
@@ -101,9 +102,9 @@ class Engine:
                 for close in closers:
                     with contextlib.suppress(Exception):
                         close()
-                for scan in qp.scans:
+                for view in (v for scan in qp.scans for v in views_of(scan)):
                     with contextlib.suppress(duckdb.Error):
-                        self._con.unregister(scan.view)
+                        self._con.unregister(view)
         return Result(table, reports, qp.sql, time.perf_counter() - started)
 
     def stream(self, sql: str, params: Any = None, *, batch_rows: int = 65_536,
@@ -146,6 +147,9 @@ class Engine:
                   cap: RequestCap | None = None, bound: BoundRun | None = None) -> ScanReport:
         opened = (bound.open(scan) if bound is not None
                   else self._opener(scan, failures, progress, may_stop_early)(scan.spec, ScanStats(cap=cap)))
+        if scan.feeds:  # one fetch, read by several references (plan/sharing.py)
+            closers.append(register(self._con, scan, opened.data, opened.close))
+            return opened.report
         closers.append(opened.close)
         self._con.register(scan.view, opened.data)
         return opened.report
@@ -239,9 +243,9 @@ class ResultStream:
         for close in self._closers:
             with contextlib.suppress(Exception):
                 close()
-        for scan in self._qp.scans:
+        for view in (v for scan in self._qp.scans for v in views_of(scan)):
             with contextlib.suppress(duckdb.Error):
-                self._engine._con.unregister(scan.view)
+                self._engine._con.unregister(view)
 
     def __enter__(self) -> ResultStream:
         return self
@@ -262,8 +266,9 @@ def _typed_error(e: BaseException, failures: list[BaseException],
         return failures[0]
     text = _TRACEBACK.sub("", str(e)).strip()
     # longest first: __lc_q1_1 must not rewrite the start of __lc_q1_10
-    for scan in sorted(scans, key=lambda sc: len(sc.view), reverse=True):
-        text = text.replace(scan.view, f"{scan.source}.{scan.table.name}")
+    named = [(v, f"{sc.source}.{sc.table.name}") for sc in scans for v in views_of(sc)]
+    for view, name in sorted(named, key=lambda vn: len(vn[0]), reverse=True):
+        text = text.replace(view, name)
     # pyarrow reports a DuckDB failure between batches as an errno-less OSError carrying its text
     from_duckdb = isinstance(e, duckdb.Error | pa.ArrowException) or (type(e) is OSError and e.errno is None)
     if not from_duckdb:

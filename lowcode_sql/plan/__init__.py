@@ -34,6 +34,7 @@ from lowcode_sql.plan.prune import prune_outputs
 from lowcode_sql.plan.pushthrough import push_through
 from lowcode_sql.plan.rewrite import rewrite
 from lowcode_sql.plan.scans import ScanState
+from lowcode_sql.plan.sharing import Decided, Feed, SharedGroup, finish, may_stop_early, share_scans
 from lowcode_sql.plan.unwrap import unwrap
 from lowcode_sql.scanspec import ScanSpec
 from lowcode_sql.sqltypes import sql_type
@@ -53,6 +54,7 @@ class PlannedScan:
     dialect: Dialect
     spec: ScanSpec
     alias: str
+    feeds: tuple[Feed, ...] = ()  # a shared scan (plan/sharing.py): the references' views it feeds
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,39 @@ def plan(
     for st in scans:
         if not pushdown:  # no projection either: every column the API returns
             st.needed |= {c.name for c in st.table.columns if not c.filter_only}
-    removed_offsets, rewrites = _decide_pushdowns(scans, dropped)
+    decided = _decide_pushdowns(scans, dropped)
+    groups = share_scans(scans, decided, may_stop_early(tree)) if pushdown else []
+    if groups:  # a shared reference's conjuncts stay in the SQL: the columns they read are needed
+        dropped = {n for st in scans for n in st.dropped}
+        for st in scans:
+            st.needed = set()
+        _needed_columns(qualified, scans, dropped)
+    removed_offsets = {o for offsets, _ in decided.values() for o in offsets}
+    rewrites = {k: v for _, found in decided.values() for k, v in found.items()}
     views = {st.table_nid: f"{view_prefix}_{st.index}" for st in scans}
     out_sql = rewrite(tree, views, dropped, removed_offsets, {s for s, _, _ in remote.values()}, qualified,
                       rewrites, _namer(scans, folder))
-    planned = tuple(
-        PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias) for st in scans
-    )
-    joins = bound_joins(qualified, scans, views) if pushdown else ()
-    return QueryPlan(out_sql, planned, sql, joins=joins)
+    shared = {st.index for g in groups for st in g.members}  # one fetch for several references: not bound
+    joins = bound_joins(qualified, [st for st in scans if st.index not in shared], views) if pushdown else ()
+    return QueryPlan(out_sql, _planned(scans, groups, views, view_prefix), sql, joins=joins)
+
+
+def _planned(scans: list[ScanState], groups: list[SharedGroup], views: dict[int, str],
+             view_prefix: str) -> tuple[PlannedScan, ...]:
+    """One ``PlannedScan`` per fetch: a shared one (at its first reference's place) feeds the views
+    of all its references."""
+    first = {g.members[0].index: g for g in groups}
+    shared = {st.index for g in groups for st in g.members}
+    out = []
+    for st in scans:
+        if st.index in first:
+            spec, fed = finish(first[st.index])
+            feeds = tuple(Feed(views[m.table_nid], m.alias, cols) for m, cols in fed)
+            out.append(PlannedScan(f"{view_prefix}_shared_{st.index}", st.source, st.table, st.dialect, spec,
+                                   ", ".join(f.alias for f in feeds), feeds))
+        elif st.index not in shared:
+            out.append(PlannedScan(views[st.table_nid], st.source, st.table, st.dialect, st.spec(), st.alias))
+    return tuple(out)
 
 
 def _parse_and_bind(sql: str, params: Sequence[Any] | dict[str, Any] | None) -> exp.Expr:
@@ -202,14 +228,15 @@ def _column_type(remote: Remote, node: exp.Table, column: str) -> str | None:
     return sql_type(table.column(column).type) if table.has(column) else None
 
 
-def _decide_pushdowns(scans: list[ScanState], dropped: set[int]) -> tuple[set[int], dict[int, tuple[str, str | None]]]:
+def _decide_pushdowns(scans: list[ScanState], dropped: set[int]) -> Decided:
     """COUNT / aggregate / ORDER BY / LIMIT pushdown per scan: the OFFSET nodes the API now applies,
-    and the aggregates it computes (node id -> (function, column), re-aggregated over its groups)."""
-    removed_offsets: set[int] = set()
-    rewrites: dict[int, tuple[str, str | None]] = {}
+    and the aggregates it computes (node id -> (function, column), re-aggregated over its groups),
+    kept per scan (scan sharing may undo a scan's)."""
+    decided: Decided = {}
     for st in scans:
-        st.decide_pushdowns(dropped, removed_offsets, rewrites)
-    return removed_offsets, rewrites
+        decided[st.index] = (set(), {})
+        st.decide_pushdowns(dropped, *decided[st.index])
+    return decided
 
 
 def _namer(scans: list[ScanState], folder: Folder) -> Any:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import lowcode_sql
 from lowcode_sql.errors import LowcodeSQLError
-from tests.differential.querygen import Column, QueryGen, lit
+from tests.differential.querygen import Column, MultiRefGen, QueryGen, lit
 
 
 def reference(tables: dict[str, pa.Table], schema: str) -> duckdb.DuckDBPyConnection:
@@ -131,6 +131,10 @@ class DifferentialSuite:
     def leaf_cases(self, config: str) -> list[str]:
         return []
 
+    def multi_reference_query(self, env: Env, r: random.Random) -> tuple[str, bool]:
+        """One query reading the table through several references (``MultiRefGen``)."""
+        return MultiRefGen(self.table, self.key, self.columns(env.config), r).multi_reference_query(self.schema)
+
     def ordered(self, sql: str) -> bool:
         """Whether an edge case's order is determined (compared as a list, not as a multiset)."""
         return "ORDER BY" in sql and "LIMIT" in sql and "IN (SELECT" not in sql
@@ -179,6 +183,27 @@ class DifferentialSuite:
             sql, ordered = self.query(env, random.Random(seed))
             compare(env.con, env.ref, sql, ordered)
             self.after(env, sql)
+
+        return test
+
+    def multi_reference_test(self, max_examples: int) -> Any:
+        """Multi-reference queries agree with DuckDB, and (without a LIMIT, where DuckDB reads every
+        scan to its end) send no more requests than one scan per reference would: the planner's
+        scan sharing (``plan/sharing.py``) is switched off for the comparison run."""
+
+        @settings(max_examples=max_examples, derandomize=True, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(seed=st.integers(0, 2**32 - 1))
+        def test(env: Env, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+            sql, ordered = self.multi_reference_query(env, random.Random(seed))
+            shared = compare(env.con, env.ref, sql, ordered)
+            self.after(env, sql)
+            if shared is None or "LIMIT" in sql:
+                return
+            with monkeypatch.context() as m:
+                m.setattr(lowcode_sql.plan, "share_scans", lambda *a, **k: [])
+                separate = env.con.sql(sql)
+            assert shared.requests <= separate.requests, f"{sql}\n{env.con.explain(sql)}"
 
         return test
 

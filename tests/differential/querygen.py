@@ -320,3 +320,44 @@ def contradictions(col: Column) -> list[str]:
     if col.kind == "text":
         out.append(f"{n} IS NULL AND {n} LIKE {lit(str(lo)[:1] + '%', 'text')}")
     return out
+
+
+class MultiRefGen(QueryGen):
+    """Queries reading one table through several references (issue 15, scan sharing): self-joins of
+    filtered derived tables, correlated and uncorrelated subqueries, EXISTS / NOT EXISTS, IN, UNION
+    ALL branches and a CTE used twice. Each condition sits in a scope with one table, so its bare
+    column names are that reference's; a third of the second conditions repeat the first (the
+    references then send identical requests)."""
+
+    def multi_reference_query(self, source: str) -> tuple[str, bool]:
+        r = self.r
+        t, k = f"{source}.{self.table}", self.key
+        scalar = [c for c in self.columns if not c.kind.startswith("list_")]
+        col = r.choice(scalar).name
+        p1 = self.predicate() if r.random() < 0.8 else "TRUE"
+        p2 = p1 if r.random() < 0.35 else (self.predicate() if r.random() < 0.8 else "TRUE")
+        n = r.choice([1, 3, 10])
+        shapes = [
+            (f"SELECT count(*) FROM (SELECT {k}, {col} FROM {t} WHERE {p1}) AS a "
+             f"JOIN (SELECT {k}, {col} FROM {t} WHERE {p2}) AS b ON a.{col} = b.{col}", False),
+            (f"SELECT a.{k}, b.{k} FROM (SELECT {k}, {col} FROM {t} WHERE {p1}) AS a "
+             f"LEFT JOIN (SELECT {k}, {col} FROM {t} WHERE {p2}) AS b ON a.{k} = b.{k}", False),
+            (f"SELECT o.{k} FROM {t} AS o WHERE {p1} AND EXISTS (SELECT 1 FROM {t} AS s "
+             f"WHERE s.{col} = o.{col} AND s.{k} <> o.{k} AND {p2})", False),
+            (f"SELECT o.{k} FROM {t} AS o WHERE {p1} AND NOT EXISTS (SELECT 1 FROM {t} AS s "
+             f"WHERE s.{col} = o.{col} AND s.{k} <> o.{k} AND {p2})", False),
+            (f"SELECT o.{k} FROM {t} AS o WHERE {p1} AND (SELECT count(*) FROM {t} AS s "
+             f"WHERE s.{col} = o.{col} AND {p2}) > 1", False),
+            (f"SELECT {k} FROM {t} WHERE {p1} AND {col} >= (SELECT min({col}) FROM {t} WHERE {p2})", False),
+            (f"SELECT {k} FROM {t} WHERE {p1} AND {col} IN (SELECT {col} FROM {t} WHERE {p2})", False),
+            (f"SELECT {k} FROM {t} WHERE {p1} AND {col} IN (SELECT {col} FROM {t} WHERE {p2} "
+             f"ORDER BY {k} LIMIT {n})", False),
+            (f"SELECT {k}, {col} FROM {t} WHERE {p1} UNION ALL SELECT {k}, {col} FROM {t} WHERE {p2}", False),
+            (f"SELECT {k} FROM {t} WHERE {p1} UNION SELECT {k} FROM {t} WHERE {p2} ORDER BY {k} LIMIT {n}", True),
+            (f"SELECT (SELECT count(*) FROM {t} WHERE {p2}) AS n, count(*) AS m FROM {t} WHERE {p1}", True),
+            (f"WITH c AS (SELECT {k}, {col} FROM {t} WHERE {p1}) "
+             f"SELECT count(*) FROM c AS x JOIN c AS y ON x.{col} = y.{col}", True),
+            (f"SELECT o.{k} FROM {t} AS o WHERE {p1} AND EXISTS (SELECT 1 FROM {t} AS s WHERE s.{k} = o.{k} "
+             f"AND {p2}) ORDER BY o.{k} LIMIT {n}", True),
+        ]
+        return r.choice(shapes)

@@ -31,7 +31,7 @@ import lowcode_sql
 from dialect.alumio import snake
 from lowcode_sql.sandbox.alumio import AlumioSandbox
 from tests.differential.harness import DifferentialSuite, Env, compare, reference
-from tests.differential.querygen import Column, QueryGen
+from tests.differential.querygen import Column, MultiRefGen, QueryGen
 
 WORDS = [
     "new", "New", "NEW", "finished", "failed", "a.b", "axb", "x*y+z?", "(paren)", "[br]", "p|q", "^caret",
@@ -163,6 +163,10 @@ class AlumioSuite(DifferentialSuite):
         gen = QueryGen(name, key, cols, r)
         return gen.sorted_query("al") if r.random() < 0.25 else gen.query("al")
 
+    def multi_reference_query(self, env: Env, r: random.Random) -> tuple[str, bool]:
+        key, cols = columns("queue_processes")
+        return MultiRefGen("queue_processes", key, cols, r).multi_reference_query("al")
+
     def ordered(self, sql: str) -> bool:
         return "ORDER BY" in sql
 
@@ -174,6 +178,7 @@ class AlumioSuite(DifferentialSuite):
 SUITE = AlumioSuite()
 env = SUITE.env_fixture()
 test_generated_queries_agree = SUITE.generated_test(max_examples=250)
+test_multi_reference_queries_agree = SUITE.multi_reference_test(max_examples=40)
 
 
 def test_schema_matches_the_reference(env):

@@ -11,7 +11,7 @@ import pyarrow as pa
 import lowcode_sql
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
 from tests.differential.harness import DifferentialSuite, Env
-from tests.differential.querygen import TEXT_EDGES, Column, QueryGen
+from tests.differential.querygen import TEXT_EDGES, Column, MultiRefGen, QueryGen
 
 WORDS = ["Board", "board", "Budget", "İstanbul", "istanbul", "Straße", "STRASSE", "None", "true", "True",
          "50% off", "a_b", "back\\slash", "O'Brien", "x,y", " padded ", "日本語", "🙂 emoji", "Ab", "AB", ""]
@@ -95,6 +95,9 @@ class CoreDataSuite(DifferentialSuite):
     def query(self, env: Env, r: random.Random) -> tuple[str, bool]:
         return QueryGen("projects", "id", columns(), r).query("cd")
 
+    def multi_reference_query(self, env: Env, r: random.Random) -> tuple[str, bool]:
+        return MultiRefGen("projects", "id", columns(), r).multi_reference_query("cd")
+
     def ordered(self, sql: str) -> bool:
         return "ORDER BY" in sql
 
@@ -130,5 +133,6 @@ SUITE = CoreDataSuite()
 env = SUITE.env_fixture()
 leaf_envs = SUITE.leaf_envs_fixture()
 test_generated_queries_agree = SUITE.generated_test(max_examples=150)
+test_multi_reference_queries_agree = SUITE.multi_reference_test(max_examples=40)
 test_edge_cases_agree = SUITE.edge_test()
 test_each_leaf_agrees = SUITE.leaf_test()

@@ -182,6 +182,7 @@ SUITE = SlingrSuite()
 env = SUITE.env_fixture()
 leaf_envs = SUITE.leaf_envs_fixture()
 test_generated_queries_agree = SUITE.generated_test(max_examples=130)
+test_multi_reference_queries_agree = SUITE.multi_reference_test(max_examples=40)
 
 
 def test_schema_matches_the_reference(env):
