@@ -108,6 +108,18 @@ def test_no_bound_join_where_it_could_change_or_cost(env, sql):
     assert joins(env[0], sql) == []
 
 
+def test_a_shared_self_join_is_not_bound(env):
+    """Two references to one table are one shared scan (plan/sharing.py: at most one read of the
+    table), which is neither a probe nor a build; with sharing off the same join is bound."""
+    con, _ = env
+    sql = "SELECT a._id FROM tl.tasks a JOIN tl.tasks b ON a.project = b.project WHERE b.title = 't1'"
+    qp = con.engine.plan(sql)
+    assert len(qp.scans) == 1 and len(qp.scans[0].feeds) == 2 and qp.joins == ()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(lowcode_sql.plan, "share_scans", lambda *a, **k: [])
+        assert joins(con, sql) == [("a", "project", "b.project")]
+
+
 def test_explain_shows_the_rule_and_the_estimate(env):
     con, _ = env
     sql = f"SELECT t._id FROM tl.tasks t JOIN tl.projects p ON t.project = p._id WHERE {RARE}"

@@ -273,10 +273,11 @@ def test_a_bare_boolean_column_is_a_filter_too(toy_catalog, folder):
 
     from dialect import ColumnDef, TableDef
 
-    toy_catalog.tables[("toy", "flags")] = TableDef("flags", (ColumnDef("id", pa.int64()), ColumnDef("ok", pa.bool_())))
+    for name in ("flags", "flags2"):  # two tables: one table's branches would be one shared scan (plan/sharing.py)
+        toy_catalog.tables[("toy", name)] = TableDef(name, (ColumnDef("id", pa.int64()), ColumnDef("ok", pa.bool_())))
     ok = (Cmp("ok", Op.EQ, True), Exactness.EXACT)
     for sql, n in [("SELECT * FROM (SELECT id, ok FROM toy.flags) AS v WHERE ok", 1),
-                   ("SELECT * FROM (SELECT id, ok FROM toy.flags UNION ALL SELECT id, ok FROM toy.flags) AS v "
+                   ("SELECT * FROM (SELECT id, ok FROM toy.flags UNION ALL SELECT id, ok FROM toy.flags2) AS v "
                     "WHERE ok", 2)]:
         _, ss = specs(sql, toy_catalog, folder)
         assert [s.pushed for s in ss] == [(ok,)] * n, sql
