@@ -340,8 +340,10 @@ class ServerProcess:
     """``python benchmarks/_serve.py ...`` in a child process: a real HTTP CoreData sandbox whose
     CPU (and GIL) is not the client's. ``url`` once started; ``stats(reset)`` reads its counters."""
 
-    def __init__(self, *, rows: int, latency: float, lazy: bool = False) -> None:
+    def __init__(self, *, rows: int, latency: float, lazy: bool = False, columns: Sequence[str] = ()) -> None:
         self.args = ["--rows", str(rows), "--latency", str(latency)] + (["--lazy"] if lazy else [])
+        if columns:
+            self.args += ["--columns", ",".join(columns)]
         self.proc: Any = None
         self.url = ""
 

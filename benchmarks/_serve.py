@@ -2,7 +2,7 @@
 127.0.0.1 in this (child) process. Prints ``URL <url>`` once listening; exits when its stdin
 closes. Started by ``_common.ServerProcess``; not a benchmark.
 
-    python benchmarks/_serve.py --rows 1000000 --latency 0.05 --lazy
+    python benchmarks/_serve.py --rows 1000000 --latency 0.05 --lazy [--columns id,title,...]
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ def main() -> None:
     ap.add_argument("--rows", type=int, required=True)
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--lazy", action="store_true", help="keep the table as Arrow (load_arrow)")
+    ap.add_argument("--columns", help="comma-separated: serve only these fields of each record (flat rows)")
     args = ap.parse_args()
     sandbox = BenchCoreDataSandbox(latency=args.latency)
     data = make_tasks(args.rows)
+    if args.columns:
+        data = data.select(args.columns.split(","))
     if args.lazy:
         sandbox.load_arrow("tasks", data)
     else:

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["concurrency", "convert", "economy", "memory", "startup"]
+BENCHES = ["concurrency", "convert", "economy", "memory", "scan", "startup"]
 MISSED = 3
 
 

@@ -60,3 +60,16 @@ def test_a_sandbox_source_with_an_unknown_platform_fails_at_once() -> None:
 
     with lowcode_sql.connect() as con, pytest.raises(ConfigError):
         con.add_source("x", "nosuchplatform", sandbox=True)
+
+
+@pytest.mark.slow
+def test_a_connection_builds_what_the_first_query_would_build() -> None:
+    # sqlglot's DuckDB generator dispatch (built on first use, per process): with the connection,
+    # so a connection's first query costs what a warm one does (issue 15, item 5)
+    script = ("import lowcode_sql, sqlglot.generator as g, sqlglot.dialects.duckdb as d\n"
+              "before = d.DuckDB.generator_class in g._DISPATCH_CACHE\n"
+              "con = lowcode_sql.connect()\n"
+              "print(before, d.DuckDB.generator_class in g._DISPATCH_CACHE)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "True"]

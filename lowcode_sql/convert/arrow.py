@@ -20,7 +20,7 @@ import pyarrow as pa
 from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
 
-__all__ = ["paused_gc", "raw_type", "records_to_batch"]
+__all__ = ["paused_gc", "raw_type", "records_to_batch", "top_level_fields"]
 
 _gc_lock = threading.Lock()
 _gc_depth = 0
@@ -91,6 +91,12 @@ def raw_type(columns: Sequence[ColumnDef]) -> pa.StructType:
         return pa.struct([(k, build(v) if isinstance(v, dict) else v) for k, v in node.items()])
 
     return build(tree)
+
+
+def top_level_fields(table: TableDef, columns: Sequence[str]) -> frozenset[str]:
+    """The record fields ``records_to_batch(table, columns, ...)`` reads: each column's first
+    JSON path step."""
+    return frozenset(table.column(c).json_path()[0] for c in columns if not table.column(c).filter_only)
 
 
 def _merge_struct(a: pa.StructType, b: pa.StructType) -> pa.StructType:

@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from dialect import ColumnDef, Dialect, TableDef
-from lowcode_sql.convert.arrow import records_to_batch
+from lowcode_sql.convert.arrow import records_to_batch, top_level_fields
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.runtime import SourceRuntime
@@ -116,7 +116,7 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
         pages = iter_pages(runtime, tdef, request, stats=stats, readahead=readahead, on_progress=on_progress,
-                           lazy_start=lazy_start, ramp=ramp)
+                           lazy_start=lazy_start, ramp=ramp, fields=top_level_fields(tdef, converted))
         local = duckdb.connect() if recheck else None
         try:
             while True:  # timed apart from DuckDB's own work between two pulls

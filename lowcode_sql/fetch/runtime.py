@@ -11,6 +11,7 @@ The request ladder, each rung one concern::
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +36,19 @@ from lowcode_sql.secrets import scrubbed
 __all__ = ["SourceRuntime"]
 
 _USER_AGENT = "lowcode-sql/0.1 (+httpx)"
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _shared_ssl_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process: httpx builds a new one per client by
+    default (loading the CA bundle, ~50-90 ms of CPU), paid by every source of every connection.
+    A context holds settings and CA certificates, no per-connection state, so clients can share
+    it. Built as httpx builds its default one (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` honoured), on
+    first use: once per process."""
+    global _ssl_context
+    if _ssl_context is None:
+        _ssl_context = httpx.create_ssl_context()
+    return _ssl_context
 
 
 class SourceRuntime:
@@ -176,6 +190,7 @@ class SourceRuntime:
                 limits=limits,
                 follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
                 headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
+                verify=True if self._transport is not None else _shared_ssl_context(),
             )
         return self._client
 

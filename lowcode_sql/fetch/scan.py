@@ -92,6 +92,7 @@ def iter_pages(
     lazy_start: bool = False,
     expect_total: int | None = None,
     ramp: bool = True,
+    fields: frozenset[str] | None = None,
 ) -> Generator[list[Any], None, None]:  # callers close() it to stop early
     """Yield each page's records (decoded JSON objects), in order.
 
@@ -109,10 +110,17 @@ def iter_pages(
     trips where 1 + 13 would do).
 
     The default read-ahead is bounded by rows as well as pages (``_readahead``): pages not yet
-    consumed are held decoded, ~5 KB a record of 21 fields, so 16 pages of 1,000 rows were ~100 MB.
+    consumed are held decoded, ~3.6 KB a record of 21 fields, so 16 pages of 1,000 rows were ~60 MB.
+    ``fields``: the only record fields the consumer reads (``convert.arrow.top_level_fields``); a
+    table with a key then has every other field but the key (the guards read it) dropped from its
+    records as each page arrives, so pages waiting in the read-ahead hold what the query needs (an
+    aggregate over 4 of CoreData's 21 task fields: peak RSS +39 MB over setup instead of +58 MB at
+    100k rows). Missing fields stay missing. Ignored for
+    a table without a key, whose boundary check compares whole records.
     """
     stats = stats if stats is not None else ScanStats()
-    worker = _Scan(runtime, table, scan, stats, readahead, lazy_start=lazy_start, ramp=ramp)
+    worker = _Scan(runtime, table, scan, stats, readahead, lazy_start=lazy_start, ramp=ramp,
+                   fields=fields | {table.key} if fields is not None and table.key is not None else None)
     worker._total = expect_total  # the guard in _accept compares every page's total with it
     stats.start()
     pages = loop.iterate(worker.pages())
@@ -198,6 +206,15 @@ def _hashable(value: Any) -> Any:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def _only(records: list[Any], fields: frozenset[str]) -> list[Any]:
+    """``records`` with only ``fields`` (those present); unchanged when the first record has no
+    more fields than that (a page of narrow records costs no copy)."""
+    first = records[0] if records else None
+    if not isinstance(first, dict) or len(first) <= len(fields):
+        return records
+    return [{k: r[k] for k in fields if k in r} if isinstance(r, dict) else r for r in records]
+
+
 #: Rows the default read-ahead holds beyond the source's concurrency (``_readahead``).
 READAHEAD_ROWS = 4_000
 
@@ -265,8 +282,10 @@ class _Scan:
     """The async side of one scan: an async generator of record lists plus the guards."""
 
     def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats,
-                 window: int | None, *, lazy_start: bool = False, ramp: bool = True):
+                 window: int | None, *, lazy_start: bool = False, ramp: bool = True,
+                 fields: frozenset[str] | None = None):
         self.runtime = runtime
+        self.fields = fields
         self.table = table
         self.scan = scan
         self.stats = stats
@@ -300,6 +319,8 @@ class _Scan:
                 source=self.runtime.name,
             ) from secrets.scrubbed(exc)
         self.stats.add(pages=1)
+        if self.fields is not None:
+            page = dataclasses.replace(page, records=_only(page.records, self.fields))
         return page
 
     def _accept(self, page: Page, records: list[Any]) -> list[Any]:

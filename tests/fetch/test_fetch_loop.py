@@ -137,3 +137,24 @@ def test_budget_rejects_nonsense() -> None:
         Budget(concurrency=0)
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_clients_of_every_source_share_one_tls_context() -> None:
+    # httpx builds (and loads the CA bundle into) a TLS context per client unless given one:
+    # ~50-90 ms of CPU per source per connection (issue 15, item 3)
+    from fetch_fakes import API_KEY, FakeDialect
+
+    from dialect import Secret
+    from lowcode_sql.fetch import SourceRuntime
+
+    creds = {"api_key": Secret(API_KEY)}
+    runtimes = [SourceRuntime(f"s{i}", f"https://h{i}.example/api", FakeDialect(), creds) for i in range(2)]
+    try:
+        async def contexts() -> list[object]:
+            return [rt._get_client()._transport._pool._ssl_context for rt in runtimes]  # type: ignore[attr-defined]
+
+        a, b = loop.run(contexts())
+        assert a is not None and a is b
+    finally:
+        for rt in runtimes:
+            rt.close()
