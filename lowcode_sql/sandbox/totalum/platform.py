@@ -15,7 +15,7 @@ import pyarrow as pa
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response, warn_beyond_double
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
-from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
+from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter, sort_keys
 from lowcode_sql.sandbox.totalum.query import (
     BODY_KEYS,
     LIST_PARAMS,
@@ -270,12 +270,14 @@ class TotalumSandbox(Platform):
         if self.variant("case_insensitive_eq"):
             flt = _fold_equalities(table, flt)
         match = compile_filter(table, flt, from_text=flt_text)
-        docs = [d for d in rows if match(d)]
-        if sort is not None:
-            if not isinstance(sort, dict):
+        # the whole table, unfiltered (what a scan reads): the stored list itself, only ever sliced
+        plain = flt in (None, [], {}) and rows is table.rows
+        if isinstance(sort, dict) and not self.variant("sort_ignored"):
+            docs = self._sorted(table, rows, sort, match, plain)
+        else:
+            docs = rows if plain else [d for d in rows if match(d)]
+            if sort is not None and not isinstance(sort, dict):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
-            if not self.variant("sort_ignored"):
-                docs = _sort_docs(docs, sort, self._tie_rng())
             if self.variant("nulls_last") and sort:
                 first = next(iter(sort))
                 docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
@@ -299,6 +301,22 @@ class TotalumSandbox(Platform):
         if return_count:
             out["metadata"] = {"count": len(docs)}
         return out
+
+    def _sorted(self, table: _Table, rows: list[dict[str, Any]], sort: dict[str, Any], match: Any,
+                plain: bool) -> list[dict[str, Any]]:
+        """The matching rows in ``sort`` order with this request's tie order (``_sort_docs``).
+
+        A sort whose first key is ``_id`` (every scan the dialect sends) over a table whose ``_id``
+        values are distinct strings has no ties, and strings compare by code point in Mongo as in
+        Python: the table sorted once (remembered until it changes) and filtered in that order is
+        the same answer, without sorting on every page."""
+        rng = self._tie_rng()  # drawn for every sorted request, shortcut or not: later ties stay as they were
+        keys = sort_keys(sort)  # a bad direction is a 400 either way
+        if rows is table.rows and keys and keys[0][0] == "_id":
+            ordered = table.memo.get(table.stamp(), keys[0], lambda: _by_unique_id(rows, keys[0][1]))
+            if ordered is not None:
+                return ordered if plain else [d for d in ordered if match(d)]
+        return _sort_docs(rows if plain else [d for d in rows if match(d)], sort, rng)
 
     @staticmethod
     def _out(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -336,6 +354,7 @@ class TotalumSandbox(Platform):
         doc["createdAt"] = stamp
         doc["updatedAt"] = stamp
         t.rows.append(doc)
+        t.version += 1
         return oid
 
     def link(self, table: str, prop: str, source_id: str, target_id: str) -> None:
@@ -423,3 +442,11 @@ class TotalumSandbox(Platform):
 
     def load_sample_data(self) -> None:
         _build_sample(self, random.Random(self.seed))
+
+
+def _by_unique_id(rows: list[dict[str, Any]], direction: int) -> list[dict[str, Any]] | None:
+    """``rows`` sorted by their ``_id`` strings, or None when an ``_id`` is not a string or repeats."""
+    ids = [r.get("_id") for r in rows]
+    if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
+        return None
+    return sorted(rows, key=lambda r: r["_id"], reverse=direction < 0)
