@@ -360,12 +360,12 @@ class EntuSandbox(Platform):
         # The matches in their final order are a function of the data and of every parameter but the
         # page and the projection: remembered, so the pages of one scan filter and sort once.
         key = (visible, tuple((k, v) for k, v in request.query if k not in ("props", "limit", "skip")))
-        ordered = self._memo.get(self._stamp(), key, lambda: self._ordered(filters, terms, sort_fields, visible))
+        listed = self._memo.get(self._stamp(), key, lambda: self._ordered(filters, terms, sort_fields, visible))
         entities = []
-        for e in ordered[int(skip) : int(skip) + int(limit)]:
+        for e in listed[int(skip) : int(skip) + int(limit)]:
             shown = _project(e["private"], tree) if tree is not None else e["private"]
             entities.append(_jsonify({"_id": e["_id"], **shown}))
-        return {"entities": entities, "count": len(ordered), "limit": limit, "skip": skip}
+        return {"entities": entities, "count": len(listed), "limit": limit, "skip": skip}
 
     # -- indexes (lowcode_sql/sandbox/_index.py) ---------------------------------------------
 
@@ -626,7 +626,8 @@ class EntuSandbox(Platform):
 
 
 def _entity_id(e: dict[str, Any]) -> ObjectId:
-    return e["_id"]  # type: ignore[no-any-return]
+    oid: ObjectId = e["_id"]
+    return oid
 
 
 def _index_values(e: dict[str, Any], *, prop: str, type_: str) -> list[Any]:

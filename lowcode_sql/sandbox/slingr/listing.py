@@ -67,14 +67,14 @@ def _by_id(entity: _Entity, conds: list[Any], request: Request) -> _ById | None:
 
     found = entity.memo.get(entity.stamp(), "by id", whole)
     if found is None or not conds:
-        return found  # type: ignore[no-any-return]
+        return found
 
     def matching() -> _ById:
         records = [r for r in found[0] if all(c(r) for c in conds)]
         return records, [r["id"] for r in records], records[::-1]
 
     key = ("by id", tuple(kv for kv in request.query if kv[0] not in _PAGING and not kv[0].startswith("_sort")))
-    return entity.memo.get(entity.stamp(), key, matching)  # type: ignore[no-any-return]
+    return entity.memo.get(entity.stamp(), key, matching)
 
 
 def _listed_by_id(entity: _Entity, conds: list[Any], request: Request) -> tuple[list[Any], int, int] | None:
