@@ -226,7 +226,8 @@ def main() -> int:
         for n, traced in ((small, True), (large, False)):
             r = measure(name, n, traced=traced, warm=args.warm)
             results.append(r)
-            print(f"  {name} {n:,}: loaded in {r['load_s']:.1f} s", flush=True)
+            print(f"  {name} {n:,}: " + ", ".join(f"{k} {v:.4g}" for k, v in r.items() if isinstance(v, float)),
+                  flush=True)
     ms = 1000.0
     print_table(
         ["platform", "rows", "load s", "B/row (traced)", "B/row (RSS)", "scan cold ms", "scan warm ms",

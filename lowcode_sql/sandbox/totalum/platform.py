@@ -306,16 +306,19 @@ class TotalumSandbox(Platform):
                 plain: bool) -> list[dict[str, Any]]:
         """The matching rows in ``sort`` order with this request's tie order (``_sort_docs``).
 
-        A sort whose first key is ``_id`` (every scan the dialect sends) over a table whose ``_id``
-        values are distinct strings has no ties, and strings compare by code point in Mongo as in
-        Python: the table sorted once (remembered until it changes) and filtered in that order is
-        the same answer, without sorting on every page."""
+        A sort with ``_id`` among its keys (the dialect always adds it) over a table whose ``_id``
+        values are distinct has no ties, so the tie order cannot show: the whole table sorted once
+        (remembered until it changes) and filtered in that order is the same answer, without
+        sorting on every page. Sorted by ``_id`` alone, distinct strings compare by code point in
+        Mongo as in Python, so a key sort replaces the comparison sort."""
         rng = self._tie_rng()  # drawn for every sorted request, shortcut or not: later ties stay as they were
         keys = sort_keys(sort)  # a bad direction is a 400 either way
-        if rows is table.rows and keys and keys[0][0] == "_id":
-            ordered = table.memo.get(table.stamp(), keys[0], lambda: _by_unique_id(rows, keys[0][1]))
-            if ordered is not None:
-                return ordered if plain else [d for d in ordered if match(d)]
+        if rows is table.rows and any(name == "_id" for name, _ in keys) and _unique_ids(table):
+            if keys[0][0] == "_id":
+                ordered = table.memo.get(table.stamp(), keys[0], lambda: _by_id(rows, keys[0][1]))
+            else:
+                ordered = table.memo.get(table.stamp(), tuple(keys), lambda: _sort_docs(rows, sort, rng))
+            return ordered if plain else [d for d in ordered if match(d)]
         return _sort_docs(rows if plain else [d for d in rows if match(d)], sort, rng)
 
     @staticmethod
@@ -444,9 +447,14 @@ class TotalumSandbox(Platform):
         _build_sample(self, random.Random(self.seed))
 
 
-def _by_unique_id(rows: list[dict[str, Any]], direction: int) -> list[dict[str, Any]] | None:
-    """``rows`` sorted by their ``_id`` strings, or None when an ``_id`` is not a string or repeats."""
-    ids = [r.get("_id") for r in rows]
-    if not all(type(i) is str for i in ids) or len(set(ids)) != len(ids):
-        return None
+def _unique_ids(table: _Table) -> bool:
+    """Whether every row's ``_id`` is a string no other row has (remembered until the rows change)."""
+    def check() -> bool:
+        ids = [r.get("_id") for r in table.rows]
+        return all(type(i) is str for i in ids) and len(set(ids)) == len(ids)
+
+    return bool(table.memo.get(table.stamp(), "unique ids", check))
+
+
+def _by_id(rows: list[dict[str, Any]], direction: int) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["_id"], reverse=direction < 0)
