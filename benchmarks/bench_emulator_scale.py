@@ -48,6 +48,7 @@ from lowcode_sql.sandbox._base import Platform, Request, Response, encode_respon
 
 STATUSES = ["open", "in progress", "waiting", "done", "cancelled"]
 PLATFORMS = ("coredata", "entu", "totalum", "slingr", "alumio")
+KINDS = ("scan", "eq", "sorted")
 
 
 def simple_rows(n: int, names: dict[str, str]) -> pa.Table:
@@ -174,7 +175,7 @@ def _rss() -> int:
     return int(psutil.Process().memory_info().rss)
 
 
-def measure(name: str, n: int, *, traced: bool, warm: int) -> dict[str, Any]:
+def measure(name: str, n: int, *, traced: bool, warm: int, kinds: list[str]) -> dict[str, Any]:
     d = DRIVERS[name]()
     data = simple_rows(n, d.columns)
     gc.collect()
@@ -194,7 +195,7 @@ def measure(name: str, n: int, *, traced: bool, warm: int) -> dict[str, Any]:
                            "traced_per_row": current / n if traced else None}
     d.login()
     pages = max(1, n // d.page)
-    for kind in ("scan", "eq", "sorted"):
+    for kind in kinds:
         k0 = pages // 2 if kind != "eq" else 0
         t0 = time.perf_counter()
         d.send(d.request(kind, k0, n))
@@ -216,6 +217,8 @@ def main() -> int:
     ap.add_argument("--rows", type=int, nargs=2, default=[10_000, 1_000_000], metavar=("SMALL", "LARGE"))
     ap.add_argument("--platforms", nargs="+", default=list(PLATFORMS), choices=PLATFORMS)
     ap.add_argument("--warm", type=int, default=5, help="warm pages timed per request kind")
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS,
+                    help="request kinds to time (the scan alone for the target)")
     ap.add_argument("--quick", action="store_true", help="1,000 and 5,000 rows: checks it runs")
     args = ap.parse_args()
     small, large = (1_000, 5_000) if args.quick else args.rows
@@ -224,11 +227,15 @@ def main() -> int:
     results = []
     for name in args.platforms:
         for n, traced in ((small, True), (large, False)):
-            r = measure(name, n, traced=traced, warm=args.warm)
+            r = measure(name, n, traced=traced, warm=args.warm, kinds=args.kinds)
             results.append(r)
             print(f"  {name} {n:,}: " + ", ".join(f"{k} {v:.4g}" for k, v in r.items() if isinstance(v, float)),
                   flush=True)
     ms = 1000.0
+    for r in results:
+        for kind in KINDS:
+            r.setdefault(f"{kind}_cold", float("nan"))
+            r.setdefault(f"{kind}_warm", float("nan"))
     print_table(
         ["platform", "rows", "load s", "B/row (traced)", "B/row (RSS)", "scan cold ms", "scan warm ms",
          "eq cold ms", "eq warm ms", "sorted cold ms", "sorted warm ms"],
