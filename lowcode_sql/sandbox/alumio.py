@@ -71,6 +71,7 @@ import pyarrow as pa
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 from lowcode_sql.sandbox._business import World, world
+from lowcode_sql.sandbox._index import Memo, stamp
 
 __all__ = ["AlumioSandbox"]
 
@@ -203,6 +204,7 @@ class AlumioSandbox(Platform):
     ) -> None:
         super().__init__(sample_data=sample_data, **kw)
         self.tokens = set(tokens)
+        self._memos: dict[int, tuple[list[dict[str, Any]], Memo[list[dict[str, Any]]]]] = {}  # see _matching
         self.loopback_operators = loopback_operators
         self.case_insensitive_text = case_insensitive_text or self.variant("case_insensitive_eq")
         self.list_values = list_values
@@ -317,7 +319,8 @@ class AlumioSandbox(Platform):
             order = self._order(doc.get("order"), schema)
         except _Unknown:
             return {"metadata": {"totalCount": 0}, "results": []}
-        matched = [r for r in rows if self._match(r, where, schema)]
+        # nothing to test or sort: the stored list itself, only sliced and counted (O(page), issue 15)
+        matched = rows if not where and not order else self._matching(rows, where, schema, remember=not order)
         if order:
             # Ties under `order` come back in an order that differs from request to request (a database
             # sorting on a non-unique key promises nothing), so only a total order pages consistently.
@@ -327,6 +330,23 @@ class AlumioSandbox(Platform):
             matched.sort(key=lambda r: _sort_key(r.get(field)), reverse=desc)  # used at once: no late binding
         page = matched[skip: skip + limit]
         return {"metadata": {"totalCount": len(matched)}, "results": [_jsonify(r) for r in page]}
+
+    def _matching(self, rows: list[dict[str, Any]], where: Mapping[str, Any], schema: Mapping[str, str], *,
+                  remember: bool) -> list[dict[str, Any]]:
+        """The rows ``where`` matches, in their stored order. Without an ``order`` (whose ties come back
+        in a per-page order, so nothing may be kept) the answer for a stored resource is remembered
+        until its rows change (lowcode_sql/sandbox/_index.py): the pages of one scan filter once.
+        The list returned is only read, never sorted in place."""
+        if not remember or not any(rows is stored for stored in self.rows.values()):
+            return [r for r in rows if self._match(r, where, schema)]
+        entry = self._memos.get(id(rows))
+        if entry is None or entry[0] is not rows:
+            if len(self._memos) > 32:
+                self._memos.clear()
+            entry = self._memos[id(rows)] = (rows, Memo())
+        key = (self.loopback_operators, self.case_insensitive_text, json.dumps(where))
+        return entry[1].get(stamp(0, rows, schema), key,
+                            lambda: [r for r in rows if self._match(r, where, schema)])
 
     def _check_fields(self, where: Mapping[str, Any], schema: Mapping[str, str]) -> None:
         for key, cond in where.items():

@@ -9,6 +9,7 @@ import decimal
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lowcode_sql.sandbox._index import Memo, Stamp, stamp
 from lowcode_sql.sandbox.coredata.filters import _FILTERING, _ORDERING_FIELDS
 from lowcode_sql.sandbox.coredata.values import _KNOWN_KINDS, _BadRequest, _norm_uuid, _parse_datetime, _sort_keys
 
@@ -30,12 +31,19 @@ class _Resource:
     fields: dict[str, str] = field(default_factory=dict)  # field -> kind
     filtering: dict[str, frozenset[str]] = field(default_factory=dict)
     ordering: tuple[str, ...] = ()
+    version: int = 0  # bumped by add(); see stamp()
+    memo: Memo[list[int]] = field(default_factory=Memo)
+
+    def stamp(self) -> Stamp:
+        """Changes whenever the rows may have (also when a test replaces ``objects`` by hand)."""
+        return stamp(self.version, self.objects, self.typed)
 
     def typed_value(self, i: int, name: str) -> Any:
         return self.typed[i].get(name)
 
     def add(self, obj: dict[str, Any], hidden: dict[str, Any] | None = None) -> None:
         i = len(self.objects)
+        self.version += 1
         obj = _sort_keys(obj)
         self.objects.append(obj)
         t: dict[str, Any] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -125,8 +125,14 @@ class CoreDataSandbox(Platform):
 
     def _list(self, res: _Resource, request: Request, rows: Iterable[int], uri: str) -> Response:
         preds = self._build_filters(res, request)
-        selected = [i for i in rows if all(p(i) for p in preds)]
-        selected = self._apply_sorting(res, request, selected)
+        selected: Sequence[int]
+        if not preds and not request.args("order_by"):
+            selected = rows if isinstance(rows, range) else list(rows)  # a range slices in O(page)
+        else:
+            # filtered or sorted: the same answer for every page of one query (lowcode_sql/sandbox/_index.py)
+            key = (uri, self.ordering, tuple(kv for kv in request.query if kv[0] not in ("limit", "offset")))
+            selected = res.memo.get(res.stamp(), key, lambda: self._apply_sorting(
+                res, request, [i for i in rows if all(p(i) for p in preds)]))
         limit, offset = self._limit(request), self._offset(request)
         count = len(selected)
         page = selected[offset:] if limit == 0 else selected[offset : offset + limit]

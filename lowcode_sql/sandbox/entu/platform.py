@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lowcode_sql.sandbox._base import Platform, Request, Response, json_response, warn_beyond_double
+from lowcode_sql.sandbox._index import HashIndex, Memo, Stamp, stamp
 from lowcode_sql.sandbox._mongo import (
     MISSING,
     ObjectId,
@@ -31,6 +32,7 @@ from lowcode_sql.sandbox.entu import sample
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
 from lowcode_sql.sandbox.entu.filters import (
     _WORD,
+    _candidates,
     _match_cond,
     _query_args,
     parse_filters,
@@ -106,6 +108,11 @@ class EntuSandbox(Platform):
         self.user_id = self._new_oid()
         self._meta_entity = self._new_oid()
         self._meta_property = self._new_oid()
+        # bumped by every write; with the store's identity and length it stamps the indexes (_index.py)
+        self._version = 0
+        self._memo: Memo[list[dict[str, Any]]] = Memo()
+        self._memo_by_id: Memo[list[dict[str, Any]]] = Memo(1)
+        self._index: HashIndex[Any, dict[str, Any]] = HashIndex()
         self._bootstrap_meta()
         if self.sample_data:
             self.load_sample_data()
@@ -332,8 +339,7 @@ class EntuSandbox(Platform):
             if skip < 0 or skip >= 2**63:
                 raise _server_error("MongoServerError: the skip must be non-negative")
 
-        matched = [e for e in self._entities.values() if self._visible(user) and self._matches(e, filters, terms)]
-
+        visible = self._visible(user)
         sort_fields: dict[str, int] = {}
         for f in sort:  # sortFields[`private.${f}`]: a later duplicate keeps the first position
             if f.startswith("-"):
@@ -342,6 +348,8 @@ class EntuSandbox(Platform):
                 sort_fields[f] = 1
 
         if group:
+            # groups keep their first appearance in natural (insertion) order, so no index here
+            matched = [e for e in self._entities.values() if visible and self._matches(e, filters, terms)]
             rows = self._group(matched, group, props)
             ordered = self._sort([(r, None, i) for i, r in enumerate(rows)], sort_fields)
             entities = [_jsonify(r) for r, _, _ in ordered]
@@ -349,12 +357,48 @@ class EntuSandbox(Platform):
 
         if self.variant("sort_ignored"):
             sort_fields = {}
-        ordered = self._sort([(e["private"], e["_id"], 0) for e in matched], sort_fields)
+        # The matches in their final order are a function of the data and of every parameter but the
+        # page and the projection: remembered, so the pages of one scan filter and sort once.
+        key = (visible, tuple((k, v) for k, v in request.query if k not in ("props", "limit", "skip")))
+        listed = self._memo.get(self._stamp(), key, lambda: self._ordered(filters, terms, sort_fields, visible))
         entities = []
-        for private, oid, _ in ordered[int(skip) : int(skip) + int(limit)]:
-            shown = _project(private, tree) if tree is not None else private
-            entities.append(_jsonify({"_id": oid, **shown}))
-        return {"entities": entities, "count": len(matched), "limit": limit, "skip": skip}
+        for e in listed[int(skip) : int(skip) + int(limit)]:
+            shown = _project(e["private"], tree) if tree is not None else e["private"]
+            entities.append(_jsonify({"_id": e["_id"], **shown}))
+        return {"entities": entities, "count": len(listed), "limit": limit, "skip": skip}
+
+    # -- indexes (lowcode_sql/sandbox/_index.py) ---------------------------------------------
+
+    def _stamp(self) -> Stamp:
+        return stamp(self._version, self._entities)
+
+    def _by_id(self) -> list[dict[str, Any]]:
+        """Every entity in ``_id`` order: the order of a list without ``sort`` (ties of a sort, too)."""
+        return self._memo_by_id.get(self._stamp(), None, lambda: sorted(self._entities.values(), key=_entity_id))
+
+    def _ordered(self, filters: dict[tuple[str, str], Any], terms: list[str], sort_fields: Mapping[str, int],
+                 visible: bool) -> list[dict[str, Any]]:
+        """The matching entities in the order the list returns them (the ``$match`` and ``$sort`` stages)."""
+        if not visible:
+            return []
+        rows: list[dict[str, Any]] = self._by_id()
+        # An equality on a string or reference value (``_type.string=task``, which every table scan
+        # sends, or a reference a join pushes) reads its index bucket, already in _id order; equal
+        # strings and equal ObjectIds are exactly what Mongo's equality matches there (_eq). Of
+        # several such equalities the smallest bucket is read and the others are tested on it.
+        buckets = [(self._index.lookup(self._stamp(), key, self._by_id,
+                                       functools.partial(_index_values, prop=key[0], type_=key[1]), cond), key)
+                   for key, cond in filters.items() if isinstance(cond, str | ObjectId)]
+        if buckets:
+            rows, used = min(buckets, key=lambda b: len(b[0]))
+            filters = {k: v for k, v in filters.items() if k != used}
+        if filters or terms:
+            rows = [e for e in rows if self._matches(e, filters, terms)]
+        if not sort_fields:
+            return rows
+        ordered = self._sort([(e["private"], e["_id"], 0) for e in rows], sort_fields)
+        by_oid = {e["_id"]: e for e in rows}
+        return [by_oid[oid] for _, oid, _ in ordered]
 
     def _matches(self, entity: dict[str, Any], filters: Mapping[tuple[str, str], Any], terms: list[str]) -> bool:
         private = entity["private"]
@@ -432,6 +476,7 @@ class EntuSandbox(Platform):
     ) -> ObjectId:
         """Store an entity: ``props`` maps property -> [(value key, value)], in property order."""
         oid = oid or self._new_oid()
+        self._version += 1
         if oid in self._entities:
             raise ValueError(f"duplicate entity _id {oid.hex}")
         self._entities[oid] = {
@@ -447,6 +492,7 @@ class EntuSandbox(Platform):
         tid = self._types.get(name)
         if tid is not None:
             parent = [("reference", tid)]
+            self._version += 1
             for oid in [o for o, e in self._entities.items() if e["props"].get("_parent") == parent]:
                 del self._entities[oid]
         else:
@@ -477,6 +523,7 @@ class EntuSandbox(Platform):
         none) and ``entity_type`` (the target's first ``_type`` string); non-system references are also
         collected in ``_reference``; the ``search`` words come from the searchable properties
         (``makeSearchArray``: lower-cased, split on ``/[\\s,;]+/``)."""
+        self._version += 1
         names: dict[ObjectId, Any] = {}
         for oid, e in self._entities.items():
             name_vals = [v for k, v in e["props"].get("name", []) if k == "string"]
@@ -569,9 +616,20 @@ class EntuSandbox(Platform):
         if tid is None:
             return
         typed = [("reference", tid)]
+        self._version += 1
         for oid in [o for o, e in self._entities.items() if e["props"].get("_type") == typed]:
             del self._entities[oid]
 
     def load_sample_data(self) -> None:
         sample.load(self)
         self._resolve()
+
+
+def _entity_id(e: dict[str, Any]) -> ObjectId:
+    oid: ObjectId = e["_id"]
+    return oid
+
+
+def _index_values(e: dict[str, Any], *, prop: str, type_: str) -> list[Any]:
+    """The values of ``private.<prop>.<type_>`` an equality index keeps: strings and ObjectIds."""
+    return [v for v in _candidates(e["private"], prop, type_)[1] if isinstance(v, str | ObjectId)]

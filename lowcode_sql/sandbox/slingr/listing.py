@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 import re
 from typing import Any
@@ -48,14 +49,63 @@ def _sorted(entity: _Entity, records: list[dict[str, Any]], request: Request) ->
     return sorted(shuffled, key=key, reverse=desc), sort_field, desc
 
 
+_PAGING = frozenset({"_size", "_offset", "_fields"})
+
+
+_ById = tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]
+
+
+def _by_id(entity: _Entity, conds: list[Any], request: Request) -> _ById | None:
+    """The matching records in ascending id order, their ids, and the records in descending id
+    order (distinct ids: exactly what ``sorted(reverse=True)`` gives), remembered per filter until the
+    records change; None when two records share an id (then a keyset ``_offset`` cannot be found by
+    bisection, and the general path answers)."""
+    def whole() -> _ById | None:
+        records = sorted(entity.records, key=lambda r: r["id"])
+        ids = [r["id"] for r in records]
+        return (records, ids, records[::-1]) if len(set(ids)) == len(ids) else None
+
+    found = entity.memo.get(entity.stamp(), "by id", whole)
+    if found is None or not conds:
+        return found
+
+    def matching() -> _ById:
+        records = [r for r in found[0] if all(c(r) for c in conds)]
+        return records, [r["id"] for r in records], records[::-1]
+
+    key = ("by id", tuple(kv for kv in request.query if kv[0] not in _PAGING and not kv[0].startswith("_sort")))
+    return entity.memo.get(entity.stamp(), key, matching)
+
+
+def _listed_by_id(entity: _Entity, conds: list[Any], request: Request) -> tuple[list[Any], int, int] | None:
+    """A list sorted by id (what a scan sends) from the remembered id order, without testing or
+    sorting every record on every page: the records in the asked order, the index of the first one
+    the ``_offset`` keyset leaves, and the total; None where the general path must answer."""
+    sort_field = request.arg("_sortField") or "id"
+    sort_type = request.arg("_sortType") or ("desc" if sort_field == "id" else "asc")
+    if sort_field != "id" or sort_type not in ("asc", "desc") or (found := _by_id(entity, conds, request)) is None:
+        return None
+    records, ids, descending = found
+    desc = sort_type == "desc"
+    ordered: list[Any] = descending if desc else records
+    offset = request.arg("_offset")
+    if not offset:
+        return ordered, 0, len(records)
+    if _OBJECT_ID.match(offset) or not offset.isdigit():
+        # the records after that id in this order: ids below it (descending) or above it (ascending)
+        start = len(ids) - bisect.bisect_left(ids, offset) if desc else bisect.bisect_right(ids, offset)
+        return ordered, start, len(records)
+    return ordered, int(offset), len(records)
+
+
 def _list(entity: _Entity, request: Request, like_case_insensitive: bool) -> dict[str, Any]:
     conds = _filters(entity, request, like_case_insensitive)
+    fast = _listed_by_id(entity, conds, request)
+    if fast is not None:
+        return _page(entity, request, *fast, _size(request))
     matched = [r for r in entity.records if all(c(r) for c in conds)]
     ordered, sort_field, desc = _sorted(entity, matched, request)
-    size_text = request.arg("_size", "20") or "20"
-    if not size_text.isdigit():
-        raise _bad(f"Invalid _size [{size_text}]", "_size")
-    size = min(int(size_text), 1000)  # notes: default 20, maximum 1000
+    size = _size(request)
     offset = request.arg("_offset")
     start = 0
     if offset:
@@ -66,9 +116,21 @@ def _list(entity: _Entity, request: Request, like_case_insensitive: bool) -> dic
             ordered = [r for r in ordered if (r["id"] < offset if desc else r["id"] > offset)]
         else:
             start = int(offset)
+    return _page(entity, request, ordered, start, len(matched), size)
+
+
+def _size(request: Request) -> int:
+    size_text = request.arg("_size", "20") or "20"
+    if not size_text.isdigit():
+        raise _bad(f"Invalid _size [{size_text}]", "_size")
+    return min(int(size_text), 1000)  # notes: default 20, maximum 1000
+
+
+def _page(entity: _Entity, request: Request, ordered: list[Any], start: int, total: int,
+          size: int) -> dict[str, Any]:
     page = ordered[start : start + size]
     fields = request.arg("_fields")
-    return {"total": len(matched), "offset": page[-1]["id"] if page else None,
+    return {"total": total, "offset": page[-1]["id"] if page else None,
             "items": [_project(r, fields, entity) for r in page]}
 
 

@@ -166,6 +166,7 @@ class SlingrSandbox(Platform):
         rec = {"id": rid, "version": 0, "label": label if label is not None else rid}
         rec.update((k, v) for k, v in values.items() if v is not None)
         self.entities[entity].records.append(rec)
+        self.entities[entity].version += 1
         return rec
 
     def load_table(self, name: str, table: pa.Table, **options: Any) -> None:

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from lowcode_sql.sandbox._index import Memo, Stamp, stamp
+
 TEXT_TYPES = frozenset({"text", "email", "url", "phone", "html", "longText", "maskedText", "qr"})
 # slingr-docs data/types/*.yml: big number reads as a string of up to 34 significant digits and
 # compares as a number; time duration is milliseconds
@@ -61,6 +63,11 @@ class FieldDef:
 class _Entity:
     fields: dict[str, FieldDef]
     records: list[dict[str, Any]] = field(default_factory=list)  # wire format, in insertion order
+    version: int = 0  # bumped by every added record; see stamp()
+    memo: Memo[Any] = field(default_factory=Memo)
+
+    def stamp(self) -> Stamp:
+        return stamp(self.version, self.records)
 
 
 # --------------------------------------------------------------------------------------------

@@ -129,8 +129,8 @@ def compile_filter(table: _Table, flt: Any, from_text: bool = False) -> Any:
     return lambda doc: all(m(doc) for m in parts)
 
 
-def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any],
-               rng: random.Random | None = None) -> list[dict[str, Any]]:
+def sort_keys(sort: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """``(property, 1 | -1)`` for each key of a ``sort`` object; a bad direction is a 400."""
     keys = []
     for name, direction in sort.items():
         try:
@@ -140,6 +140,12 @@ def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any],
         if d not in (1, -1):
             raise TotalumHTTPError(400, f"sort direction for {name!r} must be 1 or -1")
         keys.append((name, d))
+    return keys
+
+
+def _sort_docs(docs: list[dict[str, Any]], sort: Mapping[str, Any],
+               rng: random.Random | None = None) -> list[dict[str, Any]]:
+    keys = sort_keys(sort)
     if not keys:
         return docs
 

@@ -16,7 +16,7 @@ from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
 from lowcode_sql.sandbox._mongo import MISSING, BDate, ObjectId
 from lowcode_sql.sandbox.totalum import sample
 from lowcode_sql.sandbox.totalum.aggregate import _aggregate
-from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter
+from lowcode_sql.sandbox.totalum.filters import _sort_docs, compile_filter, sort_keys
 from lowcode_sql.sandbox.totalum.query import (
     BODY_KEYS,
     LIST_PARAMS,
@@ -271,12 +271,14 @@ class TotalumSandbox(Platform):
         if self.variant("case_insensitive_eq"):
             flt = _fold_equalities(table, flt)
         match = compile_filter(table, flt, from_text=flt_text)
-        docs = [d for d in rows if match(d)]
-        if sort is not None:
-            if not isinstance(sort, dict):
+        # the whole table, unfiltered (what a scan reads): the stored list itself, only ever sliced
+        plain = flt in (None, [], {}) and rows is table.rows
+        if isinstance(sort, dict) and not self.variant("sort_ignored"):
+            docs = self._sorted(table, rows, sort, match, plain)
+        else:
+            docs = rows if plain else [d for d in rows if match(d)]
+            if sort is not None and not isinstance(sort, dict):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
-            if not self.variant("sort_ignored"):
-                docs = _sort_docs(docs, sort, self._tie_rng())
             if self.variant("nulls_last") and sort:
                 first = next(iter(sort))
                 docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
@@ -300,6 +302,25 @@ class TotalumSandbox(Platform):
         if return_count:
             out["metadata"] = {"count": len(docs)}
         return out
+
+    def _sorted(self, table: _Table, rows: list[dict[str, Any]], sort: dict[str, Any], match: Any,
+                plain: bool) -> list[dict[str, Any]]:
+        """The matching rows in ``sort`` order with this request's tie order (``_sort_docs``).
+
+        A sort with ``_id`` among its keys (the dialect always adds it) over a table whose ``_id``
+        values are distinct has no ties, so the tie order cannot show: the whole table sorted once
+        (remembered until it changes) and filtered in that order is the same answer, without
+        sorting on every page. Sorted by ``_id`` alone, distinct strings compare by code point in
+        Mongo as in Python, so a key sort replaces the comparison sort."""
+        rng = self._tie_rng()  # drawn for every sorted request, shortcut or not: later ties stay as they were
+        keys = sort_keys(sort)  # a bad direction is a 400 either way
+        if rows is table.rows and any(name == "_id" for name, _ in keys) and _unique_ids(table):
+            if keys[0][0] == "_id":
+                ordered = table.memo.get(table.stamp(), keys[0], lambda: _by_id(rows, keys[0][1]))
+            else:
+                ordered = table.memo.get(table.stamp(), tuple(keys), lambda: _sort_docs(rows, sort, rng))
+            return ordered if plain else [d for d in ordered if match(d)]
+        return _sort_docs(rows if plain else [d for d in rows if match(d)], sort, rng)
 
     @staticmethod
     def _out(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,6 +358,7 @@ class TotalumSandbox(Platform):
         doc["createdAt"] = stamp
         doc["updatedAt"] = stamp
         t.rows.append(doc)
+        t.version += 1
         return oid
 
     def link(self, table: str, prop: str, source_id: str, target_id: str) -> None:
@@ -424,3 +446,16 @@ class TotalumSandbox(Platform):
 
     def load_sample_data(self) -> None:
         sample.load(self)
+
+
+def _unique_ids(table: _Table) -> bool:
+    """Whether every row's ``_id`` is a string no other row has (remembered until the rows change)."""
+    def check() -> bool:
+        ids = [r.get("_id") for r in table.rows]
+        return all(type(i) is str for i in ids) and len(set(ids)) == len(ids)
+
+    return bool(table.memo.get(table.stamp(), "unique ids", check))
+
+
+def _by_id(rows: list[dict[str, Any]], direction: int) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda r: r["_id"], reverse=direction < 0)

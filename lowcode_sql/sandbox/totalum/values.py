@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lowcode_sql.sandbox._index import Memo, Stamp, stamp
 from lowcode_sql.sandbox._mongo import MISSING, BDate, Regex, RegexSyntax, compare, pcre_to_python
 from lowcode_sql.sandbox._mongo import type_order as _bracket
 
@@ -139,6 +140,11 @@ class _Table:
     props: dict[str, _Prop] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     oid: str = ""
+    version: int = 0  # bumped by every added row; see stamp()
+    memo: Memo[Any] = field(default_factory=Memo)
+
+    def stamp(self) -> Stamp:
+        return stamp(self.version, self.rows)
 
     def by_id(self, oid: str) -> dict[str, Any] | None:
         for r in self.rows:
