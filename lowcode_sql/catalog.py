@@ -82,6 +82,17 @@ class Source:
         with self._lock:
             self._tables = None
 
+    @property
+    def discovered(self) -> dict[str, TableDef] | None:
+        """The tables if discovered (or seeded) already, else None (nothing is sent)."""
+        return self._tables
+
+    def seed_tables(self, tables: dict[str, TableDef]) -> None:
+        """Take ``tables`` as this source's discovery (``lowcode_sql.shared_catalog``)."""
+        with self._lock:
+            if self._tables is None:
+                self._tables = dict(tables)
+
 
 class Catalog:
     """Resolves ``source.table`` names for the planner (``lowcode_sql.plan.CatalogView``)."""

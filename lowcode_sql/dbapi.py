@@ -32,6 +32,7 @@ Errors are PEP 249 classes; each keeps the engine's typed error as ``__cause__``
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import time as _time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -251,6 +252,35 @@ def _describe(field: pa.Field) -> tuple[Any, ...]:
     return (field.name, type_code(t), None, None, precision, scale, field.nullable)
 
 
+# --- EXPLAIN ----------------------------------------------------------------------------------
+
+# ``EXPLAIN [ANALYZE] query`` (PostgreSQL's and DuckDB's spelling; BI tools and SQL Lab send it)
+_EXPLAIN = re.compile(r"\s*EXPLAIN\s+(?P<analyze>ANALY[SZ]E\s+)?(?P<query>.*\S)\s*;?\s*$", re.I | re.S)
+
+
+class _Rows:
+    """A finished result (EXPLAIN's lines) with the StreamedResult surface a cursor reads."""
+
+    requests = 0
+
+    def __init__(self, table: pa.Table) -> None:
+        self.schema = table.schema
+        self._batches = table.to_batches()
+
+    def read_next_batch(self) -> pa.RecordBatch | None:
+        return self._batches.pop(0) if self._batches else None
+
+    def close(self) -> None:
+        self._batches = []
+
+
+def _explain(engine: Any, match: re.Match[str], params: Any) -> _Rows:
+    """lowcode_sql's plan (what each scan pushes to the platform, the requests it sends; with
+    ANALYZE, what the run cost) as one ``QUERY PLAN`` text row per line, as PostgreSQL answers."""
+    text = engine.explain(match.group("query"), params, analyze=match.group("analyze") is not None)
+    return _Rows(pa.table({"QUERY PLAN": pa.array(text.splitlines(), pa.string())}))
+
+
 # --- connection and cursor --------------------------------------------------------------------
 
 
@@ -259,6 +289,7 @@ def connect(
     *,
     connection: Any = None,
     demo: bool = False,
+    catalog_ttl: float | None = None,
     **kw: Any,
 ) -> Connection:
     """A DB-API connection.
@@ -269,15 +300,22 @@ def connect(
     then leaves it open). Other keywords (``timezone``, ``readahead``, ``external_access``,
     ``allowed_directories``) go to ``lowcode_sql.connect``: ``external_access=False`` for SQL you did
     not write (README, "Security").
+
+    Connections of the same sources (URL, options, credential values) share their discovered tables
+    and login tokens for ``catalog_ttl`` seconds (default 300; 0: not shared), so an application
+    opening a connection per query logs in and discovers once (``lowcode_sql.shared_catalog``).
     """
     from lowcode_sql import connection as _connection
+    from lowcode_sql.shared_catalog import DEFAULT_TTL, Sharing
 
+    ttl = DEFAULT_TTL if catalog_ttl is None else float(catalog_ttl)
     try:
         if connection is not None:
             return Connection(connection, owned=False)
         if demo:
             return Connection(_connection.demo(**kw), owned=True)
-        return Connection(_connection.connect(config, **kw), owned=True)
+        engine = _connection.connect(config, **kw)
+        return Connection(engine, owned=True, sharing=Sharing(engine, ttl))
     except _e.LowcodeSQLError as err:
         raise _translate(err) from err
 
@@ -296,10 +334,11 @@ class Connection:
     ProgrammingError = ProgrammingError
     NotSupportedError = NotSupportedError
 
-    def __init__(self, lowcode_connection: Any, *, owned: bool = True) -> None:
+    def __init__(self, lowcode_connection: Any, *, owned: bool = True, sharing: Any = None) -> None:
         self.engine = lowcode_connection
         self._owned = owned
         self._closed = False
+        self._sharing = sharing  # shared_catalog.Sharing: tables and tokens handed on to the next connection
 
     @property
     def closed(self) -> bool:
@@ -313,8 +352,13 @@ class Connection:
         if self._closed:
             return
         self._closed = True
+        self._share()
         if self._owned:
             self.engine.close()
+
+    def _share(self) -> None:
+        if self._sharing is not None:
+            self._sharing.save()
 
     def commit(self) -> None:
         self._check()  # lowcode_sql only reads: there is never anything to commit
@@ -410,7 +454,11 @@ class Cursor:
             params = dict(parameters)
         self._reset()
         try:
-            self._stream = self.connection.engine.stream(operation, params, batch_rows=self.batch_rows)
+            explain = _EXPLAIN.match(operation)
+            if explain is not None:
+                self._stream = _explain(self.connection.engine, explain, params)
+            else:
+                self._stream = self.connection.engine.stream(operation, params, batch_rows=self.batch_rows)
             self._schema = self._stream.schema
             # the first batch now: most failures (API errors, DuckDB's) belong to execute()
             if self._read() and self._batches[0].num_rows < self.batch_rows:
@@ -418,6 +466,8 @@ class Cursor:
         except _e.LowcodeSQLError as err:
             self._reset()
             raise _translate(err) from err
+        finally:
+            self.connection._share()  # what planning discovered and logged in is there for the next one
         return self
 
     def _read(self) -> bool:

@@ -7,6 +7,7 @@ URLs::
     lowcode://                             # $LOWCODE_SQL_CONFIG
     lowcode://?demo=true                   # the embedded emulators with sample data
     lowcode:///lowcode.toml?timezone=Europe/Tallinn&readahead=4
+    lowcode:///lowcode.toml?catalog_ttl=60     # tables and tokens shared by connections for 60 s (default 300)
     lowcode:///lowcode.toml?external_access=false              # SQL you did not write (README, "Security")
     lowcode:///lowcode.toml?external_access=false&allowed_directories=/srv/data
 
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlalchemy import types as sqltypes
 from sqlalchemy.engine import default
+from sqlalchemy.sql.compiler import GenericTypeCompiler
 
 from lowcode_sql import dbapi as _dbapi
 
@@ -36,7 +38,7 @@ if TYPE_CHECKING:  # SQLAlchemy 2.x only; annotations are never evaluated, so 1.
         ReflectedTableComment,
     )
 
-__all__ = ["LowcodeDialect", "arrow_to_sqlalchemy"]
+__all__ = ["LowcodeDialect", "LowcodeTypeCompiler", "Struct", "arrow_to_sqlalchemy"]
 
 _BOOLEAN = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
@@ -65,14 +67,46 @@ def arrow_to_sqlalchemy(t: pa.DataType) -> Any:
         return sqltypes.Time()
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         return sqltypes.LargeBinary()
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
         item = arrow_to_sqlalchemy(t.value_type)
         if isinstance(item, sqltypes.NullType):
             return sqltypes.NullType()
         return sqltypes.ARRAY(item)
-    # STRUCT values arrive as Python dicts: NullType passes them through untouched (JSON would
-    # try to decode them as text).
+    if pa.types.is_struct(t) or pa.types.is_map(t):
+        return Struct(_dbapi.type_code(t))
     return sqltypes.NullType()
+
+
+class Struct(sqltypes.JSON):
+    """A STRUCT or MAP column: JSON-like to SQLAlchemy and tools (Superset shows it as a complex
+    type, not UNKNOWN), spelled as DuckDB spells it (``STRUCT(a VARCHAR, n BIGINT)``). Values
+    arrive as the Python dicts (lists of pairs for MAP) the DB-API returns: no JSON decoding."""
+
+    __visit_name__ = "lowcode_struct"
+
+    def __init__(self, spelling: str = "JSON") -> None:
+        super().__init__()
+        self.spelling = spelling
+
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+
+class LowcodeTypeCompiler(GenericTypeCompiler):
+    """Type names as DuckDB spells them, for the complex types the generic compiler cannot name
+    (``str(column.type)``, ``CAST``, what inspecting tools display)."""
+
+    def visit_ARRAY(self, type_: Any, **kw: Any) -> str:
+        return f"{self.process(type_.item_type, **kw)}[]"
+
+    def visit_JSON(self, type_: Any, **kw: Any) -> str:
+        return "JSON"
+
+    def visit_lowcode_struct(self, type_: Struct, **kw: Any) -> str:
+        return type_.spelling
 
 
 class LowcodeDialect(default.DefaultDialect):
@@ -97,6 +131,8 @@ class LowcodeDialect(default.DefaultDialect):
     supports_multivalues_insert = False
     postfetch_lastrowid = False
     max_identifier_length = 255
+    type_compiler_cls = LowcodeTypeCompiler  # SQLAlchemy 2.x's name
+    type_compiler = LowcodeTypeCompiler  # 1.4's (2.x replaces it with the instance)
 
     # --- DB-API module (2.x: import_dbapi; 1.4: dbapi) ---------------------------------------
 
@@ -125,6 +161,8 @@ class LowcodeDialect(default.DefaultDialect):
             kwargs["readahead"] = int(opts.pop("readahead"))
         if "timezone" in opts:
             kwargs["timezone"] = opts.pop("timezone")
+        if "catalog_ttl" in opts:  # seconds connections share tables and tokens (0: not at all)
+            kwargs["catalog_ttl"] = float(opts.pop("catalog_ttl"))
         if "external_access" in opts:
             value = str(opts.pop("external_access")).lower()
             if value not in _BOOLEAN:

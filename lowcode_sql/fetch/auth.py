@@ -17,6 +17,7 @@ from typing import Any
 from dialect import AuthPlan, Dialect, Token
 from lowcode_sql import secrets
 from lowcode_sql.errors import APIError, AuthError, ConfigError, DialectError, FetchError, LowcodeSQLError
+from lowcode_sql.fetch.cache import credential_fingerprint
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import Secret
@@ -60,6 +61,7 @@ class AuthSession:
         self._refresh_at: float | None = None
         self._lock = asyncio.Lock()
         self.logins = 0
+        self.fingerprint = credential_fingerprint(credentials)  # one-way: keys lowcode_sql.shared_catalog
         found = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
         found += [v.reveal() for _, v in self.plan.headers if isinstance(v, Secret)]
         found += [v.reveal() for _, v in self.plan.login_secret_headers]
@@ -108,6 +110,16 @@ class AuthSession:
         on the same expired token lead to one login)."""
         if token is not None and self._token is token:
             self._token = None
+
+    def token_state(self) -> tuple[Token | None, float | None]:
+        """The current token and when it is refreshed (``shared_catalog`` hands it on)."""
+        return self._token, self._refresh_at
+
+    def restore(self, token: Token, refresh_at: float | None) -> None:
+        """Use ``token`` (logged in by another connection of the same credentials) until it is
+        refused or due for refresh, unless this session already has one."""
+        if self._token is None:
+            self._token, self._refresh_at = token, refresh_at
 
     def _expiring(self) -> bool:
         return self._refresh_at is not None and self._clock() >= self._refresh_at

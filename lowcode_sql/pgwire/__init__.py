@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lowcode_sql import _sqlglot_compat  # noqa: F401  # exp.DType on sqlglot < 30 (Superset's pin)
+
 __all__ = ["Server", "ServerThread", "load_users", "md5_hash", "scram_hash"]
 
 _LAZY = {"Server": "server", "ServerThread": "server", "load_users": "auth", "md5_hash": "auth",
