@@ -66,6 +66,7 @@ import pyarrow as pa
 
 from dialect import TableDef
 from lowcode_sql.attach_errors import FailureLog, ScanFailed, result_of
+from lowcode_sql.attach_head import head_rows, headed
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
 from lowcode_sql.execute.scan import open_scan
 from lowcode_sql.fetch.scan import ScanStats
@@ -243,23 +244,42 @@ class _Table:
         log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
                       tuple(_fragment(accepted[i][0]) for i in recheck))
         self.att.scans.append(log)
-        # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
-        # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
-        # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
-        opened = open_scan(self.source, self.tdef, self.dialect, spec, self.runtime, readahead=self.att.readahead,
-                           lazy_start=True, stats=log.stats, output=names,
-                           recheck=" AND ".join(_fragment(accepted[i][0]) for i in recheck))
-        data = opened.data
-        assert isinstance(data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
-        return pa.RecordBatchReader.from_batches(data.schema, self._batches(data, opened.close))
+        stats = log.stats
+        rechecked = " AND ".join(_fragment(accepted[i][0]) for i in recheck)
 
-    def _batches(self, data: pa.RecordBatchReader, close: Callable[[], None]) -> Iterator[pa.RecordBatch]:
+        def opened(limit: int | None) -> tuple[pa.RecordBatchReader, Callable[[], None], Callable[[], int]]:
+            # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
+            # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
+            # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
+            before = stats.rows
+            scan = open_scan(self.source, self.tdef, self.dialect,
+                             spec if limit is None else dataclasses.replace(spec, limit=limit), self.runtime,
+                             readahead=self.att.readahead, lazy_start=True, stats=stats, output=names,
+                             recheck=rechecked)
+            assert isinstance(scan.data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
+            return scan.data, scan.close, lambda: stats.rows - before
+
+        head = head_rows(self.att.last_sql())
+        if head is not None and head < _page_size(self.dialect.render_scan(self.tdef, spec)):
+            batches: Iterator[pa.RecordBatch] = headed(opened, head, self.label)
+            close: Callable[[], None] = batches.close  # type: ignore[attr-defined]
+        else:
+            data, close, _ = opened(None)
+            batches = iter(data)
+        return pa.RecordBatchReader.from_batches(self.tdef.schema(names), self._batches(batches, close))
+
+    def _batches(self, data: Iterator[pa.RecordBatch], close: Callable[[], None]) -> Iterator[pa.RecordBatch]:
         try:
             yield from data
         except Exception as e:
             raise self.att.failed(self.label, e) from None
         finally:
             close()  # DuckDB stopped early (LIMIT), or the scan failed: stop the pages
+
+
+def _page_size(request: Any) -> int:
+    """Rows the first request of a scan asks for (any number for an API without paging: one request)."""
+    return int(getattr(request.paging, "page_size", 0) or 0)
 
 
 def _fragment(node: Any) -> str:
@@ -351,11 +371,16 @@ class Attachment:
         self.offered: deque[tuple[str, str, bool]] = deque(maxlen=LOG_SIZE)  # (table, predicate, accepted)
         self.scans: deque[ScanLog] = deque(maxlen=LOG_SIZE)
         self.failures = FailureLog()  # the typed errors of failed scans (lowcode_sql/attach_errors.py)
+        self.sql_text: str | None = None  # the SQL this connection was last given (lowcode_sql/attach_head.py)
 
     @property
     def requests(self) -> int:
         """Requests sent by the logged scans."""
         return sum(s.stats.requests for s in self.scans)
+
+    def last_sql(self) -> str | None:
+        """The SQL text this connection was last given, if a text (sizes the first page)."""
+        return self.sql_text
 
     def failed(self, label: str, e: BaseException) -> ScanFailed:
         """Keep a failed scan's typed error; the exception to raise to DuckDB instead."""
@@ -533,6 +558,21 @@ def _hook_cursors() -> None:
 
     cursor.__doc__ = plain.__doc__
     duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
+    # DuckDB tells a scan no LIMIT: the SQL text an attached connection runs sizes its first page
+    # (lowcode_sql/attach_head.py). Only noted, never changed; other connections pay one dict lookup.
+    for name in ("sql", "query", "execute"):
+        setattr(duckdb.DuckDBPyConnection, name, _noting(getattr(duckdb.DuckDBPyConnection, name)))
+
+
+def _noting(method: Callable[..., Any]) -> Callable[..., Any]:
+    def run(self: duckdb.DuckDBPyConnection, query: Any, *args: Any, **kwargs: Any) -> Any:
+        att = _attached.get(id(self))
+        if att is not None:
+            att.sql_text = query if isinstance(query, str) else None
+        return method(self, query, *args, **kwargs)
+
+    run.__doc__, run.__name__ = method.__doc__, method.__name__
+    return run
 
 
 def _forget(key: int, child: Attachment, parent: Any) -> None:
