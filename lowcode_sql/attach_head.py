@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from lowcode_sql.errors import InconsistentScan
+from lowcode_sql.plan.scans import _int_literal  # the planner's reading of LIMIT/OFFSET literals
 
 __all__ = ["head_rows", "headed"]
 
@@ -48,21 +49,11 @@ def head_rows(sql: str | None) -> int | None:
     if sel.find(*_READS_ALL) or len(list(sel.find_all(exp.Table))) != 1 or len(list(sel.find_all(exp.Select))) != 1:
         return None
     limit, offset = sel.args.get("limit"), sel.args.get("offset")
-    n = _literal(limit.expression) if isinstance(limit, exp.Limit) else None
-    m = _literal(offset.expression) if isinstance(offset, exp.Offset) else 0
+    n = _int_literal(limit.expression) if isinstance(limit, exp.Limit) else None
+    m = _int_literal(offset.expression) if isinstance(offset, exp.Offset) else 0
     if n is None or m is None:
         return None
     return max(1, n + m)
-
-
-def _literal(node: exp.Expression | None) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            value = int(node.this)
-        except ValueError:
-            return None
-        return value if value >= 0 else None
-    return None
 
 
 Open = Callable[[int | None], tuple[pa.RecordBatchReader, Callable[[], None], Callable[[], int]]]
