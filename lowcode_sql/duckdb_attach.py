@@ -57,7 +57,7 @@ import threading
 import warnings
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +65,8 @@ import duckdb
 import pyarrow as pa
 
 from dialect import TableDef
+from lowcode_sql.attach_errors import FailureLog, ScanFailed, result_of
+from lowcode_sql.attach_head import head_rows, headed
 from lowcode_sql.errors import ConfigError, LowcodeSQLError
 from lowcode_sql.execute.scan import open_scan
 from lowcode_sql.fetch.scan import ScanStats
@@ -242,14 +244,42 @@ class _Table:
         log = ScanLog(self.label, fetch, tuple(str(p) for p, _ in pushed),
                       tuple(_fragment(accepted[i][0]) for i in recheck))
         self.att.scans.append(log)
-        # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
-        # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
-        # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
-        opened = open_scan(self.source, self.tdef, self.dialect, spec, self.runtime, readahead=self.att.readahead,
-                           lazy_start=True, stats=log.stats, output=names,
-                           recheck=" AND ".join(_fragment(accepted[i][0]) for i in recheck))
-        assert isinstance(opened.data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
-        return opened.data
+        stats = log.stats
+        rechecked = " AND ".join(_fragment(accepted[i][0]) for i in recheck)
+
+        def opened(limit: int | None) -> tuple[pa.RecordBatchReader, Callable[[], None], Callable[[], int]]:
+            # lazy_start: DuckDB never says LIMIT (docs/notes/duckdb-sources.md §3), so no page beyond the
+            # first is requested before DuckDB asks for a second batch: `LIMIT 10` costs one request.
+            # The shared scan path also checks each page against the exact filters sent (execute/verify.py).
+            before = stats.rows
+            scan = open_scan(self.source, self.tdef, self.dialect,
+                             spec if limit is None else dataclasses.replace(spec, limit=limit), self.runtime,
+                             readahead=self.att.readahead, lazy_start=True, stats=stats, output=names,
+                             recheck=rechecked)
+            assert isinstance(scan.data, pa.RecordBatchReader)  # a row scan: no contradiction, count or group
+            return scan.data, scan.close, lambda: stats.rows - before
+
+        head = head_rows(self.att.last_sql())
+        if head is not None and head < _page_size(self.dialect.render_scan(self.tdef, spec)):
+            batches: Iterator[pa.RecordBatch] = headed(opened, head, self.label)
+            close: Callable[[], None] = batches.close  # type: ignore[attr-defined]
+        else:
+            data, close, _ = opened(None)
+            batches = iter(data)
+        return pa.RecordBatchReader.from_batches(self.tdef.schema(names), self._batches(batches, close))
+
+    def _batches(self, data: Iterator[pa.RecordBatch], close: Callable[[], None]) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from data
+        except Exception as e:
+            raise self.att.failed(self.label, e) from None
+        finally:
+            close()  # DuckDB stopped early (LIMIT), or the scan failed: stop the pages
+
+
+def _page_size(request: Any) -> int:
+    """Rows the first request of a scan asks for (any number for an API without paging: one request)."""
+    return int(getattr(request.paging, "page_size", 0) or 0)
 
 
 def _fragment(node: Any) -> str:
@@ -291,7 +321,11 @@ def _scan_source_api() -> Any:
             return self.table.accepts(predicate)
 
         def stream(self, columns: Sequence[int] | None, filters: Sequence[Any]) -> tuple[Any, bool]:
-            return self.table.reader(columns, filters).__arrow_c_stream__(), True
+            try:
+                reader = self.table.reader(columns, filters)
+            except Exception as e:
+                raise self.table.att.failed(self.table.label, e) from None
+            return reader.__arrow_c_stream__(), True
 
     _SOURCE_CLASS = LowcodeScanSource
     return _SOURCE_CLASS
@@ -336,11 +370,46 @@ class Attachment:
         # the most recent offers and scans (bounded: an attachment can live as long as the process)
         self.offered: deque[tuple[str, str, bool]] = deque(maxlen=LOG_SIZE)  # (table, predicate, accepted)
         self.scans: deque[ScanLog] = deque(maxlen=LOG_SIZE)
+        self.failures = FailureLog()  # the typed errors of failed scans (lowcode_sql/attach_errors.py)
+        self.sql_text: str | None = None  # the SQL this connection was last given (lowcode_sql/attach_head.py)
 
     @property
     def requests(self) -> int:
         """Requests sent by the logged scans."""
         return sum(s.stats.requests for s in self.scans)
+
+    def last_sql(self) -> str | None:
+        """The SQL text this connection was last given, if a text (sizes the first page)."""
+        return self.sql_text
+
+    def failed(self, label: str, e: BaseException) -> ScanFailed:
+        """Keep a failed scan's typed error; the exception to raise to DuckDB instead."""
+        return self.failures.record(label, e)
+
+    @contextlib.contextmanager
+    def typed_errors(self) -> Iterator[None]:
+        """Inside this block a query that fails on an attached scan raises the scan's typed error
+        (``APIError``, ``RequestTimeout``, …) instead of DuckDB's ``InvalidInputException`` text,
+        and DuckDB's own errors raise ``UnknownColumn``/``UnknownTable``/``ExecutionError``:
+        ``with att.typed_errors(): df = duck.sql(q).df()``."""
+        try:
+            yield
+        except (duckdb.Error, pa.ArrowException, OSError) as e:
+            typed = self.failures.typed(e)
+            if typed is e:
+                raise
+            raise typed from typed.__cause__
+
+    def sql(self, query: str, params: Any = None) -> pa.Table | None:
+        """Run ``query`` on the attached connection and return its whole result as Arrow (None for
+        a statement without one); failures are typed lowcode_sql errors (``typed_errors``)."""
+        with self.typed_errors():
+            return result_of(self.duck, query, params)
+
+    def execute(self, query: str, params: Any = None) -> list[tuple[Any, ...]]:
+        """``duck.execute(query, params).fetchall()`` with typed lowcode_sql errors (``typed_errors``)."""
+        with self.typed_errors():
+            return self.duck.execute(query, params).fetchall()
 
     def clear(self) -> None:
         self.offered.clear()
@@ -372,7 +441,7 @@ class Attachment:
             cur.close()
             raise
         child.implicit = True
-        child.offered, child.scans = self.offered, self.scans
+        child.offered, child.scans, child.failures = self.offered, self.scans, self.failures
         # Held weakly: tools open a cursor per query and drop it; once it is gone, so are its
         # registrations, and the attachment is forgotten (nothing keeps dead cursors alive).
         child.duck = weakref.proxy(cur)
@@ -489,6 +558,21 @@ def _hook_cursors() -> None:
 
     cursor.__doc__ = plain.__doc__
     duckdb.DuckDBPyConnection.cursor = cursor  # type: ignore[method-assign]
+    # DuckDB tells a scan no LIMIT: the SQL text an attached connection runs sizes its first page
+    # (lowcode_sql/attach_head.py). Only noted, never changed; other connections pay one dict lookup.
+    for name in ("sql", "query", "execute"):
+        setattr(duckdb.DuckDBPyConnection, name, _noting(getattr(duckdb.DuckDBPyConnection, name)))
+
+
+def _noting(method: Callable[..., Any]) -> Callable[..., Any]:
+    def run(self: duckdb.DuckDBPyConnection, query: Any, *args: Any, **kwargs: Any) -> Any:
+        att = _attached.get(id(self))
+        if att is not None:
+            att.sql_text = query if isinstance(query, str) else None
+        return method(self, query, *args, **kwargs)
+
+    run.__doc__, run.__name__ = method.__doc__, method.__name__
+    return run
 
 
 def _forget(key: int, child: Attachment, parent: Any) -> None:

@@ -46,6 +46,7 @@ from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.scan import iter_pages
 from lowcode_sql.spark.filters import to_pred
+from lowcode_sql.spark.sessions import cached_source
 from lowcode_sql.types import Exactness, OffsetPaging, Pred, ScanSpec
 
 __all__ = ["LowcodeDataSource"]
@@ -78,16 +79,14 @@ class Target:
 
 @contextlib.contextmanager
 def open_source(target: Target, share: int = 1) -> Iterator[Source]:
-    """The source's dialect and runtime in this process, with ``1/share`` of its request budget."""
+    """The source's dialect and runtime in this process, with ``1/share`` of its request budget:
+    kept open for the next partition this worker runs (one login per worker, ``sessions.py``)."""
     sc = target.source
     if share > 1:
         sc = dataclasses.replace(sc, concurrency=max(1, sc.concurrency // share),
                                  rate_limit=sc.rate_limit / share if sc.rate_limit else None)
-    catalog = Catalog(Config((sc,)))
-    try:
-        yield catalog.source(sc.name)
-    finally:
-        catalog.close()
+    with cached_source(sc) as src:
+        yield src
 
 
 def _bool(options: Mapping[str, str], key: str, default: bool) -> bool:
