@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lowcode_sql.execute.scan import OpenScan, ScanReport
 from lowcode_sql.fetch.runtime import SourceRuntime
@@ -174,6 +173,8 @@ def _noted(opened: OpenScan, detail: str) -> OpenScan:
 
 def _keys(column: pa.ChunkedArray) -> list[Any]:
     """The distinct non-NULL values, sorted (so the batches, and the requests, are deterministic)."""
+    import pyarrow.compute as pc  # 50-80 ms of import: only queries with a bound join pay it (tests/test_startup.py)
+
     values = pc.unique(column.combine_chunks()).drop_null()
     return sorted(values.to_pylist())
 

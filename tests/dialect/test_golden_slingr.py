@@ -40,7 +40,9 @@ def slingr_catalog(**options: Any) -> StaticCatalog:
 
 
 def slingr_options_catalog() -> StaticCatalog:
-    return slingr_catalog(like_case="sensitive", keyset=False, page_size=250)
+    # count_from_total: the user trusts the API's text comparisons, so aggregates over text matches are
+    # pushed (the default configuration reads and checks those rows: plan/scans.py _aggregate)
+    return slingr_catalog(like_case="sensitive", keyset=False, page_size=250, count_from_total=True)
 
 
 @pytest.mark.parametrize("name,factory", [("slingr", slingr_catalog), ("slingr_options", slingr_options_catalog)])

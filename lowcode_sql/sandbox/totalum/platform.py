@@ -279,9 +279,9 @@ class TotalumSandbox(Platform):
             docs = rows if plain else [d for d in rows if match(d)]
             if sort is not None and not isinstance(sort, dict):
                 raise TotalumHTTPError(400, "sort must be an object {property: 1 | -1}")
-            if self.variant("nulls_last") and sort:
-                first = next(iter(sort))
-                docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
+        if self.variant("nulls_last") and sort:  # after either path: a sorted answer's NULLs go last
+            first = next(iter(sort))
+            docs = [d for d in docs if d.get(first) is not None] + [d for d in docs if d.get(first) is None]
         if pagination is not None and not isinstance(pagination, dict):
             raise TotalumHTTPError(400, "pagination must be an object {page, limit}")
         pg = {} if self.variant("ignore_pagination") else (pagination or {})
