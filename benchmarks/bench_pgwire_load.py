@@ -299,13 +299,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--platform-rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", choices=["load", "throughput"])
+    ap.add_argument("--after", type=float, nargs="+", default=[5.0, 30.0, 60.0],
+                    help="seconds after the load to read the RSS at (default 5 30 60)")
     ap.add_argument("--quick", action="store_true", help="5 s of load, small results, one run: checks it runs")
     ap.add_argument("--serve-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_child:
         serve_child(args.platform_rows)
         return 0
-    after: tuple[float, ...] = (5.0, 30.0, 60.0)
+    after = tuple(args.after)
     if args.quick:
         args.seconds, args.rows, args.platform_rows, args.repeat, after = 5.0, 20_000, 5_000, 1, (5.0,)
     now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())

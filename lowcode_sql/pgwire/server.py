@@ -29,7 +29,13 @@ from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.activity import install_signal_function
 from lowcode_sql.pgwire.pgcatalog import CatalogDB, describe_sources
-from lowcode_sql.pgwire.pool import EnginePool, engine_timezone, limit_malloc_arenas, release_free_memory
+from lowcode_sql.pgwire.pool import (
+    EnginePool,
+    engine_timezone,
+    limit_malloc_arenas,
+    release_free_memory,
+    use_system_arrow_pool,
+)
 from lowcode_sql.pgwire.session import ClientReader, Session
 from lowcode_sql.pgwire.startup import startup
 
@@ -70,6 +76,7 @@ class Server:
         self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
         install_signal_function(self)  # pg_cancel_backend / pg_terminate_backend (activity.py)
         limit_malloc_arenas()  # before the worker threads exist (pool.py: memory after a burst)
+        use_system_arrow_pool()  # Arrow's mimalloc keeps worker threads' freed pages (pool.py)
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
