@@ -206,8 +206,9 @@ def release_free_memory() -> None:
 
 
 def use_system_arrow_pool() -> None:
-    """Make Arrow allocate with the C heap (``malloc``) instead of its bundled mimalloc, unless
-    ``ARROW_DEFAULT_MEMORY_POOL`` chooses a pool already. mimalloc keeps a heap per thread, and
+    """Make Arrow allocate with the C heap (``malloc``) instead of its bundled mimalloc, for the
+    whole process (as ``limit_malloc_arenas``), unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses a
+    pool already. mimalloc keeps a heap per thread, and
     the pages a worker thread freed stay resident until that same thread allocates again
     (``release_unused`` only collects the calling thread's heap): after 16 clients for 15 s its
     one 1 GiB arena held 142 MB resident for good with 3 MB allocated. With the C heap, capped at
