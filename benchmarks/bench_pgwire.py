@@ -35,8 +35,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -104,8 +105,27 @@ def lowcode_server(rows: int) -> Iterator[int]:
         proc.communicate(timeout=30)
 
 
+_PG_TYPES = {pa.int64(): "bigint", pa.int32(): "integer", pa.float64(): "double precision", pa.string(): "text",
+             pa.date32(): "date", pa.bool_(): "boolean", pa.timestamp("us"): "timestamp"}
+
+
+def _load(c: Any, tmp: Path, name: str, table: pa.Table, root: bool) -> None:
+    """Create ``name`` with columns typed after ``table``'s and COPY its rows in as CSV."""
+    cols = ", ".join(f"{f.name} {_PG_TYPES[f.type]}" for f in table.schema)
+    csv = tmp / f"{name}.csv"
+    pcsv.write_csv(table, csv, pcsv.WriteOptions(include_header=False))
+    if root:
+        shutil.chown(csv, "postgres")
+    c.execute(f"CREATE TABLE {name} ({cols})")
+    with c.cursor().copy(f"COPY {name} FROM STDIN WITH (FORMAT csv)") as cp:
+        cp.write(csv.read_bytes())
+    c.execute(f"VACUUM ANALYZE {name}")
+
+
 @contextlib.contextmanager
-def postgres_server(table: pa.Table) -> Iterator[int]:
+def postgres_server(table: pa.Table | None, tables: Mapping[str, pa.Table] | None = None) -> Iterator[int]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 holding ``table`` as ``bench`` and ``tables``
+    by name (user ``bench``, database ``postgres``); its port."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins:
         raise SystemExit("PostgreSQL is not installed (apt install postgresql): nothing to compare with")
@@ -127,15 +147,10 @@ def postgres_server(table: pa.Table) -> Iterator[int]:
             f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c shared_buffers=256MB", "start")
         import psycopg
 
-        csv = tmp / "bench.csv"
-        pcsv.write_csv(table, csv, pcsv.WriteOptions(include_header=False))
-        if root:
-            shutil.chown(csv, "postgres")
         with psycopg.connect(f"host=127.0.0.1 port={port} user=bench dbname=postgres", autocommit=True) as c:
-            c.execute("CREATE TABLE bench (id bigint, amount double precision, label text, day date, flag boolean)")
-            with c.cursor().copy("COPY bench FROM STDIN WITH (FORMAT csv)") as cp:
-                cp.write(csv.read_bytes())
-            c.execute("VACUUM ANALYZE bench")
+            named = ({"bench": table} if table is not None else {}) | dict(tables or {})
+            for name, t in named.items():
+                _load(c, tmp, name, t, root)
         yield port
     finally:
         with contextlib.suppress(Exception):

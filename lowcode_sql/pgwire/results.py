@@ -6,7 +6,7 @@ in a worker thread, and a cancel stops them between batches."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -14,7 +14,7 @@ from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.pool import BATCH_ROWS
 from lowcode_sql.pgwire.statements import Outcome, Portal
 from lowcode_sql.pgwire.stream import RowStream
-from lowcode_sql.pgwire.types import encode_binary_column, pg_type_for_arrow, text_binary_array
+from lowcode_sql.pgwire.types import binary_fixed_values, encode_binary_column, pg_type_for_arrow, text_binary_array
 
 if TYPE_CHECKING:
     from lowcode_sql.pgwire.session import Session
@@ -117,8 +117,14 @@ def fields(schema: pa.Schema, origins: Sequence[tuple[int, int]] | None = None) 
 
 
 def encode_rows(table: pa.Table, formats: Sequence[int], oids: Sequence[int]) -> bytes:
-    cols = []
+    """DataRow messages for ``table``'s rows; binary fixed-width columns without NULLs go as numpy
+    values, which ``data_rows_arrow`` lays out without a join."""
+    cols: list[Any] = []
     for i, col in enumerate(table.columns):
         arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
-        cols.append(encode_binary_column(arr, oids[i]) if formats[i] == 1 else text_binary_array(arr))
+        if formats[i] != 1:
+            cols.append(text_binary_array(arr))
+            continue
+        fixed = binary_fixed_values(arr, oids[i])
+        cols.append(fixed if fixed is not None else encode_binary_column(arr, oids[i]))
     return p.data_rows_arrow(cols, table.num_rows)

@@ -29,7 +29,13 @@ from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
 from lowcode_sql.pgwire.activity import install_signal_function
 from lowcode_sql.pgwire.pgcatalog import CatalogDB, describe_sources
-from lowcode_sql.pgwire.pool import EnginePool, engine_timezone, limit_malloc_arenas, release_free_memory
+from lowcode_sql.pgwire.pool import (
+    EnginePool,
+    engine_timezone,
+    limit_malloc_arenas,
+    release_free_memory,
+    use_system_arrow_pool,
+)
 from lowcode_sql.pgwire.session import ClientReader, Session
 from lowcode_sql.pgwire.startup import startup
 
@@ -46,7 +52,7 @@ class Server:
                  users: Mapping[str, str] | None = None, auth: str = "scram",
                  tls_cert: str | None = None, tls_key: str | None = None, require_tls: bool = False,
                  engines: int = 4, allowed_directories: Sequence[str] = (), auth_secret: bytes | None = None,
-                 engine_idle_seconds: float = 30.0) -> None:
+                 engine_idle_seconds: float = 15.0) -> None:
         if auth not in ("scram", "md5", "trust"):
             raise ValueError(f"auth must be scram, md5 or trust, not {auth!r}")
         if require_tls and not tls_cert:
@@ -70,6 +76,7 @@ class Server:
         self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
         install_signal_function(self)  # pg_cancel_backend / pg_terminate_backend (activity.py)
         limit_malloc_arenas()  # before the worker threads exist (pool.py: memory after a burst)
+        use_system_arrow_pool()  # Arrow's mimalloc keeps worker threads' freed pages (pool.py)
         self.executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="pgwire")
         self.sessions: dict[int, Session] = {}
         self.statement_kinds: collections.Counter[str] = collections.Counter()  # what clients send (tests, stats)
@@ -77,7 +84,10 @@ class Server:
         # read now, while nothing runs: DuckDB 2.0 refuses a second call on a busy connection
         self.pool = EnginePool(connection, size=engines, timezone=engine_timezone(connection.engine),
                                allowed_directories=self.allowed_directories)
-        self.engine_idle_seconds = engine_idle_seconds  # pool engines idle this long are closed
+        # pool engines idle this long are closed: a new one costs ~0.2 s, paid only by the second
+        # and later concurrent queries after a quiet spell (one engine is always kept); 15 s gets
+        # the RSS back near idle within 30 s of a burst (benchmarks/README.md, issue 14 item 5)
+        self.engine_idle_seconds = engine_idle_seconds
         self._trimmer: asyncio.Task[None] | None = None
         self._server: asyncio.base_events.Server | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -145,7 +155,7 @@ class Server:
         loop = asyncio.get_running_loop()
         released = True
         while True:
-            await asyncio.sleep(max(0.2, self.engine_idle_seconds / 2))
+            await asyncio.sleep(max(0.2, min(5.0, self.engine_idle_seconds / 3)))
             try:
                 closed = await loop.run_in_executor(self.executor, self.pool.trim, self.engine_idle_seconds)
                 busy = any(s.busy for s in self.sessions.values())

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 __all__ = [
     "PG_TYPES",
     "PGType",
+    "binary_fixed_values",
     "decode_param",
     "encode_binary_column",
     "encode_text_column",
@@ -157,10 +158,21 @@ def _interval_parts(v: Any) -> tuple[int, int, int]:
 
 def _float_text(arr: pa.Array) -> pa.Array:
     s = pc.cast(arr, pa.string())
+    if pc.all(pc.is_finite(arr)).as_py() is not False:
+        return s  # no NaN or infinity (the usual case): no need for three passes of regex
     # PG spells the special values NaN / Infinity / -Infinity (float8out)
     s = pc.replace_substring_regex(s, "^nan$", "NaN")
     s = pc.replace_substring_regex(s, "^inf$", "Infinity")
     return pc.replace_substring_regex(s, "^-inf$", "-Infinity")
+
+
+def _trim_fraction(s: pa.Array, unit: str) -> pa.Array:
+    """Trim a time's fraction like PG does (``00:00:00.500000`` -> ``00:00:00.5``,
+    ``00:00:00.000`` -> ``00:00:00``). Arrow writes a fraction of fixed width for ms/us/ns and none
+    for seconds, whose trailing zeros are no fraction's (``00:00:10`` stays)."""
+    if unit == "s":
+        return s
+    return pc.utf8_rtrim(pc.utf8_rtrim(s, "0"), ".")
 
 
 def text_array(arr: pa.Array) -> pa.Array | list[bytes | None]:
@@ -179,13 +191,10 @@ def text_array(arr: pa.Array) -> pa.Array | list[bytes | None]:
     if pa.types.is_timestamp(t):
         if t.tz:
             arr = pc.cast(arr, pa.timestamp(t.unit, "UTC")).cast(pa.timestamp(t.unit))
-        s = pc.cast(arr, pa.string())
-        # trim the fraction like PG does: 00:00:00.500000 -> 00:00:00.5, 00:00:00.000 -> 00:00:00
-        s = pc.replace_substring_regex(s, r"\.?0+$", "")
+        s = _trim_fraction(pc.cast(arr, pa.string()), t.unit)
         return pc.binary_join_element_wise(s, "+00", "") if t.tz else s
     if pa.types.is_time(t):
-        s = pc.cast(arr, pa.string())
-        return pc.replace_substring_regex(s, r"\.?0+$", "")
+        return _trim_fraction(pc.cast(arr, pa.string()), t.unit)
     return [None if v is None else _py_text(v) for v in arr.to_pylist()]
 
 
@@ -244,20 +253,42 @@ _FIXED = {16: "u1", 21: ">i2", 23: ">i4", 20: ">i8", 700: ">f4", 701: ">f8", 108
           1184: ">i8", 26: ">i4"}
 
 
+def _fixed_numbers(arr: pa.Array, oid: int) -> pa.Array:
+    """The numbers PG's binary format sends for a fixed-width ``oid`` (days and microseconds
+    since 2000-01-01 for dates and timestamps), in an Arrow array of the column's length."""
+    if oid == 1082:
+        return pc.subtract(pc.cast(arr, pa.int32()), 10957)  # days since 2000-01-01
+    if oid in (1114, 1184):
+        us = arr.cast(pa.timestamp("us", arr.type.tz))
+        return pc.subtract(pc.cast(us, pa.int64()), _PG_EPOCH_US)
+    if oid == 16:
+        return pc.cast(arr, pa.uint8())
+    return arr
+
+
+def _fixed_ok(arr: pa.Array, oid: int) -> bool:
+    return oid in _FIXED and not (oid == 20 and pa.types.is_uint64(arr.type))
+
+
+def binary_fixed_values(arr: pa.Array, oid: int) -> Any:
+    """A column's binary-format values as a numpy array of big-endian fixed-width values, where
+    ``oid`` is fixed-width and the column has no NULL (``protocol.data_rows_arrow`` lays these out
+    without Arrow's join); None otherwise (use ``encode_binary_column``)."""
+    import numpy as np
+
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if arr.null_count or not _fixed_ok(arr, oid):
+        return None
+    values = _fixed_numbers(arr, oid).to_numpy(zero_copy_only=False)
+    return values.astype(np.dtype(_FIXED[oid]))
+
+
 def _fixed_width(arr: pa.Array, oid: int) -> pa.Array:
     """Big-endian fixed-width values for a whole column at once (numpy), nulls kept."""
     import numpy as np
 
-    if oid == 1082:
-        arr_num = pc.subtract(pc.cast(arr, pa.int32()), 10957)  # days since 2000-01-01
-    elif oid in (1114, 1184):
-        us = arr.cast(pa.timestamp("us", arr.type.tz))
-        arr_num = pc.subtract(pc.cast(us, pa.int64()), _PG_EPOCH_US)
-    elif oid == 16:
-        arr_num = pc.cast(arr, pa.uint8())
-    else:
-        arr_num = arr
-    values = arr_num.fill_null(0).to_numpy(zero_copy_only=False)
+    values = _fixed_numbers(arr, oid).fill_null(0).to_numpy(zero_copy_only=False)
     dtype = np.dtype(_FIXED[oid])
     out = pa.FixedSizeBinaryArray.from_buffers(pa.binary(dtype.itemsize), len(arr),
                                                [None, pa.py_buffer(values.astype(dtype).tobytes())])
@@ -272,7 +303,7 @@ def encode_binary_column(arr: pa.Array, oid: int) -> pa.Array:
     as an Arrow binary array (nulls stay null)."""
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
-    if oid in _FIXED and not (oid == 20 and pa.types.is_uint64(arr.type)):
+    if _fixed_ok(arr, oid):
         return _fixed_width(arr, oid)
     enc: Callable[[Any], bytes]
     if oid == 1700:

@@ -126,6 +126,10 @@ def test_text_encoding_matches_postgresql():
         (pa.array([dt.datetime(2024, 1, 2, 3, 4, 5, 120000), dt.datetime(2024, 1, 2)], pa.timestamp("us")),
          [b"2024-01-02 03:04:05.12", b"2024-01-02 00:00:00"]),
         (pa.array([dt.datetime(2024, 1, 2, tzinfo=dt.UTC)], pa.timestamp("ms", "UTC")), [b"2024-01-02 00:00:00+00"]),
+        # whole seconds (DuckDB's TIMESTAMP_S) have no fraction: their trailing zeros are digits
+        (pa.array([dt.datetime(2024, 1, 2, 3, 4, 50), None], pa.timestamp("s")), [b"2024-01-02 03:04:50", None]),
+        (pa.array([dt.time(3, 4, 0)], pa.time32("s")), [b"03:04:00"]),
+        (pa.array([dt.time(3, 4, 0), dt.time(0, 0, 10, 250000)], pa.time64("us")), [b"03:04:00", b"00:00:10.25"]),
         (pa.array([[1, 2], None]), [b"[1, 2]", None]),
         (pa.array([b"\x00\xff"]), [b"\\x00ff"]),
     ]
@@ -229,6 +233,23 @@ def test_data_rows_wire_format():
     row2 = b"D" + (4 + 2 + 4 + 4 + 2).to_bytes(4, "big") + b"\x00\x02" + b"\xff" * 4 + b"\x00\x00\x00\x02xy"
     assert out == row1 + row2
     assert data_rows_arrow([pa.array(["a", "b", "c"]).slice(1, 2)], 2).endswith(b"\x00\x00\x00\x01c")
+
+
+def test_data_rows_fixed_width_columns_match_arrow_ones():
+    """numpy fixed-width columns (binary format, no NULL) are laid out as the same bytes as the
+    Arrow binary arrays of the same values, alone (no join) and between variable ones."""
+    import numpy as np
+
+    from lowcode_sql.pgwire.protocol import data_rows_arrow
+
+    ints = np.array([1, -2, 3], ">i8")
+    flags = np.array([1, 0, 1], "u1")
+    as_arrow = [pa.array([a[i:i + 1].tobytes() for i in range(3)], pa.binary()) for a in (ints, flags)]
+    text = pa.array(["x", None, "yz"])
+    assert data_rows_arrow([ints, flags], 3) == data_rows_arrow(as_arrow, 3)
+    assert data_rows_arrow([ints, flags], 3)[:7] == b"D\x00\x00\x00\x17\x00\x02"  # 4+2 + (4+8) + (4+1)
+    assert data_rows_arrow([text, ints, text, flags], 3) == data_rows_arrow([text, as_arrow[0], text, as_arrow[1]], 3)
+    assert data_rows_arrow([ints, text], 3) == data_rows_arrow([as_arrow[0], text], 3)
 
 
 @pytest.mark.parametrize(("sql", "expected", "type_"), [
