@@ -38,8 +38,10 @@ SLOW = "SELECT count(*) FROM entu.big b1, entu.ev WHERE b1.label LIKE '%9%'"
 
 
 def _python() -> str:
-    # wheels only, as Superset's own pins (pandas 2.1, numpy < 2.3) have them for this Python
-    return cached_python("superset", [*engine_requirements(), *SUPERSET], pip_options=["--only-binary=:all:"])
+    # wheels only, as Superset's own pins (pandas 2.1, numpy < 2.3) have them for this Python; but
+    # odfpy (pandas[excel], which Superset requires) is published as a pure-Python sdist only
+    return cached_python("superset", [*engine_requirements(), *SUPERSET],
+                         pip_options=["--only-binary=:all:", "--no-binary=odfpy"])
 
 
 @pytest.fixture(scope="module")
