@@ -339,6 +339,7 @@ class Connection:
         self._owned = owned
         self._closed = False
         self._sharing = sharing  # shared_catalog.Sharing: tables and tokens handed on to the next connection
+        self._cancelled = False  # set by cancel() from another thread; cleared when a query starts
 
     @property
     def closed(self) -> bool:
@@ -369,6 +370,17 @@ class Connection:
     def cursor(self) -> Cursor:
         self._check()
         return Cursor(self)
+
+    def cancel(self) -> None:
+        """Stop the query a cursor of this connection is running, from another thread (as
+        psycopg's ``Connection.cancel``): DuckDB is interrupted and the query's scans stop sending
+        requests; the running ``execute`` or fetch raises ``OperationalError``. Nothing running:
+        nothing happens. The connection stays usable."""
+        self._check()
+        # the flag as well as the interrupt: DuckDB forgets an interrupt that comes before it runs
+        # (while the query is planned, or its tables discovered), and the cursor checks the flag
+        self._cancelled = True
+        self.engine.engine.interrupt()
 
     def execute(self, operation: str, parameters: Any = None) -> Cursor:
         """Shortcut (as sqlite3 and DuckDB have): a new cursor that ran ``operation``."""
@@ -453,6 +465,7 @@ class Cursor:
         elif isinstance(parameters, Mapping):
             params = dict(parameters)
         self._reset()
+        self.connection._cancelled = False
         try:
             explain = _EXPLAIN.match(operation)
             if explain is not None:
@@ -465,7 +478,12 @@ class Cursor:
                 self._read()  # a short first batch is usually the whole result: learn rowcount
         except _e.LowcodeSQLError as err:
             self._reset()
+            self._stop_if_cancelled()
             raise _translate(err) from err
+        except Exception:
+            # DuckDB's InterruptException (it may run the query while opening the stream): the cancel
+            self._stop_if_cancelled()
+            raise
         finally:
             self.connection._share()  # what planning discovered and logged in is there for the next one
         return self
@@ -474,7 +492,13 @@ class Cursor:
         """Read the next batch into ``_batches``; False at the end (then ``rowcount`` is known)."""
         if self._stream is None:
             return False
-        batch = self._stream.read_next_batch()
+        self._stop_if_cancelled()
+        try:
+            batch = self._stream.read_next_batch()
+        except Exception:
+            self._stop_if_cancelled()  # whatever the interrupted query raised is the cancel
+            raise
+        self._stop_if_cancelled()
         if batch is None:
             self.rowcount = self._seen
             self._stream.close()
@@ -482,6 +506,11 @@ class Cursor:
         self._seen += batch.num_rows
         self._batches.append(batch)
         return True
+
+    def _stop_if_cancelled(self) -> None:
+        if self.connection._cancelled:
+            self._reset()
+            raise OperationalError("canceling statement due to user request")  # PostgreSQL's words
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> Cursor:
         """Run ``operation`` once per parameter set; the last run's result set stays fetchable

@@ -21,9 +21,12 @@ tests run through the engine; only the base class comes from Superset when it is
 from __future__ import annotations
 
 import datetime as _dt
+import uuid as _uuid
+import weakref as _weakref
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["EPOCH_MS_TO_DTTM", "EPOCH_TO_DTTM", "TIME_GRAINS", "LowcodeEngineSpec", "convert_dttm"]
+__all__ = ["EPOCH_MS_TO_DTTM", "EPOCH_TO_DTTM", "TIME_GRAINS", "LowcodeEngineSpec", "cancel_query", "cancel_query_id",
+           "convert_dttm"]
 
 # Superset's TimeGrain values (superset/constants.py) -> DuckDB SQL, ``{col}`` the column. Grains
 # under a day are floored on the clock (5 s buckets start at :00, :05, ...); TIME_BUCKET's default
@@ -73,6 +76,36 @@ def convert_dttm(target_type: str, dttm: _dt.datetime) -> str | None:
     if t.startswith(("TIMESTAMP", "DATETIME")):
         return f"CAST('{text.split('+')[0]}' AS TIMESTAMP)"
     return None
+
+
+# SQL Lab's Stop button: the DB-API connections that run SQL Lab queries in this process, by the
+# cancel id Superset keeps in the query's metadata. Weak: a connection the pool drops is forgotten.
+_RUNNING: _weakref.WeakValueDictionary[str, Any] = _weakref.WeakValueDictionary()
+
+
+def cancel_query_id(cursor: Any) -> str | None:
+    """The id that names the DB-API connection of ``cursor`` to :func:`cancel_query` (None when
+    the cursor is not lowcode_sql's: nothing to cancel it with)."""
+    connection = getattr(cursor, "connection", None)
+    if not callable(getattr(connection, "cancel", None)):
+        return None
+    key = _uuid.uuid4().hex
+    _RUNNING[key] = connection
+    return key
+
+
+def cancel_query(key: str) -> bool:
+    """Stop what the connection named ``key`` runs; False when this process does not hold it (a
+    query that ran in another process, e.g. a Celery worker of async SQL Lab, or one whose
+    connection is gone)."""
+    connection = _RUNNING.pop(str(key), None)
+    if connection is None:
+        return False
+    try:
+        connection.cancel()
+    except Exception:  # closed meanwhile: the query is not running any more
+        return False
+    return True
 
 
 if TYPE_CHECKING:
@@ -130,6 +163,19 @@ class LowcodeEngineSpec(_Base):
     @classmethod
     def convert_dttm(cls, target_type: str, dttm: _dt.datetime, db_extra: dict[str, Any] | None = None) -> str | None:
         return convert_dttm(target_type, dttm)
+
+    @classmethod
+    def get_cancel_query_id(cls, cursor: Any, query: Any) -> str | None:
+        """Superset asks this before it runs a SQL Lab query: the id it stores to stop it with."""
+        return cancel_query_id(cursor)
+
+    @classmethod
+    def cancel_query(cls, cursor: Any, query: Any, cancel_query_id: str) -> bool:
+        """The Stop button: interrupts the connection running the query (``cursor``, a new
+        connection's, is not needed: the engine runs in Superset's process). A query run by a
+        Celery worker (async SQL Lab) is in another process: False, Superset then only marks it
+        stopped."""
+        return cancel_query(cancel_query_id)
 
     @classmethod
     def get_dbapi_exception_mapping(cls) -> dict[type[Exception], type[Exception]]:
