@@ -1,0 +1,127 @@
+"""Entu entities as stored (issue 15 item 7: at most 2 KB per simple row) and the Mongo-shaped
+``private`` view the serving code reads, built from them on demand.
+
+An entity keeps only its ``_id``, one tuple of its values and a *shape* (the ``(property, value
+key)`` of each value) shared by every entity whose values have the same layout, plus the first
+counter of its value ``_id``s. Everything else the old store kept per entity is derived when a
+request needs it, exactly as ``_resolve`` used to compute it (utils/aggregate.js
+``propertiesToEntity``): the value objects with their ``_id``, the enriched references, the
+``_reference`` list and the ``search`` words. Nothing of an entity changes after it is added and
+every write ends with a ``_resolve``, so deriving late gives what precomputing gave.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from lowcode_sql.sandbox._mongo import ObjectId
+from lowcode_sql.sandbox.entu.values import _jsonify
+
+#: a property's values: [(value key, value)] in value order
+Values = list[tuple[str, Any]]
+Shape = tuple[tuple[str, str], ...]
+
+_SEARCH_SPLIT = re.compile(r"[\s,;]+")
+
+
+def oid_at(process: int, counter: int) -> ObjectId:
+    """The ObjectId the sandbox issues as its ``counter``-th: 4-byte time, 5-byte 'process' value,
+    3-byte counter (so entity ids and value ids come from one increasing sequence)."""
+    return ObjectId(f"{1_700_000_000 + counter:08x}{process:010x}{counter & 0xFFFFFF:06x}")
+
+
+class Entity:
+    """One stored entity. ``values[i]`` is a value of property ``shape[i][0]`` under the key
+    ``shape[i][1]`` (``string``, ``number``, ``reference``...); the values of one property are
+    consecutive, properties in their stored order. ``vbase`` is the counter of the first value's
+    ``_id`` (value ``i`` has ``vbase + i``), set by the first ``_resolve`` that sees the entity."""
+
+    __slots__ = ("oid", "search_props", "shape", "values", "vbase")
+
+    def __init__(self, oid: ObjectId, shape: Shape, values: tuple[Any, ...], search_props: tuple[str, ...]) -> None:
+        self.oid = oid
+        self.shape = shape
+        self.values = values
+        self.search_props = search_props
+        self.vbase: int | None = None
+
+    def get(self, prop: str) -> Values:
+        """The ``(value key, value)`` pairs of one property (empty if it has none)."""
+        return [(key, v) for (p, key), v in zip(self.shape, self.values) if p == prop]
+
+    def first(self, prop: str, key: str) -> Any:
+        """The first value of ``prop`` stored under ``key``, or None."""
+        for (p, k), v in zip(self.shape, self.values):
+            if p == prop and k == key:
+                return v
+        return None
+
+    def property_count(self) -> int:
+        """The value objects of the ``private`` view: each value once, a non-system reference twice
+        (it is listed under ``_reference`` too)."""
+        return sum(2 if key == "reference" and not prop.startswith("_") else 1 for prop, key in self.shape)
+
+
+def pack(props: Mapping[str, Values], shapes: dict[Shape, Shape]) -> tuple[Shape, tuple[Any, ...]]:
+    """``props`` as a shape (the one in ``shapes`` if an equal one is there: shared) and values."""
+    shape = tuple((prop, key) for prop, values in props.items() for key, _ in values)
+    values = tuple(v for vs in props.values() for _, v in vs)
+    return shapes.setdefault(shape, shape), values
+
+
+def _name(entities: Mapping[ObjectId, Entity], oid: ObjectId) -> Any:
+    """An entity's first ``name`` string (None if it has none or does not exist)."""
+    e = entities.get(oid)
+    return None if e is None else e.first("name", "string")
+
+
+def private_view(
+    e: Entity, entities: Mapping[ObjectId, Entity], process: int, only: Collection[str] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The entity's ``private`` document (property -> value objects), or only its ``only`` keys.
+
+    Reference values gain ``property_type``, ``string`` (the target's first name, null if it has
+    none) and ``entity_type`` (the target's first ``_type``'s name) when the target exists;
+    non-system references are also collected in ``_reference`` (placed after the first such
+    property, as the loop below inserts keys)."""
+    assert e.vbase is not None, "an entity is served only after _resolve"
+    private: dict[str, list[dict[str, Any]]] = {}
+    with_refs = only is None or "_reference" in only
+    for n, ((prop, key), val) in enumerate(zip(e.shape, e.values)):
+        wanted = only is None or prop in only
+        shared_ref = key == "reference" and not prop.startswith("_") and with_refs
+        if not (wanted or shared_ref):
+            continue
+        obj: dict[str, Any] = {"_id": oid_at(process, e.vbase + n), key: val}
+        if wanted:
+            private.setdefault(prop, [])
+        if key == "reference":
+            target = entities.get(val)
+            if target is not None:
+                type_ref = target.first("_type", "reference")
+                obj |= {"property_type": prop, "string": target.first("name", "string"),
+                        "entity_type": None if type_ref is None else _name(entities, type_ref)}  # fmt: skip
+            if shared_ref:
+                private.setdefault("_reference", []).append(obj)
+        if wanted:
+            private[prop].append(obj)
+    return private
+
+
+def search_words(e: Entity, entities: Mapping[ObjectId, Entity], process: int) -> list[str]:
+    """``makeSearchArray`` over the searchable properties: their strings (a reference's is its
+    target's name) and numbers, lower-cased, split on ``/[\\s,;]+/``."""
+    if not e.search_props:
+        return []
+    private = private_view(e, entities, process, e.search_props)
+    words: list[str] = []
+    for prop in e.search_props:
+        for v in private.get(prop, []):
+            text = v.get("string")
+            if text is None and "number" in v:
+                text = str(_jsonify(v["number"]))
+            if isinstance(text, str):
+                words.extend(w for w in _SEARCH_SPLIT.split(text.lower()) if w)
+    return words
