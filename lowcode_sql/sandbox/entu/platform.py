@@ -32,14 +32,23 @@ from lowcode_sql.sandbox.entu import sample
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
 from lowcode_sql.sandbox.entu.filters import (
     _WORD,
-    _candidates,
-    _match_cond,
+    _match_values,
     _query_args,
     parse_filters,
     undocumented_list_params,
 )
 from lowcode_sql.sandbox.entu.paths import _agg_path, _project, _projection_tree, _set_path, _sort_values
-from lowcode_sql.sandbox.entu.store import Entity, Shape, Values, oid_at, pack, private_view, search_words
+from lowcode_sql.sandbox.entu.store import (
+    Entity,
+    Shape,
+    Values,
+    field_values,
+    oid_at,
+    pack,
+    private_view,
+    ref_info,
+    search_words,
+)
 from lowcode_sql.sandbox.entu.values import (
     _HEX24,
     EntuHTTPError,
@@ -105,6 +114,9 @@ class EntuSandbox(Platform):
         # entities in insertion (natural) order, compact (store.py); their ``private`` view is derived
         self._entities: dict[ObjectId, Entity] = {}
         self._shapes: dict[Shape, Shape] = {}  # one shared tuple per layout of values (store.pack)
+        self._refs: dict[ObjectId, tuple[Any, Any] | None] = {}  # _ref_info's answers, for _refs_at
+        self._refs_at: tuple[int, int] = (-1, 0)
+        self._refs_store: dict[ObjectId, Entity] | None = None
         self._types: dict[str, ObjectId] = {}  # type name -> type-definition entity id (set by _bootstrap_meta)
         self._prop_defs: dict[str, list[_PropDef]] = {}
         self.user_id = self._new_oid()
@@ -146,7 +158,20 @@ class EntuSandbox(Platform):
 
     def _private(self, e: Entity, only: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
         """The entity's ``private`` document, or only its top-level keys ``only`` (store.py)."""
-        return private_view(e, self._entities, self._oid_process, None if only is None else set(only))
+        return private_view(e, self._ref_info, self._oid_process, None if only is None else set(only))
+
+    def _ref_info(self, oid: ObjectId) -> tuple[Any, Any] | None:
+        """``store.ref_info``, remembered per target until the data changes: every entity refers to
+        its type, so a scan would otherwise look the type's name up once per entity. (Checked like
+        ``Stamp``, inline: this runs once per reference value served.)"""
+        if self._refs_at != (self._version, len(self._entities)) or self._refs_store is not self._entities:
+            self._refs.clear()
+            self._refs_at, self._refs_store = (self._version, len(self._entities)), self._entities
+        try:
+            return self._refs[oid]
+        except KeyError:
+            info = self._refs[oid] = ref_info(self._entities, oid)
+            return info
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -378,7 +403,8 @@ class EntuSandbox(Platform):
 
     def _index_values(self, e: Entity, *, prop: str, type_: str) -> list[Any]:
         """The values of ``private.<prop>.<type_>`` an equality index keeps: strings and ObjectIds."""
-        return [v for v in _candidates(self._private(e, (prop,)), prop, type_)[1] if isinstance(v, str | ObjectId)]
+        return [v for v in field_values(e, self._ref_info, self._oid_process, prop, type_)[1]
+                if isinstance(v, str | ObjectId)]
 
     def _stamp(self) -> Stamp:
         return stamp(self._version, self._entities)
@@ -414,13 +440,12 @@ class EntuSandbox(Platform):
         return [by_oid[oid] for _, oid, _ in ordered]
 
     def _matches(self, entity: Entity, filters: Mapping[tuple[str, str], Any], terms: list[str]) -> bool:
-        private = self._private(entity, [prop for prop, _ in filters])
         for (prop, type_), cond in filters.items():
-            if not _match_cond(private, prop, type_, cond):
+            if not _match_values(*field_values(entity, self._ref_info, self._oid_process, prop, type_), cond):
                 return False
         if terms:
             # search.private $all terms: every term is a substring (<= 20 chars) of some indexed word.
-            words = search_words(entity, self._entities, self._oid_process)
+            words = search_words(entity, self._ref_info, self._oid_process)
             return all(any(t in w for w in words) for t in terms)
         return True
 

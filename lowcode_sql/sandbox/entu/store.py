@@ -13,7 +13,7 @@ every write ends with a ``_resolve``, so deriving late gives what precomputing g
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from lowcode_sql.sandbox._mongo import ObjectId
@@ -24,6 +24,8 @@ Values = list[tuple[str, Any]]
 Shape = tuple[tuple[str, str], ...]
 
 _SEARCH_SPLIT = re.compile(r"[\s,;]+")
+#: the keys a reference value gains when its target exists (private_view)
+_ENRICHED = ("property_type", "string", "entity_type")
 
 
 def oid_at(process: int, counter: int) -> ObjectId:
@@ -71,15 +73,22 @@ def pack(props: Mapping[str, Values], shapes: dict[Shape, Shape]) -> tuple[Shape
     return shapes.setdefault(shape, shape), values
 
 
-def _name(entities: Mapping[ObjectId, Entity], oid: ObjectId) -> Any:
-    """An entity's first ``name`` string (None if it has none or does not exist)."""
-    e = entities.get(oid)
-    return None if e is None else e.first("name", "string")
+#: a reference target's ``(string, entity_type)``, or None if it does not exist
+RefInfo = Callable[[ObjectId], "tuple[Any, Any] | None"]
 
 
-def private_view(
-    e: Entity, entities: Mapping[ObjectId, Entity], process: int, only: Collection[str] | None = None
-) -> dict[str, list[dict[str, Any]]]:
+def ref_info(entities: Mapping[ObjectId, Entity], oid: ObjectId) -> tuple[Any, Any] | None:
+    """What a reference to ``oid`` gains: the target's first name and its first ``_type``'s name."""
+    target = entities.get(oid)
+    if target is None:
+        return None
+    type_ref = target.first("_type", "reference")
+    type_ = None if type_ref is None else entities.get(type_ref)
+    return target.first("name", "string"), None if type_ is None else type_.first("name", "string")
+
+
+def private_view(e: Entity, refs: RefInfo, process: int, only: Collection[str] | None = None
+                 ) -> dict[str, list[dict[str, Any]]]:
     """The entity's ``private`` document (property -> value objects), or only its ``only`` keys.
 
     Reference values gain ``property_type``, ``string`` (the target's first name, null if it has
@@ -98,11 +107,9 @@ def private_view(
         if wanted:
             private.setdefault(prop, [])
         if key == "reference":
-            target = entities.get(val)
-            if target is not None:
-                type_ref = target.first("_type", "reference")
-                obj |= {"property_type": prop, "string": target.first("name", "string"),
-                        "entity_type": None if type_ref is None else _name(entities, type_ref)}  # fmt: skip
+            info = refs(val)
+            if info is not None:
+                obj |= {"property_type": prop, "string": info[0], "entity_type": info[1]}
             if shared_ref:
                 private.setdefault("_reference", []).append(obj)
         if wanted:
@@ -110,12 +117,29 @@ def private_view(
     return private
 
 
-def search_words(e: Entity, entities: Mapping[ObjectId, Entity], process: int) -> list[str]:
+def field_values(e: Entity, refs: RefInfo, process: int, prop: str, key: str) -> tuple[bool, list[Any]]:
+    """``filters._candidates(private_view(e, ...), prop, key)`` without building the view: the
+    values under ``key`` of the value objects of ``prop`` (whether there are any, and them)."""
+    assert e.vbase is not None, "an entity is served only after _resolve"
+    vals: list[Any] = []
+    for n, ((p, k), val) in enumerate(zip(e.shape, e.values)):
+        if p != prop and not (prop == "_reference" and k == "reference" and not p.startswith("_")):
+            continue
+        if key == "_id":
+            vals.append(oid_at(process, e.vbase + n))
+        elif key == k:
+            vals.append(val)
+        elif k == "reference" and key in _ENRICHED and (info := refs(val)) is not None:
+            vals.append(p if key == "property_type" else info[0] if key == "string" else info[1])
+    return bool(vals), vals
+
+
+def search_words(e: Entity, refs: RefInfo, process: int) -> list[str]:
     """``makeSearchArray`` over the searchable properties: their strings (a reference's is its
     target's name) and numbers, lower-cased, split on ``/[\\s,;]+/``."""
     if not e.search_props:
         return []
-    private = private_view(e, entities, process, e.search_props)
+    private = private_view(e, refs, process, e.search_props)
     words: list[str] = []
     for prop in e.search_props:
         for v in private.get(prop, []):
