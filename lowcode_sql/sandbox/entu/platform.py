@@ -156,9 +156,11 @@ class EntuSandbox(Platform):
         self._oid_counter += 1
         return oid_at(self._oid_process, self._oid_counter)
 
-    def _private(self, e: Entity, only: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    def _private(self, e: Entity, only: Iterable[str] | None = None, *,
+                 as_json: bool = False) -> dict[str, list[dict[str, Any]]]:
         """The entity's ``private`` document, or only its top-level keys ``only`` (store.py)."""
-        return private_view(e, self._ref_info, self._oid_process, None if only is None else set(only))
+        return private_view(e, self._ref_info, self._oid_process, None if only is None else set(only),
+                            as_json=as_json)
 
     def _ref_info(self, oid: ObjectId) -> tuple[Any, Any] | None:
         """``store.ref_info``, remembered per target until the data changes: every entity refers to
@@ -338,8 +340,8 @@ class EntuSandbox(Platform):
         if not self._visible(user):
             raise EntuHTTPError(403, "No accessible properties")
         tree = _projection_tree(props) if props else None
-        private = _project(self._private(entity, tree), tree) if tree is not None else self._private(entity)
-        return json_response({"entity": _jsonify({"_id": oid, **private})})
+        private = self._private(entity, tree, as_json=True)
+        return json_response({"entity": {"_id": oid.hex, **(_project(private, tree) if tree is not None else private)}})
 
     @staticmethod
     def _split_param(query: Mapping[str, str | tuple[str, ...]], name: str) -> list[str]:
@@ -395,8 +397,8 @@ class EntuSandbox(Platform):
         listed = self._memo.get(self._stamp(), key, lambda: self._ordered(filters, terms, sort_fields, visible))
         entities = []
         for e in listed[int(skip) : int(skip) + int(limit)]:
-            shown = _project(self._private(e, tree), tree) if tree is not None else self._private(e)
-            entities.append(_jsonify({"_id": e.oid, **shown}))
+            shown = self._private(e, tree, as_json=True)
+            entities.append({"_id": e.oid.hex, **(_project(shown, tree) if tree is not None else shown)})
         return {"entities": entities, "count": len(listed), "limit": limit, "skip": skip}
 
     # -- indexes (lowcode_sql/sandbox/_index.py) ---------------------------------------------

@@ -31,7 +31,11 @@ _ENRICHED = ("property_type", "string", "entity_type")
 def oid_at(process: int, counter: int) -> ObjectId:
     """The ObjectId the sandbox issues as its ``counter``-th: 4-byte time, 5-byte 'process' value,
     3-byte counter (so entity ids and value ids come from one increasing sequence)."""
-    return ObjectId(f"{1_700_000_000 + counter:08x}{process:010x}{counter & 0xFFFFFF:06x}")
+    return ObjectId(_oid_hex(process, counter))
+
+
+def _oid_hex(process: int, counter: int) -> str:
+    return f"{1_700_000_000 + counter:08x}{process:010x}{counter & 0xFFFFFF:06x}"
 
 
 class Entity:
@@ -87,9 +91,11 @@ def ref_info(entities: Mapping[ObjectId, Entity], oid: ObjectId) -> tuple[Any, A
     return target.first("name", "string"), None if type_ is None else type_.first("name", "string")
 
 
-def private_view(e: Entity, refs: RefInfo, process: int, only: Collection[str] | None = None
-                 ) -> dict[str, list[dict[str, Any]]]:
-    """The entity's ``private`` document (property -> value objects), or only its ``only`` keys.
+def private_view(e: Entity, refs: RefInfo, process: int, only: Collection[str] | None = None, *,
+                 as_json: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """The entity's ``private`` document (property -> value objects), or only its ``only`` keys;
+    ``as_json``: with every value as ``_jsonify`` makes it (what a response sends: built once
+    instead of built and then converted; a projection only looks at the documents' structure).
 
     Reference values gain ``property_type``, ``string`` (the target's first name, null if it has
     none) and ``entity_type`` (the target's first ``_type``'s name) when the target exists;
@@ -103,12 +109,15 @@ def private_view(e: Entity, refs: RefInfo, process: int, only: Collection[str] |
         shared_ref = key == "reference" and not prop.startswith("_") and with_refs
         if not (wanted or shared_ref):
             continue
-        obj: dict[str, Any] = {"_id": oid_at(process, e.vbase + n), key: val}
+        obj: dict[str, Any] = (
+            {"_id": _oid_hex(process, e.vbase + n), key: _jsonify(val)} if as_json
+            else {"_id": oid_at(process, e.vbase + n), key: val}
+        )  # fmt: skip
         if wanted:
             private.setdefault(prop, [])
         if key == "reference":
             info = refs(val)
-            if info is not None:
+            if info is not None:  # two names (strings or null) and a property name: JSON as they are
                 obj |= {"property_type": prop, "string": info[0], "entity_type": info[1]}
             if shared_ref:
                 private.setdefault("_reference", []).append(obj)
