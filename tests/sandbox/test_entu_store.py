@@ -11,7 +11,8 @@ import pytest
 
 from lowcode_sql.sandbox.entu import EntuSandbox
 from lowcode_sql.sandbox.entu.filters import _candidates
-from lowcode_sql.sandbox.entu.store import field_values, private_view, search_words
+from lowcode_sql.sandbox.entu.paths import _sort_values
+from lowcode_sql.sandbox.entu.store import field_values, private_view, search_words, sort_values
 
 
 def _loaded(sample: bool | str) -> EntuSandbox:
@@ -37,6 +38,8 @@ def test_shortcuts_agree_with_the_private_view(sample: bool | str) -> None:
             assert private_view(e, refs, process, {prop}) == {k: v for k, v in full.items() if k == prop}
             for key in keys:
                 assert field_values(e, refs, process, prop, key) == _candidates(full, prop, key), (prop, key)
+                assert sort_values(e, refs, process, [prop, key]) == _sort_values(full, [prop, key]), (prop, key)
+            assert sort_values(e, refs, process, [prop]) == _sort_values(full, [prop])
         if e.search_props:
             partial = private_view(e, refs, process, e.search_props)
             assert partial == {k: v for k, v in full.items() if k in e.search_props}

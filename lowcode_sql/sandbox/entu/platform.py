@@ -12,7 +12,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -48,6 +48,7 @@ from lowcode_sql.sandbox.entu.store import (
     private_view,
     ref_info,
     search_words,
+    sort_values,
 )
 from lowcode_sql.sandbox.entu.values import (
     _HEX24,
@@ -436,8 +437,8 @@ class EntuSandbox(Platform):
             rows = [e for e in rows if self._matches(e, filters, terms)]
         if not sort_fields:
             return rows
-        tops = {f.split(".")[0] for f in sort_fields}
-        ordered = self._sort([(self._private(e, tops), e.oid, 0) for e in rows], sort_fields)
+        ordered = self._sort([(e, e.oid, 0) for e in rows], sort_fields,
+                             lambda e, parts: sort_values(e, self._ref_info, self._oid_process, parts))
         by_oid = {e.oid: e for e in rows}
         return [by_oid[oid] for _, oid, _ in ordered]
 
@@ -452,12 +453,14 @@ class EntuSandbox(Platform):
         return True
 
     @staticmethod
-    def _sort(items: list[tuple[Any, Any, int]], sort_fields: Mapping[str, int]) -> list[tuple[Any, Any, int]]:
+    def _sort(items: list[tuple[Any, Any, int]], sort_fields: Mapping[str, int],
+              values: Callable[[Any, list[str]], list[Any]] = _sort_values) -> list[tuple[Any, Any, int]]:
         """Mongo $sort on ``private.<f>``: ascending uses the smallest array element, descending the
-        largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance)."""
+        largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance).
+        ``values(item, path parts)``: the sort-key candidates (stored entities: ``store.sort_values``)."""
         fields = [(f.split("."), d) for f, d in sort_fields.items()]
 
-        keyed = [([sort_key(_sort_values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
+        keyed = [([sort_key(values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
 
         def cmp(a: Any, b: Any) -> int:
             for (_, d), ka, kb in zip(fields, a[0], b[0]):

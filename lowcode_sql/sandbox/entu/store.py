@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from lowcode_sql.sandbox._mongo import ObjectId
+from lowcode_sql.sandbox._mongo import MISSING, ObjectId
+from lowcode_sql.sandbox.entu.paths import _sort_values
 from lowcode_sql.sandbox.entu.values import _jsonify
 
 #: a property's values: [(value key, value)] in value order
@@ -126,21 +127,39 @@ def private_view(e: Entity, refs: RefInfo, process: int, only: Collection[str] |
     return private
 
 
-def field_values(e: Entity, refs: RefInfo, process: int, prop: str, key: str) -> tuple[bool, list[Any]]:
-    """``filters._candidates(private_view(e, ...), prop, key)`` without building the view: the
-    values under ``key`` of the value objects of ``prop`` (whether there are any, and them)."""
+def _field(e: Entity, refs: RefInfo, process: int, prop: str, key: str) -> list[Any]:
+    """Per value object of ``private.<prop>`` (in order): its ``key``, or MISSING if it has none."""
     assert e.vbase is not None, "an entity is served only after _resolve"
-    vals: list[Any] = []
+    out: list[Any] = []
     for n, ((p, k), val) in enumerate(zip(e.shape, e.values)):
         if p != prop and not (prop == "_reference" and k == "reference" and not p.startswith("_")):
             continue
         if key == "_id":
-            vals.append(oid_at(process, e.vbase + n))
+            out.append(oid_at(process, e.vbase + n))
         elif key == k:
-            vals.append(val)
+            out.append(val)
         elif k == "reference" and key in _ENRICHED and (info := refs(val)) is not None:
-            vals.append(p if key == "property_type" else info[0] if key == "string" else info[1])
+            out.append(p if key == "property_type" else info[0] if key == "string" else info[1])
+        else:
+            out.append(MISSING)
+    return out
+
+
+def field_values(e: Entity, refs: RefInfo, process: int, prop: str, key: str) -> tuple[bool, list[Any]]:
+    """``filters._candidates(private_view(e, ...), prop, key)`` without building the view: the
+    values under ``key`` of the value objects of ``prop`` (whether there are any, and them)."""
+    vals = [v for v in _field(e, refs, process, prop, key) if v is not MISSING]
     return bool(vals), vals
+
+
+def sort_values(e: Entity, refs: RefInfo, process: int, parts: list[str]) -> list[Any]:
+    """``paths._sort_values(private_view(e, ...), parts)``; for the usual ``<prop>.<key>`` without
+    building the view: each value object's ``key`` (null where it has none), or [null] if the
+    property has no values. (Stored values are never arrays.)"""
+    if len(parts) != 2:
+        return _sort_values(private_view(e, refs, process, parts[:1]), parts)
+    keys = _field(e, refs, process, parts[0], parts[1])
+    return [None if v is MISSING else v for v in keys] if keys else [None]
 
 
 def search_words(e: Entity, refs: RefInfo, process: int) -> list[str]:
