@@ -1,5 +1,5 @@
 """The Entu emulator: routing, auth (API key -> JWT), list/one/account reads and the data store
-("notes" = docs/notes/entu-api.md).
+(its entities are kept compact by store.py; "notes" = docs/notes/entu-api.md).
 """
 
 from __future__ import annotations
