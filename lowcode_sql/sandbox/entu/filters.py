@@ -169,8 +169,9 @@ def _candidates(private: Mapping[str, Any], prop: str, type_: str) -> tuple[bool
     return bool(vals), vals
 
 
-def _match_cond(private: Mapping[str, Any], prop: str, type_: str, cond: Any) -> bool:
-    has, vals = _candidates(private, prop, type_)
+def _match_values(has: bool, vals: list[Any], cond: Any) -> bool:
+    """Whether ``cond`` holds of a field's candidates (``_candidates``: some value object has the
+    key, the values)."""
     if not isinstance(cond, _Ops):
         if isinstance(cond, tuple):  # equality with an array operand: no scalar value equals it
             return False

@@ -1,5 +1,5 @@
 """The Entu emulator: routing, auth (API key -> JWT), list/one/account reads and the data store
-("notes" = docs/notes/entu-api.md).
+(its entities are kept compact by store.py; "notes" = docs/notes/entu-api.md).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -32,13 +32,24 @@ from lowcode_sql.sandbox.entu import sample
 from lowcode_sql.sandbox.entu.data import _arrow_values, _load_oid, _PropDef
 from lowcode_sql.sandbox.entu.filters import (
     _WORD,
-    _candidates,
-    _match_cond,
+    _match_values,
     _query_args,
     parse_filters,
     undocumented_list_params,
 )
 from lowcode_sql.sandbox.entu.paths import _agg_path, _project, _projection_tree, _set_path, _sort_values
+from lowcode_sql.sandbox.entu.store import (
+    Entity,
+    Shape,
+    Values,
+    field_values,
+    oid_at,
+    pack,
+    private_view,
+    ref_info,
+    search_words,
+    sort_values,
+)
 from lowcode_sql.sandbox.entu.values import (
     _HEX24,
     EntuHTTPError,
@@ -101,8 +112,12 @@ class EntuSandbox(Platform):
         self._oid_rng = random.Random(f"entu-oid:{self.seed}")
         self._oid_process = self._oid_rng.getrandbits(40)
         self._oid_counter = 0
-        # entities in insertion (natural) order; each: {"_id": ObjectId, "private": {...}, "search": [...]}
-        self._entities: dict[ObjectId, dict[str, Any]] = {}
+        # entities in insertion (natural) order, compact (store.py); their ``private`` view is derived
+        self._entities: dict[ObjectId, Entity] = {}
+        self._shapes: dict[Shape, Shape] = {}  # one shared tuple per layout of values (store.pack)
+        self._refs: dict[ObjectId, tuple[Any, Any] | None] = {}  # _ref_info's answers, for _refs_at
+        self._refs_at: tuple[int, int] = (-1, 0)
+        self._refs_store: dict[ObjectId, Entity] | None = None
         self._types: dict[str, ObjectId] = {}  # type name -> type-definition entity id (set by _bootstrap_meta)
         self._prop_defs: dict[str, list[_PropDef]] = {}
         self.user_id = self._new_oid()
@@ -110,9 +125,9 @@ class EntuSandbox(Platform):
         self._meta_property = self._new_oid()
         # bumped by every write; with the store's identity and length it stamps the indexes (_index.py)
         self._version = 0
-        self._memo: Memo[list[dict[str, Any]]] = Memo()
-        self._memo_by_id: Memo[list[dict[str, Any]]] = Memo(1)
-        self._index: HashIndex[Any, dict[str, Any]] = HashIndex()
+        self._memo: Memo[list[Entity]] = Memo()
+        self._memo_by_id: Memo[list[Entity]] = Memo(1)
+        self._index: HashIndex[Any, Entity] = HashIndex()
         self._bootstrap_meta()
         if self.sample_data:
             self.load_sample_data()
@@ -140,8 +155,26 @@ class EntuSandbox(Platform):
     def _new_oid(self) -> ObjectId:
         """Deterministic, increasing ObjectIds: 4-byte time, 5-byte 'process' value, 3-byte counter."""
         self._oid_counter += 1
-        ts = 1_700_000_000 + self._oid_counter
-        return ObjectId(f"{ts:08x}{self._oid_process:010x}{self._oid_counter & 0xFFFFFF:06x}")
+        return oid_at(self._oid_process, self._oid_counter)
+
+    def _private(self, e: Entity, only: Iterable[str] | None = None, *,
+                 as_json: bool = False) -> dict[str, list[dict[str, Any]]]:
+        """The entity's ``private`` document, or only its top-level keys ``only`` (store.py)."""
+        return private_view(e, self._ref_info, self._oid_process, None if only is None else set(only),
+                            as_json=as_json)
+
+    def _ref_info(self, oid: ObjectId) -> tuple[Any, Any] | None:
+        """``store.ref_info``, remembered per target until the data changes: every entity refers to
+        its type, so a scan would otherwise look the type's name up once per entity. (Checked like
+        ``Stamp``, inline: this runs once per reference value served.)"""
+        if self._refs_at != (self._version, len(self._entities)) or self._refs_store is not self._entities:
+            self._refs.clear()
+            self._refs_at, self._refs_store = (self._version, len(self._entities)), self._entities
+        try:
+            return self._refs[oid]
+        except KeyError:
+            info = self._refs[oid] = ref_info(self._entities, oid)
+            return info
 
     # -- routing -----------------------------------------------------------------------------
 
@@ -278,7 +311,7 @@ class EntuSandbox(Platform):
     # -- reads -------------------------------------------------------------------------------
 
     def _account(self, user: ObjectId | None) -> Response:
-        props = sum(len(v) for e in self._entities.values() for v in e["private"].values())
+        props = sum(e.property_count() for e in self._entities.values())
         return json_response(
             {
                 "entities": len(self._entities),
@@ -307,8 +340,9 @@ class EntuSandbox(Platform):
             raise EntuHTTPError(404, f"Entity {oid.hex} not found")
         if not self._visible(user):
             raise EntuHTTPError(403, "No accessible properties")
-        private = _project(entity["private"], _projection_tree(props)) if props else entity["private"]
-        return json_response({"entity": _jsonify({"_id": oid, **private})})
+        tree = _projection_tree(props) if props else None
+        private = self._private(entity, tree, as_json=True)
+        return json_response({"entity": {"_id": oid.hex, **(_project(private, tree) if tree is not None else private)}})
 
     @staticmethod
     def _split_param(query: Mapping[str, str | tuple[str, ...]], name: str) -> list[str]:
@@ -350,7 +384,8 @@ class EntuSandbox(Platform):
         if group:
             # groups keep their first appearance in natural (insertion) order, so no index here
             matched = [e for e in self._entities.values() if visible and self._matches(e, filters, terms)]
-            rows = self._group(matched, group, props)
+            tops = {f.split(".")[0] for f in (*group, *props)}
+            rows = self._group([self._private(e, tops) for e in matched], group, props)
             ordered = self._sort([(r, None, i) for i, r in enumerate(rows)], sort_fields)
             entities = [_jsonify(r) for r, _, _ in ordered]
             return {"entities": entities, "count": len(entities), "limit": limit, "skip": skip}
@@ -363,31 +398,37 @@ class EntuSandbox(Platform):
         listed = self._memo.get(self._stamp(), key, lambda: self._ordered(filters, terms, sort_fields, visible))
         entities = []
         for e in listed[int(skip) : int(skip) + int(limit)]:
-            shown = _project(e["private"], tree) if tree is not None else e["private"]
-            entities.append(_jsonify({"_id": e["_id"], **shown}))
+            shown = self._private(e, tree, as_json=True)
+            entities.append({"_id": e.oid.hex, **(_project(shown, tree) if tree is not None else shown)})
         return {"entities": entities, "count": len(listed), "limit": limit, "skip": skip}
 
     # -- indexes (lowcode_sql/sandbox/_index.py) ---------------------------------------------
 
+    def _index_values(self, e: Entity, *, prop: str, type_: str) -> list[Any]:
+        """The values of ``private.<prop>.<type_>`` an equality index keeps: strings and ObjectIds."""
+        return [v for v in field_values(e, self._ref_info, self._oid_process, prop, type_)[1]
+                if isinstance(v, str | ObjectId)]
+
     def _stamp(self) -> Stamp:
         return stamp(self._version, self._entities)
 
-    def _by_id(self) -> list[dict[str, Any]]:
+    def _by_id(self) -> list[Entity]:
         """Every entity in ``_id`` order: the order of a list without ``sort`` (ties of a sort, too)."""
         return self._memo_by_id.get(self._stamp(), None, lambda: sorted(self._entities.values(), key=_entity_id))
 
     def _ordered(self, filters: dict[tuple[str, str], Any], terms: list[str], sort_fields: Mapping[str, int],
-                 visible: bool) -> list[dict[str, Any]]:
+                 visible: bool) -> list[Entity]:
         """The matching entities in the order the list returns them (the ``$match`` and ``$sort`` stages)."""
         if not visible:
             return []
-        rows: list[dict[str, Any]] = self._by_id()
+        rows: list[Entity] = self._by_id()
         # An equality on a string or reference value (``_type.string=task``, which every table scan
         # sends, or a reference a join pushes) reads its index bucket, already in _id order; equal
         # strings and equal ObjectIds are exactly what Mongo's equality matches there (_eq). Of
         # several such equalities the smallest bucket is read and the others are tested on it.
         buckets = [(self._index.lookup(self._stamp(), key, self._by_id,
-                                       functools.partial(_index_values, prop=key[0], type_=key[1]), cond), key)
+                                       functools.partial(self._index_values, prop=key[0], type_=key[1]), cond),
+                    key)
                    for key, cond in filters.items() if isinstance(cond, str | ObjectId)]
         if buckets:
             rows, used = min(buckets, key=lambda b: len(b[0]))
@@ -396,28 +437,30 @@ class EntuSandbox(Platform):
             rows = [e for e in rows if self._matches(e, filters, terms)]
         if not sort_fields:
             return rows
-        ordered = self._sort([(e["private"], e["_id"], 0) for e in rows], sort_fields)
-        by_oid = {e["_id"]: e for e in rows}
+        ordered = self._sort([(e, e.oid, 0) for e in rows], sort_fields,
+                             lambda e, parts: sort_values(e, self._ref_info, self._oid_process, parts))
+        by_oid = {e.oid: e for e in rows}
         return [by_oid[oid] for _, oid, _ in ordered]
 
-    def _matches(self, entity: dict[str, Any], filters: Mapping[tuple[str, str], Any], terms: list[str]) -> bool:
-        private = entity["private"]
+    def _matches(self, entity: Entity, filters: Mapping[tuple[str, str], Any], terms: list[str]) -> bool:
         for (prop, type_), cond in filters.items():
-            if not _match_cond(private, prop, type_, cond):
+            if not _match_values(*field_values(entity, self._ref_info, self._oid_process, prop, type_), cond):
                 return False
         if terms:
             # search.private $all terms: every term is a substring (<= 20 chars) of some indexed word.
-            words = entity["search"]
+            words = search_words(entity, self._ref_info, self._oid_process)
             return all(any(t in w for w in words) for t in terms)
         return True
 
     @staticmethod
-    def _sort(items: list[tuple[Any, Any, int]], sort_fields: Mapping[str, int]) -> list[tuple[Any, Any, int]]:
+    def _sort(items: list[tuple[Any, Any, int]], sort_fields: Mapping[str, int],
+              values: Callable[[Any, list[str]], list[Any]] = _sort_values) -> list[tuple[Any, Any, int]]:
         """Mongo $sort on ``private.<f>``: ascending uses the smallest array element, descending the
-        largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance)."""
+        largest; missing sorts as null (lowest). Ties: ``_id`` ascending (groups: first appearance).
+        ``values(item, path parts)``: the sort-key candidates (stored entities: ``store.sort_values``)."""
         fields = [(f.split("."), d) for f, d in sort_fields.items()]
 
-        keyed = [([sort_key(_sort_values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
+        keyed = [([sort_key(values(p, parts), d) for parts, d in fields], p, oid, idx) for p, oid, idx in items]
 
         def cmp(a: Any, b: Any) -> int:
             for (_, d), ka, kb in zip(fields, a[0], b[0]):
@@ -434,13 +477,14 @@ class EntuSandbox(Platform):
     @staticmethod
     def _group(matched: list[dict[str, Any]], group: list[str], props: list[str]) -> list[dict[str, Any]]:
         """$group by the ``$private.<g>`` values (whole arrays), ``_count``, ``$first`` of each props
-        field, then $project: rows ``{_count, <props>...}`` without ``_id`` (notes "group")."""
+        field, then $project: rows ``{_count, <props>...}`` without ``_id`` (notes "group").
+        ``matched``: the ``private`` documents of the matching entities, in natural order."""
         _projection_tree(props)  # the $project would fail on colliding paths
         groups: dict[Any, dict[str, Any]] = {}
         for e in matched:
             key_parts = []
             for g in group:
-                v = _agg_path(e["private"], g.split("."))
+                v = _agg_path(e, g.split("."))
                 if v is not MISSING:
                     key_parts.append((g.replace(".", "#"), group_key(v)))
             key = tuple(key_parts)
@@ -448,7 +492,7 @@ class EntuSandbox(Platform):
             if row is None:
                 row = {"_count": 0}
                 for f in props:
-                    v = _agg_path(e["private"], f.split("."))
+                    v = _agg_path(e, f.split("."))
                     _set_path(row, f, None if v is MISSING else v)  # $first of a missing field is null
                 groups[key] = row
             row["_count"] += 1
@@ -459,11 +503,7 @@ class EntuSandbox(Platform):
     def _bootstrap_meta(self) -> None:
         """The two system types: ``entity`` (the type of every type definition) and ``property``."""
         for oid, name in ((self._meta_entity, "entity"), (self._meta_property, "property")):
-            self._entities[oid] = {
-                "_id": oid,
-                "props": {"_type": [("reference", self._meta_entity)], "name": [("string", name)]},
-                "search_props": ("name",),
-            }
+            self._store(oid, {"_type": [("reference", self._meta_entity)], "name": [("string", name)]}, ("name",))
         self._types = {"entity": self._meta_entity, "property": self._meta_property}
         self._resolve()
 
@@ -479,12 +519,13 @@ class EntuSandbox(Platform):
         self._version += 1
         if oid in self._entities:
             raise ValueError(f"duplicate entity _id {oid.hex}")
-        self._entities[oid] = {
-            "_id": oid,
-            "props": {"_type": [("reference", self._types[type_name])], **props},
-            "search_props": tuple(search_props),
-        }
+        self._store(oid, {"_type": [("reference", self._types[type_name])], **props}, search_props)
         return oid
+
+    def _store(self, oid: ObjectId, props: Mapping[str, Values], search_props: Iterable[str]) -> None:
+        shape, values = pack(props, self._shapes)
+        # one tuple per load_table call is shared by its rows (a tuple() of a tuple is itself)
+        self._entities[oid] = Entity(oid, shape, values, tuple(search_props))
 
     def _define_type(self, name: str, defs: list[_PropDef]) -> None:
         """The type-definition entity (``_type`` entity) and its property definitions (``_type``
@@ -493,15 +534,11 @@ class EntuSandbox(Platform):
         if tid is not None:
             parent = [("reference", tid)]
             self._version += 1
-            for oid in [o for o, e in self._entities.items() if e["props"].get("_parent") == parent]:
+            for oid in [o for o, e in self._entities.items() if e.get("_parent") == parent]:
                 del self._entities[oid]
         else:
             tid = self._new_oid()
-            self._entities[tid] = {
-                "_id": tid,
-                "props": {"_type": [("reference", self._meta_entity)], "name": [("string", name)]},
-                "search_props": ("name",),
-            }
+            self._store(tid, {"_type": [("reference", self._meta_entity)], "name": [("string", name)]}, ("name",))
             self._types[name] = tid
         self._prop_defs[name] = defs
         for d in defs:
@@ -518,47 +555,15 @@ class EntuSandbox(Platform):
             )
 
     def _resolve(self) -> None:
-        """(Re)build every entity's ``private`` view like utils/aggregate.js ``propertiesToEntity``:
-        reference values gain ``property_type``, ``string`` (the target's first name, null if it has
-        none) and ``entity_type`` (the target's first ``_type`` string); non-system references are also
-        collected in ``_reference``; the ``search`` words come from the searchable properties
-        (``makeSearchArray``: lower-cased, split on ``/[\\s,;]+/``)."""
+        """Give the entities added since the last call their value ``_id``s: consecutive counters of
+        the one ObjectId sequence, in property and value order (so the ids, and every later entity
+        id, are what the store that built its ``private`` view here used to issue). The view itself,
+        with references enriched, and the ``search`` words are derived per request (store.py)."""
         self._version += 1
-        names: dict[ObjectId, Any] = {}
-        for oid, e in self._entities.items():
-            name_vals = [v for k, v in e["props"].get("name", []) if k == "string"]
-            names[oid] = name_vals[0] if name_vals else None
-
-        def type_name(oid: ObjectId) -> Any:
-            refs = [v for k, v in self._entities[oid]["props"].get("_type", []) if k == "reference"]
-            return names.get(refs[0]) if refs else None
-
         for e in self._entities.values():
-            ids = e.setdefault("value_ids", {})
-            private: dict[str, list[dict[str, Any]]] = {}
-            for prop, values in e["props"].items():
-                for n, (key, val) in enumerate(values):
-                    vid = ids.get((prop, n))
-                    if vid is None:
-                        vid = ids[(prop, n)] = self._new_oid()
-                    obj: dict[str, Any] = {"_id": vid, key: val}
-                    private.setdefault(prop, [])
-                    if key == "reference":
-                        if val in self._entities:
-                            obj |= {"property_type": prop, "string": names[val], "entity_type": type_name(val)}
-                        if not prop.startswith("_"):
-                            private.setdefault("_reference", []).append(obj)
-                    private[prop].append(obj)
-            e["private"] = private
-            words: list[str] = []
-            for prop in e["search_props"]:
-                for v in private.get(prop, []):
-                    text = v.get("string")
-                    if text is None and "number" in v:
-                        text = str(_jsonify(v["number"]))
-                    if isinstance(text, str):
-                        words.extend(w for w in re.split(r"[\s,;]+", text.lower()) if w)
-            e["search"] = words
+            if e.vbase is None:
+                e.vbase = self._oid_counter + 1
+                self._oid_counter += len(e.values)
 
     def load_table(self, name: str, table: pa.Table, **options: Any) -> None:
         """Entities of ``_type`` ``name`` from Arrow rows (replacing earlier ones of that type).
@@ -591,6 +596,9 @@ class EntuSandbox(Platform):
             if col_name in references:
                 kind = "reference"
                 rows = [None if r is None else [_load_oid(x) for x in r] for r in rows]
+            elif kind == "string":  # a repeated string (a status) is kept once, not once per row
+                seen: dict[str, str] = {}
+                rows = [None if r is None else [seen.setdefault(v, v) for v in r] for r in rows]
             columns.append((col_name, kind, rows))
         searchable = options.get("searchable")
         if searchable is None:
@@ -602,13 +610,14 @@ class EntuSandbox(Platform):
         ]  # fmt: skip
         self._remove_type_entities(name)
         self._define_type(name, defs)
+        search_props = tuple(searchable)  # shared by every row
         for i in range(table.num_rows):
             values: dict[str, list[tuple[str, Any]]] = {}
             for col_name, kind, rows in columns:
                 cell = rows[i]
                 if cell:
                     values[col_name] = [(kind, v) for v in cell]
-            self._add_entity(name, values, search_props=searchable, oid=ids[i] if ids is not None else None)
+            self._add_entity(name, values, search_props=search_props, oid=ids[i] if ids is not None else None)
         self._resolve()
 
     def _remove_type_entities(self, name: str) -> None:
@@ -617,7 +626,7 @@ class EntuSandbox(Platform):
             return
         typed = [("reference", tid)]
         self._version += 1
-        for oid in [o for o, e in self._entities.items() if e["props"].get("_type") == typed]:
+        for oid in [o for o, e in self._entities.items() if e.get("_type") == typed]:
             del self._entities[oid]
 
     def load_sample_data(self) -> None:
@@ -625,11 +634,5 @@ class EntuSandbox(Platform):
         self._resolve()
 
 
-def _entity_id(e: dict[str, Any]) -> ObjectId:
-    oid: ObjectId = e["_id"]
-    return oid
-
-
-def _index_values(e: dict[str, Any], *, prop: str, type_: str) -> list[Any]:
-    """The values of ``private.<prop>.<type_>`` an equality index keeps: strings and ObjectIds."""
-    return [v for v in _candidates(e["private"], prop, type_)[1] if isinstance(v, str | ObjectId)]
+def _entity_id(e: Entity) -> ObjectId:
+    return e.oid
