@@ -459,6 +459,10 @@ def _pg_name(node: exp.Expr) -> str:
         return node.name.lower()
     if isinstance(node, exp.CurrentTimestamp):
         return "now"
+    if isinstance(node, exp.Connector):
+        # sqlglot's AND/OR are Funcs named "and"/"or"; PostgreSQL names any operator expression ?column?
+        # (pgJDBC's result-set metadata query selects `a.attnotnull OR (...)` unaliased)
+        return "?column?"
     if isinstance(node, exp.Func):
         name = node.sql_name().lower()
         return _FUNC_NAMES.get(name, name)
