@@ -142,6 +142,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     rewrite_types(tree, source_type)
     _similar_to(tree)
     _like_escape(tree)
+    _regexp_match_item(tree)
     _extract_numeric(tree)
     _int4_series(tree)
     int4_results(tree)
@@ -359,6 +360,36 @@ def _every(tree: exp.Expr) -> None:
     for node in list(tree.find_all(exp.Anonymous)):
         if node.name.lower() == "every" and len(node.expressions) == 1:
             node.replace(exp.LogicalAnd(this=node.expressions[0].copy()))
+
+
+def _regexp_match_item(tree: exp.Expr) -> None:
+    """``(regexp_matches(s, p))[n]`` (Tableau's REGEXP_EXTRACT): in PostgreSQL the set-returning
+    function yields one text[] of the capture groups (the whole match without groups) or no row;
+    DuckDB's ``regexp_matches`` is a boolean. Becomes ``CASE WHEN regexp_matches(s, p) THEN
+    regexp_extract(s, p, n) END``: NULL without a match, as the empty set is in a scalar subquery."""
+    for node in list(tree.find_all(exp.Bracket)):
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if not (isinstance(inner, exp.Anonymous) and inner.name.lower() == "regexp_matches"
+                and len(inner.expressions) == 2 and len(node.expressions) == 1):
+            continue
+        index = node.expressions[0]
+        if not (isinstance(index, exp.Literal) and not index.is_string and str(index.this).isdigit()):
+            continue
+        n = int(index.this) + 1  # sqlglot keeps PostgreSQL's 1-based literal subscripts 0-based
+        text, pattern = inner.expressions
+        group: int | None = n
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            try:
+                groups = re.compile(pattern.this).groups
+            except re.error:
+                groups = n  # an ARE construct Python's re lacks: trust the subscript
+            group = (0 if n == 1 else None) if groups == 0 else (n if n <= groups else None)
+        if group is None:  # past the last element of the array
+            node.replace(exp.Null())
+            continue
+        extract = exp.RegexpExtract(this=text.copy(), expression=pattern.copy(), group=exp.Literal.number(group))
+        matches = exp.RegexpLike(this=text.copy(), expression=pattern.copy())
+        node.replace(exp.Paren(this=exp.Case().when(matches, extract)))
 
 
 def _like_escape(tree: exp.Expr) -> None:

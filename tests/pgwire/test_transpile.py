@@ -102,6 +102,7 @@ def test_output_names_follow_postgresql():
     t = tr("SELECT count(*), sum(amount), id, amount AS a, 1 + 2, CAST(n AS TEXT), CAST('1' AS INT), "
            "version(), CASE WHEN id > 1 THEN 1 END, max(n) OVER () FROM crm.deals")
     assert t.names == ["count", "sum", "id", "a", "?column?", "n", "int4", "version", "case", "max"]
+    assert tr("SELECT id > 1 OR n IS NULL, id > 1 AND n > 2 FROM crm.deals").names == ["?column?", "?column?"]
     assert tr("SELECT * FROM crm.deals").names is None
 
 
@@ -240,6 +241,9 @@ def test_data_rows_wire_format():
     ("SELECT length('Straße'), octet_length('Straße'), strpos('abc', 'c')", (6, 7, 3), "INTEGER"),
     ("SELECT quote_ident('My T'), quote_ident('ok_1'), quote_literal('it''s'), quote_nullable(NULL)",
      ('"My T"', "ok_1", "'it''s'", "NULL"), "VARCHAR"),
+    # Tableau's REGEXP_EXTRACT(_NTH): an element of regexp_matches' one row, NULL without a match or past the groups
+    ("SELECT (SELECT (regexp_matches('alpha', '([a-z])([a-z]+)'))[2]), (regexp_matches('alpha', 'l.'))[1],"
+     " (regexp_matches('alpha', 'z(.)'))[1], (regexp_matches('alpha', '(a)'))[2]", ("lpha", "lp", None, None), None),
 ])
 def test_postgresql_results_and_types(sql, expected, type_):
     rel = pg_duck().sql(tr(sql).sql)
