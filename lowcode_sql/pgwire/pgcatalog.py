@@ -457,6 +457,10 @@ class CatalogDB:
         c.execute("INSERT INTO pg_roles (oid, rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb,"
                   " rolcanlogin, rolreplication, rolconnlimit, rolbypassrls) VALUES"
                   " (10, 'lowcode', false, true, false, false, true, false, -1, false)")
+        # pg_user is PostgreSQL's view of the login roles: psqlODBC's SQLTablePrivileges joins it to find
+        # each table's owner (relowner) and lists no privilege at all without it.
+        c.execute("INSERT INTO pg_user (usename, usesysid, usecreatedb, usesuper, userepl, usebypassrls, passwd)"
+                  " VALUES ('lowcode', 10, false, false, false, false, '********')")
         c.execute("INSERT INTO pg_am VALUES (2, 'heap', 0, 't'), (403, 'btree', 0, 'i')")
         c.execute("INSERT INTO pg_tablespace VALUES (1663, 'pg_default', 10, NULL, NULL)")
         c.execute("INSERT INTO pg_collation VALUES (100, 'default', 11, 10, 'd', true, -1, NULL, NULL, NULL, NULL)")

@@ -38,6 +38,7 @@ from lowcode_sql.pgwire.pgsemantics import (
     rewrite_sums,
     rewrite_types,
 )
+from lowcode_sql.pgwire.pgtochar import mark_to_char, rewrite_to_char
 
 __all__ = ["Translated", "first_keyword", "split_statements", "translate"]
 
@@ -120,6 +121,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     ``allowed_directories`` (normalized, ending in ``/``) may be read with the file functions."""
     for pattern, repl in _PRE:
         sql = pattern.sub(repl, sql)
+    sql = mark_to_char(sql)
     nparams = max((int(m) for m in _PARAM.findall(sql)), default=0)
     try:
         tree = sqlglot.parse_one(sql, read="postgres")
@@ -132,6 +134,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     _host_access(tree, source_tables, target, allowed_directories)
     names = _output_names(tree)  # before the passes below replace nodes PostgreSQL names by
     _session_values(tree, settings, user)
+    rewrite_to_char(tree)
     if target == "catalog":
         rewrite_catalog(tree)
     _like_any(tree)
@@ -142,6 +145,8 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     rewrite_types(tree, source_type)
     _similar_to(tree)
     _like_escape(tree)
+    _regexp_match_item(tree)
+    _substring_start(tree)
     _extract_numeric(tree)
     _int4_series(tree)
     int4_results(tree)
@@ -361,6 +366,57 @@ def _every(tree: exp.Expr) -> None:
             node.replace(exp.LogicalAnd(this=node.expressions[0].copy()))
 
 
+def _regexp_match_item(tree: exp.Expr) -> None:
+    """``(regexp_matches(s, p))[n]`` (Tableau's REGEXP_EXTRACT): in PostgreSQL the set-returning
+    function yields one text[] of the capture groups (the whole match without groups) or no row;
+    DuckDB's ``regexp_matches`` is a boolean. Becomes ``CASE WHEN regexp_matches(s, p) THEN
+    regexp_extract(s, p, n) END``: NULL without a match, as the empty set is in a scalar subquery."""
+    for node in list(tree.find_all(exp.Bracket)):
+        inner = node.this.unnest() if isinstance(node.this, exp.Paren) else node.this
+        if not (isinstance(inner, exp.Anonymous) and inner.name.lower() == "regexp_matches"
+                and len(inner.expressions) == 2 and len(node.expressions) == 1):
+            continue
+        index = node.expressions[0]
+        if not (isinstance(index, exp.Literal) and not index.is_string and str(index.this).isdigit()):
+            continue
+        n = int(index.this) + 1  # sqlglot keeps PostgreSQL's 1-based literal subscripts 0-based
+        text, pattern = inner.expressions
+        group: int | None = n
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            try:
+                groups = re.compile(pattern.this).groups
+            except re.error:
+                groups = n  # an ARE construct Python's re lacks: trust the subscript
+            group = (0 if n == 1 else None) if groups == 0 else (n if n <= groups else None)
+        if group is None:  # past the last element of the array
+            node.replace(exp.Null())
+            continue
+        extract = exp.RegexpExtract(this=text.copy(), expression=pattern.copy(), group=exp.Literal.number(group))
+        matches = exp.RegexpLike(this=text.copy(), expression=pattern.copy())
+        node.replace(exp.Paren(this=exp.Case().when(matches, extract)))
+
+
+def _substring_start(tree: exp.Expr) -> None:
+    """``substr(s, start[, n])`` with ``start < 1``: PostgreSQL counts the positions before the first
+    character (``substr('abc', 0, 2)`` is ``'a'``, ``substr('abc', -3)`` the whole string), DuckDB
+    counts a negative start from the end (Tableau's RIGHT(s, n) for n longer than s). A start that is
+    not a positive literal is clamped to 1 and the length shortened by the positions cut off."""
+    for node in list(tree.find_all(exp.Substring)):
+        start = node.args.get("start")
+        if start is None or (isinstance(start, exp.Literal) and not start.is_string and str(start.this).isdigit()
+                             and int(start.this) >= 1):
+            continue
+        below = exp.LT(this=exp.Paren(this=start.copy()), expression=exp.Literal.number(1))
+        node.set("start", exp.Case().when(below, exp.Literal.number(1)).else_(start.copy()))
+        length = node.args.get("length")
+        if length is not None:  # the positions start .. 0 count against the length
+            cut = exp.Greatest(this=exp.Paren(this=exp.Sub(this=exp.Add(this=exp.Paren(this=start.copy()),
+                                                                              expression=exp.Paren(this=length.copy())),
+                                                              expression=exp.Literal.number(1))),
+                               expressions=[exp.Literal.number(0)])
+            node.set("length", exp.Case().when(below.copy(), cut).else_(length.copy()))
+
+
 def _like_escape(tree: exp.Expr) -> None:
     """PostgreSQL's LIKE escapes with a backslash by default (``'a\\_b%'`` matches ``a_b...``);
     DuckDB's has no default escape: give literal patterns with a backslash an explicit one."""
@@ -428,7 +484,7 @@ _TYPE_NAMES = {"INT": "int4", "BIGINT": "int8", "SMALLINT": "int2", "DOUBLE": "f
 _FUNC_NAMES = {"current_version": "version", "group_concat": "string_agg", "array_length": "array_length",
                "current_timestamp": "now", "str_position": "strpos", "lower": "lower", "length": "length",
                "variance_samp": "variance", "exploding_generate_series": "generate_series",
-               "stddev_samp": "stddev", "currentschema": "current_schema"}
+               "stddev_samp": "stddev", "currentschema": "current_schema", "__lc_to_char": "to_char"}
 
 
 def _pg_name(node: exp.Expr) -> str:
@@ -456,9 +512,13 @@ def _pg_name(node: exp.Expr) -> str:
         terminate = node.expressions[2]
         return "pg_terminate_backend" if isinstance(terminate, exp.Boolean) and terminate.this else "pg_cancel_backend"
     if isinstance(node, exp.Anonymous):
-        return node.name.lower()
+        return _FUNC_NAMES.get(node.name.lower(), node.name.lower())
     if isinstance(node, exp.CurrentTimestamp):
         return "now"
+    if isinstance(node, exp.Connector):
+        # sqlglot's AND/OR are Funcs named "and"/"or"; PostgreSQL names any operator expression ?column?
+        # (pgJDBC's result-set metadata query selects `a.attnotnull OR (...)` unaliased)
+        return "?column?"
     if isinstance(node, exp.Func):
         name = node.sql_name().lower()
         return _FUNC_NAMES.get(name, name)

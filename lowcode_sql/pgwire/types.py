@@ -51,6 +51,7 @@ PG_TYPES: tuple[PGType, ...] = (
     PGType(24, "regproc", 4, 1008, "N"),
     PGType(25, "text", -1, 1009, "S"),
     PGType(26, "oid", 4, 1028, "N"),
+    PGType(27, "tid", 6, 1010, "U"),  # ctid's type: pgJDBC's getVersionColumns looks it up by name
     PGType(114, "json", -1, 199, "U"),
     PGType(700, "float4", 4, 1021, "N"),
     PGType(701, "float8", 8, 1022, "N"),

@@ -17,6 +17,7 @@ public class JdbcCheck {
                 while (rs.next()) System.out.println("column=" + rs.getString("COLUMN_NAME") + ":" + rs.getString("TYPE_NAME") + ":" + rs.getInt("DATA_TYPE"));
             }
             try (ResultSet rs = md.getPrimaryKeys(null, args[3], args[4])) { int n = 0; while (rs.next()) n++; System.out.println("pks=" + n); }
+            everyMetadataCall(md, args[3], args[4]);
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("SELECT label, n FROM " + args[3] + ".big WHERE n < ? ORDER BY n")) {
                 ps.setFetchSize(100);
@@ -49,5 +50,45 @@ public class JdbcCheck {
             }
             c.commit();
         }
+    }
+    interface Call { ResultSet run() throws SQLException; }
+
+    // One line per DatabaseMetaData call a tool's browser makes (issue 14): "md NAME rows=N first=COL|COL"
+    // with the column named, or "md NAME error=..." when the driver's SQL failed on the server.
+    static void meta(String name, String col, Call call) {
+        try (ResultSet rs = call.run()) {
+            int n = 0; StringBuilder vals = new StringBuilder();
+            while (rs.next()) { n++; if (col != null && vals.length() < 4000) vals.append(rs.getString(col)).append('|'); }
+            System.out.println("md " + name + " rows=" + n + " cols=" + rs.getMetaData().getColumnCount()
+                               + (col == null ? "" : " " + col + "=" + vals));
+        } catch (SQLException e) {
+            System.out.println("md " + name + " error=" + e.getMessage().replace('\n', ' '));
+        }
+    }
+
+    static void everyMetadataCall(DatabaseMetaData md, String schema, String table) {
+        meta("getCatalogs", "TABLE_CAT", md::getCatalogs);
+        meta("getSchemas", "TABLE_SCHEM", () -> md.getSchemas(null, schema));
+        meta("getTableTypes", "TABLE_TYPE", md::getTableTypes);
+        meta("getTables", "TABLE_NAME", () -> md.getTables(null, schema, "%", null));
+        meta("getTablesViews", "TABLE_NAME", () -> md.getTables(null, schema, "%", new String[]{"VIEW"}));
+        meta("getTablesNamed", "TABLE_NAME", () -> md.getTables(null, null, table, new String[]{"TABLE", "VIEW"}));
+        meta("getColumns", "COLUMN_NAME", () -> md.getColumns(null, schema, table, null));
+        meta("getColumnsTypes", "TYPE_NAME", () -> md.getColumns(null, schema, table, null));
+        meta("getPrimaryKeys", "COLUMN_NAME", () -> md.getPrimaryKeys(null, schema, table));
+        meta("getImportedKeys", "FKCOLUMN_NAME", () -> md.getImportedKeys(null, schema, table));
+        meta("getExportedKeys", "FKCOLUMN_NAME", () -> md.getExportedKeys(null, schema, table));
+        meta("getCrossReference", "FKCOLUMN_NAME", () -> md.getCrossReference(null, schema, table, null, schema, "big"));
+        meta("getIndexInfo", "INDEX_NAME", () -> md.getIndexInfo(null, schema, table, false, true));
+        meta("getTypeInfo", "TYPE_NAME", md::getTypeInfo);
+        meta("getFunctions", "FUNCTION_NAME", () -> md.getFunctions(null, schema, null));
+        meta("getFunctionColumns", "COLUMN_NAME", () -> md.getFunctionColumns(null, schema, null, null));
+        meta("getProcedures", "PROCEDURE_NAME", () -> md.getProcedures(null, schema, null));
+        meta("getProcedureColumns", "COLUMN_NAME", () -> md.getProcedureColumns(null, schema, null, null));
+        meta("getColumnPrivileges", "PRIVILEGE", () -> md.getColumnPrivileges(null, schema, table, null));
+        meta("getTablePrivileges", "PRIVILEGE", () -> md.getTablePrivileges(null, schema, table));
+        meta("getBestRowIdentifier", "COLUMN_NAME", () -> md.getBestRowIdentifier(null, schema, table, DatabaseMetaData.bestRowSession, true));
+        meta("getVersionColumns", "COLUMN_NAME", () -> md.getVersionColumns(null, schema, table));
+        meta("getUDTs", "TYPE_NAME", () -> md.getUDTs(null, schema, null, null));
     }
 }

@@ -406,6 +406,10 @@ SELECT extract(year FROM ts) AS y, count(*) FROM m GROUP BY 1 ORDER BY 1
 SELECT CAST(date_trunc('day', ts) AS date) FROM m ORDER BY id
 SELECT date_trunc('hour', ts) + interval '30 minutes' FROM m ORDER BY id
 SELECT to_char(day, 'YYYY-MM') FROM m ORDER BY id
+SELECT to_char(day, 'FMMonth'), to_char(day, 'FMDay'), to_char(day, 'Q'), to_char(day, 'ID') FROM m ORDER BY id
+SELECT to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), to_char(ts, 'Mon FMDD, YYYY'), to_char(ts, 'Month'), to_char(ts, 'Dy') FROM m ORDER BY id
+SELECT to_char(day, 'IYYY-IW'), to_char(day, 'FMDDD'), to_char(day, 'DD/MM/YY') FROM m ORDER BY id
+SELECT substr(name, -2, 4), substr(name, 0), substr(name, 2, 3), right(name, 3), left(name, -1) FROM m ORDER BY id
 
 -- BI-style wrappers: the tool's query inside a subquery, aggregated and limited outside
 SELECT * FROM (SELECT grp, count(*) / 2 AS half FROM m GROUP BY grp) AS virtual_table ORDER BY grp LIMIT 10

@@ -66,7 +66,7 @@ QUERIES = [q for p in sorted(CORPUS.glob("*.sql")) for q in read_corpus(p)]
 
 def test_corpus_names_its_sources():
     tools = {q.tool for q in QUERIES}
-    assert {"metabase", "grafana", "superset", "npgsql", "dbeaver", "pgadmin"} <= tools
+    assert {"metabase", "grafana", "superset", "npgsql", "dbeaver", "pgadmin", "pgjdbc", "psqlodbc", "tableau"} <= tools
     assert len({q.id for q in QUERIES}) == len(QUERIES), "a query name is used twice in one file"
     for q in QUERIES:
         assert q.meta.get("from"), f"{q.id} does not say where in the tool's source it comes from"

@@ -45,6 +45,48 @@ def test_pyodbc_queries_tables_columns(odbc_cs, server, options):
         assert server.server.statement_kinds["DECLARE"] > declares  # the cursor path was really taken
 
 
+
+@pytest.mark.parametrize("options", ["", "UseServerSidePrepare=0"])
+def test_psqlodbc_catalog_functions(odbc_cs, options):
+    """Every catalog function of psqlODBC's info.c a tool's browser calls (issue 14 item 2) runs the driver's
+    own SQL against the server and answers: the source's tables, columns and types where it lists them,
+    nothing where a platform table has none (no keys, indexes, procedures)."""
+    import pyodbc
+
+    from tests.pgwire.odbc_catalog import odbc_catalog_rows
+
+    with pyodbc.connect(odbc_cs + ";" + options) as c:
+        cur = c.cursor()
+        # SQLTables: the schema's tables, the schema list, the table types; no views
+        assert {"item", "big", "mid"} <= {t.table_name for t in cur.tables(schema="entu", tableType="TABLE")}
+        assert cur.tables(schema="entu", tableType="VIEW").fetchall() == []
+        assert "entu" in {t.table_schem for t in cur.tables(catalog="", schema="%", table="")}
+        assert "TABLE" in {t.table_type for t in cur.tables(catalog="", schema="", table="", tableType="%")}
+        # SQLColumns: names, ODBC data types (psqlODBC maps float8 to SQL_FLOAT) and type names, in column order
+        cols = cur.columns(table="item", schema="entu").fetchall()
+        by_name = {r.column_name: r for r in cols}
+        assert {"name", "qty", "price", "ok", "day", "seen", "tags"} <= set(by_name)
+        assert by_name["price"].data_type == pyodbc.SQL_FLOAT and by_name["day"].data_type == pyodbc.SQL_TYPE_DATE
+        assert by_name["seen"].data_type == pyodbc.SQL_TYPE_TIMESTAMP and by_name["ok"].type_name == "bool"
+        assert [r.ordinal_position for r in cols] == list(range(1, len(cols) + 1))
+        # no keys, indexes, row ids or procedures on a platform table
+        assert cur.primaryKeys("item", schema="entu").fetchall() == []
+        assert cur.foreignKeys(table="item", schema="entu").fetchall() == []
+        assert cur.foreignKeys(foreignTable="item", foreignSchema="entu").fetchall() == []
+        assert cur.statistics("item", schema="entu").fetchall() == []
+        assert cur.rowIdColumns("item", schema="entu").fetchall() == []
+        assert cur.procedures(schema="entu").fetchall() == []
+        assert cur.procedureColumns(schema="entu").fetchall() == []
+        # SQLGetTypeInfo (a fixed list in psqlODBC): the types the columns above use
+        types = {r.type_name: r.data_type for r in cur.getTypeInfo()}
+        assert types["float8"] == pyodbc.SQL_FLOAT and types["bool"] in (pyodbc.SQL_BIT, pyodbc.SQL_CHAR)
+        assert {"int4", "int8", "numeric", "text", "varchar", "date", "timestamptz", "uuid"} <= set(types)
+        assert {r.type_name for r in cur.getTypeInfo(pyodbc.SQL_TYPE_DATE)} == {"date"}
+    # SQLTablePrivileges (pyodbc does not wrap it): the owner role reads the table
+    privs = odbc_catalog_rows(odbc_cs + ";" + options, "SQLTablePrivileges", "entu", "item")
+    assert ("entu", "item", "lowcode", "SELECT") in {(r[1], r[2], r[4], r[5]) for r in privs}
+
+
 def test_sqlalchemy_inspect_and_pandas(dsn, server):
     sa = pytest.importorskip("sqlalchemy")
     pd = pytest.importorskip("pandas")

@@ -102,6 +102,8 @@ def test_output_names_follow_postgresql():
     t = tr("SELECT count(*), sum(amount), id, amount AS a, 1 + 2, CAST(n AS TEXT), CAST('1' AS INT), "
            "version(), CASE WHEN id > 1 THEN 1 END, max(n) OVER () FROM crm.deals")
     assert t.names == ["count", "sum", "id", "a", "?column?", "n", "int4", "version", "case", "max"]
+    assert tr("SELECT id > 1 OR n IS NULL, id > 1 AND n > 2 FROM crm.deals").names == ["?column?", "?column?"]
+    assert tr("SELECT to_char(now(), 'FMMonth'), 'to_char(' AS s").names == ["to_char", "s"]
     assert tr("SELECT * FROM crm.deals").names is None
 
 
@@ -261,6 +263,18 @@ def test_data_rows_fixed_width_columns_match_arrow_ones():
     ("SELECT length('Straße'), octet_length('Straße'), strpos('abc', 'c')", (6, 7, 3), "INTEGER"),
     ("SELECT quote_ident('My T'), quote_ident('ok_1'), quote_literal('it''s'), quote_nullable(NULL)",
      ('"My T"', "ok_1", "'it''s'", "NULL"), "VARCHAR"),
+    # Tableau's DATENAME: to_char's template patterns sqlglot does not know (FM, Month, Day, Q, ID)
+    ("SELECT to_char(DATE '2024-02-29', 'FMMonth'), to_char(DATE '2024-02-29', 'FMDay'),"
+     " to_char(DATE '2024-02-29', 'Q'), to_char(DATE '2024-02-29', 'ID'),"
+     " to_char(DATE '2024-02-29', 'Mon DD, YYYY'), to_char(DATE '2024-02-29', 'Month')",
+     ("February", "Thursday", "1", "4", "Feb 29, 2024", "February "), "VARCHAR"),
+    # substr before the first character counts those positions (Tableau's RIGHT)
+    ("SELECT substr('Straße', -3), substr('abc', 0, 2), substr('abc', -1, 2), substr('abc', 2),"
+     " substr('abc', 1 - 3, 5)",
+     ("Straße", "a", "", "bc", "ab"), "VARCHAR"),
+    # Tableau's REGEXP_EXTRACT(_NTH): an element of regexp_matches' one row, NULL without a match or past the groups
+    ("SELECT (SELECT (regexp_matches('alpha', '([a-z])([a-z]+)'))[2]), (regexp_matches('alpha', 'l.'))[1],"
+     " (regexp_matches('alpha', 'z(.)'))[1], (regexp_matches('alpha', '(a)'))[2]", ("lpha", "lp", None, None), None),
 ])
 def test_postgresql_results_and_types(sql, expected, type_):
     rel = pg_duck().sql(tr(sql).sql)
