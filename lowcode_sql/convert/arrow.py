@@ -8,10 +8,7 @@ milliseconds -> TIMESTAMPTZ, and Entu-style arrays of value objects -> first val
 
 from __future__ import annotations
 
-import contextlib
-import gc
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,35 +16,9 @@ import pyarrow as pa
 
 from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
+from lowcode_sql.fetch.gcpause import paused_gc
 
 __all__ = ["paused_gc", "raw_type", "records_to_batch", "top_level_fields"]
-
-_gc_lock = threading.Lock()
-_gc_depth = 0
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic GC while building many short-lived objects (decoding a page allocates
-    hundreds of thousands of dicts and strings; GC passes over them cost ~3x the decode)."""
-    global _gc_depth
-    with _gc_lock:
-        _gc_depth += 1
-        if _gc_depth == 1:
-            was_enabled = gc.isenabled()
-            gc.disable()
-            _gc_state["enabled"] = was_enabled
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_depth -= 1
-            if _gc_depth == 0 and _gc_state.get("enabled"):
-                gc.enable()
-
-
-_gc_state: dict[str, bool] = {}
-
 
 def _leaf_raw(col: ColumnDef) -> pa.DataType:
     if col.parse in ("iso", "date"):

@@ -33,6 +33,7 @@ import httpx
 import orjson
 
 from lowcode_sql.errors import APIError, AuthError, ConnectionFailed, FetchError, RequestTimeout
+from lowcode_sql.fetch.gcpause import paused_gc
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.secrets import redact as redact_secrets
 from lowcode_sql.secrets import scrubbed
@@ -152,7 +153,8 @@ def platform_message(content: bytes, redact: Redactor = redact_secrets) -> str:
 def _decode(resp: httpx.Response) -> Any:
     if resp.status_code == 204:
         return None
-    return orjson.loads(resp.content)
+    with paused_gc():  # no young collection mid-page (fetch/gcpause.py)
+        return orjson.loads(resp.content)
 
 
 async def send_with_retry(
