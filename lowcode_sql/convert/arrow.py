@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
-from lowcode_sql.fetch.gcpause import paused_gc
+from lowcode_sql.gcpause import paused_gc
 
 __all__ = ["paused_gc", "raw_type", "records_to_batch", "top_level_fields"]
 

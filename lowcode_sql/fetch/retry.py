@@ -33,8 +33,8 @@ import httpx
 import orjson
 
 from lowcode_sql.errors import APIError, AuthError, ConnectionFailed, FetchError, RequestTimeout
-from lowcode_sql.fetch.gcpause import paused_gc
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.gcpause import paused_gc
 from lowcode_sql.secrets import redact as redact_secrets
 from lowcode_sql.secrets import scrubbed
 
