@@ -26,12 +26,13 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import duckdb
 
-__all__ = ["connect_duckdb", "normalize_directories"]
+__all__ = ["connect_duckdb", "normalize_directories", "scratch_cursor"]
 
 
 def _quote(value: str) -> str:
@@ -108,3 +109,28 @@ def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
         con.close()
         raise
     return con
+
+
+_scratch: duckdb.DuckDBPyConnection | None = None
+_scratch_pid = 0
+_scratch_lock = threading.Lock()
+
+
+def scratch_cursor() -> duckdb.DuckDBPyConnection:
+    """A new connection (``cursor()``) to one private, process-wide in-memory DuckDB, for the
+    engine's own small checks over a page (the verifier's filter test, a scan's local re-check).
+
+    Why not ``duckdb.connect()`` per scan: creating and closing a database costs 30-100 ms of
+    CPU and wall on this VM (under load), paid by every verified scan: most of the ~0.35 s
+    per-query overhead against shillelagh (benchmarks/README.md, issue 15 item 3, third pass).
+    A cursor costs ~0.02 ms. Cursors share the database but not their registrations (``page``
+    is per cursor), so concurrent scans in several threads do not see each other's pages. The
+    database has no host access and a locked configuration (``connect_duckdb``), time zone UTC
+    (global, so every cursor has it); only SQL the engine builds itself runs on it. Re-created
+    after a fork (a DuckDB instance must not be shared across processes)."""
+    global _scratch, _scratch_pid
+    with _scratch_lock:
+        if _scratch is None or _scratch_pid != os.getpid():
+            _scratch = connect_duckdb(timezone="UTC", external_access=False)
+            _scratch_pid = os.getpid()
+        return _scratch.cursor()
