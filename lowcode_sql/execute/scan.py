@@ -23,12 +23,12 @@ from typing import Any
 import pyarrow as pa
 
 from dialect import ColumnDef, Dialect, TableDef
-from lowcode_sql.convert.arrow import arrow_page_decoder, records_to_batch, top_level_fields
+from lowcode_sql.convert.arrow import records_to_batch, top_level_fields
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.duck import scratch_cursor
 from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.runtime import SourceRuntime
-from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_batches
+from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
 from lowcode_sql.scanspec import Aggregate, ScanSpec
 
 __all__ = ["OpenScan", "Progress", "ScanReport", "open_scan"]
@@ -115,25 +115,20 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
     tdef = table
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
-        def convert(records: list[Any]) -> pa.RecordBatch:
-            return records_to_batch(tdef, converted, records, echo)
-
-        layout = dialect.page_layout(tdef, request)
-        fast = arrow_page_decoder(tdef, converted, layout, echo) if layout is not None else None
-        pages = iter_batches(runtime, tdef, request, convert, fast, stats=stats, readahead=readahead,
-                             on_progress=on_progress, lazy_start=lazy_start, ramp=ramp,
-                             fields=top_level_fields(tdef, converted))
+        pages = iter_pages(runtime, tdef, request, stats=stats, readahead=readahead, on_progress=on_progress,
+                           lazy_start=lazy_start, ramp=ramp, fields=top_level_fields(tdef, converted))
         local = scratch_cursor() if recheck else None  # a fresh database per scan cost 30-100 ms
         try:
             while True:  # timed apart from DuckDB's own work between two pulls
                 asked = time.perf_counter()
-                batch = next(pages, None)  # converted in the consumer's thread, or read into Arrow on arrival
+                records = next(pages, None)
                 got = time.perf_counter()
                 report.wait_seconds += got - asked
-                if batch is None:
+                if records is None:
                     if verifier is not None:
                         verifier.finish(stats)  # a sorted LIMIT's boundary check
                     break
+                batch = records_to_batch(tdef, converted, records, echo)
                 if verifier is not None:
                     verifier.check(batch)  # the API's answer against what was pushed
                 if local is not None and batch.num_rows:

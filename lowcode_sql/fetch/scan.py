@@ -61,7 +61,7 @@ import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator
-from typing import TYPE_CHECKING, Any, SupportsIndex, overload
+from typing import Any
 
 import numpy as np
 import orjson
@@ -72,18 +72,11 @@ from lowcode_sql.errors import APIError, DialectError, InconsistentScan, Lowcode
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql.requests import ArrowPage, CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.requests import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
 
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-__all__ = ["ScanStats", "afetch_count", "fetch_count", "iter_batches", "iter_pages"]
+__all__ = ["ScanStats", "afetch_count", "fetch_count", "iter_pages"]
 
 Progress = Callable[[ScanStats, "int | None"], None]
-Convert = Callable[[list[Any]], "pa.RecordBatch"]
-
-
-FastDecode = Callable[[bytes], "ArrowPage | None"]
 
 _ADVICE = "the data changed during the scan or the API capped results; retry or narrow the query"
 
@@ -125,49 +118,9 @@ def iter_pages(
     100k rows). Missing fields stay missing. Ignored for
     a table without a key, whose boundary check compares whole records.
     """
-    return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, expect_total, ramp, fields,
-                    None, None)
-
-
-def iter_batches(
-    runtime: SourceRuntime,
-    table: TableDef,
-    scan: ScanRequest,
-    convert: Convert,
-    fast: FastDecode | None = None,
-    *,
-    stats: ScanStats | None = None,
-    readahead: int | None = None,
-    on_progress: Progress | None = None,
-    lazy_start: bool = False,
-    ramp: bool = True,
-    fields: frozenset[str] | None = None,
-) -> Generator[pa.RecordBatch, None, None]:  # callers close() it to stop early
-    """``iter_pages``, each page yielded as an Arrow batch: ``convert(records)`` when the consumer
-    takes it, or, for a table with a key, what ``fast(body)`` made of the page's bytes as they
-    arrived (no Python object per value, no GC work, the GIL released while the JSON is read).
-
-    ``fast`` returns None for any page it cannot read exactly as ``parse_answer`` + ``convert``
-    would (a null key or record, a value of another type, no records list...): that page takes
-    the usual path. The guards read, for a fast page, each row as ``{key: value}``: exactly what
-    they read of a decoded record with a non-null key (the boundary check compares keys, the
-    duplicate check hashes them), so every guard holds as before. Not used with a response cache
-    (it holds decoded JSON) or for a table without a key (its boundary check compares whole records).
-    """
-    if table.key is None or runtime.cache is not None:
-        fast = None
-    return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, None, ramp, fields,
-                    convert, fast)
-
-
-def _iterate(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats | None,
-             readahead: int | None, on_progress: Progress | None, lazy_start: bool, expect_total: int | None,
-             ramp: bool, fields: frozenset[str] | None, convert: Convert | None,
-             fast: FastDecode | None) -> Generator[Any, None, None]:
     stats = stats if stats is not None else ScanStats()
     worker = _Scan(runtime, table, scan, stats, readahead, lazy_start=lazy_start, ramp=ramp,
-                   fields=fields | {table.key} if fields is not None and table.key is not None else None,
-                   fast=fast)
+                   fields=fields | {table.key} if fields is not None and table.key is not None else None)
     worker._total = expect_total  # the guard in _accept compares every page's total with it
     stats.start()
     pages = loop.iterate(worker.pages())
@@ -176,10 +129,7 @@ def _iterate(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: 
             stats.add(rows=len(records))
             if on_progress is not None:
                 on_progress(stats, worker.expected)
-            if convert is None:
-                yield records
-            else:
-                yield records.batch if isinstance(records, _Rows) else convert(records)
+            yield records
     finally:
         pages.close()
         stats.stop()
@@ -265,30 +215,6 @@ def _only(records: list[Any], fields: frozenset[str]) -> list[Any]:
     return [{k: r[k] for k in fields if k in r} if isinstance(r, dict) else r for r in records]
 
 
-class _Rows(list[Any]):
-    """A page read by the ``fast`` decoder (``iter_batches``): the rows as the guards read them
-    (``{key: value}``), and the batch. Every slice the scan takes of the list (dropping the overlap
-    row, trimming to the rows it needs) slices the batch the same way, so both hold the same rows."""
-
-    __slots__ = ("batch",)
-
-    def __init__(self, records: list[Any], batch: pa.RecordBatch) -> None:
-        super().__init__(records)
-        self.batch = batch
-
-    @overload
-    def __getitem__(self, i: SupportsIndex) -> Any: ...
-    @overload
-    def __getitem__(self, i: slice) -> _Rows: ...
-    def __getitem__(self, i: SupportsIndex | slice) -> Any:
-        if not isinstance(i, slice):
-            return list.__getitem__(self, i)
-        start, stop, step = i.indices(len(self))
-        if step != 1:
-            raise ValueError("a page read into Arrow is only sliced contiguously")
-        return _Rows(list.__getitem__(self, i), self.batch.slice(start, max(0, stop - start)))
-
-
 #: Rows the default read-ahead holds beyond the source's concurrency (``_readahead``).
 READAHEAD_ROWS = 4_000
 
@@ -357,10 +283,9 @@ class _Scan:
 
     def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats,
                  window: int | None, *, lazy_start: bool = False, ramp: bool = True,
-                 fields: frozenset[str] | None = None, fast: FastDecode | None = None):
+                 fields: frozenset[str] | None = None):
         self.runtime = runtime
         self.fields = fields
-        self.fast = fast
         self.table = table
         self.scan = scan
         self.stats = stats
@@ -380,11 +305,7 @@ class _Scan:
         return InconsistentScan(f"{self.table.name}: {what}; {_ADVICE}", source=self.runtime.name)
 
     async def fetch(self, req: HttpRequest) -> Page:
-        body = await self.runtime.send(req, stats=self.stats, fast=self._fast if self.fast is not None else None)
-        if isinstance(body, ArrowPage):
-            self.stats.add(pages=1)
-            key = self.table.key
-            return Page(_Rows([{key: v} for v in body.keys], body.batch), body.total)
+        body = await self.runtime.send(req, stats=self.stats)
         try:
             page = self.runtime.dialect.parse_answer(self.table, req, body)
             if not isinstance(page.records, list):
@@ -400,18 +321,6 @@ class _Scan:
         self.stats.add(pages=1)
         if self.fields is not None:
             page = dataclasses.replace(page, records=_only(page.records, self.fields))
-        return page
-
-    def _fast(self, body: bytes) -> ArrowPage | None:
-        """``self.fast`` checked: a page whose rows and keys do not line up takes the usual path."""
-        if self.fast is None:
-            return None
-        try:
-            page = self.fast(body)
-        except Exception:  # e.g. an Arrow error the decoder did not expect: the usual path decides
-            return None
-        if page is None or page.batch.num_rows != len(page.keys) or any(k is None for k in page.keys):
-            return None
         return page
 
     def _accept(self, page: Page, records: list[Any]) -> list[Any]:
