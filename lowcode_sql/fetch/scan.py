@@ -348,9 +348,11 @@ class _SeenKeys:
             return first
         self._recent |= page
         if len(self._recent) >= self._MERGE:
-            merged = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
-            self._sorted = np.sort(np.concatenate((self._sorted, merged)))
+            merged = np.concatenate((self._sorted, np.fromiter(self._recent, dtype=np.int64,
+                                                               count=len(self._recent))))
             self._recent = set()
+            merged.sort()  # in place: np.sort's copy was a third array of every key at the merge (8 MB at 1M)
+            self._sorted = merged
         return None
 
 
