@@ -79,10 +79,28 @@ class RssSampler:
         self.peak = max(self.peak, self.proc.memory_info().rss)
 
 
+def _without_pandas() -> None:
+    """DIAGNOSTIC (``--no-pandas``): the client runs as if pandas were not installed. pyarrow imports
+    pandas, when it can, on its first conversion of Python objects (``pa.array``, ``pa.scalar``):
+    ~44 MB of RSS in this environment, paid once by any process that converts anything, whether or
+    not it uses pandas; this shows how much of a peak that is."""
+    if os.environ.get("BENCH_NO_PANDAS") != "1":
+        return
+
+    class NoPandas:
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+            if name == "pandas" or name.startswith("pandas."):
+                raise ModuleNotFoundError(f"No module named {name!r} (bench_memory --no-pandas)", name=name)
+
+    sys.meta_path.insert(0, NoPandas())  # type: ignore[arg-type]
+
+
 def export_client(mode: str, url: str, out: str) -> None:
     """One measured export (a child process): the CLI's ``query -o`` (or, for ``-whole``, the whole
     Result then ``pq.write_table``, as the CLI did before streaming); prints one JSON line."""
     import tempfile
+
+    _without_pandas()
 
     import pyarrow.parquet as pq
 
@@ -112,6 +130,7 @@ def export_client(mode: str, url: str, out: str) -> None:
 
 def client(mode: str, url: str, readahead: int | None, concurrency: int | None) -> None:
     """One measured client (a child process): prints one JSON line."""
+    _without_pandas()
     import duckdb
 
     import lowcode_sql
@@ -179,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run a client whose scan forgets the keys seen on earlier pages (diagnostic)")
     ap.add_argument("--quick", action="store_true", help="10,000 rows, no latency, no alternative (a smoke run)")
     ap.add_argument("--no-export", action="store_true", help="skip the export clients")
+    ap.add_argument("--no-pandas", action="store_true",
+                    help="diagnostic: clients run as if pandas were not installed (pyarrow imports it otherwise)")
     ap.add_argument("--client", choices=["streamed", "materialised", "streamed-diag", *EXPORTS],
                     help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
@@ -192,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.client:
         client(args.client, args.url, args.readahead, args.concurrency)
         return 0
+    if args.no_pandas:
+        os.environ["BENCH_NO_PANDAS"] = "1"  # the clients inherit it
+        print("DIAGNOSTIC --no-pandas: every client runs as if pandas were not installed")
     latency = 0.0 if args.quick else LATENCY
     if args.quick:
         args.rows, args.no_alternative = 10_000, True

@@ -23,12 +23,12 @@ from typing import Any
 import pyarrow as pa
 
 from dialect import ColumnDef, Dialect, TableDef
-from lowcode_sql.convert.arrow import records_to_batch, top_level_fields
+from lowcode_sql.convert.arrow import records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.duck import scratch_cursor
 from lowcode_sql.execute.verify import verifier_for
 from lowcode_sql.fetch.runtime import SourceRuntime
-from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_pages
+from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_converted
 from lowcode_sql.scanspec import Aggregate, ScanSpec
 
 __all__ = ["OpenScan", "Progress", "ScanReport", "open_scan"]
@@ -114,21 +114,31 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
     converted = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
     tdef = table
 
+    def convert(records: list[Any]) -> pa.RecordBatch:
+        # on the I/O loop, as each page arrives: the read-ahead then holds Arrow batches, not
+        # decoded JSON (fetch.scan.iter_converted); the time still counts as this scan's conversion
+        started = time.perf_counter()
+        try:
+            return records_to_batch(tdef, converted, records, echo)
+        finally:
+            report.convert_seconds += time.perf_counter() - started
+
     def batches() -> Generator[pa.RecordBatch, None, None]:
-        pages = iter_pages(runtime, tdef, request, stats=stats, readahead=readahead, on_progress=on_progress,
-                           lazy_start=lazy_start, ramp=ramp, fields=top_level_fields(tdef, converted))
+        pages = iter_converted(runtime, tdef, request, convert, stats=stats, readahead=readahead,
+                               on_progress=on_progress, lazy_start=lazy_start, ramp=ramp)
         local = scratch_cursor() if recheck else None  # a fresh database per scan cost 30-100 ms
         try:
             while True:  # timed apart from DuckDB's own work between two pulls
                 asked = time.perf_counter()
-                records = next(pages, None)
+                page = next(pages, None)
                 got = time.perf_counter()
                 report.wait_seconds += got - asked
-                if records is None:
+                if page is None:
                     if verifier is not None:
                         verifier.finish(stats)  # a sorted LIMIT's boundary check
                     break
-                batch = records_to_batch(tdef, converted, records, echo)
+                batch = page.data
+                del page  # the batch alone: the page's keys and edge records are the guards' business
                 if verifier is not None:
                     verifier.check(batch)  # the API's answer against what was pushed
                 if local is not None and batch.num_rows:
