@@ -312,15 +312,21 @@ def _ramp(start: int, consumed: int) -> int:
 
 class _SeenKeys:
     """The keys a scan has received, as 64-bit hashes, to catch a row served twice: a set of the
-    recent ones, merged now and then into a sorted numpy array (8 bytes a key; the strings
-    themselves cost ~110 MB per million rows). A hash collision (~1e-8 at 1M keys) would make a
-    scan fail loudly, never answer wrongly."""
+    recent ones, moved now and then into sorted numpy runs (8 bytes a key; the strings themselves
+    cost ~110 MB per million rows). A hash collision (~1e-8 at 1M keys) would make a scan fail
+    loudly, never answer wrongly.
 
-    _MERGE = 1 << 16
+    Runs are never merged past ``_RUN`` keys (1 MB), so moving the recent keys costs at most one run's
+    copy: merging everything into one array held the old and the new array of every key at once
+    (16 MB at 1M keys, the guard's peak while a result streams: issue 19's memory bound). A page is
+    checked against each run (a few ``searchsorted`` calls of one page's keys)."""
+
+    _MERGE = 1 << 14
+    _RUN = 1 << 17
 
     def __init__(self) -> None:
         self._recent: set[int] = set()
-        self._sorted = np.empty(0, dtype=np.int64)
+        self._runs: list[np.ndarray] = []
 
     def add_page(self, keys: list[Any]) -> int | None:
         """Add a page's keys; the index of the first one seen before (then nothing is added)."""
@@ -337,22 +343,24 @@ class _SeenKeys:
                     first = i
                     break
                 seen.add(h)
-        if self._sorted.size and hashes:
+        if self._runs and hashes:
             arr = np.array(hashes, dtype=np.int64)
-            pos = np.searchsorted(self._sorted, arr)
-            np.minimum(pos, self._sorted.size - 1, out=pos)
-            hits = np.flatnonzero(self._sorted[pos] == arr)
-            if hits.size:
-                first = int(hits[0]) if first is None else min(first, int(hits[0]))
+            for run in self._runs:
+                pos = np.searchsorted(run, arr)
+                np.minimum(pos, run.size - 1, out=pos)
+                hits = np.flatnonzero(run[pos] == arr)
+                if hits.size:
+                    first = int(hits[0]) if first is None else min(first, int(hits[0]))
         if first is not None:
             return first
         self._recent |= page
         if len(self._recent) >= self._MERGE:
-            merged = np.concatenate((self._sorted, np.fromiter(self._recent, dtype=np.int64,
-                                                               count=len(self._recent))))
+            fresh = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
             self._recent = set()
-            merged.sort()  # in place: np.sort's copy was a third array of every key at the merge (8 MB at 1M)
-            self._sorted = merged
+            if self._runs and self._runs[-1].size + fresh.size <= self._RUN:
+                fresh = np.concatenate((self._runs.pop(), fresh))
+            fresh.sort()  # in place: np.sort's copy would be one more array of the run
+            self._runs.append(fresh)
         return None
 
 
