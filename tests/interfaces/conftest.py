@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -40,6 +41,17 @@ def sandbox(lc: Any) -> Any:
     sb = lc.sandbox("coredata")
     sb.stats.clear()
     return sb
+
+
+@pytest.fixture
+def duck(lc: Any, sandbox: Any) -> Iterator[Any]:
+    """A plain DuckDB connection with ``lc`` attached (its request counters cleared)."""
+    con = duckdb.connect()
+    lowcode_sql.attach(con, lc)
+    sandbox.stats.clear()
+    yield con
+    lowcode_sql.detach(con)
+    con.close()
 
 
 def queries(sandbox: Any) -> list[dict[str, str]]:

@@ -4,28 +4,15 @@ SQL text the attached connection ran decides (lowcode_sql/attach_head.py); full 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pytest
 
-import lowcode_sql
 from lowcode_sql.attach_head import head_rows, headed
 from lowcode_sql.errors import InconsistentScan
 
 from .conftest import N_PROJECTS, PAGE, queries
-
-
-@pytest.fixture
-def duck(lc: Any, sandbox: Any) -> Iterator[Any]:
-    con = duckdb.connect()
-    lowcode_sql.attach(con, lc)
-    sandbox.stats.clear()
-    yield con
-    lowcode_sql.detach(con)
-    con.close()
 
 
 def limits(sandbox: Any) -> list[int]:

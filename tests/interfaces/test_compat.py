@@ -11,14 +11,11 @@ import subprocess
 import textwrap
 import warnings
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pytest
-
-import lowcode_sql
 
 from .conftest import N_PROJECTS, queries
 
@@ -26,16 +23,6 @@ pd = pytest.importorskip("pandas")
 pl = pytest.importorskip("polars")
 
 ACTIVE = "SELECT title, status FROM coredata.projects WHERE identifier = 'P-07'"  # exact on CoreData: pushed
-
-
-@pytest.fixture
-def duck(lc: Any, sandbox: Any) -> Iterator[Any]:
-    con = duckdb.connect()
-    lowcode_sql.attach(con, lc)
-    sandbox.stats.clear()
-    yield con
-    lowcode_sql.detach(con)
-    con.close()
 
 
 def want(lc: Any) -> Counter[tuple[Any, ...]]:
