@@ -252,3 +252,25 @@ def test_the_checks_database_cannot_reach_the_host():
             cur.execute("SET enable_external_access = true")
     finally:
         cur.close()
+
+
+def test_a_bound_join_on_text_keys_against_a_caseless_api_answers_right():
+    """Bound joins send the build side's text keys to the probe's API as exact equalities; a server
+    comparing them without case (case_insensitive_eq) must give DuckDB's answer or a typed error,
+    never other rows: the probe's pages are checked against the keys sent, and the join stays in
+    DuckDB's SQL."""
+    sb = sandbox("case_insensitive_eq")
+    sb.load_table("picks", pa.table({"name": ["alice", "Bob"], "tag": ["x", "y"]}))
+    sql = "SELECT p.name, q.v FROM tl.picks p JOIN tl.people q ON q.name = p.name WHERE p.tag = 'x'"
+    with connect(sb) as con:
+        assert con.engine.plan(sql).joins, "the join must be bound for this test to mean anything"
+        try:
+            got = sorted(con.sql(sql).fetchall())
+        except AssumptionFailed as e:
+            assert "name" in str(e)
+            return
+    duck = duckdb.connect()
+    duck.register("people", pa.table({"name": NAMES * 50, "v": [float(i) for i in range(300)]}))
+    duck.register("picks", pa.table({"name": ["alice", "Bob"], "tag": ["x", "y"]}))
+    want = sorted(duck.sql(sql.replace("tl.", "")).fetchall())
+    assert got == want and len(want) == 50
