@@ -374,6 +374,14 @@ class Dialect(ABC):
         guessing from the answer's keys."""
         return self.parse_page(table, body)
 
+    def page_layout(self, table: TableDef, request: ScanRequest) -> tuple[str, tuple[str, ...]] | None:
+        """Where a page of ``request``'s answers keeps its records and its total: ``(records field,
+        path of the total or ())`` when ``parse_answer`` is exactly "a JSON object whose records field is a
+        list; the total is the integer at that path, else unknown", so the engine may read the page's
+        bytes straight into Arrow (``convert.arrow.arrow_page_decoder``) and fall back to
+        ``parse_answer`` for any page that does not fit. None (the default): always ``parse_answer``."""
+        return None
+
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         """Values for ``filter_only`` columns (not in the records), taken from the pushed filters."""
         return {}

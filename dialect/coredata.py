@@ -257,6 +257,10 @@ class CoreData(Dialect):
         total = meta.get("total_count")
         return Page(body["objects"], total if isinstance(total, int) else None)
 
+    def page_layout(self, table: TableDef, request: ScanRequest) -> tuple[str, tuple[str, ...]] | None:
+        """``parse_page`` below, as data (``Dialect.page_layout``)."""
+        return ("objects", ("meta", "total_count"))
+
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         """Values of filter-only columns: the pushed equality's value."""
         return {p.column: p.value for p, _ in spec.pushed

@@ -384,6 +384,10 @@ class Entu(Dialect):
         count = body.get("count")
         return Page(body["entities"], count if isinstance(count, int) else None)
 
+    def page_layout(self, table: TableDef, request: ScanRequest) -> tuple[str, tuple[str, ...]] | None:
+        """``parse_page`` above, as data (``Dialect.page_layout``)."""
+        return ("entities", ("count",))
+
 
 def _value(key: str, value: Any) -> str:
     if key == "boolean":

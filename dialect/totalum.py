@@ -489,6 +489,13 @@ class Totalum(Dialect):
             records = [{**(r.get("_id") or {}), **{k: v for k, v in r.items() if k != "_id"}} for r in records]
         return Page(records, count if isinstance(count, int) and not isinstance(count, bool) else None)
 
+    def page_layout(self, table: TableDef, request: ScanRequest) -> tuple[str, tuple[str, ...]] | None:
+        """``parse_page``'s CRUD answer as data (``Dialect.page_layout``). A pipeline's answer (POST)
+        may hold ``$group`` records, which ``parse_page`` reshapes: never read straight."""
+        if request.base.method != "GET":
+            return None
+        return ("data", ("metadata", "count"))
+
     def echo_values(self, spec: ScanSpec) -> dict[str, Any]:
         for p, _ in spec.pushed:
             if isinstance(p, Cmp) and p.column == "source_id" and p.op is Op.EQ:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlencode
 
-__all__ = ["CursorPaging", "HttpRequest", "NoPaging", "OffsetPaging", "Page", "Paging", "ScanRequest"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["ArrowPage", "CursorPaging", "HttpRequest", "NoPaging", "OffsetPaging", "Page", "Paging", "ScanRequest"]
 
 
 @dataclass(frozen=True)
@@ -154,3 +157,13 @@ class Page:
     total: int | None = None
     cursor: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ArrowPage:
+    """A page read straight from its bytes into Arrow (``iter_batches``' ``fast`` decoder): the
+    converted batch, the key of each row (never None) and the reported total."""
+
+    batch: pa.RecordBatch
+    keys: list[Any]
+    total: int | None

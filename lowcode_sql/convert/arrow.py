@@ -8,7 +8,7 @@ milliseconds -> TIMESTAMPTZ, and Entu-style arrays of value objects -> first val
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,8 +17,9 @@ import pyarrow as pa
 from dialect import ColumnDef, TableDef
 from lowcode_sql.errors import ConversionError
 from lowcode_sql.gcpause import paused_gc
+from lowcode_sql.requests import ArrowPage
 
-__all__ = ["paused_gc", "raw_type", "records_to_batch", "top_level_fields"]
+__all__ = ["arrow_page_decoder", "paused_gc", "raw_type", "records_to_batch", "top_level_fields"]
 
 def _leaf_raw(col: ColumnDef) -> pa.DataType:
     if col.parse in ("iso", "date"):
@@ -160,20 +161,118 @@ def records_to_batch(
             raw = pa.array(records, type=raw_t) if raw_t.num_fields else None
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
         raise ConversionError(_diagnose(table, cols, records, e)) from None
+    return _raw_to_batch(table, cols, schema, raw, len(records), echo)
+
+
+def _raw_to_batch(table: TableDef, cols: Sequence[ColumnDef], schema: pa.Schema, raw: pa.StructArray | None,
+                  n: int, echo: Mapping[str, Any] | None) -> pa.RecordBatch:
+    """The columns of ``n`` records held as one struct array shaped like their JSON."""
     # One flatten() for every top-level field: a kernel call per column costs a GIL round trip each,
     # which dominated conversion while the fetch thread was busy (bench_concurrency over HTTP).
-    top = dict(zip((f.name for f in raw_t), raw.flatten(), strict=True)) if raw is not None else None
+    top = dict(zip((f.name for f in raw.type), raw.flatten(), strict=True)) if raw is not None else None
     arrays = []
     for col in cols:
         if col.filter_only:
             value = (echo or {}).get(col.name)
-            arrays.append(pa.array([value] * len(records), col.type))
+            arrays.append(pa.array([value] * n, col.type))
             continue
         try:
             arrays.append(_convert_column(col, raw, top))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as e:
             raise ConversionError(f"{table.name}.{col.name}: cannot convert values to {col.type}: {e}") from None
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def arrow_page_decoder(table: TableDef, columns: Sequence[str], layout: tuple[str, tuple[str, ...]],
+                       echo: Mapping[str, Any] | None = None) -> Callable[[bytes], ArrowPage | None] | None:
+    """A decoder of a page's bytes straight into the batch ``records_to_batch(table, columns, ...)``
+    makes of its records (``fetch.scan.iter_converted``), or None where that cannot be exact.
+
+    ``layout`` is the dialect's ``page_layout``: the field holding the records and the path of the
+    total (``()``: none). ``pyarrow.json`` reads the whole page as one row, the records field as a
+    list of the raw struct (unknown fields ignored), with the GIL released and no Python object per
+    value: 10 µs of CPU a 21-field record against 22 for orjson + ``pa.array`` (benchmarks/README.md,
+    issue 15 item 3, third pass). Where the JSON does not fit the declared types it raises, and the
+    page takes the usual path (so it fails or succeeds exactly as before); checked mismatches:
+    number, bool, object or list into a string, ``"5"`` or ``1.0`` into int64, int into bool, bool
+    into float, duplicate keys, lone surrogates, int64 overflow, ``1e400``. The one value it reads
+    where ``pa.array`` raises, an integer literal between 2^53 and 2^64 into float64 (``orjson``
+    gives a Python int that no double holds exactly), cannot be told apart from ``1e17`` once read:
+    a page with any floating-point value of 2^53 or more in magnitude takes the usual path.
+    Also None: a table without a top-level string or int64 key (the guards read the key)."""
+    import pyarrow.json as pj
+
+    key = table.key
+    if key is None or not table.has(key) or table.column(key).json_path() != (key,) or table.column(key).filter_only:
+        return None
+    records_field, total_path = layout
+    if total_path and total_path[0] == records_field:
+        return None
+    cols = [table.column(c) for c in columns]
+    raw_t = raw_type([*cols, table.column(key)])
+    if _has_decimal(raw_t) or raw_t.field(key).type not in (pa.string(), pa.int64()):
+        return None
+    fields: list[tuple[str, pa.DataType]] = [(records_field, pa.list_(raw_t))]
+    if total_path:
+        total_t: pa.DataType = pa.int64()
+        for part in reversed(total_path[1:]):
+            total_t = pa.struct([(part, total_t)])
+        fields.append((total_path[0], total_t))
+    parse = pj.ParseOptions(explicit_schema=pa.schema(fields), unexpected_field_behavior="ignore")
+    schema = table.schema(columns)
+
+    def decode(body: bytes) -> ArrowPage | None:
+        try:
+            read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
+            page = pj.read_json(pa.BufferReader(body), read_options=read, parse_options=parse)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return None
+        if page.num_rows != 1:
+            return None  # several JSON values: not one object (orjson refuses it)
+        lists = page.column(records_field).combine_chunks()
+        if lists.null_count:
+            return None  # no records list: parse_answer says what is wrong
+        raw = lists.flatten()
+        keys = raw.field(key)
+        if raw.null_count or keys.null_count or _beyond_2_53(raw):
+            return None  # a null record or key: the guards then compare whole records
+        total: Any = None
+        if total_path:
+            total = page.column(total_path[0])[0].as_py()
+            for part in total_path[1:]:
+                total = total.get(part) if isinstance(total, dict) else None
+        try:
+            batch = _raw_to_batch(table, cols, schema, raw, len(raw), echo)
+        except ConversionError:
+            return None
+        return ArrowPage(batch, keys.to_pylist(), total if isinstance(total, int) else None)
+
+    return decode
+
+
+_EXACT = float(1 << 53)
+
+
+def _beyond_2_53(arr: pa.Array) -> bool:
+    """Whether a floating-point value anywhere in ``arr`` is 2^53 or beyond in magnitude (children
+    of null parents included: at worst a page takes the usual path for nothing)."""
+    import pyarrow.compute as pc
+
+    t = arr.type
+    if pa.types.is_floating(t):
+        top = pc.max(pc.abs(arr)).as_py()
+        return top is not None and top >= _EXACT  # 2^53 + 1 reads as 2^53
+    if pa.types.is_struct(t):
+        return any(_beyond_2_53(arr.field(i)) for i in range(t.num_fields))
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _beyond_2_53(arr.values)
+    return False
+
+
+def _has_decimal(t: pa.DataType) -> bool:
+    if pa.types.is_decimal(t):
+        return True
+    return any(_has_decimal(t.field(i).type) for i in range(t.num_fields))
 
 
 def _diagnose(table: TableDef, cols: Sequence[ColumnDef], records: list[Any], err: Exception) -> str:

@@ -153,7 +153,7 @@ def platform_message(content: bytes, redact: Redactor = redact_secrets) -> str:
 def _decode(resp: httpx.Response) -> Any:
     if resp.status_code == 204:
         return None
-    with paused_gc():  # no young collection mid-page (fetch/gcpause.py)
+    with paused_gc():  # no young collection mid-page (lowcode_sql/gcpause.py)
         return orjson.loads(resp.content)
 
 
@@ -165,8 +165,13 @@ async def send_with_retry(
     what: str,
     stats: ScanStats | None = None,
     redact: Redactor = redact_secrets,
+    fast: Callable[[bytes], Any] | None = None,
 ) -> Any:
     """Call ``attempt`` until it yields a decodable 2xx answer; return the decoded JSON.
+
+    ``fast(body)``: a decoder tried first on a 2xx body (a page read straight into Arrow); its
+    result is returned unless it is None, in which case the JSON is decoded as usual (so a
+    malformed page is retried exactly as before). It must not raise.
 
     ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs secret values from anything
     the platform echoes back (the process-wide registry, plus the source's own short values).
@@ -217,6 +222,10 @@ async def send_with_retry(
                 kind = AuthError if status in (401, 403) else APIError
                 raise kind(f"{what}: HTTP {status}: {message}", source=source, status=status)
             else:
+                if fast is not None and status != 204:
+                    got = fast(resp.content)
+                    if got is not None:
+                        return got
                 try:
                     return _decode(resp)
                 except orjson.JSONDecodeError as exc:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -99,11 +99,13 @@ class SourceRuntime:
 
     # --- sending --------------------------------------------------------------------------------
 
-    async def send(self, req: HttpRequest, *, stats: ScanStats | None = None) -> Any:
+    async def send(self, req: HttpRequest, *, stats: ScanStats | None = None,
+                   fast: Callable[[bytes], Any] | None = None) -> Any:
         """Send ``req`` with auth, budget and retries; return the decoded JSON body (from the
-        response cache when the source has one and holds a fresh answer)."""
+        response cache when the source has one and holds a fresh answer). ``fast``: see
+        ``retry.send_with_retry``; ignored with a response cache (which holds decoded JSON)."""
         if self.cache is None:
-            return await self._send(req, stats)
+            return await self._send(req, stats, fast)
         key = self.cache.key(req, self._fingerprint)
         body = self.cache.get(key)
         if body is not None and stats is not None:
@@ -113,10 +115,11 @@ class SourceRuntime:
             self.cache.put(key, body)
         return body
 
-    async def _send(self, req: HttpRequest, stats: ScanStats | None) -> Any:
+    async def _send(self, req: HttpRequest, stats: ScanStats | None,
+                    fast: Callable[[bytes], Any] | None = None) -> Any:
         headers, token = await self.auth.headers(stats)
         try:
-            return await self._request(req, headers, stats)
+            return await self._request(req, headers, stats, fast=fast)
         except AuthError as exc:
             if exc.status != 401 or not self.auth.can_relogin:
                 raise
@@ -124,13 +127,13 @@ class SourceRuntime:
         # once. A second 401 propagates: the credentials themselves are refused.
         self.auth.invalidate(token)
         headers, _ = await self.auth.headers(stats)
-        return await self._request(req, headers, stats)
+        return await self._request(req, headers, stats, fast=fast)
 
     async def _send_unauthenticated(self, req: HttpRequest, headers: Mapping[str, str], stats: ScanStats | None) -> Any:
         return await self._request(req, headers, stats, login=True)  # only logins go out without auth
 
     async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None, *,
-                       login: bool = False) -> Any:
+                       login: bool = False, fast: Callable[[bytes], Any] | None = None) -> Any:
         client = self._get_client()
         headers = dict(req.headers)
         headers.update(auth_headers)
@@ -154,7 +157,7 @@ class SourceRuntime:
         started = time.perf_counter()
         try:
             return await send_with_retry(self.retry, attempt, source=self.name, what=what, stats=stats,
-                                         redact=self.auth.redact)
+                                         redact=self.auth.redact, fast=fast)
         finally:
             if stats is not None:
                 stats.note_request(time.perf_counter() - started, self.auth.redact(what))

@@ -72,11 +72,14 @@ from lowcode_sql.errors import APIError, DialectError, InconsistentScan, Lowcode
 from lowcode_sql.fetch import loop
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql.requests import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
+from lowcode_sql.requests import ArrowPage, CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, ScanRequest
 
 __all__ = ["ConvertedPage", "ScanStats", "afetch_count", "fetch_count", "iter_converted", "iter_pages"]
 
 Progress = Callable[[ScanStats, "int | None"], None]
+#: Reads a page's bytes straight into its converted form, or None where that is not exact
+#: (``convert.arrow.arrow_page_decoder``); see ``iter_converted``.
+FastDecode = Callable[[bytes], "ArrowPage | None"]
 
 _ADVICE = "the data changed during the scan or the API capped results; retry or narrow the query"
 
@@ -134,24 +137,38 @@ def iter_converted(
     on_progress: Progress | None = None,
     lazy_start: bool = False,
     ramp: bool = True,
+    fast: FastDecode | None = None,
 ) -> Generator[ConvertedPage, None, None]:  # callers close() it to stop early
     """``iter_pages`` with ``convert(records)`` run on each page as it arrives (on the I/O loop),
     so pages waiting in the read-ahead hold its result (an Arrow batch: ~0.5 MB for 1,000 CoreData
     tasks of 21 fields, whose decoded records are 3.6 MB) instead of decoded JSON (issue 19, item
     4). Each page is yielded as a ``ConvertedPage`` whose ``data`` is the converter's result for
     the rows yielded (``slice``d: ``convert`` must return something with ``slice`` and ``len``);
-    the guards keep only the keys and the records at the page's edges. The same guards apply."""
-    return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, None, ramp, None, convert)
+    the guards keep only the keys and the records at the page's edges. The same guards apply.
+
+    ``fast(body)``, for a table with a key: the page's bytes read straight into what ``convert``
+    would make of its records (no Python object per value, no GC work, the GIL released while the
+    JSON is read). It returns None for any page it cannot read exactly as ``parse_answer`` +
+    ``convert`` would (a null key or record, a value of another type, no records list...), and that
+    page takes the usual path, which fails or succeeds as before. The guards read each row of a fast
+    page as ``{key: value}``: what they read of a decoded record with a non-null key (the boundary
+    check compares keys, the duplicate check hashes them), so every guard holds. Not used with a
+    response cache (it holds decoded JSON) or for a table without a key (its boundary check
+    compares whole records)."""
+    if table.key is None or runtime.cache is not None:
+        fast = None
+    return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, None, ramp, None, convert,
+                    fast)
 
 
 def _iterate(runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats | None,
              readahead: int | None, on_progress: Progress | None, lazy_start: bool, expect_total: int | None,
              ramp: bool, fields: frozenset[str] | None,
-             convert: Callable[[list[Any]], Any] | None) -> Generator[Any, None, None]:
+             convert: Callable[[list[Any]], Any] | None, fast: FastDecode | None = None) -> Generator[Any, None, None]:
     stats = stats if stats is not None else ScanStats()
     worker = _Scan(runtime, table, scan, stats, readahead, lazy_start=lazy_start, ramp=ramp,
                    fields=fields | {table.key} if fields is not None and table.key is not None else None,
-                   convert=convert)
+                   convert=convert, fast=fast)
     worker._total = expect_total  # the guard in _accept compares every page's total with it
     stats.start()
     pages = loop.iterate(worker.pages())
@@ -265,6 +282,13 @@ class ConvertedPage:
         edges = {i: records[i] for i in (0, n - 1, *keep) if 0 <= i < n}
         return cls(data, keys, edges, 0, n)
 
+    @classmethod
+    def of_keys(cls, data: Any, key: str, keys: list[Any], keep: Sequence[int] = ()) -> ConvertedPage:
+        """A page read straight into ``data``: each row, as the guards read it, is ``{key: value}``
+        (``keys`` holds no None: the fast decoder declines such pages)."""
+        n = len(keys)
+        return cls(data, keys, {i: {key: keys[i]} for i in (0, n - 1, *keep) if 0 <= i < n}, 0, n)
+
     @property
     def data(self) -> Any:
         """The converter's result for exactly this view's rows."""
@@ -369,10 +393,14 @@ class _Scan:
 
     def __init__(self, runtime: SourceRuntime, table: TableDef, scan: ScanRequest, stats: ScanStats,
                  window: int | None, *, lazy_start: bool = False, ramp: bool = True,
-                 fields: frozenset[str] | None = None, convert: Callable[[list[Any]], Any] | None = None):
+                 fields: frozenset[str] | None = None, convert: Callable[[list[Any]], Any] | None = None,
+                 fast: FastDecode | None = None):
         self.runtime = runtime
         self.fields = fields
         self.convert = convert
+        # a fast page has no cursor: only for offset paging or a single request
+        self.fast = (fast if convert is not None and table.key is not None
+                     and isinstance(scan.paging, (OffsetPaging, NoPaging)) else None)
         self.table = table
         self.scan = scan
         self.stats = stats
@@ -394,7 +422,12 @@ class _Scan:
     async def fetch(self, req: HttpRequest, keep: Sequence[int] = ()) -> Page:
         """One page, parsed; converted (``ConvertedPage``, keeping the records at ``keep`` too) or
         trimmed to ``fields`` here, as it arrives, so that pages waiting in the read-ahead are small."""
-        body = await self.runtime.send(req, stats=self.stats)
+        body = await self.runtime.send(req, stats=self.stats, fast=self._fast if self.fast is not None else None)
+        if isinstance(body, ArrowPage):
+            self.stats.add(pages=1)
+            assert self.table.key is not None  # self.fast is None otherwise
+            held = ConvertedPage.of_keys(body.batch, self.table.key, body.keys, keep)
+            return Page(held, body.total)  # type: ignore[arg-type]
         try:
             page = self.runtime.dialect.parse_answer(self.table, req, body)
             if not isinstance(page.records, list):
@@ -414,6 +447,18 @@ class _Scan:
             page = dataclasses.replace(page, records=held)  # type: ignore[arg-type]
         elif self.fields is not None:
             page = dataclasses.replace(page, records=_only(page.records, self.fields))
+        return page
+
+    def _fast(self, body: bytes) -> ArrowPage | None:
+        """``self.fast`` checked: a page whose rows and keys do not line up takes the usual path."""
+        if self.fast is None:
+            return None
+        try:
+            page = self.fast(body)
+        except Exception:  # an Arrow error the decoder did not expect: the usual path decides
+            return None
+        if page is None or len(page.batch) != len(page.keys) or any(k is None for k in page.keys):
+            return None
         return page
 
     def _accept(self, page: Page, records: Sequence[Any]) -> Sequence[Any]:
