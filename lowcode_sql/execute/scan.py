@@ -50,7 +50,10 @@ class ScanReport:
     # for EXPLAIN ANALYZE: the fetcher's counters, and the scan's time as DuckDB pulled it
     stats: ScanStats | None = None
     wait_seconds: float = 0.0  # waiting for the next page (the network)
-    convert_seconds: float = 0.0  # JSON records to Arrow
+    convert_seconds: float = 0.0  # JSON records to Arrow, in the consumer's thread
+    # JSON to Arrow on the I/O loop as pages arrived (fetch.scan.iter_converted): mostly while the
+    # consumer waited, so EXPLAIN ANALYZE moves it from the wait to "converting" (explain.py)
+    decode_seconds: float = 0.0
     detail: str = ""  # how the scan was read, when not as planned alone (a bound join: execute/bound.py)
 
 
@@ -118,11 +121,12 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
     def convert(records: list[Any]) -> pa.RecordBatch:
         # on the I/O loop, as each page arrives: the read-ahead then holds Arrow batches, not
         # decoded JSON (fetch.scan.iter_converted); the time still counts as this scan's conversion
+        # (ScanReport.decode_seconds)
         started = time.perf_counter()
         try:
             return records_to_batch(tdef, converted, records, echo)
         finally:
-            report.convert_seconds += time.perf_counter() - started
+            report.decode_seconds += time.perf_counter() - started
 
     layout = dialect.page_layout(tdef, request)
     decoder = arrow_page_decoder(tdef, converted, layout, echo) if layout is not None else None
@@ -134,7 +138,7 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
             try:
                 return decoder(body)
             finally:
-                report.convert_seconds += time.perf_counter() - started
+                report.decode_seconds += time.perf_counter() - started
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
         pages = iter_converted(runtime, tdef, request, convert, stats=stats, readahead=readahead,

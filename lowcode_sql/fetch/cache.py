@@ -2,9 +2,11 @@
 
 Keyed by the normalized request (method, path, sorted parameters, canonical JSON body) and a
 SHA-256 fingerprint of the source's credentials, never the credentials themselves, so two users of
-one server never share answers. Entries are the response bodies as compact JSON bytes (decoded
-afresh on every hit, so no caller can change a cached answer), expire after ``ttl`` seconds and are
-evicted least recently used beyond ``max_bytes``. Only successful answers are stored.
+one server never share answers. Entries are the response bodies as bytes (the bytes the platform
+sent, or compact JSON), decoded afresh on every hit, so no caller can change a cached answer, and a
+scan reads a cached page straight into Arrow as it reads one from the wire
+(``SourceRuntime.send``). They expire after ``ttl`` seconds and are evicted least recently used
+beyond ``max_bytes``. Only successful answers are stored.
 """
 
 from __future__ import annotations
@@ -47,6 +49,11 @@ class ResponseCache:
 
     def get(self, key: tuple[Any, ...]) -> Any:
         """The cached body (decoded anew), or ``None``: a miss."""
+        data = self.get_bytes(key)
+        return None if data is None else orjson.loads(data)
+
+    def get_bytes(self, key: tuple[Any, ...]) -> bytes | None:
+        """The cached body's JSON bytes, or ``None``: a miss."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry[0] <= self.clock():
@@ -56,11 +63,13 @@ class ResponseCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-            data = entry[1]
-        return orjson.loads(data)
+            return entry[1]
 
     def put(self, key: tuple[Any, ...], body: Any) -> None:
-        data = orjson.dumps(body)
+        self.put_bytes(key, orjson.dumps(body))
+
+    def put_bytes(self, key: tuple[Any, ...], data: bytes) -> None:
+        """Store a body as JSON bytes (a successful answer's, exactly as it decoded)."""
         if len(data) > self.max_bytes:
             return
         with self._lock:

@@ -38,7 +38,7 @@ from lowcode_sql.gcpause import paused_gc
 from lowcode_sql.secrets import redact as redact_secrets
 from lowcode_sql.secrets import scrubbed
 
-__all__ = ["RetryPolicy", "parse_retry_after", "platform_message", "send_with_retry"]
+__all__ = ["RetryPolicy", "decode_json", "parse_retry_after", "platform_message", "send_with_retry"]
 
 _MESSAGE_KEYS = ("error", "message", "detail", "title", "errors", "error_description", "msg")
 _MAX_MESSAGE = 300
@@ -153,8 +153,14 @@ def platform_message(content: bytes, redact: Redactor = redact_secrets) -> str:
 def _decode(resp: httpx.Response) -> Any:
     if resp.status_code == 204:
         return None
-    with paused_gc():  # no young collection mid-page (lowcode_sql/gcpause.py)
-        return orjson.loads(resp.content)
+    return decode_json(resp.content)
+
+
+def decode_json(data: bytes) -> Any:
+    """A page's JSON, decoded with the cyclic GC paused: no young collection mid-page
+    (lowcode_sql/gcpause.py)."""
+    with paused_gc():
+        return orjson.loads(data)
 
 
 async def send_with_retry(

@@ -28,7 +28,7 @@ from lowcode_sql.fetch.auth import AuthSession
 from lowcode_sql.fetch.budget import Budget
 from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.record import Recorder
-from lowcode_sql.fetch.retry import RetryPolicy, send_with_retry
+from lowcode_sql.fetch.retry import RetryPolicy, decode_json, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import scrubbed
@@ -103,16 +103,24 @@ class SourceRuntime:
                    fast: Callable[[bytes], Any] | None = None) -> Any:
         """Send ``req`` with auth, budget and retries; return the decoded JSON body (from the
         response cache when the source has one and holds a fresh answer). ``fast``: see
-        ``retry.send_with_retry``; ignored with a response cache (which holds decoded JSON)."""
+        ``retry.send_with_retry``; a cached body's bytes go through it as well."""
         if self.cache is None:
             return await self._send(req, stats, fast)
         key = self.cache.key(req, self._fingerprint)
-        body = self.cache.get(key)
-        if body is not None and stats is not None:
-            stats.add(cache_hits=1)
-        if body is None:
-            body = await self._send(req, stats)
-            self.cache.put(key, body)
+        data = self.cache.get_bytes(key)
+        if data is not None:
+            if stats is not None:
+                stats.add(cache_hits=1)
+            got = fast(data) if fast is not None else None
+            return got if got is not None else decode_json(data)
+        received: list[bytes] = []
+
+        def keep(raw: bytes) -> Any:
+            received[:] = [raw]  # the last 2xx body: the one the answer returned below came from
+            return fast(raw) if fast is not None else None
+
+        body = await self._send(req, stats, keep)
+        self.cache.put_bytes(key, received[0] if received else orjson.dumps(body))
         return body
 
     async def _send(self, req: HttpRequest, stats: ScanStats | None,

@@ -152,10 +152,10 @@ def iter_converted(
     ``convert`` would (a null key or record, a value of another type, no records list...), and that
     page takes the usual path, which fails or succeeds as before. The guards read each row of a fast
     page as ``{key: value}``: what they read of a decoded record with a non-null key (the boundary
-    check compares keys, the duplicate check hashes them), so every guard holds. Not used with a
-    response cache (it holds decoded JSON) or for a table without a key (its boundary check
-    compares whole records)."""
-    if table.key is None or runtime.cache is not None:
+    check compares keys, the duplicate check hashes them), so every guard holds. A response cache's
+    pages go through it too (it holds their bytes). Not used for a table without a key (its
+    boundary check compares whole records)."""
+    if table.key is None:
         fast = None
     return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, None, ramp, None, convert,
                     fast)

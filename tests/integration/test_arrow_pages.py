@@ -191,3 +191,23 @@ def test_a_server_ignoring_the_offset_is_an_error_on_fast_pages(fast_pages: list
     with connect(sandbox) as con, pytest.raises(InconsistentScan):
         con.sql("SELECT id FROM cd.tasks")
     assert any(fast_pages)
+
+
+def test_cached_pages_are_read_into_arrow_too(fast_pages: list[bool], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The response cache keeps each page's bytes: a hit is read straight into Arrow as the first
+    read was, with the same answer, and without a request."""
+    sandbox = CoreDataSandbox()
+    con = lowcode_sql.connect()
+    con.add_source("cd", "coredata", sandbox=sandbox, options={"page_size": 40}, cache_ttl=60)
+    sql = "SELECT * EXCLUDE (associated_contacts_id) FROM cd.tasks ORDER BY id"
+    with con:
+        first = con.sql(sql)
+        cold = first.arrow()
+        n = len(fast_pages)
+        assert n and all(fast_pages) and first.requests == n
+        again = con.sql(sql)
+        warm = again.arrow()
+        assert again.requests == 0 and len(fast_pages) == 2 * n and all(fast_pages)
+        monkeypatch.setattr(CoreData, "page_layout", lambda self, table, request: None)
+        slow = con.sql(sql).arrow()  # the cached bytes decoded as JSON: the usual path
+    assert cold.num_rows == 400 and cold.equals(warm) and cold.equals(slow)
