@@ -14,12 +14,32 @@ import pytest
 import lowcode_sql
 from dialect import ColumnDef, TableDef
 from dialect.coredata import CoreData
+from lowcode_sql.convert import arrow as arrow_mod
 from lowcode_sql.convert.arrow import arrow_page_decoder, records_to_batch
 from lowcode_sql.errors import InconsistentScan
 from lowcode_sql.fetch import scan as fetch_scan
 from lowcode_sql.sandbox.coredata import CoreDataSandbox
 
 LAYOUT = ("objects", ("meta", "total_count"))
+
+
+@pytest.fixture(autouse=True)
+def every_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small pages of flat records too: these tests are about exactness, not the size threshold."""
+    monkeypatch.setattr(arrow_mod, "FLAT_MIN_BYTES", 0)
+
+
+def test_small_pages_of_flat_records_take_the_usual_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()
+    flat = arrow_page_decoder(tasks(), ("id", "title"), LAYOUT)
+    nested = arrow_page_decoder(tasks(), ("id", "title", "tags"), LAYOUT)
+    assert flat is not None and nested is not None
+    small = body([{"id": str(i), "title": "t"} for i in range(100)], 100)
+    assert flat(small) is None and nested(small) is not None
+    big = body([{"id": str(i), "title": "t" * 64} for i in range(4000)], 4000)
+    assert len(big) >= arrow_mod.FLAT_MIN_BYTES
+    page = flat(big)
+    assert page is not None and page.batch.num_rows == 4000
 
 
 def tasks() -> TableDef:
