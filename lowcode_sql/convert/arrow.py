@@ -174,7 +174,9 @@ def _raw_to_batch(table: TableDef, cols: Sequence[ColumnDef], schema: pa.Schema,
     for col in cols:
         if col.filter_only:
             value = (echo or {}).get(col.name)
-            arrays.append(pa.array([value] * n, col.type))
+            # pa.nulls where there is no value: pa.array on Python objects makes pyarrow import
+            # pandas (~35 MB of RSS, once per process), which a scan otherwise never needs
+            arrays.append(pa.nulls(n, col.type) if value is None else pa.array([value] * n, col.type))
             continue
         try:
             arrays.append(_convert_column(col, raw, top))

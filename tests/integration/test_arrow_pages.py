@@ -231,3 +231,21 @@ def test_cached_pages_are_read_into_arrow_too(fast_pages: list[bool], monkeypatc
         monkeypatch.setattr(CoreData, "page_layout", lambda self, table, request: None)
         slow = con.sql(sql).arrow()  # the cached bytes decoded as JSON: the usual path
     assert cold.num_rows == 400 and cold.equals(warm) and cold.equals(slow)
+
+
+def test_an_export_of_nested_pages_never_imports_pandas(tmp_path: Any) -> None:
+    """pyarrow imports pandas on its first conversion of Python objects (~35 MB of RSS, once per
+    process: benchmarks/README.md, "Memory, streaming and exports"); pages read straight into Arrow
+    make none, so a CLI export of nested records stays without it."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "tasks.parquet"
+    code = ("import sys\nfrom lowcode_sql.cli import main\n"
+            f"rc = main(['query', '--demo', '-o', {str(out)!r}, 'SELECT * FROM coredata.tasks'])\n"
+            "print('pandas' in sys.modules, rc)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.stdout.split()[-2:] == ["False", "0"], run.stdout + run.stderr
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows > 0
