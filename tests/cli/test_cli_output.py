@@ -16,6 +16,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 
+from lowcode_sql import cli_output
 from lowcode_sql.cli_output import format_table, write_batches
 
 SCHEMA = pa.schema([
@@ -67,9 +68,12 @@ def _old_json(t: pa.Table, lines: bool) -> str:
     return "[" + ",\n ".join(rows) + "]\n"
 
 
+@pytest.mark.parametrize("slice_rows", [3, 8_192])  # batches cut into slices (cli_output.SLICE_ROWS), or not
 @pytest.mark.parametrize("n", [0, 1, 9, 50])
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
-def test_streamed_text_equals_the_whole_table_written_at_once(tmp_path: Path, fmt: str, n: int) -> None:
+def test_streamed_text_equals_the_whole_table_written_at_once(tmp_path: Path, fmt: str, n: int, slice_rows: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli_output, "SLICE_ROWS", slice_rows)
     t = table(n)
     path = tmp_path / f"x.{fmt}"
     write_batches(fmt, SCHEMA, t.to_batches(max_chunksize=4), str(path), 100)
