@@ -6,7 +6,7 @@ Kept for compatibility: the values now live in three modules, re-exported here.
   to a dialect.
 * ``lowcode_sql.scanspec``: ``ScanSpec``, what one remote table scan must return.
 * ``lowcode_sql.requests``: ``HttpRequest``/``Paging``/``ScanRequest``, what a dialect renders,
-  and ``Page``, what it parses.
+  and ``Page``/``ArrowPage``, what it parses.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from lowcode_sql.ir import (
     columns_of,
     sql_literal,
 )
-from lowcode_sql.requests import CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, Paging, ScanRequest
+from lowcode_sql.requests import ArrowPage, CursorPaging, HttpRequest, NoPaging, OffsetPaging, Page, Paging, ScanRequest
 from lowcode_sql.scanspec import GROUP_COUNT, AggFunc, Aggregate, ScanSpec, SortKey
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "AggFunc",
     "Aggregate",
     "And",
+    "ArrowPage",
     "Cmp",
     "Const",
     "CursorPaging",

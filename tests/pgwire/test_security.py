@@ -241,12 +241,14 @@ def test_every_route_is_refused_through_psql(served, dirs, tmp_path):
 def test_a_failing_scan_sends_no_traceback_class_or_path(served, dsn, monkeypatch, caplog):
     """A scan breaking mid-stream with a non-platform error (an OSError naming a server path) gives
     the client XX000 and a plain message; the detail and traceback go to the server log."""
-    real = scan_module.records_to_batch
+    real, real_decoder = scan_module.records_to_batch, scan_module.arrow_page_decoder
 
     def broken(*args, **kw):
         raise OSError(2, "No such file or directory", "/srv/lowcode/secret-path.toml")
 
+    # both ways a page becomes a batch: from its records, or straight from its bytes
     monkeypatch.setattr(scan_module, "records_to_batch", broken)
+    monkeypatch.setattr(scan_module, "arrow_page_decoder", lambda *a, **kw: broken)
     caplog.set_level(logging.ERROR, logger="lowcode_sql.pgwire")
     with psycopg.connect(dsn, autocommit=True) as c:
         with pytest.raises(psycopg.errors.InternalError_) as info:
@@ -257,6 +259,7 @@ def test_a_failing_scan_sends_no_traceback_class_or_path(served, dsn, monkeypatc
         for leak in ("Traceback", "OSError", "FileNotFoundError", "/srv/lowcode", "secret-path", ".py"):
             assert leak not in msg, leak
         monkeypatch.setattr(scan_module, "records_to_batch", real)
+        monkeypatch.setattr(scan_module, "arrow_page_decoder", real_decoder)
         _normal(c.cursor())
     assert "/srv/lowcode/secret-path.toml" in caplog.text and "Traceback" in caplog.text
 
