@@ -181,14 +181,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                        help="reject request parameters, filter operators and body keys the platform's docs do not "
                             "document (default: accept them, as the real services do)")
 
-    from lowcode_sql.probe import cli as probe_cli
+    if command is None:  # probe, serve, help or a typo only: the other commands never import the
+        # prober (its checks import the whole engine and execute.verify) nor the wire server
+        from lowcode_sql.probe import cli as probe_cli
 
-    pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
-                                      "(read-only, at most 50 requests)",
-                        description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
-    probe_cli.add_arguments(pr, _count)
+        pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
+                                          "(read-only, at most 50 requests)",
+                            description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
+        probe_cli.add_arguments(pr, _count)
 
-    if command is None:  # serve, help or a typo only: the other commands never import the wire server
         from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
         add_recording_arguments(add_serve_parser(sub))
