@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,39 @@ def test_a_connection_builds_what_the_first_query_would_build() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False", "True"]
+
+
+
+def test_a_connection_creates_one_duckdb_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the constant folder uses a cursor of the engine's database, not a second database (40-60 ms
+    # each); it still sees the engine's global settings (time zone), macros and walls
+    import datetime as dt
+
+    import duckdb
+
+    import lowcode_sql.execute.duck as duck
+    from lowcode_sql.catalog import Catalog
+    from lowcode_sql.config import Config
+    from lowcode_sql.execute.engine import Engine
+
+    made: list[object] = []
+    real = duckdb.connect
+
+    def counting(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(duck.duckdb, "connect", counting)
+    with lowcode_sql.connect() as con:
+        assert con.sql("SELECT 1 AS one").fetchall() == [(1,)]
+    assert len(made) == 1
+    engine = Engine(Catalog(Config()), timezone="Europe/Tallinn", external_access=False,
+                    init_sql=["CREATE MACRO lc_two() AS 2"])
+    try:
+        assert len(made) == 2
+        assert engine.folder("lc_two() + 1", None).value == 3
+        local = engine.folder("CAST(TIMESTAMP '2026-01-01 12:00:00' AS TIMESTAMPTZ)", None).value
+        assert local == dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC)
+        assert not engine.folder("(SELECT count(*) FROM glob('/etc/*'))", None).ok  # no host access
+    finally:
+        engine.close()
