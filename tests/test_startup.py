@@ -110,3 +110,42 @@ def test_a_connection_creates_one_duckdb_database(monkeypatch: pytest.MonkeyPatc
         assert not engine.folder("(SELECT count(*) FROM glob('/etc/*'))", None).ok  # no host access
     finally:
         engine.close()
+
+
+GC_SCRIPT = """
+import gc, sys
+from lowcode_sql import cli
+seen = []
+connect = cli._connect
+def watched(args):
+    seen.append(("before connecting", gc.isenabled()))
+    con = connect(args)
+    seen.append(("connected", gc.isenabled(), gc.get_freeze_count() > 0))
+    return con
+cli._connect = watched
+sys.argv = ["lowcode-sql", "query", "--demo", "-f", "csv", "SELECT 1 AS one"]
+code = cli.main()
+print(seen, gc.isenabled(), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_the_command_line_starts_without_gc_passes_and_queries_with_the_gc_on() -> None:
+    # the start-up's objects are frozen once connected (cli._StartUpGC): no collection scans them
+    done = subprocess.run([sys.executable, "-c", GC_SCRIPT], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.replace('"', "").split() == ["one", "1"]
+    assert done.stderr.strip() == "[('before connecting', False), ('connected', True, True)] True"
+
+
+def test_main_called_with_arguments_leaves_the_callers_gc_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    from lowcode_sql.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["query", "--demo", "-f", "csv", "SELECT 1 AS one"]) == 0
+    assert capsys.readouterr().out.replace('"', "").split() == ["one", "1"]
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert main(["platforms"]) == 0 and gc.isenabled() and gc.get_freeze_count() == frozen
