@@ -15,12 +15,14 @@ import lowcode_sql
 ROOT = Path(__file__).resolve().parent.parent
 
 # what `lowcode-sql query --demo "SELECT 1"` must not import: optional libraries, the wire server,
-# the prober (only `lowcode-sql probe` builds its arguments), the DuckDB attachment, the emulators
-# and their sample data (no demo table is read), Arrow's compute kernels (no page is converted)
+# the prober (only `lowcode-sql probe` builds its arguments), the DuckDB attachment, the emulators,
+# their framework and their sample data (no demo table is read), Arrow's compute kernels (no page
+# is converted)
 NOT_NEEDED = ("pandas", "polars", "sqlalchemy", "lowcode_sql.pgwire", "lowcode_sql.probe", "lowcode_sql.duckdb_attach",
               "lowcode_sql.sqlalchemy_dialect", "lowcode_sql.dbapi", "lowcode_sql.sandbox.coredata",
               "lowcode_sql.sandbox.entu", "lowcode_sql.sandbox.slingr", "lowcode_sql.sandbox.totalum",
-              "lowcode_sql.sandbox.alumio", "pyarrow.compute")
+              "lowcode_sql.sandbox.alumio", "lowcode_sql.sandbox._base", "lowcode_sql.sandbox.server",
+              "pyarrow.compute")
 
 SCRIPT = """
 import sys
