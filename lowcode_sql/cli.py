@@ -26,6 +26,7 @@ Everything printed about an error (the line, and the traceback with ``--debug``)
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -181,14 +182,15 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                        help="reject request parameters, filter operators and body keys the platform's docs do not "
                             "document (default: accept them, as the real services do)")
 
-    from lowcode_sql.probe import cli as probe_cli
+    if command is None:  # probe, serve, help or a typo only: the other commands never import the
+        # prober (its checks import the whole engine and execute.verify) nor the wire server
+        from lowcode_sql.probe import cli as probe_cli
 
-    pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
-                                      "(read-only, at most 50 requests)",
-                        description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
-    probe_cli.add_arguments(pr, _count)
+        pr = sub.add_parser("probe", help="check what the dialect assumes about the API against an account "
+                                          "(read-only, at most 50 requests)",
+                            description=probe_cli.DESCRIPTION, epilog=probe_cli.EPILOG)
+        probe_cli.add_arguments(pr, _count)
 
-    if command is None:  # serve, help or a typo only: the other commands never import the wire server
         from lowcode_sql.pgwire.cli import add_parser as add_serve_parser
 
         add_recording_arguments(add_serve_parser(sub))
@@ -203,12 +205,41 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
                         "(no platform, credentials or config needed)")
 
 
+class _StartUpGC:
+    """The cyclic GC held off while the process starts. Importing DuckDB, pyarrow, sqlglot and the
+    engine, and connecting, allocate some 500,000 objects that live as long as the process and
+    leave next to no garbage cycles; the collector's passes over them (a full collection among
+    ~150) cost 0.1-0.2 s of a ~1 s ``lowcode-sql query`` (issue 15, item 5). Once connected,
+    ``end`` moves them all to the permanent generation (``gc.freeze``: later collections never
+    scan them again, the shell's and the wire server's included) and turns the GC back on, before
+    any query runs. Only when ``main`` owns the process (``argv`` not given): a caller's own
+    process (tests calling ``main([...])``) keeps its GC untouched."""
+
+    def __init__(self) -> None:
+        self.paused = False
+
+    def pause(self) -> None:
+        if gc.isenabled():
+            gc.disable()
+            self.paused = True
+
+    def end(self) -> None:
+        if self.paused:
+            self.paused = False
+            gc.freeze()
+            gc.enable()
+
+
+_START_UP_GC = _StartUpGC()
+
+
 def _connect(args: argparse.Namespace) -> Any:
     import lowcode_sql
 
     recording = {k: v for k in ("record", "replay") if (v := getattr(args, k, None)) is not None}
     con = lowcode_sql.demo(**recording) if getattr(args, "demo", False) else lowcode_sql.connect(args.config,
                                                                                                   **recording)
+    _START_UP_GC.end()
     _INTERRUPT.connection = con
     if not con.catalog.sources:
         con.close()
@@ -317,6 +348,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from lowcode_sql.cli_output import format_table
 
     with lowcode_sql.demo() as con:
+        _START_UP_GC.end()
         platforms = ", ".join(sorted({s for s, _, _ in con.tables()}))
         print(f"lowcode_sql demo: the embedded sandboxes ({platforms}) with sample data\n")
         for title, sql in DEMO_QUERIES:
@@ -546,7 +578,13 @@ def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
     return out, debug
 
 
+# the commands that start by connecting (``_connect``, ``_cmd_demo``): the others run with the GC on
+_CONNECTING = ("query", "verify", "explain", "shell", "tables", "describe", "demo", "serve")
+
+
 def _dispatch(args: argparse.Namespace) -> int | None:
+    if args.command not in _CONNECTING:
+        _START_UP_GC.end()
     if args.command == "query":
         return _cmd_query(args)
     if args.command == "verify":
@@ -592,7 +630,17 @@ def _dispatch(args: argparse.Namespace) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv, debug = _split_debug(sys.argv[1:] if argv is None else argv)
+    """The command line (``argv``: the process's own when not given)."""
+    if argv is None:  # the process is ours: start it without GC passes (_StartUpGC)
+        _START_UP_GC.pause()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        _START_UP_GC.end()
+
+
+def _main(argv: Sequence[str]) -> int:
+    argv, debug = _split_debug(argv)
     parser = _parser(_command(argv))
     args = parser.parse_args(argv)
     args.debug = debug

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,12 +15,14 @@ import lowcode_sql
 ROOT = Path(__file__).resolve().parent.parent
 
 # what `lowcode-sql query --demo "SELECT 1"` must not import: optional libraries, the wire server,
-# the DuckDB attachment, the emulators and their sample data (no demo table is read), Arrow's
-# compute kernels (no page is converted)
-NOT_NEEDED = ("pandas", "polars", "sqlalchemy", "lowcode_sql.pgwire", "lowcode_sql.duckdb_attach",
+# the prober (only `lowcode-sql probe` builds its arguments), the DuckDB attachment, the emulators,
+# their framework and their sample data (no demo table is read), Arrow's compute kernels (no page
+# is converted)
+NOT_NEEDED = ("pandas", "polars", "sqlalchemy", "lowcode_sql.pgwire", "lowcode_sql.probe", "lowcode_sql.duckdb_attach",
               "lowcode_sql.sqlalchemy_dialect", "lowcode_sql.dbapi", "lowcode_sql.sandbox.coredata",
               "lowcode_sql.sandbox.entu", "lowcode_sql.sandbox.slingr", "lowcode_sql.sandbox.totalum",
-              "lowcode_sql.sandbox.alumio", "pyarrow.compute")
+              "lowcode_sql.sandbox.alumio", "lowcode_sql.sandbox._base", "lowcode_sql.sandbox.server",
+              "pyarrow.compute")
 
 SCRIPT = """
 import sys
@@ -73,3 +76,78 @@ def test_a_connection_builds_what_the_first_query_would_build() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["False", "True"]
+
+
+
+def test_a_connection_creates_one_duckdb_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the constant folder uses a cursor of the engine's database, not a second database (40-60 ms
+    # each); it still sees the engine's global settings (time zone), macros and walls
+    import datetime as dt
+
+    import duckdb
+
+    import lowcode_sql.execute.duck as duck
+    from lowcode_sql.catalog import Catalog
+    from lowcode_sql.config import Config
+    from lowcode_sql.execute.engine import Engine
+
+    made: list[object] = []
+    real = duckdb.connect
+
+    def counting(*args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        made.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(duck.duckdb, "connect", counting)
+    with lowcode_sql.connect() as con:
+        assert con.sql("SELECT 1 AS one").fetchall() == [(1,)]
+    assert len(made) == 1
+    engine = Engine(Catalog(Config()), timezone="Europe/Tallinn", external_access=False,
+                    init_sql=["CREATE MACRO lc_two() AS 2"])
+    try:
+        assert len(made) == 2
+        assert engine.folder("lc_two() + 1", None).value == 3
+        local = engine.folder("CAST(TIMESTAMP '2026-01-01 12:00:00' AS TIMESTAMPTZ)", None).value
+        assert local == dt.datetime(2026, 1, 1, 10, 0, tzinfo=dt.UTC)
+        assert not engine.folder("(SELECT count(*) FROM glob('/etc/*'))", None).ok  # no host access
+    finally:
+        engine.close()
+
+
+GC_SCRIPT = """
+import gc, sys
+from lowcode_sql import cli
+seen = []
+connect = cli._connect
+def watched(args):
+    seen.append(("before connecting", gc.isenabled()))
+    con = connect(args)
+    seen.append(("connected", gc.isenabled(), gc.get_freeze_count() > 0))
+    return con
+cli._connect = watched
+sys.argv = ["lowcode-sql", "query", "--demo", "-f", "csv", "SELECT 1 AS one"]
+code = cli.main()
+print(seen, gc.isenabled(), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+def test_the_command_line_starts_without_gc_passes_and_queries_with_the_gc_on() -> None:
+    # the start-up's objects are frozen once connected (cli._StartUpGC): no collection scans them
+    done = subprocess.run([sys.executable, "-c", GC_SCRIPT], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.replace('"', "").split() == ["one", "1"]
+    assert done.stderr.strip() == "[('before connecting', False), ('connected', True, True)] True"
+
+
+def test_main_called_with_arguments_leaves_the_callers_gc_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    from lowcode_sql.cli import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["query", "--demo", "-f", "csv", "SELECT 1 AS one"]) == 0
+    assert capsys.readouterr().out.replace('"', "").split() == ["one", "1"]
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert main(["platforms"]) == 0 and gc.isenabled() and gc.get_freeze_count() == frozen

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lowcode_sql.errors import ConfigError, close_matches
-from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
-from lowcode_sql.sandbox.server import RunningServer, serve
+
+if TYPE_CHECKING:
+    from lowcode_sql.sandbox._base import Platform, Request, Response, json_response
+    from lowcode_sql.sandbox.server import RunningServer, serve
 
 __all__ = [
     "SANDBOXES",
@@ -41,6 +43,18 @@ SANDBOXES: dict[str, str] = {
     for m in pkgutil.iter_modules(__path__)
     if not m.name.startswith("_") and m.name != "server"
 }
+
+
+# the framework, imported on first use: `lowcode_sql.demo()` only needs the names (its sources are
+# built when a query first reads one), and lowcode-sql query --demo "SELECT 1" none of it
+_LAZY = {"Platform": "_base", "Request": "_base", "Response": "_base", "json_response": "_base",
+         "RunningServer": "server", "serve": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def names() -> list[str]:
