@@ -18,7 +18,7 @@ from sqlglot import exp
 __all__ = ["mark_to_char", "rewrite_to_char"]
 
 _MARK = "__lc_to_char"
-_CALL = re.compile(r"\bto_char\s*\(", re.I)
+_CALL = re.compile(r"\b(to_char|date_part)\s*\(", re.I)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 
 # template pattern -> (strftime piece, or a DuckDB expression over {x}) without and with FM;
@@ -45,14 +45,20 @@ _PATTERNS: list[tuple[str, str, str]] = [
 ]
 
 
+def _marked(m: re.Match[str]) -> str:
+    return f"__lc_{m.group(1).lower()}("
+
+
 def mark_to_char(sql: str) -> str:
-    """Rename ``to_char(`` calls outside string literals, so sqlglot keeps their format text."""
+    """Rename ``to_char(`` calls outside string literals, so sqlglot keeps their format text, and
+    ``date_part(`` calls, which sqlglot would read as ``extract`` (PostgreSQL: float8, not numeric:
+    ``pgfuncs``)."""
     out, last = [], 0
     for m in _STRING.finditer(sql):
-        out.append(_CALL.sub(_MARK + "(", sql[last:m.start()]))
+        out.append(_CALL.sub(_marked, sql[last:m.start()]))
         out.append(m.group(0))
         last = m.end()
-    out.append(_CALL.sub(_MARK + "(", sql[last:]))
+    out.append(_CALL.sub(_marked, sql[last:]))
     return "".join(out)
 
 

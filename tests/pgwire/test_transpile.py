@@ -11,7 +11,8 @@ import pytest
 
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.pgwire.pgcatalog import rewrite_catalog
-from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
+from lowcode_sql.pgwire.pgfuncs import SERVED_MACROS
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS
 from lowcode_sql.pgwire.transpile import split_statements, translate
 from lowcode_sql.pgwire.types import _numeric_binary, decode_param, encode_text_column
 
@@ -52,7 +53,7 @@ def test_integer_division_semantics(sql, expected):
 
 def pg_duck() -> duckdb.DuckDBPyConnection:
     """A DuckDB with the served connections' PostgreSQL semantics (pgsemantics)."""
-    return connect_duckdb(external_access=False, global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
+    return connect_duckdb(external_access=False, global_settings=PG_GLOBAL_SETTINGS, init_sql=SERVED_MACROS)
 
 
 def test_integer_division_uses_the_binders_types_at_any_depth():
@@ -300,3 +301,32 @@ def test_like_any_all_and_every():
     assert con.sql(sql).fetchall() == [(True, False, True)]
     out = tr("SELECT every(x) FROM (SELECT true AS x UNION ALL SELECT false) t")
     assert con.sql(out.sql).fetchall() == [(False,)] and out.names == ["every"]
+
+
+def test_min_max_of_boolean_are_refused_with_postgresqls_error():
+    from lowcode_sql.pgwire.errors import PGError, sqlstate
+
+    schemas = {"crm": {"flags": pa.schema([("ok", pa.bool_())])}}
+    # a source column's type is known before the query runs: refused even when no row would be read
+    with pytest.raises(PGError) as refused:
+        translate("SELECT min(ok) FROM crm.flags WHERE false", source_tables=schemas, catalog_tables=frozenset(),
+                  settings={}, user="u", rewrite_catalog=rewrite_catalog)
+    assert sqlstate(refused.value)[:2] == ("42883", "function min(boolean) does not exist")
+    # any other boolean: DuckDB's binder picks the refusing overload, errors.py gives PostgreSQL's error
+    with pytest.raises(duckdb.Error) as raised:
+        pg_duck().sql(tr("SELECT max(b) FROM (SELECT true AS b) t").sql).fetchall()
+    assert sqlstate(raised.value)[:2] == ("42883", "function max(boolean) does not exist")
+    assert pg_duck().sql(tr("SELECT min(x), max(x) FROM (SELECT 'b' AS x UNION ALL SELECT 'a') t").sql).fetchall() \
+        == [("a", "b")]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("1::float8", "1"), ("-2.5::float8", "-2.5"), ("1e15::float8", "1e+15"), ("123456789012345.6::float8",
+                                                                               "123456789012345.6"),
+    ("1e16::float8", "1e+16"), ("1.5e-5::float8", "1.5e-05"), ("1e-4::float8", "0.0001"), ("1e100::float8", "1e+100"),
+    ("'-0'::float8", "-0"), ("'NaN'::float8", "NaN"), ("'-Infinity'::float8", "-Infinity"),
+    ("1e6::real", "1e+06"), ("123456::real", "123456"), ("4066740.75::real", "4.0667408e+06"), ("0.1::real", "0.1"),
+    ("NULL::float8", None), ("10", "10"), ("1.50", "1.50"),
+])
+def test_float_text_is_postgresqls_shortest_form(value, text):
+    assert pg_duck().sql(tr(f"SELECT ({value})::text").sql).fetchall() == [(text,)]
