@@ -34,6 +34,7 @@ from sqlglot import exp
 
 from lowcode_sql.pgwire.errors import PGError
 from lowcode_sql.pgwire.pgsemantics import _INTS, PG_MACROS, _NoProbe, _overloads, _probe
+from lowcode_sql.pgwire.pgtonumchar import TOCHAR_MACROS
 
 __all__ = ["FUNC_MACROS", "SERVED_MACROS", "rewrite_functions"]
 
@@ -97,7 +98,7 @@ FUNC_MACROS: tuple[str, ...] = (
 )
 
 # every macro the served DuckDB connections need (the pool's engines, the catalog's DuckDB)
-SERVED_MACROS: tuple[str, ...] = (*PG_MACROS, *FUNC_MACROS)
+SERVED_MACROS: tuple[str, ...] = (*PG_MACROS, *FUNC_MACROS, *TOCHAR_MACROS)
 
 _MARK_DATE_PART = "__lc_date_part"
 

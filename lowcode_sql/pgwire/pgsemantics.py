@@ -88,7 +88,11 @@ PG_MACROS: tuple[str, ...] = (
                + [((t,), "CAST(NULL AS DECIMAL(38, 0))") for t in ("DECIMAL", *_WIDE)]
                + [(("FLOAT",), "CAST(NULL AS FLOAT)")], "p0"),
     _overloads("pg_avg_probe", "", [((t,), "CAST(NULL AS DECIMAL(38, 16))") for t in ("DECIMAL", *_INTS)], "p0"),
-    _overloads("pg_numeric", "x", [(("DECIMAL",), "x")] + [((t,), "CAST(x AS DECIMAL(38, 0))") for t in _INTS],
+    # an integer's numeric is only as wide as the integer: VALUES and UNION make one type of all
+    # their rows, and DECIMAL(38, 0) with any fraction digits has no common type but DECIMAL(38, 0)
+    # (VALUES (1::numeric), (2.5::numeric) would be 1 and 3)
+    _overloads("pg_numeric", "x", [(("DECIMAL",), "x"), (("HUGEINT",), "CAST(x AS DECIMAL(38, 0))")]
+               + [((t,), "CAST(x AS DECIMAL(20, 0))") for t in _INTS if t != "HUGEINT"],
                "CAST(x AS DECIMAL(38, 10))"),
     "CREATE OR REPLACE MACRO pg_sum_arg"
     + ", ".join([f"(x {t}) AS x" for t in _KEEP] + [f"(x {t}) AS CAST(x AS DECIMAL(38, 0))" for t in _WIDE]

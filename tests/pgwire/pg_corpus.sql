@@ -498,3 +498,18 @@ SELECT ts - day, day - ts, ts - ts, day - day FROM m ORDER BY id
 SELECT ts - interval '1 day', day - interval '1 hour', day - 3 FROM m ORDER BY id
 SELECT (1.50)::text, price::numeric(10,2)::text, 'x' || 2.50 FROM m ORDER BY id
 SELECT round(2.5), round(-2.5), round(1.5::numeric(10,2))
+SELECT x FROM (VALUES (1::numeric), (2.5::numeric), (NULL::numeric)) t(x)
+SELECT 1::numeric UNION ALL SELECT 2.25::numeric
+
+-- to_char of numbers (pgtonumchar.py): PostgreSQL's NUM_processor layout, float8 rounded by printf
+SELECT to_char(price, '999.99'), to_char(price, 'FM999.99'), to_char(price, '9,999.00') FROM m ORDER BY id
+SELECT to_char(price::numeric, '999.9'), to_char(price::numeric, 'FM990.0'), to_char(price::numeric, 'S999') FROM m ORDER BY id
+SELECT to_char(qty::int, '0000'), to_char(qty::int, 'FM9,999'), to_char(qty::bigint, '999MI'), to_char(qty::int, '999PR') FROM m ORDER BY id
+SELECT to_char(price, 'PL999.9'), to_char(price, 'SG999'), to_char(price, '999.99S'), to_char(price, 'MI999') FROM m ORDER BY id
+SELECT to_char(price, '99V99'), to_char(price, '9G999D99'), to_char(price, 'FM0.00'), to_char(price, '"$"FM999,999.00') FROM m ORDER BY id
+SELECT to_char(x, '9'), to_char(x, '9.'), to_char(x, 'FM9.'), to_char(x, '.99'), to_char(x, '09.9') FROM (VALUES (0::numeric), (0.5), (-0.5), (2.5), (-12), (9.95)) t(x)
+SELECT to_char(x, '9'), to_char(x, '999.99'), to_char(x, 'FM999.99') FROM (VALUES (0::float8), (0.5), (-0.5), (2.5), (0.125), (-0.0)) t(x)
+SELECT to_char(1234567.891, '9,999,999.99'), to_char(-1234567.891, 'FM9,999,999.99'), to_char(1e15::float8, '9999999999999999.99')
+SELECT to_char(1234.5, '9.9EEEE')
+SELECT to_char(12, '99th')
+SELECT to_char(NULL::numeric, '999'), to_char(sum(price), 'FM999,999.00') FROM m

@@ -162,10 +162,15 @@ def test_bare_numeric_keeps_digits_and_names():
     con = pg_duck()
     con.execute("CREATE SCHEMA crm")
     con.execute("CREATE TABLE crm.deals (id BIGINT, amount DOUBLE, n INTEGER)")
-    # integers keep every digit (DECIMAL(38,0)), other types 10 fraction digits, decimals their own
+    # integers keep every digit (DECIMAL(20,0): int8's 19, uint8's 20), other types 10 fraction
+    # digits, decimals their own
     assert [str(x) for x in con.sql(t.sql).types[:3]] == ["DECIMAL(5,4)",
-                                                          "DECIMAL(38,0)", "DECIMAL(38,10)"]
+                                                          "DECIMAL(20,0)", "DECIMAL(38,10)"]
     assert con.sql(tr("SELECT -0.0001::numeric").sql).fetchall() == [(Decimal("-0.0001"),)]
+    assert con.sql(tr("SELECT 9223372036854775807::numeric").sql).fetchall() == [(Decimal(9223372036854775807),)]
+    # rows of one VALUES or UNION share a type: an integer's numeric must leave room for fractions
+    assert con.sql(tr("SELECT x FROM (VALUES (1::numeric), (2.5::numeric), (NULL::numeric)) t(x)").sql
+                   ).fetchall() == [(Decimal("1"),), (Decimal("2.5"),), (None,)]
 
 
 def test_result_types_come_from_the_binder():
@@ -330,3 +335,23 @@ def test_min_max_of_boolean_are_refused_with_postgresqls_error():
 ])
 def test_float_text_is_postgresqls_shortest_form(value, text):
     assert pg_duck().sql(tr(f"SELECT ({value})::text").sql).fetchall() == [(text,)]
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT to_char(1234.5, '9,999.99')", " 1,234.50"),
+    ("SELECT to_char(-0.5, '999.99')", "   -.50"),
+    ("SELECT to_char(0, 'FM999.99')", "0."),
+    ("SELECT to_char(2.5::float8, 'FM9')", "2"),  # float8 goes through printf: halves to even
+    ("SELECT to_char(2.5, 'FM9')", "3"),  # numeric: halves away from zero
+    ("SELECT to_char(12345, '999')", " ###"),
+    ("SELECT to_char(-12, '999PR')", " <12>"),
+    ("SELECT to_char(7, 'FM\"No. \"000')", "No. 007"),
+])
+def test_number_to_char_follows_postgresqls_layout(sql, expected):
+    assert pg_duck().sql(tr(sql).sql).fetchall() == [(expected,)]
+
+
+@pytest.mark.parametrize(("template", "pattern"), [("9.99EEEE", "EEEE"), ("L999", "L"), ("RN", "RN"), ("99th", "th")])
+def test_number_to_char_refuses_the_patterns_it_does_not_implement(template, pattern):
+    with pytest.raises(NotImplementedError, match=f'"{pattern}" is not available'):
+        tr(f"SELECT to_char(12, '{template}')")
