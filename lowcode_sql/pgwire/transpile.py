@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -41,7 +43,7 @@ from lowcode_sql.pgwire.pgsemantics import (
 )
 from lowcode_sql.pgwire.pgtochar import mark_to_char, rewrite_to_char
 
-__all__ = ["Translated", "first_keyword", "split_statements", "translate"]
+__all__ = ["Translated", "TranslationCache", "first_keyword", "split_statements", "translate"]
 
 def split_statements(sql: str) -> list[str]:
     """Split on top-level ``;`` (not inside quotes, dollar quotes or comments); drop empty ones."""
@@ -100,6 +102,36 @@ class Translated:
     target: str  # "engine" (source tables) or "catalog" (pg_catalog emulation / no tables)
     nparams: int
     names: list[str] | None = None  # PostgreSQL output names, by position (None: keep DuckDB's)
+
+
+class TranslationCache:
+    """The translations of recent statements, by their text and everything else ``translate``
+    reads (the user, the session's settings, the catalog's table maps): a dashboard sends the same
+    few statements again and again, and parsing and rewriting one costs milliseconds. An entry
+    holds the catalog maps it was made with and is used only while they are still the catalog's
+    (a rebuild replaces them); least recently used entries go first."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._lock = threading.Lock()  # sessions translate on the event loop, cursors in threads
+        self._entries: OrderedDict[tuple[object, ...], tuple[object, object, Translated]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...], sources: object, catalog: object) -> Translated | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not sources or entry[1] is not catalog:
+                return None
+            self._entries.move_to_end(key)
+        t = entry[2]
+        return Translated(t.sql, t.target, t.nparams, None if t.names is None else list(t.names))
+
+    def put(self, key: tuple[object, ...], sources: object, catalog: object, t: Translated) -> None:
+        entry = (sources, catalog, Translated(t.sql, t.target, t.nparams, None if t.names is None else list(t.names)))
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
 
 
 # pg_catalog spellings sqlglot cannot (or should not) parse: handled as text first

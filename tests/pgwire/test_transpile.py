@@ -355,3 +355,23 @@ def test_number_to_char_follows_postgresqls_layout(sql, expected):
 def test_number_to_char_refuses_the_patterns_it_does_not_implement(template, pattern):
     with pytest.raises(NotImplementedError, match=f'"{pattern}" is not available'):
         tr(f"SELECT to_char(12, '{template}')")
+
+
+def test_translation_cache_is_keyed_by_the_catalog_it_was_made_with():
+    from lowcode_sql.pgwire.transpile import Translated, TranslationCache
+
+    cache = TranslationCache(size=2)
+    sources, tables = {"crm": {}}, frozenset({"pg_class"})
+    cache.put(("SELECT 1", "u", ()), sources, tables, Translated("SELECT 1", "catalog", 0, ["?column?"]))
+    hit = cache.get(("SELECT 1", "u", ()), sources, tables)
+    assert hit == Translated("SELECT 1", "catalog", 0, ["?column?"])
+    assert hit is not None and hit.names is not None
+    hit.names.append("changed")  # a caller's change never reaches the cached entry
+    assert cache.get(("SELECT 1", "u", ()), sources, tables) == Translated("SELECT 1", "catalog", 0, ["?column?"])
+    # a rebuilt catalog has new maps (equal or not): the entry no longer applies
+    assert cache.get(("SELECT 1", "u", ()), {"crm": {}}, tables) is None
+    assert cache.get(("SELECT 1", "other user", ()), sources, tables) is None
+    cache.put(("SELECT 2", "u", ()), sources, tables, Translated("SELECT 2", "catalog", 0, None))
+    cache.put(("SELECT 3", "u", ()), sources, tables, Translated("SELECT 3", "catalog", 0, None))
+    assert cache.get(("SELECT 1", "u", ()), sources, tables) is None  # least recently used went first
+    assert cache.get(("SELECT 3", "u", ()), sources, tables) is not None
