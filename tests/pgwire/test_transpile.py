@@ -375,3 +375,26 @@ def test_translation_cache_is_keyed_by_the_catalog_it_was_made_with():
     cache.put(("SELECT 3", "u", ()), sources, tables, Translated("SELECT 3", "catalog", 0, None))
     assert cache.get(("SELECT 1", "u", ()), sources, tables) is None  # least recently used went first
     assert cache.get(("SELECT 3", "u", ()), sources, tables) is not None
+
+
+def test_data_rows_of_a_few_rows_are_the_arrow_paths_bytes(monkeypatch):
+    """A few rows are assembled in Python (protocol._data_rows_few): byte for byte what the Arrow
+    path gives for the same columns (NULLs, empty strings, multi-byte text, slices, numpy
+    fixed-width values), so tests of either path hold for both."""
+    import numpy as np
+
+    from lowcode_sql.pgwire import protocol
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 16):
+        ints = rng.integers(-2**40, 2**40, n).astype(">i8")
+        floats = rng.normal(size=n).astype(">f8")
+        flags = rng.integers(0, 2, n).astype("u1")
+        text = pa.array(rng.choice(["", "ß€", "x" * 300, None], n).tolist(), pa.string())
+        raw = pa.array([None if i % 3 == 0 else bytes([i]) * i for i in range(n + 2)], pa.binary()).slice(2, n)
+        for cols in ([ints], [text], [ints, floats, flags], [text, ints, raw, flags], [raw, text, text]):
+            few = protocol.data_rows_arrow(cols, n)
+            monkeypatch.setattr(protocol, "_FEW_ROWS", 0)
+            arrow = protocol.data_rows_arrow(cols, n)
+            monkeypatch.setattr(protocol, "_FEW_ROWS", 16)
+            assert few == arrow, (n, [type(c).__name__ for c in cols])
