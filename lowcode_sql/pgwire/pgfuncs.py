@@ -160,6 +160,8 @@ def rewrite_functions(tree: exp.Expr,
             kind = source_type(agg.this) if isinstance(agg.this, exp.Column) else None
             if kind is not None and pa.types.is_boolean(kind):
                 raise _no_function(name, "boolean")
+            if kind is not None:
+                continue  # a source column of another type: kept plain, so the planner can push it
             outer: exp.Expr = agg
             while isinstance(outer.parent, exp.Filter | exp.Window) and outer.parent.this is outer:
                 outer = outer.parent
@@ -177,6 +179,9 @@ def rewrite_functions(tree: exp.Expr,
         macro = "pg_upper" if isinstance(case, exp.Upper) else "pg_lower"
         case.replace(exp.Anonymous(this=macro, expressions=[case.this.copy()]))
     for cast in reversed(list(tree.find_all(exp.Cast, bfs=False))):
+        known = source_type(cast.this) if isinstance(cast.this, exp.Column) else None
+        if known is not None and not pa.types.is_floating(known):
+            continue  # DuckDB's text of that type is PostgreSQL's: the plain cast stays pushable
         if cast.to.this in (exp.DType.TEXT, exp.DType.VARCHAR) and not cast.to.expressions \
                 and not _is_text_literal(cast.this):
             with contextlib.suppress(_NoProbe):

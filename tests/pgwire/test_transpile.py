@@ -398,3 +398,12 @@ def test_data_rows_of_a_few_rows_are_the_arrow_paths_bytes(monkeypatch):
             arrow = protocol.data_rows_arrow(cols, n)
             monkeypatch.setattr(protocol, "_FEW_ROWS", 16)
             assert few == arrow, (n, [type(c).__name__ for c in cols])
+
+
+def test_source_columns_keep_plain_min_max_and_text_casts_for_pushdown():
+    """A source column's type is known: min/max of a non-boolean one and the text of a non-float
+    one need no type probe, and stay plain so the planner can push them to the platform."""
+    sql = tr("SELECT min(id), max(n), amount::text, id::text FROM crm.deals").sql
+    assert "MIN(id)" in sql and "MAX(n)" in sql and "CAST(id AS TEXT)" in sql
+    assert "PG_TEXT(amount, amount)" in sql  # float8's text is PostgreSQL's own
+    assert "PG_MAX_CHECK" in tr("SELECT max(x) FROM (SELECT id AS x FROM crm.deals) t").sql
