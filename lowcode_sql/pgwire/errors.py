@@ -95,9 +95,16 @@ def sqlstate(e: BaseException) -> tuple[str, str, str | None]:
     return code, secrets.redact(message), None if hint is None else secrets.redact(hint)
 
 
+# ``error('pgerror 42883: ...')`` in the SQL the transpiler writes (pgfuncs): PostgreSQL's error
+_RAISED = re.compile(r"pgerror ([0-9A-Z]{5}): ([^\n]*)")
+
+
 def _classify(e: BaseException) -> tuple[str, str, str | None]:
     if isinstance(e, PGError):
         return e.code, str(e), e.hint
+    raised = _RAISED.search(str(e)) if isinstance(e, duckdb.Error | lc.ExecutionError) else None
+    if raised:
+        return raised.group(1), raised.group(2), None
     if is_internal(e):
         return "XX000", INTERNAL, None
     if isinstance(e, duckdb.PermissionException) or isinstance(e.__cause__, duckdb.PermissionException) or (

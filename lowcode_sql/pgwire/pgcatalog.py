@@ -27,7 +27,8 @@ from sqlglot import exp
 
 from lowcode_sql import __version__
 from lowcode_sql.execute.duck import connect_duckdb
-from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
+from lowcode_sql.pgwire.pgfuncs import SERVED_MACROS
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS
 from lowcode_sql.pgwire.types import PG_TYPES, pg_type_for_arrow
 
 __all__ = ["SERVER_VERSION", "CatalogDB"]
@@ -412,7 +413,7 @@ class CatalogDB:
         # catalog queries are the clients' SQL too: no host access, locked settings (execute/duck.py);
         # DDL (build) is not configuration, so rebuilding still works under the lock
         self.con = connect_duckdb(timezone="UTC", external_access=False, allowed_directories=allowed_directories,
-                                  global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
+                                  global_settings=PG_GLOBAL_SETTINGS, init_sql=SERVED_MACROS)
         self._lock = threading.Lock()
         self.tables: frozenset[str] = frozenset(_CATALOG)
         self.source_tables: dict[str, dict[str, pa.Schema]] = {}

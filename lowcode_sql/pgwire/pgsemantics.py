@@ -56,6 +56,7 @@ _INTS = (*_KEEP, *_WIDE)
 # with an error rather than giving a wrong number
 _AS_NUMERIC = "CAST(CAST(CAST({} AS DOUBLE) AS VARCHAR) AS DECIMAL(38, 16))"
 _NUMERIC_QUOTIENT = _AS_NUMERIC.format("CAST(a AS DOUBLE) / CAST(b AS DOUBLE)")
+_FLOAT8_QUOTIENT = "CAST(a AS DOUBLE) / CAST(b AS DOUBLE)"
 
 
 def _overloads(name: str, params: str, cases: Sequence[tuple[tuple[str, ...], str]], default: str) -> str:
@@ -73,7 +74,10 @@ PG_MACROS: tuple[str, ...] = (
                [(("DECIMAL", "DECIMAL"), _NUMERIC_QUOTIENT)]
                + [(("DECIMAL", t), _NUMERIC_QUOTIENT) for t in _INTS]
                + [((t, "DECIMAL"), _NUMERIC_QUOTIENT) for t in _INTS]
-               + [((x, y), "a // b") for x in _INTS for y in _INTS], "a / b"),
+               + [((x, y), "a // b") for x in _INTS for y in _INTS]
+               # float4 with an integer or numeric is float8 in PostgreSQL (float48div), float4 in DuckDB
+               + [((f, t), _FLOAT8_QUOTIENT) for t in (*_INTS, "DECIMAL") for f in ("FLOAT",)]
+               + [((t, f), _FLOAT8_QUOTIENT) for t in (*_INTS, "DECIMAL") for f in ("FLOAT",)], "a / b"),
     _overloads("pg_avg", "s", [(("DECIMAL",), _AS_NUMERIC.format("s"))]
                + [((t,), _AS_NUMERIC.format("s")) for t in _INTS], "s"),
     _overloads("pg_sum_result", "s", [((t,), "CAST(s AS BIGINT)") for t in _KEEP]
@@ -84,7 +88,11 @@ PG_MACROS: tuple[str, ...] = (
                + [((t,), "CAST(NULL AS DECIMAL(38, 0))") for t in ("DECIMAL", *_WIDE)]
                + [(("FLOAT",), "CAST(NULL AS FLOAT)")], "p0"),
     _overloads("pg_avg_probe", "", [((t,), "CAST(NULL AS DECIMAL(38, 16))") for t in ("DECIMAL", *_INTS)], "p0"),
-    _overloads("pg_numeric", "x", [(("DECIMAL",), "x")] + [((t,), "CAST(x AS DECIMAL(38, 0))") for t in _INTS],
+    # an integer's numeric is only as wide as the integer: VALUES and UNION make one type of all
+    # their rows, and DECIMAL(38, 0) with any fraction digits has no common type but DECIMAL(38, 0)
+    # (VALUES (1::numeric), (2.5::numeric) would be 1 and 3)
+    _overloads("pg_numeric", "x", [(("DECIMAL",), "x"), (("HUGEINT",), "CAST(x AS DECIMAL(38, 0))")]
+               + [((t,), "CAST(x AS DECIMAL(20, 0))") for t in _INTS if t != "HUGEINT"],
                "CAST(x AS DECIMAL(38, 10))"),
     "CREATE OR REPLACE MACRO pg_sum_arg"
     + ", ".join([f"(x {t}) AS x" for t in _KEEP] + [f"(x {t}) AS CAST(x AS DECIMAL(38, 0))" for t in _WIDE]

@@ -15,10 +15,13 @@ import re
 import sqlglot
 from sqlglot import exp
 
+from lowcode_sql.pgwire.pgsemantics import _NoProbe, _probe
+from lowcode_sql.pgwire.pgtonumchar import numeric_to_char
+
 __all__ = ["mark_to_char", "rewrite_to_char"]
 
 _MARK = "__lc_to_char"
-_CALL = re.compile(r"\bto_char\s*\(", re.I)
+_CALL = re.compile(r"\b(to_char|date_part)\s*\(", re.I)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 
 # template pattern -> (strftime piece, or a DuckDB expression over {x}) without and with FM;
@@ -45,14 +48,20 @@ _PATTERNS: list[tuple[str, str, str]] = [
 ]
 
 
+def _marked(m: re.Match[str]) -> str:
+    return f"__lc_{m.group(1).lower()}("
+
+
 def mark_to_char(sql: str) -> str:
-    """Rename ``to_char(`` calls outside string literals, so sqlglot keeps their format text."""
+    """Rename ``to_char(`` calls outside string literals, so sqlglot keeps their format text, and
+    ``date_part(`` calls, which sqlglot would read as ``extract`` (PostgreSQL: float8, not numeric:
+    ``pgfuncs``)."""
     out, last = [], 0
     for m in _STRING.finditer(sql):
-        out.append(_CALL.sub(_MARK + "(", sql[last:m.start()]))
+        out.append(_CALL.sub(_marked, sql[last:m.start()]))
         out.append(m.group(0))
         last = m.end()
-    out.append(_CALL.sub(_MARK + "(", sql[last:]))
+    out.append(_CALL.sub(_marked, sql[last:]))
     return "".join(out)
 
 
@@ -106,7 +115,15 @@ def rewrite_to_char(tree: exp.Expr) -> None:
             continue
         args = node.expressions
         fmt = args[1] if len(args) == 2 else None
-        new = _convert(args[0], fmt.this) if isinstance(fmt, exp.Literal) and fmt.is_string else None
+        literal = isinstance(fmt, exp.Literal) and fmt.is_string
+        new = _convert(args[0], fmt.this) if literal and isinstance(fmt, exp.Literal) else None
+        if new is None and literal and isinstance(fmt, exp.Literal):
+            # a number's template (9, 0, FM, S, ...): PostgreSQL's layout, any other is refused
+            try:
+                probe = _probe(args[0])
+            except _NoProbe:
+                probe = args[0].copy()
+            new = numeric_to_char(args[0].copy(), probe, fmt.this)
         if new is None:  # sqlglot's own reading of to_char, from the original spelling
             call = exp.Anonymous(this="TO_CHAR", expressions=[a.copy() for a in args])
             new = sqlglot.parse_one(call.sql(dialect="postgres"), read="postgres")

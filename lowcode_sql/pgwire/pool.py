@@ -21,7 +21,8 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql.pgwire.errors import query_canceled
-from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
+from lowcode_sql.pgwire.pgfuncs import SERVED_MACROS
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS
 from lowcode_sql.pgwire.stream import RowStream
 
 __all__ = ["BATCH_ROWS", "EnginePool", "engine_timezone", "limit_malloc_arenas", "release_free_memory",
@@ -68,7 +69,7 @@ class EnginePool:
                                   readahead=getattr(base, "readahead", None), external_access=False,
                                   allowed_directories=self.allowed_directories,
                                   settings={"streaming_buffer_size": "1MB"},
-                                  global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
+                                  global_settings=PG_GLOBAL_SETTINGS, init_sql=SERVED_MACROS)
         return self._engines.get()[0]  # all busy: wait for one
 
     def give(self, engine: Any) -> None:

@@ -170,6 +170,8 @@ def data_rows_arrow(columns: Sequence[Any], nrows: int) -> bytes:
 
     if nrows == 0:
         return b""
+    if nrows <= _FEW_ROWS:
+        return _data_rows_few(columns, nrows)
     total = np.full(nrows, 6, np.int64)  # the length field itself + the column count
     # in row order: fixed runs as (numpy fields, their values) and variable values as Arrow arrays
     pieces: list[Any] = []
@@ -211,3 +213,33 @@ def data_rows_arrow(columns: Sequence[Any], nrows: int) -> bytes:
     joined = pc.binary_join_element_wise(*parts, b"")
     offsets = np.frombuffer(joined.buffers()[1], np.int32, count=len(joined) + 1, offset=joined.offset * 4)
     return bytes(memoryview(joined.buffers()[2])[offsets[0]:offsets[-1]])
+
+
+# up to this many rows, DataRows are built value by value: the Arrow kernels' fixed cost per call
+# (casts, a structured array, a join per column) is more than a few rows take in Python
+_FEW_ROWS = 16
+
+
+def _data_rows_few(columns: Sequence[Any], nrows: int) -> bytes:
+    """``data_rows_arrow`` for a few rows: the same bytes, assembled in Python."""
+    import numpy as np
+    import pyarrow as pa
+
+    values: list[list[bytes | None]] = []
+    for col in columns:
+        if isinstance(col, np.ndarray):
+            values.append([col[i:i + 1].tobytes() for i in range(nrows)])
+            continue
+        arr = col if isinstance(col, pa.Array) else pa.array(col, pa.binary())
+        if not pa.types.is_binary(arr.type):
+            arr = arr.cast(pa.binary())
+        values.append(arr.to_pylist())
+    out = []
+    for i in range(nrows):
+        row = [struct.pack("!h", len(columns))]
+        for col_values in values:
+            v = col_values[i]
+            row.append(b"\xff\xff\xff\xff" if v is None else struct.pack("!i", len(v)) + v)
+        body = b"".join(row)
+        out.append(b"D" + struct.pack("!i", len(body) + 4) + body)
+    return b"".join(out)

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["encode_rows", "fields", "formats_for", "renamed", "send_rows"]
 
+# results of at most this many rows are encoded on the event loop (no thread hand-off)
+_INLINE_ROWS = 64
+
 
 async def send_rows(session: Session, portal: Portal, max_rows: int, *, describe: bool) -> None:
     """Send a portal's rows (all, or up to ``max_rows`` then PortalSuspended), with a
@@ -50,7 +53,9 @@ async def send_rows(session: Session, portal: Portal, max_rows: int, *, describe
     with session.cancellable():
         while pos < stop:
             n = min(BATCH_ROWS, stop - pos)
-            data = await session.in_thread(encode_rows, table.slice(pos, n), formats, oids)
+            # a few rows are encoded in less time than handing them to a thread takes
+            data = (encode_rows(table.slice(pos, n), formats, oids) if n <= _INLINE_ROWS
+                    else await session.in_thread(encode_rows, table.slice(pos, n), formats, oids))
             session.check_cancel()
             await session.send(data)
             pos += n

@@ -38,6 +38,7 @@ from lowcode_sql.pgwire.pool import (
 )
 from lowcode_sql.pgwire.session import ClientReader, Session
 from lowcode_sql.pgwire.startup import startup
+from lowcode_sql.pgwire.transpile import TranslationCache
 
 __all__ = ["Server", "ServerThread"]
 
@@ -74,6 +75,7 @@ class Server:
             ctx.load_cert_chain(tls_cert, tls_key)
             self.ssl_context = ctx
         self.catalog = CatalogDB(allowed_directories=self.allowed_directories)
+        self.translations = TranslationCache()  # statement text -> DuckDB SQL (session.translate)
         install_signal_function(self)  # pg_cancel_backend / pg_terminate_backend (activity.py)
         limit_malloc_arenas()  # before the worker threads exist (pool.py: memory after a burst)
         use_system_arrow_pool()  # Arrow's mimalloc keeps worker threads' freed pages (pool.py)

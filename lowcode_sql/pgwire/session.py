@@ -46,11 +46,19 @@ __all__ = ["ClientReader", "Session"]
 log = logging.getLogger("lowcode_sql.pgwire")
 
 
+# replies kept back (``Session.send``) up to this size before they are written
+_CORK_BYTES = 64 * 1024
+
+
 class ClientReader(asyncio.StreamReader):
     """A client connection's reader that says whether the client has closed its side, even while
     unread messages are still buffered (``at_eof()`` waits for those to be read)."""
 
     peer_closed = False
+
+    def buffered(self) -> int:
+        """Bytes received and not yet read (a client that pipelines its messages has some)."""
+        return len(self._buffer)  # type: ignore[attr-defined]  # StreamReader's own buffer
 
     def feed_eof(self) -> None:
         self.peer_closed = True
@@ -76,6 +84,11 @@ class Session:
         self.cancelled = False
         self.tls = False
         self._cursor: duckdb.DuckDBPyConnection | None = None
+        # once startup is over, messages are sent together: a query's replies (ParseComplete ...
+        # ReadyForQuery) in one write instead of one write and drain each (``send``, ``flush``)
+        self._corked = False
+        self._pending: list[bytes] = []
+        self._pending_size = 0
         # what pg_stat_activity shows (activity.py)
         self.started = dt.datetime.now(dt.UTC)
         self.query_text = ""
@@ -85,7 +98,24 @@ class Session:
     # --- plumbing -----------------------------------------------------------------------------
 
     async def send(self, data: bytes) -> None:
+        if self._corked:
+            self._pending.append(data)
+            self._pending_size += len(data)
+            if self._pending_size < _CORK_BYTES:
+                return
+            data = self._take_pending()
         self.writer.write(data)
+        await self.writer.drain()  # a slow client slows the sender, whatever the buffering
+
+    def _take_pending(self) -> bytes:
+        data = b"".join(self._pending)
+        self._pending, self._pending_size = [], 0
+        return data
+
+    async def flush(self) -> None:
+        """Send what ``send`` kept back: before waiting for the client, which may be waiting for it."""
+        if self._pending:
+            self.writer.write(self._take_pending())
         await self.writer.drain()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -109,12 +139,16 @@ class Session:
     async def fatal(self, code: str, msg: str) -> None:
         with contextlib.suppress(Exception):
             await self.send(p.error_response("FATAL", code, msg))
+            await self.flush()
 
     # --- main loop ----------------------------------------------------------------------------
 
     async def run(self) -> None:
         skip_to_sync = False
+        self._corked = True
         while True:
+            if self._pending and not self.reader.buffered():
+                await self.flush()  # nothing more from the client yet: it waits for these replies
             kind, body = await p.read_message(self.reader)
             if kind == b"X":
                 return
@@ -137,7 +171,7 @@ class Session:
                         self.end_transaction()
                     await self.send(p.ready_for_query(self.status))
                 elif kind == b"H":
-                    await self.writer.drain()
+                    await self.flush()
                 elif kind == b"C":
                     buf = p.Buffer(body)
                     what, name = buf.take(1), buf.cstr()
@@ -288,12 +322,19 @@ class Session:
     def translate(self, sql: str) -> Translated:
         cat = self.server.catalog
         sql = signal_calls(backend_pid(pg_text(sql), self.pid), self.pid, self.secret)
+        key = (sql, self.user, tuple(sorted(self.settings.items())))
+        cached = self.server.translations.get(key, cat.source_tables, cat.tables)
+        if cached is not None:
+            return cached
+        sources, tables = cat.source_tables, cat.tables
         try:
-            return translate(sql, source_tables=cat.source_tables, catalog_tables=cat.tables,
-                             settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
-                             allowed_directories=self.server.allowed_directories)
+            t = translate(sql, source_tables=sources, catalog_tables=tables,
+                          settings=self.settings, user=self.user, rewrite_catalog=cat.rewrite,
+                          allowed_directories=self.server.allowed_directories)
         except SyntaxError as e:
             raise PGError("42601", str(e)) from None
+        self.server.translations.put(key, sources, tables, t)
+        return t
 
     def param_types(self, stmt: Prepared) -> list[int]:
         """The parameter type OIDs ParameterDescription reports: the client's, else inferred."""

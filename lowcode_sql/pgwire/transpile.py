@@ -22,6 +22,8 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +33,7 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from lowcode_sql.pgwire.errors import permission_denied
+from lowcode_sql.pgwire.pgfuncs import rewrite_functions
 from lowcode_sql.pgwire.pgsemantics import (
     duckdb_function_names,
     int4_results,
@@ -40,7 +43,7 @@ from lowcode_sql.pgwire.pgsemantics import (
 )
 from lowcode_sql.pgwire.pgtochar import mark_to_char, rewrite_to_char
 
-__all__ = ["Translated", "first_keyword", "split_statements", "translate"]
+__all__ = ["Translated", "TranslationCache", "first_keyword", "split_statements", "translate"]
 
 def split_statements(sql: str) -> list[str]:
     """Split on top-level ``;`` (not inside quotes, dollar quotes or comments); drop empty ones."""
@@ -101,6 +104,36 @@ class Translated:
     names: list[str] | None = None  # PostgreSQL output names, by position (None: keep DuckDB's)
 
 
+class TranslationCache:
+    """The translations of recent statements, by their text and everything else ``translate``
+    reads (the user, the session's settings, the catalog's table maps): a dashboard sends the same
+    few statements again and again, and parsing and rewriting one costs milliseconds. An entry
+    holds the catalog maps it was made with and is used only while they are still the catalog's
+    (a rebuild replaces them); least recently used entries go first."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._lock = threading.Lock()  # sessions translate on the event loop, cursors in threads
+        self._entries: OrderedDict[tuple[object, ...], tuple[object, object, Translated]] = OrderedDict()
+
+    def get(self, key: tuple[object, ...], sources: object, catalog: object) -> Translated | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] is not sources or entry[1] is not catalog:
+                return None
+            self._entries.move_to_end(key)
+        t = entry[2]
+        return Translated(t.sql, t.target, t.nparams, None if t.names is None else list(t.names))
+
+    def put(self, key: tuple[object, ...], sources: object, catalog: object, t: Translated) -> None:
+        entry = (sources, catalog, Translated(t.sql, t.target, t.nparams, None if t.names is None else list(t.names)))
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 # pg_catalog spellings sqlglot cannot (or should not) parse: handled as text first
 _PRE = [
     (re.compile(r"OPERATOR\s*\(\s*pg_catalog\s*\.\s*([~!=<>*]+)\s*\)", re.I), r"\1"),
@@ -133,6 +166,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     target = _route(tree, source_tables, catalog_tables)
     _host_access(tree, source_tables, target, allowed_directories)
     names = _output_names(tree)  # before the passes below replace nodes PostgreSQL names by
+    _order_by_output_names(tree)
     _session_values(tree, settings, user)
     rewrite_to_char(tree)
     if target == "catalog":
@@ -142,6 +176,7 @@ def translate(sql: str, *, source_tables: Mapping[str, Mapping[str, pa.Schema]],
     source_type = functools.partial(_direct_source_type, sources=source_tables)
     rewrite_sums(tree, source_type)
     rewrite_format(tree)
+    rewrite_functions(tree, source_type)
     rewrite_types(tree, source_type)
     _similar_to(tree)
     _like_escape(tree)
@@ -457,15 +492,17 @@ def _int_literal(node: exp.Expr | None) -> int | None:
 def _int4_series(tree: exp.Expr) -> None:
     """``FROM generate_series(1, 10)``: PostgreSQL's column is int4 for int4 arguments (so
     ``sum(i) / count(*)`` divides as integers); DuckDB's is BIGINT. Integer literal arguments in
-    int4's range get an int4 column."""
-    for table in list(tree.find_all(exp.Table)):
-        fn = table.this
-        if not isinstance(fn, exp.ExplodingGenerateSeries):
-            continue
-        args = [fn.args.get(k) for k in ("start", "end", "step") if fn.args.get(k) is not None]
+    int4's range get an int4 column (or an int4 value, in the select list)."""
+    for series in list(tree.find_all(exp.ExplodingGenerateSeries)):
+        args = [series.args.get(k) for k in ("start", "end", "step") if series.args.get(k) is not None]
         values = [_int_literal(a) for a in args]
         if not all(v is not None and -2**31 <= v < 2**31 for v in values):
             continue
+        table = series.parent
+        if not isinstance(table, exp.Table):  # in the select list: a set-returning function
+            series.replace(exp.Cast(this=series.copy(), to=exp.DataType.build("INT")))
+            continue
+        fn = series
         inner = exp.select(exp.Cast(this=exp.column("generate_series"), to=exp.DataType.build("INT"))
                            .as_("generate_series")).from_(exp.Table(this=fn.copy()))
         alias = table.args.get("alias")
@@ -529,6 +566,30 @@ def _pg_name(node: exp.Expr) -> str:
     if isinstance(node, exp.Array):
         return "array"
     return "?column?"
+
+
+def _order_by_output_names(tree: exp.Expr) -> None:
+    """``SELECT id::text FROM m ORDER BY id``: PostgreSQL matches a bare ORDER BY name against the
+    output columns' names first, the implicit ones included (``id``, the cast's), so it sorts the
+    text; DuckDB knows only explicit aliases and sorts the number. Such a name becomes the output
+    column's position."""
+    for select in tree.find_all(exp.Select):
+        order = select.args.get("order")
+        if order is None or any(isinstance(s, exp.Star) or (isinstance(s, exp.Column) and isinstance(s.this, exp.Star))
+                                for s in select.selects):
+            continue
+        names = [_pg_name(s) for s in select.selects]
+        for item in order.expressions:
+            col = item.this
+            if not (isinstance(col, exp.Column) and not col.table and isinstance(col.this, exp.Identifier)):
+                continue
+            matches = [i for i, n in enumerate(names) if n == col.name]
+            if len(matches) != 1:
+                continue  # no output column of that name (an input column), or PostgreSQL's ambiguity
+            chosen = select.selects[matches[0]]
+            if isinstance(chosen, exp.Alias) or (isinstance(chosen, exp.Column) and chosen.name == col.name):
+                continue  # DuckDB resolves these the same way
+            item.set("this", exp.Literal.number(matches[0] + 1))
 
 
 def _output_names(tree: exp.Expr) -> list[str] | None:

@@ -461,3 +461,55 @@ SELECT 'abc' NOT ILIKE 'A%'
 SELECT id FROM m WHERE name NOT LIKE ALL (ARRAY['a%', 'o%']) ORDER BY id
 SELECT id FROM m WHERE name ILIKE ANY (ARRAY['A%', '%Z']) ORDER BY id
 SELECT grp, every(ok) FROM m GROUP BY grp ORDER BY grp
+
+-- PostgreSQL's function results (pgfuncs.py): rint for round(float8), float text, date_part, date_trunc(date),
+-- float4 / int, int4 results, min/max(boolean) refused, ASCII-only upper/lower, ORDER BY an implicit output name
+SELECT round(x) FROM (VALUES (0.5::float8), (1.5::float8), (2.5::float8), (-0.5::float8), (-1.5::float8), (-2.5::float8), (0.49999999999999994::float8), (4503599627370495.5::float8), (1e300::float8), (NULL::float8)) t(x)
+SELECT round(x) FROM (VALUES (0.5::numeric), (1.5::numeric), (2.5::numeric), (-0.5::numeric), (-2.5::numeric), (NULL::numeric)) t(x)
+SELECT round(x::real) FROM (VALUES (0.5), (1.5), (2.5), (-2.5)) t(x)
+SELECT round(5), round(-7::int8), round(2::int2)
+SELECT round(x, 2), round(x, 0), round(x, -2) FROM (VALUES (1234.565::numeric), (-1234.565::numeric), (0.005::numeric), (-0.005::numeric)) t(x)
+SELECT round(price::numeric, 1), round(price) FROM m WHERE price IS NOT NULL ORDER BY id
+SELECT x::text FROM (VALUES (1::float8), (-1::float8), (0::float8), ('-0'::float8), (0.1::float8), (1e15::float8), (1.2345e15::float8), (1e16::float8), (123456789012345.6::float8), (1e-4::float8), (1.5e-5::float8), (1e22::float8), (1e100::float8), (-1e-100::float8), (5e-324::float8), (1.7976931348623157e308::float8), ('NaN'::float8), ('Infinity'::float8), ('-Infinity'::float8), (NULL::float8)) t(x)
+SELECT x::real::text FROM (VALUES (1.0), (0.1), (123456), (1e6), (1234567), (4066740.75), (1e-5), (3.4e38), (-2.5), (NULL)) t(x)
+SELECT price::text, qty::text, (price * 1e20)::text FROM m ORDER BY id
+SELECT 'p=' || price, price || '' FROM m ORDER BY id
+SELECT count(*)::text, sum(price)::text FROM m
+SELECT date_part('month', day), date_part('dow', day), date_part('epoch', day) FROM m ORDER BY id
+SELECT date_part('second', ts), date_part('minute', ts), date_part('epoch', ts) FROM m ORDER BY id
+SELECT date_trunc('day', day), date_trunc('month', ts) FROM m ORDER BY id
+SELECT 10::real / 4::int8, 10::int2 / 4::real, 7::real / 2.5, 7::real / 2::real
+SELECT day - day, day - '2024-01-01'::date + 1, day - 1 FROM m ORDER BY id
+SELECT grp, grouping(grp), count(*) FROM m GROUP BY CUBE (grp) ORDER BY 1, 2
+SELECT generate_series(-2, 4, 3)
+SELECT max(ok) FROM m
+SELECT min(ok) FROM m WHERE false
+SELECT upper('straße äöü é'), lower('STRASSE ÄÖÜ É ẞ'), upper(NULL), lower('')
+SELECT count(*) FROM m GROUP BY grp ORDER BY count, 1
+SELECT grp, price::text FROM m ORDER BY price
+SELECT round(NULL::numeric, 2), round(NULL::float8), round(-0.0::float8)
+SELECT min(ok) FROM (SELECT ok FROM m) t
+SELECT max(ok) OVER () FROM m
+SELECT id::text AS id FROM m ORDER BY id
+SELECT upper(name) FROM m ORDER BY upper
+SELECT day - '2024-01-01', '2025-01-01' - day FROM m ORDER BY id
+SELECT ts - '2024-01-01 00:00:00+00' FROM m ORDER BY id
+SELECT ts - day, day - ts, ts - ts, day - day FROM m ORDER BY id
+SELECT ts - interval '1 day', day - interval '1 hour', day - 3 FROM m ORDER BY id
+SELECT (1.50)::text, price::numeric(10,2)::text, 'x' || 2.50 FROM m ORDER BY id
+SELECT round(2.5), round(-2.5), round(1.5::numeric(10,2))
+SELECT x FROM (VALUES (1::numeric), (2.5::numeric), (NULL::numeric)) t(x)
+SELECT 1::numeric UNION ALL SELECT 2.25::numeric
+
+-- to_char of numbers (pgtonumchar.py): PostgreSQL's NUM_processor layout, float8 rounded by printf
+SELECT to_char(price, '999.99'), to_char(price, 'FM999.99'), to_char(price, '9,999.00') FROM m ORDER BY id
+SELECT to_char(price::numeric, '999.9'), to_char(price::numeric, 'FM990.0'), to_char(price::numeric, 'S999') FROM m ORDER BY id
+SELECT to_char(qty::int, '0000'), to_char(qty::int, 'FM9,999'), to_char(qty::bigint, '999MI'), to_char(qty::int, '999PR') FROM m ORDER BY id
+SELECT to_char(price, 'PL999.9'), to_char(price, 'SG999'), to_char(price, '999.99S'), to_char(price, 'MI999') FROM m ORDER BY id
+SELECT to_char(price, '99V99'), to_char(price, '9G999D99'), to_char(price, 'FM0.00'), to_char(price, '"$"FM999,999.00') FROM m ORDER BY id
+SELECT to_char(x, '9'), to_char(x, '9.'), to_char(x, 'FM9.'), to_char(x, '.99'), to_char(x, '09.9') FROM (VALUES (0::numeric), (0.5), (-0.5), (2.5), (-12), (9.95)) t(x)
+SELECT to_char(x, '9'), to_char(x, '999.99'), to_char(x, 'FM999.99') FROM (VALUES (0::float8), (0.5), (-0.5), (2.5), (0.125), (-0.0)) t(x)
+SELECT to_char(1234567.891, '9,999,999.99'), to_char(-1234567.891, 'FM9,999,999.99'), to_char(1e15::float8, '9999999999999999.99')
+SELECT to_char(1234.5, '9.9EEEE')
+SELECT to_char(12, '99th')
+SELECT to_char(NULL::numeric, '999'), to_char(sum(price), 'FM999,999.00') FROM m

@@ -259,3 +259,31 @@ def test_pool_engines_take_the_connection_engines_time_zone(sandbox_con):
             pool.close()
     finally:
         engine.close()
+
+
+def test_pipelined_messages_get_every_reply_in_order(trust):
+    """Replies are kept back while more client messages are buffered (Session.send) and written
+    before the server waits for the client again: a pipelined batch, sent in one write, gets all
+    its replies, in order, and a client that waits after each Sync is never left waiting."""
+    c = Raw(trust.port)
+    batch = b""
+    for i in range(3):
+        for kind, payload in (
+                (b"P", b"\0SELECT " + str(i).encode() + b" AS n\0\0\0"),
+                (b"B", b"\0\0\0\0\0\0\0\0"),
+                (b"E", b"\0\0\0\0\0"),
+                (b"S", b"")):
+            batch += kind + struct.pack("!i", len(payload) + 4) + payload
+    batch += b"Q" + struct.pack("!i", len(b"SELECT 7\0") + 4) + b"SELECT 7\0"
+    c.sock.sendall(batch)
+    got = []
+    for _ in range(4):
+        got += c.until(b"Z")
+    assert kinds(got) == [b"1", b"2", b"D", b"C", b"Z"] * 3 + [b"T", b"D", b"C", b"Z"]
+    assert [p for k, p in got if k == b"D"] == [struct.pack("!hi", 1, 1) + str(v).encode() for v in (0, 1, 2, 7)]
+    c.parse("", "SELECT 8")  # one message at a time: each Sync is answered before the next is sent
+    c.bind("", "")
+    c.execute("")
+    c.send(b"S")
+    assert kinds(c.until(b"Z")) == [b"1", b"2", b"D", b"C", b"Z"]
+    c.close()

@@ -11,7 +11,8 @@ import pytest
 
 from lowcode_sql.execute.duck import connect_duckdb
 from lowcode_sql.pgwire.pgcatalog import rewrite_catalog
-from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS, PG_MACROS
+from lowcode_sql.pgwire.pgfuncs import SERVED_MACROS
+from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS
 from lowcode_sql.pgwire.transpile import split_statements, translate
 from lowcode_sql.pgwire.types import _numeric_binary, decode_param, encode_text_column
 
@@ -52,7 +53,7 @@ def test_integer_division_semantics(sql, expected):
 
 def pg_duck() -> duckdb.DuckDBPyConnection:
     """A DuckDB with the served connections' PostgreSQL semantics (pgsemantics)."""
-    return connect_duckdb(external_access=False, global_settings=PG_GLOBAL_SETTINGS, init_sql=PG_MACROS)
+    return connect_duckdb(external_access=False, global_settings=PG_GLOBAL_SETTINGS, init_sql=SERVED_MACROS)
 
 
 def test_integer_division_uses_the_binders_types_at_any_depth():
@@ -161,10 +162,15 @@ def test_bare_numeric_keeps_digits_and_names():
     con = pg_duck()
     con.execute("CREATE SCHEMA crm")
     con.execute("CREATE TABLE crm.deals (id BIGINT, amount DOUBLE, n INTEGER)")
-    # integers keep every digit (DECIMAL(38,0)), other types 10 fraction digits, decimals their own
+    # integers keep every digit (DECIMAL(20,0): int8's 19, uint8's 20), other types 10 fraction
+    # digits, decimals their own
     assert [str(x) for x in con.sql(t.sql).types[:3]] == ["DECIMAL(5,4)",
-                                                          "DECIMAL(38,0)", "DECIMAL(38,10)"]
+                                                          "DECIMAL(20,0)", "DECIMAL(38,10)"]
     assert con.sql(tr("SELECT -0.0001::numeric").sql).fetchall() == [(Decimal("-0.0001"),)]
+    assert con.sql(tr("SELECT 9223372036854775807::numeric").sql).fetchall() == [(Decimal(9223372036854775807),)]
+    # rows of one VALUES or UNION share a type: an integer's numeric must leave room for fractions
+    assert con.sql(tr("SELECT x FROM (VALUES (1::numeric), (2.5::numeric), (NULL::numeric)) t(x)").sql
+                   ).fetchall() == [(Decimal("1"),), (Decimal("2.5"),), (None,)]
 
 
 def test_result_types_come_from_the_binder():
@@ -300,3 +306,104 @@ def test_like_any_all_and_every():
     assert con.sql(sql).fetchall() == [(True, False, True)]
     out = tr("SELECT every(x) FROM (SELECT true AS x UNION ALL SELECT false) t")
     assert con.sql(out.sql).fetchall() == [(False,)] and out.names == ["every"]
+
+
+def test_min_max_of_boolean_are_refused_with_postgresqls_error():
+    from lowcode_sql.pgwire.errors import PGError, sqlstate
+
+    schemas = {"crm": {"flags": pa.schema([("ok", pa.bool_())])}}
+    # a source column's type is known before the query runs: refused even when no row would be read
+    with pytest.raises(PGError) as refused:
+        translate("SELECT min(ok) FROM crm.flags WHERE false", source_tables=schemas, catalog_tables=frozenset(),
+                  settings={}, user="u", rewrite_catalog=rewrite_catalog)
+    assert sqlstate(refused.value)[:2] == ("42883", "function min(boolean) does not exist")
+    # any other boolean: DuckDB's binder picks the refusing overload, errors.py gives PostgreSQL's error
+    with pytest.raises(duckdb.Error) as raised:
+        pg_duck().sql(tr("SELECT max(b) FROM (SELECT true AS b) t").sql).fetchall()
+    assert sqlstate(raised.value)[:2] == ("42883", "function max(boolean) does not exist")
+    assert pg_duck().sql(tr("SELECT min(x), max(x) FROM (SELECT 'b' AS x UNION ALL SELECT 'a') t").sql).fetchall() \
+        == [("a", "b")]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ("1::float8", "1"), ("-2.5::float8", "-2.5"), ("1e15::float8", "1e+15"), ("123456789012345.6::float8",
+                                                                               "123456789012345.6"),
+    ("1e16::float8", "1e+16"), ("1.5e-5::float8", "1.5e-05"), ("1e-4::float8", "0.0001"), ("1e100::float8", "1e+100"),
+    ("'-0'::float8", "-0"), ("'NaN'::float8", "NaN"), ("'-Infinity'::float8", "-Infinity"),
+    ("1e6::real", "1e+06"), ("123456::real", "123456"), ("4066740.75::real", "4.0667408e+06"), ("0.1::real", "0.1"),
+    ("NULL::float8", None), ("10", "10"), ("1.50", "1.50"),
+])
+def test_float_text_is_postgresqls_shortest_form(value, text):
+    assert pg_duck().sql(tr(f"SELECT ({value})::text").sql).fetchall() == [(text,)]
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT to_char(1234.5, '9,999.99')", " 1,234.50"),
+    ("SELECT to_char(-0.5, '999.99')", "   -.50"),
+    ("SELECT to_char(0, 'FM999.99')", "0."),
+    ("SELECT to_char(2.5::float8, 'FM9')", "2"),  # float8 goes through printf: halves to even
+    ("SELECT to_char(2.5, 'FM9')", "3"),  # numeric: halves away from zero
+    ("SELECT to_char(12345, '999')", " ###"),
+    ("SELECT to_char(-12, '999PR')", " <12>"),
+    ("SELECT to_char(7, 'FM\"No. \"000')", "No. 007"),
+])
+def test_number_to_char_follows_postgresqls_layout(sql, expected):
+    assert pg_duck().sql(tr(sql).sql).fetchall() == [(expected,)]
+
+
+@pytest.mark.parametrize(("template", "pattern"), [("9.99EEEE", "EEEE"), ("L999", "L"), ("RN", "RN"), ("99th", "th")])
+def test_number_to_char_refuses_the_patterns_it_does_not_implement(template, pattern):
+    with pytest.raises(NotImplementedError, match=f'"{pattern}" is not available'):
+        tr(f"SELECT to_char(12, '{template}')")
+
+
+def test_translation_cache_is_keyed_by_the_catalog_it_was_made_with():
+    from lowcode_sql.pgwire.transpile import Translated, TranslationCache
+
+    cache = TranslationCache(size=2)
+    sources, tables = {"crm": {}}, frozenset({"pg_class"})
+    cache.put(("SELECT 1", "u", ()), sources, tables, Translated("SELECT 1", "catalog", 0, ["?column?"]))
+    hit = cache.get(("SELECT 1", "u", ()), sources, tables)
+    assert hit == Translated("SELECT 1", "catalog", 0, ["?column?"])
+    assert hit is not None and hit.names is not None
+    hit.names.append("changed")  # a caller's change never reaches the cached entry
+    assert cache.get(("SELECT 1", "u", ()), sources, tables) == Translated("SELECT 1", "catalog", 0, ["?column?"])
+    # a rebuilt catalog has new maps (equal or not): the entry no longer applies
+    assert cache.get(("SELECT 1", "u", ()), {"crm": {}}, tables) is None
+    assert cache.get(("SELECT 1", "other user", ()), sources, tables) is None
+    cache.put(("SELECT 2", "u", ()), sources, tables, Translated("SELECT 2", "catalog", 0, None))
+    cache.put(("SELECT 3", "u", ()), sources, tables, Translated("SELECT 3", "catalog", 0, None))
+    assert cache.get(("SELECT 1", "u", ()), sources, tables) is None  # least recently used went first
+    assert cache.get(("SELECT 3", "u", ()), sources, tables) is not None
+
+
+def test_data_rows_of_a_few_rows_are_the_arrow_paths_bytes(monkeypatch):
+    """A few rows are assembled in Python (protocol._data_rows_few): byte for byte what the Arrow
+    path gives for the same columns (NULLs, empty strings, multi-byte text, slices, numpy
+    fixed-width values), so tests of either path hold for both."""
+    import numpy as np
+
+    from lowcode_sql.pgwire import protocol
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 16):
+        ints = rng.integers(-2**40, 2**40, n).astype(">i8")
+        floats = rng.normal(size=n).astype(">f8")
+        flags = rng.integers(0, 2, n).astype("u1")
+        text = pa.array(rng.choice(["", "ß€", "x" * 300, None], n).tolist(), pa.string())
+        raw = pa.array([None if i % 3 == 0 else bytes([i]) * i for i in range(n + 2)], pa.binary()).slice(2, n)
+        for cols in ([ints], [text], [ints, floats, flags], [text, ints, raw, flags], [raw, text, text]):
+            few = protocol.data_rows_arrow(cols, n)
+            monkeypatch.setattr(protocol, "_FEW_ROWS", 0)
+            arrow = protocol.data_rows_arrow(cols, n)
+            monkeypatch.setattr(protocol, "_FEW_ROWS", 16)
+            assert few == arrow, (n, [type(c).__name__ for c in cols])
+
+
+def test_source_columns_keep_plain_min_max_and_text_casts_for_pushdown():
+    """A source column's type is known: min/max of a non-boolean one and the text of a non-float
+    one need no type probe, and stay plain so the planner can push them to the platform."""
+    sql = tr("SELECT min(id), max(n), amount::text, id::text FROM crm.deals").sql
+    assert "MIN(id)" in sql and "MAX(n)" in sql and "CAST(id AS TEXT)" in sql
+    assert "PG_TEXT(amount, amount)" in sql  # float8's text is PostgreSQL's own
+    assert "PG_MAX_CHECK" in tr("SELECT max(x) FROM (SELECT id AS x FROM crm.deals) t").sql

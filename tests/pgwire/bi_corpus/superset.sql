@@ -45,7 +45,7 @@ SELECT DATE_TRUNC('hour', seen) AS seen, COUNT(*) AS count FROM entu.item GROUP 
 -- query: time grain day
 -- from: _time_grain_expressions TimeGrain.DAY
 -- columns: day, count
--- rows: 2024-01-01 00:00:00
+-- rows: 2024-01-01 00:00:00+00:00
 SELECT DATE_TRUNC('day', day) AS day, COUNT(*) AS count FROM entu.item GROUP BY DATE_TRUNC('day', day) ORDER BY count DESC LIMIT 10000
 
 -- query: time grain week
