@@ -15,6 +15,7 @@ together) guards them all:
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
@@ -118,6 +119,8 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
     converted = tuple(dict.fromkeys((*columns, *(verifier.columns if verifier else ()))))
     tdef = table
 
+    timing = threading.Lock()  # decode_seconds is added to from the loop and the decoding threads
+
     def convert(records: list[Any]) -> pa.RecordBatch:
         # on the I/O loop, as each page arrives: the read-ahead then holds Arrow batches, not
         # decoded JSON (fetch.scan.iter_converted); the time still counts as this scan's conversion
@@ -126,19 +129,22 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
         try:
             return records_to_batch(tdef, converted, records, echo)
         finally:
-            report.decode_seconds += time.perf_counter() - started
+            with timing:
+                report.decode_seconds += time.perf_counter() - started
 
     layout = dialect.page_layout(tdef, request)
     decoder = arrow_page_decoder(tdef, converted, layout, echo) if layout is not None else None
     fast: Callable[[bytes], ArrowPage | None] | None = None
     if decoder is not None:
         def fast(body: bytes) -> ArrowPage | None:
-            # the page's bytes straight into the batch convert() would make (fetch.scan.iter_converted)
+            # the page's bytes straight into the batch convert() would make (fetch.scan.iter_converted);
+            # in a worker thread (fetch.loop.off_loop), several pages at once
             started = time.perf_counter()
             try:
                 return decoder(body)
             finally:
-                report.decode_seconds += time.perf_counter() - started
+                with timing:
+                    report.decode_seconds += time.perf_counter() - started
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
         pages = iter_converted(runtime, tdef, request, convert, stats=stats, readahead=readahead,

@@ -33,6 +33,7 @@ import httpx
 import orjson
 
 from lowcode_sql.errors import APIError, AuthError, ConnectionFailed, FetchError, RequestTimeout
+from lowcode_sql.fetch.loop import off_loop
 from lowcode_sql.fetch.stats import ScanStats
 from lowcode_sql.gcpause import paused_gc
 from lowcode_sql.secrets import redact as redact_secrets
@@ -177,7 +178,8 @@ async def send_with_retry(
 
     ``fast(body)``: a decoder tried first on a 2xx body (a page read straight into Arrow); its
     result is returned unless it is None, in which case the JSON is decoded as usual (so a
-    malformed page is retried exactly as before). It must not raise.
+    malformed page is retried exactly as before). It must not raise, and runs off the loop
+    (``loop.off_loop``): it must be thread-safe.
 
     ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs secret values from anything
     the platform echoes back (the process-wide registry, plus the source's own short values).
@@ -229,7 +231,7 @@ async def send_with_retry(
                 raise kind(f"{what}: HTTP {status}: {message}", source=source, status=status)
             else:
                 if fast is not None and status != 204:
-                    got = fast(resp.content)
+                    got = await off_loop(fast, resp.content)
                     if got is not None:
                         return got
                 try:

@@ -4,6 +4,7 @@ anything that does not fit, and every scan guard still in force."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,6 +181,24 @@ def test_a_scan_reads_every_page_into_arrow_with_the_same_answer(fast_pages: lis
         slow = con.sql(sql).arrow()
     assert fast_pages == [] and fast.num_rows == 400
     assert fast.equals(slow)
+
+
+def test_fetched_pages_are_decoded_beside_the_io_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a page into Arrow runs in the decoding threads (``fetch.loop.off_loop``), so the
+    I/O loop goes on sending requests meanwhile."""
+    threads: list[str] = []
+    real = fetch_scan._Scan._fast
+
+    def spy(self: Any, page: bytes) -> Any:
+        threads.append(threading.current_thread().name)
+        return real(self, page)
+
+    monkeypatch.setattr(fetch_scan._Scan, "_fast", spy)
+    with connect(CoreDataSandbox()) as con:
+        result = con.sql("SELECT id, tags FROM cd.tasks")
+        assert result.arrow().num_rows == 400
+    assert len(threads) == result.requests > 1
+    assert all(name.startswith("lowcode-sql-decode") for name in threads), threads
 
 
 def test_rows_moving_between_fast_pages_are_an_error(fast_pages: list[bool]) -> None:
