@@ -343,6 +343,9 @@ class Platform(ABC):
     because only they know when their stores are ready.
 
     ``latency``, ``rate_limit`` and ``burst`` are plain attributes and may be changed at runtime.
+    With ``latency_hides_work`` (off by default) the latency counts from a request's arrival and
+    the answer is built meanwhile, as on a server with workers to spare; otherwise the answer is
+    built after it, so requests arriving together also queue for this one process's handler.
     """
 
     name: ClassVar[str] = ""
@@ -381,6 +384,7 @@ class Platform(ABC):
         #: the active variants (see ``VARIANTS``); read with ``variant(name)``
         self.variants = chosen
         self.latency = latency
+        self.latency_hides_work = False
         self.rate_limit = rate_limit  # requests per second; None: unlimited
         self.burst = burst
         #: the sample loaded at start: "business", "traps" or None (``sample_data=False``)
@@ -465,8 +469,9 @@ class Platform(ABC):
             # A throttled request never reached the platform, so it must not use up a fault.
             fault = self.faults._fire(request.path) if retry_after is None else None
         result: Response | _Action | None = None
+        arrived = time.monotonic()
         try:
-            result = await self._pipeline(request, retry_after, fault)
+            result = await self._pipeline(request, retry_after, fault, arrived)
             return result
         finally:
             with self._lock:
@@ -475,7 +480,8 @@ class Platform(ABC):
                     entry.status = result.status if isinstance(result, Response) else 0
                     stats.by_status[entry.status] += 1
 
-    async def _pipeline(self, request: Request, retry_after: int | None, fault: Fault | None) -> Response | _Action:
+    async def _pipeline(self, request: Request, retry_after: int | None, fault: Fault | None,
+                        arrived: float) -> Response | _Action:
         if retry_after is not None:
             response = self.error_response(429, "rate limit exceeded")
             response.headers["Retry-After"] = str(retry_after)
@@ -493,13 +499,16 @@ class Platform(ABC):
             if fault.kind == "expire_token":
                 with self._handle_lock:
                     self.expire_tokens()
-        if self.latency > 0:
+        hides = self.latency_hides_work
+        if self.latency > 0 and not hides:
             # Awaited, not time.sleep: concurrent requests must overlap like on a real server.
             await asyncio.sleep(self.latency)
         response = self._call_handle(request)
         if fault is not None and fault.kind == "truncate":
             body, headers = encode_response(response)
-            return Response(response.status, body[: len(body) // 2], headers)
+            response = Response(response.status, body[: len(body) // 2], headers)
+        if hides and self.latency > 0:
+            await asyncio.sleep(max(0.0, self.latency - (time.monotonic() - arrived)))
         return response
 
     def _call_handle(self, request: Request) -> Response:

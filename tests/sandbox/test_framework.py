@@ -286,6 +286,37 @@ def test_latency_is_settable_at_runtime() -> None:
     assert time.perf_counter() - start >= 0.05
 
 
+@pytest.mark.parametrize("hides", [False, True])
+def test_latency_before_or_around_the_handler(hides: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stock order: wait the whole latency, then build the answer. ``latency_hides_work``: build
+    the answer on arrival, then wait what is left of the latency (benchmarks/_common.py)."""
+    import lowcode_sql.sandbox._base as base
+
+    events: list[tuple[str, float]] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds: float) -> None:
+        events.append(("sleep", seconds))
+        await real_sleep(0)
+
+    class Slow(Toy):
+        def handle(self, request: Request) -> Response:
+            events.append(("handle", 0.0))
+            time.sleep(0.05)  # the answer's own work
+            return super().handle(request)
+
+    monkeypatch.setattr(base.asyncio, "sleep", sleep)
+    p = Slow(latency=10.0)
+    p.latency_hides_work = hides
+    assert run(get(p, "/item/1"))[0].status_code == 200
+    kinds = [k for k, _ in events]
+    if hides:
+        assert kinds == ["handle", "sleep"]
+        assert 9.0 < events[1][1] <= 10.0 - 0.05  # the work's time is taken out of the wait
+    else:
+        assert kinds == ["sleep", "handle"] and events[0][1] == 10.0
+
+
 # -- sync transport and ASGI ------------------------------------------------------------------
 
 
