@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -141,13 +142,49 @@ def test_the_command_line_starts_without_gc_passes_and_queries_with_the_gc_on() 
     assert done.stderr.strip() == "[('before connecting', False), ('connected', True, True)] True"
 
 
+POOL_SCRIPT = """
+import sys
+import threading
+import pyarrow as pa
+from lowcode_sql import cli, procmem
+limit = procmem.limit_malloc_arenas
+def watched(arenas=2):
+    io = [t.name for t in threading.enumerate() if t.name.startswith("lowcode-sql-") and t.name != "lowcode-sql-sigint"]
+    print("arenas", arenas, io, file=sys.stderr)  # before the threads that fetch and decode exist
+    limit(arenas)
+procmem.limit_malloc_arenas = watched
+sys.argv = ["lowcode-sql", "query", "--demo", "-f", "csv", "SELECT 1 AS one"]
+code = cli.main()
+print(pa.default_memory_pool().backend_name, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("chosen", "pool"), [(None, "system"), ("mimalloc", "mimalloc")])
+def test_the_command_line_caps_malloc_arenas_and_allocates_arrow_from_the_c_heap(chosen: str | None, pool: str) -> None:
+    # procmem: mimalloc kept pages decoded in one thread and freed in another; glibc an arena a thread
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen is not None:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    done = subprocess.run([sys.executable, "-c", POOL_SCRIPT], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.replace('"', "").split() == ["one", "1"]
+    assert done.stderr.strip().splitlines()[-2:] == ["arenas 2 []", pool]
+
+
 def test_main_called_with_arguments_leaves_the_callers_gc_alone(capsys: pytest.CaptureFixture[str]) -> None:
     import gc
 
+    import pyarrow as pa
+
     from lowcode_sql.cli import main
 
+    pool = pa.default_memory_pool().backend_name
     frozen = gc.get_freeze_count()
     assert main(["query", "--demo", "-f", "csv", "SELECT 1 AS one"]) == 0
     assert capsys.readouterr().out.replace('"', "").split() == ["one", "1"]
     assert gc.isenabled() and gc.get_freeze_count() == frozen
     assert main(["platforms"]) == 0 and gc.isenabled() and gc.get_freeze_count() == frozen
+    assert pa.default_memory_pool().backend_name == pool  # nor its Arrow memory pool

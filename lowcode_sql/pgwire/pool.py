@@ -7,11 +7,7 @@ session's queries, so a cancel (CancelRequest, a client that disconnects) interr
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import functools
 import logging
-import os
 import queue
 import threading
 import time
@@ -24,6 +20,7 @@ from lowcode_sql.pgwire.errors import query_canceled
 from lowcode_sql.pgwire.pgfuncs import SERVED_MACROS
 from lowcode_sql.pgwire.pgsemantics import PG_GLOBAL_SETTINGS
 from lowcode_sql.pgwire.stream import RowStream
+from lowcode_sql.procmem import limit_malloc_arenas, release_free_memory, use_system_arrow_pool
 
 __all__ = ["BATCH_ROWS", "EnginePool", "engine_timezone", "limit_malloc_arenas", "release_free_memory",
            "use_system_arrow_pool"]
@@ -183,55 +180,3 @@ def engine_timezone(engine: Any) -> str:
         return engine.setting("TimeZone")
     except Exception:
         return "UTC"
-
-
-@functools.cache
-def _libc() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
-
-
-def release_free_memory() -> None:
-    """Give free memory back to the system: Arrow's memory pool (jemalloc keeps freed pages for a
-    while) and the C heap (glibc's ``malloc_trim``; a no-op where there is none). After a burst of
-    clients, freed Arrow buffers and closed DuckDBs otherwise stay in the process's RSS."""
-    with contextlib.suppress(Exception):
-        pa.default_memory_pool().release_unused()
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)
-
-
-def use_system_arrow_pool() -> None:
-    """Make Arrow allocate with the C heap (``malloc``) instead of its bundled mimalloc, for the
-    whole process (as ``limit_malloc_arenas``), unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses a
-    pool already. mimalloc keeps a heap per thread, and
-    the pages a worker thread freed stay resident until that same thread allocates again
-    (``release_unused`` only collects the calling thread's heap): after 16 clients for 15 s its
-    one 1 GiB arena held 142 MB resident for good with 3 MB allocated. With the C heap, capped at
-    2 arenas and trimmed when idle, the RSS came back to 23 MB above idle (benchmarks/README.md,
-    "Wire server under load, second pass"); encoding speed is the same within noise."""
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    with contextlib.suppress(Exception):
-        pa.set_memory_pool(pa.system_memory_pool())
-
-
-_M_ARENA_MAX = -8  # glibc's mallopt parameter
-
-
-def limit_malloc_arenas(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas for the process (unless ``MALLOC_ARENA_MAX`` is set already).
-    glibc gives each thread that allocates concurrently an arena of its own, up to 8 per core;
-    the server's worker threads (one per busy session) then keep memory spread over many arenas
-    that ``malloc_trim`` cannot give back: measured with 16 clients, the RSS stayed 72 MB above
-    idle with the default and came back to 44 MB above it with 2 arenas (benchmarks/README.md)."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(_M_ARENA_MAX, arenas)
