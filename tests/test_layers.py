@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # (_sqlglot_compat: sqlglot 30's names on older sqlglot, for any layer that parses)
 FOUNDATION = {"errors", "secrets", "types", "ir", "scanspec", "requests", "sqltypes", "config", "gcpause",
-              "__version__", "_sqlglot_compat"}
+              "procmem", "__version__", "_sqlglot_compat"}
 
 # layer -> the layers (besides itself and the foundation) it may import
 ALLOWED: dict[str, set[str]] = {
@@ -71,6 +71,7 @@ FOUNDATION_ALLOWED: dict[str, set[str]] = {
     "sqltypes": {"errors"},
     "config": {"errors", "secrets"},
     "gcpause": set(),  # pausing the cyclic GC while a page is decoded (fetch) or converted (convert)
+    "procmem": set(),  # the allocators of a process lowcode_sql owns (the wire server, the command)
 }
 
 
