@@ -30,11 +30,11 @@ def test_run_all_quick_runs_every_benchmark() -> None:
     assert "FAILED" not in summary
     # each benchmark printed its table and its target line(s), with numbers in them
     for figure in ("speedup (8 vs 1)", "concurrent (8) / ideal", "lowcode_sql speed / DuckDB speed", "fewer requests",
-                   "peak RSS MB", "export-parquet", "first / warm", "lowcode_sql / bare httpx rows/s"):
+                   "peak RSS MB", "export-parquet", "export-json", "first / warm", "lowcode_sql / bare httpx rows/s"):
         assert figure in out, figure
     targets = [line for line in summary.splitlines() if line.strip().startswith("TARGET ")]
-    # 4 concurrency (speedup and time over the ideal, 2 transports), 1 convert, 4 economy, 3 memory
-    # (aggregate, parquet and CSV exports), 2 scan (flat vs bare httpx, nested vs before), 2 startup
+    # 4 concurrency (speedup and time over the ideal, 2 transports), 1 convert, 4 economy, 4 memory
+    # (aggregate, parquet, CSV and JSON exports), 2 scan (flat vs bare httpx, nested vs before), 2 startup
     # (CLI wall, first / warm query)
-    assert len(targets) == 16, summary
+    assert len(targets) == 17, summary
     assert all(any(ch.isdigit() for ch in t.split(":", 1)[1]) for t in targets)
