@@ -146,24 +146,55 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
                 with timing:
                     report.decode_seconds += time.perf_counter() - started
 
+    # A finished scan's batches, kept by the source's response cache (fetch/cache.py): keyed by
+    # the request (filters, sort, limit, paging), the table's columns as converted and the echoed
+    # filter values; they are the batches before the local recheck, which runs on them again.
+    memo = runtime.scan_key(repr(request), repr([tdef.column(c) for c in converted]),
+                            repr(sorted((echo or {}).items())))
+    cache = runtime.cache
+
     def batches() -> Generator[pa.RecordBatch, None, None]:
-        pages = iter_converted(runtime, tdef, request, convert, stats=stats, readahead=readahead,
-                               on_progress=on_progress, lazy_start=lazy_start, ramp=ramp, fast=fast)
+        hit = cache.get_batches(memo) if cache is not None and memo is not None else None
+        if hit is not None:
+            stats.add(cache_hits=1, rows=sum(b.num_rows for b in hit))
+        started = cache.clock() if cache is not None else 0.0
+        kept: list[pa.RecordBatch] | None = [] if hit is None and memo is not None else None
+        kept_bytes = 0
+        pages = None if hit is not None else iter_converted(
+            runtime, tdef, request, convert, stats=stats, readahead=readahead, on_progress=on_progress,
+            lazy_start=lazy_start, ramp=ramp, fast=fast)
+        held = iter(hit or ())
         local = scratch_cursor() if recheck else None  # a fresh database per scan cost 30-100 ms
         try:
             while True:  # timed apart from DuckDB's own work between two pulls
                 asked = time.perf_counter()
-                page = next(pages, None)
-                got = time.perf_counter()
-                report.wait_seconds += got - asked
-                if page is None:
+                if pages is None:
+                    cached = next(held, None)
+                    if cached is None:
+                        break
+                    batch = cached
+                    got = time.perf_counter()
+                else:
+                    page = next(pages, None)
+                    got = time.perf_counter()
+                    report.wait_seconds += got - asked
+                    if page is None:
+                        if verifier is not None:
+                            verifier.finish(stats)  # a sorted LIMIT's boundary check
+                        if kept is not None and cache is not None and memo is not None:
+                            cache.put_batches(memo, tuple(kept), started)  # read to its end
+                        break
+                    batch = page.data
+                    del page  # the batch alone: the page's keys and edge records are the guards' business
                     if verifier is not None:
-                        verifier.finish(stats)  # a sorted LIMIT's boundary check
-                    break
-                batch = page.data
-                del page  # the batch alone: the page's keys and edge records are the guards' business
-                if verifier is not None:
-                    verifier.check(batch)  # the API's answer against what was pushed
+                        verifier.check(batch)  # the API's answer against what was pushed
+                    if kept is not None:
+                        kept_bytes += batch.nbytes
+                        # beyond the cache's size it would be dropped anyway: stop holding it
+                        if cache is not None and kept_bytes <= cache.max_bytes:
+                            kept.append(batch)
+                        else:
+                            kept = None
                 if local is not None and batch.num_rows:
                     # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
                     # its own arrays, so no type makes a round trip through DuckDB
@@ -178,7 +209,8 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
                 failures.append(e if isinstance(e, LowcodeSQLError) else internal_error(label, e))
             raise
         finally:
-            pages.close()  # cancels requests in flight
+            if pages is not None:
+                pages.close()  # cancels requests in flight
             if verifier is not None:
                 verifier.close()
             if local is not None:

@@ -99,6 +99,14 @@ class SourceRuntime:
 
     # --- sending --------------------------------------------------------------------------------
 
+    def scan_key(self, *parts: str) -> tuple[Any, ...] | None:
+        """The response-cache key of a finished scan's batches (``ResponseCache.put_batches``):
+        ``parts`` name everything the batches depend on; the credentials' fingerprint is added.
+        None: the source has no cache."""
+        if self.cache is None:
+            return None
+        return ("scan", *parts, self._fingerprint)
+
     async def send(self, req: HttpRequest, *, stats: ScanStats | None = None,
                    fast: Callable[[bytes], Any] | None = None) -> Any:
         """Send ``req`` with auth, budget and retries; return the decoded JSON body (from the
