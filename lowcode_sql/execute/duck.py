@@ -23,10 +23,12 @@ settings, so it holds whatever SQL is run (DuckDB docs, "Securing DuckDB"):
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import tempfile
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -108,12 +110,31 @@ def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
     except BaseException:
         con.close()
         raise
+    _opened.add(con)
     return con
 
 
 _scratch: duckdb.DuckDBPyConnection | None = None
 _scratch_pid = 0
 _scratch_lock = threading.Lock()
+# every database connect_duckdb opened in this process, so that a forked child never destroys one
+_opened: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+
+
+def _keep_the_parents_databases() -> None:
+    """In a forked child, the parent's databases are kept, unused, for the child's whole life:
+    destroying one joins its worker threads, which stayed in the parent, and the child died of
+    ``std::terminate`` (SIGABRT) as it exited or dropped the object. The child opens its own
+    (``scratch_cursor``; ``Engine`` refuses a connection opened before the fork)."""
+    global _scratch_lock
+    _scratch_lock = threading.Lock()  # another thread may have held it at the fork
+    for con in list(_opened):
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(con))
+    _opened.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_keep_the_parents_databases)
 
 
 def scratch_cursor() -> duckdb.DuckDBPyConnection:

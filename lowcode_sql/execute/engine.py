@@ -61,6 +61,7 @@ class Engine:
         self._fold_con = self._con.cursor()
         self.folder = DuckDBFolder(self._fold_con)
         self._lock = threading.RLock()
+        self._pid = os.getpid()  # a DuckDB database belongs to the process that opened it
         self._counter = 0
 
     def plan(self, sql: str, params: Any = None, *, pushdown: bool = True) -> QueryPlan:
@@ -83,6 +84,7 @@ class Engine:
         runs it as ``EXPLAIN (ANALYZE, FORMAT JSON)``, and the table is that profile (one row), not
         the answer (``lowcode_sql.explain.analyze`` reads the rows each operator passed on)."""
         started = time.perf_counter() if started is None else started
+        self._same_process()
         cap = RequestCap(max_requests) if max_requests is not None else None
         with self._lock:
             reports: list[ScanReport] = []
@@ -115,6 +117,7 @@ class Engine:
         """Start a query and read its result batch by batch: pages are fetched as batches are read,
         and closing the stream early stops its scans. Until it is closed, use this engine for
         nothing else (its DuckDB connection is busy with the stream)."""
+        self._same_process()
         qp = self.plan(sql, params)
         reports: list[ScanReport] = []
         closers: list[Callable[[], None]] = []
@@ -175,7 +178,16 @@ class Engine:
         return BoundRun(qp, lambda s: self._opener(s, failures, progress, False),
                         lambda s: self.catalog.source(s.source).runtime, cap, failures)
 
+    def _same_process(self) -> None:
+        if self._pid != os.getpid():
+            raise ExecutionError(
+                f"this connection was opened by process {self._pid}, before a fork: DuckDB's database cannot be "
+                f"shared with a forked child (its threads stay in the parent); open a new connection in process "
+                f"{os.getpid()} (lowcode_sql.connect() after the fork)")
+
     def close(self) -> None:
+        if self._pid != os.getpid():
+            return  # the parent's database: closing it here waits on threads the child does not have
         with self._lock:
             self._fold_con.close()
             self._con.close()

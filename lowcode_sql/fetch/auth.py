@@ -59,7 +59,7 @@ class AuthSession:
         self._clock = clock  # wall clock: token expiries are epoch seconds
         self._token: Token | None = None
         self._refresh_at: float | None = None
-        self._lock = asyncio.Lock()
+        self._lock = asyncio.Lock()  # bound to the loop that first uses it: see forked()
         self.logins = 0
         self.fingerprint = credential_fingerprint(credentials)  # one-way: keys lowcode_sql.shared_catalog
         found = [s.reveal() for s in credentials.values() if isinstance(s, Secret)]
@@ -78,6 +78,10 @@ class AuthSession:
         if needs_token and self.plan.login is None:
             raise DialectError(f"{dialect.name or type(dialect).__name__}: auth headers use {_TOKEN} but no login")
         self._static = None if self.plan.login is not None else self._render(None)
+
+    def forked(self) -> None:
+        """In a forked child: a login lock of its own loop (the token, if any, stays valid)."""
+        self._lock = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"AuthSession(source={self._source!r}, login={self.plan.login is not None}, logins={self.logins})"

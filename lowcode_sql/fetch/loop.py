@@ -6,6 +6,11 @@ call (which would rebuild connection pools every time), every ``SourceRuntime`` 
 and sync code hands it coroutines with ``run``/``submit``/``iterate``.
 
 At interpreter exit, registered resources (HTTP clients) are closed and the loop is shut down.
+
+A forked child (multiprocessing, a Celery or gunicorn worker) has none of its parent's threads: it
+forgets the parent's loop, thread and decoding pool and starts its own on first use (before, its
+first query waited forever on a loop nobody ran). Nothing of the parent's is closed in the child:
+their sockets are the parent's connections too.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
@@ -36,6 +42,17 @@ _resources: weakref.WeakSet[Any] = weakref.WeakSet()
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 # One per core of the machines we target: the work handed over releases the GIL (pyarrow)
 _POOL_THREADS = 2
+
+
+def _forget_after_fork() -> None:
+    global _lock, _loop, _thread, _pool, _resources
+    _lock = threading.Lock()  # another thread may have held it at the fork
+    _loop = _thread = _pool = None
+    _resources = weakref.WeakSet()  # the parent's to close; a runtime registers again when used here
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:

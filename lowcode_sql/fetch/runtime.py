@@ -11,6 +11,7 @@ The request ladder, each rung one concern::
 
 from __future__ import annotations
 
+import os
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -84,6 +85,7 @@ class SourceRuntime:
         self.concurrency = concurrency
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
+        self._rate_limit = rate_limit
         self.budget = Budget(concurrency, rate_limit)
         self.auth = AuthSession(dialect, credentials, sender=self._send_unauthenticated, source=name)
         # opt-in: repeated dashboard queries answered from memory (see fetch/cache.py)
@@ -92,6 +94,19 @@ class SourceRuntime:
         self._transport = transport
         self.recorder = recorder  # writes each exchange, redacted (fetch/record.py)
         self._client: httpx.AsyncClient | None = None
+        self._pid = os.getpid()
+        loop.register(self)
+
+    def _in_this_process(self) -> None:
+        """After a fork, the child's runtime gets a client, budget and login lock of its own loop
+        (``fetch.loop``): the parent's are bound to the parent's loop. The parent's client is
+        dropped, never closed here: its sockets are the parent's connections too."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self._client = None
+        self.budget = Budget(self.concurrency, self._rate_limit)
+        self.auth.forked()
         loop.register(self)
 
     def __repr__(self) -> str:
@@ -112,6 +127,7 @@ class SourceRuntime:
         """Send ``req`` with auth, budget and retries; return the decoded JSON body (from the
         response cache when the source has one and holds a fresh answer). ``fast``: see
         ``retry.send_with_retry``; a cached body's bytes go through it as well."""
+        self._in_this_process()
         if self.cache is None:
             return await self._send(req, stats, fast)
         key = self.cache.key(req, self._fingerprint)
@@ -202,6 +218,7 @@ class SourceRuntime:
     def _get_client(self) -> httpx.AsyncClient:
         if not loop.in_loop_thread():
             raise RuntimeError("SourceRuntime must run on the lowcode_sql I/O loop: use fetch.loop.run(...)")
+        self._in_this_process()
         if self._client is None:
             limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
             self._client = httpx.AsyncClient(
@@ -251,6 +268,7 @@ class SourceRuntime:
 
     def close(self) -> None:
         """Close the HTTP client (from any thread). The runtime can be used again afterwards."""
+        self._in_this_process()  # a forked child's: the parent's client is dropped, not closed
         if self._client is None:
             return
         if loop.in_loop_thread():
