@@ -168,3 +168,14 @@ def test_scan_batches_expire_with_the_scans_first_page_and_differ_by_filter_and_
     keys = _scan_entries(con, "cd")
     assert all(k[-1] == con.catalog.sources["cd"].runtime._fingerprint for k in keys)
     assert not any("demo-key" in repr(k) for k in keys)  # a digest of the credentials, never them
+
+
+def test_a_scan_larger_than_the_cache_is_not_kept() -> None:
+    con = lowcode_sql.connect()
+    con.add_source("cd", "coredata", sandbox=True, cache_ttl=60, cache_max_mb=0.02, options={"page_size": 40})
+    sandbox = con.sandbox("cd")
+    assert con.sql("SELECT * EXCLUDE (associated_contacts_id) FROM cd.tasks").arrow().nbytes > 0.02 * (1 << 20)
+    assert _scan_entries(con, "cd") == []
+    served = sandbox.stats.requests
+    con.sql("SELECT id FROM cd.projects").arrow()  # small enough: kept
+    assert len(_scan_entries(con, "cd")) == 1 and sandbox.stats.requests > served
