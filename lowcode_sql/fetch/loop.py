@@ -44,8 +44,13 @@ _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _POOL_THREADS = 2
 
 
+_parents: list[Any] = []  # in a forked child: the parent's loop, never finalised here (it "runs" elsewhere)
+
+
 def _forget_after_fork() -> None:
     global _lock, _loop, _thread, _pool, _resources
+    if _loop is not None:
+        _parents.append(_loop)
     _lock = threading.Lock()  # another thread may have held it at the fork
     _loop = _thread = _pool = None
     _resources = weakref.WeakSet()  # the parent's to close; a runtime registers again when used here
