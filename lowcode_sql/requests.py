@@ -161,7 +161,7 @@ class Page:
 
 @dataclass(frozen=True)
 class ArrowPage:
-    """A page read straight from its bytes into Arrow (``iter_batches``' ``fast`` decoder): the
+    """A page read straight from its bytes into Arrow (``fetch.scan.iter_converted``'s ``fast`` decoder): the
     converted batch, the key of each row (never None) and the reported total."""
 
     batch: pa.RecordBatch

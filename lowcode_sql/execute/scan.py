@@ -28,6 +28,7 @@ from lowcode_sql.convert.arrow import arrow_page_decoder, records_to_batch
 from lowcode_sql.errors import ExecutionError, LowcodeSQLError
 from lowcode_sql.execute.duck import scratch_cursor
 from lowcode_sql.execute.verify import verifier_for
+from lowcode_sql.fetch.cache import ResponseCache
 from lowcode_sql.fetch.runtime import SourceRuntime
 from lowcode_sql.fetch.scan import ScanStats, fetch_count, iter_converted
 from lowcode_sql.requests import ArrowPage
@@ -149,17 +150,18 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
     # A finished scan's batches, kept by the source's response cache (fetch/cache.py): keyed by
     # the request (filters, sort, limit, paging), the table's columns as converted and the echoed
     # filter values; they are the batches before the local recheck, which runs on them again.
-    memo = runtime.scan_key(repr(request), repr([tdef.column(c) for c in converted]),
-                            repr(sorted((echo or {}).items())))
     cache = runtime.cache
+    memo = None if cache is None else runtime.scan_key(
+        repr(request), repr([tdef.column(c) for c in converted]), repr(sorted((echo or {}).items())))
 
     def batches() -> Generator[pa.RecordBatch, None, None]:
-        hit = cache.get_batches(memo) if cache is not None and memo is not None else None
-        if hit is not None:
-            stats.add(cache_hits=1, rows=sum(b.num_rows for b in hit))
-        started = cache.clock() if cache is not None else 0.0
-        kept: list[pa.RecordBatch] | None = [] if hit is None and memo is not None else None
-        kept_bytes = 0
+        hit = kept = None
+        if cache is not None and memo is not None:
+            hit = cache.get_batches(memo)
+            if hit is not None:
+                stats.add(cache_hits=1, rows=sum(b.num_rows for b in hit))
+            else:
+                kept = _Kept(cache, memo)
         pages = None if hit is not None else iter_converted(
             runtime, tdef, request, convert, stats=stats, readahead=readahead, on_progress=on_progress,
             lazy_start=lazy_start, ramp=ramp, fast=fast)
@@ -181,20 +183,15 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
                     if page is None:
                         if verifier is not None:
                             verifier.finish(stats)  # a sorted LIMIT's boundary check
-                        if kept is not None and cache is not None and memo is not None:
-                            cache.put_batches(memo, tuple(kept), started)  # read to its end
+                        if kept is not None:
+                            kept.finish()  # read to its end
                         break
                     batch = page.data
                     del page  # the batch alone: the page's keys and edge records are the guards' business
                     if verifier is not None:
                         verifier.check(batch)  # the API's answer against what was pushed
                     if kept is not None:
-                        kept_bytes += batch.nbytes
-                        # beyond the cache's size it would be dropped anyway: stop holding it
-                        if cache is not None and kept_bytes <= cache.max_bytes:
-                            kept.append(batch)
-                        else:
-                            kept = None
+                        kept.add(batch)
                 if local is not None and batch.num_rows:
                     # DuckDB evaluates the predicates (its semantics exactly); the batch keeps
                     # its own arrays, so no type makes a round trip through DuckDB
@@ -223,6 +220,29 @@ def open_scan(source: str, table: TableDef, dialect: Dialect, spec: ScanSpec, ru
         report.requests, report.rows, report.pages = stats.requests, stats.rows, stats.pages
 
     return OpenScan(pa.RecordBatchReader.from_batches(table.schema(names), gen), report, close)
+
+
+class _Kept:
+    """A scan's batches on their way to the response cache (``put_batches``), once it is read to
+    its end; its start time is the entry's (it expires with the scan's first page)."""
+
+    def __init__(self, cache: ResponseCache, key: tuple[Any, ...]) -> None:
+        self.cache, self.key, self.started = cache, key, cache.clock()
+        self.batches: list[pa.RecordBatch] | None = []
+        self.size = 0
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if self.batches is None:
+            return
+        self.size += batch.nbytes
+        if self.size > self.cache.max_bytes:
+            self.batches = None  # the cache would not keep it: stop holding the batches
+        else:
+            self.batches.append(batch)
+
+    def finish(self) -> None:
+        if self.batches is not None:
+            self.cache.put_batches(self.key, tuple(self.batches), self.started)
 
 
 def internal_error(label: str, e: BaseException) -> ExecutionError:

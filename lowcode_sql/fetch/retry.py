@@ -173,13 +173,15 @@ async def send_with_retry(
     stats: ScanStats | None = None,
     redact: Redactor = redact_secrets,
     fast: Callable[[bytes], Any] | None = None,
+    received: list[bytes] | None = None,
 ) -> Any:
     """Call ``attempt`` until it yields a decodable 2xx answer; return the decoded JSON.
 
     ``fast(body)``: a decoder tried first on a 2xx body (a page read straight into Arrow); its
     result is returned unless it is None, in which case the JSON is decoded as usual (so a
     malformed page is retried exactly as before). It must not raise, and runs off the loop
-    (``loop.off_loop``): it must be thread-safe.
+    (``loop.off_loop``): it must be thread-safe. ``received``: set to ``[body]`` of the 2xx answer
+    returned, unless a 204 (the response cache keeps those bytes).
 
     ``what`` is ``"METHOD path?query"`` for messages. ``redact`` scrubs secret values from anything
     the platform echoes back (the process-wide registry, plus the source's own short values).
@@ -230,6 +232,8 @@ async def send_with_retry(
                 kind = AuthError if status in (401, 403) else APIError
                 raise kind(f"{what}: HTTP {status}: {message}", source=source, status=status)
             else:
+                if received is not None and status != 204:
+                    received[:] = [resp.content]
                 if fast is not None and status != 204:
                     got = await off_loop(fast, resp.content)
                     if got is not None:

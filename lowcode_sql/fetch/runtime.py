@@ -137,21 +137,16 @@ class SourceRuntime:
                 stats.add(cache_hits=1)
             got = fast(data) if fast is not None else None
             return got if got is not None else decode_json(data)
-        received: list[bytes] = []
-
-        def keep(raw: bytes) -> Any:
-            received[:] = [raw]  # the last 2xx body: the one the answer returned below came from
-            return fast(raw) if fast is not None else None
-
-        body = await self._send(req, stats, keep)
+        received: list[bytes] = []  # the 2xx body the answer below came from
+        body = await self._send(req, stats, fast, received)
         self.cache.put_bytes(key, received[0] if received else orjson.dumps(body))
         return body
 
     async def _send(self, req: HttpRequest, stats: ScanStats | None,
-                    fast: Callable[[bytes], Any] | None = None) -> Any:
+                    fast: Callable[[bytes], Any] | None = None, received: list[bytes] | None = None) -> Any:
         headers, token = await self.auth.headers(stats)
         try:
-            return await self._request(req, headers, stats, fast=fast)
+            return await self._request(req, headers, stats, fast=fast, received=received)
         except AuthError as exc:
             if exc.status != 401 or not self.auth.can_relogin:
                 raise
@@ -159,13 +154,14 @@ class SourceRuntime:
         # once. A second 401 propagates: the credentials themselves are refused.
         self.auth.invalidate(token)
         headers, _ = await self.auth.headers(stats)
-        return await self._request(req, headers, stats, fast=fast)
+        return await self._request(req, headers, stats, fast=fast, received=received)
 
     async def _send_unauthenticated(self, req: HttpRequest, headers: Mapping[str, str], stats: ScanStats | None) -> Any:
         return await self._request(req, headers, stats, login=True)  # only logins go out without auth
 
     async def _request(self, req: HttpRequest, auth_headers: Mapping[str, str], stats: ScanStats | None, *,
-                       login: bool = False, fast: Callable[[bytes], Any] | None = None) -> Any:
+                       login: bool = False, fast: Callable[[bytes], Any] | None = None,
+                       received: list[bytes] | None = None) -> Any:
         client = self._get_client()
         headers = dict(req.headers)
         headers.update(auth_headers)
@@ -189,7 +185,7 @@ class SourceRuntime:
         started = time.perf_counter()
         try:
             return await send_with_retry(self.retry, attempt, source=self.name, what=what, stats=stats,
-                                         redact=self.auth.redact, fast=fast)
+                                         redact=self.auth.redact, fast=fast, received=received)
         finally:
             if stats is not None:
                 stats.note_request(time.perf_counter() - started, self.auth.redact(what))

@@ -155,8 +155,6 @@ def iter_converted(
     check compares keys, the duplicate check hashes them), so every guard holds. A response cache's
     pages go through it too (it holds their bytes). Not used for a table without a key (its
     boundary check compares whole records)."""
-    if table.key is None:
-        fast = None
     return _iterate(runtime, table, scan, stats, readahead, on_progress, lazy_start, None, ramp, None, convert,
                     fast)
 
@@ -451,8 +449,7 @@ class _Scan:
 
     def _fast(self, body: bytes) -> ArrowPage | None:
         """``self.fast`` checked: a page whose rows and keys do not line up takes the usual path."""
-        if self.fast is None:
-            return None
+        assert self.fast is not None  # fetch passes this only then
         try:
             page = self.fast(body)
         except Exception:  # an Arrow error the decoder did not expect: the usual path decides
