@@ -253,6 +253,8 @@ class BenchCoreDataSandbox(CoreDataSandbox):
         self.arrow_tables: dict[str, pa.Table] = {}
         self.rows_sent = 0  # list objects in the answers since reset_stats (request economy)
         self.bytes_sent = 0
+        #: not None: Arrow-backed pages, once encoded, are answered from here (``_serve.py --cache-pages``)
+        self.page_cache: dict[tuple[Any, ...], bytes] | None = None
 
     def reset_stats(self) -> None:
         super().reset_stats()
@@ -261,6 +263,8 @@ class BenchCoreDataSandbox(CoreDataSandbox):
     def load_arrow(self, name: str, table: pa.Table) -> None:
         self.resources[name] = self._new_resource(name, {})
         self.arrow_tables[name] = table
+        if self.page_cache is not None:
+            self.page_cache.clear()
 
     def handle(self, request: Request) -> Response:
         if request.path == "/_bench/stats":
@@ -299,11 +303,16 @@ class BenchCoreDataSandbox(CoreDataSandbox):
         meta = {k: meta[k] for k in ("limit", "next", "offset", "previous", "total_count") if k in meta}
         if arrow is None:
             return json_response({"meta": meta, "objects": [res.objects[i] for i in rows[offset:end]]})
-        objs = arrow.slice(offset, max(0, end - offset)).to_pylist() if offset < count else []
-        self.rows_sent += len(objs)
-        # orjson writes naive datetimes as isoformat() does and sorts keys at every depth, like the
-        # stock emulator's _to_json + _sort_keys (for the types make_tasks produces).
-        body = orjson.dumps({"meta": meta, "objects": objs}, option=orjson.OPT_SORT_KEYS)
+        self.rows_sent += max(0, end - offset)
+        memo = (res.name, offset, end, tuple(meta.items()))
+        body = self.page_cache.get(memo) if self.page_cache is not None else None
+        if body is None:
+            objs = arrow.slice(offset, max(0, end - offset)).to_pylist() if offset < count else []
+            # orjson writes naive datetimes as isoformat() does and sorts keys at every depth, like the
+            # stock emulator's _to_json + _sort_keys (for the types make_tasks produces).
+            body = orjson.dumps({"meta": meta, "objects": objs}, option=orjson.OPT_SORT_KEYS)
+            if self.page_cache is not None:
+                self.page_cache[memo] = body
         return Response(200, body, {"content-type": "application/json"})
 
 
@@ -317,8 +326,8 @@ def _get(sb: CoreDataSandbox, query: list[tuple[str, str]], table: str = "tasks"
 
 
 def self_check(n: int = 2_500) -> None:
-    """Assert that ``BenchCoreDataSandbox`` (both shortcuts) and ``page_bytes`` send exactly the
-    bytes the stock ``CoreDataSandbox`` sends for the pages of a full scan."""
+    """Assert that ``BenchCoreDataSandbox`` (both shortcuts, and its page cache) and ``page_bytes``
+    send exactly the bytes the stock ``CoreDataSandbox`` sends for the pages of a full scan."""
     data = make_tasks(n)
     stock = CoreDataSandbox(sample_data=False)
     stock.load_table("tasks", data)
@@ -326,6 +335,9 @@ def self_check(n: int = 2_500) -> None:
     fast.load_table("tasks", data)
     lazy = BenchCoreDataSandbox()
     lazy.load_arrow("tasks", data)
+    cached = BenchCoreDataSandbox()
+    cached.page_cache = {}
+    cached.load_arrow("tasks", data)
     pages = [[("limit", "1000"), ("offset", str(o))] for o in range(0, n, 1000)]
     queries = [*pages, [("limit", "1000"), ("offset", str(n))], [("limit", "1000"), ("offset", str(n + 5))]]
     queries += [[("limit", "1")], [("limit", "7"), ("offset", "3")], [("offset", str(n - 10))], [("limit", "0")]]
@@ -333,6 +345,8 @@ def self_check(n: int = 2_500) -> None:
         want = _get(stock, q)
         assert _get(fast, q) == want, f"BenchCoreDataSandbox (load_table) differs from the stock emulator for {q}"
         assert _get(lazy, q) == want, f"BenchCoreDataSandbox (load_arrow) differs from the stock emulator for {q}"
+        for _ in range(2):  # encoded, then from the cache
+            assert _get(cached, q) == want, f"BenchCoreDataSandbox (page_cache) differs from the stock emulator for {q}"
     filtered = [("title__startswith", "Prelude"), ("limit", "100")]
     assert _get(fast, filtered) == _get(stock, filtered)
     assert page_bytes(data, 1000) == [_get(stock, q)[2:] for q in pages], "page_bytes differs from the emulator"
@@ -347,8 +361,10 @@ class ServerProcess:
     """``python benchmarks/_serve.py ...`` in a child process: a real HTTP CoreData sandbox whose
     CPU (and GIL) is not the client's. ``url`` once started; ``stats(reset)`` reads its counters."""
 
-    def __init__(self, *, rows: int, latency: float, lazy: bool = False, columns: Sequence[str] = ()) -> None:
+    def __init__(self, *, rows: int, latency: float, lazy: bool = False, columns: Sequence[str] = (),
+                 cache_pages: bool = False) -> None:
         self.args = ["--rows", str(rows), "--latency", str(latency)] + (["--lazy"] if lazy else [])
+        self.args += ["--cache-pages"] if cache_pages else []
         if columns:
             self.args += ["--columns", ",".join(columns)]
         self.proc: Any = None

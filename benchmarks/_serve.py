@@ -22,8 +22,12 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--lazy", action="store_true", help="keep the table as Arrow (load_arrow)")
     ap.add_argument("--columns", help="comma-separated: serve only these fields of each record (flat rows)")
+    ap.add_argument("--cache-pages", action="store_true",
+                    help="answer an Arrow-backed page from its bytes once encoded (the server then costs ~nothing)")
     args = ap.parse_args()
     sandbox = BenchCoreDataSandbox(latency=args.latency)
+    if args.cache_pages:
+        sandbox.page_cache = {}
     data = make_tasks(args.rows)
     if args.columns:
         data = data.select(args.columns.split(","))
