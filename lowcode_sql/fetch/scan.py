@@ -333,23 +333,25 @@ def _ramp(start: int, consumed: int) -> int:
 
 
 class _SeenKeys:
-    """The keys a scan has received, as 64-bit hashes, to catch a row served twice: a set of the
-    recent ones, moved now and then into sorted numpy runs (8 bytes a key; the strings themselves
-    cost ~110 MB per million rows). A hash collision (~1e-8 at 1M keys) would make a scan fail
-    loudly, never answer wrongly.
+    """The keys a scan has received, as 64-bit hashes, to catch a row served twice. A hash collision
+    (~1e-8 at 1M keys) would make a scan fail loudly, never answer wrongly.
 
-    Runs are never merged past ``_RUN`` keys (1 MB), so moving the recent keys costs at most one run's
-    copy: merging everything into one array held the old and the new array of every key at once
-    (16 MB at 1M keys, the guard's peak while a result streams: issue 19's memory bound).
+    Every page's hashes are kept as a sorted numpy array (8 bytes a key; the strings themselves cost
+    ~110 MB per million rows); every ``_MERGE`` keys the recent pages' arrays become one sorted run.
+    Runs are never merged past ``_RUN`` keys (1 MB), so a merge copies at most one run: merging
+    everything into one array held the old and the new array of every key at once (16 MB at 1M
+    keys, the guard's peak while a result streams: issue 19's memory bound).
 
-    A Bloom filter over the runs' keys (2 probes, 4 to 16 bits a key: 1-2 MB at 1M keys) says which
-    of a page's keys may be in a run; only those (5-15%, almost never a real duplicate) are looked
-    up, by ``searchsorted`` in each run. Looking every key up in every run cost 3 ms a
-    1,000-key page at 1M keys, 1.6 s of a 1M-row scan (quadratic); the filter makes it ~30 us."""
+    A Bloom filter over every stored key (2 probes, 4 to 16 bits a key: 1-2 MB at 1M keys) says
+    which of a page's keys may have been seen; only those (5-15%, almost never a real duplicate)
+    are looked up, by ``searchsorted`` in each run and recent page. Looking every key up in every
+    run cost 3 ms a 1,000-key page at 1M keys (1.6 s of a 1M-row scan, quadratic), and a Python set
+    of the recent keys another ~0.4 ms a page; the guard now costs ~0.3 ms a page, on the thread
+    that every page passes through."""
 
     _MERGE = 1 << 14
     _RUN = 1 << 17
-    #: Bloom filter bits per run key, at least, when it is (re)built (a power of two: up to twice
+    #: Bloom filter bits per stored key, at least, when it is (re)built (a power of two: up to twice
     #: that); rebuilt below half of it
     _BLOOM_BITS_PER_KEY = 8
     _CHUNK = 1 << 14  # keys marked at a time (bounds the temporary arrays: 128 KB each)
@@ -358,61 +360,65 @@ class _SeenKeys:
     _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
     def __init__(self) -> None:
-        self._recent: set[int] = set()
+        self._recent: list[np.ndarray] = []  # each page's sorted hashes since the last merge
+        self._in_recent = 0
         self._runs: list[np.ndarray] = []
-        self._in_runs = 0
+        self._stored = 0  # keys the Bloom filter holds (runs and recent pages)
         self._bloom = np.zeros(0, dtype=np.uint8)  # packed bits, 1 << _log2 of them
         self._log2 = 0
 
-    def add_page(self, keys: list[Any]) -> int | None:
+    def add_page(self, keys: Sequence[Any]) -> int | None:
         """Add a page's keys; the index of the first one seen before (then nothing is added)."""
+        n = len(keys)
+        if not n:
+            return None
         try:
-            hashes = list(map(hash, keys))  # the common case, scalar keys: no Python-level loop
+            hashes = np.fromiter(map(hash, keys), dtype=np.int64, count=n)  # scalar keys: no Python loop
         except TypeError:
-            hashes = [_key_hash(k) for k in keys]
-        page = set(hashes)
+            hashes = np.fromiter(map(_key_hash, keys), dtype=np.int64, count=n)
+        ordered = np.sort(hashes)
         first: int | None = None  # the first key seen before, in order (it goes into the error message)
-        if len(page) != len(hashes) or not self._recent.isdisjoint(page):
+        if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
             seen: set[int] = set()
-            for i, h in enumerate(hashes):
-                if h in self._recent or h in seen:
+            for i, h in enumerate(hashes.tolist()):
+                if h in seen:
                     first = i
                     break
                 seen.add(h)
-        if self._runs and hashes:
-            arr = np.array(hashes, dtype=np.int64)
-            maybe = np.flatnonzero(self._may_hold(arr))
+        if self._stored:
+            maybe = np.flatnonzero(self._may_hold(hashes))
             if maybe.size:
-                wanted = arr[maybe]
-                for run in self._runs:
-                    pos = np.searchsorted(run, wanted)
-                    np.minimum(pos, run.size - 1, out=pos)
-                    hits = np.flatnonzero(run[pos] == wanted)
+                wanted = hashes[maybe]
+                for stored in (*self._runs, *self._recent):
+                    pos = np.searchsorted(stored, wanted)
+                    np.minimum(pos, stored.size - 1, out=pos)
+                    hits = np.flatnonzero(stored[pos] == wanted)
                     if hits.size:
                         at = int(maybe[hits[0]])
                         first = at if first is None else min(first, at)
         if first is not None:
             return first
-        self._recent |= page
-        if len(self._recent) >= self._MERGE:
-            fresh = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
-            self._recent = set()
-            self._add_run(fresh)
+        self._store(ordered)
         return None
 
-    def _add_run(self, fresh: np.ndarray) -> None:
-        """Move ``fresh`` (int64 hashes none of which is stored) into the runs and the filter."""
-        self._in_runs += fresh.size
-        if self._in_runs * self._BLOOM_BITS_PER_KEY // 2 > 1 << self._log2:
-            self._log2 = max(16, (self._in_runs * self._BLOOM_BITS_PER_KEY - 1).bit_length())
+    def _store(self, ordered: np.ndarray) -> None:
+        """Keep a page's sorted hashes, none of which is stored yet."""
+        self._stored += ordered.size
+        if self._stored * self._BLOOM_BITS_PER_KEY // 2 > 1 << self._log2:
+            self._log2 = max(16, (self._stored * self._BLOOM_BITS_PER_KEY - 1).bit_length())
             self._bloom = np.zeros(1 << (self._log2 - 3), dtype=np.uint8)
-            for run in self._runs:
-                self._mark(run)
-        self._mark(fresh)
-        if self._runs and self._runs[-1].size + fresh.size <= self._RUN:
-            fresh = np.concatenate((self._runs.pop(), fresh))
-        fresh.sort()  # in place: np.sort's copy would be one more array of the run
-        self._runs.append(fresh)
+            for stored in (*self._runs, *self._recent):
+                self._mark(stored)
+        self._mark(ordered)
+        self._recent.append(ordered)
+        self._in_recent += ordered.size
+        if self._in_recent >= self._MERGE:
+            fresh = np.concatenate(self._recent)
+            self._recent, self._in_recent = [], 0
+            if self._runs and self._runs[-1].size + fresh.size <= self._RUN:
+                fresh = np.concatenate((self._runs.pop(), fresh))
+            fresh.sort()  # in place: np.sort's copy would be one more array of the run
+            self._runs.append(fresh)
 
     def _positions(self, hashes: np.ndarray) -> list[np.ndarray]:
         u = hashes.view(np.uint64)
@@ -426,7 +432,7 @@ class _SeenKeys:
                 np.bitwise_or.at(self._bloom, pos >> np.uint64(3), bits)
 
     def _may_hold(self, hashes: np.ndarray) -> np.ndarray:
-        """Per hash: whether the runs may hold it (False: certainly not)."""
+        """Per hash: whether it may be stored (False: certainly not)."""
         out = np.ones(hashes.size, dtype=bool)
         for pos in self._positions(hashes):
             out &= ((self._bloom[pos >> np.uint64(3)] >> (pos & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)

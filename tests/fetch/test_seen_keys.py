@@ -80,7 +80,7 @@ def test_moving_the_recent_keys_copies_at_most_one_run():
     seen = _SeenKeys()
     run = _SeenKeys._RUN
     for i in range(8):  # ~1M even keys, in 8 runs
-        seen._add_run(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
+        seen._store(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
     seen._runs[-1] = seen._runs[-1][: run - _SeenKeys._MERGE]  # room in the last run: the merge copies it
     stored = sum(r.size for r in seen._runs)
     keys = list(range(1, 4 * _SeenKeys._MERGE, 2))  # odd: none seen before
@@ -93,10 +93,10 @@ def test_moving_the_recent_keys_copies_at_most_one_run():
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    assert sum(r.size for r in seen._runs) + len(seen._recent) == stored + len(keys)
+    assert sum(r.size for r in seen._runs) + seen._in_recent == stored + len(keys)
     assert all(r.size <= run for r in seen._runs)
     assert seen.add_page([keys[5]]) == 0 and seen.add_page([7 * 2]) == 0  # both kinds still found
-    # the recent set (~1 MB of ints), one run's copy (1 MB) and the new runs' keys: not 8 MB of keys again
+    # the recent pages (128 KB), one run's copy (1 MB) and the new runs' keys: not 8 MB of keys again
     assert peak < 5_000_000
 
 
@@ -108,7 +108,7 @@ def test_a_page_is_looked_up_in_the_runs_only_where_the_filter_may_hold_it(monke
     seen = _SeenKeys()
     run = _SeenKeys._RUN
     for i in range(8):  # ~1M keys, in 8 runs
-        seen._add_run(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
+        seen._store(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
     looked_up: list[int] = []
     real = np.searchsorted
 
