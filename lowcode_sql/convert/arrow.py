@@ -189,7 +189,11 @@ def _raw_to_batch(table: TableDef, cols: Sequence[ColumnDef], schema: pa.Schema,
 #: read_json costs ~0.2 ms a call before the first byte, orjson + ``pa.array`` ~1.3 µs a flat
 #: record, read_json ~1.1 (5 fields, 170 bytes a record: 0.37 vs 0.23 ms for 200 records, 5.6 vs
 #: 7.4 ms for 5,000). Nested records always gain (9-12 against 28-40 ms for 1,000 CoreData tasks).
-FLAT_MIN_BYTES = 256 << 10
+#: Above ~64 KB read_json also wins on the clock, more than its CPU says: it parses without the
+#: GIL, in a decoding thread, while orjson and ``pa.array`` hold it on the thread every page passes
+#: through (1,000-record flat pages, 170 KB, 300k rows, alternating in one process: 1.64 vs 1.81 s
+#: and 1.41 vs 1.68 s; it was 256 KB, which 1,000-record flat pages never reached).
+FLAT_MIN_BYTES = 64 << 10
 
 
 def arrow_page_decoder(table: TableDef, columns: Sequence[str], layout: tuple[str, tuple[str, ...]],
