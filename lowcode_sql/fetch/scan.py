@@ -346,8 +346,9 @@ class _SeenKeys:
     which of a page's keys may have been seen; only those (5-15%, almost never a real duplicate)
     are looked up, by ``searchsorted`` in each run and recent page. Looking every key up in every
     run cost 3 ms a 1,000-key page at 1M keys (1.6 s of a 1M-row scan, quadratic), and a Python set
-    of the recent keys another ~0.4 ms a page; the guard now costs ~0.3 ms a page, on the thread
-    that every page passes through."""
+    of the recent keys another ~0.3 ms a page; the guard now costs ~0.5 ms a page alone, ~1 ms in a
+    scan, where each numpy call may hand the GIL to the decoding threads and wait to get it back
+    (benchmarks/README.md, issue 15 item 3, fifth pass)."""
 
     _MERGE = 1 << 14
     _RUN = 1 << 17
