@@ -147,7 +147,9 @@ def measure(shape: str, rows: int, repeat: int, trees: dict[str, Path], cache_pa
         try:
             for client in clients.values():
                 client.scan(query + " LIMIT 1")  # warm-up: imports, first query of the process
-            if cache_pages:  # the server encodes every page once (another tree may page differently)
+            if cache_pages:
+                # the server encodes every page once: the bare download's pages, then each tree's own
+                # (a baseline may page otherwise); every client has also made one full scan before timing
                 asyncio.run(bare_download(server.url, targets))
                 for client in clients.values():
                     client.scan(query)
