@@ -83,7 +83,7 @@ def _count(text: str) -> int:
     return n
 
 
-_COMMANDS = ("query", "explain", "tables", "describe", "platforms", "demo", "sandbox")
+_COMMANDS = ("query", "explain", "tables", "describe", "platforms", "demo", "sandbox", "daemon")
 
 
 def _command(argv: Sequence[str]) -> str | None:
@@ -181,6 +181,20 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_const", const=True, default=None,
                        help="reject request parameters, filter operators and body keys the platform's docs do not "
                             "document (default: accept them, as the real services do)")
+
+    dm = sub.add_parser("daemon", help="keep the libraries imported in a resident process, so that each command "
+                                       "starts in ~0.1 s instead of ~0.5 s (lowcode_sql.daemon)",
+                        description="The daemon imports DuckDB, pyarrow, sqlglot and the engine once and forks a "
+                                    "child for each one-shot command (query, explain, verify, tables, describe, "
+                                    "platforms, demo, probe), which runs with the caller's streams, arguments, "
+                                    "directory and environment. Commands run without it when none is running, or "
+                                    "with LOWCODE_SQL_NO_DAEMON=1.")
+    dmsub = dm.add_subparsers(dest="daemon_command", metavar="action")
+    dstart = dmsub.add_parser("start", help="start it for this environment (or say it runs already)")
+    dstart.add_argument("--idle", type=float, default=900.0, metavar="SECONDS",
+                        help="exit after this long with no command (default 900)")
+    dmsub.add_parser("stop", help="stop every daemon of this user (running commands finish first)")
+    dmsub.add_parser("status", help="list the daemons; exit status 3 when none serves this environment")
 
     if command is None:  # probe, serve, help or a typo only: the other commands never import the
         # prober (its checks import the whole engine and execute.verify) nor the wire server
@@ -637,6 +651,16 @@ def _dispatch(args: argparse.Namespace) -> int | None:
         return _cmd_demo(args)
     if args.command == "sandbox":
         return _cmd_sandbox(args)
+    if args.command == "daemon":
+        from lowcode_sql.daemon import control
+
+        if args.daemon_command == "start":
+            return control.start(args.idle)
+        if args.daemon_command == "stop":
+            return control.stop()
+        if args.daemon_command == "status":
+            return control.status()
+        raise SystemExit("usage: lowcode-sql daemon start|stop|status")
     if args.command == "probe":
         return _cmd_probe(args)
     if args.command == "serve":

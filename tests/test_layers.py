@@ -54,8 +54,13 @@ ALLOWED: dict[str, set[str]] = {
     "spark": {"dialect", "fetch", "convert", "catalog", "execute", "connection", "sandbox"},
     "cli_output": set(),  # the CLI's writers: Arrow batches to files, the foundation only
     "cli": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "connection",
-            "duckdb_attach", "dbapi", "pgwire", "cli_output", "shell", "probe", "verify_query"},
+            "duckdb_attach", "dbapi", "pgwire", "cli_output", "shell", "probe", "verify_query", "daemon"},
     "shell": {"cli", "cli_output"},  # the CLI's interactive command: its error lines and cells are the CLI's own
+    # the command daemon: the caller's side (stdlib only: it runs before anything heavy is imported),
+    # the console entry point that asks it first, and the resident side that runs the CLI in a fork
+    "daemon": set(),
+    "launch": {"daemon", "cli"},
+    "forkserver": {"cli", "cli_output", "connection", "fetch"},
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {

@@ -1,0 +1,213 @@
+"""The command daemon (``lowcode_sql.daemon``, ``lowcode_sql.forkserver``): a real daemon process,
+real commands through the console entry point, and the caller's side of everything a command
+takes from its process (streams, exit status, directory, environment, umask, Ctrl-C, death)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lowcode_sql.daemon import client, place
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux", reason="Linux fork server")
+
+SLOW_SQL = "SELECT sum(hash(i)) FROM range(20000000000) t(i)"  # minutes of DuckDB work
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One daemon for the module, started the way a user does, and a runner that calls the
+    ``lowcode-sql`` entry point the way the console script does (a script file: its directory,
+    not the working directory, heads the import path, so every working directory has one key)."""
+    base = tmp_path_factory.mktemp("daemon")
+    ddir = base / "d"
+    ddir.mkdir(mode=0o700)
+    runner = base / "bin" / "lowcode-sql"
+    runner.parent.mkdir()
+    runner.write_text("import sys\nfrom lowcode_sql.launch import main\nsys.exit(main())\n")
+    # beside the runner (its directory's mtime is part of the key: written before the daemon starts)
+    (runner.parent / "where.py").write_text("from lowcode_sql.daemon import place\nprint(place.socket_path())\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOWCODE_SQL_")}
+    env[place.DIR_ENV] = str(ddir)
+    env["LOWCODE_SQL_TEST_TOKEN"] = "tok-5ecret-in-the-starters-env"
+    started = subprocess.run([sys.executable, str(runner), "daemon", "start", "--idle", "300"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    socket_path = next(ddir.glob("*.sock"))
+    info = {"dir": ddir, "runner": runner, "env": env, "socket": socket_path}
+    yield info
+    subprocess.run([sys.executable, str(runner), "daemon", "stop"], env=env, capture_output=True, timeout=30)
+
+
+def _status(d: dict[str, Any]) -> dict[str, Any]:
+    return client.request(d["socket"], {"control": "status"})
+
+
+def _run(d: dict[str, Any], *args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(d["runner"]), *args], env=env or d["env"], cwd=cwd,
+                          input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def _served_by_daemon(d: dict[str, Any], *args: str, **kw: Any) -> tuple[subprocess.CompletedProcess[str], bool]:
+    before = _status(d)["served"]
+    out = _run(d, *args, **kw)
+    return out, _status(d)["served"] == before + 1
+
+
+def _wait_idle(d: dict[str, Any], timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while (running := _status(d)["running"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return int(running)
+
+
+def test_a_query_runs_in_the_daemon_with_the_callers_streams(daemon: dict[str, Any]) -> None:
+    out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv",
+                                    "SELECT count(*) AS n FROM coredata.projects WHERE status IS NOT NULL")
+    assert served
+    assert out.returncode == 0, out.stderr
+    direct = _run(daemon, "query", "--demo", "-f", "csv",
+                  "SELECT count(*) AS n FROM coredata.projects WHERE status IS NOT NULL",
+                  env={**daemon["env"], client.DISABLE_ENV: "1"})
+    assert out.stdout == direct.stdout and out.stdout.split()[0] == '"n"' and int(out.stdout.split()[1]) > 0
+
+
+def test_errors_keep_their_line_and_exit_status(daemon: dict[str, Any]) -> None:
+    out, served = _served_by_daemon(daemon, "query", "--demo", "SELECT nope FROM coredata.projects")
+    assert served
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert out.stderr.startswith("lowcode-sql: UnknownColumn: ") and "Traceback" not in out.stderr
+    usage, served = _served_by_daemon(daemon, "query", "--no-such-option", "SELECT 1")
+    assert served and usage.returncode == 2 and "usage:" in usage.stderr
+
+
+def test_the_child_takes_the_callers_directory_environment_and_umask(daemon: dict[str, Any], tmp_path: Path) -> None:
+    env = {**daemon["env"], "LOWCODE_SQL_SANDBOX_SAMPLE": "no-such-sample"}
+    out, served = _served_by_daemon(daemon, "tables", "--demo", env=env)
+    assert served and out.returncode == 1 and "no-such-sample" in out.stderr  # the caller's variable, read
+    old = os.umask(0o077)
+    try:
+        out, served = _served_by_daemon(daemon, "query", "--demo", "-o", "answer.csv", "SELECT 7 AS seven",
+                                        cwd=tmp_path)
+    finally:
+        os.umask(old)
+    assert served and out.returncode == 0, out.stderr
+    written = tmp_path / "answer.csv"
+    assert written.read_text().split() == ['"seven"', "7"]
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600  # umask 077, not the daemon's
+
+
+def test_sql_from_the_callers_stdin(daemon: dict[str, Any]) -> None:
+    out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", "-", stdin="SELECT 42 AS answer")
+    assert served and out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['"answer"', "42"]
+
+
+def test_ctrl_c_reaches_the_command(daemon: dict[str, Any]) -> None:
+    proc = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", SLOW_SQL], env=daemon["env"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while _status(daemon)["running"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip() == "lowcode-sql: interrupted"
+    assert _wait_idle(daemon) == 0
+
+
+def test_a_caller_that_dies_takes_its_command_with_it(daemon: dict[str, Any]) -> None:
+    proc = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", SLOW_SQL], env=daemon["env"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while _status(daemon)["running"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _status(daemon)["running"] == 1
+    proc.kill()
+    proc.wait(10)
+    assert _wait_idle(daemon) == 0  # else its DuckDB would go on burning a core for minutes
+
+
+def test_another_environment_or_an_opt_out_runs_without_the_daemon(daemon: dict[str, Any]) -> None:
+    for env in ({**daemon["env"], "TZ": "America/La_Paz"},  # read at import: another daemon's
+                {**daemon["env"], client.DISABLE_ENV: "1"}):
+        out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", "SELECT 1 AS one", env=env)
+        assert not served
+        assert out.returncode == 0 and out.stdout.split() == ['"one"', "1"]
+    # the servers and the shell stay in the caller's process
+    assert client.run(["shell", "--demo"]) is None
+    assert client.run(["sandbox", "serve", "coredata"]) is None
+
+
+def test_a_directory_others_can_enter_is_never_used(daemon: dict[str, Any]) -> None:
+    os.chmod(daemon["dir"], 0o755)
+    try:
+        out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", "SELECT 1 AS one")
+        started = _run(daemon, "daemon", "start")
+    finally:
+        os.chmod(daemon["dir"], 0o700)
+    assert not served and out.returncode == 0 and out.stdout.split() == ['"one"', "1"]
+    assert started.returncode == 1 and "open to other users" in started.stderr
+
+
+def test_a_stale_socket_file_is_not_a_daemon(tmp_path: Path, daemon: dict[str, Any]) -> None:
+    ddir = tmp_path / "d"
+    ddir.mkdir(mode=0o700)
+    env = {**daemon["env"], place.DIR_ENV: str(ddir)}
+    where = daemon["runner"].parent / "where.py"  # the runner's import path, so its key
+    out = subprocess.run([sys.executable, str(where)], env=env, capture_output=True, text=True, check=True)
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as s:  # bound, never listening: as a daemon killed with -9 leaves it
+        s.bind(out.stdout.strip())
+    ran = _run(daemon, "query", "--demo", "-f", "csv", "SELECT 1 AS one", env=env)
+    assert ran.returncode == 0 and ran.stdout.split() == ['"one"', "1"]
+
+
+def test_the_daemon_holds_no_credential_and_logs_no_command(daemon: dict[str, Any]) -> None:
+    secret_sql = "SELECT 'tok-in-the-sql-9f2' AS s"
+    out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", secret_sql)
+    assert served and out.returncode == 0
+    pid = _status(daemon)["pid"]
+    environ = Path(f"/proc/{pid}/environ").read_bytes()
+    assert b"tok-5ecret-in-the-starters-env" not in environ  # the starter's variables stay with the starter
+    log = daemon["socket"].with_suffix(".log").read_text()
+    assert "serving at" in log
+    assert "tok-in-the-sql-9f2" not in log and "tok-5ecret" not in log
+
+
+def test_the_key_follows_import_time_variables_only() -> None:
+    base = {"LANG": "C.UTF-8", "TZ": "UTC"}
+    assert place.key(base) != place.key({**base, "TZ": "Europe/Tallinn"})
+    assert place.key(base) != place.key({**base, "PYTHONHASHSEED": "1"})
+    assert place.key(base) == place.key({**base, "CRM_TOKEN": "a", "LOWCODE_SQL_CONFIG": "x.toml"})
+
+
+def test_status_and_stop(tmp_path: Path, daemon: dict[str, Any]) -> None:
+    ddir = tmp_path / "d"
+    ddir.mkdir(mode=0o700)
+    env = {**daemon["env"], place.DIR_ENV: str(ddir)}
+    assert _run(daemon, "daemon", "status", env=env).returncode == 3
+    assert _run(daemon, "daemon", "start", "--idle", "60", env=env).returncode == 0
+    again = _run(daemon, "daemon", "start", env=env)
+    assert again.returncode == 0 and "running already" in again.stdout
+    status = _run(daemon, "daemon", "status", env=env)
+    assert status.returncode == 0 and "(used here)" in status.stdout
+    stopped = _run(daemon, "daemon", "stop", env=env)
+    assert stopped.returncode == 0 and "stops" in stopped.stdout
+    deadline = time.monotonic() + 10
+    while list(ddir.glob("*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(ddir.glob("*.sock"))
