@@ -42,7 +42,11 @@ _MAX_REQUEST = 1 << 20  # argv + environment: far beyond any real one
 _REQUEST_TIMEOUT = 5.0
 
 
-def _log(message: str) -> None:
+_TROUBLE = {"seen": False}  # a line worth keeping the log for (else it is removed as the daemon exits)
+
+
+def _log(message: str, trouble: bool = False) -> None:
+    _TROUBLE["seen"] |= trouble
     print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} lowcode-sql daemon[{os.getpid()}]: {message}",
           file=sys.stderr, flush=True)
 
@@ -228,6 +232,9 @@ class Daemon:
                 listener.close()
                 with contextlib.suppress(FileNotFoundError):
                     self.path.unlink()
+            if not _TROUBLE["seen"]:  # (written by `daemon start`: its name is the socket's)
+                with contextlib.suppress(OSError):
+                    self.path.with_suffix(".log").unlink()
 
     def _accept(self) -> None:
         try:
@@ -239,7 +246,7 @@ class Daemon:
         try:
             conn.settimeout(_REQUEST_TIMEOUT)
             if not _same_user(conn):
-                _log("refused a caller of another user")
+                _log("refused a caller of another user", trouble=True)
                 conn.close()
                 return
             head, fds, _flags, _addr = socket.recv_fds(conn, 4, 3)
@@ -264,7 +271,7 @@ class Daemon:
             self.children[pid] = conn
             self.sel.register(conn, selectors.EVENT_READ, pid)
         except (OSError, ValueError, KeyError, TypeError) as e:
-            _log(f"dropped a request: {type(e).__name__}")
+            _log(f"dropped a request: {type(e).__name__}", trouble=True)
             conn.close()
         finally:
             for fd in fds:

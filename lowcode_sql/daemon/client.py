@@ -79,7 +79,7 @@ def run(argv: list[str]) -> int | None:
     platform without fd passing), and the caller should run it itself."""
     if os.environ.get(DISABLE_ENV, "") not in ("", "0") or _command(argv) not in ELIGIBLE:
         return None
-    if not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
+    if not hasattr(socket, "send_fds") or not hasattr(os, "fork") or not place.any_daemon():
         return None
     try:
         path = place.socket_path()

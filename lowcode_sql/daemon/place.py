@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["DIR_ENV", "UnsafeDirectory", "daemon_dir", "key", "socket_path"]
+__all__ = ["DIR_ENV", "UnsafeDirectory", "any_daemon", "daemon_dir", "key", "socket_path"]
 
 DIR_ENV = "LOWCODE_SQL_DAEMON_DIR"
 # read while the libraries are imported (so fixed in a daemon for its life); everything else the
@@ -34,9 +34,7 @@ class UnsafeDirectory(Exception):
     """The daemon directory is not a directory of this user's that only they can enter."""
 
 
-def daemon_dir() -> Path:
-    """The daemon directory, created (mode 0700) if missing; ``UnsafeDirectory`` when it is a
-    symlink, someone else's, or open to others."""
+def _chosen_dir() -> Path:
     chosen = os.environ.get(DIR_ENV)
     if chosen:
         path = Path(chosen)
@@ -44,6 +42,22 @@ def daemon_dir() -> Path:
         path = Path(os.environ["XDG_RUNTIME_DIR"]) / "lowcode-sql"
     else:
         path = Path(tempfile.gettempdir()) / f"lowcode-sql-{os.getuid()}"
+    return path
+
+
+def any_daemon() -> bool:
+    """Whether the daemon directory holds a socket at all: the check a command makes before it
+    computes its key (~3 ms), so that without a daemon it costs one ``listdir``."""
+    try:
+        return any(name.endswith(".sock") for name in os.listdir(_chosen_dir()))
+    except OSError:
+        return False
+
+
+def daemon_dir() -> Path:
+    """The daemon directory, created (mode 0700) if missing; ``UnsafeDirectory`` when it is a
+    symlink, someone else's, or open to others."""
+    path = _chosen_dir()
     try:
         path.mkdir(mode=0o700, parents=False, exist_ok=True)
         st = os.lstat(path)

@@ -211,3 +211,4 @@ def test_status_and_stop(tmp_path: Path, daemon: dict[str, Any]) -> None:
     while list(ddir.glob("*.sock")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not list(ddir.glob("*.sock"))
+    assert not list(ddir.glob("*.log"))  # nothing went wrong: the daemon takes its log with it
