@@ -83,7 +83,7 @@ def run(argv: list[str]) -> int | None:
         return None
     try:
         path = place.socket_path()
-    except place.UnsafeDirectory:
+    except (place.UnsafeDirectory, OSError):  # OSError: e.g. the working directory (on the path) is gone
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -93,7 +93,11 @@ def run(argv: list[str]) -> int | None:
             return None
         umask = os.umask(0o022)
         os.umask(umask)
-        payload = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": umask}).encode()
+        try:
+            cwd = os.getcwd()
+        except OSError:  # a working directory deleted under the caller: the command says so itself
+            return None
+        payload = json.dumps({"argv": argv, "cwd": cwd, "env": dict(os.environ), "umask": umask}).encode()
         try:
             sys.stdout.flush()
             socket.send_fds(sock, [struct.pack("!I", len(payload))], [0, 1, 2])

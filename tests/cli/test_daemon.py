@@ -108,6 +108,31 @@ def test_the_child_takes_the_callers_directory_environment_and_umask(daemon: dic
     assert stat.S_IMODE(written.stat().st_mode) == 0o600  # umask 077, not the daemon's
 
 
+def test_commands_at_the_same_time_each_get_their_own_child(daemon: dict[str, Any]) -> None:
+    before = _status(daemon)["served"]
+    procs = [subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", "-f", "csv",
+                               f"SELECT {i} AS n, count(*) AS projects FROM coredata.projects"],
+                              env=daemon["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [e for _, e in outs]
+    assert [o.split()[1].split(",")[0] for o, _ in outs] == ["0", "1", "2", "3"]
+    assert len({o.split()[1].split(",")[1] for o, _ in outs}) == 1  # the same count in every child
+    assert _status(daemon)["served"] == before + 4
+
+
+def test_a_deleted_working_directory_runs_the_command_here(daemon: dict[str, Any], tmp_path: Path) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (f"import os, sys; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r}); "
+              f"sys.argv = ['lowcode-sql', 'query', '--demo', '-f', 'csv', 'SELECT 1 AS one']; "
+              f"sys.path.insert(0, {str(daemon['runner'].parent)!r}); "
+              "from lowcode_sql.launch import main; sys.exit(main())")
+    out = subprocess.run([sys.executable, "-c", script], env=daemon["env"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and out.stdout.split() == ['"one"', "1"], out.stderr
+
+
 def test_sql_from_the_callers_stdin(daemon: dict[str, Any]) -> None:
     out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", "-", stdin="SELECT 42 AS answer")
     assert served and out.returncode == 0, out.stderr
