@@ -18,7 +18,8 @@
 Exit status: 0 on success, 1 for any error (one line on stderr, ``lowcode-sql: <Type>: <message>``,
 never a traceback; ``--debug``, anywhere on the line, shows one; a syntax error adds the SQL line and
 a caret) and for verify's "different answers" (the report on stdout, nothing on stderr), 2 for bad
-command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it).
+command-line usage, 130 on Ctrl-C (the scans are cancelled: no request after it), 141 (quietly) when
+the reader of stdout leaves (``| head``).
 Everything printed about an error (the line, and the traceback with ``--debug``) passes
 ``lowcode_sql.secrets.redact``.
 """
@@ -594,6 +595,16 @@ class _Interrupt:
 _INTERRUPT = _Interrupt()
 
 
+def _drop_stdout() -> None:
+    """Point fd 1 at /dev/null, so that Python's flush of stdout at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
     """``--debug`` anywhere before a ``--`` (argparse only takes it before the command)."""
     out: list[str] = []
@@ -702,6 +713,11 @@ def _main(argv: Sequence[str]) -> int:
             # ExecutionError wrapping the KeyboardInterrupt) is the user's Ctrl-C
             print("lowcode-sql: interrupted", file=sys.stderr)
             return 130
+        if isinstance(e, BrokenPipeError) and _PROCESS.ours:
+            # the reader of stdout left (`lowcode-sql query ... | head`): end quietly, with the status
+            # a shell shows for a command SIGPIPE ended (128 + 13), as `cat` and `yes` do
+            _drop_stdout()
+            return 141
         if isinstance(e, SystemExit):
             raise
         if debug:

@@ -43,6 +43,20 @@ def test_output_into_a_missing_directory_is_one_line(capsys, tmp_path):
     assert "does not exist" in one_error_line(err, "ConfigError")
 
 
+def test_a_reader_that_leaves_ends_the_command_quietly():
+    # `lowcode-sql query ... | head -1`: the pipe closes under the writer; no error line, and the
+    # status a shell shows for a command SIGPIPE ended (128 + 13), in the command's own process
+    env = {**os.environ, "LOWCODE_SQL_NO_DAEMON": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from lowcode_sql.launch import main; sys.exit(main())",
+                             "query", "--demo", "-f", "csv", "SELECT * FROM range(2000000)"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdout is not None and proc.stdout.readline() == b'"range"\n'
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 141
+    assert err == b""
+
+
 def test_config_path_that_is_a_directory(capsys, tmp_path):
     code, _, err = run(capsys, "query", "-c", str(tmp_path), "SELECT 1")
     assert code == 1 and "Is a directory" in one_error_line(err, "ConfigError")

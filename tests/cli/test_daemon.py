@@ -139,6 +139,18 @@ def test_sql_from_the_callers_stdin(daemon: dict[str, Any]) -> None:
     assert out.stdout.split() == ['"answer"', "42"]
 
 
+def test_a_reader_that_leaves_ends_the_command_quietly(daemon: dict[str, Any]) -> None:
+    before = _status(daemon)["served"]
+    proc = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", "-f", "csv",
+                             "SELECT * FROM range(2000000)"], env=daemon["env"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b'"range"\n'
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err) == (141, b"")  # the child's status, relayed
+    assert _status(daemon)["served"] == before + 1
+
+
 def test_ctrl_c_reaches_the_command(daemon: dict[str, Any]) -> None:
     proc = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", SLOW_SQL], env=daemon["env"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
