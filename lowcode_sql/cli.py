@@ -671,7 +671,8 @@ def _dispatch(args: argparse.Namespace) -> int | None:
             return control.stop()
         if args.daemon_command == "status":
             return control.status()
-        raise SystemExit("usage: lowcode-sql daemon start|stop|status")
+        print("usage: lowcode-sql daemon start|stop|status", file=sys.stderr)
+        return 2
     if args.command == "probe":
         return _cmd_probe(args)
     if args.command == "serve":

@@ -237,6 +237,8 @@ def test_status_and_stop(tmp_path: Path, daemon: dict[str, Any]) -> None:
     ddir.mkdir(mode=0o700)
     env = {**daemon["env"], place.DIR_ENV: str(ddir)}
     assert _run(daemon, "daemon", "status", env=env).returncode == 3
+    usage = _run(daemon, "daemon", env=env)
+    assert (usage.returncode, usage.stderr) == (2, "usage: lowcode-sql daemon start|stop|status\n")
     assert _run(daemon, "daemon", "start", "--idle", "60", env=env).returncode == 0
     again = _run(daemon, "daemon", "start", env=env)
     assert again.returncode == 0 and "running already" in again.stdout
