@@ -25,7 +25,7 @@ __all__ = ["DIR_ENV", "UnsafeDirectory", "any_daemon", "daemon_dir", "key", "soc
 DIR_ENV = "LOWCODE_SQL_DAEMON_DIR"
 # read while the libraries are imported (so fixed in a daemon for its life); everything else the
 # child takes from the caller's environment as it runs
-_KEY_VARIABLES = ("TZ", "LANG")
+_KEY_VARIABLES = ("TZ", "LANG", "SSL_CERT_FILE", "SSL_CERT_DIR")  # the TLS context is built in the daemon
 _KEY_PREFIXES = ("PYTHON", "LC_", "ARROW_", "MALLOC_", "OMP_", "OPENBLAS_", "LD_", "DUCKDB_")
 _MAX_SOCKET_PATH = 100  # sockaddr_un's sun_path is 108 bytes on Linux, 104 on macOS
 

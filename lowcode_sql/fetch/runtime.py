@@ -52,6 +52,12 @@ def _shared_ssl_context() -> ssl.SSLContext:
     return _ssl_context
 
 
+def warm_tls() -> None:
+    """Build the process's TLS context now: the command daemon does it once before it forks, so a
+    command's first source does not pay it (the daemon is keyed on ``SSL_CERT_FILE``/``SSL_CERT_DIR``)."""
+    _shared_ssl_context()
+
+
 class SourceRuntime:
     """Everything needed to talk to one source; lives on the shared I/O loop (``fetch.loop``).
 

@@ -229,6 +229,7 @@ def test_the_key_follows_import_time_variables_only() -> None:
     base = {"LANG": "C.UTF-8", "TZ": "UTC"}
     assert place.key(base) != place.key({**base, "TZ": "Europe/Tallinn"})
     assert place.key(base) != place.key({**base, "PYTHONHASHSEED": "1"})
+    assert place.key(base) != place.key({**base, "SSL_CERT_FILE": "/etc/ssl/corp-ca.pem"})  # the daemon's TLS
     assert place.key(base) == place.key({**base, "CRM_TOKEN": "a", "LOWCODE_SQL_CONFIG": "x.toml"})
 
 
