@@ -33,6 +33,7 @@ import socket
 import struct
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -334,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.path:
         sys.path[:] = json.loads(args.path)
+    # Python 3.12+ warns on fork() in a process with more than one thread: here those are the
+    # libraries' own (module docstring), which stop and restart themselves around a fork
+    warnings.filterwarnings("ignore", message=r".*fork\(\) may lead to deadlocks", category=DeprecationWarning)
     started = time.perf_counter()
     imported = _import_libraries()
     _warm_up()
