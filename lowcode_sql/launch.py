@@ -12,7 +12,11 @@ __all__ = ["main"]
 def main() -> int:
     from lowcode_sql.daemon import client
 
-    code = client.run(sys.argv[1:])
+    try:
+        code = client.run(sys.argv[1:])
+    except KeyboardInterrupt:  # before a command started: nothing ran
+        print("lowcode-sql: interrupted", file=sys.stderr)
+        return 130
     if code is not None:
         return code
     from lowcode_sql.cli import main as run_here

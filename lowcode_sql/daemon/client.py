@@ -98,42 +98,70 @@ def run(argv: list[str]) -> int | None:
         except OSError:  # a working directory deleted under the caller: the command says so itself
             return None
         payload = json.dumps({"argv": argv, "cwd": cwd, "env": dict(os.environ), "umask": umask}).encode()
+        relay = _Relay()  # from here on a Ctrl-C is the command's, not a traceback of this process
         try:
-            sys.stdout.flush()
-            socket.send_fds(sock, [struct.pack("!I", len(payload))], [0, 1, 2])
-            sock.sendall(payload)
-        except OSError:  # a closed standard stream (EBADF), or the daemon went away: nothing ran
-            return None
-        return _follow(sock)
+            try:
+                sys.stdout.flush()
+                socket.send_fds(sock, [struct.pack("!I", len(payload))], [0, 1, 2])
+                sock.sendall(payload)
+            except OSError:  # a closed standard stream (EBADF), or the daemon went away: nothing ran
+                return None
+            return _follow(sock, relay)
+        finally:
+            relay.remove()
     finally:
         sock.close()
 
 
-def _follow(sock: socket.socket) -> int | None:
+class _Relay:
+    """Signals to the child: held until its pid is known (the command has not started; it gets
+    them as it does), then passed on as they come."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+        self.pending: list[int] = []
+        self.previous = {sig: signal.signal(sig, self._on) for sig in _FORWARDED}
+
+    def _on(self, signum: int, frame: Any) -> None:
+        if self.pid is None:
+            self.pending.append(signum)
+            return
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def started(self, pid: int) -> None:
+        self.pid = pid
+        for signum in self.pending:
+            self._on(signum, None)
+        self.pending.clear()
+
+    def remove(self) -> None:
+        """Put the caller's handlers back; a signal held for a command that never started is the
+        caller's own again (Ctrl-C: KeyboardInterrupt; SIGTERM and the others: their default)."""
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        if self.pid is None:
+            for signum in self.pending:
+                if signum == signal.SIGINT:
+                    raise KeyboardInterrupt
+                os.kill(os.getpid(), signum)
+
+
+def _follow(sock: socket.socket, relay: _Relay) -> int | None:
     lines = _lines(sock)
     try:
         pid = int(next(lines)["pid"])
     except (StopIteration, ValueError, KeyError, TypeError):
         return None  # the child never started the command: the caller runs it
-    previous = {}
-
-    def forward(signum: int, frame: Any) -> None:
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-
-    for sig in _FORWARDED:
-        previous[sig] = signal.signal(sig, forward)
+    relay.started(pid)
     try:
         for message in lines:
             if "exit" in message:
                 return int(message["exit"])
     except ValueError:
         pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     print("lowcode-sql: the daemon ended before the command did (its exit status is unknown); "
           "run `lowcode-sql daemon status`", file=sys.stderr)
     return 1

@@ -5,10 +5,13 @@ takes from its process (streams, exit status, directory, environment, umask, Ctr
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,6 +166,85 @@ def test_ctrl_c_reaches_the_command(daemon: dict[str, Any]) -> None:
     assert proc.returncode == 130
     assert err.strip() == "lowcode-sql: interrupted"
     assert _wait_idle(daemon) == 0
+
+
+class _FakeDaemon:
+    """A socket where the runner's daemon would listen, answered by the test: it takes the request
+    and then says what the test tells it to."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        import socket as socket_mod
+
+        # short: a socket path must stay under ~100 bytes, which pytest's tmp_path can pass
+        self.dir = Path(tempfile.mkdtemp(prefix="lcd-"))
+        self.env = {**d["env"], place.DIR_ENV: str(self.dir)}
+        where = subprocess.run([sys.executable, str(d["runner"].parent / "where.py")], env=self.env,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        self.listener = socket_mod.socket(socket_mod.AF_UNIX)
+        self.listener.bind(where)
+        self.listener.listen(1)
+        self.listener.settimeout(60)
+
+    def __enter__(self) -> _FakeDaemon:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.listener.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def take_request(self) -> Any:
+        import socket as socket_mod
+
+        conn, _ = self.listener.accept()
+        head, fds, _, _ = socket_mod.recv_fds(conn, 4, 3)
+        for fd in fds:
+            os.close(fd)
+        (n,) = struct.unpack("!I", head)
+        while n > 0:
+            n -= len(conn.recv(n))
+        return conn
+
+
+def test_ctrl_c_before_the_command_starts_reaches_it_once_it_does(daemon: dict[str, Any], tmp_path: Path) -> None:
+    with _FakeDaemon(daemon) as fake:
+        _ctrl_c_before_start(daemon, fake, tmp_path)
+
+
+def _ctrl_c_before_start(daemon: dict[str, Any], fake: _FakeDaemon, tmp_path: Path) -> None:
+    marker = tmp_path / "got"
+    # the "command": a process that notes the SIGINT it gets and ends as the CLI would
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys, time\n"
+        f"signal.signal(signal.SIGINT, lambda *a: (open({str(marker)!r}, 'w').write('SIGINT'), sys.exit(130)))\n"
+        "time.sleep(60)\n")])
+    caller = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", "SELECT 1"],
+                              env=fake.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    conn = fake.take_request()
+    time.sleep(0.3)
+    caller.send_signal(signal.SIGINT)  # before the "child" has said it started
+    time.sleep(0.3)
+    conn.sendall(f'{{"pid": {child.pid}}}\n'.encode())
+    assert child.wait(30) == 130 and marker.read_text() == "SIGINT"  # passed on once the pid was known
+    conn.sendall(b'{"exit": 130}\n')
+    conn.close()
+    out, err = caller.communicate(timeout=30)
+    assert caller.returncode == 130 and "Traceback" not in err and out == ""
+
+
+def test_ctrl_c_while_no_command_started_is_the_callers(daemon: dict[str, Any], tmp_path: Path) -> None:
+    with _FakeDaemon(daemon) as fake:
+        caller = subprocess.Popen([sys.executable, str(daemon["runner"]), "query", "--demo", "-f", "csv",
+                                   "SELECT 'ran here' AS x"],
+                                  env=fake.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn = fake.take_request()
+        time.sleep(0.3)
+        caller.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        conn.close()  # no child started
+        out, err = caller.communicate(timeout=60)
+    assert caller.returncode == 130
+    assert err.strip() == "lowcode-sql: interrupted"
+    assert out == ""  # the command did not then run in the caller
 
 
 def test_a_caller_that_dies_takes_its_command_with_it(daemon: dict[str, Any]) -> None:
