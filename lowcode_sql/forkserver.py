@@ -85,6 +85,11 @@ def _warm_up() -> None:
     finally:
         con.close()
     loop.shutdown(timeout=5.0)
+    # the emulators --demo reads, with their sample data, for each child to take its own copy of
+    # (built after the demo query: the daemon itself never touches them)
+    from lowcode_sql import sandbox
+
+    sandbox.prebuild()
     import gc
 
     gc.collect()

@@ -136,6 +136,23 @@ def test_a_deleted_working_directory_runs_the_command_here(daemon: dict[str, Any
     assert out.returncode == 0 and out.stdout.split() == ['"one"', "1"], out.stderr
 
 
+def test_demo_emulators_built_in_the_daemon_answer_as_fresh_ones(daemon: dict[str, Any]) -> None:
+    # the daemon builds the --demo emulators before it forks; a child takes its own copy, or
+    # builds anew when the caller's environment asks for another sample
+    sql = "SELECT count(*) AS n, min(title) AS t, max(title) AS u FROM coredata.tasks"
+    answers = {}
+    for sample in ("business", "traps"):
+        env = {**daemon["env"], "LOWCODE_SQL_SANDBOX_SAMPLE": sample}
+        out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", sql, env=env)
+        here = _run(daemon, "query", "--demo", "-f", "csv", sql, env={**env, client.DISABLE_ENV: "1"})
+        assert served and out.returncode == 0 and here.returncode == 0, out.stderr
+        assert out.stdout == here.stdout
+        answers[sample] = out.stdout
+    assert answers["business"] != answers["traps"]
+    again, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", sql)  # another child: its own copy
+    assert served and again.stdout == answers["business"]
+
+
 def test_sql_from_the_callers_stdin(daemon: dict[str, Any]) -> None:
     out, served = _served_by_daemon(daemon, "query", "--demo", "-f", "csv", "-", stdin="SELECT 42 AS answer")
     assert served and out.returncode == 0, out.stderr

@@ -375,6 +375,32 @@ def test_registry_unknown_name() -> None:
         get_sandbox("zzz")
 
 
+def test_prebuilt_emulators_are_taken_once_and_only_as_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``prebuild`` (the command daemon's, before it forks): the next default ``get_sandbox(name)``
+    takes the one built, once; options, another sample or strictness build a new one."""
+    import lowcode_sql.sandbox as sandbox_pkg
+    from lowcode_sql.sandbox._base import SAMPLE_ENV, STRICT_ENV
+
+    monkeypatch.delenv(SAMPLE_ENV, raising=False)
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    monkeypatch.setattr(sandbox_pkg, "_PREBUILT", {})
+    sandbox_pkg.prebuild()
+    ready = dict(sandbox_pkg._PREBUILT)
+    assert {name for name, _ in ready} == set(names())
+    built = ready[("coredata", (None, None))]
+    assert get_sandbox("coredata", latency=0.01) is not built  # with options: a new one
+    assert get_sandbox("CoreData") is built  # taken
+    assert get_sandbox("coredata") is not built  # once
+    monkeypatch.setenv(SAMPLE_ENV, "traps")  # built for another sample: not taken
+    other = get_sandbox("entu")
+    assert other is not ready[("entu", (None, None))]
+    monkeypatch.delenv(SAMPLE_ENV)
+    monkeypatch.setenv(STRICT_ENV, "1")  # nor for another strictness
+    assert get_sandbox("entu") is not ready[("entu", (None, None))]
+    monkeypatch.delenv(STRICT_ENV)
+    assert get_sandbox("entu") is ready[("entu", (None, None))]
+
+
 # -- the real server ---------------------------------------------------------------------------
 
 
