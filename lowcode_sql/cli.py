@@ -192,8 +192,10 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
                                     "with LOWCODE_SQL_NO_DAEMON=1.")
     dmsub = dm.add_subparsers(dest="daemon_command", metavar="action")
     dstart = dmsub.add_parser("start", help="start it for this environment (or say it runs already)")
-    dstart.add_argument("--idle", type=float, default=900.0, metavar="SECONDS",
-                        help="exit after this long with no command (default 900)")
+    from lowcode_sql.daemon import DEFAULT_IDLE  # (stdlib only)
+
+    dstart.add_argument("--idle", type=float, default=DEFAULT_IDLE, metavar="SECONDS",
+                        help=f"exit after this long with no command (default {DEFAULT_IDLE:g})")
     dmsub.add_parser("stop", help="stop every daemon of this user (running commands finish first)")
     dmsub.add_parser("status", help="list the daemons; exit status 3 when none serves this environment")
 

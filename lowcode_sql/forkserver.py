@@ -37,6 +37,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from lowcode_sql.daemon import DEFAULT_IDLE
+
 __all__ = ["main"]
 
 _MAX_REQUEST = 1 << 20  # argv + environment: far beyond any real one
@@ -227,10 +229,9 @@ class Daemon:
                 for key, _ in self.sel.select(timeout=1.0):
                     if key.data == "accept":
                         self._accept()
-                    elif key.data == "signal":
+                    elif key.data == "signal":  # a child ended: reaped below
                         with contextlib.suppress(BlockingIOError):
                             rsig.recv(4096)
-                        self._reap()
                     else:
                         self._caller_closed(key.data, key.fileobj)  # type: ignore[arg-type]
                 self._reap()
@@ -335,7 +336,7 @@ class Daemon:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m lowcode_sql.forkserver", description=__doc__.splitlines()[0])
     ap.add_argument("socket")
-    ap.add_argument("--idle", type=float, default=900.0)
+    ap.add_argument("--idle", type=float, default=DEFAULT_IDLE)
     ap.add_argument("--path", help="the import path of the process that started it (JSON list)")
     args = ap.parse_args(argv)
     if args.path:

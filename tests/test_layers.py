@@ -60,7 +60,7 @@ ALLOWED: dict[str, set[str]] = {
     # the console entry point that asks it first, and the resident side that runs the CLI in a fork
     "daemon": set(),
     "launch": {"daemon", "cli"},
-    "forkserver": {"cli", "cli_output", "connection", "fetch", "sandbox"},
+    "forkserver": {"cli", "cli_output", "connection", "fetch", "sandbox", "daemon"},
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {

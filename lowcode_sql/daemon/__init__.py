@@ -11,3 +11,6 @@ imported and warmed up, so no command sees another's state, credentials or conne
 Stdlib only here (``place``, ``client``, ``control``): the caller imports nothing heavy before it
 knows whether a daemon answers. The resident side is ``lowcode_sql.forkserver``.
 """
+
+#: seconds a daemon waits with no command before it exits (``daemon start --idle``)
+DEFAULT_IDLE = 900.0

@@ -19,21 +19,18 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from lowcode_sql.daemon import client, place
+from lowcode_sql.daemon import DEFAULT_IDLE, client, place
 
-__all__ = ["DEFAULT_IDLE", "start", "status", "stop"]
+__all__ = ["start", "status", "stop"]
 
-DEFAULT_IDLE = 900.0
 _START_TIMEOUT = 60.0
 # besides those of the key: what a Python process needs to start at all
 _KEPT = ("PATH", "HOME", "TMPDIR", "USER", "LOGNAME", "SYSTEMROOT")
 
 
 def _daemon_environment() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k in _KEPT or k in place._KEY_VARIABLES or k.startswith(place._KEY_PREFIXES)}
-    if place.DIR_ENV in os.environ:
-        env[place.DIR_ENV] = os.environ[place.DIR_ENV]
+    env = place.import_time_variables(os.environ)
+    env.update((k, os.environ[k]) for k in (*_KEPT, place.DIR_ENV) if k in os.environ)
     return env
 
 

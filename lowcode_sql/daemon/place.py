@@ -18,9 +18,10 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["DIR_ENV", "UnsafeDirectory", "any_daemon", "daemon_dir", "key", "socket_path"]
+__all__ = ["DIR_ENV", "UnsafeDirectory", "any_daemon", "daemon_dir", "import_time_variables", "key", "socket_path"]
 
 DIR_ENV = "LOWCODE_SQL_DAEMON_DIR"
 # read while the libraries are imported (so fixed in a daemon for its life); everything else the
@@ -88,6 +89,12 @@ def _sources() -> list[str]:
     return out
 
 
+def import_time_variables(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables of ``environ`` that the libraries read as they are imported (or the daemon as
+    it warms up): what a daemon's key holds, and all of the caller's environment it starts with."""
+    return {k: v for k, v in environ.items() if k in _KEY_VARIABLES or k.startswith(_KEY_PREFIXES)}
+
+
 def key(environ: dict[str, str] | None = None) -> str:
     """The key of what a process started now, with ``environ``, would import (module docstring)."""
     env = os.environ if environ is None else environ
@@ -105,9 +112,8 @@ def key(environ: dict[str, str] | None = None) -> str:
                 h.update(b"-")
     for line in _sources():
         h.update(line.encode("utf-8", "surrogateescape") + b"\n")
-    for name in sorted(env):
-        if name in _KEY_VARIABLES or name.startswith(_KEY_PREFIXES):
-            h.update(f"{name}={env[name]}\0".encode("utf-8", "surrogateescape"))
+    for name, value in sorted(import_time_variables(env).items()):
+        h.update(f"{name}={value}\0".encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:20]
 
 

@@ -386,8 +386,9 @@ class _SeenKeys:
                     first = i
                     break
                 seen.add(h)
-        if self._stored:
-            maybe = np.flatnonzero(self._may_hold(hashes))
+        probes = self._probes(hashes) if self._stored else None  # (no filter before the first page)
+        if probes is not None:
+            maybe = np.flatnonzero(self._may_hold(probes))
             if maybe.size:
                 wanted = hashes[maybe]
                 for stored in (*self._runs, *self._recent):
@@ -399,18 +400,24 @@ class _SeenKeys:
                         first = at if first is None else min(first, at)
         if first is not None:
             return first
-        self._store(ordered)
+        self._store(ordered, probes)
         return None
 
-    def _store(self, ordered: np.ndarray) -> None:
-        """Keep a page's sorted hashes, none of which is stored yet."""
+    def _store(self, ordered: np.ndarray, probes: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """Keep a page's sorted hashes, none of which is stored yet (``probes``: their places in
+        the filter as it is, already computed, in any order)."""
         self._stored += ordered.size
         if self._stored * self._BLOOM_BITS_PER_KEY // 2 > 1 << self._log2:
             self._log2 = max(16, (self._stored * self._BLOOM_BITS_PER_KEY - 1).bit_length())
             self._bloom = np.zeros(1 << (self._log2 - 3), dtype=np.uint8)
+            probes = None  # places in the filter that was
             for stored in (*self._runs, *self._recent):
                 self._mark(stored)
-        self._mark(ordered)
+        if probes is None:
+            self._mark(ordered)
+        else:
+            for byte, bit in probes:
+                np.bitwise_or.at(self._bloom, byte, bit)
         self._recent.append(ordered)
         self._in_recent += ordered.size
         if self._in_recent >= self._MERGE:
@@ -421,22 +428,28 @@ class _SeenKeys:
             fresh.sort()  # in place: np.sort's copy would be one more array of the run
             self._runs.append(fresh)
 
-    def _positions(self, hashes: np.ndarray) -> list[np.ndarray]:
+    def _probes(self, hashes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per probe, each hash's byte of the filter and its bit there."""
         u = hashes.view(np.uint64)
         shift = np.uint64(64 - self._log2)
-        return [(u * m) >> shift for m in self._MIX]  # uint64 products wrap, as intended
+        out = []
+        for m in self._MIX:
+            pos = (u * m) >> shift  # uint64 products wrap, as intended
+            out.append((pos >> np.uint64(3), np.left_shift(np.uint8(1), (pos & np.uint64(7)).astype(np.uint8))))
+        return out
 
     def _mark(self, hashes: np.ndarray) -> None:
         for start in range(0, hashes.size, self._CHUNK):
-            for pos in self._positions(hashes[start:start + self._CHUNK]):
-                bits = np.left_shift(np.uint8(1), (pos & np.uint64(7)).astype(np.uint8))
-                np.bitwise_or.at(self._bloom, pos >> np.uint64(3), bits)
+            for byte, bit in self._probes(hashes[start:start + self._CHUNK]):
+                np.bitwise_or.at(self._bloom, byte, bit)
 
-    def _may_hold(self, hashes: np.ndarray) -> np.ndarray:
-        """Per hash: whether it may be stored (False: certainly not)."""
-        out = np.ones(hashes.size, dtype=bool)
-        for pos in self._positions(hashes):
-            out &= ((self._bloom[pos >> np.uint64(3)] >> (pos & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
+    def _may_hold(self, probes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Per hash probed: whether it may be stored (False: certainly not)."""
+        out: np.ndarray | None = None
+        for byte, bit in probes:
+            hit = (self._bloom[byte] & bit).astype(bool)
+            out = hit if out is None else np.logical_and(out, hit, out=out)
+        assert out is not None  # _MIX has two multipliers
         return out
 
 

@@ -17,6 +17,7 @@ this package stays cheap and one broken emulator cannot break the others.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +71,6 @@ _PREBUILT: dict[tuple[str, tuple[str | None, ...]], Platform] = {}
 def _built_from() -> tuple[str | None, ...]:
     """What a default emulator's construction reads from the environment: which sample data it
     loads and whether it is strict (``_base``)."""
-    import os
-
     from lowcode_sql.sandbox._base import SAMPLE_ENV, STRICT_ENV
 
     return os.environ.get(SAMPLE_ENV), os.environ.get(STRICT_ENV)
