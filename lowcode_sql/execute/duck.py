@@ -93,6 +93,10 @@ def connect_duckdb(*, timezone: str = "UTC", external_access: bool = True,
     try:
         # TimeZone is an ICU setting, unknown to connect(config=...): SET it, GLOBAL for the cursors
         con.execute(f"SET GLOBAL TimeZone = {_quote(timezone)}")
+        # DuckDB's progress bar writes to the process's stdout from a query over ~2 s (through a
+        # pipe too): a library's caller printing CSV got "\r 12% ▕██..." in it. Scans report
+        # progress through the engine's own callback. (A session setting: not in connect's config.)
+        con.execute("SET enable_progress_bar = false")
         for name, value in (settings or {}).items():  # this connection's (some are session-only)
             con.execute(f"SET {name} = {_quote(value)}")
         for name, value in (global_settings or {}).items():
