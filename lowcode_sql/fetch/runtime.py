@@ -31,6 +31,7 @@ from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.fetch.retry import RetryPolicy, decode_json, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
+from lowcode_sql.fetch.transport import http_transport
 from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import scrubbed
 
@@ -223,13 +224,15 @@ class SourceRuntime:
         self._in_this_process()
         if self._client is None:
             limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+            verify = True if self._transport is not None else _shared_ssl_context()
             self._client = httpx.AsyncClient(
-                transport=self._transport,
+                # an injected transport (the in-process sandbox) as it is; else httpx's over asyncio
+                transport=self._transport or http_transport(_shared_ssl_context(), limits),
                 timeout=self.timeout,
                 limits=limits,
                 follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
                 headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
-                verify=True if self._transport is not None else _shared_ssl_context(),
+                verify=verify,  # (and for the transports of proxies httpx builds itself)
             )
         return self._client
 
