@@ -61,6 +61,7 @@ import asyncio
 import dataclasses
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Generator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -336,37 +337,37 @@ class _SeenKeys:
     """The keys a scan has received, as 64-bit hashes, to catch a row served twice. A hash collision
     (~1e-8 at 1M keys) would make a scan fail loudly, never answer wrongly.
 
-    Every page's hashes are kept as a sorted numpy array (8 bytes a key; the strings themselves cost
-    ~110 MB per million rows); every ``_MERGE`` keys the recent pages' arrays become one sorted run.
-    Runs are never merged past ``_RUN`` keys (1 MB), so a merge copies at most one run: merging
-    everything into one array held the old and the new array of every key at once (16 MB at 1M
-    keys, the guard's peak while a result streams: issue 19's memory bound).
+    Exact: the hashes are kept in sorted numpy arrays (8 bytes a key; the strings themselves cost
+    ~110 MB per million rows). Each page's sorted hashes are merged into a first array, which at
+    ``_BASE`` keys is merged into a second one, which at ``_BASE * _FAN`` keys (2 MB) is kept as it
+    is, one more sorted run. A merge copies at most the second array: merging everything into one
+    array held the old and the new array of every key at once (16 MB at 1M keys, the guard's peak
+    while a result streams: issue 19's memory bound).
 
-    A Bloom filter over every stored key (2 probes, 4 to 16 bits a key: 1-2 MB at 1M keys) says
-    which of a page's keys may have been seen; only those (5-15%, almost never a real duplicate)
-    are looked up, by ``searchsorted`` in each run and recent page. Looking every key up in every
-    run cost 3 ms a 1,000-key page at 1M keys (1.6 s of a 1M-row scan, quadratic), and a Python set
-    of the recent keys another ~0.3 ms a page; the guard now costs ~0.5 ms a page alone, ~1 ms in a
-    scan, where each numpy call may hand the GIL to the decoding threads and wait to get it back
-    (benchmarks/README.md, issue 15 item 3, fifth pass)."""
+    Fast: a page's keys are first tested against a *blocked* Bloom filter (8 to 32 bits a key, 1-4 MB
+    at 1M keys), whose ``_PROBES`` bits for a key all lie in one 64-byte block, so a key costs one
+    cache line. Only the keys it may hold (~0.05-3%) are looked up in the sorted arrays. Looking
+    every key up in every array was the guard's cost in a scan, where the decoding threads keep the
+    caches cold: ~6 cache misses a key and array, 0.45-0.6 s of a 1M-row scan's 0.65 s of guard
+    (benchmarks/README.md, issue 15 item 3, sixth pass). The filter is built once the first page is
+    stored and rebuilt, twice the size, from the sorted arrays when below 8 bits a key."""
 
-    _MERGE = 1 << 14
-    _RUN = 1 << 17
-    #: Bloom filter bits per stored key, at least, when it is (re)built (a power of two: up to twice
-    #: that); rebuilt below half of it
-    _BLOOM_BITS_PER_KEY = 8
-    _CHUNK = 1 << 14  # keys marked at a time (bounds the temporary arrays: 128 KB each)
-    #: Fibonacci-hashing multipliers: ``hash`` of a small int is the int itself, so the two probe
-    #: positions are taken from the top bits of two different odd products, not from the low bits
+    _BASE = 1 << 14  # keys in the first array before it moves into the second (128 KB)
+    _FAN = 16
+    _PROBES = 4  # bits a key sets in its block
+    _CHUNK = 1 << 14  # keys placed at a time when the filter is rebuilt
+    #: Fibonacci-hashing multipliers: ``hash`` of a small int is the int itself, so the block and
+    #: the bits in it are taken from the top bits of two different odd products
     _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
+    _SHIFTS = np.array([64 - 9 * (i + 1) for i in range(_PROBES)], dtype=np.uint64)  # 9 bits a probe
 
     def __init__(self) -> None:
-        self._recent: list[np.ndarray] = []  # each page's sorted hashes since the last merge
-        self._in_recent = 0
+        self._first = _EMPTY_KEYS
+        self._second = _EMPTY_KEYS
         self._runs: list[np.ndarray] = []
-        self._stored = 0  # keys the Bloom filter holds (runs and recent pages)
-        self._bloom = np.zeros(0, dtype=np.uint8)  # packed bits, 1 << _log2 of them
-        self._log2 = 0
+        self._stored = 0
+        self._filter = np.zeros(0, dtype=np.uint64)  # 8 words (512 bits) a block
+        self._log2_blocks = 0
 
     def add_page(self, keys: Sequence[Any]) -> int | None:
         """Add a page's keys; the index of the first one seen before (then nothing is added)."""
@@ -378,79 +379,85 @@ class _SeenKeys:
         except TypeError:
             hashes = np.fromiter(map(_key_hash, keys), dtype=np.int64, count=n)
         ordered = np.sort(hashes)
-        first: int | None = None  # the first key seen before, in order (it goes into the error message)
         if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
-            seen: set[int] = set()
-            for i, h in enumerate(hashes.tolist()):
-                if h in seen:
-                    first = i
-                    break
-                seen.add(h)
-        probes = self._probes(hashes) if self._stored else None  # (no filter before the first page)
-        if probes is not None:
-            maybe = np.flatnonzero(self._may_hold(probes))
-            if maybe.size:
-                wanted = hashes[maybe]
-                for stored in (*self._runs, *self._recent):
-                    pos = np.searchsorted(stored, wanted)
-                    np.minimum(pos, stored.size - 1, out=pos)
-                    hits = np.flatnonzero(stored[pos] == wanted)
-                    if hits.size:
-                        at = int(maybe[hits[0]])
-                        first = at if first is None else min(first, at)
-        if first is not None:
-            return first
-        self._store(ordered, probes)
+            return self._first_seen(hashes)
+        places = self._places(ordered) if self._filter.size else None
+        if places is not None:
+            words, bits = places
+            maybe = ordered[(self._filter[words] & bits).all(axis=1)]
+            if maybe.size and any(map(partial(_holds_any, maybe), self._arrays())):
+                return self._first_seen(hashes)
+        elif any(map(partial(_holds_any, ordered), self._arrays())):  # (no filter before the first page)
+            return self._first_seen(hashes)
+        self._store(ordered, places)
         return None
 
-    def _store(self, ordered: np.ndarray, probes: list[tuple[np.ndarray, np.ndarray]] | None = None) -> None:
-        """Keep a page's sorted hashes, none of which is stored yet (``probes``: their places in
-        the filter as it is, already computed, in any order)."""
-        self._stored += ordered.size
-        if self._stored * self._BLOOM_BITS_PER_KEY // 2 > 1 << self._log2:
-            self._log2 = max(16, (self._stored * self._BLOOM_BITS_PER_KEY - 1).bit_length())
-            self._bloom = np.zeros(1 << (self._log2 - 3), dtype=np.uint8)
-            probes = None  # places in the filter that was
-            for stored in (*self._runs, *self._recent):
-                self._mark(stored)
-        if probes is None:
-            self._mark(ordered)
-        else:
-            for byte, bit in probes:
-                np.bitwise_or.at(self._bloom, byte, bit)
-        self._recent.append(ordered)
-        self._in_recent += ordered.size
-        if self._in_recent >= self._MERGE:
-            fresh = np.concatenate(self._recent)
-            self._recent, self._in_recent = [], 0
-            if self._runs and self._runs[-1].size + fresh.size <= self._RUN:
-                fresh = np.concatenate((self._runs.pop(), fresh))
-            fresh.sort()  # in place: np.sort's copy would be one more array of the run
-            self._runs.append(fresh)
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self._first, self._second, *self._runs)
 
-    def _probes(self, hashes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Per probe, each hash's byte of the filter and its bit there."""
+    def _places(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per hash, its ``_PROBES`` words of the filter and the bit in each (two (n, probes) arrays)."""
         u = hashes.view(np.uint64)
-        shift = np.uint64(64 - self._log2)
-        out = []
-        for m in self._MIX:
-            pos = (u * m) >> shift  # uint64 products wrap, as intended
-            out.append((pos >> np.uint64(3), np.left_shift(np.uint8(1), (pos & np.uint64(7)).astype(np.uint8))))
-        return out
+        block = (u * self._MIX[0]) >> np.uint64(64 - self._log2_blocks)  # (uint64 products wrap, as intended)
+        probes = ((u * self._MIX[1])[:, None] >> self._SHIFTS) & np.uint64(511)
+        words = (block << np.uint64(3))[:, None] | (probes >> np.uint64(6))
+        return words, np.left_shift(np.uint64(1), probes & np.uint64(63))
 
-    def _mark(self, hashes: np.ndarray) -> None:
-        for start in range(0, hashes.size, self._CHUNK):
-            for byte, bit in self._probes(hashes[start:start + self._CHUNK]):
-                np.bitwise_or.at(self._bloom, byte, bit)
+    def _first_seen(self, hashes: np.ndarray) -> int:
+        """The index of the first of ``hashes`` (in page order) held already or earlier in the page."""
+        seen: set[int] = set()
+        held = np.zeros(hashes.size, dtype=bool)
+        for stored in self._arrays():
+            if stored.size:
+                held |= stored.take(stored.searchsorted(hashes), mode="clip") == hashes
+        for i, (h, before) in enumerate(zip(hashes.tolist(), held.tolist(), strict=True)):
+            if before or h in seen:
+                return i
+            seen.add(h)
+        raise AssertionError("a page with a key seen before has one")
 
-    def _may_hold(self, probes: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        """Per hash probed: whether it may be stored (False: certainly not)."""
-        out: np.ndarray | None = None
-        for byte, bit in probes:
-            hit = (self._bloom[byte] & bit).astype(bool)
-            out = hit if out is None else np.logical_and(out, hit, out=out)
-        assert out is not None  # _MIX has two multipliers
-        return out
+    def _store(self, ordered: np.ndarray, places: tuple[np.ndarray, np.ndarray] | None) -> None:
+        """Keep a page's sorted hashes, none of which is held yet (``places``: their places in the
+        filter as it is, if computed)."""
+        self._stored += ordered.size
+        if self._stored * 8 > self._filter.size * 64:  # below 8 bits a key (or no filter yet)
+            self._log2_blocks = max(4, (self._stored * 16 // 512 - 1).bit_length())  # 16-32 bits a key
+            self._filter = np.zeros(8 << self._log2_blocks, dtype=np.uint64)
+            for stored in (*self._arrays(), ordered):
+                for at in range(0, stored.size, self._CHUNK):  # bounds the temporary arrays (1 MB)
+                    self._mark(self._places(stored[at:at + self._CHUNK]))
+        else:
+            self._mark(places if places is not None else self._places(ordered))
+        first = _merged(self._first, ordered)
+        if first.size < self._BASE:
+            self._first = first
+            return
+        self._first = _EMPTY_KEYS
+        second = _merged(self._second, first)
+        if second.size < self._BASE * self._FAN:
+            self._second = second
+            return
+        self._second = _EMPTY_KEYS
+        self._runs.append(second)
+
+    def _mark(self, places: tuple[np.ndarray, np.ndarray]) -> None:
+        words, bits = places
+        np.bitwise_or.at(self._filter, words.ravel(), bits.ravel())
+
+
+_EMPTY_KEYS = np.zeros(0, dtype=np.int64)
+
+
+def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sorted ``a`` and ``b`` as one sorted array (timsort finds the two runs and merges them)."""
+    out = np.concatenate((a, b))
+    out.sort(kind="stable")
+    return out
+
+
+def _holds_any(ordered: np.ndarray, level: np.ndarray) -> bool:
+    """Whether sorted ``level`` holds any of sorted ``ordered``."""
+    return bool(level.size) and bool((level.take(level.searchsorted(ordered), mode="clip") == ordered).any())
 
 
 class _Scan:

@@ -7,16 +7,18 @@ from lowcode_sql.fetch.scan import _ramp, _SeenKeys
 
 def test_duplicates_are_found_within_a_page_in_recent_pages_and_after_a_merge():
     seen = _SeenKeys()
-    seen._MERGE = 100  # type: ignore[misc]  # move into the sorted runs early
-    seen._RUN = 300  # type: ignore[misc]  # and several runs
+    seen._BASE = 100  # type: ignore[misc]  # move keys into the runs early
+    seen._FAN = 3  # type: ignore[misc]  # and through several of them
     for start in range(0, 1000, 50):
         assert seen.add_page([f"id-{i}" for i in range(start, start + 50)]) is None
-    assert sum(r.size for r in seen._runs) >= 900 and len(seen._runs) >= 3  # most keys now live in the runs
-    assert all(r.size <= 300 and (r[:-1] <= r[1:]).all() for r in seen._runs)
-    assert seen.add_page(["new-1", "id-7", "new-2"]) == 1  # merged long ago
-    assert seen.add_page(["new-3", "id-999"]) == 1  # still in the recent set (or merged)
+    assert len(seen._runs) >= 2 and sum(r.size for r in seen._runs) >= 600  # most keys moved into runs
+    assert sum(a.size for a in seen._arrays()) == 1000
+    assert all((a[:-1] < a[1:]).all() for a in seen._arrays())  # each array sorted, no key twice
+    assert seen.add_page(["new-1", "id-7", "new-2"]) == 1  # in a run long ago
+    assert seen.add_page(["new-3", "id-999"]) == 1  # in the first array (or moved on)
     assert seen.add_page(["x", "y", "x"]) == 2  # twice in one page
     assert seen.add_page(["x", "y"]) is None  # a rejected page added nothing
+    assert seen.add_page(["z", "x", "y"]) == 1  # the first seen before, in the page's order
     assert seen.add_page([("a", 1), 5, None.__class__.__name__]) is None  # any hashable key
 
 
@@ -61,65 +63,66 @@ def test_the_page_at_once_check_agrees_with_the_key_by_key_one():
     @given(st.lists(st.lists(key, max_size=8), max_size=12), st.integers(1, 6))
     def check(pages: list[list[object]], merge: int) -> None:
         fast, ref = _SeenKeys(), _ReferenceSeenKeys()
-        fast._MERGE = merge  # type: ignore[misc]  # exercise the sorted array too
+        fast._BASE, fast._FAN = merge, 2  # type: ignore[misc]  # exercise the runs too
         for page in pages:
             assert fast.add_page(page) == ref.add_page(page)
 
     check()
 
 
-def test_moving_the_recent_keys_copies_at_most_one_run():
-    # Moving the recent keys into the sorted store is the guard's peak. Merged into one array, it held
-    # the old and the new array of every key (13.0 MB at 1M keys; 21.6 MB before np.sort sorted in
-    # place, as this file's previous test measured); runs capped at _RUN keys copy at most one run.
-    # Allocations counted by tracemalloc (numpy reports its buffers), no time.
+def test_moving_keys_into_a_run_copies_at_most_the_second_array():
+    # Moving keys on is the guard's peak. Merged into one array, it held the old and the new array of
+    # every key (13.0 MB at 1M keys); now a merge copies at most the second array (2 MB), and the
+    # filter's rebuild places 16k keys at a time. Allocations counted by tracemalloc (numpy reports
+    # its buffers), no time.
     import tracemalloc
 
-    import numpy as np
-
     seen = _SeenKeys()
-    run = _SeenKeys._RUN
-    for i in range(8):  # ~1M even keys, in 8 runs
-        seen._store(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
-    seen._runs[-1] = seen._runs[-1][: run - _SeenKeys._MERGE]  # room in the last run: the merge copies it
-    stored = sum(r.size for r in seen._runs)
-    keys = list(range(1, 4 * _SeenKeys._MERGE, 2))  # odd: none seen before
+    run = _SeenKeys._BASE * _SeenKeys._FAN
     tracemalloc.start()
     try:
+        for start in range(0, 4 * run, 1000):  # even keys: ~1M, in 3-4 runs (~8 MB)
+            assert seen.add_page(list(range(2 * start, 2 * (start + 1000), 2))) is None
+        held = sum(a.size for a in seen._arrays())
+        assert len(seen._runs) >= 3 and held == 1000 * len(range(0, 4 * run, 1000))
+        keys = list(range(1, run, 2))  # odd: none seen before; one more run
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
         for start in range(0, len(keys), 1000):
             assert seen.add_page(keys[start:start + 1000]) is None
+        grown = tracemalloc.get_traced_memory()[0] - base
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
-    assert sum(r.size for r in seen._runs) + seen._in_recent == stored + len(keys)
-    assert all(r.size <= run for r in seen._runs)
+    assert sum(a.size for a in seen._arrays()) == held + len(keys)
     assert seen.add_page([keys[5]]) == 0 and seen.add_page([7 * 2]) == 0  # both kinds still found
-    # the recent pages (128 KB), one run's copy (1 MB) and the new runs' keys: not 8 MB of keys again
-    assert peak < 5_000_000
+    # beyond what it keeps: the second array's copy (2 MB) and a page's arrays, not 8 MB of keys again
+    assert peak - grown < 3_000_000, (peak, grown)
 
 
-def test_a_page_is_looked_up_in_the_runs_only_where_the_filter_may_hold_it(monkeypatch):
-    # Every key of every page searched in every run cost 3 ms a page at 1M keys (1.6 s of a 1M-row
-    # scan, growing with the square of the rows); the Bloom filter leaves a few percent of the keys.
+def test_a_page_is_looked_up_in_the_runs_only_where_the_filter_may_hold_it():
+    # Every key of a page searched in every sorted array cost ~6 cache misses a key and array in a
+    # scan (0.45-0.6 s of a 1M-row scan); the blocked filter leaves well under 5% of the keys.
     import numpy as np
 
     seen = _SeenKeys()
-    run = _SeenKeys._RUN
-    for i in range(8):  # ~1M keys, in 8 runs
-        seen._store(np.arange(2 * i * run, 2 * (i + 1) * run, 2, dtype=np.int64))
-    looked_up: list[int] = []
-    real = np.searchsorted
+    for start in range(0, 1_000_000, 1000):
+        assert seen.add_page(list(range(2 * start, 2 * (start + 1000), 2))) is None
+    searched: list[int] = []
+    real = np.ndarray.searchsorted
 
-    def counting(a, v, *args, **kw):  # type: ignore[no-untyped-def]
-        looked_up.append(np.size(v))
-        return real(a, v, *args, **kw)
+    class Counting(np.ndarray):
+        def searchsorted(self, v, *args, **kw):  # type: ignore[no-untyped-def]
+            searched.append(np.size(v))
+            return real(self, v, *args, **kw)
 
-    monkeypatch.setattr(np, "searchsorted", counting)
-    fresh = list(range(1, 2001, 2))  # odd: none stored
-    assert seen.add_page(fresh) is None
-    assert sum(looked_up) <= 0.2 * len(fresh) * 8, sum(looked_up)  # 4-16 bits a key: ~5-15% false positives
-    looked_up.clear()
-    assert seen.add_page([3_001, 3_003, 2 * 5 * run + 4, 3_005]) == 2  # a key of the 6th run: found
-    assert sum(looked_up) >= 1
+    seen._runs = [r.view(Counting) for r in seen._runs]
+    seen._second = seen._second.view(Counting)
+    seen._first = seen._first.view(Counting)
+    fresh = list(range(1, 20_001, 2))  # odd: none stored; 10 pages
+    for start in range(0, len(fresh), 1000):
+        assert seen.add_page(fresh[start:start + 1000]) is None
+    assert sum(searched) <= 0.05 * len(fresh) * len(seen._arrays()), sum(searched)
+    searched.clear()
+    assert seen.add_page([30_001, 30_003, 2 * 900_000, 30_005]) == 2  # a key of the last run: found
+    assert searched
