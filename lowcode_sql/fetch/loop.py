@@ -19,6 +19,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import os
+import queue
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Generator
@@ -39,7 +40,7 @@ _thread: threading.Thread | None = None
 _atexit_registered = False
 # Weak: a runtime nobody references any more is closed by its own owner or by GC, not kept alive.
 _resources: weakref.WeakSet[Any] = weakref.WeakSet()
-_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_pool: _Workers | None = None
 # One per core of the machines we target: the work handed over releases the GIL (pyarrow)
 _POOL_THREADS = 2
 
@@ -97,8 +98,63 @@ async def off_loop(fn: Callable[..., T], *args: Any) -> T:
     if _pool is None:
         with _lock:
             if _pool is None:
-                _pool = concurrent.futures.ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="lowcode-sql-decode")
-    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+                _pool = _Workers(_POOL_THREADS, "lowcode-sql-decode")
+    fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    _pool.put((fut, fn, args))
+    return await fut
+
+
+class _Workers:
+    """Threads running ``(future, fn, args)`` jobs and settling each future on its loop.
+
+    What ``run_in_executor`` on a ``ThreadPoolExecutor`` does, without its second future per job (a
+    ``concurrent.futures.Future``, its condition variable and the callbacks chaining it to the
+    asyncio one) or its locks and semaphore per submission: ~25% of the I/O thread's samples on a
+    1M-row scan went to handing pages over (benchmarks/README.md, issue 15 item 3, sixth pass)."""
+
+    def __init__(self, threads: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue[tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
+            queue.SimpleQueue())
+        self._threads = [threading.Thread(target=self._work, name=f"{name}_{i}", daemon=True) for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, job: tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]]) -> None:
+        self._jobs.put(job)
+
+    def shutdown(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fut, fn, args = job
+            if fut.cancelled():  # (read from another thread: at worst the job runs for nothing)
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # the awaiting task gets it, as from run_in_executor
+                _settle(fut, _fail, exc)
+            else:
+                _settle(fut, _succeed, result)
+            del job, fut, fn, args  # not kept alive while waiting for the next job
+
+
+def _settle(fut: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:
+    try:
+        fut.get_loop().call_soon_threadsafe(how, fut, value)
+    except RuntimeError:
+        pass  # the loop is closed: nobody awaits it any more
+
+
+def _succeed(fut: asyncio.Future[Any], result: Any) -> None:
+    if not fut.done():
+        fut.set_result(result)
+
+
+def _fail(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)
 
 
 def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
@@ -187,7 +243,7 @@ def shutdown(timeout: float = 5.0) -> None:
         loop, thread, pool = _loop, _thread, _pool
         _loop = _thread = _pool = None
     if pool is not None:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
     if loop is None or loop.is_closed():
         return
 

@@ -73,6 +73,38 @@ def test_iterate_is_lazy_and_close_runs_cleanup() -> None:
     assert events == ["start", "closed"]
 
 
+def test_off_loop_runs_in_the_decoding_threads_and_carries_results_and_errors() -> None:
+    gate = threading.Event()
+
+    def where(x: int) -> tuple[str, int]:
+        return threading.current_thread().name, x * 2
+
+    def fails() -> None:
+        raise ValueError("bad page")
+
+    def blocks() -> str:
+        gate.wait(5)
+        return "late"
+
+    async def main() -> list[object]:
+        name, doubled = await loop.off_loop(where, 21)
+        with pytest.raises(ValueError, match="bad page"):
+            await loop.off_loop(fails)
+        # a job whose awaiting task is cancelled: the worker goes on with the next jobs
+        waiting = [asyncio.ensure_future(loop.off_loop(blocks)) for _ in range(2)]  # both threads busy
+        queued = asyncio.ensure_future(loop.off_loop(where, 1))  # behind them, then cancelled
+        await asyncio.sleep(0.05)
+        queued.cancel()
+        gate.set()
+        late = await asyncio.gather(*waiting)
+        return [name, doubled, late, queued.cancelled(), await loop.off_loop(where, 2)]
+
+    name, doubled, late, cancelled, after = loop.run(main())
+    assert str(name).startswith("lowcode-sql-decode") and name != "lowcode-sql-io"
+    assert doubled == 42 and late == ["late", "late"] and cancelled
+    assert isinstance(after, tuple) and after[1] == 4
+
+
 def test_rate_limiter_spacing_with_fake_time() -> None:
     now = [0.0]
     waits: list[float] = []
