@@ -137,7 +137,8 @@ class _Workers:
                 _settle(fut, _fail, exc)
             else:
                 _settle(fut, _succeed, result)
-            del job, fut, fn, args  # not kept alive while waiting for the next job
+                del result
+            del job, fut, fn, args  # a page is not kept alive while the thread waits for the next job
 
 
 def _settle(fut: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:

@@ -344,9 +344,9 @@ class _SeenKeys:
     array held the old and the new array of every key at once (16 MB at 1M keys, the guard's peak
     while a result streams: issue 19's memory bound).
 
-    Fast: a page's keys are first tested against a *blocked* Bloom filter (8 to 32 bits a key, 1-4 MB
+    Fast: a page's keys are first tested against a *blocked* Bloom filter (8 to 16 bits a key, 1-2 MB
     at 1M keys), whose ``_PROBES`` bits for a key all lie in one 64-byte block, so a key costs one
-    cache line. Only the keys it may hold (~0.05-3%) are looked up in the sorted arrays. Looking
+    cache line. Only the keys it may hold (~1-4%) are looked up in the sorted arrays. Looking
     every key up in every array was the guard's cost in a scan, where the decoding threads keep the
     caches cold: ~6 cache misses a key and array, 0.45-0.6 s of a 1M-row scan's 0.65 s of guard
     (benchmarks/README.md, issue 15 item 3, sixth pass). The filter is built once the first page is
@@ -354,7 +354,7 @@ class _SeenKeys:
 
     _BASE = 1 << 14  # keys in the first array before it moves into the second (128 KB)
     _FAN = 16
-    _PROBES = 4  # bits a key sets in its block
+    _PROBES = 3  # bits a key sets in its block
     _CHUNK = 1 << 14  # keys placed at a time when the filter is rebuilt
     #: Fibonacci-hashing multipliers: ``hash`` of a small int is the int itself, so the block and
     #: the bits in it are taken from the top bits of two different odd products
@@ -421,7 +421,7 @@ class _SeenKeys:
         filter as it is, if computed)."""
         self._stored += ordered.size
         if self._stored * 8 > self._filter.size * 64:  # below 8 bits a key (or no filter yet)
-            self._log2_blocks = max(4, (self._stored * 16 // 512 - 1).bit_length())  # 16-32 bits a key
+            self._log2_blocks = max(4, (self._stored * 8 // 512 - 1).bit_length())  # 8-16 bits a key
             self._filter = np.zeros(8 << self._log2_blocks, dtype=np.uint64)
             for stored in (*self._arrays(), ordered):
                 for at in range(0, stored.size, self._CHUNK):  # bounds the temporary arrays (1 MB)
