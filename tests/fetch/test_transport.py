@@ -130,6 +130,26 @@ def test_keep_alive_chunked_and_large_answers() -> None:
     _run(handler, client_side)
 
 
+def test_an_answer_without_a_length_ends_where_the_server_closes() -> None:
+    body = b'{"rows":[' + b",".join(b"%d" % i for i in range(50_000)) + b"]}"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+        for at in range(0, len(body), 7_000):
+            writer.write(body[at:at + 7_000])
+            await writer.drain()
+        writer.close()  # the end of the body
+
+    async def client_side(url: str, state: dict[str, Any]) -> None:
+        async with _client(url) as client:
+            assert (await client.get("/")).content == body
+            assert (await client.get("/")).content == body  # on a new connection
+        assert state["connections"] == 2
+
+    _run(handler, client_side)
+
+
 def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     # the server answers and then closes without saying so (no "Connection: close"): the pool must
     # see it (get_extra_info("is_readable")) and open a new connection, not fail the next request
