@@ -109,8 +109,8 @@ class _Workers:
 
     What ``run_in_executor`` on a ``ThreadPoolExecutor`` does, without its second future per job (a
     ``concurrent.futures.Future``, its condition variable and the callbacks chaining it to the
-    asyncio one) or its locks and semaphore per submission: ~25% of the I/O thread's samples on a
-    1M-row scan went to handing pages over (benchmarks/README.md, issue 15 item 3, sixth pass)."""
+    asyncio one) or its locks and semaphore per submission: ~12% of the I/O thread's samples on a
+    1M-row scan were ``ThreadPoolExecutor.submit`` (benchmarks/README.md, issue 15 item 3, sixth pass)."""
 
     def __init__(self, threads: int, name: str) -> None:
         self._jobs: queue.SimpleQueue[tuple[asyncio.Future[Any], Callable[..., Any], tuple[Any, ...]] | None] = (
@@ -128,17 +128,19 @@ class _Workers:
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:
-            fut, fn, args = job
-            if fut.cancelled():  # (read from another thread: at worst the job runs for nothing)
-                continue
-            try:
-                result = fn(*args)
-            except BaseException as exc:  # the awaiting task gets it, as from run_in_executor
-                _settle(fut, _fail, exc)
-            else:
-                _settle(fut, _succeed, result)
-                del result
-            del job, fut, fn, args  # a page is not kept alive while the thread waits for the next job
+            _run(*job)
+            del job  # a page is not kept alive while the thread waits for the next job
+
+
+def _run(fut: asyncio.Future[Any], fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    if fut.cancelled():  # (read from another thread: at worst the job runs for nothing)
+        return
+    try:
+        result = fn(*args)
+    except BaseException as exc:  # the awaiting task gets it, as from run_in_executor
+        _settle(fut, _fail, exc)
+    else:
+        _settle(fut, _succeed, result)
 
 
 def _settle(fut: asyncio.Future[Any], how: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:

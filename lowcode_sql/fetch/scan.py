@@ -455,9 +455,9 @@ def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _holds_any(ordered: np.ndarray, level: np.ndarray) -> bool:
-    """Whether sorted ``level`` holds any of sorted ``ordered``."""
-    return bool(level.size) and bool((level.take(level.searchsorted(ordered), mode="clip") == ordered).any())
+def _holds_any(ordered: np.ndarray, stored: np.ndarray) -> bool:
+    """Whether sorted ``stored`` holds any of sorted ``ordered``."""
+    return bool(stored.size) and bool((stored.take(stored.searchsorted(ordered), mode="clip") == ordered).any())
 
 
 class _Scan:
