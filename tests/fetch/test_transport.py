@@ -7,7 +7,6 @@ and an ``httpx.AsyncClient`` on ``http_transport`` in one event loop."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from lowcode_sql.fetch.transport import AsyncioBackend, http_transport
+from tests.certs import self_signed
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4)
@@ -222,26 +222,10 @@ def test_a_server_that_drops_the_connection_mid_answer_is_an_error_not_a_short_b
 
 def _certificate(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A server context with a self-signed certificate for localhost, and a client context trusting it."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                         serialization.NoEncryption()))
+    cert, key = self_signed(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    client = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
-    return server, client
+    server.load_cert_chain(cert, key)
+    return server, ssl.create_default_context(cafile=cert)
 
 
 def test_tls_with_a_trusted_certificate_and_a_refused_one(tmp_path: Path) -> None:

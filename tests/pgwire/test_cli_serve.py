@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from lowcode_sql.pgwire import scram_hash
+from tests.certs import self_signed
 
 pytestmark = pytest.mark.slow
 
@@ -113,31 +114,8 @@ def test_psql_bad_password(served):
     assert r.returncode != 0 and 'password authentication failed for user "carol"' in r.stderr
 
 
-def _self_signed(tmp: Path) -> tuple[str, str]:
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp / "server.crt", tmp / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
 def test_require_tls(tmp_path, config):
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     users = tmp_path / "users"
     users.write_text(f"# user=verifier\ndave={scram_hash('pw2')}\n")
     proc, port = _start(["--tls-cert", cert, "--tls-key", key, "--require-tls", "--users", str(users)], {}, config)
