@@ -140,10 +140,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._receiver = receiver
         receiver.transport = transport  # after start_tls: the TLS transport pauses and resumes reading
         sock = transport.get_extra_info("socket")
+        self._fd = sock.fileno() if sock is not None else -1
         self._poller: select.poll | None = None
-        if sock is not None and sock.fileno() >= 0:
+        if self._fd >= 0 and hasattr(select, "poll"):  # (not on Windows: select() there, as httpcore)
             self._poller = select.poll()  # registered once: a check is then one poll(2)
-            self._poller.register(sock.fileno(), select.POLLIN)
+            self._poller.register(self._fd, select.POLLIN)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         r = self._receiver
@@ -197,8 +198,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # httpcore asks this of an idle connection before reusing it: readable means the
             # server has closed it (or sent something it should not have); either way not reused
             r = self._receiver
-            if r.chunks or r.eof or self._poller is None:
+            if r.chunks or r.eof or self._fd < 0:
                 return True
+            if self._poller is None:
+                return bool(select.select([self._fd], [], [], 0)[0])
             return bool(self._poller.poll(0))
         if info == "ssl_object":
             return self._transport.get_extra_info("ssl_object")

@@ -168,6 +168,32 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     _run(handler, client_side)
 
 
+@pytest.mark.parametrize("poll", [True, False], ids=["poll", "select"])
+def test_an_idle_connection_is_readable_before_the_loop_has_read_it(poll: bool,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # the server's FIN (or stray bytes) may sit in the socket before the loop's next turn: the pool's
+    # question is then answered by the socket itself (poll; select where there is no poll)
+    import select
+    import socket
+
+    from lowcode_sql.fetch.transport import AsyncioStream, _Receiver
+
+    if not poll:
+        monkeypatch.delattr(select, "poll")
+
+    async def main() -> list[bool]:
+        ours, theirs = socket.socketpair()
+        transport, receiver = await asyncio.get_running_loop().create_connection(_Receiver, sock=ours)
+        stream = AsyncioStream(transport, receiver)  # type: ignore[arg-type]
+        before = stream.get_extra_info("is_readable")
+        theirs.close()  # no await since: the loop has not seen it
+        after = stream.get_extra_info("is_readable")
+        await stream.aclose()
+        return [before, after]
+
+    assert asyncio.run(main()) == [False, True]
+
+
 def test_a_large_request_body_waits_for_a_slow_reader() -> None:
     payload = {"rows": ["x" * 100] * 40_000}  # ~4 MB: the transport's buffer fills, write() waits
 
