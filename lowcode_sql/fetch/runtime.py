@@ -7,6 +7,7 @@ The request ladder, each rung one concern::
         └ send_with_retry   backoff, Retry-After, typed errors (retry.py)
            └ budget         concurrency slot + rate token per attempt (budget.py)
               └ client.send (httpx, on the shared I/O loop)
+                 └ http_transport   httpcore's pool over asyncio's own transports (transport.py)
 """
 
 from __future__ import annotations
