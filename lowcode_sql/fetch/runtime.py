@@ -7,7 +7,7 @@ The request ladder, each rung one concern::
         └ send_with_retry   backoff, Retry-After, typed errors (retry.py)
            └ budget         concurrency slot + rate token per attempt (budget.py)
               └ client.send (httpx, on the shared I/O loop)
-                 └ http_transport   httpcore's pool over asyncio's own transports (transport.py)
+                 └ over_asyncio     httpcore's pool over asyncio's own transports (transport.py)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from lowcode_sql.fetch.cache import ResponseCache, credential_fingerprint
 from lowcode_sql.fetch.record import Recorder
 from lowcode_sql.fetch.retry import RetryPolicy, decode_json, send_with_retry
 from lowcode_sql.fetch.stats import ScanStats
-from lowcode_sql.fetch.transport import http_transport
+from lowcode_sql.fetch.transport import over_asyncio
 from lowcode_sql.requests import HttpRequest
 from lowcode_sql.secrets import scrubbed
 
@@ -225,16 +225,17 @@ class SourceRuntime:
         self._in_this_process()
         if self._client is None:
             limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-            verify = True if self._transport is not None else _shared_ssl_context()
-            self._client = httpx.AsyncClient(
-                # an injected transport (the in-process sandbox) as it is; else httpx's over asyncio
-                transport=self._transport or http_transport(_shared_ssl_context(), limits),
+            client = httpx.AsyncClient(
+                transport=self._transport,
                 timeout=self.timeout,
                 limits=limits,
                 follow_redirects=True,  # httpx drops Authorization on cross-origin redirects
                 headers={"User-Agent": _USER_AGENT, "Accept": "application/json"},
-                verify=verify,  # (and for the transports of proxies httpx builds itself)
+                verify=True if self._transport is not None else _shared_ssl_context(),
             )
+            # an injected transport (the in-process sandbox) as it is; else httpx's over asyncio
+            self._client = client if self._transport is not None else over_asyncio(
+                client, _shared_ssl_context(), limits)
         return self._client
 
     # --- discovery ------------------------------------------------------------------------------

@@ -14,9 +14,8 @@ system call, and the question costs one ``poll`` of the socket otherwise (httpco
 
 Everything above the byte stream is unchanged: httpcore's pool, its HTTP/1.1 state machine (h11),
 httpx's redirects, auth, decompression and errors, so every request and answer is byte for byte
-what the stock transport sends and reads. Proxies keep httpx's own transports (a client routes a
-proxied origin to a mount of its own); an injected transport (the in-process sandbox) is used as
-it is.
+what the stock transport sends and reads. Proxies keep httpx's own transports (``over_asyncio``);
+an injected transport (the in-process sandbox) is used as it is.
 """
 
 from __future__ import annotations
@@ -258,12 +257,16 @@ def _with_options(stream: AsyncioStream, options: Iterable[Any] | None) -> Async
     return stream
 
 
-def http_transport(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """The transport a source's client sends through: httpx's own, its connection pool built as
-    httpx builds it, with ``AsyncioBackend`` underneath. Should a later httpx keep its pool
-    elsewhere, the transport is httpx's as it comes (slower, never different)."""
-    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
-    if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+def over_asyncio(client: httpx.AsyncClient, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncClient:
+    """``client`` with its default transport's connection pool rebuilt as httpx builds it, on
+    ``AsyncioBackend``. The client is built by httpx first, without a transport of ours: httpx only
+    reads the proxy variables (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) for a client it
+    builds its own transport for, and mounts a transport of its own per proxy; those stay as they
+    are. Should a later httpx keep its pool elsewhere, the client is left as it comes (slower,
+    never different; ``tests/fetch/test_transport.py`` says so)."""
+    transport = getattr(client, "_transport", None)
+    if isinstance(transport, httpx.AsyncHTTPTransport) and isinstance(
+            getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=limits.max_connections,
@@ -271,4 +274,4 @@ def http_transport(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> httpx.A
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=AsyncioBackend(),
         )
-    return transport
+    return client

@@ -16,7 +16,7 @@ import httpcore
 import httpx
 import pytest
 
-from lowcode_sql.fetch.transport import AsyncioBackend, http_transport
+from lowcode_sql.fetch.transport import AsyncioBackend, over_asyncio
 from tests.certs import self_signed
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -68,14 +68,49 @@ def _run(handler: Handler, client_side: Callable[[str, dict[str, Any]], Awaitabl
 
 def _client(url: str, **kw: Any) -> httpx.AsyncClient:
     ctx = kw.pop("ssl_context", None) or httpx.create_ssl_context()
-    return httpx.AsyncClient(base_url=url, transport=http_transport(ctx, LIMITS), **kw)
+    return over_asyncio(httpx.AsyncClient(base_url=url, verify=ctx, limits=LIMITS, **kw), ctx, LIMITS)
 
 
 def test_the_pool_sends_through_the_asyncio_backend() -> None:
     # the speed of a scan depends on it: should httpx move its pool, this says so
-    transport = http_transport(httpx.create_ssl_context(), LIMITS)
-    assert isinstance(transport._pool, httpcore.AsyncConnectionPool)  # type: ignore[attr-defined]
-    assert isinstance(transport._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
+    ctx = httpx.create_ssl_context()
+    pool = over_asyncio(httpx.AsyncClient(verify=ctx, limits=LIMITS), ctx, LIMITS)._transport._pool  # type: ignore[attr-defined]
+    assert isinstance(pool, httpcore.AsyncConnectionPool)
+    assert isinstance(pool._network_backend, AsyncioBackend)
+    assert pool._ssl_context is ctx and pool._max_connections == LIMITS.max_connections
+
+
+def test_a_proxy_named_in_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # httpx reads HTTP(S)_PROXY / ALL_PROXY / NO_PROXY only for a client it builds its own transport
+    # for: a source's client behind a proxy must keep going through it
+    from dialect.coredata import CoreData
+    from lowcode_sql.fetch.runtime import SourceRuntime
+    from lowcode_sql.secrets import Secret
+
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        line, _ = await _read_request(reader)
+        seen.append(line)
+        writer.write(_answer(b'{"via":"proxy"}'))
+        await writer.drain()
+
+    async def client_side(url: str, state: dict[str, Any]) -> None:
+        monkeypatch.setenv("HTTP_PROXY", url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        rt = SourceRuntime("cd", "http://api.example.invalid/", CoreData(), {"user": Secret("u"), "key": Secret("k")})
+        # (the runtime's client belongs on the shared loop; this test drives one of its own)
+        monkeypatch.setattr("lowcode_sql.fetch.loop.in_loop_thread", lambda: True)
+        client = rt._get_client()
+        try:
+            r = await client.get("http://api.example.invalid/api/v2/tasks/")
+            assert r.json() == {"via": "proxy"}
+        finally:
+            await client.aclose()
+
+    _run(proxy, client_side)
+    assert seen == [b"GET http://api.example.invalid/api/v2/tasks/ HTTP/1.1"]  # absolute form: a proxy request
 
 
 def test_a_source_client_uses_it_unless_a_transport_is_given() -> None:
