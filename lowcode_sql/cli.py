@@ -90,10 +90,10 @@ _COMMANDS = ("query", "explain", "tables", "describe", "platforms", "demo", "san
 def _command(argv: Sequence[str]) -> str | None:
     """The command word of ``argv`` when it is one of ``_COMMANDS`` (the options before it take no
     value), else None (``serve``, ``--help``, a typo: the full parser then)."""
-    for a in argv:
-        if not a.startswith("-"):
-            return a if a in _COMMANDS else None
-    return None
+    from lowcode_sql.daemon.client import command_word  # (stdlib only)
+
+    word = command_word(argv)
+    return word if word in _COMMANDS else None
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -21,11 +21,12 @@ import signal
 import socket
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from lowcode_sql.daemon import place
 
-__all__ = ["DISABLE_ENV", "ELIGIBLE", "request", "run"]
+__all__ = ["DISABLE_ENV", "ELIGIBLE", "command_word", "request", "run"]
 
 DISABLE_ENV = "LOWCODE_SQL_NO_DAEMON"
 # one-shot commands. Not the servers (`serve`, `sandbox serve`: their process should be the one the
@@ -35,7 +36,9 @@ ELIGIBLE = frozenset({"query", "explain", "verify", "tables", "describe", "platf
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
-def _command(argv: list[str]) -> str | None:
+def command_word(argv: Sequence[str]) -> str | None:
+    """The first word of ``argv`` that is not an option (the command, when the options before it
+    take no value); None after a ``--`` or without one."""
     for a in argv:
         if a == "--":
             return None
@@ -77,7 +80,7 @@ def run(argv: list[str]) -> int | None:
     """Run the command ``argv`` in the daemon: its exit status, or None when it did not run there
     (no daemon for this key, a command that is not ``ELIGIBLE``, ``LOWCODE_SQL_NO_DAEMON`` set, a
     platform without fd passing), and the caller should run it itself."""
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0") or _command(argv) not in ELIGIBLE:
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0") or command_word(argv) not in ELIGIBLE:
         return None
     if not hasattr(socket, "send_fds") or not hasattr(os, "fork") or not place.any_daemon():
         return None

@@ -234,8 +234,7 @@ class SourceRuntime:
                 verify=True if self._transport is not None else _shared_ssl_context(),
             )
             # an injected transport (the in-process sandbox) as it is; else httpx's over asyncio
-            self._client = client if self._transport is not None else over_asyncio(
-                client, _shared_ssl_context(), limits)
+            self._client = client if self._transport is not None else over_asyncio(client)
         return self._client
 
     # --- discovery ------------------------------------------------------------------------------

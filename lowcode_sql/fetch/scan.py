@@ -381,14 +381,12 @@ class _SeenKeys:
         ordered = np.sort(hashes)
         if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
             return self._first_seen(hashes)
-        places = self._places(ordered) if self._filter.size else None
-        if places is not None:
-            words, bits = places
+        places = None  # (no filter before the first page is stored: nothing is held then)
+        if self._filter.size:
+            words, bits = places = self._places(ordered)
             maybe = ordered[(self._filter[words] & bits).all(axis=1)]
             if maybe.size and any(map(partial(_holds_any, maybe), self._arrays())):
                 return self._first_seen(hashes)
-        elif any(map(partial(_holds_any, ordered), self._arrays())):  # (no filter before the first page)
-            return self._first_seen(hashes)
         self._store(ordered, places)
         return None
 

@@ -257,21 +257,15 @@ def _with_options(stream: AsyncioStream, options: Iterable[Any] | None) -> Async
     return stream
 
 
-def over_asyncio(client: httpx.AsyncClient, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncClient:
-    """``client`` with its default transport's connection pool rebuilt as httpx builds it, on
-    ``AsyncioBackend``. The client is built by httpx first, without a transport of ours: httpx only
-    reads the proxy variables (``HTTP(S)_PROXY``, ``ALL_PROXY``, ``NO_PROXY``) for a client it
-    builds its own transport for, and mounts a transport of its own per proxy; those stay as they
-    are. Should a later httpx keep its pool elsewhere, the client is left as it comes (slower,
-    never different; ``tests/fetch/test_transport.py`` says so)."""
-    transport = getattr(client, "_transport", None)
-    if isinstance(transport, httpx.AsyncHTTPTransport) and isinstance(
-            getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
-        transport._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=AsyncioBackend(),
-        )
+def over_asyncio(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """``client`` with its default transport's connection pool, as httpx configured it (TLS context,
+    limits), opening its connections through ``AsyncioBackend``. The client is built by httpx
+    first, without a transport of ours: httpx only reads the proxy variables (``HTTP(S)_PROXY``,
+    ``ALL_PROXY``, ``NO_PROXY``) for a client it builds its own transport for, and mounts a
+    transport of its own per proxy; those stay as they are. Should a later httpx or httpcore keep
+    these elsewhere, the client is left as it comes (slower, never different;
+    ``tests/fetch/test_transport.py`` says so)."""
+    pool = getattr(getattr(client, "_transport", None), "_pool", None)
+    if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
+        pool._network_backend = AsyncioBackend()  # read as each connection is opened
     return client

@@ -68,13 +68,13 @@ def _run(handler: Handler, client_side: Callable[[str, dict[str, Any]], Awaitabl
 
 def _client(url: str, **kw: Any) -> httpx.AsyncClient:
     ctx = kw.pop("ssl_context", None) or httpx.create_ssl_context()
-    return over_asyncio(httpx.AsyncClient(base_url=url, verify=ctx, limits=LIMITS, **kw), ctx, LIMITS)
+    return over_asyncio(httpx.AsyncClient(base_url=url, verify=ctx, limits=LIMITS, **kw))
 
 
 def test_the_pool_sends_through_the_asyncio_backend() -> None:
     # the speed of a scan depends on it: should httpx move its pool, this says so
     ctx = httpx.create_ssl_context()
-    pool = over_asyncio(httpx.AsyncClient(verify=ctx, limits=LIMITS), ctx, LIMITS)._transport._pool  # type: ignore[attr-defined]
+    pool = over_asyncio(httpx.AsyncClient(verify=ctx, limits=LIMITS))._transport._pool  # type: ignore[attr-defined]
     assert isinstance(pool, httpcore.AsyncConnectionPool)
     assert isinstance(pool._network_backend, AsyncioBackend)
     assert pool._ssl_context is ctx and pool._max_connections == LIMITS.max_connections
