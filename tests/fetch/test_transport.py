@@ -185,6 +185,28 @@ def test_an_answer_without_a_length_ends_where_the_server_closes() -> None:
     _run(handler, client_side)
 
 
+def test_a_compressed_answer_is_read_decompressed() -> None:
+    # real APIs gzip their JSON (the emulators do not): httpx decodes it above the byte stream
+    import gzip
+
+    body = b'{"rows":[' + b",".join(b'"row %d"' % i for i in range(20_000)) + b"]}"
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += await reader.readuntil(b"\r\n")
+        assert b"gzip" in head.lower()  # httpx asks for it
+        writer.write(_answer(gzip.compress(body), b"Content-Encoding: gzip"))
+        await writer.drain()
+
+    async def client_side(url: str, state: dict[str, Any]) -> None:
+        async with _client(url) as client:
+            r = await client.get("/")
+            assert r.content == body and int(r.headers["content-length"]) < len(body) // 2  # (sent compressed)
+
+    _run(handler, client_side)
+
+
 def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     # the server answers and then closes without saying so (no "Connection: close"): the pool must
     # see it (get_extra_info("is_readable")) and open a new connection, not fail the next request
