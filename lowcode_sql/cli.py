@@ -271,8 +271,10 @@ def _connect(args: argparse.Namespace) -> Any:
         limit_malloc_arenas()
         use_system_arrow_pool()
     recording = {k: v for k in ("record", "replay") if (v := getattr(args, k, None)) is not None}
-    con = lowcode_sql.demo(**recording) if getattr(args, "demo", False) else lowcode_sql.connect(args.config,
-                                                                                                  **recording)
+    # a one-shot command runs its statement right away: warming would only move the work
+    # (lowcode_sql.warm); the shell and the server wait for theirs
+    kw = {**recording, "warm": args.command in ("shell", "serve")}
+    con = lowcode_sql.demo(**kw) if getattr(args, "demo", False) else lowcode_sql.connect(args.config, **kw)
     _START_UP_GC.end()
     _INTERRUPT.connection = con
     if not con.catalog.sources:
@@ -381,7 +383,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import lowcode_sql
     from lowcode_sql.cli_output import format_table
 
-    with lowcode_sql.demo() as con:
+    with lowcode_sql.demo(warm=False) as con:  # its queries run at once (_connect)
         _START_UP_GC.end()
         platforms = ", ".join(sorted({s for s, _, _ in con.tables()}))
         print(f"lowcode_sql demo: the embedded sandboxes ({platforms}) with sample data\n")

@@ -17,10 +17,12 @@ from lowcode_sql.config import Config, load_config, source_from_mapping
 from lowcode_sql.errors import ConfigError, UnknownTable
 from lowcode_sql.execute.engine import Engine, Progress
 from lowcode_sql.explain import explain_plan
+from lowcode_sql.fetch.runtime import warm_tls
 from lowcode_sql.result import BATCH_ROWS, Result, StreamedResult
 from lowcode_sql.sqltypes import sql_type
 from lowcode_sql.verify_query import DEFAULT_MAX_REQUESTS, VerifyReport
 from lowcode_sql.verify_query import verify as verify_query
+from lowcode_sql.warm import warm_process
 
 __all__ = ["Connection", "connect", "connect_sandbox", "demo"]
 
@@ -30,14 +32,20 @@ class Connection:
 
     def __init__(self, config: Config, *, timezone: str = "UTC", readahead: int | None = None,
                  external_access: bool = True, allowed_directories: Sequence[str | os.PathLike[str]] = (),
-                 record: str | os.PathLike[str] | None = None, replay: str | os.PathLike[str] | None = None) -> None:
+                 record: str | os.PathLike[str] | None = None, replay: str | os.PathLike[str] | None = None,
+                 warm: bool = True) -> None:
         """``external_access`` (default True: your own SQL may join local files, e.g.
         ``read_parquet('x.parquet')``): False for applications that run SQL they did not write;
         then no file, network, extension or DuckDB setting is reachable from SQL, except reading
         ``allowed_directories`` (README, "Security"). ``record=DIR`` writes every HTTP exchange
         into DIR with the credentials redacted; ``replay=DIR`` answers every request from such a
-        recording, with no platform, emulator or credential (``lowcode_sql.fetch.record``)."""
+        recording, with no platform, emulator or credential (``lowcode_sql.fetch.record``).
+        ``warm`` (default True): once the connection has a source, the one-off work of a
+        process's first scan (imports, pyarrow's pandas check, the TLS context) is done here, not
+        inside the first query (``lowcode_sql.warm``); False for a connection that runs one
+        statement right away (the CLI's commands), where it would only move."""
         self.catalog = Catalog(config, record=record, replay=replay)
+        self._warm = warm
         try:
             self.engine = Engine(self.catalog, timezone=timezone, readahead=readahead,
                                  external_access=external_access, allowed_directories=allowed_directories)
@@ -46,6 +54,7 @@ class Connection:
         self._closed = False
         # open streams: their DuckDB query must be read to the end before another one runs
         self._streams: weakref.WeakSet[StreamedResult] = weakref.WeakSet()
+        self._warm_for_sources()
 
     # --- sources ------------------------------------------------------------------------------
 
@@ -54,6 +63,14 @@ class Connection:
         raw = {"platform": platform, **settings, "sandbox": sandbox is not None and sandbox is not False}
         sc = source_from_mapping(name, raw)
         self.catalog.add(sc, sandbox if sandbox not in (None, True, False) else None)
+        self._warm_for_sources()
+
+    def _warm_for_sources(self) -> None:
+        if not self._warm or not self.catalog.sources:
+            return
+        warm_process()
+        if self.catalog.replay is None and any(not s.config.sandbox for s in self.catalog.sources.values()):
+            warm_tls()  # a source on the network: the process's TLS context
 
     def sandbox(self, source: str) -> Any:
         """The embedded emulator behind a sandbox source (load tables, read request counters)."""

@@ -77,10 +77,13 @@ def _warm_up() -> None:
     import lowcode_sql
     import lowcode_sql.cli
     import lowcode_sql.cli_output  # the writers of `query -f`
+    from lowcode_sql import warm
     from lowcode_sql.fetch import loop, runtime
 
     runtime.warm_tls()  # 35-90 ms of loading CA certificates, which every command with a source pays
-    con = lowcode_sql.demo()
+    # no scratch database: its threads would not survive the fork (each child makes its own)
+    warm.warm_process(scratch=False)
+    con = lowcode_sql.demo(warm=False)
     try:
         con.sql("SELECT status, count(*) FROM coredata.projects WHERE status IS NOT NULL GROUP BY 1").fetchall()
         con.sql("SELECT 1").fetchall()

@@ -35,8 +35,10 @@ ALLOWED: dict[str, set[str]] = {
     # interfaces it is built on (DB-API on the connection, SQLAlchemy on DB-API, the CLI on all)
     # verify: a query run with and without pushdown, compared (on a connection's engine)
     "verify_query": {"plan", "execute", "result"},
+    # what a process's first scan would pay inside a query, paid when a connection gets its sources
+    "warm": {"fetch", "convert", "execute"},
     "connection": {"dialect", "plan", "fetch", "convert", "catalog", "execute", "explain", "sandbox", "result",
-                   "verify_query"},
+                   "verify_query", "warm"},
     # attach's typed errors (DuckDB's text back to the scan's error) and LIMIT-sized first page
     "attach_errors": set(),
     "attach_head": {"plan"},
@@ -60,7 +62,7 @@ ALLOWED: dict[str, set[str]] = {
     # the console entry point that asks it first, and the resident side that runs the CLI in a fork
     "daemon": set(),
     "launch": {"daemon", "cli"},
-    "forkserver": {"cli", "cli_output", "connection", "fetch", "sandbox", "daemon"},
+    "forkserver": {"cli", "cli_output", "connection", "fetch", "sandbox", "daemon", "warm"},
     "dbt": {"connection", "duckdb_attach"},  # the dbt-duckdb plugin: attach, as a user would
 }
 FOUNDATION_ALLOWED: dict[str, set[str]] = {

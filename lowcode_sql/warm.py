@@ -1,0 +1,88 @@
+"""Pay, when a source is added, what a process's first scan would otherwise pay inside a query.
+
+Measured on a fresh process against sandbox servers over HTTP (``benchmarks/bench_startup.py``):
+a connection's first query that read a table took 190-330 ms where the same query warm took
+11-60 ms, and almost all of the difference was one-off work of the process, not of the query:
+
+- **pandas.** pyarrow's first conversion of Python objects (``pa.array`` on a list, which every
+  page decoded from records takes) asks whether the object is a pandas array, and to answer it
+  imports pandas if it is installed (pyarrow ``array.pxi`` ``_is_array_like`` and
+  ``pandas-shim.pxi``): ~160-200 ms, once per process. Asked here with an empty list.
+- **TLS.** The process's shared TLS context loads the CA bundle (35-90 ms), needed by every
+  source that talks to the network (``fetch.runtime.warm_tls``, called by the connection when
+  it has such a source).
+- **Imports** the scan path makes on first use: ``pyarrow.compute`` (which pyarrow imports on
+  the first list ``flatten``), ``pyarrow.json``, anyio's asyncio backend (httpcore's pool locks
+  and events are anyio's, imported by the first request), and the engine's own scan modules.
+- **The scratch database** a scan re-checks a superset filter in (``execute.duck.scratch_cursor``):
+  creating a DuckDB database costs ~15 ms and 4 MB, once per process.
+
+What stays in a first query is the interpreter running its code for the first time; the
+command daemon removes that too for CLI commands (``lowcode_sql.forkserver``). The CLI's own
+one-shot process does not warm (``Connection(warm=False)``): its connection runs one statement,
+so the work would only move, and ``query --demo "SELECT 1"`` needs none of it. Its ``shell``
+and ``serve`` warm: there a first query comes later.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+__all__ = ["warm_process", "warmed"]
+
+# imported by a query's first scan (``python benchmarks/bench_startup.py`` lists what a first
+# query still imports; ``tests/test_first_query.py`` fails when it is not nothing)
+_SCAN_MODULES = (
+    "lowcode_sql.convert.arrow",
+    "lowcode_sql.execute.scan",
+    "lowcode_sql.execute.verify",
+    "lowcode_sql.fetch.scan",
+    "pyarrow.compute",
+    "pyarrow.json",
+)
+
+_lock = threading.Lock()
+_warmed = False
+
+
+def warmed() -> bool:
+    """Whether ``warm_process`` has run in this process (a fork inherits it: so does the work)."""
+    return _warmed
+
+
+def warm_process(*, scratch: bool = True) -> None:
+    """Once per process (thread-safe; later calls return at once): the imports and one-off
+    library work of a first scan (module docstring). No I/O, nothing a query could observe.
+    ``scratch=False``: not the scratch database, whose threads a ``fork`` would not copy (the
+    command daemon forks after warming; its children make their own)."""
+    global _warmed
+    if _warmed:
+        return
+    with _lock:
+        if _warmed:
+            return
+        for name in _SCAN_MODULES:
+            importlib.import_module(name)
+        import pyarrow as pa
+
+        pa.array([], pa.null())  # pyarrow's pandas check (imports pandas where installed)
+        _import_anyio_backend()
+        if scratch:
+            from lowcode_sql.execute.duck import scratch_cursor
+
+            scratch_cursor().close()
+        _warmed = True
+
+
+def _import_anyio_backend() -> None:
+    """anyio imports its asyncio backend when the first of its primitives is made in a running
+    loop (httpcore makes one per request); done here on the engine's I/O loop, as httpcore would."""
+    from lowcode_sql.fetch import loop
+
+    async def make_event() -> None:
+        import anyio
+
+        anyio.Event()
+
+    loop.run(make_event())
