@@ -178,8 +178,8 @@ def connect(config: str | Path | Mapping[str, Any] | Config | None = None, **kw:
 
     Without a config, ``$LOWCODE_SQL_CONFIG`` is read; with neither, the connection starts empty
     (add sources with ``add_source``). Keywords go to ``Connection``: ``timezone``, ``readahead``,
-    ``external_access=False`` (for SQL you did not write), ``allowed_directories``, ``record=DIR``
-    and ``replay=DIR``.
+    ``external_access=False`` (for SQL you did not write), ``allowed_directories``, ``record=DIR``,
+    ``replay=DIR`` and ``warm=False`` (a one-shot script: see ``Connection``).
     """
     return Connection(load_config(config), **kw)
 

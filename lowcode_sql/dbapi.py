@@ -40,6 +40,7 @@ from typing import Any
 import pyarrow as pa
 
 from lowcode_sql import errors as _e
+from lowcode_sql.result import python_values
 
 __all__ = [
     "BINARY",
@@ -573,7 +574,7 @@ class Cursor:
             part = self._next_part(None if n is None else n - len(out))
             if part is None:
                 break
-            cols = [c.to_pylist() for c in part.columns]
+            cols = [python_values(c) for c in part.columns]
             out.extend(zip(*cols, strict=True) if cols else (() for _ in range(part.num_rows)))
         return out
 

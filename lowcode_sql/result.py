@@ -15,14 +15,17 @@ scans' pages arrive). Both
 
 from __future__ import annotations
 
+import functools
 import html
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import pyarrow as pa
 
-__all__ = ["BATCH_ROWS", "Result", "StreamedResult"]
+__all__ = ["BATCH_ROWS", "Result", "StreamedResult", "python_values"]
 
 BATCH_ROWS = 65_536  # rows turned into Python objects at a time (as Engine.stream's batches)
 HTML_ROWS = 10  # rows shown by _repr_html_
@@ -46,12 +49,79 @@ def _rows(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple[Any, ...]]:
     for batch in batches:
         if batch.num_rows == 0:
             continue
-        cols = [c.to_pylist() for c in batch.columns]
+        cols = [python_values(c) for c in batch.columns]
         if not cols:  # no columns (SELECT with an empty projection): empty tuples
             yield from (() for _ in range(batch.num_rows))
             continue
         yield from zip(*cols, strict=True)
         del cols
+
+
+def python_values(col: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """``col.to_pylist()``, without importing pandas where pyarrow would for nothing.
+
+    For a timestamp with a time zone, pyarrow first asks whether pandas is installed, which imports
+    it (~0.2 s and ~40 MB once per process: pyarrow ``scalar.pxi`` ``TimestampScalar.as_py``), though
+    it only uses pandas for nanoseconds. DuckDB's TIMESTAMPTZ is microseconds, so a DB-API
+    ``fetchall`` paid that in a connection's first query. While pandas is not imported, a column
+    holding such timestamps (in lists and structs too) is read without zones and each value then
+    moved into its zone as pyarrow does it (``_zoned``)."""
+    if "pandas" in sys.modules or not _has_zone(col.type):
+        return col.to_pylist()
+    return _zoned_values(col)
+
+
+def _zoned_values(col: pa.Array | pa.ChunkedArray) -> list[Any]:
+    t = col.type
+    try:
+        naive = col.cast(_without_zones(t))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a nesting Arrow cannot cast: pyarrow's way
+        return col.to_pylist()
+    return [_zoned(v, t) for v in naive.to_pylist()]
+
+
+def _has_zone(t: pa.DataType) -> bool:
+    """Whether a microsecond-or-coarser timestamp with a zone is in ``t`` (nanoseconds become
+    pandas Timestamps where pandas is installed: that is pyarrow's to do)."""
+    if pa.types.is_timestamp(t):
+        return bool(t.tz) and t.unit != "ns"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _has_zone(t.value_type)
+    if pa.types.is_struct(t):
+        return any(_has_zone(t.field(i).type) for i in range(t.num_fields))
+    return False  # maps, unions, dictionaries: pyarrow's way (_without_zones leaves them alone)
+
+
+def _without_zones(t: pa.DataType) -> pa.DataType:
+    if pa.types.is_timestamp(t):
+        return pa.timestamp(t.unit)  # the same UTC values, no zone
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(_without_zones(t.value_type)))
+    if pa.types.is_large_list(t):
+        return pa.large_list(t.value_field.with_type(_without_zones(t.value_type)))
+    if pa.types.is_fixed_size_list(t):
+        return pa.list_(t.value_field.with_type(_without_zones(t.value_type)), t.list_size)
+    if pa.types.is_struct(t):
+        return pa.struct([t.field(i).with_type(_without_zones(t.field(i).type)) for i in range(t.num_fields)])
+    return t
+
+
+def _zoned(v: Any, t: pa.DataType) -> Any:
+    """A value read by ``to_pylist`` from ``_without_zones(t)``, as ``t``'s ``to_pylist`` makes it:
+    UTC instants moved into the zone pyarrow names (``string_to_tzinfo``: ``zoneinfo``, or a fixed
+    offset)."""
+    if v is None or not _has_zone(t):
+        return v
+    if pa.types.is_timestamp(t):
+        return v.replace(tzinfo=UTC).astimezone(_zone(t.tz))
+    if pa.types.is_struct(t):
+        return {k: _zoned(x, t.field(k).type) for k, x in v.items()}
+    return [_zoned(x, t.value_type) for x in v]
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> Any:
+    return pa.lib.string_to_tzinfo(name)
 
 
 def _plural(n: int, word: str) -> str:

@@ -4,16 +4,15 @@ Measured on a fresh process against sandbox servers over HTTP (``benchmarks/benc
 a connection's first query that read a table took 190-330 ms where the same query warm took
 11-60 ms, and almost all of the difference was one-off work of the process, not of the query:
 
-- **pandas.** pyarrow's first conversion of Python objects (``pa.array`` on a list, which every
-  page decoded from records takes) asks whether the object is a pandas array, and to answer it
-  imports pandas if it is installed (pyarrow ``array.pxi`` ``_is_array_like`` and
-  ``pandas-shim.pxi``): ~160-200 ms, once per process. Asked here with an empty list.
+- **pandas**, ~0.2 s: pyarrow imported it on the first conversion of Python objects. Scans no
+  longer make pyarrow convert any while pandas is not imported (``convert/pyobjects.py``), so
+  nothing here imports it either: a process that never uses pandas never pays for it.
 - **TLS.** The process's shared TLS context loads the CA bundle (35-90 ms), needed by every
   source that talks to the network (``fetch.runtime.warm_tls``, called by the connection when
   it has such a source).
-- **Imports** the scan path makes on first use: ``pyarrow.compute`` (which pyarrow imports on
-  the first list ``flatten``), ``pyarrow.json``, anyio's asyncio backend (httpcore's pool locks
-  and events are anyio's, imported by the first request), and the engine's own scan modules.
+- **Imports** the scan path makes on first use: ``pyarrow.compute`` and ``pyarrow.json``, anyio's
+  asyncio backend (httpcore's pool locks and events are anyio's, imported by the first request),
+  and the engine's own scan modules (~25 ms together).
 - **The scratch database** a scan re-checks a superset filter in (``execute.duck.scratch_cursor``):
   creating a DuckDB database costs ~15 ms and 4 MB, once per process.
 
@@ -31,15 +30,17 @@ import threading
 
 __all__ = ["warm_process", "warmed"]
 
-# imported by a query's first scan (``python benchmarks/bench_startup.py`` lists what a first
-# query still imports; ``tests/test_first_query.py`` fails when it is not nothing)
+# imported by a query's first scan, or its first rows read into Python (zoneinfo: the zone of a
+# TIMESTAMPTZ value); ``tests/test_first_query.py`` fails when a first query imports anything
 _SCAN_MODULES = (
     "lowcode_sql.convert.arrow",
+    "lowcode_sql.convert.pyobjects",
     "lowcode_sql.execute.scan",
     "lowcode_sql.execute.verify",
     "lowcode_sql.fetch.scan",
     "pyarrow.compute",
     "pyarrow.json",
+    "zoneinfo",
 )
 
 _lock = threading.Lock()
@@ -53,7 +54,8 @@ def warmed() -> bool:
 
 def warm_process(*, scratch: bool = True) -> None:
     """Once per process (thread-safe; later calls return at once): the imports and one-off
-    library work of a first scan (module docstring). No I/O, nothing a query could observe.
+    library work of a first scan (module docstring). No I/O, nothing a query could observe, and
+    not pandas.
     ``scratch=False``: not the scratch database, whose threads a ``fork`` would not copy (the
     command daemon forks after warming; its children make their own)."""
     global _warmed
@@ -64,10 +66,10 @@ def warm_process(*, scratch: bool = True) -> None:
             return
         for name in _SCAN_MODULES:
             importlib.import_module(name)
-        import pyarrow as pa
+        from lowcode_sql.convert import pyobjects
 
-        pa.array([], pa.null())  # pyarrow's pandas check (imports pandas where installed)
         _import_anyio_backend()
+        pyobjects.pandas_installed()  # looked up once, by the first page of records otherwise
         if scratch:
             from lowcode_sql.execute.duck import scratch_cursor
 

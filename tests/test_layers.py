@@ -46,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
                       "attach_head"},
     # discovered catalogs and logins shared by the DB-API connections of one config
     "shared_catalog": {"dialect"},
-    "dbapi": {"connection", "shared_catalog"},
+    "dbapi": {"connection", "shared_catalog", "result"},
     "superset_spec": {"dbapi"},  # Superset's engine spec for lowcode:// (it runs EXPLAIN through DB-API)
     "sqlalchemy_dialect": {"dbapi"},
     # lowcode-sql probe: renders with dialects, sends through fetch, judges with execute's checks

@@ -1,7 +1,8 @@
 """JSON records -> ``pyarrow.RecordBatch`` with a table's declared schema.
 
 The hot path does no per-value Python work: records (already-decoded dicts) become one
-``StructArray`` shaped like the JSON (``pa.array(records, type=raw)`` runs in C++), then each
+``StructArray`` shaped like the JSON (``pa.array(records, type=raw)`` in C++, or pyarrow's JSON
+reader while that spares importing pandas: ``convert/pyobjects.py``), then each
 column is cut out and converted with Arrow compute kernels: ISO text -> timestamps, epoch
 milliseconds -> TIMESTAMPTZ, and Entu-style arrays of value objects -> first value / LIST.
 """
@@ -15,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from dialect import ColumnDef, TableDef
+from lowcode_sql.convert.pyobjects import beyond_2_53, python_array, python_value_array
 from lowcode_sql.errors import ConversionError
 from lowcode_sql.gcpause import paused_gc
 from lowcode_sql.requests import ArrowPage
@@ -97,7 +99,7 @@ def _values_lists(lists: pa.ListArray, key: str) -> tuple[pa.Array, np.ndarray, 
     parents = pc.list_parent_indices(lists)
     mask = values.is_valid()
     kept = values.filter(mask)
-    counts = np.bincount(parents.filter(mask).to_numpy(zero_copy_only=False), minlength=n)
+    counts = np.bincount(_ints_of(parents.filter(mask)), minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
     return kept, offsets, counts
@@ -110,16 +112,40 @@ def _convert_column(col: ColumnDef, raw: pa.Array, top: Mapping[str, pa.Array] |
     if col.extract in ("first", "all"):
         kept, offsets, counts = _values_lists(arr, col.item_key or "value")
         kept = _parse(col, kept)
-        empty = pa.array(counts == 0)
+        # numpy into Arrow by its buffers, not pa.array: pyarrow would import pandas (pyobjects.py)
+        empty = _numpy_bools(counts == 0)
         if col.extract == "all":
-            out = pa.ListArray.from_arrays(pa.array(offsets), kept, mask=empty)
+            out = pa.ListArray.from_arrays(_numpy_ints(offsets), kept, mask=empty)
             return out.cast(col.type)
         if len(kept) == 0:
             return pa.nulls(len(arr), col.type)
         starts = np.minimum(offsets[:-1], max(len(kept) - 1, 0))
-        first = kept.take(pa.array(starts))
-        return pc.if_else(empty, pa.scalar(None, col.type), first.cast(col.type))
+        first = kept.take(_numpy_ints(starts))
+        return pc.if_else(empty, pa.nulls(len(first), col.type), first.cast(col.type))
     return _parse(col, arr).cast(col.type)
+
+
+def _numpy_ints(a: np.ndarray) -> pa.Array:
+    """A 1-d numpy integer array as an Arrow array over the same memory (no nulls)."""
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
+
+
+def _numpy_bools(a: np.ndarray) -> pa.Array:
+    """A 1-d numpy bool array as an Arrow boolean array (bits packed, no nulls)."""
+    return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(np.packbits(a, bitorder="little"))])
+
+
+def _ints_of(arr: pa.Array) -> np.ndarray:
+    """The values of an Arrow integer array without nulls, as numpy over the same memory
+    (``to_numpy`` makes pyarrow import pandas too)."""
+    if arr.null_count:
+        raise ValueError("_ints_of: an array with nulls")
+    width = arr.type.bit_width // 8
+    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(arr.type) else 'u'}{width}")
+    if len(arr) == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * width)
 
 
 def _parse(col: ColumnDef, arr: pa.Array) -> pa.Array:
@@ -158,7 +184,7 @@ def records_to_batch(
     raw_t = raw_type(cols)
     try:
         with paused_gc():
-            raw = pa.array(records, type=raw_t) if raw_t.num_fields else None
+            raw = python_array(records, raw_t) if raw_t.num_fields else None
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as e:
         raise ConversionError(_diagnose(table, cols, records, e)) from None
     return _raw_to_batch(table, cols, schema, raw, len(records), echo)
@@ -174,9 +200,8 @@ def _raw_to_batch(table: TableDef, cols: Sequence[ColumnDef], schema: pa.Schema,
     for col in cols:
         if col.filter_only:
             value = (echo or {}).get(col.name)
-            # pa.nulls where there is no value: pa.array on Python objects makes pyarrow import
-            # pandas (~35 MB of RSS, once per process), which a scan otherwise never needs
-            arrays.append(pa.nulls(n, col.type) if value is None else pa.array([value] * n, col.type))
+            # not pa.array: pyarrow would import pandas (convert/pyobjects.py)
+            arrays.append(pa.nulls(n, col.type) if value is None else python_value_array(value, col.type, n))
             continue
         try:
             arrays.append(_convert_column(col, raw, top))
@@ -250,7 +275,7 @@ def arrow_page_decoder(table: TableDef, columns: Sequence[str], layout: tuple[st
             return None  # no records list: parse_answer says what is wrong
         raw = lists.flatten()
         keys = raw.field(key)
-        if raw.null_count or keys.null_count or _beyond_2_53(raw):
+        if raw.null_count or keys.null_count or beyond_2_53(raw):
             return None  # a null record or key: the guards then compare whole records
         total: Any = None
         if total_path:
@@ -264,25 +289,6 @@ def arrow_page_decoder(table: TableDef, columns: Sequence[str], layout: tuple[st
         return ArrowPage(batch, keys.to_pylist(), total if isinstance(total, int) else None)
 
     return decode
-
-
-_EXACT = float(1 << 53)
-
-
-def _beyond_2_53(arr: pa.Array) -> bool:
-    """Whether a floating-point value anywhere in ``arr`` is 2^53 or beyond in magnitude (children
-    of null parents included: at worst a page takes the usual path for nothing)."""
-    import pyarrow.compute as pc
-
-    t = arr.type
-    if pa.types.is_floating(t):
-        top = pc.max(pc.abs(arr)).as_py()
-        return top is not None and top >= _EXACT  # 2^53 + 1 reads as 2^53
-    if pa.types.is_struct(t):
-        return any(_beyond_2_53(arr.field(i)) for i in range(t.num_fields))
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return _beyond_2_53(arr.values)
-    return False
 
 
 def _has_decimal(t: pa.DataType) -> bool:
