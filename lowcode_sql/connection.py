@@ -41,7 +41,7 @@ class Connection:
         into DIR with the credentials redacted; ``replay=DIR`` answers every request from such a
         recording, with no platform, emulator or credential (``lowcode_sql.fetch.record``).
         ``warm`` (default True): once the connection has a source, the one-off work of a
-        process's first scan (imports, pyarrow's pandas check, the TLS context) is done here, not
+        process's first scan (imports, the TLS context, the scratch database) is done here, not
         inside the first query (``lowcode_sql.warm``); False for a connection that runs one
         statement right away (the CLI's commands), where it would only move."""
         self.catalog = Catalog(config, record=record, replay=replay)

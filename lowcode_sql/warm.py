@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-__all__ = ["warm_process", "warmed"]
+__all__ = ["warm_process"]
 
 # imported by a query's first scan, or its first rows read into Python (zoneinfo: the zone of a
 # TIMESTAMPTZ value); ``tests/test_first_query.py`` fails when a first query imports anything
@@ -45,11 +45,6 @@ _SCAN_MODULES = (
 
 _lock = threading.Lock()
 _warmed = False
-
-
-def warmed() -> bool:
-    """Whether ``warm_process`` has run in this process (a fork inherits it: so does the work)."""
-    return _warmed
 
 
 def warm_process(*, scratch: bool = True) -> None:
