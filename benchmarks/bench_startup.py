@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency", type=float, default=0.05, help="seconds per request of that sandbox")
     args = ap.parse_args(argv)
     if args.quick:
-        args.repeat = 2
+        args.repeat, args.rows = 2, 2_000
     base_env = dict(os.environ)
     if not args.no_pyc:
         base_env.pop("PYTHONDONTWRITEBYTECODE", None)
