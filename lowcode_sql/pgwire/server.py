@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from lowcode_sql.execute.duck import normalize_directories
 from lowcode_sql.pgwire import protocol as p
+from lowcode_sql.pgwire import transpile
 from lowcode_sql.pgwire.activity import install_signal_function
 from lowcode_sql.pgwire.pgcatalog import CatalogDB, describe_sources
 from lowcode_sql.pgwire.pool import (
@@ -95,6 +96,10 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._next_pid = os.getpid() % 10000 * 1000
 
+    def _prepare(self) -> None:
+        transpile.prepare()
+        self.pool.give(self.pool.take())
+
     def refresh_catalog(self) -> None:
         """(Re)build the emulated catalog from the sources' tables (discovers them if needed)."""
         self.catalog.build(describe_sources(self.connection.catalog))
@@ -141,6 +146,10 @@ class Server:
 
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.executor, self.refresh_catalog)
+        # before the first client, what its first query would otherwise make: the function names
+        # translations check, and one engine (a DuckDB with the served settings and macros); the
+        # pool keeps one idle engine from then on anyway (EnginePool.trim's keep)
+        await asyncio.get_running_loop().run_in_executor(self.executor, self._prepare)
         loop = asyncio.get_running_loop()
         self.loop = loop
 
