@@ -20,9 +20,10 @@ what the first pays beyond a warm one, per query (a count, a LIMIT, a filter re-
 The connection's set-up (import + connect) is printed beside it, since a connection now pays the
 process's one-off scan costs there (``lowcode_sql.warm``), and so is the baseline's.
 
-Also printed, not judged: ``lowcode_sql.demo()`` and its first ``SELECT 1`` against the median of
-20 more. That query reads no table: what remains in its first run (~1.5 ms) is the interpreter
-running the planner and DuckDB's Python layer for the first time.
+Also printed, not judged: a wire server's first client (a fresh ``lowcode-sql serve --demo`` per
+run, its first and warm queries through psycopg), and ``lowcode_sql.demo()`` with its first
+``SELECT 1`` against the median of 20 more. That query reads no table: what remains in its first
+run (~1.5 ms) is the interpreter running the planner and DuckDB's Python layer for the first time.
 
 Targets (issue 15, item 5): CLI wall <= 0.35 s; a connection's first table query <= 1.3x a warm
 one (wall, the worst of the queries). On a shared machine the wall times follow the load average
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         timed([*ours_cli, "daemon", "stop"], daemon_env)
     tables = first_table_queries(args, trees, base_env)
+    server_runs = first_server_queries(args, trees, base_env)
     served = int(status.split("served ")[1].split()[0])
     # every timed run (and the warm-up) went to the daemon, none ran on its own
     assert served == args.repeat + 1, f"the daemon served {served} of {args.repeat + 1} commands: {status}"
@@ -221,6 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     print_table(["tree", "query", "import + connect s", "first s", "warm s", "first / warm", "first CPU ms",
                  "warm CPU ms", "first / warm CPU", "connect + first s"], table3)
     print()
+    print("A wire server's first client (a fresh `lowcode-sql serve --demo` per run, psycopg; printed, not judged)")
+    table4 = []
+    for (label, name), runs in server_runs.items():
+        f, w = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        table4.append([label, name, f"{f * 1000:.1f}", f"{w * 1000:.1f}", f"{f / w:.2f}x"])
+    print_table(["tree", "query", "first ms", "warm ms", "first / warm"], table4)
+    print()
     alone = med["lowcode-sql query --demo 'SELECT 1' (this tree)"]
     ours = med["lowcode-sql query --demo 'SELECT 1' (this tree, daemon running)"]
     print(f"CLI in its own process / floor: {alone / floor:.2f}x wall; with the daemon / floor: {ours / floor:.2f}x")
@@ -234,6 +243,51 @@ def main(argv: list[str] | None = None) -> int:
     ok &= verdict("a connection's first table query / a warm one, wall (the worst query)", worst["this tree"],
                   TARGET_FIRST, higher_is_better=False, unit="x")
     return 0 if ok or args.quick else MISSED
+
+
+SERVER_QUERIES = {"SELECT 1": "SELECT 1", "count": "SELECT count(*) FROM coredata.projects",
+                  "order": "SELECT name FROM entu.person ORDER BY 1 LIMIT 5"}
+
+
+def first_server_queries(args: argparse.Namespace, trees: dict[str, str],
+                         base_env: dict[str, str]) -> dict[tuple[str, str], list[tuple[float, float]]]:
+    """A fresh ``lowcode-sql serve --demo`` per run and tree: its first client's first run of each
+    ``SERVER_QUERIES`` (in that order) and the median of 7 more, wall seconds through psycopg."""
+    import socket
+
+    import psycopg
+
+    out: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for i in range(args.repeat + 1):  # the first round warms the page cache, and is dropped
+        for label, tree in trees.items():
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            env = {**base_env, "PYTHONPATH": tree}
+            cmd = [sys.executable, "-c", "import sys; from lowcode_sql.cli import main; sys.exit(main())",
+                   "serve", "--demo", "--no-auth", "--port", str(port)]
+            proc = subprocess.Popen(cmd, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                dsn = f"host=127.0.0.1 port={port} user=bench dbname=lowcode"
+                for _ in range(300):
+                    try:
+                        psycopg.connect(dsn, connect_timeout=1).close()
+                        break
+                    except psycopg.OperationalError:
+                        time.sleep(0.1)
+                with psycopg.connect(dsn) as client:
+                    for name, sql in SERVER_QUERIES.items():
+                        def run(sql: str = sql) -> float:
+                            t0 = time.perf_counter()
+                            client.execute(sql).fetchall()
+                            return time.perf_counter() - t0
+                        first, warm = run(), statistics.median(run() for _ in range(7))
+                        if i:
+                            out.setdefault((label, name), []).append((first, warm))
+            finally:
+                proc.terminate()
+                proc.wait(30)
+    return out
 
 
 def first_table_queries(args: argparse.Namespace, trees: dict[str, str],
