@@ -16,7 +16,14 @@ import numpy as np
 import pyarrow as pa
 
 from dialect import ColumnDef, TableDef
-from lowcode_sql.convert.pyobjects import beyond_2_53, python_array, python_value_array
+from lowcode_sql.convert.pyobjects import (
+    beyond_2_53,
+    ints_of,
+    numpy_bools,
+    numpy_ints,
+    python_array,
+    python_value_array,
+)
 from lowcode_sql.errors import ConversionError
 from lowcode_sql.gcpause import paused_gc
 from lowcode_sql.requests import ArrowPage
@@ -99,7 +106,7 @@ def _values_lists(lists: pa.ListArray, key: str) -> tuple[pa.Array, np.ndarray, 
     parents = pc.list_parent_indices(lists)
     mask = values.is_valid()
     kept = values.filter(mask)
-    counts = np.bincount(_ints_of(parents.filter(mask)), minlength=n)
+    counts = np.bincount(ints_of(parents.filter(mask)), minlength=n)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(counts, out=offsets[1:])
     return kept, offsets, counts
@@ -112,40 +119,17 @@ def _convert_column(col: ColumnDef, raw: pa.Array, top: Mapping[str, pa.Array] |
     if col.extract in ("first", "all"):
         kept, offsets, counts = _values_lists(arr, col.item_key or "value")
         kept = _parse(col, kept)
-        # numpy into Arrow by its buffers, not pa.array: pyarrow would import pandas (pyobjects.py)
-        empty = _numpy_bools(counts == 0)
+        # numpy into Arrow by its buffers, not pa.array: pyarrow would import pandas (pyobjects)
+        empty = numpy_bools(counts == 0)
         if col.extract == "all":
-            out = pa.ListArray.from_arrays(_numpy_ints(offsets), kept, mask=empty)
+            out = pa.ListArray.from_arrays(numpy_ints(offsets), kept, mask=empty)
             return out.cast(col.type)
         if len(kept) == 0:
             return pa.nulls(len(arr), col.type)
         starts = np.minimum(offsets[:-1], max(len(kept) - 1, 0))
-        first = kept.take(_numpy_ints(starts))
+        first = kept.take(numpy_ints(starts))
         return pc.if_else(empty, pa.nulls(len(first), col.type), first.cast(col.type))
     return _parse(col, arr).cast(col.type)
-
-
-def _numpy_ints(a: np.ndarray) -> pa.Array:
-    """A 1-d numpy integer array as an Arrow array over the same memory (no nulls)."""
-    a = np.ascontiguousarray(a)
-    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
-
-
-def _numpy_bools(a: np.ndarray) -> pa.Array:
-    """A 1-d numpy bool array as an Arrow boolean array (bits packed, no nulls)."""
-    return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(np.packbits(a, bitorder="little"))])
-
-
-def _ints_of(arr: pa.Array) -> np.ndarray:
-    """The values of an Arrow integer array without nulls, as numpy over the same memory
-    (``to_numpy`` makes pyarrow import pandas too)."""
-    if arr.null_count:
-        raise ValueError("_ints_of: an array with nulls")
-    width = arr.type.bit_width // 8
-    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(arr.type) else 'u'}{width}")
-    if len(arr) == 0:
-        return np.empty(0, dtype)
-    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * width)
 
 
 def _parse(col: ColumnDef, arr: pa.Array) -> pa.Array:

@@ -26,6 +26,9 @@ once it has spent ``BUDGET`` seconds more or less (about half of what importing 
 conversions take ``pa.array`` for the rest of the process. A long scan of small record pages
 then pays at most that much before pandas; a session of small queries never imports it.
 
+numpy arrays are no better: ``pa.array(ndarray)`` and ``Array.to_numpy`` ask too. Integer and
+boolean arrays cross by their buffers instead (``numpy_ints``, ``numpy_bools``, ``ints_of``).
+
 Records come from JSON (``orjson.loads``, which refuses ``NaN`` and ``Infinity``), so none holds
 a non-finite float, which ``orjson`` would write as ``null``. A single value from elsewhere (an
 echoed filter value) is checked for that before it goes this way (``python_value_array``).
@@ -39,10 +42,12 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
-__all__ = ["BUDGET", "beyond_2_53", "pandas_installed", "python_array", "python_value_array"]
+__all__ = ["BUDGET", "beyond_2_53", "ints_of", "numpy_bools", "numpy_ints", "pandas_installed", "python_array",
+           "python_value_array"]
 
 #: seconds the JSON route may spend in a process before conversions take ``pa.array`` (module
 #: docstring). Importing pandas took 0.16-0.2 s on the project's VMs.
@@ -148,3 +153,26 @@ def beyond_2_53(arr: pa.Array) -> bool:
     if pa.types.is_list(t) or pa.types.is_large_list(t):
         return beyond_2_53(arr.values)
     return False
+
+
+def numpy_ints(a: np.ndarray) -> pa.Array:
+    """A 1-d numpy integer array as an Arrow array over the same memory (no nulls)."""
+    a = np.ascontiguousarray(a)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), len(a), [None, pa.py_buffer(a)])
+
+
+def numpy_bools(a: np.ndarray) -> pa.Array:
+    """A 1-d numpy bool array as an Arrow boolean array (bits packed, no nulls)."""
+    return pa.Array.from_buffers(pa.bool_(), len(a), [None, pa.py_buffer(np.packbits(a, bitorder="little"))])
+
+
+def ints_of(arr: pa.Array) -> np.ndarray:
+    """The values of an Arrow integer array without nulls, as numpy over the same memory
+    (``to_numpy`` makes pyarrow import pandas too)."""
+    if arr.null_count:
+        raise ValueError("ints_of: an array with nulls")
+    width = arr.type.bit_width // 8
+    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(arr.type) else 'u'}{width}")
+    if len(arr) == 0:
+        return np.empty(0, dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * width)
