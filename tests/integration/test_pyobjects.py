@@ -182,3 +182,21 @@ def test_zoned_timestamps_become_the_datetimes_pyarrow_makes(zone: str, unit: st
     theirs = col.to_pylist()
     assert seen(_zoned_values(col)) == seen(theirs)
     assert seen(_zoned_values(pa.chunked_array([col, col]))) == seen(theirs * 2)
+
+
+def test_numpy_crosses_by_its_buffers() -> None:
+    """``numpy_ints``/``numpy_bools``/``ints_of``: what ``pa.array(ndarray)`` and ``to_numpy`` give,
+    sliced arrays (an Arrow offset) included."""
+    import numpy as np
+
+    from lowcode_sql.convert.pyobjects import ints_of, numpy_bools, numpy_ints
+
+    for dtype in (np.int32, np.int64, np.uint8):
+        a = np.arange(11, dtype=dtype)[::2]  # not contiguous
+        assert numpy_ints(a).equals(pa.array(a))
+    b = np.array([True, False, True, True, False, False, False, False, True, True])
+    assert numpy_bools(b).equals(pa.array(b)) and numpy_bools(b[:0]).equals(pa.array(b[:0]))
+    arr = pa.array([5, 6, 7, 8, 9], pa.int64()).slice(2, 3)
+    assert ints_of(arr).tolist() == [7, 8, 9] and ints_of(arr[:0]).tolist() == []
+    with pytest.raises(ValueError):
+        ints_of(pa.array([1, None], pa.int32()))
