@@ -11,8 +11,8 @@ a connection's first query that read a table took 190-330 ms where the same quer
   source that talks to the network (``fetch.runtime.warm_tls``, called by the connection when
   it has such a source).
 - **Imports** the scan path makes on first use: ``pyarrow.compute`` and ``pyarrow.json``, anyio's
-  asyncio backend (httpcore's pool locks and events are anyio's, imported by the first request),
-  and the engine's own scan modules (~25 ms together).
+  asyncio backend (httpcore's pool locks and events are anyio's, imported by the first request)
+  and ``zoneinfo`` (~25 ms together).
 - **The scratch database** a scan re-checks a superset filter in (``execute.duck.scratch_cursor``):
   creating a DuckDB database costs ~15 ms and 4 MB, once per process.
 
@@ -32,12 +32,8 @@ __all__ = ["warm_process"]
 
 # imported by a query's first scan, or its first rows read into Python (zoneinfo: the zone of a
 # TIMESTAMPTZ value); ``tests/test_first_query.py`` fails when a first query imports anything
+# (the engine's own modules are imported with the connection already)
 _SCAN_MODULES = (
-    "lowcode_sql.convert.arrow",
-    "lowcode_sql.convert.pyobjects",
-    "lowcode_sql.execute.scan",
-    "lowcode_sql.execute.verify",
-    "lowcode_sql.fetch.scan",
     "pyarrow.compute",
     "pyarrow.json",
     "zoneinfo",

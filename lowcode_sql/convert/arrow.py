@@ -23,6 +23,7 @@ from lowcode_sql.convert.pyobjects import (
     numpy_ints,
     python_array,
     python_value_array,
+    read_one_object,
 )
 from lowcode_sql.errors import ConversionError
 from lowcode_sql.gcpause import paused_gc
@@ -247,13 +248,9 @@ def arrow_page_decoder(table: TableDef, columns: Sequence[str], layout: tuple[st
     def decode(body: bytes) -> ArrowPage | None:
         if not nested and len(body) < FLAT_MIN_BYTES:
             return None  # the usual path is cheaper here
-        try:
-            read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
-            page = pj.read_json(pa.BufferReader(body), read_options=read, parse_options=parse)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            return None
-        if page.num_rows != 1:
-            return None  # several JSON values: not one object (orjson refuses it)
+        page = read_one_object(body, parse)
+        if page is None:
+            return None  # refused, or several JSON values: not one object (orjson refuses those too)
         lists = page.column(records_field).combine_chunks()
         if lists.null_count:
             return None  # no records list: parse_answer says what is wrong

@@ -47,7 +47,7 @@ import orjson
 import pyarrow as pa
 
 __all__ = ["BUDGET", "beyond_2_53", "ints_of", "numpy_bools", "numpy_ints", "pandas_installed", "python_array",
-           "python_value_array"]
+           "python_value_array", "read_one_object"]
 
 #: seconds the JSON route may spend in a process before conversions take ``pa.array`` (module
 #: docstring). Importing pandas took 0.16-0.2 s on the project's VMs.
@@ -114,17 +114,27 @@ def _via_json(values: list[Any], typ: pa.DataType) -> pa.Array | None:
     except (TypeError, orjson.JSONEncodeError):
         return None
     parse = pj.ParseOptions(explicit_schema=pa.schema([("v", pa.list_(typ))]), unexpected_field_behavior="ignore")
-    read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
-    try:
-        page = pj.read_json(pa.BufferReader(body), read_options=read, parse_options=parse)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return None
-    if page.num_rows != 1:
+    page = read_one_object(body, parse)
+    if page is None:
         return None
     out: pa.Array = page.column("v").combine_chunks().flatten()
     if len(out) != len(values) or beyond_2_53(out):
         return None
     return out
+
+
+def read_one_object(body: bytes, parse: Any) -> pa.Table | None:
+    """``body``, one JSON object, read by pyarrow's JSON reader with ``parse`` (its explicit schema)
+    into a one-row table, in the calling thread and one block; None where the reader refuses it or
+    finds more than one value (``orjson`` refuses those too)."""
+    import pyarrow.json as pj
+
+    read = pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16))
+    try:
+        page = pj.read_json(pa.BufferReader(body), read_options=read, parse_options=parse)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return page if page.num_rows == 1 else None
 
 
 _LEAVES = (pa.string(), pa.int64(), pa.float64(), pa.bool_())
