@@ -208,7 +208,6 @@ def test_every_demo_table_reads_the_same_through_the_json_route(monkeypatch: pyt
     route give the answer ``pa.array`` gives. (In the test process pandas is imported, so the
     differential suites take ``pa.array``; this is where the other route meets those values.)"""
     import lowcode_sql
-
     from lowcode_sql.errors import MissingRequiredFilter
 
     fast = lowcode_sql.demo()
